@@ -1,0 +1,336 @@
+"use strict";
+// The JavaScript face of the native store. Everything of substance (validation, SQL,
+// transactions) happens in Rust; this file only resolves the handle a caller passes,
+// serialises inputs to JSON, parses results, and rethrows native errors as
+// ControlPlaneError.
+
+const path = require("node:path");
+
+const native = require(path.join(__dirname, "control-plane-store.node"));
+
+class ControlPlaneError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} summary
+   * @param {Record<string, unknown> | undefined} [details]
+   */
+  constructor(code, summary, details) {
+    super(summary);
+    this.name = "ControlPlaneError";
+    this.code = code;
+    this.summary = summary;
+    this.details = details;
+  }
+}
+
+/** Native errors carry their ControlPlaneError fields as JSON in the message. */
+function toControlPlaneError(error) {
+  if (error instanceof ControlPlaneError) return error;
+  const message = error && typeof error.message === "string" ? error.message : String(error);
+  try {
+    const parsed = JSON.parse(message);
+    if (parsed && typeof parsed.code === "string") {
+      return new ControlPlaneError(parsed.code, parsed.summary, parsed.details ?? undefined);
+    }
+  } catch {
+    // Not one of ours: fall through.
+  }
+  return new ControlPlaneError("INTERNAL", message);
+}
+
+function invalid(summary, details) {
+  return new ControlPlaneError("INVALID_INPUT", summary, details);
+}
+
+/**
+ * JSON has no NaN or Infinity (JSON.stringify writes null, which would read as "absent"
+ * and take a default). A non-finite top-level value is sent as a one-element array
+ * instead, which every field's validation rejects with that field's own message.
+ */
+function encodeInput(input) {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw invalid("input must be an object.", { field: "input" });
+  }
+  let fixed;
+  for (const key in input) {
+    const value = input[key];
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      if (!fixed) fixed = { ...input };
+      fixed[key] = [String(value)];
+    }
+  }
+  try {
+    return JSON.stringify(fixed ?? input);
+  } catch (error) {
+    throw invalid(`input must be JSON-serialisable: ${error.message}`, { field: "input" });
+  }
+}
+
+const kNative = Symbol("native");
+
+function openNative(filename) {
+  try {
+    return new native.NativeConnection(filename);
+  } catch (error) {
+    throw toControlPlaneError(error);
+  }
+}
+
+function isMemoryName(name) {
+  return name === "" || name === ":memory:" || name.startsWith("file::memory:");
+}
+
+/** The file another SQLite binding's handle names, or an error if it names none. */
+function foreignFilename(handle) {
+  let name;
+  if (typeof handle.location === "function") name = handle.location(); // node:sqlite
+  else if (typeof handle.filename === "string") name = handle.filename; // bun:sqlite
+  else if (typeof handle.name === "string") name = handle.name; // better-sqlite3
+  else {
+    throw invalid(
+      "sqlite must be a Database from this package, a file path or ':memory:', or a file-backed database handle of another SQLite binding.",
+      { field: "sqlite" },
+    );
+  }
+  if (handle.memory === true || name == null || isMemoryName(name)) {
+    throw invalid(
+      "An in-memory database of another SQLite binding cannot be shared with the native store: pass a file-backed handle, a file path, or a Database from this package.",
+      { field: "sqlite" },
+    );
+  }
+  return path.resolve(name);
+}
+
+/** Resolves the constructor argument to a native connection, and whether we own it. */
+function resolveConnection(sqlite) {
+  if (sqlite instanceof Database) return { conn: sqlite[kNative], owned: false };
+  if (typeof sqlite === "string") return { conn: openNative(sqlite), owned: true };
+  if (sqlite && typeof sqlite === "object") {
+    return { conn: openNative(foreignFilename(sqlite)), owned: true };
+  }
+  throw invalid("sqlite must be a Database, a file path, ':memory:', or a file-backed database handle.", {
+    field: "sqlite",
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Database: a small bun:sqlite-shaped handle on a native connection.
+
+function encodeParam(value) {
+  if (value === undefined) return null;
+  if (typeof value === "bigint") return { $int: value.toString() };
+  if (value instanceof Uint8Array) return { $blob: Buffer.from(value).toString("hex") };
+  return value;
+}
+
+function encodeParams(params) {
+  if (params.length === 1) {
+    const only = params[0];
+    if (only && typeof only === "object" && !(only instanceof Uint8Array) && !Array.isArray(only)) {
+      const named = {};
+      for (const key of Object.keys(only)) named[key] = encodeParam(only[key]);
+      return JSON.stringify(named);
+    }
+    if (Array.isArray(only)) return JSON.stringify(only.map(encodeParam));
+  }
+  return JSON.stringify(params.map(encodeParam));
+}
+
+function reviveBlob(_key, value) {
+  if (value && typeof value === "object" && typeof value.$blob === "string" && Object.keys(value).length === 1) {
+    return new Uint8Array(Buffer.from(value.$blob, "hex"));
+  }
+  return value;
+}
+
+function parseRows(text) {
+  return text.includes('"$blob"') ? JSON.parse(text, reviveBlob) : JSON.parse(text);
+}
+
+class Statement {
+  /** @param {Database} db @param {string} sql */
+  constructor(db, sql) {
+    this.database = db;
+    this.sql = sql;
+  }
+
+  run(...params) {
+    try {
+      return JSON.parse(this.database[kNative].run(this.sql, encodeParams(params)));
+    } catch (error) {
+      throw toControlPlaneError(error);
+    }
+  }
+
+  get(...params) {
+    try {
+      const rows = parseRows(this.database[kNative].query(this.sql, encodeParams(params), 1));
+      return rows.length ? rows[0] : null;
+    } catch (error) {
+      throw toControlPlaneError(error);
+    }
+  }
+
+  all(...params) {
+    try {
+      return parseRows(this.database[kNative].query(this.sql, encodeParams(params)));
+    } catch (error) {
+      throw toControlPlaneError(error);
+    }
+  }
+}
+
+class Database {
+  /** @param {string} [filename] a file path, or ":memory:" (the default) */
+  constructor(filename = ":memory:") {
+    if (typeof filename !== "string") throw invalid("filename must be a string.", { field: "filename" });
+    this.filename = filename;
+    this[kNative] = openNative(filename);
+    this._queries = new Map();
+  }
+
+  exec(sql) {
+    try {
+      this[kNative].exec(sql);
+    } catch (error) {
+      throw toControlPlaneError(error);
+    }
+  }
+
+  /** Like bun:sqlite, `query` returns the same statement for the same SQL. */
+  query(sql) {
+    let statement = this._queries.get(sql);
+    if (!statement) {
+      statement = new Statement(this, sql);
+      this._queries.set(sql, statement);
+    }
+    return statement;
+  }
+
+  prepare(sql) {
+    return new Statement(this, sql);
+  }
+
+  get open() {
+    return this[kNative].isOpen;
+  }
+
+  close() {
+    this[kNative].close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The store.
+
+function ensureControlPlaneTables(sqlite) {
+  const { conn, owned } = resolveConnection(sqlite);
+  try {
+    conn.ensureTables();
+  } catch (error) {
+    throw toControlPlaneError(error);
+  } finally {
+    if (owned) conn.close();
+  }
+}
+
+class ControlPlaneStore {
+  /** @param {Database | string | object} sqlite */
+  constructor(sqlite) {
+    const { conn, owned } = resolveConnection(sqlite);
+    this[kNative] = conn;
+    this._owned = owned;
+    try {
+      conn.ensureTables();
+    } catch (error) {
+      if (owned) conn.close();
+      throw toControlPlaneError(error);
+    }
+  }
+
+  _call(method, input) {
+    const json = encodeInput(input);
+    let out;
+    try {
+      out = this[kNative].call(method, json);
+    } catch (error) {
+      throw toControlPlaneError(error);
+    }
+    return JSON.parse(out);
+  }
+
+  /** Closes the connection if the store opened it (a path or a foreign handle). */
+  close() {
+    if (this._owned) this[kNative].close();
+  }
+
+  createOrg(input) {
+    return this._call("createOrg", input);
+  }
+
+  getOrg(orgId) {
+    return this._call("getOrg", { orgId });
+  }
+
+  createTeam(input) {
+    return this._call("createTeam", input);
+  }
+
+  addTeamMember(input) {
+    this._call("addTeamMember", input);
+  }
+
+  createProject(input) {
+    return this._call("createProject", input);
+  }
+
+  addProjectTeam(input) {
+    this._call("addProjectTeam", input);
+  }
+
+  upsertBillingAccount(input) {
+    return this._call("upsertBillingAccount", input);
+  }
+
+  upsertIdentityProvider(input) {
+    return this._call("upsertIdentityProvider", input);
+  }
+
+  listIdentityProviders(input) {
+    return this._call("listIdentityProviders", input);
+  }
+
+  recordUsage(input) {
+    return this._call("recordUsage", input);
+  }
+
+  summarizeUsage(input) {
+    return this._call("summarizeUsage", input);
+  }
+
+  setUsageLimit(input) {
+    return this._call("setUsageLimit", input);
+  }
+
+  checkUsageLimit(input) {
+    return this._call("checkUsageLimit", input);
+  }
+
+  putSecretRef(input) {
+    return this._call("putSecretRef", input);
+  }
+
+  listSecretRefs(input) {
+    return this._call("listSecretRefs", input);
+  }
+
+  recordAuditEvent(input) {
+    return this._call("recordAuditEvent", input);
+  }
+
+  exportOrgAudit(input) {
+    return this._call("exportOrgAudit", input);
+  }
+}
+
+module.exports = { ControlPlaneStore, ControlPlaneError, Database, Statement, ensureControlPlaneTables };

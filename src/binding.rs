@@ -1,0 +1,81 @@
+//! The Node.js binding: one class, `NativeConnection`, holding a SQLite connection that the
+//! JavaScript `Database` and `ControlPlaneStore` share. It converts strings in and out and
+//! turns every core error into a JS error whose message is the error's JSON, which the
+//! JavaScript wrapper rethrows as a `ControlPlaneError`. Nothing else lives here.
+
+use crate::core::{db, error::CpError, raw, schema, store};
+use napi::{Error, Result};
+use napi_derive::napi;
+use rusqlite::Connection;
+use std::sync::{Arc, Mutex};
+
+fn to_js(err: CpError) -> Error {
+    Error::from_reason(err.to_json())
+}
+
+#[napi]
+pub struct NativeConnection {
+    conn: Arc<Mutex<Option<Connection>>>,
+}
+
+impl NativeConnection {
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> crate::core::error::Result<T>) -> Result<T> {
+        let guard = self.conn.lock().map_err(|_| to_js(CpError::new("INTERNAL", "connection lock poisoned", None)))?;
+        match guard.as_ref() {
+            Some(conn) => f(conn).map_err(to_js),
+            None => Err(to_js(CpError::new("CLOSED", "The database connection is closed.", None))),
+        }
+    }
+}
+
+#[napi]
+impl NativeConnection {
+    /// Opens (creating if needed) a SQLite file, or an in-memory database for `:memory:`.
+    #[napi(constructor)]
+    pub fn new(path: String) -> Result<Self> {
+        let conn = db::open(&path).map_err(to_js)?;
+        Ok(NativeConnection { conn: Arc::new(Mutex::new(Some(conn))) })
+    }
+
+    /// Calls a store method with its input as JSON; returns the result as JSON.
+    #[napi]
+    pub fn call(&self, method: String, input_json: String) -> Result<String> {
+        self.with(|c| store::call(c, &method, &input_json))
+    }
+
+    #[napi]
+    pub fn ensure_tables(&self) -> Result<()> {
+        self.with(schema::ensure)
+    }
+
+    #[napi]
+    pub fn exec(&self, sql: String) -> Result<()> {
+        self.with(|c| Ok(c.execute_batch(&sql)?))
+    }
+
+    #[napi]
+    pub fn run(&self, sql: String, params_json: String) -> Result<String> {
+        self.with(|c| raw::run(c, &sql, &params_json))
+    }
+
+    /// Rows as a JSON array; at most `limit` of them when given.
+    #[napi]
+    pub fn query(&self, sql: String, params_json: String, limit: Option<u32>) -> Result<String> {
+        self.with(|c| raw::rows(c, &sql, &params_json, limit.map_or(usize::MAX, |l| l as usize)))
+    }
+
+    #[napi(getter)]
+    pub fn is_open(&self) -> bool {
+        self.conn.lock().map(|g| g.is_some()).unwrap_or(false)
+    }
+
+    /// Closes the connection; later calls fail with `CLOSED`. Closing twice is harmless.
+    #[napi]
+    pub fn close(&self) -> Result<()> {
+        let taken = self.conn.lock().ok().and_then(|mut g| g.take());
+        match taken {
+            Some(conn) => conn.close().map_err(|(_, e)| to_js(e.into())),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The one error type of the core. The binding turns it into a JS `ControlPlaneError`
+//! carrying the same `code`, `summary` and `details`.
+
+use serde_json::{json, Map, Value};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CpError {
+    pub code: &'static str,
+    pub summary: String,
+    pub details: Option<Value>,
+}
+
+pub type Result<T> = std::result::Result<T, CpError>;
+
+impl CpError {
+    pub fn new(code: &'static str, summary: impl Into<String>, details: Option<Value>) -> Self {
+        CpError { code, summary: summary.into(), details }
+    }
+
+    pub fn invalid(summary: impl Into<String>, details: Option<Value>) -> Self {
+        CpError::new("INVALID_INPUT", summary, details)
+    }
+
+    /// `INVALID_INPUT` naming the field at fault, the shape every validation error has.
+    pub fn field(field: &str, summary: impl Into<String>) -> Self {
+        CpError::invalid(summary, Some(json!({ "field": field })))
+    }
+
+    pub fn org_not_found(org_id: &str) -> Self {
+        CpError::invalid(format!("Control-plane org not found: {org_id}"), Some(json!({ "orgId": org_id })))
+    }
+
+    pub fn project_not_found(org_id: &str, project_id: &str) -> Self {
+        CpError::invalid(
+            format!("Control-plane project not found: {project_id}"),
+            Some(json!({ "orgId": org_id, "projectId": project_id })),
+        )
+    }
+
+    pub fn team_not_found(org_id: &str, team_id: &str) -> Self {
+        CpError::invalid(
+            format!("Control-plane team not found: {team_id}"),
+            Some(json!({ "orgId": org_id, "teamId": team_id })),
+        )
+    }
+
+    /// `DUPLICATE_ID` for an entity's slug or id. `org_id` is given for entities scoped to an org.
+    pub fn duplicate(entity: &str, what: &str, value: &str, org_id: Option<&str>) -> Self {
+        let mut details = Map::new();
+        details.insert("kind".into(), Value::String(format!("control-plane.{entity}")));
+        details.insert("id".into(), Value::String(value.to_string()));
+        if what == "slug" {
+            details.insert("slug".into(), Value::String(value.to_string()));
+        }
+        if let Some(org_id) = org_id {
+            details.insert("orgId".into(), Value::String(org_id.to_string()));
+        }
+        CpError::new(
+            "DUPLICATE_ID",
+            format!("Duplicate control-plane {entity} {what}: {value}"),
+            Some(Value::Object(details)),
+        )
+    }
+
+    /// The error as one JSON object, the form the binding hands to JavaScript.
+    pub fn to_json(&self) -> String {
+        json!({ "code": self.code, "summary": self.summary, "details": self.details }).to_string()
+    }
+}
+
+impl fmt::Display for CpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.summary)
+    }
+}
+
+impl std::error::Error for CpError {}
+
+/// Any SQLite failure we did not turn into a domain error above: busy, I/O, a constraint
+/// raised by a user's trigger. The code says what kind; the SQLite message is kept.
+impl From<rusqlite::Error> for CpError {
+    fn from(err: rusqlite::Error) -> Self {
+        let sqlite_code = match &err {
+            rusqlite::Error::SqliteFailure(e, _) => Some(format!("{:?}", e.code)),
+            _ => None,
+        };
+        let code = match &err {
+            rusqlite::Error::SqliteFailure(e, _)
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            {
+                "BUSY"
+            }
+            _ => "STORAGE_ERROR",
+        };
+        CpError::new(code, format!("SQLite: {err}"), Some(json!({ "sqliteCode": sqlite_code })))
+    }
+}
+
+/// True when the SQLite error is the given constraint kind (extended result code).
+pub fn is_constraint(err: &rusqlite::Error, extended: std::os::raw::c_int) -> bool {
+    matches!(err, rusqlite::Error::SqliteFailure(e, _) if e.extended_code == extended)
+}

@@ -1,0 +1,132 @@
+//! SAML / OIDC identity-provider records.
+
+use super::audit::{self, NewEvent};
+use super::db;
+use super::error::Result;
+use super::parents::Parents;
+use super::validate::{parse_metadata, Input};
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityProvider {
+    pub org_id: String,
+    pub provider_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub issuer: String,
+    pub sso_url: Option<String>,
+    pub certificate_ref: Option<String>,
+    pub status: String,
+    pub metadata: Value,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+const SELECT: &str = "SELECT org_id, provider_id, type, issuer, sso_url, certificate_ref, status, metadata_json,
+  created_at_ms, updated_at_ms FROM _smithers_cp_identity_providers";
+
+fn from_row(r: &Row) -> rusqlite::Result<IdentityProvider> {
+    Ok(IdentityProvider {
+        org_id: r.get(0)?,
+        provider_id: r.get(1)?,
+        kind: r.get(2)?,
+        issuer: r.get(3)?,
+        sso_url: r.get(4)?,
+        certificate_ref: r.get(5)?,
+        status: r.get(6)?,
+        metadata: parse_metadata(&r.get::<_, String>(7)?),
+        created_at_ms: r.get(8)?,
+        updated_at_ms: r.get(9)?,
+    })
+}
+
+/// `upsertIdentityProvider`: an update replaces every field but keeps the first `createdAtMs`.
+pub fn upsert(conn: &Connection, input: &Input) -> Result<IdentityProvider> {
+    let org_id = input.id("orgId")?;
+    let provider_id = input.id_or_new("providerId")?;
+    let (metadata, metadata_json) = input.metadata("metadata")?;
+    let updated_at_ms = input.timestamp("updatedAtMs")?;
+    let created_at_ms = input.timestamp_or("createdAtMs", updated_at_ms)?;
+    let status = input.string_or("status", "active")?;
+    let kind = input.string("type")?;
+    let issuer = input.string("issuer")?;
+    let sso_url = input.opt_string("ssoUrl")?;
+    let certificate_ref = input.opt_string("certificateRef")?;
+    let kept_created_at_ms = db::write(conn, |c| {
+        let created: i64 = c
+            .prepare_cached(
+                "INSERT INTO _smithers_cp_identity_providers
+                   (org_id, provider_id, type, issuer, sso_url, certificate_ref, status, metadata_json, created_at_ms, updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(org_id, provider_id) DO UPDATE SET
+                   type = excluded.type,
+                   issuer = excluded.issuer,
+                   sso_url = excluded.sso_url,
+                   certificate_ref = excluded.certificate_ref,
+                   status = excluded.status,
+                   metadata_json = excluded.metadata_json,
+                   updated_at_ms = excluded.updated_at_ms
+                 RETURNING created_at_ms",
+            )?
+            .query_row(
+                params![
+                    org_id,
+                    provider_id,
+                    kind,
+                    issuer,
+                    sso_url,
+                    certificate_ref,
+                    status,
+                    metadata_json,
+                    created_at_ms,
+                    updated_at_ms
+                ],
+                |r| r.get(0),
+            )
+            .map_err(|e| Parents::org(&org_id).explain(c, e))?;
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: None,
+                actor_id: None,
+                action: "identity_provider.upsert",
+                target_type: "identity_provider",
+                target_id: Some(&provider_id),
+                occurred_at_ms: updated_at_ms,
+                metadata: json!({ "type": kind, "status": status }),
+            },
+        )?;
+        Ok(created)
+    })?;
+    Ok(IdentityProvider {
+        org_id,
+        provider_id,
+        kind,
+        issuer,
+        sso_url,
+        certificate_ref,
+        status,
+        metadata,
+        created_at_ms: kept_created_at_ms,
+        updated_at_ms,
+    })
+}
+
+/// `listIdentityProviders`: the org's providers, optionally of one status, by providerId.
+pub fn list(conn: &Connection, input: &Input) -> Result<Vec<IdentityProvider>> {
+    let org_id = input.id("orgId")?;
+    let status = input.opt_string("status")?;
+    list_for(conn, &org_id, status.as_deref())
+}
+
+pub fn list_for(conn: &Connection, org_id: &str, status: Option<&str>) -> Result<Vec<IdentityProvider>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY provider_id"
+    ))?;
+    let rows = stmt.query_map(params![org_id, status], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}

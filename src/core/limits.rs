@@ -1,0 +1,148 @@
+//! Usage limits (quotas per metric, unit and period) and checks against them.
+
+use super::audit::{self, NewEvent};
+use super::db;
+use super::error::Result;
+use super::parents::Parents;
+use super::usage::{self, Window};
+use super::validate::{period_ms, Input, ORG_KEY};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageLimit {
+    pub org_id: String,
+    pub project_id: Option<String>,
+    pub metric: String,
+    pub unit: String,
+    pub period: String,
+    pub limit_quantity: f64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageLimitCheck {
+    #[serde(flatten)]
+    pub limit: UsageLimit,
+    pub used_quantity: f64,
+    pub remaining_quantity: f64,
+    pub exceeded: bool,
+}
+
+const SELECT: &str =
+    "SELECT org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms FROM _smithers_cp_usage_limits";
+
+fn from_row(r: &Row) -> rusqlite::Result<UsageLimit> {
+    Ok(UsageLimit {
+        org_id: r.get(0)?,
+        project_id: r.get(1)?,
+        metric: r.get(2)?,
+        unit: r.get(3)?,
+        period: r.get(4)?,
+        limit_quantity: r.get(5)?,
+        updated_at_ms: r.get(6)?,
+    })
+}
+
+/// `setUsageLimit`: one limit per (org, project or org-wide, metric, unit, period).
+pub fn set(conn: &Connection, input: &Input) -> Result<UsageLimit> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.opt_id("projectId")?;
+    let metric = input.string("metric")?;
+    let unit = input.string_or("unit", "count")?;
+    let period = input.period("period")?;
+    let limit_quantity = input.non_negative("limitQuantity")?;
+    let updated_at_ms = input.timestamp("updatedAtMs")?;
+    let parents = Parents::project(&org_id, project_id.as_deref());
+    db::write(conn, |c| {
+        // The limits table has no foreign key to projects, so the project is checked here.
+        parents.check(c)?;
+        c.prepare_cached(
+            "INSERT INTO _smithers_cp_usage_limits
+               (org_id, project_key, project_id, metric, unit, period, limit_quantity, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(org_id, project_key, metric, unit, period) DO UPDATE SET
+               project_id = excluded.project_id,
+               limit_quantity = excluded.limit_quantity,
+               updated_at_ms = excluded.updated_at_ms",
+        )?
+        .execute(params![
+            org_id,
+            project_id.as_deref().unwrap_or(ORG_KEY),
+            project_id,
+            metric,
+            unit,
+            period,
+            limit_quantity,
+            updated_at_ms
+        ])?;
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: project_id.as_deref(),
+                actor_id: None,
+                action: "usage_limit.upsert",
+                target_type: "usage_limit",
+                target_id: Some(project_id.as_deref().unwrap_or(&org_id)),
+                occurred_at_ms: updated_at_ms,
+                metadata: json!({ "metric": metric, "unit": unit, "period": period, "limitQuantity": limit_quantity }),
+            },
+        )?;
+        Ok(())
+    })?;
+    Ok(UsageLimit { org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms })
+}
+
+pub fn get(
+    conn: &Connection,
+    org_id: &str,
+    project_id: Option<&str>,
+    metric: &str,
+    unit: &str,
+    period: &str,
+) -> Result<Option<UsageLimit>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "{SELECT} WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4 AND period = ?5"
+        ))?
+        .query_row(params![org_id, project_id.unwrap_or(ORG_KEY), metric, unit, period], from_row)
+        .optional()?)
+}
+
+/// `checkUsageLimit`: `null` when no limit is set for exactly this scope; otherwise the
+/// limit with what was used in the window (by default the period up to now).
+pub fn check(conn: &Connection, input: &Input) -> Result<Option<UsageLimitCheck>> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.opt_id("projectId")?;
+    let metric = input.string("metric")?;
+    let unit = input.string_or("unit", "count")?;
+    let period = input.period("period")?;
+    let until_ms = input.timestamp("untilMs")?;
+    let period_len = period_ms(&period).unwrap_or(0);
+    let since_ms = input.timestamp_or("sinceMs", (until_ms - period_len).max(0))?;
+    let window = Window { since_ms, until_ms };
+    db::read(conn, |c| {
+        let Some(limit) = get(c, &org_id, project_id.as_deref(), &metric, &unit, &period)? else {
+            return Ok(None);
+        };
+        let used_quantity = usage::used(c, &org_id, project_id.as_deref(), &metric, &unit, window)?;
+        Ok(Some(UsageLimitCheck {
+            remaining_quantity: (limit.limit_quantity - used_quantity).max(0.0),
+            exceeded: used_quantity > limit.limit_quantity,
+            used_quantity,
+            limit,
+        }))
+    })
+}
+
+/// Every limit of the org, ordered by (project_key, metric, unit, period).
+pub fn list(conn: &Connection, org_id: &str) -> Result<Vec<UsageLimit>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("{SELECT} WHERE org_id = ?1 ORDER BY project_key, metric, unit, period"))?;
+    let rows = stmt.query_map([org_id], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}

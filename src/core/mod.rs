@@ -1,0 +1,21 @@
+//! The control-plane core: plain Rust over a rusqlite `Connection`, free of Node types.
+//! One module per concern, each owning its SQL; `store::call` is the single entry the
+//! binding uses.
+
+pub mod audit;
+pub mod billing;
+pub mod db;
+pub mod error;
+pub mod export;
+pub mod identity;
+pub mod limits;
+pub mod orgs;
+pub mod parents;
+pub mod projects;
+pub mod raw;
+pub mod schema;
+pub mod secrets;
+pub mod store;
+pub mod teams;
+pub mod usage;
+pub mod validate;

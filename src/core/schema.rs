@@ -1,0 +1,289 @@
+//! The schema: the documented store's tables, unchanged, so that either store can open a
+//! file the other wrote; the legacy secret-refs migration; our own schema version.
+
+use super::db;
+use super::error::Result;
+use rusqlite::{Connection, OptionalExtension};
+
+/// Bumped when we add a table or column of our own (always additively).
+pub const SCHEMA_VERSION: i64 = 1;
+
+const DOCUMENTED_TABLES: &str = r#"
+CREATE TABLE IF NOT EXISTS _smithers_cp_orgs (
+  org_id TEXT PRIMARY KEY,
+  slug TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS _smithers_cp_teams (
+  org_id TEXT NOT NULL,
+  team_id TEXT NOT NULL,
+  slug TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, team_id),
+  UNIQUE (org_id, slug),
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS _smithers_cp_team_members (
+  org_id TEXT NOT NULL,
+  team_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, team_id, user_id),
+  FOREIGN KEY (org_id, team_id) REFERENCES _smithers_cp_teams(org_id, team_id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS _smithers_cp_projects (
+  org_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  slug TEXT NOT NULL,
+  name TEXT NOT NULL,
+  metadata_json TEXT NOT NULL DEFAULT '{}',
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, project_id),
+  UNIQUE (org_id, slug),
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS _smithers_cp_project_teams (
+  org_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  team_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, project_id, team_id),
+  FOREIGN KEY (org_id, project_id) REFERENCES _smithers_cp_projects(org_id, project_id) ON DELETE CASCADE,
+  FOREIGN KEY (org_id, team_id) REFERENCES _smithers_cp_teams(org_id, team_id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS _smithers_cp_billing_accounts (
+  org_id TEXT PRIMARY KEY,
+  plan TEXT NOT NULL,
+  billing_customer_id TEXT,
+  status TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS _smithers_cp_identity_providers (
+  org_id TEXT NOT NULL,
+  provider_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  sso_url TEXT,
+  certificate_ref TEXT,
+  status TEXT NOT NULL,
+  metadata_json TEXT NOT NULL DEFAULT '{}',
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, provider_id),
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS _smithers_cp_idp_org_status_idx
+  ON _smithers_cp_identity_providers(org_id, status);
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id TEXT NOT NULL,
+  project_id TEXT,
+  run_id TEXT,
+  metric TEXT NOT NULL,
+  quantity REAL NOT NULL,
+  unit TEXT NOT NULL,
+  observed_at_ms INTEGER NOT NULL,
+  metadata_json TEXT NOT NULL DEFAULT '{}',
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE,
+  FOREIGN KEY (org_id, project_id) REFERENCES _smithers_cp_projects(org_id, project_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS _smithers_cp_usage_org_time_idx
+  ON _smithers_cp_usage_events(org_id, observed_at_ms);
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_limits (
+  org_id TEXT NOT NULL,
+  project_key TEXT NOT NULL,
+  project_id TEXT,
+  metric TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  period TEXT NOT NULL,
+  limit_quantity REAL NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, project_key, metric, unit, period),
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS _smithers_cp_usage_limits_org_idx
+  ON _smithers_cp_usage_limits(org_id, metric, unit, period);
+CREATE TABLE IF NOT EXISTS _smithers_cp_secret_refs (
+  org_id TEXT NOT NULL,
+  project_key TEXT NOT NULL,
+  project_id TEXT,
+  name TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  created_by TEXT,
+  created_at_ms INTEGER NOT NULL,
+  rotated_at_ms INTEGER,
+  PRIMARY KEY (org_id, project_key, name),
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE,
+  FOREIGN KEY (org_id, project_id) REFERENCES _smithers_cp_projects(org_id, project_id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS _smithers_cp_audit_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id TEXT NOT NULL,
+  project_id TEXT,
+  actor_id TEXT,
+  action TEXT NOT NULL,
+  target_type TEXT NOT NULL,
+  target_id TEXT,
+  occurred_at_ms INTEGER NOT NULL,
+  metadata_json TEXT NOT NULL DEFAULT '{}',
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE,
+  FOREIGN KEY (org_id, project_id) REFERENCES _smithers_cp_projects(org_id, project_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS _smithers_cp_audit_org_time_idx
+  ON _smithers_cp_audit_events(org_id, occurred_at_ms);
+"#;
+
+/// Our own bookkeeping, in a table of our own: the host owns `PRAGMA user_version`.
+const NATIVE_TABLES: &str = r#"
+CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+"#;
+
+/// Creates or upgrades every table, in one transaction; safe to call any number of times.
+pub fn ensure(conn: &Connection) -> Result<()> {
+    db::write(conn, |c| {
+        migrate_legacy_secret_refs(c)?;
+        c.execute_batch(DOCUMENTED_TABLES)?;
+        finish_legacy_secret_refs(c)?;
+        c.execute_batch(NATIVE_TABLES)?;
+        c.execute(
+            "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value
+             WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+            [SCHEMA_VERSION.to_string()],
+        )?;
+        Ok(())
+    })
+}
+
+pub fn schema_version(conn: &Connection) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM _smithers_cp_native_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn table_exists(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(1))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(names.iter().any(|n| n == column))
+}
+
+const LEGACY_COLUMNS: &str = "org_id, project_id, name, provider, ref, created_by, created_at_ms, rotated_at_ms";
+
+/// Old files keyed secret refs on a nullable `project_id`. Such a table is moved aside as
+/// `_smithers_cp_secret_refs_legacy`; the new table is then created by the DDL and filled
+/// by `finish_legacy_secret_refs`, all inside the caller's transaction.
+fn migrate_legacy_secret_refs(conn: &Connection) -> Result<()> {
+    if !table_exists(conn, "_smithers_cp_secret_refs")? || has_column(conn, "_smithers_cp_secret_refs", "project_key")? {
+        return Ok(());
+    }
+    if table_exists(conn, "_smithers_cp_secret_refs_legacy")? {
+        // Both old shapes present (a crash of another store mid-migration, then a
+        // re-creation of the old table): merge them before moving on.
+        conn.execute_batch(&format!(
+            "INSERT INTO _smithers_cp_secret_refs_legacy ({LEGACY_COLUMNS})
+             SELECT {LEGACY_COLUMNS} FROM _smithers_cp_secret_refs;
+             DROP TABLE _smithers_cp_secret_refs;"
+        ))?;
+    } else {
+        conn.execute_batch("ALTER TABLE _smithers_cp_secret_refs RENAME TO _smithers_cp_secret_refs_legacy")?;
+    }
+    Ok(())
+}
+
+/// Copies the legacy rows into the keyed table and drops the legacy table. Later rows (by
+/// `created_at_ms`) win a clash, also against rows already in the new table, which covers
+/// a migration that an earlier crash left half done.
+fn finish_legacy_secret_refs(conn: &Connection) -> Result<()> {
+    if !table_exists(conn, "_smithers_cp_secret_refs_legacy")? {
+        return Ok(());
+    }
+    conn.execute_batch(&format!(
+        "INSERT INTO _smithers_cp_secret_refs (project_key, {LEGACY_COLUMNS})
+         SELECT COALESCE(project_id, '__org__'), {LEGACY_COLUMNS}
+         FROM _smithers_cp_secret_refs_legacy
+         WHERE true
+         ORDER BY created_at_ms
+         ON CONFLICT(org_id, project_key, name) DO UPDATE SET
+           project_id = excluded.project_id,
+           provider = excluded.provider,
+           ref = excluded.ref,
+           created_by = excluded.created_by,
+           created_at_ms = excluded.created_at_ms,
+           rotated_at_ms = excluded.rotated_at_ms
+         WHERE excluded.created_at_ms >= _smithers_cp_secret_refs.created_at_ms;
+         DROP TABLE _smithers_cp_secret_refs_legacy;"
+    ))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn legacy_file() -> Connection {
+        let conn = db::open(":memory:").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE _smithers_cp_orgs (org_id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL, created_at_ms INTEGER NOT NULL);
+             INSERT INTO _smithers_cp_orgs VALUES ('o1', 'o1', 'O', 1);
+             CREATE TABLE _smithers_cp_secret_refs (
+               org_id TEXT NOT NULL, project_id TEXT, name TEXT NOT NULL, provider TEXT NOT NULL, ref TEXT NOT NULL,
+               created_by TEXT, created_at_ms INTEGER NOT NULL, rotated_at_ms INTEGER,
+               PRIMARY KEY (org_id, project_id, name));
+             INSERT INTO _smithers_cp_secret_refs VALUES ('o1', NULL, 'k', 'vault', 'old', NULL, 1, NULL);
+             INSERT INTO _smithers_cp_secret_refs VALUES ('o1', NULL, 'k', 'vault', 'new', NULL, 5, NULL);
+             INSERT INTO _smithers_cp_secret_refs VALUES ('o1', NULL, 'j', 'vault', 'only', NULL, 3, NULL);",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn refs(conn: &Connection) -> Vec<(String, String, String)> {
+        let mut stmt = conn.prepare("SELECT project_key, name, ref FROM _smithers_cp_secret_refs ORDER BY name").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn legacy_secret_refs_migrate_with_later_rows_winning() {
+        let conn = legacy_file();
+        ensure(&conn).unwrap();
+        assert!(has_column(&conn, "_smithers_cp_secret_refs", "project_key").unwrap());
+        assert!(!table_exists(&conn, "_smithers_cp_secret_refs_legacy").unwrap());
+        assert_eq!(
+            refs(&conn),
+            vec![("__org__".into(), "j".into(), "only".into()), ("__org__".into(), "k".into(), "new".into())]
+        );
+        ensure(&conn).unwrap();
+        assert_eq!(refs(&conn).len(), 2);
+        assert_eq!(schema_version(&conn).unwrap(), Some(SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn a_leftover_legacy_table_is_finished() {
+        let conn = legacy_file();
+        // The state a crash leaves between the rename and the copy in another store.
+        conn.execute_batch("ALTER TABLE _smithers_cp_secret_refs RENAME TO _smithers_cp_secret_refs_legacy").unwrap();
+        ensure(&conn).unwrap();
+        assert_eq!(refs(&conn).len(), 2);
+        assert!(!table_exists(&conn, "_smithers_cp_secret_refs_legacy").unwrap());
+    }
+}

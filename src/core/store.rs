@@ -1,0 +1,67 @@
+//! The store's methods by name: JSON input in, JSON output out. This is the whole surface
+//! the binding sees, so a new method is added here and in the JavaScript wrapper only.
+
+use super::error::{CpError, Result};
+use super::validate::Input;
+use super::{audit, billing, export, identity, limits, orgs, projects, secrets, teams, usage};
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::Value;
+
+fn json<T: Serialize>(value: T) -> Result<String> {
+    serde_json::to_string(&value).map_err(|e| CpError::new("INTERNAL", format!("serialising a result: {e}"), None))
+}
+
+/// The names `call` accepts: the documented store's methods.
+pub const METHODS: &[&str] = &[
+    "createOrg",
+    "getOrg",
+    "createTeam",
+    "addTeamMember",
+    "createProject",
+    "addProjectTeam",
+    "upsertBillingAccount",
+    "upsertIdentityProvider",
+    "listIdentityProviders",
+    "recordUsage",
+    "summarizeUsage",
+    "setUsageLimit",
+    "checkUsageLimit",
+    "putSecretRef",
+    "listSecretRefs",
+    "recordAuditEvent",
+    "exportOrgAudit",
+];
+
+/// Runs one store method on a parsed input. Methods with no result return `null`.
+pub fn call_value(conn: &Connection, method: &str, input: &Value) -> Result<String> {
+    let input = Input::new(input)?;
+    let input = &input;
+    match method {
+        "createOrg" => json(orgs::create(conn, input)?),
+        "getOrg" => json(orgs::get_input(conn, input)?),
+        "createTeam" => json(teams::create(conn, input)?),
+        "addTeamMember" => json(teams::add_member(conn, input)?),
+        "createProject" => json(projects::create(conn, input)?),
+        "addProjectTeam" => json(projects::add_team(conn, input)?),
+        "upsertBillingAccount" => json(billing::upsert(conn, input)?),
+        "upsertIdentityProvider" => json(identity::upsert(conn, input)?),
+        "listIdentityProviders" => json(identity::list(conn, input)?),
+        "recordUsage" => json(usage::record(conn, input)?),
+        "summarizeUsage" => json(usage::summarize(conn, input)?),
+        "setUsageLimit" => json(limits::set(conn, input)?),
+        "checkUsageLimit" => json(limits::check(conn, input)?),
+        "putSecretRef" => json(secrets::put(conn, input)?),
+        "listSecretRefs" => json(secrets::list(conn, input)?),
+        "recordAuditEvent" => json(audit::record(conn, input)?),
+        "exportOrgAudit" => json(export::export(conn, input)?),
+        _ => Err(CpError::invalid(format!("Unknown control-plane method: {method}"), None)),
+    }
+}
+
+/// Runs one store method on its JSON input text.
+pub fn call(conn: &Connection, method: &str, input_json: &str) -> Result<String> {
+    let input: Value = serde_json::from_str(input_json)
+        .map_err(|e| CpError::field("input", format!("input is not valid JSON: {e}")))?;
+    call_value(conn, method, &input)
+}
