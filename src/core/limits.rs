@@ -5,7 +5,7 @@ use super::db;
 use super::error::Result;
 use super::parents::Parents;
 use super::usage::{self, Window};
-use super::validate::{period_ms, Input, ORG_KEY};
+use super::validate::{js_number, period_ms, Input, ORG_KEY};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::json;
@@ -89,7 +89,7 @@ pub fn set(conn: &Connection, input: &Input) -> Result<UsageLimit> {
                 target_type: "usage_limit",
                 target_id: Some(project_id.as_deref().unwrap_or(&org_id)),
                 occurred_at_ms: updated_at_ms,
-                metadata: json!({ "metric": metric, "unit": unit, "period": period, "limitQuantity": limit_quantity }),
+                metadata: json!({ "metric": metric, "unit": unit, "period": period, "limitQuantity": js_number(limit_quantity) }),
             },
         )?;
         Ok(())

@@ -194,6 +194,16 @@ impl<'a> Input<'a> {
     }
 }
 
+/// A number as JavaScript's JSON.stringify writes it: integral values without a ".0", so
+/// JSON text we store reads the same as the documented store's.
+pub fn js_number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+    }
+}
+
 /// Stored JSON text back to an object: malformed or non-object text reads as `{}`.
 pub fn parse_metadata(text: &str) -> Value {
     match serde_json::from_str::<Value>(text) {
@@ -258,5 +268,7 @@ mod tests {
         assert!(input.metadata("arr").is_err());
         assert_eq!(parse_metadata("not json"), json!({}));
         assert_eq!(parse_metadata("[1]"), json!({}));
+        assert_eq!(js_number(100.0).to_string(), "100");
+        assert_eq!(js_number(0.5).to_string(), "0.5");
     }
 }

@@ -1,0 +1,51 @@
+import { expect } from "vitest";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ControlPlaneError, ControlPlaneStore, Database } from "../index.js";
+
+export function memoryStore() {
+  const db = new Database(":memory:");
+  const store = new ControlPlaneStore(db);
+  return { db, store };
+}
+
+/** A store with one org `acme` and one project `web`, at fixed times. */
+export function seededStore() {
+  const { db, store } = memoryStore();
+  store.createOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1_000 });
+  store.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web", createdAtMs: 2_000 });
+  return { db, store };
+}
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "cp-store-"));
+}
+
+/** Runs `fn`, expects a ControlPlaneError with this code (and message / details when given). */
+export function expectError(
+  fn: () => unknown,
+  code: string,
+  message?: string | RegExp,
+  details?: Record<string, unknown>,
+): ControlPlaneError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ControlPlaneError);
+  const error = caught as ControlPlaneError;
+  expect(error).toBeInstanceOf(Error);
+  expect(error.code).toBe(code);
+  expect(error.message).toBe(error.summary);
+  if (typeof message === "string") expect(error.message).toBe(message);
+  if (message instanceof RegExp) expect(error.message).toMatch(message);
+  if (details) expect(error.details).toEqual(details);
+  return error;
+}
+
+export function count(db: Database, table: string): number {
+  return Number(db.query(`SELECT COUNT(*) AS n FROM ${table}`).get()!.n);
+}

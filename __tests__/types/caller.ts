@@ -1,0 +1,80 @@
+// Compiled with `tsc --noEmit` by `npm test`: a TypeScript caller of the store type-checks,
+// and each wrong call below is an error (an unused @ts-expect-error fails the build).
+import {
+  ControlPlaneError,
+  ControlPlaneStore,
+  Database,
+  ensureControlPlaneTables,
+  type ControlPlaneAuditEvent,
+  type ControlPlaneExport,
+  type ControlPlaneOrg,
+  type ControlPlaneSecretRef,
+  type ControlPlaneUsageEvent,
+  type ControlPlaneUsageLimitCheck,
+} from "../../index.js";
+
+const db = new Database(":memory:");
+ensureControlPlaneTables(db);
+const store = new ControlPlaneStore(db);
+new ControlPlaneStore("control-plane.db");
+new ControlPlaneStore({ name: "gateway.db", memory: false });
+new ControlPlaneStore({ filename: "gateway.db" });
+
+const org: ControlPlaneOrg = store.createOrg({ slug: "acme", name: "Acme" });
+const maybe: ControlPlaneOrg | null = store.getOrg(org.orgId);
+const team = store.createTeam({ orgId: org.orgId, slug: "core", name: "Core" });
+const nothing: void = store.addTeamMember({ orgId: org.orgId, teamId: team.teamId, userId: "u1", role: "admin" });
+const project = store.createProject({ orgId: org.orgId, slug: "web", name: "Web", metadata: { tier: 1 } });
+const tier: unknown = project.metadata.tier;
+store.addProjectTeam({ orgId: org.orgId, projectId: project.projectId, teamId: team.teamId });
+const billing = store.upsertBillingAccount({ orgId: org.orgId, plan: "pro", billingCustomerId: null });
+const customer: string | null = billing.billingCustomerId;
+const idp = store.upsertIdentityProvider({ orgId: org.orgId, type: "saml", issuer: "https://idp", ssoUrl: null });
+const sso: string | null = idp.ssoUrl;
+const idps = store.listIdentityProviders({ orgId: org.orgId, status: "active" });
+const event: ControlPlaneUsageEvent = store.recordUsage({ orgId: org.orgId, projectId: null, metric: "tokens", quantity: 1 });
+const run: string | null = event.runId;
+const summary = store.summarizeUsage({ orgId: org.orgId, sinceMs: 0 });
+const total: number = summary[0].quantity;
+store.setUsageLimit({ orgId: org.orgId, metric: "tokens", period: "daily", limitQuantity: 10 });
+const check: ControlPlaneUsageLimitCheck | null = store.checkUsageLimit({ orgId: org.orgId, metric: "tokens", period: "daily" });
+if (check) {
+  const exceeded: boolean = check.exceeded;
+  const remaining: number = check.remainingQuantity;
+}
+const secret: ControlPlaneSecretRef = store.putSecretRef({ orgId: org.orgId, name: "K", provider: "vault", ref: "vault://k", rotatedAtMs: null });
+const rotated: number | null = secret.rotatedAtMs;
+const secrets: ControlPlaneSecretRef[] = store.listSecretRefs({ orgId: org.orgId, projectId: null });
+const audit: ControlPlaneAuditEvent = store.recordAuditEvent({ orgId: org.orgId, action: "a", targetType: "t" });
+const exported: ControlPlaneExport = store.exportOrgAudit({ orgId: org.orgId });
+const billingOrNull: ControlPlaneExport["billing"] = exported.billing;
+const row = db.query<{ n: number }>("SELECT COUNT(*) AS n FROM _smithers_cp_orgs").get();
+const n: number | undefined = row?.n;
+
+try {
+  store.getOrg("x");
+} catch (error) {
+  if (error instanceof ControlPlaneError) {
+    const code: string = error.code;
+    const details: Record<string, unknown> | undefined = error.details;
+  }
+}
+
+// @ts-expect-error slug is required
+store.createOrg({ name: "Acme" });
+// @ts-expect-error quantity is a number
+store.recordUsage({ orgId: "o", metric: "m", quantity: "1" });
+// @ts-expect-error getOrg takes an id, not an object
+store.getOrg({ orgId: "o" });
+// @ts-expect-error addTeamMember returns nothing
+const member: string = store.addTeamMember({ orgId: "o", teamId: "t", userId: "u" });
+// @ts-expect-error ssoUrl may be null: not assignable to string
+const notNull: string = idp.ssoUrl;
+// @ts-expect-error metadata is an object, not an array
+store.createProject({ orgId: "o", slug: "s", name: "n", metadata: [1, 2] });
+// @ts-expect-error checkUsageLimit may return null
+const used: number = store.checkUsageLimit({ orgId: "o", metric: "m" }).usedQuantity;
+// @ts-expect-error a number is no database
+new ControlPlaneStore(42);
+
+export { maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };

@@ -1,0 +1,274 @@
+// Types of the native control-plane store. The shapes match the documented
+// `smithers-orchestrator/control-plane` store, so a caller type-checks unchanged.
+
+/** Row values the `Database` handle reads back. */
+export type SQLValue = string | number | null | Uint8Array;
+/** Values the `Database` handle binds. */
+export type SQLParam = SQLValue | bigint | boolean | undefined;
+export type SQLRow = Record<string, SQLValue>;
+
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number;
+}
+
+export declare class Statement<Row extends SQLRow = SQLRow> {
+  readonly sql: string;
+  run(...params: SQLParam[] | [Record<string, SQLParam>] | [SQLParam[]]): RunResult;
+  get(...params: SQLParam[] | [Record<string, SQLParam>] | [SQLParam[]]): Row | null;
+  all(...params: SQLParam[] | [Record<string, SQLParam>] | [SQLParam[]]): Row[];
+}
+
+/** A small bun:sqlite-shaped handle on a native SQLite connection. */
+export declare class Database {
+  /** @param filename a file path, or ":memory:" (the default). */
+  constructor(filename?: string);
+  readonly filename: string;
+  readonly open: boolean;
+  exec(sql: string): void;
+  /** Returns the same statement for the same SQL. */
+  query<Row extends SQLRow = SQLRow>(sql: string): Statement<Row>;
+  prepare<Row extends SQLRow = SQLRow>(sql: string): Statement<Row>;
+  close(): void;
+}
+
+/** A handle of another SQLite binding that names a file. */
+export type ForeignSqliteHandle =
+  | { readonly name: string; readonly memory?: boolean } // better-sqlite3
+  | { readonly filename: string } // bun:sqlite
+  | { location(): string | null }; // node:sqlite
+
+/** What the store and `ensureControlPlaneTables` accept. */
+export type ControlPlaneSqlite = Database | string | ForeignSqliteHandle;
+
+export type ControlPlaneErrorCode =
+  | "INVALID_INPUT"
+  | "DUPLICATE_ID"
+  | "BUSY"
+  | "STORAGE_ERROR"
+  | "CLOSED"
+  | "INTERNAL";
+
+export declare class ControlPlaneError extends Error {
+  readonly name: "ControlPlaneError";
+  readonly code: ControlPlaneErrorCode | (string & {});
+  readonly summary: string;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: string, summary: string, details?: Record<string, unknown>);
+}
+
+export type ControlPlaneOrg = {
+  orgId: string;
+  slug: string;
+  name: string;
+  createdAtMs: number;
+};
+
+export type ControlPlaneTeam = {
+  orgId: string;
+  teamId: string;
+  slug: string;
+  name: string;
+  createdAtMs: number;
+};
+
+export type ControlPlaneProject = {
+  orgId: string;
+  projectId: string;
+  slug: string;
+  name: string;
+  metadata: Record<string, unknown>;
+  createdAtMs: number;
+};
+
+export type ControlPlaneBillingAccount = {
+  orgId: string;
+  plan: string;
+  billingCustomerId: string | null;
+  status: string;
+  updatedAtMs: number;
+};
+
+export type ControlPlaneIdentityProvider = {
+  orgId: string;
+  providerId: string;
+  type: string;
+  issuer: string;
+  ssoUrl: string | null;
+  certificateRef: string | null;
+  status: string;
+  metadata: Record<string, unknown>;
+  createdAtMs: number;
+  updatedAtMs: number;
+};
+
+export type ControlPlaneUsageEvent = {
+  id: number;
+  orgId: string;
+  projectId: string | null;
+  runId: string | null;
+  metric: string;
+  quantity: number;
+  unit: string;
+  observedAtMs: number;
+  metadata: Record<string, unknown>;
+};
+
+export type ControlPlaneUsagePeriod = "daily" | "weekly" | "monthly";
+
+export type ControlPlaneUsageLimit = {
+  orgId: string;
+  projectId: string | null;
+  metric: string;
+  unit: string;
+  period: string;
+  limitQuantity: number;
+  updatedAtMs: number;
+};
+
+export type ControlPlaneUsageLimitCheck = ControlPlaneUsageLimit & {
+  usedQuantity: number;
+  remainingQuantity: number;
+  exceeded: boolean;
+};
+
+export type ControlPlaneUsageSummary = {
+  orgId: string;
+  metric: string;
+  unit: string;
+  quantity: number;
+};
+
+export type ControlPlaneSecretRef = {
+  orgId: string;
+  projectId: string | null;
+  name: string;
+  provider: string;
+  ref: string;
+  createdBy: string | null;
+  createdAtMs: number;
+  rotatedAtMs: number | null;
+};
+
+export type ControlPlaneAuditEvent = {
+  id: number;
+  orgId: string;
+  projectId: string | null;
+  actorId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  occurredAtMs: number;
+  metadata: Record<string, unknown>;
+};
+
+export type ControlPlaneExport = {
+  exportedAtMs: number;
+  org: ControlPlaneOrg;
+  projects: ControlPlaneProject[];
+  teams: ControlPlaneTeam[];
+  billing: ControlPlaneBillingAccount | null;
+  identityProviders: ControlPlaneIdentityProvider[];
+  usage: ControlPlaneUsageSummary[];
+  usageLimits: ControlPlaneUsageLimit[];
+  secretRefs: ControlPlaneSecretRef[];
+  auditEvents: ControlPlaneAuditEvent[];
+};
+
+/** Creates or upgrades the control-plane tables; idempotent. */
+export declare function ensureControlPlaneTables(sqlite: ControlPlaneSqlite): void;
+
+export declare class ControlPlaneStore {
+  /**
+   * A `Database` of this package shares its connection with the store; a path or another
+   * binding's file-backed handle makes the store open its own connection to that file.
+   */
+  constructor(sqlite: ControlPlaneSqlite);
+  /** Closes the connection if the store opened it itself. */
+  close(): void;
+
+  createOrg(input: { orgId?: string; slug: string; name: string; createdAtMs?: number }): ControlPlaneOrg;
+  getOrg(orgId: string): ControlPlaneOrg | null;
+  createTeam(input: { orgId: string; teamId?: string; slug: string; name: string; createdAtMs?: number }): ControlPlaneTeam;
+  addTeamMember(input: { orgId: string; teamId: string; userId: string; role?: string; createdAtMs?: number }): void;
+  createProject(input: {
+    orgId: string;
+    projectId?: string;
+    slug: string;
+    name: string;
+    metadata?: Record<string, unknown>;
+    createdAtMs?: number;
+  }): ControlPlaneProject;
+  addProjectTeam(input: { orgId: string; projectId: string; teamId: string; role?: string; createdAtMs?: number }): void;
+  upsertBillingAccount(input: {
+    orgId: string;
+    plan: string;
+    billingCustomerId?: string | null;
+    status?: string;
+    updatedAtMs?: number;
+  }): ControlPlaneBillingAccount;
+  upsertIdentityProvider(input: {
+    orgId: string;
+    providerId?: string;
+    type: "saml" | "oidc" | (string & {});
+    issuer: string;
+    ssoUrl?: string | null;
+    certificateRef?: string | null;
+    status?: string;
+    metadata?: Record<string, unknown>;
+    createdAtMs?: number;
+    updatedAtMs?: number;
+  }): ControlPlaneIdentityProvider;
+  listIdentityProviders(input: { orgId: string; status?: string }): ControlPlaneIdentityProvider[];
+  recordUsage(input: {
+    orgId: string;
+    projectId?: string | null;
+    runId?: string | null;
+    metric: string;
+    quantity: number;
+    unit?: string;
+    observedAtMs?: number;
+    metadata?: Record<string, unknown>;
+  }): ControlPlaneUsageEvent;
+  summarizeUsage(input: { orgId: string; sinceMs?: number; untilMs?: number }): ControlPlaneUsageSummary[];
+  setUsageLimit(input: {
+    orgId: string;
+    projectId?: string | null;
+    metric: string;
+    unit?: string;
+    period?: ControlPlaneUsagePeriod | (string & {});
+    limitQuantity: number;
+    updatedAtMs?: number;
+  }): ControlPlaneUsageLimit;
+  checkUsageLimit(input: {
+    orgId: string;
+    projectId?: string | null;
+    metric: string;
+    unit?: string;
+    period?: ControlPlaneUsagePeriod | (string & {});
+    sinceMs?: number;
+    untilMs?: number;
+  }): ControlPlaneUsageLimitCheck | null;
+  putSecretRef(input: {
+    orgId: string;
+    projectId?: string | null;
+    name: string;
+    provider: string;
+    ref: string;
+    createdBy?: string | null;
+    createdAtMs?: number;
+    rotatedAtMs?: number | null;
+  }): ControlPlaneSecretRef;
+  listSecretRefs(input: { orgId: string; projectId?: string | null }): ControlPlaneSecretRef[];
+  recordAuditEvent(input: {
+    orgId: string;
+    projectId?: string | null;
+    actorId?: string | null;
+    action: string;
+    targetType: string;
+    targetId?: string | null;
+    occurredAtMs?: number;
+    metadata?: Record<string, unknown>;
+  }): ControlPlaneAuditEvent;
+  exportOrgAudit(input: { orgId: string; sinceMs?: number; untilMs?: number; exportedAtMs?: number }): ControlPlaneExport;
+}
