@@ -19,3 +19,6 @@ pub mod store;
 pub mod teams;
 pub mod usage;
 pub mod validate;
+
+#[cfg(test)]
+mod tests;
