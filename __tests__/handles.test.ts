@@ -1,4 +1,5 @@
 import BetterSqlite3 from "better-sqlite3";
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database, ensureControlPlaneTables } from "../index.js";
@@ -79,6 +80,30 @@ describe("constructor forms", () => {
 
   it("a file that cannot be opened is a STORAGE_ERROR", () => {
     expectError(() => new ControlPlaneStore("/nonexistent-dir/for/sure/cp.db"), "STORAGE_ERROR", /unable to open/);
+  });
+
+  it("a write lock held by another process past the busy timeout is BUSY, and nothing is written", async () => {
+    const file = path.join(tempDir(), "busy.db");
+    const store = new ControlPlaneStore(file);
+    // Locks are per process (two SQLite copies in one process do not see each other's
+    // locks), so the lock holder is a child process.
+    const holder = spawn(process.execPath, [
+      "-e",
+      `const db = new (require("better-sqlite3"))(${JSON.stringify(file)});
+       db.exec("BEGIN IMMEDIATE"); console.log("locked"); setTimeout(() => db.exec("ROLLBACK"), 8000);`,
+    ], { cwd: path.join(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
+    const started = Date.now();
+    expectError(() => store.createOrg({ slug: "late", name: "Late" }), "BUSY", /locked/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4_500); // waited out the 5 s timeout
+    holder.kill();
+    await new Promise((resolve) => holder.once("exit", resolve));
+    const raw = new Database(file);
+    expect(raw.query("SELECT COUNT(*) AS n FROM _smithers_cp_orgs WHERE slug = 'late'").get()).toEqual({ n: 0 });
+    expect(store.createOrg({ slug: "late", name: "Late" }).slug).toBe("late");
+    expect(raw.query("SELECT COUNT(*) AS n FROM _smithers_cp_orgs WHERE slug = 'late'").get()).toEqual({ n: 1 });
+    raw.close();
+    store.close();
   });
 
   it("ensureControlPlaneTables works on each form", () => {
