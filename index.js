@@ -44,13 +44,11 @@ function invalid(summary, details) {
 
 /**
  * JSON has no NaN or Infinity (JSON.stringify writes null, which would read as "absent"
- * and take a default). A non-finite top-level value is sent as a one-element array
- * instead, which every field's validation rejects with that field's own message.
+ * and take a default). A non-finite value of an input's own field is sent as a
+ * one-element array instead, which every field's validation rejects with that field's
+ * own message. Returns the input itself when it has none.
  */
-function encodeInput(input) {
-  if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    throw invalid("input must be an object.", { field: "input" });
-  }
+function markNonFinite(input) {
   let fixed;
   for (const key in input) {
     const value = input[key];
@@ -59,11 +57,24 @@ function encodeInput(input) {
       fixed[key] = [String(value)];
     }
   }
+  return fixed ?? input;
+}
+
+function isObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function stringify(value) {
   try {
-    return JSON.stringify(fixed ?? input);
+    return JSON.stringify(value);
   } catch (error) {
     throw invalid(`input must be JSON-serialisable: ${error.message}`, { field: "input" });
   }
+}
+
+function encodeInput(input) {
+  if (!isObject(input)) throw invalid("input must be an object.", { field: "input" });
+  return stringify(markNonFinite(input));
 }
 
 const kNative = Symbol("native");
@@ -330,6 +341,24 @@ class ControlPlaneStore {
 
   exportOrgAudit(input) {
     return this._call("exportOrgAudit", input);
+  }
+
+  /** Records every event or none; `returning: "ids"` skips building the event objects. */
+  recordUsageBatch(events, options) {
+    if (!Array.isArray(events)) throw invalid("events must be an array.", { field: "events" });
+    const returning = options?.returning ?? "events";
+    const marked = events.map((event) => (isObject(event) ? markNonFinite(event) : event));
+    let out;
+    try {
+      out = this[kNative].call("recordUsageBatch", stringify({ events: marked, returning }));
+    } catch (error) {
+      throw toControlPlaneError(error);
+    }
+    return JSON.parse(out);
+  }
+
+  consumeUsage(input) {
+    return this._call("consumeUsage", input);
   }
 }
 

@@ -4,7 +4,7 @@ use super::audit::{self, NewEvent};
 use super::db;
 use super::error::Result;
 use super::parents::Parents;
-use super::usage::{self, Window};
+use super::usage::{self, NewUsage, UsageEvent, Window};
 use super::validate::{js_number, period_ms, Input, ORG_KEY};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -136,6 +136,73 @@ pub fn check(conn: &Connection, input: &Input) -> Result<Option<UsageLimitCheck>
             used_quantity,
             limit,
         }))
+    })
+}
+
+/// One limit as `consumeUsage` weighed it: usage in its window before this event, and
+/// whether the event fits (`usedQuantity + quantity <= limitQuantity`).
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsumeCheck {
+    #[serde(flatten)]
+    pub check: UsageLimitCheck,
+    pub since_ms: i64,
+    pub until_ms: i64,
+    pub allowed: bool,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Consumption {
+    pub allowed: bool,
+    pub event: Option<UsageEvent>,
+    pub checks: Vec<ConsumeCheck>,
+}
+
+/// `consumeUsage`: weighs the event against every limit that applies to it (its project's
+/// and the org-wide ones, of every period, for its metric and unit; each over the period
+/// ending at the event's time) and records it only if it fits them all. The check and the
+/// insert are one `BEGIN IMMEDIATE` transaction, so concurrent callers (other processes
+/// included) can never together pass a limit.
+pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
+    let usage = NewUsage::from_input(input)?;
+    db::write(conn, |c| {
+        if let Some(original) = usage.find_duplicate(c)? {
+            return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
+        }
+        usage.parents().check(c)?;
+        let mut stmt = c.prepare_cached(&format!(
+            "{SELECT} WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND project_key IN (?4, '{ORG_KEY}')
+             ORDER BY project_key = '{ORG_KEY}', period"
+        ))?;
+        let limits = stmt
+            .query_map(
+                params![usage.org_id, usage.metric, usage.unit, usage.project_id.as_deref().unwrap_or(ORG_KEY)],
+                from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut checks = Vec::with_capacity(limits.len());
+        for limit in limits {
+            let until_ms = usage.observed_at_ms;
+            let since_ms = (until_ms - period_ms(&limit.period).unwrap_or(0)).max(0);
+            let window = Window { since_ms, until_ms };
+            let used_quantity =
+                usage::used(c, &usage.org_id, limit.project_id.as_deref(), &usage.metric, &usage.unit, window)?;
+            checks.push(ConsumeCheck {
+                allowed: used_quantity + usage.quantity <= limit.limit_quantity,
+                since_ms,
+                until_ms,
+                check: UsageLimitCheck {
+                    remaining_quantity: (limit.limit_quantity - used_quantity).max(0.0),
+                    exceeded: used_quantity > limit.limit_quantity,
+                    used_quantity,
+                    limit,
+                },
+            });
+        }
+        let allowed = checks.iter().all(|check| check.allowed);
+        let event = if allowed { Some(usage.record_in(c, None)?) } else { None };
+        Ok(Consumption { allowed, event, checks })
     })
 }
 

@@ -13,6 +13,7 @@ pub mod orgs;
 pub mod parents;
 pub mod projects;
 pub mod raw;
+pub mod rollups;
 pub mod schema;
 pub mod secrets;
 pub mod store;

@@ -2,11 +2,12 @@
 //! file the other wrote; the legacy secret-refs migration; our own schema version.
 
 use super::db;
+use super::rollups;
 use super::error::Result;
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bumped when we add a table or column of our own (always additively).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const DOCUMENTED_TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS _smithers_cp_orgs (
@@ -154,6 +155,8 @@ pub fn ensure(conn: &Connection) -> Result<()> {
         c.execute_batch(DOCUMENTED_TABLES)?;
         finish_legacy_secret_refs(c)?;
         c.execute_batch(NATIVE_TABLES)?;
+        add_usage_columns(c)?;
+        rollups::ensure(c)?;
         c.execute(
             "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value
@@ -172,6 +175,23 @@ pub fn schema_version(conn: &Connection) -> Result<Option<i64>> {
             |r| r.get(0),
         )
         .optional()?)
+}
+
+/// Nullable columns the documented store never sets: `idempotency_key` (with a unique
+/// index over the keyed rows of each org) and `rolled_up`.
+fn add_usage_columns(conn: &Connection) -> Result<()> {
+    if !has_column(conn, "_smithers_cp_usage_events", "idempotency_key")? {
+        conn.execute_batch("ALTER TABLE _smithers_cp_usage_events ADD COLUMN idempotency_key TEXT")?;
+    }
+    // Set to 1 on rows whose rollups the writer added itself (our batches); see `rollups`.
+    if !has_column(conn, "_smithers_cp_usage_events", "rolled_up")? {
+        conn.execute_batch("ALTER TABLE _smithers_cp_usage_events ADD COLUMN rolled_up INTEGER")?;
+    }
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS _smithers_cp_usage_idempotency_idx
+           ON _smithers_cp_usage_events(org_id, idempotency_key) WHERE idempotency_key IS NOT NULL",
+    )?;
+    Ok(())
 }
 
 fn table_exists(conn: &Connection, name: &str) -> Result<bool> {

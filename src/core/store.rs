@@ -31,6 +31,8 @@ pub const METHODS: &[&str] = &[
     "listSecretRefs",
     "recordAuditEvent",
     "exportOrgAudit",
+    "recordUsageBatch",
+    "consumeUsage",
 ];
 
 /// Runs one store method on a parsed input. Methods with no result return `null`.
@@ -55,6 +57,8 @@ pub fn call_value(conn: &Connection, method: &str, input: &Value) -> Result<Stri
         "listSecretRefs" => json(secrets::list(conn, input)?),
         "recordAuditEvent" => json(audit::record(conn, input)?),
         "exportOrgAudit" => json(export::export(conn, input)?),
+        "recordUsageBatch" => json(usage::record_batch(conn, input)?),
+        "consumeUsage" => json(limits::consume(conn, input)?),
         _ => Err(CpError::invalid(format!("Unknown control-plane method: {method}"), None)),
     }
 }

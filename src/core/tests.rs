@@ -149,3 +149,103 @@ fn malformed_input_json_is_invalid_input() {
     let err = store::call(&conn, "createOrg", r#"{"slug":"a","name":"\ud800"}"#).unwrap_err();
     assert_eq!(err.code, "INVALID_INPUT");
 }
+
+/// A small deterministic generator for the randomized tests.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn raw_sum(conn: &Connection, org: &str, project: Option<&str>, metric: &str, since: i64, until: i64) -> f64 {
+    conn.query_row(
+        "SELECT TOTAL(quantity) FROM _smithers_cp_usage_events WHERE org_id = ?1 AND (?2 IS NULL OR project_id = ?2)
+           AND metric = ?3 AND unit = 'count' AND observed_at_ms >= ?4 AND observed_at_ms <= ?5",
+        rusqlite::params![org, project, metric, since, until],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn assert_rollups_match_raw(conn: &Connection, rng: &mut Rng, span: i64, fractional: bool) {
+    for _ in 0..300 {
+        let since = rng.below(span as u64) as i64;
+        let until = since + rng.below(span as u64) as i64;
+        let project = [None, Some("web"), Some("api")][rng.below(3) as usize];
+        let metric = ["tok", "cpu"][rng.below(2) as usize];
+        let window = super::usage::Window { since_ms: since, until_ms: until };
+        let fast = super::usage::used(conn, "acme", project, metric, "count", window).unwrap();
+        let slow = raw_sum(conn, "acme", project, metric, since, until);
+        if fractional {
+            assert!((fast - slow).abs() <= 1e-9 * slow.abs().max(1.0), "{fast} vs {slow} in [{since}, {until}]");
+        } else {
+            assert_eq!(fast, slow, "window [{since}, {until}] {project:?} {metric}");
+        }
+    }
+}
+
+#[test]
+fn rollup_sums_equal_raw_sums_for_random_windows() {
+    let day = super::rollups::DAY;
+    for fractional in [false, true] {
+        let conn = seeded();
+        call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A" })).unwrap();
+        call(&conn, "createOrg", json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
+        let mut rng = Rng(0x9E3779B97F4A7C15 ^ fractional as u64);
+        let span = 40 * day;
+        let mut batch = Vec::new();
+        for i in 0..3_000 {
+            let quantity = if fractional { (rng.below(1_000_000) as f64) / 997.0 } else { rng.below(50) as f64 };
+            let org = if i % 10 == 0 { "other" } else { "acme" };
+            let project = if org == "other" { None } else { [None, Some("web"), Some("api")][rng.below(3) as usize] };
+            let metric = ["tok", "cpu"][rng.below(2) as usize];
+            let at = rng.below(span as u64);
+            let event = json!({ "orgId": org, "projectId": project, "metric": metric, "quantity": quantity, "observedAtMs": at });
+            // Half the events one by one (trigger), half in batches (accumulated in Rust).
+            if i % 2 == 0 {
+                call(&conn, "recordUsage", event).unwrap();
+            } else {
+                batch.push(event);
+                if batch.len() == 50 {
+                    call(&conn, "recordUsageBatch", json!({ "events": batch, "returning": "ids" })).unwrap();
+                    batch.clear();
+                }
+            }
+        }
+        assert_rollups_match_raw(&conn, &mut rng, span, fractional);
+
+        // Deletes, updates and a cascade keep them exact.
+        conn.execute("DELETE FROM _smithers_cp_usage_events WHERE id % 7 = 0", []).unwrap();
+        conn.execute("UPDATE _smithers_cp_usage_events SET quantity = quantity + 1, observed_at_ms = observed_at_ms + 3600001 WHERE id % 5 = 0", []).unwrap();
+        conn.execute("DELETE FROM _smithers_cp_projects WHERE project_id = 'api'", []).unwrap();
+        assert_rollups_match_raw(&conn, &mut rng, span, fractional);
+        assert!(super::rollups::consistent(&conn).unwrap());
+    }
+}
+
+#[test]
+fn stale_rollups_are_detected_and_rebuilt() {
+    let conn = seeded();
+    for at in [5, 90_000, 4_000_000] {
+        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
+    }
+    // Rows written while the triggers were missing (an older writer, a copy of the file).
+    conn.execute_batch("DROP TRIGGER _smithers_cp_usage_rollup_insert").unwrap();
+    conn.execute(
+        "INSERT INTO _smithers_cp_usage_events (org_id, metric, quantity, unit, observed_at_ms) VALUES ('acme', 'tok', 5, 'count', 100)",
+        [],
+    )
+    .unwrap();
+    assert!(!super::rollups::consistent(&conn).unwrap());
+    schema::ensure(&conn).unwrap();
+    assert!(super::rollups::consistent(&conn).unwrap());
+    let window = super::usage::Window { since_ms: 0, until_ms: 10_000_000 };
+    assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
+}

@@ -1,12 +1,15 @@
-//! Usage events: recording and summing.
+//! Usage events: recording (one, a batch, idempotently) and the sums over them, which are
+//! read from the rollups (see `rollups`).
 
-use super::error::Result;
-use super::parents::Parents;
-use super::validate::{Input, MAX_SAFE_INTEGER};
 use super::db;
-use rusqlite::{params, Connection};
+use super::error::{is_constraint, CpError, Result};
+use super::parents::Parents;
+use super::rollups::{self, Accumulator, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND};
+use super::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
+use rusqlite::{ffi, params, Connection, OptionalExtension};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Serialize, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -20,6 +23,12 @@ pub struct UsageEvent {
     pub unit: String,
     pub observed_at_ms: i64,
     pub metadata: Value,
+    /// Present only for events recorded with a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// `true` when the key had been seen and this is the event first recorded with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<bool>,
 }
 
 #[derive(Debug, Serialize, Clone, PartialEq)]
@@ -31,28 +40,219 @@ pub struct UsageSummary {
     pub quantity: f64,
 }
 
+/// A validated usage event about to be recorded.
+pub struct NewUsage {
+    pub org_id: String,
+    pub project_id: Option<String>,
+    pub run_id: Option<String>,
+    pub metric: String,
+    pub quantity: f64,
+    pub unit: String,
+    pub observed_at_ms: i64,
+    /// Whether the caller gave `observedAtMs` (a retry that did not may differ in it).
+    observed_given: bool,
+    metadata: Value,
+    metadata_json: String,
+    pub idempotency_key: Option<String>,
+}
+
+impl NewUsage {
+    pub fn from_input(input: &Input) -> Result<NewUsage> {
+        let org_id = input.id("orgId")?;
+        let project_id = input.opt_id("projectId")?;
+        let observed_given = input.get("observedAtMs").is_some();
+        let observed_at_ms = input.timestamp("observedAtMs")?;
+        let (metadata, metadata_json) = input.metadata("metadata")?;
+        let run_id = input.opt_id("runId")?;
+        let metric = input.string("metric")?;
+        let quantity = input.non_negative("quantity")?;
+        let unit = input.string_or("unit", "count")?;
+        let idempotency_key = match input.opt_string("idempotencyKey")? {
+            Some(key) if key.chars().count() > 255 => {
+                return Err(CpError::field("idempotencyKey", "idempotencyKey must be at most 255 characters."))
+            }
+            key => key,
+        };
+        Ok(NewUsage {
+            org_id,
+            project_id,
+            run_id,
+            metric,
+            quantity,
+            unit,
+            observed_at_ms,
+            observed_given,
+            metadata,
+            metadata_json,
+            idempotency_key,
+        })
+    }
+
+    pub fn parents(&self) -> Parents<'_> {
+        Parents::project(&self.org_id, self.project_id.as_deref())
+    }
+
+    fn event(&self, id: i64, duplicate: Option<bool>) -> UsageEvent {
+        UsageEvent {
+            id,
+            org_id: self.org_id.clone(),
+            project_id: self.project_id.clone(),
+            run_id: self.run_id.clone(),
+            metric: self.metric.clone(),
+            quantity: self.quantity,
+            unit: self.unit.clone(),
+            observed_at_ms: self.observed_at_ms,
+            metadata: self.metadata.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+            duplicate,
+        }
+    }
+
+    /// The event first recorded with this key, if any; `IDEMPOTENCY_CONFLICT` when it
+    /// differs from this one.
+    pub fn find_duplicate(&self, conn: &Connection) -> Result<Option<UsageEvent>> {
+        let Some(key) = &self.idempotency_key else { return Ok(None) };
+        let existing = conn
+            .prepare_cached(
+                "SELECT id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json
+                 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?2",
+            )?
+            .query_row(params![self.org_id, key], |r| {
+                Ok(UsageEvent {
+                    id: r.get(0)?,
+                    org_id: self.org_id.clone(),
+                    project_id: r.get(1)?,
+                    run_id: r.get(2)?,
+                    metric: r.get(3)?,
+                    quantity: r.get(4)?,
+                    unit: r.get(5)?,
+                    observed_at_ms: r.get(6)?,
+                    metadata: parse_metadata(&r.get::<_, String>(7)?),
+                    idempotency_key: Some(key.clone()),
+                    duplicate: Some(true),
+                })
+            })
+            .optional()?;
+        let Some(existing) = existing else { return Ok(None) };
+        let same = existing.project_id == self.project_id
+            && existing.run_id == self.run_id
+            && existing.metric == self.metric
+            && existing.quantity == self.quantity
+            && existing.unit == self.unit
+            && (!self.observed_given || existing.observed_at_ms == self.observed_at_ms)
+            && existing.metadata == self.metadata;
+        if !same {
+            return Err(CpError::new(
+                "IDEMPOTENCY_CONFLICT",
+                format!("Usage event {key} was already recorded with different content."),
+                Some(json!({ "orgId": self.org_id, "idempotencyKey": key, "existingId": existing.id })),
+            ));
+        }
+        Ok(Some(existing))
+    }
+
+    /// Inserts the event. Unless `batch` takes the rollups in hand, the rollup trigger
+    /// adds it to them in the same statement.
+    pub fn insert(&self, conn: &Connection, batch: Option<&mut Accumulator>) -> Result<i64> {
+        let rolled_up = batch.is_some().then_some(1);
+        conn.prepare_cached(
+            "INSERT INTO _smithers_cp_usage_events
+               (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key, rolled_up)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            self.org_id,
+            self.project_id,
+            self.run_id,
+            self.metric,
+            self.quantity,
+            self.unit,
+            self.observed_at_ms,
+            self.metadata_json,
+            self.idempotency_key,
+            rolled_up
+        ])
+        .map_err(|e| {
+            if is_constraint(&e, ffi::SQLITE_CONSTRAINT_UNIQUE) {
+                // Only reachable if another connection wrote the key between our check and
+                // insert, which BEGIN IMMEDIATE rules out; kept as a clear error regardless.
+                CpError::new("IDEMPOTENCY_CONFLICT", "Usage event key was recorded concurrently.", None)
+            } else {
+                self.parents().explain(conn, e)
+            }
+        })?;
+        if let Some(acc) = batch {
+            acc.add(&self.org_id, self.project_id.as_deref(), &self.metric, &self.unit, self.observed_at_ms, self.quantity);
+        }
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Records the event, or returns the original for a repeated key. Runs in the caller's
+    /// transaction.
+    pub fn record_in(&self, conn: &Connection, batch: Option<&mut Accumulator>) -> Result<UsageEvent> {
+        if let Some(existing) = self.find_duplicate(conn)? {
+            return Ok(existing);
+        }
+        let id = self.insert(conn, batch)?;
+        Ok(self.event(id, self.idempotency_key.as_ref().map(|_| false)))
+    }
+}
+
 /// `recordUsage`.
 pub fn record(conn: &Connection, input: &Input) -> Result<UsageEvent> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.opt_id("projectId")?;
-    let observed_at_ms = input.timestamp("observedAtMs")?;
-    let (metadata, metadata_json) = input.metadata("metadata")?;
-    let run_id = input.opt_id("runId")?;
-    let metric = input.string("metric")?;
-    let quantity = input.non_negative("quantity")?;
-    let unit = input.string_or("unit", "count")?;
-    let parents = Parents::project(&org_id, project_id.as_deref());
-    let id = db::write(conn, |c| {
-        c.prepare_cached(
-            "INSERT INTO _smithers_cp_usage_events
-               (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json])
-        .map_err(|e| parents.explain(c, e))?;
-        Ok(c.last_insert_rowid())
-    })?;
-    Ok(UsageEvent { id, org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata })
+    let usage = NewUsage::from_input(input)?;
+    if usage.idempotency_key.is_none() {
+        // One INSERT (with its triggers) is atomic by itself: no explicit transaction.
+        let id = usage.insert(conn, None)?;
+        return Ok(usage.event(id, None));
+    }
+    db::write(conn, |c| usage.record_in(c, None))
+}
+
+/// `recordUsageBatch`: every event or none, in one transaction.
+pub fn record_batch(conn: &Connection, input: &Input) -> Result<Value> {
+    let Some(Value::Array(items)) = input.get("events") else {
+        return Err(CpError::field("events", "events must be an array."));
+    };
+    let returning = input.string_or("returning", "events")?;
+    if returning != "events" && returning != "ids" {
+        return Err(CpError::field("returning", "returning must be one of: events, ids."));
+    }
+    let batch = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| Input::new(item).and_then(|input| NewUsage::from_input(&input)).map_err(|e| at_index(e, i)))
+        .collect::<Result<Vec<_>>>()?;
+    db::write(conn, |c| {
+        let mut acc = Accumulator::default();
+        let mut ids = Vec::with_capacity(batch.len());
+        let mut events = Vec::with_capacity(if returning == "events" { batch.len() } else { 0 });
+        for (i, usage) in batch.iter().enumerate() {
+            let event = usage.record_in(c, Some(&mut acc)).map_err(|e| at_index(e, i))?;
+            ids.push(event.id);
+            if returning == "events" {
+                events.push(event);
+            }
+        }
+        acc.flush(c)?;
+        Ok(if returning == "events" {
+            serde_json::to_value(events).unwrap_or(Value::Null)
+        } else {
+            json!({ "count": ids.len(), "ids": ids })
+        })
+    })
+}
+
+/// Names the batch index in an error about one event.
+fn at_index(mut err: CpError, index: usize) -> CpError {
+    err.summary = format!("events[{index}]: {}", err.summary);
+    let mut details = match err.details.take() {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    details.insert("index".into(), json!(index));
+    err.details = Some(Value::Object(details));
+    err
 }
 
 /// A usage window, both ends inclusive.
@@ -72,40 +272,199 @@ impl Window {
     }
 }
 
-/// `summarizeUsage`: quantities summed per metric and unit over the window.
-pub fn summarize(conn: &Connection, input: &Input) -> Result<Vec<UsageSummary>> {
-    let org_id = input.id("orgId")?;
-    let window = Window::from_input(input)?;
-    summarize_for(conn, &org_id, window)
-}
-
-pub fn summarize_for(conn: &Connection, org_id: &str, window: Window) -> Result<Vec<UsageSummary>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT org_id, metric, unit, SUM(quantity)
-         FROM _smithers_cp_usage_events
-         WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms <= ?3
-         GROUP BY org_id, metric, unit
-         ORDER BY metric, unit",
-    )?;
-    let rows = stmt.query_map(params![org_id, window.since_ms, window.until_ms], |r| {
-        Ok(UsageSummary { org_id: r.get(0)?, metric: r.get(1)?, unit: r.get(2)?, quantity: r.get(3)? })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
 /// The quantity used in a window: one project's events, or every event of the org.
-pub fn used(
-    conn: &Connection,
-    org_id: &str,
-    project_id: Option<&str>,
-    metric: &str,
-    unit: &str,
+pub fn used(conn: &Connection, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, window: Window) -> Result<f64> {
+    let series = Series { org_id, scope: project_id.unwrap_or(ALL), metric, unit };
+    Ok(rollups::total(conn, &series, window.since_ms, window.until_ms)?.0)
+}
+
+/// The dimensions a summary can group by.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Dimension {
+    ProjectId,
+    Metric,
+    Unit,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Bucket {
+    Hour,
+    Day,
+    Month,
+}
+
+/// Which events a summary reads, and how it groups them.
+struct SummaryQuery {
+    org_id: String,
     window: Window,
-) -> Result<f64> {
-    let sql = "SELECT COALESCE(SUM(quantity), 0.0) FROM _smithers_cp_usage_events
-         WHERE org_id = ?1 AND (?2 IS NULL OR project_id = ?2) AND metric = ?3 AND unit = ?4
-           AND observed_at_ms >= ?5 AND observed_at_ms <= ?6";
-    Ok(conn
-        .prepare_cached(sql)?
-        .query_row(params![org_id, project_id, metric, unit, window.since_ms, window.until_ms], |r| r.get(0))?)
+    /// `None`: every event; `Some(None)`: events without a project; `Some(Some(id))`: one project's.
+    project: Option<Option<String>>,
+    metric: Option<String>,
+    group_by: Vec<Dimension>,
+    bucket: Option<Bucket>,
+}
+
+impl SummaryQuery {
+    fn from_input(input: &Input) -> Result<SummaryQuery> {
+        let org_id = input.id("orgId")?;
+        let window = Window::from_input(input)?;
+        let project = if input.has("projectId") { Some(input.opt_id("projectId")?) } else { None };
+        let metric = if input.get("metric").is_some() { Some(input.string("metric")?) } else { None };
+        let group_by = match input.get("groupBy") {
+            None => vec![Dimension::Metric, Dimension::Unit],
+            Some(Value::Array(names)) => {
+                let mut dims = Vec::new();
+                for name in names {
+                    let dim = match name.as_str() {
+                        Some("projectId") => Dimension::ProjectId,
+                        Some("metric") => Dimension::Metric,
+                        Some("unit") => Dimension::Unit,
+                        _ => return Err(group_by_error()),
+                    };
+                    if !dims.contains(&dim) {
+                        dims.push(dim);
+                    }
+                }
+                dims.sort();
+                dims
+            }
+            Some(_) => return Err(group_by_error()),
+        };
+        let bucket = match input.get("bucket") {
+            None => None,
+            Some(Value::String(s)) if s == "hour" => Some(Bucket::Hour),
+            Some(Value::String(s)) if s == "day" => Some(Bucket::Day),
+            Some(Value::String(s)) if s == "month" => Some(Bucket::Month),
+            Some(_) => return Err(CpError::field("bucket", "bucket must be one of: hour, day, month.")),
+        };
+        Ok(SummaryQuery { org_id, window, project, metric, group_by, bucket })
+    }
+
+    fn default_for(org_id: &str, window: Window) -> SummaryQuery {
+        SummaryQuery {
+            org_id: org_id.to_string(),
+            window,
+            project: None,
+            metric: None,
+            group_by: vec![Dimension::Metric, Dimension::Unit],
+            bucket: None,
+        }
+    }
+}
+
+fn group_by_error() -> CpError {
+    CpError::field("groupBy", "groupBy must be an array of: projectId, metric, unit.")
+}
+
+/// Start of the UTC calendar month holding `ms` (days-from-civil, H. Hinnant's algorithm).
+fn month_start(ms: i64) -> i64 {
+    let z = ms.div_euclid(DAY) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let first_of_month = z - (doy - (153 * mp + 2) / 5) - 719_468;
+    first_of_month * DAY
+}
+
+type GroupKey = (Option<i64>, Option<Option<String>>, Option<String>, Option<String>);
+
+fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
+    let by_project = q.group_by.contains(&Dimension::ProjectId);
+    let levels: &[i64] = match q.bucket {
+        Some(Bucket::Hour) => &[SECOND, MINUTE, HOUR],
+        _ => &LEVELS,
+    };
+    // Per-project scopes when projects are grouped or filtered; the org total otherwise.
+    let scopes: Option<String> = match &q.project {
+        Some(project) => Some(project.clone().unwrap_or_else(|| NO_PROJECT.to_string())),
+        None if by_project => None,
+        None => Some(ALL.to_string()),
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT scope, metric, unit FROM _smithers_cp_usage_series
+         WHERE org_id = ?1 AND (?2 IS NULL AND scope != '{ALL}' OR scope = ?2) AND (?3 IS NULL OR metric = ?3)"
+    ))?;
+    let series: Vec<(String, String, String)> = stmt
+        .query_map(params![q.org_id, scopes, q.metric], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+
+    let mut groups: BTreeMap<GroupKey, (f64, i64)> = BTreeMap::new();
+    for (scope, metric, unit) in &series {
+        let s = Series { org_id: &q.org_id, scope, metric, unit };
+        let project = (scope != NO_PROJECT).then(|| scope.clone());
+        rollups::for_each(conn, &s, levels, q.window.since_ms, q.window.until_ms, |at, quantity, events| {
+            let key: GroupKey = (
+                q.bucket.map(|b| match b {
+                    Bucket::Hour => at - at.rem_euclid(HOUR),
+                    Bucket::Day => at - at.rem_euclid(DAY),
+                    Bucket::Month => month_start(at),
+                }),
+                by_project.then(|| project.clone()),
+                q.group_by.contains(&Dimension::Metric).then(|| metric.clone()),
+                q.group_by.contains(&Dimension::Unit).then(|| unit.clone()),
+            );
+            let entry = groups.entry(key).or_insert((0.0, 0));
+            entry.0 += quantity;
+            entry.1 += events;
+        })?;
+    }
+    Ok(groups
+        .into_iter()
+        .filter(|(_, (_, events))| *events > 0)
+        .map(|((bucket, project, metric, unit), (quantity, _))| {
+            let mut row = Map::new();
+            row.insert("orgId".into(), json!(q.org_id));
+            if let Some(start) = bucket {
+                row.insert("bucketStartMs".into(), json!(start));
+            }
+            if let Some(project) = project {
+                row.insert("projectId".into(), json!(project));
+            }
+            if let Some(metric) = metric {
+                row.insert("metric".into(), json!(metric));
+            }
+            if let Some(unit) = unit {
+                row.insert("unit".into(), json!(unit));
+            }
+            row.insert("quantity".into(), json!(quantity));
+            Value::Object(row)
+        })
+        .collect())
+}
+
+/// `summarizeUsage`: by default quantities summed per metric and unit over the window;
+/// optionally filtered by project or metric, grouped differently, or bucketed in time.
+pub fn summarize(conn: &Connection, input: &Input) -> Result<Vec<Value>> {
+    let q = SummaryQuery::from_input(input)?;
+    db::read(conn, |c| summarize_query(c, &q))
+}
+
+/// The default summary of an org, for the export.
+pub fn summarize_for(conn: &Connection, org_id: &str, window: Window) -> Result<Vec<UsageSummary>> {
+    Ok(summarize_query(conn, &SummaryQuery::default_for(org_id, window))?
+        .into_iter()
+        .map(|row| UsageSummary {
+            org_id: org_id.to_string(),
+            metric: row["metric"].as_str().unwrap_or_default().to_string(),
+            unit: row["unit"].as_str().unwrap_or_default().to_string(),
+            quantity: row["quantity"].as_f64().unwrap_or(0.0),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_starts_are_utc_calendar_months() {
+        // 2024-02-29T12:00:00Z -> 2024-02-01T00:00:00Z
+        assert_eq!(month_start(1_709_208_000_000), 1_706_745_600_000);
+        assert_eq!(month_start(0), 0);
+        // 1970-03-01 exactly
+        assert_eq!(month_start(59 * DAY), 59 * DAY);
+        assert_eq!(month_start(59 * DAY - 1), 31 * DAY);
+    }
 }

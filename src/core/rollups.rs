@@ -1,0 +1,365 @@
+//! Usage rollups: per-second, per-minute, per-hour and per-day sums of usage events, kept by triggers
+//! in the same statement as each insert, delete or update of an event, whoever writes it
+//! (this store, the documented TypeScript store, raw SQL, a cascade). A window is answered
+//! from whole buckets plus the raw events of the partial seconds at its two edges, so a
+//! check reads a bounded number of rows (at most about 300 buckets for a 30-day window)
+//! however many events the window holds.
+
+use super::error::Result;
+use rusqlite::{params, Connection};
+use std::collections::HashMap;
+
+pub const SECOND: i64 = 1_000;
+pub const MINUTE: i64 = 60_000;
+pub const HOUR: i64 = 3_600_000;
+pub const DAY: i64 = 86_400_000;
+/// Every level, finest first.
+pub const LEVELS: [i64; 4] = [SECOND, MINUTE, HOUR, DAY];
+
+/// The scope that sums every event of an org; events without a project also count under
+/// `NO_PROJECT`, events with one under their project id.
+pub const ALL: &str = "*";
+pub const NO_PROJECT: &str = "";
+
+/// The scope a usage event's project maps to.
+pub fn scope_of(project_id: Option<&str>) -> &str {
+    project_id.unwrap_or(NO_PROJECT)
+}
+
+const TABLES: &str = r#"
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollups (
+  org_id TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  level INTEGER NOT NULL,
+  bucket_start_ms INTEGER NOT NULL,
+  quantity REAL NOT NULL,
+  events INTEGER NOT NULL,
+  PRIMARY KEY (org_id, metric, unit, scope, level, bucket_start_ms)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_series (
+  org_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  PRIMARY KEY (org_id, scope, metric, unit)
+) WITHOUT ROWID;
+"#;
+
+/// The statements that add one event (`$` = NEW) to the rollups; shared by the insert
+/// and update triggers.
+fn add_event(row: &str) -> String {
+    format!(
+        "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
+           SELECT {row}.org_id, {row}.metric, {row}.unit, s.scope, l.level,
+                  {row}.observed_at_ms - ({row}.observed_at_ms % l.level), {row}.quantity, 1
+           FROM (SELECT '{ALL}' AS scope UNION ALL SELECT COALESCE({row}.project_id, '{NO_PROJECT}')) AS s,
+                (SELECT {SECOND} AS level UNION ALL SELECT {MINUTE} UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
+           WHERE true
+         ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
+         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + 1;
+         INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
+           VALUES ({row}.org_id, '{ALL}', {row}.metric, {row}.unit),
+                  ({row}.org_id, COALESCE({row}.project_id, '{NO_PROJECT}'), {row}.metric, {row}.unit);"
+    )
+}
+
+/// The statements that take one event (`OLD`) out of the rollups; a bucket left with no
+/// events is removed, so no floating-point residue outlives its events.
+fn remove_event() -> String {
+    let matches = format!(
+        "org_id = OLD.org_id AND metric = OLD.metric AND unit = OLD.unit
+         AND scope IN ('{ALL}', COALESCE(OLD.project_id, '{NO_PROJECT}'))
+         AND ((level = {SECOND} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {SECOND}))
+           OR (level = {MINUTE} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {MINUTE}))
+           OR (level = {HOUR} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {HOUR}))
+           OR (level = {DAY} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {DAY})))"
+    );
+    format!(
+        "UPDATE _smithers_cp_usage_rollups SET quantity = quantity - OLD.quantity, events = events - 1 WHERE {matches};
+         DELETE FROM _smithers_cp_usage_rollups WHERE {matches} AND events <= 0;"
+    )
+}
+
+fn triggers() -> String {
+    // Dropped and created anew on every start, so a file always has this version's triggers.
+    format!(
+        "DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_insert;
+         DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_delete;
+         DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_update;
+         DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_org_delete;
+         CREATE TRIGGER _smithers_cp_usage_rollup_insert AFTER INSERT ON _smithers_cp_usage_events
+         WHEN NEW.rolled_up IS NULL
+         BEGIN {add} END;
+         CREATE TRIGGER _smithers_cp_usage_rollup_delete AFTER DELETE ON _smithers_cp_usage_events
+         BEGIN {remove} END;
+         CREATE TRIGGER _smithers_cp_usage_rollup_update
+           AFTER UPDATE OF org_id, project_id, metric, unit, quantity, observed_at_ms ON _smithers_cp_usage_events
+         BEGIN {remove} {add_new} END;
+         CREATE TRIGGER _smithers_cp_usage_rollup_org_delete AFTER DELETE ON _smithers_cp_orgs
+         BEGIN
+           DELETE FROM _smithers_cp_usage_rollups WHERE org_id = OLD.org_id;
+           DELETE FROM _smithers_cp_usage_series WHERE org_id = OLD.org_id;
+         END;",
+        add = add_event("NEW"),
+        remove = remove_event(),
+        add_new = add_event("NEW"),
+    )
+}
+
+/// Rollup deltas of a batch of events, added up in memory and written once per bucket.
+/// The batch's rows are inserted with `rolled_up = 1`, which the insert trigger skips.
+#[derive(Default)]
+pub struct Accumulator {
+    buckets: HashMap<(String, String, String, String, i64, i64), (f64, i64)>,
+}
+
+impl Accumulator {
+    pub fn add(&mut self, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, at: i64, quantity: f64) {
+        for scope in [ALL, scope_of(project_id)] {
+            for level in LEVELS {
+                let key = (org_id.to_string(), metric.to_string(), unit.to_string(), scope.to_string(), level, at - at.rem_euclid(level));
+                let entry = self.buckets.entry(key).or_insert((0.0, 0));
+                entry.0 += quantity;
+                entry.1 += 1;
+            }
+        }
+    }
+
+    /// Writes the deltas; runs in the transaction that inserted the events.
+    pub fn flush(self, conn: &Connection) -> Result<()> {
+        let mut upsert = conn.prepare_cached(
+            "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
+             DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events",
+        )?;
+        let mut series = conn.prepare_cached(
+            "INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for ((org_id, metric, unit, scope, level, start), (quantity, events)) in self.buckets {
+            upsert.execute(params![org_id, metric, unit, scope, level, start, quantity, events])?;
+            if level == DAY {
+                series.execute(params![org_id, scope, metric, unit])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creates the rollup tables and triggers, and rebuilds the rollups when they are missing
+/// or disagree with the raw events (written before the triggers existed, or while they
+/// were dropped). Runs inside `schema::ensure`'s transaction.
+pub fn ensure(conn: &Connection) -> Result<()> {
+    let existed: bool = conn.query_row(
+        "SELECT COUNT(*) = 2 FROM sqlite_master WHERE type = 'table'
+           AND name IN ('_smithers_cp_usage_rollups', '_smithers_cp_usage_series')",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute_batch(TABLES)?;
+    conn.execute_batch(&triggers())?;
+    if !existed || !consistent(conn)? {
+        rebuild(conn)?;
+    }
+    Ok(())
+}
+
+/// Whether the day-level totals of every org equal its raw events, in count and in sum.
+pub fn consistent(conn: &Connection) -> Result<bool> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT COUNT(*) FROM (
+           SELECT org_id, metric, unit, COUNT(*) AS events, TOTAL(quantity) AS quantity
+           FROM _smithers_cp_usage_events GROUP BY org_id, metric, unit
+         ) AS raw
+         FULL OUTER JOIN (
+           SELECT org_id, metric, unit, SUM(events) AS events, TOTAL(quantity) AS quantity
+           FROM _smithers_cp_usage_rollups WHERE scope = '{ALL}' AND level = {DAY} GROUP BY org_id, metric, unit
+         ) AS rolled USING (org_id, metric, unit)
+         WHERE raw.events IS NOT rolled.events
+            OR abs(raw.quantity - rolled.quantity) > 1e-9 * max(abs(raw.quantity), 1.0)"
+    ))?;
+    let mismatches: i64 = stmt.query_row([], |r| r.get(0))?;
+    Ok(mismatches == 0)
+}
+
+/// Recomputes every rollup from the raw events.
+pub fn rebuild(conn: &Connection) -> Result<()> {
+    conn.execute_batch("DELETE FROM _smithers_cp_usage_rollups; DELETE FROM _smithers_cp_usage_series;")?;
+    for level in LEVELS {
+        for scope_expr in [format!("'{ALL}'"), format!("COALESCE(project_id, '{NO_PROJECT}')")] {
+            conn.execute(
+                &format!(
+                    "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
+                     SELECT org_id, metric, unit, {scope_expr}, ?1, observed_at_ms - (observed_at_ms % ?1), TOTAL(quantity), COUNT(*)
+                     FROM _smithers_cp_usage_events
+                     GROUP BY org_id, metric, unit, {scope_expr}, observed_at_ms - (observed_at_ms % ?1)"
+                ),
+                params![level],
+            )?;
+        }
+    }
+    conn.execute_batch(&format!(
+        "INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
+           SELECT DISTINCT org_id, '{ALL}', metric, unit FROM _smithers_cp_usage_events;
+         INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
+           SELECT DISTINCT org_id, COALESCE(project_id, '{NO_PROJECT}'), metric, unit FROM _smithers_cp_usage_events;"
+    ))?;
+    Ok(())
+}
+
+/// A piece of a window: whole buckets of one level, or raw events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Piece {
+    Buckets { level: i64, from: i64, to: i64 },
+    Raw { from: i64, to: i64 },
+}
+
+/// Splits the half-open window `[from, to)` into whole buckets of the coarsest levels
+/// that fit (of `levels`, finest first) and raw edges.
+pub fn pieces(levels: &[i64], from: i64, to: i64, out: &mut Vec<Piece>) {
+    if from >= to {
+        return;
+    }
+    match levels.split_last() {
+        None => out.push(Piece::Raw { from, to }),
+        Some((&level, finer)) => {
+            let first = from.div_euclid(level) * level + if from.rem_euclid(level) == 0 { 0 } else { level };
+            let last = to.div_euclid(level) * level;
+            if first < last {
+                out.push(Piece::Buckets { level, from: first, to: last });
+                pieces(finer, from, first, out);
+                pieces(finer, last, to, out);
+            } else {
+                pieces(finer, from, to, out);
+            }
+        }
+    }
+}
+
+/// One series of usage: which org, scope, metric and unit.
+pub struct Series<'a> {
+    pub org_id: &'a str,
+    pub scope: &'a str,
+    pub metric: &'a str,
+    pub unit: &'a str,
+}
+
+/// Calls `f(time, quantity, events)` for each bucket (at its start) and each raw event of
+/// the series in the inclusive window, reading whole buckets of `levels` where they fit.
+pub fn for_each(
+    conn: &Connection,
+    series: &Series,
+    levels: &[i64],
+    since_ms: i64,
+    until_ms: i64,
+    mut f: impl FnMut(i64, f64, i64),
+) -> Result<()> {
+    let mut parts = Vec::with_capacity(8);
+    pieces(levels, since_ms, until_ms.saturating_add(1), &mut parts);
+    for part in parts {
+        match part {
+            Piece::Buckets { level, from, to } => {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT bucket_start_ms, quantity, events FROM _smithers_cp_usage_rollups
+                     WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND scope = ?4 AND level = ?5
+                       AND bucket_start_ms >= ?6 AND bucket_start_ms < ?7",
+                )?;
+                let mut rows =
+                    stmt.query(params![series.org_id, series.metric, series.unit, series.scope, level, from, to])?;
+                while let Some(r) = rows.next()? {
+                    f(r.get(0)?, r.get(1)?, r.get(2)?);
+                }
+            }
+            Piece::Raw { from, to } => {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events
+                     WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND observed_at_ms >= ?5 AND observed_at_ms < ?6
+                       AND (?4 = '{ALL}' OR project_id IS ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))"
+                ))?;
+                let mut rows = stmt.query(params![series.org_id, series.metric, series.unit, series.scope, from, to])?;
+                while let Some(r) = rows.next()? {
+                    f(r.get(0)?, r.get(1)?, 1);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The quantity and event count of a series in the inclusive window.
+pub fn total(conn: &Connection, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, i64)> {
+    let (mut quantity, mut events) = (0.0, 0);
+    for_each(conn, series, &LEVELS, since_ms, until_ms, |_, q, n| {
+        quantity += q;
+        events += n;
+    })?;
+    Ok((quantity, events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_split_into_whole_buckets_and_raw_edges() {
+        let mut out = Vec::new();
+        pieces(&LEVELS, 0, 2 * DAY, &mut out);
+        assert_eq!(out, vec![Piece::Buckets { level: DAY, from: 0, to: 2 * DAY }]);
+
+        out.clear();
+        let from = DAY - HOUR - MINUTE - SECOND - 5;
+        let to = 2 * DAY + HOUR + MINUTE + SECOND + 7;
+        pieces(&LEVELS, from, to, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Piece::Buckets { level: DAY, from: DAY, to: 2 * DAY },
+                Piece::Buckets { level: HOUR, from: DAY - HOUR, to: DAY },
+                Piece::Buckets { level: MINUTE, from: DAY - HOUR - MINUTE, to: DAY - HOUR },
+                Piece::Buckets { level: SECOND, from: DAY - HOUR - MINUTE - SECOND, to: DAY - HOUR - MINUTE },
+                Piece::Raw { from, to: DAY - HOUR - MINUTE - SECOND },
+                Piece::Buckets { level: HOUR, from: 2 * DAY, to: 2 * DAY + HOUR },
+                Piece::Buckets { level: MINUTE, from: 2 * DAY + HOUR, to: 2 * DAY + HOUR + MINUTE },
+                Piece::Buckets { level: SECOND, from: 2 * DAY + HOUR + MINUTE, to: 2 * DAY + HOUR + MINUTE + SECOND },
+                Piece::Raw { from: 2 * DAY + HOUR + MINUTE + SECOND, to },
+            ]
+        );
+
+        out.clear();
+        pieces(&LEVELS, 10, 20, &mut out);
+        assert_eq!(out, vec![Piece::Raw { from: 10, to: 20 }]);
+        out.clear();
+        pieces(&LEVELS, 20, 20, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn pieces_cover_the_window_exactly_once() {
+        let mut seed = 0x2545F4914F6CDD1Du64;
+        for _ in 0..2_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let from = (seed % (5 * DAY as u64)) as i64;
+            let to = from + ((seed >> 20) % (3 * DAY as u64)) as i64;
+            let mut out = Vec::new();
+            pieces(&LEVELS, from, to, &mut out);
+            let mut ranges: Vec<(i64, i64)> = out
+                .iter()
+                .map(|p| match *p {
+                    Piece::Buckets { from, to, .. } | Piece::Raw { from, to } => (from, to),
+                })
+                .collect();
+            ranges.sort();
+            let mut at = from;
+            for (a, b) in ranges {
+                assert_eq!(a, at);
+                assert!(b > a);
+                at = b;
+            }
+            assert_eq!(at, to.max(from));
+        }
+    }
+}
