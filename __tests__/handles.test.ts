@@ -111,7 +111,7 @@ describe("constructor forms", () => {
     ensureControlPlaneTables(file);
     const foreign = new BetterSqlite3(file);
     ensureControlPlaneTables(foreign);
-    expect(foreign.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '_smithers_cp_%' AND type = 'table'").get()).toEqual({ n: 14 }); // 11 documented tables + meta, rollups, series
+    expect(foreign.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '_smithers_cp_%' AND type = 'table'").get()).toEqual({ n: 15 }); // 11 documented tables + meta, rollups, rollup state, series
     foreign.close();
     const db = new Database(":memory:");
     ensureControlPlaneTables(db);

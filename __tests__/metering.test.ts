@@ -250,7 +250,7 @@ describe("summaries from rollups", () => {
     }
   });
 
-  it("rows written by another writer count at once, and missing rollups are rebuilt on open", () => {
+  it("rows written by another writer count at once, and missing or wrong rollups are rebuilt on open", () => {
     const file = path.join(tempDir(), "rollups.db");
     const store = new ControlPlaneStore(file);
     store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
@@ -265,11 +265,18 @@ describe("summaries from rollups", () => {
     reopened.close();
 
     // A file whose rollups are gone (say, copied without them) is rebuilt when opened.
-    other.exec("DROP TABLE _smithers_cp_usage_rollups; DROP TRIGGER _smithers_cp_usage_rollup_insert;");
+    other.exec("DROP TABLE _smithers_cp_usage_rollups");
     other.prepare("INSERT INTO _smithers_cp_usage_events (org_id, metric, quantity, unit, observed_at_ms) VALUES ('acme', 'tok', 100, 'count', 3000)").run();
     other.close();
     const rebuilt = new ControlPlaneStore(file);
     expect(rebuilt.checkUsageLimit({ orgId: "acme", metric: "tok", untilMs: 5_000 })).toMatchObject({ usedQuantity: 111, exceeded: true });
     rebuilt.close();
+
+    const tamper = new BetterSqlite3(file);
+    tamper.exec("UPDATE _smithers_cp_usage_rollups SET quantity = quantity * 2");
+    tamper.close();
+    const repaired = new ControlPlaneStore(file);
+    expect(repaired.checkUsageLimit({ orgId: "acme", metric: "tok", untilMs: 5_000 })!.usedQuantity).toBe(111);
+    repaired.close();
   });
 });

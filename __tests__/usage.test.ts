@@ -9,7 +9,7 @@ describe("recordUsage", () => {
     const ev = store.recordUsage({ orgId: "acme", projectId: "web", runId: "run-1", metric: "tokens", quantity: 3, observedAtMs: 10, metadata: { model: "m" } });
     expect(ev).toEqual({ id: expect.any(Number), orgId: "acme", projectId: "web", runId: "run-1", metric: "tokens", quantity: 3, unit: "count", observedAtMs: 10, metadata: { model: "m" } });
     const row = db.query("SELECT * FROM _smithers_cp_usage_events WHERE id = ?").get(ev.id);
-    expect(row).toEqual({ id: ev.id, org_id: "acme", project_id: "web", run_id: "run-1", metric: "tokens", quantity: 3, unit: "count", observed_at_ms: 10, metadata_json: '{"model":"m"}', idempotency_key: null, rolled_up: null });
+    expect(row).toEqual({ id: ev.id, org_id: "acme", project_id: "web", run_id: "run-1", metric: "tokens", quantity: 3, unit: "count", observed_at_ms: 10, metadata_json: '{"model":"m"}', idempotency_key: null });
     expect(store.recordUsage({ orgId: "acme", projectId: "", runId: "", metric: "m", quantity: 1 })).toMatchObject({ projectId: null, runId: null });
   });
 

@@ -46,7 +46,7 @@ function medianMicros(n, fn) {
 
 const rows = [];
 function report(name, where, ours, theirs, unit) {
-  const ratio = unit === "ops/s" ? ours / theirs : theirs / ours;
+  const ratio = unit.endsWith("/s") ? ours / theirs : theirs / ours; // rates: higher wins; times: lower wins
   rows.push({ operation: name, database: where, ours: fmt(ours, unit), baseline: fmt(theirs, unit), "ours vs baseline": `${ratio.toFixed(1)}x` });
 }
 const fmt = (x, unit) => `${x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1)} ${unit}`;

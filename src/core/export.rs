@@ -34,6 +34,7 @@ pub fn export(conn: &Connection, input: &Input) -> Result<OrgExport> {
     let org_id = input.id("orgId")?;
     let window = Window::from_input(input)?;
     let exported_at_ms = input.timestamp("exportedAtMs")?;
+    super::rollups::fold_long_tail(conn)?;
     db::read(conn, |c| {
         let org = orgs::get(c, &org_id)?.ok_or_else(|| CpError::org_not_found(&org_id))?;
         Ok(OrgExport {

@@ -4,6 +4,7 @@ use super::audit::{self, NewEvent};
 use super::db;
 use super::error::Result;
 use super::parents::Parents;
+use super::rollups;
 use super::usage::{self, NewUsage, UsageEvent, Window};
 use super::validate::{js_number, period_ms, Input, ORG_KEY};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -125,6 +126,7 @@ pub fn check(conn: &Connection, input: &Input) -> Result<Option<UsageLimitCheck>
     let period_len = period_ms(&period).unwrap_or(0);
     let since_ms = input.timestamp_or("sinceMs", (until_ms - period_len).max(0))?;
     let window = Window { since_ms, until_ms };
+    rollups::fold_long_tail(conn)?;
     db::read(conn, |c| {
         let Some(limit) = get(c, &org_id, project_id.as_deref(), &metric, &unit, &period)? else {
             return Ok(None);
@@ -167,20 +169,22 @@ pub struct Consumption {
 pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
     let usage = NewUsage::from_input(input)?;
     db::write(conn, |c| {
+        rollups::catch_up_if_long(c)?;
         if let Some(original) = usage.find_duplicate(c)? {
             return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
         }
         usage.parents().check(c)?;
         let mut stmt = c.prepare_cached(&format!(
-            "{SELECT} WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND project_key IN (?4, '{ORG_KEY}')
-             ORDER BY project_key = '{ORG_KEY}', period"
+            "{SELECT} WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND project_key IN (?4, '{ORG_KEY}')"
         ))?;
-        let limits = stmt
+        let mut limits = stmt
             .query_map(
                 params![usage.org_id, usage.metric, usage.unit, usage.project_id.as_deref().unwrap_or(ORG_KEY)],
                 from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // The project's limits first, then the org-wide ones; each by period length.
+        limits.sort_by_key(|l| (l.project_id.is_none(), period_ms(&l.period)));
         let mut checks = Vec::with_capacity(limits.len());
         for limit in limits {
             let until_ms = usage.observed_at_ms;
@@ -201,7 +205,8 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
             });
         }
         let allowed = checks.iter().all(|check| check.allowed);
-        let event = if allowed { Some(usage.record_in(c, None)?) } else { None };
+        let event = if allowed { Some(usage.record_in(c)?) } else { None };
+        rollups::catch_up_if_long(c)?;
         Ok(Consumption { allowed, event, checks })
     })
 }

@@ -1,9 +1,14 @@
-//! Usage rollups: per-second, per-minute, per-hour and per-day sums of usage events, kept by triggers
-//! in the same statement as each insert, delete or update of an event, whoever writes it
-//! (this store, the documented TypeScript store, raw SQL, a cascade). A window is answered
-//! from whole buckets plus the raw events of the partial seconds at its two edges, so a
-//! check reads a bounded number of rows (at most about 300 buckets for a 30-day window)
-//! however many events the window holds.
+//! Usage rollups: per-second, per-minute, per-hour and per-day sums of usage events.
+//!
+//! Events are rolled up in batches, not one by one: the rollups cover every event up to a
+//! watermark id, and the few events above it (the tail) are read raw. Ids only grow
+//! (AUTOINCREMENT), so whoever inserts (this store, the documented TypeScript store, raw
+//! SQL) only lengthens the tail; writers of ours fold the tail in once it reaches
+//! `TAIL_MAX` events, grouping it so that events of the same second, minute, hour and day
+//! cost one write per bucket. Deletes and updates of rolled-up events are applied by
+//! triggers in the same statement. A window is answered from whole buckets, the raw
+//! events of the partial seconds at its two edges, and the tail: a bounded number of rows
+//! (about 300 buckets for a 30-day window) however many events the window holds.
 
 use super::error::Result;
 use rusqlite::{params, Connection};
@@ -38,6 +43,14 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollups (
   events INTEGER NOT NULL,
   PRIMARY KEY (org_id, metric, unit, scope, level, bucket_start_ms)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollup_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  watermark INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO _smithers_cp_usage_rollup_state (id, watermark) VALUES (1, 0);
+-- Serves the raw edges of a window from the index alone: one series, a time range.
+CREATE INDEX IF NOT EXISTS _smithers_cp_usage_series_time_idx
+  ON _smithers_cp_usage_events(org_id, metric, unit, observed_at_ms, project_id, quantity);
 CREATE TABLE IF NOT EXISTS _smithers_cp_usage_series (
   org_id TEXT NOT NULL,
   scope TEXT NOT NULL,
@@ -46,24 +59,6 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_usage_series (
   PRIMARY KEY (org_id, scope, metric, unit)
 ) WITHOUT ROWID;
 "#;
-
-/// The statements that add one event (`$` = NEW) to the rollups; shared by the insert
-/// and update triggers.
-fn add_event(row: &str) -> String {
-    format!(
-        "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
-           SELECT {row}.org_id, {row}.metric, {row}.unit, s.scope, l.level,
-                  {row}.observed_at_ms - ({row}.observed_at_ms % l.level), {row}.quantity, 1
-           FROM (SELECT '{ALL}' AS scope UNION ALL SELECT COALESCE({row}.project_id, '{NO_PROJECT}')) AS s,
-                (SELECT {SECOND} AS level UNION ALL SELECT {MINUTE} UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
-           WHERE true
-         ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
-         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + 1;
-         INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
-           VALUES ({row}.org_id, '{ALL}', {row}.metric, {row}.unit),
-                  ({row}.org_id, COALESCE({row}.project_id, '{NO_PROJECT}'), {row}.metric, {row}.unit);"
-    )
-}
 
 /// The statements that take one event (`OLD`) out of the rollups; a bucket left with no
 /// events is removed, so no floating-point residue outlives its events.
@@ -84,68 +79,128 @@ fn remove_event() -> String {
 
 fn triggers() -> String {
     // Dropped and created anew on every start, so a file always has this version's triggers.
+    // Only rolled-up events (id <= watermark) are in the rollups to be corrected.
+    let rolled = "OLD.id <= (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)";
     format!(
         "DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_insert;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_delete;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_update;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_org_delete;
-         CREATE TRIGGER _smithers_cp_usage_rollup_insert AFTER INSERT ON _smithers_cp_usage_events
-         WHEN NEW.rolled_up IS NULL
-         BEGIN {add} END;
          CREATE TRIGGER _smithers_cp_usage_rollup_delete AFTER DELETE ON _smithers_cp_usage_events
+         WHEN {rolled}
          BEGIN {remove} END;
          CREATE TRIGGER _smithers_cp_usage_rollup_update
-           AFTER UPDATE OF org_id, project_id, metric, unit, quantity, observed_at_ms ON _smithers_cp_usage_events
-         BEGIN {remove} {add_new} END;
+           AFTER UPDATE OF id, org_id, project_id, metric, unit, quantity, observed_at_ms ON _smithers_cp_usage_events
+         WHEN {rolled}
+         BEGIN
+           {remove}
+           {add_new}
+         END;
          CREATE TRIGGER _smithers_cp_usage_rollup_org_delete AFTER DELETE ON _smithers_cp_orgs
          BEGIN
            DELETE FROM _smithers_cp_usage_rollups WHERE org_id = OLD.org_id;
            DELETE FROM _smithers_cp_usage_series WHERE org_id = OLD.org_id;
          END;",
-        add = add_event("NEW"),
         remove = remove_event(),
-        add_new = add_event("NEW"),
+        add_new = add_row("NEW"),
     )
 }
 
-/// Rollup deltas of a batch of events, added up in memory and written once per bucket.
-/// The batch's rows are inserted with `rolled_up = 1`, which the insert trigger skips.
-#[derive(Default)]
-pub struct Accumulator {
-    buckets: HashMap<(String, String, String, String, i64, i64), (f64, i64)>,
+/// Adds one row (`NEW`) back after an update: the rolled-up event with its new values.
+fn add_row(row: &str) -> String {
+    format!(
+        "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
+           SELECT {row}.org_id, {row}.metric, {row}.unit, s.scope, l.level,
+                  {row}.observed_at_ms - ({row}.observed_at_ms % l.level), {row}.quantity, 1
+           FROM (SELECT '{ALL}' AS scope UNION ALL SELECT COALESCE({row}.project_id, '{NO_PROJECT}')) AS s,
+                (SELECT {SECOND} AS level UNION ALL SELECT {MINUTE} UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
+           WHERE true
+         ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
+         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + 1;
+         INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
+           VALUES ({row}.org_id, '{ALL}', {row}.metric, {row}.unit),
+                  ({row}.org_id, COALESCE({row}.project_id, '{NO_PROJECT}'), {row}.metric, {row}.unit);"
+    )
 }
 
-impl Accumulator {
-    pub fn add(&mut self, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, at: i64, quantity: f64) {
-        for scope in [ALL, scope_of(project_id)] {
-            for level in LEVELS {
-                let key = (org_id.to_string(), metric.to_string(), unit.to_string(), scope.to_string(), level, at - at.rem_euclid(level));
-                let entry = self.buckets.entry(key).or_insert((0.0, 0));
-                entry.0 += quantity;
-                entry.1 += 1;
-            }
-        }
-    }
+/// How many events the tail may hold before a writer folds it into the rollups.
+pub const TAIL_MAX: i64 = 64;
 
-    /// Writes the deltas; runs in the transaction that inserted the events.
-    pub fn flush(self, conn: &Connection) -> Result<()> {
-        let mut upsert = conn.prepare_cached(
-            "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
-             DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events",
+/// The watermark and the highest event id: events in `(watermark, max]` are the tail.
+pub fn tail(conn: &Connection) -> Result<(i64, i64)> {
+    Ok(conn.prepare_cached(
+        "SELECT (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1),
+                COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0)",
+    )?
+    .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// Folds the tail into the rollups, grouped per bucket, and moves the watermark past it.
+/// One pass over the tail's rows, added up in memory, then one upsert per bucket touched.
+/// Runs in the caller's write transaction.
+pub fn catch_up(conn: &Connection) -> Result<()> {
+    let (watermark, max_id) = tail(conn)?;
+    if max_id <= watermark {
+        return Ok(());
+    }
+    type Key = (String, String, String, String, i64, i64);
+    let mut buckets: HashMap<Key, (f64, i64)> = HashMap::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
+             FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2",
         )?;
-        let mut series = conn.prepare_cached(
-            "INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for ((org_id, metric, unit, scope, level, start), (quantity, events)) in self.buckets {
-            upsert.execute(params![org_id, metric, unit, scope, level, start, quantity, events])?;
-            if level == DAY {
-                series.execute(params![org_id, scope, metric, unit])?;
+        let mut rows = stmt.query(params![watermark, max_id])?;
+        while let Some(r) = rows.next()? {
+            let (org_id, project_id, metric, unit): (String, Option<String>, String, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let (at, quantity): (i64, f64) = (r.get(4)?, r.get(5)?);
+            for scope in [ALL, scope_of(project_id.as_deref())] {
+                for level in LEVELS {
+                    let key = (org_id.clone(), metric.clone(), unit.clone(), scope.to_string(), level, at - at.rem_euclid(level));
+                    let entry = buckets.entry(key).or_insert((0.0, 0));
+                    entry.0 += quantity;
+                    entry.1 += 1;
+                }
             }
         }
-        Ok(())
     }
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
+         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events",
+    )?;
+    let mut series =
+        conn.prepare_cached("INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)")?;
+    for ((org_id, metric, unit, scope, level, start), (quantity, events)) in buckets {
+        upsert.execute(params![org_id, metric, unit, scope, level, start, quantity, events])?;
+        if level == DAY {
+            series.execute(params![org_id, scope, metric, unit])?;
+        }
+    }
+    conn.prepare_cached("UPDATE _smithers_cp_usage_rollup_state SET watermark = ?1 WHERE id = 1")?.execute([max_id])?;
+    Ok(())
+}
+
+/// Before a read: folds in a tail that another writer (one that does not fold, such as
+/// the documented store) has let grow long, so reads stay bounded. Opens its own write
+/// transaction, and only when needed.
+pub fn fold_long_tail(conn: &Connection) -> Result<()> {
+    let (watermark, max_id) = tail(conn)?;
+    if max_id - watermark >= 4 * TAIL_MAX {
+        super::db::write(conn, catch_up)?;
+    }
+    Ok(())
+}
+
+/// Folds the tail in when it has grown to `TAIL_MAX`; runs in the caller's write transaction.
+pub fn catch_up_if_long(conn: &Connection) -> Result<()> {
+    let (watermark, max_id) = tail(conn)?;
+    if max_id - watermark >= TAIL_MAX {
+        catch_up(conn)?;
+    }
+    Ok(())
 }
 
 /// Creates the rollup tables and triggers, and rebuilds the rollups when they are missing
@@ -160,13 +215,17 @@ pub fn ensure(conn: &Connection) -> Result<()> {
     )?;
     conn.execute_batch(TABLES)?;
     conn.execute_batch(&triggers())?;
+    if existed {
+        catch_up(conn)?;
+    }
     if !existed || !consistent(conn)? {
         rebuild(conn)?;
     }
     Ok(())
 }
 
-/// Whether the day-level totals of every org equal its raw events, in count and in sum.
+/// Whether the day-level totals of every org equal its raw events, in count and in sum
+/// (with the tail folded in first).
 pub fn consistent(conn: &Connection) -> Result<bool> {
     let mut stmt = conn.prepare(&format!(
         "SELECT COUNT(*) FROM (
@@ -186,27 +245,11 @@ pub fn consistent(conn: &Connection) -> Result<bool> {
 
 /// Recomputes every rollup from the raw events.
 pub fn rebuild(conn: &Connection) -> Result<()> {
-    conn.execute_batch("DELETE FROM _smithers_cp_usage_rollups; DELETE FROM _smithers_cp_usage_series;")?;
-    for level in LEVELS {
-        for scope_expr in [format!("'{ALL}'"), format!("COALESCE(project_id, '{NO_PROJECT}')")] {
-            conn.execute(
-                &format!(
-                    "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
-                     SELECT org_id, metric, unit, {scope_expr}, ?1, observed_at_ms - (observed_at_ms % ?1), TOTAL(quantity), COUNT(*)
-                     FROM _smithers_cp_usage_events
-                     GROUP BY org_id, metric, unit, {scope_expr}, observed_at_ms - (observed_at_ms % ?1)"
-                ),
-                params![level],
-            )?;
-        }
-    }
-    conn.execute_batch(&format!(
-        "INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
-           SELECT DISTINCT org_id, '{ALL}', metric, unit FROM _smithers_cp_usage_events;
-         INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
-           SELECT DISTINCT org_id, COALESCE(project_id, '{NO_PROJECT}'), metric, unit FROM _smithers_cp_usage_events;"
-    ))?;
-    Ok(())
+    conn.execute_batch(
+        "DELETE FROM _smithers_cp_usage_rollups; DELETE FROM _smithers_cp_usage_series;
+         UPDATE _smithers_cp_usage_rollup_state SET watermark = 0 WHERE id = 1;",
+    )?;
+    catch_up(conn)
 }
 
 /// A piece of a window: whole buckets of one level, or raw events.
@@ -248,6 +291,7 @@ pub struct Series<'a> {
 
 /// Calls `f(time, quantity, events)` for each bucket (at its start) and each raw event of
 /// the series in the inclusive window, reading whole buckets of `levels` where they fit.
+/// Run it inside a read or write transaction, so the watermark and the rows agree.
 pub fn for_each(
     conn: &Connection,
     series: &Series,
@@ -256,10 +300,12 @@ pub fn for_each(
     until_ms: i64,
     mut f: impl FnMut(i64, f64, i64),
 ) -> Result<()> {
-    let mut parts = Vec::with_capacity(8);
+    let (watermark, max_id) = tail(conn)?;
+    let mut parts = Vec::with_capacity(12);
     pieces(levels, since_ms, until_ms.saturating_add(1), &mut parts);
-    for part in parts {
-        match part {
+    let scope_filter = format!("(?4 = '{ALL}' OR project_id IS ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))");
+    for part in &parts {
+        match *part {
             Piece::Buckets { level, from, to } => {
                 let mut stmt = conn.prepare_cached(
                     "SELECT bucket_start_ms, quantity, events FROM _smithers_cp_usage_rollups
@@ -273,10 +319,11 @@ pub fn for_each(
                 }
             }
             Piece::Raw { from, to } => {
+                // Every event in the edge, rolled up or not.
                 let mut stmt = conn.prepare_cached(&format!(
                     "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events
                      WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND observed_at_ms >= ?5 AND observed_at_ms < ?6
-                       AND (?4 = '{ALL}' OR project_id IS ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))"
+                       AND {scope_filter}"
                 ))?;
                 let mut rows = stmt.query(params![series.org_id, series.metric, series.unit, series.scope, from, to])?;
                 while let Some(r) = rows.next()? {
@@ -285,16 +332,82 @@ pub fn for_each(
             }
         }
     }
+    if max_id > watermark {
+        // The tail's events that fall in whole buckets (those in raw edges were read above).
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events NOT INDEXED
+             WHERE id > ?7 AND org_id = ?1 AND metric = ?2 AND unit = ?3
+               AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {scope_filter}"
+        ))?;
+        let mut rows =
+            stmt.query(params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark])?;
+        while let Some(r) = rows.next()? {
+            let at: i64 = r.get(0)?;
+            let in_raw_edge = parts.iter().any(|p| matches!(*p, Piece::Raw { from, to } if at >= from && at < to));
+            if !in_raw_edge {
+                f(at, r.get(1)?, 1);
+            }
+        }
+    }
     Ok(())
 }
 
-/// The quantity and event count of a series in the inclusive window.
+/// The quantity and event count of a series in the inclusive window: one aggregate query
+/// per piece of the window (each a search of an index), and one over the tail. Run it
+/// inside a transaction.
 pub fn total(conn: &Connection, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, i64)> {
-    let (mut quantity, mut events) = (0.0, 0);
-    for_each(conn, series, &LEVELS, since_ms, until_ms, |_, q, n| {
+    let (watermark, max_id) = tail(conn)?;
+    let mut parts = Vec::with_capacity(12);
+    pieces(&LEVELS, since_ms, until_ms.saturating_add(1), &mut parts);
+    let (mut quantity, mut events) = (0.0, 0i64);
+    let mut edges = [(0i64, 0i64); 2];
+    let mut edge_count = 0;
+    let scope_filter = format!("(?4 = '{ALL}' OR project_id IS ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))");
+    for part in &parts {
+        let (q, n): (f64, i64) = match *part {
+            Piece::Buckets { level, from, to } => conn
+                .prepare_cached(
+                    "SELECT TOTAL(quantity), TOTAL(events) FROM _smithers_cp_usage_rollups
+                     WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND scope = ?4 AND level = ?5
+                       AND bucket_start_ms >= ?6 AND bucket_start_ms < ?7",
+                )?
+                .query_row(params![series.org_id, series.metric, series.unit, series.scope, level, from, to], |r| {
+                    Ok((r.get(0)?, r.get::<_, f64>(1)? as i64))
+                })?,
+            Piece::Raw { from, to } => {
+                edges[edge_count] = (from, to);
+                edge_count += 1;
+                conn.prepare_cached(&format!(
+                    "SELECT TOTAL(quantity), COUNT(*) FROM _smithers_cp_usage_events
+                     WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND observed_at_ms >= ?5 AND observed_at_ms < ?6
+                       AND {scope_filter}"
+                ))?
+                .query_row(params![series.org_id, series.metric, series.unit, series.scope, from, to], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+            }
+        };
         quantity += q;
         events += n;
-    })?;
+    }
+    if max_id > watermark {
+        // The tail's events outside the raw edges (those were counted above).
+        let ((a1, b1), (a2, b2)) = (edges[0], edges[1]);
+        let (q, n): (f64, i64) = conn
+            .prepare_cached(&format!(
+                "SELECT TOTAL(quantity), COUNT(*) FROM _smithers_cp_usage_events NOT INDEXED
+                 WHERE id > ?7 AND org_id = ?1 AND metric = ?2 AND unit = ?3
+                   AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {scope_filter}
+                   AND NOT (observed_at_ms >= ?8 AND observed_at_ms < ?9)
+                   AND NOT (observed_at_ms >= ?10 AND observed_at_ms < ?11)"
+            ))?
+            .query_row(
+                params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark, a1, b1, a2, b2],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+        quantity += q;
+        events += n;
+    }
     Ok((quantity, events))
 }
 

@@ -177,15 +177,11 @@ pub fn schema_version(conn: &Connection) -> Result<Option<i64>> {
         .optional()?)
 }
 
-/// Nullable columns the documented store never sets: `idempotency_key` (with a unique
-/// index over the keyed rows of each org) and `rolled_up`.
+/// `recordUsage({idempotencyKey})`: a nullable column (the documented store never sets
+/// it) and a unique index over the keyed rows of each org.
 fn add_usage_columns(conn: &Connection) -> Result<()> {
     if !has_column(conn, "_smithers_cp_usage_events", "idempotency_key")? {
         conn.execute_batch("ALTER TABLE _smithers_cp_usage_events ADD COLUMN idempotency_key TEXT")?;
-    }
-    // Set to 1 on rows whose rollups the writer added itself (our batches); see `rollups`.
-    if !has_column(conn, "_smithers_cp_usage_events", "rolled_up")? {
-        conn.execute_batch("ALTER TABLE _smithers_cp_usage_events ADD COLUMN rolled_up INTEGER")?;
     }
     conn.execute_batch(
         "CREATE UNIQUE INDEX IF NOT EXISTS _smithers_cp_usage_idempotency_idx

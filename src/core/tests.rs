@@ -236,16 +236,37 @@ fn stale_rollups_are_detected_and_rebuilt() {
     for at in [5, 90_000, 4_000_000] {
         call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
     }
-    // Rows written while the triggers were missing (an older writer, a copy of the file).
-    conn.execute_batch("DROP TRIGGER _smithers_cp_usage_rollup_insert").unwrap();
+    // A row written by another writer joins the tail and counts at once.
     conn.execute(
         "INSERT INTO _smithers_cp_usage_events (org_id, metric, quantity, unit, observed_at_ms) VALUES ('acme', 'tok', 5, 'count', 100)",
         [],
     )
     .unwrap();
+    let window = super::usage::Window { since_ms: 0, until_ms: 10_000_000 };
+    assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
+    schema::ensure(&conn).unwrap(); // folds the tail in
+    assert_eq!(super::rollups::tail(&conn).unwrap(), (4, 4));
+    assert!(super::rollups::consistent(&conn).unwrap());
+
+    // Rollups that disagree with the rows (damaged, or a row slipped in under the watermark).
+    conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
     assert!(!super::rollups::consistent(&conn).unwrap());
     schema::ensure(&conn).unwrap();
     assert!(super::rollups::consistent(&conn).unwrap());
-    let window = super::usage::Window { since_ms: 0, until_ms: 10_000_000 };
     assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
+}
+
+#[test]
+fn the_tail_is_folded_in_once_it_is_long() {
+    let conn = seeded();
+    let n = super::rollups::TAIL_MAX + 10;
+    for i in 0..n {
+        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": i * 1_000 })).unwrap();
+    }
+    let (watermark, max_id) = super::rollups::tail(&conn).unwrap();
+    assert_eq!(max_id, n);
+    assert!(max_id - watermark < super::rollups::TAIL_MAX, "tail {watermark}..{max_id}");
+    assert!(watermark >= super::rollups::TAIL_MAX);
+    let window = super::usage::Window { since_ms: 0, until_ms: n * 1_000 };
+    assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), n as f64);
 }

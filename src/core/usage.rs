@@ -4,7 +4,7 @@
 use super::db;
 use super::error::{is_constraint, CpError, Result};
 use super::parents::Parents;
-use super::rollups::{self, Accumulator, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND};
+use super::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND};
 use super::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use rusqlite::{ffi, params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -151,14 +151,12 @@ impl NewUsage {
         Ok(Some(existing))
     }
 
-    /// Inserts the event. Unless `batch` takes the rollups in hand, the rollup trigger
-    /// adds it to them in the same statement.
-    pub fn insert(&self, conn: &Connection, batch: Option<&mut Accumulator>) -> Result<i64> {
-        let rolled_up = batch.is_some().then_some(1);
+    /// Inserts the event (it joins the rollups' tail; see `rollups`).
+    pub fn insert(&self, conn: &Connection) -> Result<i64> {
         conn.prepare_cached(
             "INSERT INTO _smithers_cp_usage_events
-               (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key, rolled_up)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+               (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             self.org_id,
@@ -169,8 +167,7 @@ impl NewUsage {
             self.unit,
             self.observed_at_ms,
             self.metadata_json,
-            self.idempotency_key,
-            rolled_up
+            self.idempotency_key
         ])
         .map_err(|e| {
             if is_constraint(&e, ffi::SQLITE_CONSTRAINT_UNIQUE) {
@@ -181,19 +178,16 @@ impl NewUsage {
                 self.parents().explain(conn, e)
             }
         })?;
-        if let Some(acc) = batch {
-            acc.add(&self.org_id, self.project_id.as_deref(), &self.metric, &self.unit, self.observed_at_ms, self.quantity);
-        }
         Ok(conn.last_insert_rowid())
     }
 
     /// Records the event, or returns the original for a repeated key. Runs in the caller's
     /// transaction.
-    pub fn record_in(&self, conn: &Connection, batch: Option<&mut Accumulator>) -> Result<UsageEvent> {
+    pub fn record_in(&self, conn: &Connection) -> Result<UsageEvent> {
         if let Some(existing) = self.find_duplicate(conn)? {
             return Ok(existing);
         }
-        let id = self.insert(conn, batch)?;
+        let id = self.insert(conn)?;
         Ok(self.event(id, self.idempotency_key.as_ref().map(|_| false)))
     }
 }
@@ -201,12 +195,11 @@ impl NewUsage {
 /// `recordUsage`.
 pub fn record(conn: &Connection, input: &Input) -> Result<UsageEvent> {
     let usage = NewUsage::from_input(input)?;
-    if usage.idempotency_key.is_none() {
-        // One INSERT (with its triggers) is atomic by itself: no explicit transaction.
-        let id = usage.insert(conn, None)?;
-        return Ok(usage.event(id, None));
-    }
-    db::write(conn, |c| usage.record_in(c, None))
+    db::write(conn, |c| {
+        let event = usage.record_in(c)?;
+        rollups::catch_up_if_long(c)?;
+        Ok(event)
+    })
 }
 
 /// `recordUsageBatch`: every event or none, in one transaction.
@@ -224,17 +217,16 @@ pub fn record_batch(conn: &Connection, input: &Input) -> Result<Value> {
         .map(|(i, item)| Input::new(item).and_then(|input| NewUsage::from_input(&input)).map_err(|e| at_index(e, i)))
         .collect::<Result<Vec<_>>>()?;
     db::write(conn, |c| {
-        let mut acc = Accumulator::default();
         let mut ids = Vec::with_capacity(batch.len());
         let mut events = Vec::with_capacity(if returning == "events" { batch.len() } else { 0 });
         for (i, usage) in batch.iter().enumerate() {
-            let event = usage.record_in(c, Some(&mut acc)).map_err(|e| at_index(e, i))?;
+            let event = usage.record_in(c).map_err(|e| at_index(e, i))?;
             ids.push(event.id);
             if returning == "events" {
                 events.push(event);
             }
         }
-        acc.flush(c)?;
+        rollups::catch_up_if_long(c)?;
         Ok(if returning == "events" {
             serde_json::to_value(events).unwrap_or(Value::Null)
         } else {
@@ -382,12 +374,22 @@ fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
         None if by_project => None,
         None => Some(ALL.to_string()),
     };
+    // The series seen so far: those folded into the rollups, and those of the tail.
+    let (watermark, _) = rollups::tail(conn)?;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT scope, metric, unit FROM _smithers_cp_usage_series
-         WHERE org_id = ?1 AND (?2 IS NULL AND scope != '{ALL}' OR scope = ?2) AND (?3 IS NULL OR metric = ?3)"
+        "SELECT scope, metric, unit FROM (
+           SELECT scope, metric, unit FROM _smithers_cp_usage_series WHERE org_id = ?1
+           UNION
+           SELECT '{ALL}', metric, unit FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?4 AND org_id = ?1
+           UNION
+           SELECT COALESCE(project_id, '{NO_PROJECT}'), metric, unit FROM _smithers_cp_usage_events NOT INDEXED
+           WHERE id > ?4 AND org_id = ?1
+         )
+         WHERE (?2 IS NULL AND scope != '{ALL}' OR scope = ?2) AND (?3 IS NULL OR metric = ?3)
+         ORDER BY scope, metric, unit"
     ))?;
     let series: Vec<(String, String, String)> = stmt
-        .query_map(params![q.org_id, scopes, q.metric], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map(params![q.org_id, scopes, q.metric, watermark], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
 
     let mut groups: BTreeMap<GroupKey, (f64, i64)> = BTreeMap::new();
@@ -438,6 +440,7 @@ fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
 /// optionally filtered by project or metric, grouped differently, or bucketed in time.
 pub fn summarize(conn: &Connection, input: &Input) -> Result<Vec<Value>> {
     let q = SummaryQuery::from_input(input)?;
+    rollups::fold_long_tail(conn)?;
     db::read(conn, |c| summarize_query(c, &q))
 }
 
