@@ -44,6 +44,7 @@ export type ControlPlaneSqlite = Database | string | ForeignSqliteHandle;
 export type ControlPlaneErrorCode =
   | "INVALID_INPUT"
   | "DUPLICATE_ID"
+  | "IDEMPOTENCY_CONFLICT"
   | "BUSY"
   | "STORAGE_ERROR"
   | "CLOSED"
@@ -112,6 +113,23 @@ export type ControlPlaneUsageEvent = {
   unit: string;
   observedAtMs: number;
   metadata: Record<string, unknown>;
+  /** Present only when the event was recorded with an idempotency key. */
+  idempotencyKey?: string;
+  /** With a key: `true` when the key had been seen and this is the original event. */
+  duplicate?: boolean;
+};
+
+export type ControlPlaneUsageInput = {
+  orgId: string;
+  projectId?: string | null;
+  runId?: string | null;
+  metric: string;
+  quantity: number;
+  unit?: string;
+  observedAtMs?: number;
+  metadata?: Record<string, unknown>;
+  /** The same key in the same org records once (at most 255 characters). */
+  idempotencyKey?: string | null;
 };
 
 export type ControlPlaneUsagePeriod = "daily" | "weekly" | "monthly";
@@ -137,6 +155,44 @@ export type ControlPlaneUsageSummary = {
   metric: string;
   unit: string;
   quantity: number;
+};
+
+export type ControlPlaneUsageDimension = "projectId" | "metric" | "unit";
+
+/** A row of a grouped or bucketed summary: the grouped fields are present, the others not. */
+export type ControlPlaneUsageGroup = {
+  orgId: string;
+  /** Start of the hour, day or UTC calendar month, when bucketed. */
+  bucketStartMs?: number;
+  projectId?: string | null;
+  metric?: string;
+  unit?: string;
+  quantity: number;
+};
+
+export type ControlPlaneUsageSummaryInput = {
+  orgId: string;
+  sinceMs?: number;
+  untilMs?: number;
+  /** Absent: every event; `null`: events without a project; an id: that project's. */
+  projectId?: string | null;
+  metric?: string;
+  groupBy?: ControlPlaneUsageDimension[];
+  bucket?: "hour" | "day" | "month";
+};
+
+/** One limit as consumeUsage weighed it: usage in its window before this event. */
+export type ControlPlaneConsumeCheck = ControlPlaneUsageLimitCheck & {
+  sinceMs: number;
+  untilMs: number;
+  /** `usedQuantity + quantity <= limitQuantity` */
+  allowed: boolean;
+};
+
+export type ControlPlaneConsumption = {
+  allowed: boolean;
+  event: ControlPlaneUsageEvent | null;
+  checks: ControlPlaneConsumeCheck[];
 };
 
 export type ControlPlaneSecretRef = {
@@ -220,17 +276,17 @@ export declare class ControlPlaneStore {
     updatedAtMs?: number;
   }): ControlPlaneIdentityProvider;
   listIdentityProviders(input: { orgId: string; status?: string }): ControlPlaneIdentityProvider[];
-  recordUsage(input: {
-    orgId: string;
-    projectId?: string | null;
-    runId?: string | null;
-    metric: string;
-    quantity: number;
-    unit?: string;
-    observedAtMs?: number;
-    metadata?: Record<string, unknown>;
-  }): ControlPlaneUsageEvent;
+  recordUsage(input: ControlPlaneUsageInput): ControlPlaneUsageEvent;
+  /** Records every event or none, in one transaction; errors name the event's index. */
+  recordUsageBatch(events: ControlPlaneUsageInput[], options?: { returning?: "events" }): ControlPlaneUsageEvent[];
+  recordUsageBatch(events: ControlPlaneUsageInput[], options: { returning: "ids" }): { count: number; ids: number[] };
+  /**
+   * Checks every limit that applies (the project's and the org-wide ones, every period) and
+   * records the event only if it fits them all, atomically.
+   */
+  consumeUsage(input: ControlPlaneUsageInput): ControlPlaneConsumption;
   summarizeUsage(input: { orgId: string; sinceMs?: number; untilMs?: number }): ControlPlaneUsageSummary[];
+  summarizeUsage(input: ControlPlaneUsageSummaryInput): ControlPlaneUsageGroup[];
   setUsageLimit(input: {
     orgId: string;
     projectId?: string | null;

@@ -11,6 +11,7 @@ import {
   type ControlPlaneSecretRef,
   type ControlPlaneUsageEvent,
   type ControlPlaneUsageLimitCheck,
+  type ControlPlaneUsageSummary,
 } from "../../index.js";
 
 const db = new Database(":memory:");
@@ -51,6 +52,17 @@ const billingOrNull: ControlPlaneExport["billing"] = exported.billing;
 const row = db.query<{ n: number }>("SELECT COUNT(*) AS n FROM _smithers_cp_orgs").get();
 const n: number | undefined = row?.n;
 
+const keyed = store.recordUsage({ orgId: org.orgId, metric: "tokens", quantity: 1, idempotencyKey: "k-1" });
+const dup: boolean | undefined = keyed.duplicate;
+const batch: ControlPlaneUsageEvent[] = store.recordUsageBatch([{ orgId: org.orgId, metric: "m", quantity: 1 }]);
+const ids: number[] = store.recordUsageBatch([{ orgId: org.orgId, metric: "m", quantity: 1 }], { returning: "ids" }).ids;
+const consumed = store.consumeUsage({ orgId: org.orgId, metric: "m", quantity: 1 });
+const consumedEvent: ControlPlaneUsageEvent | null = consumed.event;
+const fits: boolean = consumed.checks.every((c) => c.allowed && c.usedQuantity >= 0);
+const plain: ControlPlaneUsageSummary[] = store.summarizeUsage({ orgId: org.orgId });
+const grouped = store.summarizeUsage({ orgId: org.orgId, groupBy: ["projectId"], bucket: "day" });
+const bucketStart: number | undefined = grouped[0].bucketStartMs;
+
 try {
   store.getOrg("x");
 } catch (error) {
@@ -76,5 +88,9 @@ store.createProject({ orgId: "o", slug: "s", name: "n", metadata: [1, 2] });
 const used: number = store.checkUsageLimit({ orgId: "o", metric: "m" }).usedQuantity;
 // @ts-expect-error a number is no database
 new ControlPlaneStore(42);
+// @ts-expect-error ids, not events, when asked for ids
+const notEvents: ControlPlaneUsageEvent[] = store.recordUsageBatch([], { returning: "ids" });
+// @ts-expect-error no such bucket
+store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
