@@ -283,6 +283,10 @@ class ControlPlaneStore {
     return this._call("getOrg", { orgId });
   }
 
+  getOrgBySlug(slug) {
+    return this._call("getOrgBySlug", { slug });
+  }
+
   createTeam(input) {
     return this._call("createTeam", input);
   }
@@ -360,6 +364,48 @@ class ControlPlaneStore {
   consumeUsage(input) {
     return this._call("consumeUsage", input);
   }
+}
+
+// Methods beyond the documented store that take one input object: those returning a value,
+// and those returning nothing.
+const VALUE_METHODS = [
+  "suspendOrg",
+  "unsuspendOrg",
+  "deleteOrg",
+  "listOrgs",
+  "listTeams",
+  "getTeam",
+  "listTeamMembers",
+  "listProjects",
+  "getProject",
+  "listProjectTeams",
+  "getBillingAccount",
+  "listUsageLimits",
+  "listProjectAccess",
+  "getProjectAccess",
+  "setOrgQuota",
+  "getOrgQuota",
+  "queryAuditLog",
+  "explainAuditQuery",
+];
+const VOID_METHODS = [
+  "removeTeamMember",
+  "removeProjectTeam",
+  "deleteTeam",
+  "deleteProject",
+  "deleteIdentityProvider",
+  "deleteUsageLimit",
+  "deleteSecretRef",
+];
+for (const name of VALUE_METHODS) {
+  ControlPlaneStore.prototype[name] = function (input) {
+    return this._call(name, input ?? {});
+  };
+}
+for (const name of VOID_METHODS) {
+  ControlPlaneStore.prototype[name] = function (input) {
+    this._call(name, input);
+  };
 }
 
 module.exports = { ControlPlaneStore, ControlPlaneError, Database, Statement, ensureControlPlaneTables };

@@ -52,7 +52,7 @@ describe("atomic writes", () => {
   it("inside a caller's transaction, our write joins it and a failure undoes only ours", () => {
     const { db, store } = seededStore();
     db.exec("BEGIN");
-    db.exec("INSERT INTO _smithers_cp_orgs VALUES ('callers', 'callers', 'C', 1)");
+    db.exec("INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES ('callers', 'callers', 'C', 1)");
     store.createOrg({ orgId: "ours", slug: "ours", name: "Ours" });
     expectError(() => store.createOrg({ orgId: "dup", slug: "ours", name: "Dup" }), "DUPLICATE_ID");
     db.exec("ROLLBACK");

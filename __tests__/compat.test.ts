@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database } from "../index.js";
 import { DocumentedStore, DOCUMENTED_DDL, LEGACY_SECRET_REFS_DDL } from "../bench/documented-store.js";
-import { tempDir } from "./helpers";
+import { activeOrg, tempDir } from "./helpers";
 
 function documentedFile(legacySecretRefs: boolean) {
   const file = path.join(tempDir(), "gateway.db");
@@ -31,7 +31,7 @@ describe("a file written by the documented store", () => {
     db.close();
 
     const ours = new ControlPlaneStore(file);
-    expect(ours.getOrg("acme")).toEqual({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1 });
+    expect(ours.getOrg("acme")).toEqual(activeOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1 }));
     const exported = ours.exportOrgAudit({ orgId: "acme" });
     expect(exported.projects).toEqual([{ orgId: "acme", projectId: "web", slug: "web", name: "Web", metadata: { a: 1 }, createdAtMs: 2 }]);
     expect(exported.secretRefs.map((s) => s.ref)).toEqual(["vault://k"]);

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database, ensureControlPlaneTables } from "../index.js";
-import { expectError, tempDir } from "./helpers";
+import { activeOrg, expectError, tempDir } from "./helpers";
 
 describe("constructor forms", () => {
   it("a Database of this package: the store shares its connection", () => {
@@ -11,8 +11,8 @@ describe("constructor forms", () => {
     const store = new ControlPlaneStore(db);
     store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
     expect(db.query("SELECT org_id FROM _smithers_cp_orgs").all()).toEqual([{ org_id: "acme" }]);
-    db.exec("INSERT INTO _smithers_cp_orgs VALUES ('raw', 'raw', 'Raw', 5)");
-    expect(store.getOrg("raw")).toEqual({ orgId: "raw", slug: "raw", name: "Raw", createdAtMs: 5 });
+    db.exec("INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES ('raw', 'raw', 'Raw', 5)");
+    expect(store.getOrg("raw")).toEqual(activeOrg({ orgId: "raw", slug: "raw", name: "Raw", createdAtMs: 5 }));
     store.close(); // not ours to close
     expect(db.open).toBe(true);
     db.close();
@@ -47,8 +47,8 @@ describe("constructor forms", () => {
     const store = new ControlPlaneStore(foreign);
     store.createOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1 });
     expect(foreign.prepare("SELECT slug FROM _smithers_cp_orgs").get()).toEqual({ slug: "acme" });
-    foreign.prepare("INSERT INTO _smithers_cp_orgs VALUES ('b3', 'b3', 'Written by better-sqlite3', 2)").run();
-    expect(store.getOrg("b3")).toEqual({ orgId: "b3", slug: "b3", name: "Written by better-sqlite3", createdAtMs: 2 });
+    foreign.prepare("INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES ('b3', 'b3', 'Written by better-sqlite3', 2)").run();
+    expect(store.getOrg("b3")).toEqual(activeOrg({ orgId: "b3", slug: "b3", name: "Written by better-sqlite3", createdAtMs: 2 }));
     store.close();
     foreign.close();
   });
@@ -111,7 +111,7 @@ describe("constructor forms", () => {
     ensureControlPlaneTables(file);
     const foreign = new BetterSqlite3(file);
     ensureControlPlaneTables(foreign);
-    expect(foreign.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '_smithers_cp_%' AND type = 'table'").get()).toEqual({ n: 15 }); // 11 documented tables + meta, rollups, rollup state, series
+    expect(foreign.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '_smithers_cp_%' AND type = 'table'").get()).toEqual({ n: 16 }); // 11 documented tables + meta, rollups, rollup state, series, org quotas
     foreign.close();
     const db = new Database(":memory:");
     ensureControlPlaneTables(db);

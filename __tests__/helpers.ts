@@ -49,3 +49,8 @@ export function expectError(
 export function count(db: Database, table: string): number {
   return Number(db.query(`SELECT COUNT(*) AS n FROM ${table}`).get()!.n);
 }
+
+/** An active org as the store returns it. */
+export function activeOrg(fields: { orgId: string; slug: string; name: string; createdAtMs: number }) {
+  return { ...fields, status: "active", suspendedAtMs: null, suspendReason: null, deletedAtMs: null };
+}

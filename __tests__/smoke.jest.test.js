@@ -8,7 +8,7 @@ describe("under Jest", () => {
     ensureControlPlaneTables(db);
     const store = new ControlPlaneStore(db);
     const org = store.createOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1 });
-    expect(org).toEqual({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1 });
+    expect(org).toMatchObject({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1, status: "active" });
     store.setUsageLimit({ orgId: "acme", metric: "tokens", limitQuantity: 10 });
     store.recordUsage({ orgId: "acme", metric: "tokens", quantity: 11, observedAtMs: Date.now() - 1000 });
     expect(store.checkUsageLimit({ orgId: "acme", metric: "tokens" })).toMatchObject({ usedQuantity: 11, remainingQuantity: 0, exceeded: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database } from "../index.js";
-import { count, expectError, memoryStore, seededStore } from "./helpers";
+import { activeOrg, count, expectError, memoryStore, seededStore } from "./helpers";
 
 function auditRows(db: Database) {
   return db
@@ -14,7 +14,7 @@ describe("orgs", () => {
   it("creates an org, audits it, and reads it back", () => {
     const { db, store } = memoryStore();
     const org = store.createOrg({ orgId: " acme ", slug: "acme", name: " Acme Inc ", createdAtMs: 12.9 });
-    expect(org).toEqual({ orgId: "acme", slug: "acme", name: "Acme Inc", createdAtMs: 12 });
+    expect(org).toEqual(activeOrg({ orgId: "acme", slug: "acme", name: "Acme Inc", createdAtMs: 12 }));
     expect(store.getOrg("acme")).toEqual(org);
     expect(store.getOrg("missing")).toBeNull();
     expect(auditRows(db)).toEqual([
@@ -313,7 +313,7 @@ describe("exportOrgAudit", () => {
 
     const all = store.exportOrgAudit({ orgId: "acme", exportedAtMs: 123 });
     expect(all.exportedAtMs).toBe(123);
-    expect(all.org).toEqual({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1_000 });
+    expect(all.org).toEqual(activeOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1_000 }));
     expect(all.projects.map((p) => p.slug)).toEqual(["api", "web"]);
     expect(all.teams.map((t) => t.slug)).toEqual(["alpha", "zeta"]);
     expect(all.billing).toMatchObject({ plan: "pro" });
@@ -355,7 +355,7 @@ describe("cascades", () => {
 
     db.prepare("DELETE FROM _smithers_cp_orgs WHERE org_id = ?").run("acme");
     const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' AND name NOT IN ('_smithers_cp_native_meta', '_smithers_cp_usage_rollup_state')").all();
-    expect(tables.length).toBe(13); // the documented 11 + usage rollups and series
+    expect(tables.length).toBe(14); // the documented 11 + usage rollups and series, org quotas
     for (const { name } of tables) {
       const left = Number(db.query(`SELECT COUNT(*) AS n FROM ${name} WHERE org_id = 'acme'`).get()!.n);
       expect([name, left]).toEqual([name, 0]);
@@ -376,7 +376,7 @@ describe("ensureControlPlaneTables", () => {
     new ControlPlaneStore(db);
     expect(schema()).toEqual(before);
     expect(store.getOrg("acme")).not.toBeNull();
-    expect(db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get()).toEqual({ value: "2" });
+    expect(db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get()).toEqual({ value: "3" });
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 0 });
     expect(db.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
   });

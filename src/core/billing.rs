@@ -3,6 +3,7 @@
 use super::audit::{self, NewEvent};
 use super::db;
 use super::error::{CpError, Result};
+use super::orgs::{self, WriteKind};
 use super::parents::Parents;
 use super::validate::Input;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -45,6 +46,7 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<BillingAccount> {
         },
     };
     db::write(conn, |c| {
+        orgs::guard(c, &account.org_id, WriteKind::Other)?;
         c.prepare_cached(
             "INSERT INTO _smithers_cp_billing_accounts (org_id, plan, billing_customer_id, status, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)
@@ -88,4 +90,9 @@ pub fn get(conn: &Connection, org_id: &str) -> Result<Option<BillingAccount>> {
         )?
         .query_row([org_id], from_row)
         .optional()?)
+}
+
+/// `getBillingAccount({orgId})`.
+pub fn get_input(conn: &Connection, input: &Input) -> Result<Option<BillingAccount>> {
+    get(conn, &input.id("orgId")?)
 }

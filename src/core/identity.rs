@@ -3,9 +3,12 @@
 use super::audit::{self, NewEvent};
 use super::db;
 use super::error::Result;
+use super::orgs::{self, WriteKind};
 use super::parents::Parents;
+use super::quotas;
+use super::teams::not_found;
 use super::validate::{parse_metadata, Input};
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -56,6 +59,15 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<IdentityProvider> {
     let sso_url = input.opt_string("ssoUrl")?;
     let certificate_ref = input.opt_string("certificateRef")?;
     let kept_created_at_ms = db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Create)?;
+        let exists = c
+            .prepare_cached("SELECT 1 FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2")?
+            .query_row(params![org_id, provider_id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !exists {
+            quotas::check(c, &quotas::IDENTITY_PROVIDERS, &org_id, None)?;
+        }
         let created: i64 = c
             .prepare_cached(
                 "INSERT INTO _smithers_cp_identity_providers
@@ -129,4 +141,35 @@ pub fn list_for(conn: &Connection, org_id: &str, status: Option<&str>) -> Result
     ))?;
     let rows = stmt.query_map(params![org_id, status], from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// `deleteIdentityProvider({orgId, providerId, actorId?, atMs?})`.
+pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let provider_id = input.id("providerId")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Other)?;
+        let n = c
+            .prepare_cached("DELETE FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2")?
+            .execute(params![org_id, provider_id])?;
+        if n == 0 {
+            return Err(not_found("identity provider", json!({ "orgId": org_id, "providerId": provider_id })));
+        }
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: None,
+                actor_id: actor_id.as_deref(),
+                action: "identity_provider.delete",
+                target_type: "identity_provider",
+                target_id: Some(&provider_id),
+                occurred_at_ms: at,
+                metadata: json!({}),
+            },
+        )?;
+        Ok(())
+    })
 }

@@ -3,7 +3,10 @@
 use super::audit::{self, NewEvent};
 use super::db;
 use super::error::Result;
+use super::orgs::{self, WriteKind};
+use super::page::{self, Page};
 use super::parents::Parents;
+use super::teams::not_found;
 use super::rollups;
 use super::usage::{self, NewUsage, UsageEvent, Window};
 use super::validate::{js_number, period_ms, Input, ORG_KEY};
@@ -59,6 +62,7 @@ pub fn set(conn: &Connection, input: &Input) -> Result<UsageLimit> {
     let updated_at_ms = input.timestamp("updatedAtMs")?;
     let parents = Parents::project(&org_id, project_id.as_deref());
     db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Create)?;
         // The limits table has no foreign key to projects, so the project is checked here.
         parents.check(c)?;
         c.prepare_cached(
@@ -169,6 +173,7 @@ pub struct Consumption {
 pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
     let usage = NewUsage::from_input(input)?;
     db::write(conn, |c| {
+        orgs::guard(c, &usage.org_id, WriteKind::Other)?;
         rollups::catch_up_if_long(c)?;
         if let Some(original) = usage.find_duplicate(c)? {
             return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
@@ -217,4 +222,76 @@ pub fn list(conn: &Connection, org_id: &str) -> Result<Vec<UsageLimit>> {
         conn.prepare_cached(&format!("{SELECT} WHERE org_id = ?1 ORDER BY project_key, metric, unit, period"))?;
     let rows = stmt.query_map([org_id], from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// `listUsageLimits({orgId, projectId?, cursor?, limit?})`: by (scope, metric, unit,
+/// period), the org-wide ones first; `projectId` absent lists all, `null` the org-wide.
+pub fn list_page(conn: &Connection, input: &Input) -> Result<Page<UsageLimit>> {
+    let org_id = input.id("orgId")?;
+    let key: Option<String> = if input.has("projectId") {
+        Some(input.opt_id("projectId")?.unwrap_or_else(|| ORG_KEY.to_string()))
+    } else {
+        None
+    };
+    let (limit, cursor) = page::params(input)?;
+    let after: Option<Vec<String>> = match &cursor {
+        None => None,
+        Some(_) => Some((0..4).map(|i| page::text(&cursor, i).map(Option::unwrap_or_default)).collect::<Result<_>>()?),
+    };
+    let a = after.clone().unwrap_or_default();
+    let part = |i: usize| a.get(i).cloned();
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms, project_key
+             FROM _smithers_cp_usage_limits
+             WHERE org_id = ?1 AND (?2 IS NULL OR project_key = ?2)
+               AND (?3 IS NULL OR (project_key, metric, unit, period) > (?3, ?4, ?5, ?6))
+             ORDER BY project_key, metric, unit, period LIMIT ?7"
+        ))?
+        .query_map(params![org_id, key, part(0), part(1), part(2), part(3), limit as i64 + 1], |r| {
+            Ok((from_row(r)?, r.get::<_, String>(7)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let page = page::finish(rows, limit, |(l, k)| vec![json!(k), json!(l.metric), json!(l.unit), json!(l.period)]);
+    Ok(Page { items: page.items.into_iter().map(|(l, _)| l).collect(), next_cursor: page.next_cursor })
+}
+
+/// `deleteUsageLimit({orgId, projectId?, metric, unit?, period?, actorId?, atMs?})`.
+pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.opt_id("projectId")?;
+    let metric = input.string("metric")?;
+    let unit = input.string_or("unit", "count")?;
+    let period = input.period("period")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Other)?;
+        let n = c
+            .prepare_cached(
+                "DELETE FROM _smithers_cp_usage_limits
+                 WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4 AND period = ?5",
+            )?
+            .execute(params![org_id, project_id.as_deref().unwrap_or(ORG_KEY), metric, unit, period])?;
+        if n == 0 {
+            return Err(not_found(
+                "usage limit",
+                json!({ "orgId": org_id, "projectId": project_id, "metric": metric, "unit": unit, "period": period }),
+            ));
+        }
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: project_id.as_deref(),
+                actor_id: actor_id.as_deref(),
+                action: "usage_limit.delete",
+                target_type: "usage_limit",
+                target_id: Some(project_id.as_deref().unwrap_or(&org_id)),
+                occurred_at_ms: at,
+                metadata: json!({ "metric": metric, "unit": unit, "period": period }),
+            },
+        )?;
+        Ok(())
+    })
 }

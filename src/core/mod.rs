@@ -2,6 +2,7 @@
 //! One module per concern, each owning its SQL; `store::call` is the single entry the
 //! binding uses.
 
+pub mod access;
 pub mod audit;
 pub mod billing;
 pub mod db;
@@ -10,8 +11,10 @@ pub mod export;
 pub mod identity;
 pub mod limits;
 pub mod orgs;
+pub mod page;
 pub mod parents;
 pub mod projects;
+pub mod quotas;
 pub mod raw;
 pub mod rollups;
 pub mod schema;

@@ -1,12 +1,14 @@
-//! Organizations.
+//! Organizations: creation, lifecycle (suspend, unsuspend, soft and hard delete), reads,
+//! and the guard every write passes through.
 
 use super::audit::{self, NewEvent};
 use super::db;
 use super::error::{is_constraint, CpError, Result};
+use super::page::{self, Page};
 use super::validate::Input;
 use rusqlite::{ffi, params, Connection, OptionalExtension, Row};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 #[derive(Debug, Serialize, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -15,10 +17,73 @@ pub struct Org {
     pub slug: String,
     pub name: String,
     pub created_at_ms: i64,
+    pub status: String,
+    pub suspended_at_ms: Option<i64>,
+    pub suspend_reason: Option<String>,
+    pub deleted_at_ms: Option<i64>,
 }
 
+const SELECT: &str =
+    "SELECT org_id, slug, name, created_at_ms, status, suspended_at_ms, suspend_reason, deleted_at_ms FROM _smithers_cp_orgs";
+
 fn from_row(r: &Row) -> rusqlite::Result<Org> {
-    Ok(Org { org_id: r.get(0)?, slug: r.get(1)?, name: r.get(2)?, created_at_ms: r.get(3)? })
+    Ok(Org {
+        org_id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        created_at_ms: r.get(3)?,
+        status: r.get(4)?,
+        suspended_at_ms: r.get(5)?,
+        suspend_reason: r.get(6)?,
+        deleted_at_ms: r.get(7)?,
+    })
+}
+
+/// What a write is about to do, for the lifecycle guard.
+#[derive(Clone, Copy, PartialEq)]
+pub enum WriteKind {
+    /// Creating a resource (team, project, member, grant, provider, limit, secret ref):
+    /// refused while the org is suspended.
+    Create,
+    /// Anything else (usage, audit, billing, removals): allowed while suspended.
+    Other,
+}
+
+/// Refuses writes to an org that does not exist (`INVALID_INPUT`), is deleted
+/// (`ORG_DELETED`), or is suspended when creating (`ORG_SUSPENDED`). Run it inside the
+/// write's transaction.
+pub fn guard(conn: &Connection, org_id: &str, kind: WriteKind) -> Result<()> {
+    let state: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT status, suspend_reason FROM _smithers_cp_orgs WHERE org_id = ?1")?
+        .query_row([org_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match state {
+        None => Err(CpError::org_not_found(org_id)),
+        Some((status, _)) if status == "deleted" => Err(CpError::new(
+            "ORG_DELETED",
+            format!("Control-plane org is deleted: {org_id}"),
+            Some(json!({ "orgId": org_id })),
+        )),
+        Some((status, reason)) if status == "suspended" && kind == WriteKind::Create => Err(CpError::new(
+            "ORG_SUSPENDED",
+            format!("Control-plane org is suspended: {org_id}"),
+            Some(json!({ "orgId": org_id, "reason": reason })),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+fn event<'a>(org_id: &'a str, actor_id: Option<&'a str>, action: &'a str, at: i64, metadata: Value) -> NewEvent<'a> {
+    NewEvent {
+        org_id,
+        project_id: None,
+        actor_id,
+        action,
+        target_type: "org",
+        target_id: Some(org_id),
+        occurred_at_ms: at,
+        metadata,
+    }
 }
 
 /// `createOrg`: the org row and its `org.create` audit event, together or not at all.
@@ -28,6 +93,10 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Org> {
         slug: input.slug("slug")?,
         name: input.string("name")?,
         created_at_ms: input.timestamp("createdAtMs")?,
+        status: "active".into(),
+        suspended_at_ms: None,
+        suspend_reason: None,
+        deleted_at_ms: None,
     };
     db::write(conn, |c| {
         c.prepare_cached("INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES (?1, ?2, ?3, ?4)")?
@@ -41,32 +110,141 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Org> {
                     e.into()
                 }
             })?;
-        audit::insert(
-            c,
-            &NewEvent {
-                org_id: &org.org_id,
-                project_id: None,
-                actor_id: Some("system"),
-                action: "org.create",
-                target_type: "org",
-                target_id: Some(&org.org_id),
-                occurred_at_ms: org.created_at_ms,
-                metadata: json!({}),
-            },
-        )?;
+        audit::insert(c, &event(&org.org_id, Some("system"), "org.create", org.created_at_ms, json!({})))?;
         Ok(())
     })?;
     Ok(org)
 }
 
 pub fn get(conn: &Connection, org_id: &str) -> Result<Option<Org>> {
-    Ok(conn
-        .prepare_cached("SELECT org_id, slug, name, created_at_ms FROM _smithers_cp_orgs WHERE org_id = ?1")?
-        .query_row([org_id], from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&format!("{SELECT} WHERE org_id = ?1"))?.query_row([org_id], from_row).optional()?)
 }
 
-/// `getOrg(orgId)`.
+/// `getOrg(orgId)`: also a deleted org, with its status.
 pub fn get_input(conn: &Connection, input: &Input) -> Result<Option<Org>> {
     get(conn, &input.id("orgId")?)
+}
+
+/// `getOrgBySlug(slug)`.
+pub fn get_by_slug(conn: &Connection, input: &Input) -> Result<Option<Org>> {
+    let slug = input.slug("slug")?;
+    Ok(conn.prepare_cached(&format!("{SELECT} WHERE slug = ?1"))?.query_row([slug], from_row).optional()?)
+}
+
+/// `listOrgs({status?, cursor?, limit?})`: by orgId; deleted orgs only when asked for.
+pub fn list(conn: &Connection, input: &Input) -> Result<Page<Org>> {
+    let status = input.opt_string("status")?;
+    if let Some(s) = &status {
+        if !["active", "suspended", "deleted"].contains(&s.as_str()) {
+            return Err(CpError::field("status", "status must be one of: active, suspended, deleted."));
+        }
+    }
+    let (limit, cursor) = page::params(input)?;
+    let after = page::text(&cursor, 0)?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE (?1 IS NULL AND status != 'deleted' OR status = ?1) AND (?2 IS NULL OR org_id > ?2)
+         ORDER BY org_id LIMIT ?3"
+    ))?;
+    let rows = stmt
+        .query_map(params![status, after, limit as i64 + 1], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(page::finish(rows, limit, |o| vec![json!(o.org_id)]))
+}
+
+fn set_state(conn: &Connection, org_id: &str, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Org> {
+    conn.prepare_cached(sql)?.execute(args)?;
+    get(conn, org_id)?.ok_or_else(|| CpError::org_not_found(org_id))
+}
+
+/// `suspendOrg({orgId, reason, actorId?, atMs?})`.
+pub fn suspend(conn: &Connection, input: &Input) -> Result<Org> {
+    let org_id = input.id("orgId")?;
+    let reason = input.string("reason")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        guard(c, &org_id, WriteKind::Other)?;
+        let org = set_state(
+            c,
+            &org_id,
+            "UPDATE _smithers_cp_orgs SET status = 'suspended', suspended_at_ms = ?2, suspend_reason = ?3 WHERE org_id = ?1",
+            &[&org_id, &at, &reason],
+        )?;
+        audit::insert(c, &event(&org_id, actor_id.as_deref(), "org.suspend", at, json!({ "reason": reason })))?;
+        Ok(org)
+    })
+}
+
+/// `unsuspendOrg({orgId, actorId?, atMs?})`.
+pub fn unsuspend(conn: &Connection, input: &Input) -> Result<Org> {
+    let org_id = input.id("orgId")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        guard(c, &org_id, WriteKind::Other)?;
+        let org = set_state(
+            c,
+            &org_id,
+            "UPDATE _smithers_cp_orgs SET status = 'active', suspended_at_ms = NULL, suspend_reason = NULL WHERE org_id = ?1",
+            &[&org_id],
+        )?;
+        audit::insert(c, &event(&org_id, actor_id.as_deref(), "org.unsuspend", at, json!({})))?;
+        Ok(org)
+    })
+}
+
+/// The tables holding an org's rows, children first; all cascade from the org row.
+const ORG_TABLES: [&str; 14] = [
+    "_smithers_cp_team_members",
+    "_smithers_cp_project_teams",
+    "_smithers_cp_usage_events",
+    "_smithers_cp_usage_limits",
+    "_smithers_cp_usage_rollups",
+    "_smithers_cp_usage_series",
+    "_smithers_cp_secret_refs",
+    "_smithers_cp_audit_events",
+    "_smithers_cp_identity_providers",
+    "_smithers_cp_billing_accounts",
+    "_smithers_cp_org_quotas",
+    "_smithers_cp_teams",
+    "_smithers_cp_projects",
+    "_smithers_cp_orgs",
+];
+
+/// `deleteOrg({orgId, mode?, actorId?, atMs?})`: `soft` (the default) marks the org
+/// deleted, hiding it from listings and refusing every write; `hard` removes it and every
+/// row it holds, and returns how many rows went from each table.
+pub fn delete(conn: &Connection, input: &Input) -> Result<Value> {
+    let org_id = input.id("orgId")?;
+    let mode = input.string_or("mode", "soft")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| match mode.as_str() {
+        "soft" => {
+            guard(c, &org_id, WriteKind::Other)?;
+            let org = set_state(
+                c,
+                &org_id,
+                "UPDATE _smithers_cp_orgs SET status = 'deleted', deleted_at_ms = ?2 WHERE org_id = ?1",
+                &[&org_id, &at],
+            )?;
+            audit::insert(c, &event(&org_id, actor_id.as_deref(), "org.delete", at, json!({ "mode": "soft" })))?;
+            Ok(json!({ "mode": "soft", "org": org }))
+        }
+        "hard" => {
+            if get(c, &org_id)?.is_none() {
+                return Err(CpError::org_not_found(&org_id));
+            }
+            let mut deleted = Map::new();
+            for table in ORG_TABLES {
+                let n: i64 = c
+                    .prepare_cached(&format!("SELECT COUNT(*) FROM {table} WHERE org_id = ?1"))?
+                    .query_row([&org_id], |r| r.get(0))?;
+                deleted.insert(table.to_string(), json!(n));
+            }
+            c.prepare_cached("DELETE FROM _smithers_cp_orgs WHERE org_id = ?1")?.execute([&org_id])?;
+            Ok(json!({ "mode": "hard", "orgId": org_id, "deleted": deleted }))
+        }
+        _ => Err(CpError::field("mode", "mode must be one of: soft, hard.")),
+    })
 }

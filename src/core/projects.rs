@@ -3,9 +3,13 @@
 use super::audit::{self, NewEvent};
 use super::db;
 use super::error::{is_constraint, CpError, Result};
-use super::parents::Parents;
+use super::orgs::{self, WriteKind};
+use super::page::{self, Page};
+use super::parents::{self, Parents};
+use super::quotas;
+use super::teams::not_found;
 use super::validate::{parse_metadata, Input};
-use rusqlite::{ffi, params, Connection, Row};
+use rusqlite::{ffi, params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -17,6 +21,16 @@ pub struct Project {
     pub slug: String,
     pub name: String,
     pub metadata: Value,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectTeam {
+    pub org_id: String,
+    pub project_id: String,
+    pub team_id: String,
+    pub role: String,
     pub created_at_ms: i64,
 }
 
@@ -43,6 +57,8 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Project> {
     let created_at_ms = input.timestamp("createdAtMs")?;
     let name = input.string("name")?;
     db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Create)?;
+        quotas::check(c, &quotas::PROJECTS, &org_id, None)?;
         c.prepare_cached(
             "INSERT INTO _smithers_cp_projects (org_id, project_id, slug, name, metadata_json, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -75,6 +91,10 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Project> {
     Ok(Project { org_id, project_id, slug, name, metadata, created_at_ms })
 }
 
+fn grant_event<'a>(org_id: &'a str, project_id: Option<&'a str>, actor_id: Option<&'a str>, action: &'a str, team_id: &'a str, at: i64, metadata: Value) -> NewEvent<'a> {
+    NewEvent { org_id, project_id, actor_id, action, target_type: "team", target_id: Some(team_id), occurred_at_ms: at, metadata }
+}
+
 /// `addProjectTeam`: grants a team a role on a project, or changes the role.
 pub fn add_team(conn: &Connection, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
@@ -84,6 +104,7 @@ pub fn add_team(conn: &Connection, input: &Input) -> Result<()> {
     let created_at_ms = input.timestamp("createdAtMs")?;
     let parents = Parents { org_id: &org_id, project_id: Some(&project_id), team_id: Some(&team_id) };
     db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Create)?;
         c.prepare_cached(
             "INSERT INTO _smithers_cp_project_teams (org_id, project_id, team_id, role, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)
@@ -91,25 +112,111 @@ pub fn add_team(conn: &Connection, input: &Input) -> Result<()> {
         )?
         .execute(params![org_id, project_id, team_id, role, created_at_ms])
         .map_err(|e| parents.explain(c, e))?;
-        audit::insert(
-            c,
-            &NewEvent {
-                org_id: &org_id,
-                project_id: Some(&project_id),
-                actor_id: None,
-                action: "project.team.upsert",
-                target_type: "team",
-                target_id: Some(&team_id),
-                occurred_at_ms: created_at_ms,
-                metadata: json!({ "role": role }),
-            },
-        )?;
+        audit::insert(c, &grant_event(&org_id, Some(&project_id), None, "project.team.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
         Ok(())
     })
 }
 
+/// Every project of the org by slug (for the export).
 pub fn list(conn: &Connection, org_id: &str) -> Result<Vec<Project>> {
     let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE org_id = ?1 ORDER BY slug"))?;
     let rows = stmt.query_map([org_id], from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// `listProjects({orgId, cursor?, limit?})`: by projectId.
+pub fn list_page(conn: &Connection, input: &Input) -> Result<Page<Project>> {
+    let org_id = input.id("orgId")?;
+    let (limit, cursor) = page::params(input)?;
+    let after = page::text(&cursor, 0)?;
+    let rows = conn
+        .prepare_cached(&format!(
+            "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR project_id > ?2) ORDER BY project_id LIMIT ?3"
+        ))?
+        .query_map(params![org_id, after, limit as i64 + 1], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(page::finish(rows, limit, |p| vec![json!(p.project_id)]))
+}
+
+/// `getProject({orgId, projectId})`.
+pub fn get(conn: &Connection, input: &Input) -> Result<Option<Project>> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    Ok(conn
+        .prepare_cached(&format!("{SELECT} WHERE org_id = ?1 AND project_id = ?2"))?
+        .query_row(params![org_id, project_id], from_row)
+        .optional()?)
+}
+
+/// `listProjectTeams({orgId, projectId, cursor?, limit?})`: the project's grants by teamId.
+pub fn list_teams(conn: &Connection, input: &Input) -> Result<Page<ProjectTeam>> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    let (limit, cursor) = page::params(input)?;
+    let after = page::text(&cursor, 0)?;
+    let rows = conn
+        .prepare_cached(
+            "SELECT org_id, project_id, team_id, role, created_at_ms FROM _smithers_cp_project_teams
+             WHERE org_id = ?1 AND project_id = ?2 AND (?3 IS NULL OR team_id > ?3) ORDER BY team_id LIMIT ?4",
+        )?
+        .query_map(params![org_id, project_id, after, limit as i64 + 1], |r| {
+            Ok(ProjectTeam { org_id: r.get(0)?, project_id: r.get(1)?, team_id: r.get(2)?, role: r.get(3)?, created_at_ms: r.get(4)? })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(page::finish(rows, limit, |g| vec![json!(g.team_id)]))
+}
+
+/// `removeProjectTeam({orgId, projectId, teamId, actorId?, atMs?})`.
+pub fn remove_team(conn: &Connection, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    let team_id = input.id("teamId")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Other)?;
+        let n = c
+            .prepare_cached("DELETE FROM _smithers_cp_project_teams WHERE org_id = ?1 AND project_id = ?2 AND team_id = ?3")?
+            .execute(params![org_id, project_id, team_id])?;
+        if n == 0 {
+            return Err(not_found("project team", json!({ "orgId": org_id, "projectId": project_id, "teamId": team_id })));
+        }
+        audit::insert(c, &grant_event(&org_id, Some(&project_id), actor_id.as_deref(), "project.team.remove", &team_id, at, json!({})))?;
+        Ok(())
+    })
+}
+
+/// `deleteProject({orgId, projectId, actorId?, atMs?})`: with its usage, limits, secret
+/// refs, grants and project-scoped audit events (the schema cascades them); the
+/// `project.delete` event is written org-wide so that it outlives the project.
+pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Other)?;
+        if !parents::project_exists(c, &org_id, &project_id)? {
+            return Err(not_found("project", json!({ "orgId": org_id, "projectId": project_id })));
+        }
+        // Limits have no foreign key to projects in the documented schema.
+        c.prepare_cached("DELETE FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?2")?
+            .execute(params![org_id, project_id])?;
+        c.prepare_cached("DELETE FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2")?
+            .execute(params![org_id, project_id])?;
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: None,
+                actor_id: actor_id.as_deref(),
+                action: "project.delete",
+                target_type: "project",
+                target_id: Some(&project_id),
+                occurred_at_ms: at,
+                metadata: json!({}),
+            },
+        )?;
+        Ok(())
+    })
 }

@@ -7,7 +7,7 @@ use super::error::Result;
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bumped when we add a table or column of our own (always additively).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const DOCUMENTED_TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS _smithers_cp_orgs (
@@ -156,6 +156,7 @@ pub fn ensure(conn: &Connection) -> Result<()> {
         finish_legacy_secret_refs(c)?;
         c.execute_batch(NATIVE_TABLES)?;
         add_usage_columns(c)?;
+        add_lifecycle(c)?;
         rollups::ensure(c)?;
         c.execute(
             "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
@@ -186,6 +187,43 @@ fn add_usage_columns(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "CREATE UNIQUE INDEX IF NOT EXISTS _smithers_cp_usage_idempotency_idx
            ON _smithers_cp_usage_events(org_id, idempotency_key) WHERE idempotency_key IS NOT NULL",
+    )?;
+    Ok(())
+}
+
+/// Org lifecycle columns (with defaults, so the documented store's inserts still work),
+/// per-org resource quotas, and the indexes audit queries use.
+fn add_lifecycle(conn: &Connection) -> Result<()> {
+    for (column, ddl) in [
+        ("status", "status TEXT NOT NULL DEFAULT 'active'"),
+        ("suspended_at_ms", "suspended_at_ms INTEGER"),
+        ("suspend_reason", "suspend_reason TEXT"),
+        ("deleted_at_ms", "deleted_at_ms INTEGER"),
+    ] {
+        if !has_column(conn, "_smithers_cp_orgs", column)? {
+            conn.execute_batch(&format!("ALTER TABLE _smithers_cp_orgs ADD COLUMN {ddl}"))?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS _smithers_cp_orgs_status_idx ON _smithers_cp_orgs(status, org_id);
+         CREATE TABLE IF NOT EXISTS _smithers_cp_org_quotas (
+           org_id TEXT PRIMARY KEY,
+           max_projects INTEGER,
+           max_teams INTEGER,
+           max_members_per_team INTEGER,
+           max_secret_refs INTEGER,
+           max_identity_providers INTEGER,
+           updated_at_ms INTEGER NOT NULL,
+           FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+         );
+         CREATE INDEX IF NOT EXISTS _smithers_cp_team_members_user_idx
+           ON _smithers_cp_team_members(org_id, user_id);
+         CREATE INDEX IF NOT EXISTS _smithers_cp_audit_org_actor_idx
+           ON _smithers_cp_audit_events(org_id, actor_id, occurred_at_ms, id);
+         CREATE INDEX IF NOT EXISTS _smithers_cp_audit_org_action_idx
+           ON _smithers_cp_audit_events(org_id, action, occurred_at_ms, id);
+         CREATE INDEX IF NOT EXISTS _smithers_cp_audit_org_target_idx
+           ON _smithers_cp_audit_events(org_id, target_type, target_id, occurred_at_ms, id);",
     )?;
     Ok(())
 }

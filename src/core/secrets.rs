@@ -4,9 +4,12 @@
 use super::audit::{self, NewEvent};
 use super::db;
 use super::error::Result;
+use super::orgs::{self, WriteKind};
 use super::parents::Parents;
+use super::quotas;
+use super::teams::not_found;
 use super::validate::{Input, ORG_KEY};
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::json;
 
@@ -55,6 +58,15 @@ pub fn put(conn: &Connection, input: &Input) -> Result<SecretRef> {
     let project_key = secret.project_id.as_deref().unwrap_or(ORG_KEY);
     let parents = Parents::project(&secret.org_id, secret.project_id.as_deref());
     db::write(conn, |c| {
+        orgs::guard(c, &secret.org_id, WriteKind::Create)?;
+        let exists = c
+            .prepare_cached("SELECT 1 FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3")?
+            .query_row(params![secret.org_id, project_key, secret.name], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !exists {
+            quotas::check(c, &quotas::SECRET_REFS, &secret.org_id, None)?;
+        }
         c.prepare_cached(
             "INSERT INTO _smithers_cp_secret_refs
                (org_id, project_key, project_id, name, provider, ref, created_by, created_at_ms, rotated_at_ms)
@@ -132,4 +144,37 @@ pub fn list_for(conn: &Connection, org_id: &str, scope: &Scope) -> Result<Vec<Se
     ))?;
     let rows = stmt.query_map(params![org_id, key], from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// `deleteSecretRef({orgId, projectId?, name, actorId?, atMs?})`: absent or `null`
+/// `projectId` names the org-wide ref.
+pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.opt_id("projectId")?;
+    let name = input.string("name")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Other)?;
+        let n = c
+            .prepare_cached("DELETE FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3")?
+            .execute(params![org_id, project_id.as_deref().unwrap_or(ORG_KEY), name])?;
+        if n == 0 {
+            return Err(not_found("secret ref", json!({ "orgId": org_id, "projectId": project_id, "name": name })));
+        }
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: project_id.as_deref(),
+                actor_id: actor_id.as_deref(),
+                action: "secret_ref.delete",
+                target_type: "secret_ref",
+                target_id: Some(&name),
+                occurred_at_ms: at,
+                metadata: json!({}),
+            },
+        )?;
+        Ok(())
+    })
 }

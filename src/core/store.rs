@@ -3,7 +3,7 @@
 
 use super::error::{CpError, Result};
 use super::validate::Input;
-use super::{audit, billing, export, identity, limits, orgs, projects, secrets, teams, usage};
+use super::{access, audit, billing, export, identity, limits, orgs, projects, quotas, secrets, teams, usage};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
@@ -33,6 +33,32 @@ pub const METHODS: &[&str] = &[
     "exportOrgAudit",
     "recordUsageBatch",
     "consumeUsage",
+    "suspendOrg",
+    "unsuspendOrg",
+    "deleteOrg",
+    "listOrgs",
+    "getOrgBySlug",
+    "listTeams",
+    "getTeam",
+    "listTeamMembers",
+    "listProjects",
+    "getProject",
+    "listProjectTeams",
+    "getBillingAccount",
+    "listUsageLimits",
+    "removeTeamMember",
+    "removeProjectTeam",
+    "deleteTeam",
+    "deleteProject",
+    "deleteIdentityProvider",
+    "deleteUsageLimit",
+    "deleteSecretRef",
+    "listProjectAccess",
+    "getProjectAccess",
+    "setOrgQuota",
+    "getOrgQuota",
+    "queryAuditLog",
+    "explainAuditQuery",
 ];
 
 /// Runs one store method on a parsed input. Methods with no result return `null`.
@@ -59,6 +85,32 @@ pub fn call_value(conn: &Connection, method: &str, input: &Value) -> Result<Stri
         "exportOrgAudit" => json(export::export(conn, input)?),
         "recordUsageBatch" => json(usage::record_batch(conn, input)?),
         "consumeUsage" => json(limits::consume(conn, input)?),
+        "suspendOrg" => json(orgs::suspend(conn, input)?),
+        "unsuspendOrg" => json(orgs::unsuspend(conn, input)?),
+        "deleteOrg" => json(orgs::delete(conn, input)?),
+        "listOrgs" => json(orgs::list(conn, input)?),
+        "getOrgBySlug" => json(orgs::get_by_slug(conn, input)?),
+        "listTeams" => json(teams::list_page(conn, input)?),
+        "getTeam" => json(teams::get(conn, input)?),
+        "listTeamMembers" => json(teams::list_members(conn, input)?),
+        "listProjects" => json(projects::list_page(conn, input)?),
+        "getProject" => json(projects::get(conn, input)?),
+        "listProjectTeams" => json(projects::list_teams(conn, input)?),
+        "getBillingAccount" => json(billing::get_input(conn, input)?),
+        "listUsageLimits" => json(limits::list_page(conn, input)?),
+        "removeTeamMember" => json(teams::remove_member(conn, input)?),
+        "removeProjectTeam" => json(projects::remove_team(conn, input)?),
+        "deleteTeam" => json(teams::delete(conn, input)?),
+        "deleteProject" => json(projects::delete(conn, input)?),
+        "deleteIdentityProvider" => json(identity::delete(conn, input)?),
+        "deleteUsageLimit" => json(limits::delete(conn, input)?),
+        "deleteSecretRef" => json(secrets::delete(conn, input)?),
+        "listProjectAccess" => json(access::list(conn, input)?),
+        "getProjectAccess" => json(access::get(conn, input)?),
+        "setOrgQuota" => json(quotas::set(conn, input)?),
+        "getOrgQuota" => json(quotas::get(conn, input)?),
+        "queryAuditLog" => json(audit::query(conn, input)?),
+        "explainAuditQuery" => json(audit::explain(conn, input)?),
         _ => Err(CpError::invalid(format!("Unknown control-plane method: {method}"), None)),
     }
 }

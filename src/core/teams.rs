@@ -3,11 +3,14 @@
 use super::audit::{self, NewEvent};
 use super::db;
 use super::error::{is_constraint, CpError, Result};
-use super::parents::Parents;
+use super::orgs::{self, WriteKind};
+use super::page::{self, Page};
+use super::parents::{self, Parents};
+use super::quotas;
 use super::validate::Input;
-use rusqlite::{ffi, params, Connection, Row};
+use rusqlite::{ffi, params, Connection, OptionalExtension, Row};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[derive(Debug, Serialize, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -19,10 +22,24 @@ pub struct Team {
     pub created_at_ms: i64,
 }
 
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamMember {
+    pub org_id: String,
+    pub team_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub created_at_ms: i64,
+}
+
 pub const SELECT: &str = "SELECT org_id, team_id, slug, name, created_at_ms FROM _smithers_cp_teams";
 
 pub fn from_row(r: &Row) -> rusqlite::Result<Team> {
     Ok(Team { org_id: r.get(0)?, team_id: r.get(1)?, slug: r.get(2)?, name: r.get(3)?, created_at_ms: r.get(4)? })
+}
+
+fn team_event<'a>(org_id: &'a str, actor_id: Option<&'a str>, action: &'a str, team_id: &'a str, at: i64, metadata: Value) -> NewEvent<'a> {
+    NewEvent { org_id, project_id: None, actor_id, action, target_type: "team", target_id: Some(team_id), occurred_at_ms: at, metadata }
 }
 
 /// `createTeam`.
@@ -35,6 +52,8 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Team> {
         created_at_ms: input.timestamp("createdAtMs")?,
     };
     db::write(conn, |c| {
+        orgs::guard(c, &team.org_id, WriteKind::Create)?;
+        quotas::check(c, &quotas::TEAMS, &team.org_id, None)?;
         c.prepare_cached(
             "INSERT INTO _smithers_cp_teams (org_id, team_id, slug, name, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
@@ -48,19 +67,7 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Team> {
                 Parents::org(&team.org_id).explain(c, e)
             }
         })?;
-        audit::insert(
-            c,
-            &NewEvent {
-                org_id: &team.org_id,
-                project_id: None,
-                actor_id: None,
-                action: "team.create",
-                target_type: "team",
-                target_id: Some(&team.team_id),
-                occurred_at_ms: team.created_at_ms,
-                metadata: json!({}),
-            },
-        )?;
+        audit::insert(c, &team_event(&team.org_id, None, "team.create", &team.team_id, team.created_at_ms, json!({})))?;
         Ok(())
     })?;
     Ok(team)
@@ -73,33 +80,115 @@ pub fn add_member(conn: &Connection, input: &Input) -> Result<()> {
     let user_id = input.id("userId")?;
     let role = input.string_or("role", "member")?;
     let created_at_ms = input.timestamp("createdAtMs")?;
+    let parents = Parents { org_id: &org_id, project_id: None, team_id: Some(&team_id) };
     db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Create)?;
+        let exists = c
+            .prepare_cached("SELECT 1 FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3")?
+            .query_row(params![org_id, team_id, user_id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !exists {
+            parents.check(c)?;
+            quotas::check(c, &quotas::MEMBERS_PER_TEAM, &org_id, Some(&team_id))?;
+        }
         c.prepare_cached(
             "INSERT INTO _smithers_cp_team_members (org_id, team_id, user_id, role, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(org_id, team_id, user_id) DO UPDATE SET role = excluded.role",
         )?
         .execute(params![org_id, team_id, user_id, role, created_at_ms])
-        .map_err(|e| Parents { org_id: &org_id, project_id: None, team_id: Some(&team_id) }.explain(c, e))?;
-        audit::insert(
-            c,
-            &NewEvent {
-                org_id: &org_id,
-                project_id: None,
-                actor_id: Some(&user_id),
-                action: "team.member.upsert",
-                target_type: "team",
-                target_id: Some(&team_id),
-                occurred_at_ms: created_at_ms,
-                metadata: json!({ "role": role }),
-            },
-        )?;
+        .map_err(|e| parents.explain(c, e))?;
+        audit::insert(c, &team_event(&org_id, Some(&user_id), "team.member.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
         Ok(())
     })
 }
 
+/// Every team of the org by slug (for the export).
 pub fn list(conn: &Connection, org_id: &str) -> Result<Vec<Team>> {
     let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE org_id = ?1 ORDER BY slug"))?;
     let rows = stmt.query_map([org_id], from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// `listTeams({orgId, cursor?, limit?})`: by teamId.
+pub fn list_page(conn: &Connection, input: &Input) -> Result<Page<Team>> {
+    let org_id = input.id("orgId")?;
+    let (limit, cursor) = page::params(input)?;
+    let after = page::text(&cursor, 0)?;
+    let rows = conn
+        .prepare_cached(&format!("{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR team_id > ?2) ORDER BY team_id LIMIT ?3"))?
+        .query_map(params![org_id, after, limit as i64 + 1], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(page::finish(rows, limit, |t| vec![json!(t.team_id)]))
+}
+
+/// `getTeam({orgId, teamId})`.
+pub fn get(conn: &Connection, input: &Input) -> Result<Option<Team>> {
+    let org_id = input.id("orgId")?;
+    let team_id = input.id("teamId")?;
+    Ok(conn
+        .prepare_cached(&format!("{SELECT} WHERE org_id = ?1 AND team_id = ?2"))?
+        .query_row(params![org_id, team_id], from_row)
+        .optional()?)
+}
+
+/// `listTeamMembers({orgId, teamId, cursor?, limit?})`: by userId.
+pub fn list_members(conn: &Connection, input: &Input) -> Result<Page<TeamMember>> {
+    let org_id = input.id("orgId")?;
+    let team_id = input.id("teamId")?;
+    let (limit, cursor) = page::params(input)?;
+    let after = page::text(&cursor, 0)?;
+    let rows = conn
+        .prepare_cached(
+            "SELECT org_id, team_id, user_id, role, created_at_ms FROM _smithers_cp_team_members
+             WHERE org_id = ?1 AND team_id = ?2 AND (?3 IS NULL OR user_id > ?3) ORDER BY user_id LIMIT ?4",
+        )?
+        .query_map(params![org_id, team_id, after, limit as i64 + 1], |r| {
+            Ok(TeamMember { org_id: r.get(0)?, team_id: r.get(1)?, user_id: r.get(2)?, role: r.get(3)?, created_at_ms: r.get(4)? })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(page::finish(rows, limit, |m| vec![json!(m.user_id)]))
+}
+
+/// `NOT_FOUND` for a removal of something that is not there.
+pub fn not_found(what: &str, details: Value) -> CpError {
+    CpError::new("NOT_FOUND", format!("Control-plane {what} not found."), Some(details))
+}
+
+/// `removeTeamMember({orgId, teamId, userId, actorId?, atMs?})`.
+pub fn remove_member(conn: &Connection, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let team_id = input.id("teamId")?;
+    let user_id = input.id("userId")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Other)?;
+        let n = c
+            .prepare_cached("DELETE FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3")?
+            .execute(params![org_id, team_id, user_id])?;
+        if n == 0 {
+            return Err(not_found("team member", json!({ "orgId": org_id, "teamId": team_id, "userId": user_id })));
+        }
+        audit::insert(c, &team_event(&org_id, actor_id.as_deref(), "team.member.remove", &team_id, at, json!({ "userId": user_id })))?;
+        Ok(())
+    })
+}
+
+/// `deleteTeam({orgId, teamId, actorId?, atMs?})`: with its members and project grants.
+pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let team_id = input.id("teamId")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Other)?;
+        if !parents::team_exists(c, &org_id, &team_id)? {
+            return Err(not_found("team", json!({ "orgId": org_id, "teamId": team_id })));
+        }
+        c.prepare_cached("DELETE FROM _smithers_cp_teams WHERE org_id = ?1 AND team_id = ?2")?.execute(params![org_id, team_id])?;
+        audit::insert(c, &team_event(&org_id, actor_id.as_deref(), "team.delete", &team_id, at, json!({})))?;
+        Ok(())
+    })
 }

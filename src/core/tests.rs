@@ -45,7 +45,11 @@ fn every_documented_method_is_dispatched() {
 fn create_org_writes_the_row_and_its_audit_event() {
     let conn = open();
     let org = call(&conn, "createOrg", json!({ "orgId": "acme", "slug": "acme", "name": " Acme ", "createdAtMs": 5.7 })).unwrap();
-    assert_eq!(org, json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 5 }));
+    assert_eq!(
+        org,
+        json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 5, "status": "active",
+                "suspendedAtMs": null, "suspendReason": null, "deletedAtMs": null })
+    );
     let (action, actor, at): (String, String, i64) = conn
         .query_row("SELECT action, actor_id, occurred_at_ms FROM _smithers_cp_audit_events", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))

@@ -3,6 +3,7 @@
 
 use super::db;
 use super::error::{is_constraint, CpError, Result};
+use super::orgs::{self, WriteKind};
 use super::parents::Parents;
 use super::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND};
 use super::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
@@ -196,6 +197,7 @@ impl NewUsage {
 pub fn record(conn: &Connection, input: &Input) -> Result<UsageEvent> {
     let usage = NewUsage::from_input(input)?;
     db::write(conn, |c| {
+        orgs::guard(c, &usage.org_id, WriteKind::Other)?;
         let event = usage.record_in(c)?;
         rollups::catch_up_if_long(c)?;
         Ok(event)
@@ -219,7 +221,12 @@ pub fn record_batch(conn: &Connection, input: &Input) -> Result<Value> {
     db::write(conn, |c| {
         let mut ids = Vec::with_capacity(batch.len());
         let mut events = Vec::with_capacity(if returning == "events" { batch.len() } else { 0 });
+        let mut guarded: Vec<&str> = Vec::new();
         for (i, usage) in batch.iter().enumerate() {
+            if !guarded.contains(&usage.org_id.as_str()) {
+                orgs::guard(c, &usage.org_id, WriteKind::Other).map_err(|e| at_index(e, i))?;
+                guarded.push(&usage.org_id);
+            }
             let event = usage.record_in(c).map_err(|e| at_index(e, i))?;
             ids.push(event.id);
             if returning == "events" {
