@@ -153,8 +153,21 @@ fn build_query(input: &Input) -> Result<AuditQuery> {
         args.extend([Value::from(at), Value::from(id)]);
     }
     let dir = if descending { "DESC" } else { "ASC" };
+    // Named, not left to the planner: without statistics it may prefer the org + time
+    // index even where an equality on the actor or action narrows the rows far more.
+    let has = |field: &str| input.get(field).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()));
+    let index = if has("actorId") {
+        "_smithers_cp_audit_org_actor_idx"
+    } else if has("action") {
+        "_smithers_cp_audit_org_action_idx"
+    } else if has("targetType") {
+        "_smithers_cp_audit_org_target_idx"
+    } else {
+        "_smithers_cp_audit_org_time_idx"
+    };
     let sql = format!(
-        "{SELECT} WHERE {} ORDER BY occurred_at_ms {dir}, id {dir} LIMIT {}",
+        "{} INDEXED BY {index} WHERE {} ORDER BY occurred_at_ms {dir}, id {dir} LIMIT {}",
+        SELECT,
         clauses.join(" AND "),
         limit + 1
     );
