@@ -45,6 +45,10 @@ export type ControlPlaneErrorCode =
   | "INVALID_INPUT"
   | "DUPLICATE_ID"
   | "IDEMPOTENCY_CONFLICT"
+  | "ORG_SUSPENDED"
+  | "ORG_DELETED"
+  | "NOT_FOUND"
+  | "QUOTA_EXCEEDED"
   | "BUSY"
   | "STORAGE_ERROR"
   | "CLOSED"
@@ -58,12 +62,82 @@ export declare class ControlPlaneError extends Error {
   constructor(code: string, summary: string, details?: Record<string, unknown>);
 }
 
+export type ControlPlaneOrgStatus = "active" | "suspended" | "deleted";
+
 export type ControlPlaneOrg = {
   orgId: string;
   slug: string;
   name: string;
   createdAtMs: number;
+  status: ControlPlaneOrgStatus;
+  suspendedAtMs: number | null;
+  suspendReason: string | null;
+  deletedAtMs: number | null;
 };
+
+/** A page of a listing; pass `nextCursor` back as `cursor` for the next one (null: no more). */
+export type ControlPlanePage<T> = { items: T[]; nextCursor: string | null };
+
+/** `limit`: 1 to 1000, default 50. */
+export type ControlPlanePageInput = { cursor?: string | null; limit?: number };
+
+export type ControlPlaneTeamMember = {
+  orgId: string;
+  teamId: string;
+  userId: string;
+  role: string;
+  createdAtMs: number;
+};
+
+export type ControlPlaneProjectTeam = {
+  orgId: string;
+  projectId: string;
+  teamId: string;
+  role: string;
+  createdAtMs: number;
+};
+
+export type ControlPlaneProjectAccess = {
+  orgId: string;
+  projectId: string;
+  userId: string;
+  /** The distinct project roles granted to the user's teams, sorted. */
+  roles: string[];
+  grants: { teamId: string; role: string; memberRole: string }[];
+};
+
+export type ControlPlaneQuotaLimits = {
+  maxProjects: number | null;
+  maxTeams: number | null;
+  maxMembersPerTeam: number | null;
+  maxSecretRefs: number | null;
+  maxIdentityProviders: number | null;
+};
+
+export type ControlPlaneOrgQuota = {
+  orgId: string;
+  limits: ControlPlaneQuotaLimits;
+  used: { projects: number; teams: number; membersInFullestTeam: number; secretRefs: number; identityProviders: number };
+};
+
+export type ControlPlaneOrgDeletion =
+  | { mode: "soft"; org: ControlPlaneOrg }
+  | { mode: "hard"; orgId: string; deleted: Record<string, number> };
+
+export type ControlPlaneAuditQuery = ControlPlanePageInput & {
+  orgId: string;
+  projectId?: string | null;
+  actorId?: string | null;
+  action?: string;
+  targetType?: string;
+  targetId?: string | null;
+  sinceMs?: number;
+  untilMs?: number;
+  order?: "asc" | "desc";
+};
+
+/** Who did it and when, for the lifecycle and removal calls. */
+type ActorInput = { actorId?: string | null; atMs?: number };
 
 export type ControlPlaneTeam = {
   orgId: string;
@@ -327,4 +401,43 @@ export declare class ControlPlaneStore {
     metadata?: Record<string, unknown>;
   }): ControlPlaneAuditEvent;
   exportOrgAudit(input: { orgId: string; sinceMs?: number; untilMs?: number; exportedAtMs?: number }): ControlPlaneExport;
+
+  // Tenant lifecycle
+  suspendOrg(input: { orgId: string; reason: string } & ActorInput): ControlPlaneOrg;
+  unsuspendOrg(input: { orgId: string } & ActorInput): ControlPlaneOrg;
+  deleteOrg(input: { orgId: string; mode?: "soft" | "hard" } & ActorInput): ControlPlaneOrgDeletion;
+
+  // Reads
+  listOrgs(input?: { status?: ControlPlaneOrgStatus } & ControlPlanePageInput): ControlPlanePage<ControlPlaneOrg>;
+  getOrgBySlug(slug: string): ControlPlaneOrg | null;
+  listTeams(input: { orgId: string } & ControlPlanePageInput): ControlPlanePage<ControlPlaneTeam>;
+  getTeam(input: { orgId: string; teamId: string }): ControlPlaneTeam | null;
+  listTeamMembers(input: { orgId: string; teamId: string } & ControlPlanePageInput): ControlPlanePage<ControlPlaneTeamMember>;
+  listProjects(input: { orgId: string } & ControlPlanePageInput): ControlPlanePage<ControlPlaneProject>;
+  getProject(input: { orgId: string; projectId: string }): ControlPlaneProject | null;
+  listProjectTeams(input: { orgId: string; projectId: string } & ControlPlanePageInput): ControlPlanePage<ControlPlaneProjectTeam>;
+  getBillingAccount(input: { orgId: string }): ControlPlaneBillingAccount | null;
+  listUsageLimits(input: { orgId: string; projectId?: string | null } & ControlPlanePageInput): ControlPlanePage<ControlPlaneUsageLimit>;
+
+  // Removal (NOT_FOUND when absent)
+  removeTeamMember(input: { orgId: string; teamId: string; userId: string } & ActorInput): void;
+  removeProjectTeam(input: { orgId: string; projectId: string; teamId: string } & ActorInput): void;
+  deleteTeam(input: { orgId: string; teamId: string } & ActorInput): void;
+  deleteProject(input: { orgId: string; projectId: string } & ActorInput): void;
+  deleteIdentityProvider(input: { orgId: string; providerId: string } & ActorInput): void;
+  deleteUsageLimit(input: { orgId: string; projectId?: string | null; metric: string; unit?: string; period?: ControlPlaneUsagePeriod } & ActorInput): void;
+  deleteSecretRef(input: { orgId: string; projectId?: string | null; name: string } & ActorInput): void;
+
+  // Access resolution
+  listProjectAccess(input: { orgId: string; userId: string }): ControlPlaneProjectAccess[];
+  getProjectAccess(input: { orgId: string; projectId: string; userId: string }): ControlPlaneProjectAccess;
+
+  // Resource quotas (a number, or null for no limit)
+  setOrgQuota(input: { orgId: string; actorId?: string | null; updatedAtMs?: number } & Partial<ControlPlaneQuotaLimits>): ControlPlaneOrgQuota;
+  getOrgQuota(input: { orgId: string }): ControlPlaneOrgQuota;
+
+  // Audit queries
+  queryAuditLog(input: ControlPlaneAuditQuery): ControlPlanePage<ControlPlaneAuditEvent>;
+  /** SQLite's query plan for the same query: which index serves it. */
+  explainAuditQuery(input: ControlPlaneAuditQuery): string[];
 }

@@ -63,6 +63,24 @@ const plain: ControlPlaneUsageSummary[] = store.summarizeUsage({ orgId: org.orgI
 const grouped = store.summarizeUsage({ orgId: org.orgId, groupBy: ["projectId"], bucket: "day" });
 const bucketStart: number | undefined = grouped[0].bucketStartMs;
 
+const suspended = store.suspendOrg({ orgId: org.orgId, reason: "billing" });
+const reason: string | null = suspended.suspendReason;
+const deletion = store.deleteOrg({ orgId: org.orgId, mode: "hard" });
+if (deletion.mode === "hard") {
+  const removed: number | undefined = deletion.deleted["_smithers_cp_projects"];
+}
+const orgPage = store.listOrgs({ status: "active", limit: 10 });
+const next: string | null = orgPage.nextCursor;
+const members = store.listTeamMembers({ orgId: org.orgId, teamId: team.teamId, cursor: next });
+const memberRole: string = members.items[0].role;
+store.removeTeamMember({ orgId: org.orgId, teamId: team.teamId, userId: "u1", actorId: "admin" });
+const access = store.getProjectAccess({ orgId: org.orgId, projectId: project.projectId, userId: "u1" });
+const roles: string[] = access.roles;
+const quota = store.setOrgQuota({ orgId: org.orgId, maxProjects: 10, maxTeams: null });
+const maxProjects: number | null = quota.limits.maxProjects;
+const audits = store.queryAuditLog({ orgId: org.orgId, actorId: "admin", order: "desc" });
+const firstAudit: ControlPlaneAuditEvent | undefined = audits.items[0];
+
 try {
   store.getOrg("x");
 } catch (error) {
@@ -90,7 +108,13 @@ const used: number = store.checkUsageLimit({ orgId: "o", metric: "m" }).usedQuan
 new ControlPlaneStore(42);
 // @ts-expect-error ids, not events, when asked for ids
 const notEvents: ControlPlaneUsageEvent[] = store.recordUsageBatch([], { returning: "ids" });
+// @ts-expect-error no such org status
+store.listOrgs({ status: "archived" });
+// @ts-expect-error a suspension needs a reason
+store.suspendOrg({ orgId: "o" });
+// @ts-expect-error quota limits are numbers or null
+store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 // @ts-expect-error no such bucket
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
