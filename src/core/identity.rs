@@ -4,11 +4,11 @@ use super::audit::{self, NewEvent};
 use super::db;
 use super::error::Result;
 use super::orgs::{self, WriteKind};
-use super::parents::Parents;
+use super::parents::{self, Parents};
 use super::quotas;
-use super::teams::not_found;
+use super::removal::{self, Removal};
 use super::validate::{parse_metadata, Input};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -60,12 +60,8 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<IdentityProvider> {
     let certificate_ref = input.opt_string("certificateRef")?;
     let kept_created_at_ms = db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
-        let exists = c
-            .prepare_cached("SELECT 1 FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2")?
-            .query_row(params![org_id, provider_id], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !exists {
+        let sql = "SELECT 1 FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2";
+        if !parents::row_exists(c, sql, &[&org_id, &provider_id])? {
             quotas::check(c, &quotas::IDENTITY_PROVIDERS, &org_id, None)?;
         }
         let created: i64 = c
@@ -149,17 +145,14 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
     let provider_id = input.id("providerId")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
-    db::write(conn, |c| {
-        orgs::guard(c, &org_id, WriteKind::Other)?;
-        let n = c
-            .prepare_cached("DELETE FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2")?
-            .execute(params![org_id, provider_id])?;
-        if n == 0 {
-            return Err(not_found("identity provider", json!({ "orgId": org_id, "providerId": provider_id })));
-        }
-        audit::insert(
-            c,
-            &NewEvent {
+    removal::remove(
+        conn,
+        Removal {
+            what: "identity provider",
+            details: json!({ "orgId": org_id, "providerId": provider_id }),
+            delete_sql: "DELETE FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2",
+            params: &[&org_id, &provider_id],
+            event: NewEvent {
                 org_id: &org_id,
                 project_id: None,
                 actor_id: actor_id.as_deref(),
@@ -169,7 +162,6 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
                 occurred_at_ms: at,
                 metadata: json!({}),
             },
-        )?;
-        Ok(())
-    })
+        },
+    )
 }

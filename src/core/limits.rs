@@ -6,7 +6,7 @@ use super::error::Result;
 use super::orgs::{self, WriteKind};
 use super::page::{self, Page};
 use super::parents::Parents;
-use super::teams::not_found;
+use super::removal::{self, Removal};
 use super::rollups;
 use super::usage::{self, NewUsage, UsageEvent, Window};
 use super::validate::{js_number, period_ms, Input, ORG_KEY};
@@ -265,23 +265,16 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
     let period = input.period("period")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
-    db::write(conn, |c| {
-        orgs::guard(c, &org_id, WriteKind::Other)?;
-        let n = c
-            .prepare_cached(
-                "DELETE FROM _smithers_cp_usage_limits
-                 WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4 AND period = ?5",
-            )?
-            .execute(params![org_id, project_id.as_deref().unwrap_or(ORG_KEY), metric, unit, period])?;
-        if n == 0 {
-            return Err(not_found(
-                "usage limit",
-                json!({ "orgId": org_id, "projectId": project_id, "metric": metric, "unit": unit, "period": period }),
-            ));
-        }
-        audit::insert(
-            c,
-            &NewEvent {
+    let project_key = project_id.as_deref().unwrap_or(ORG_KEY);
+    removal::remove(
+        conn,
+        Removal {
+            what: "usage limit",
+            details: json!({ "orgId": org_id, "projectId": project_id, "metric": metric, "unit": unit, "period": period }),
+            delete_sql: "DELETE FROM _smithers_cp_usage_limits
+                         WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4 AND period = ?5",
+            params: &[&org_id, &project_key, &metric, &unit, &period],
+            event: NewEvent {
                 org_id: &org_id,
                 project_id: project_id.as_deref(),
                 actor_id: actor_id.as_deref(),
@@ -291,7 +284,6 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
                 occurred_at_ms: at,
                 metadata: json!({ "metric": metric, "unit": unit, "period": period }),
             },
-        )?;
-        Ok(())
-    })
+        },
+    )
 }

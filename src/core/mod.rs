@@ -16,6 +16,7 @@ pub mod parents;
 pub mod projects;
 pub mod quotas;
 pub mod raw;
+pub mod removal;
 pub mod rollups;
 pub mod schema;
 pub mod secrets;

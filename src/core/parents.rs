@@ -5,7 +5,8 @@
 use super::error::{is_constraint, CpError, Result};
 use rusqlite::{ffi, Connection, OptionalExtension};
 
-fn row_exists(conn: &Connection, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<bool> {
+/// Whether the query finds a row.
+pub fn row_exists(conn: &Connection, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<bool> {
     Ok(conn.prepare_cached(sql)?.query_row(params, |_| Ok(())).optional()?.is_some())
 }
 

@@ -7,7 +7,7 @@ use super::orgs::{self, WriteKind};
 use super::page::{self, Page};
 use super::parents::{self, Parents};
 use super::quotas;
-use super::teams::not_found;
+use super::removal::{self, not_found, Removal};
 use super::validate::{parse_metadata, Input};
 use rusqlite::{ffi, params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -173,17 +173,16 @@ pub fn remove_team(conn: &Connection, input: &Input) -> Result<()> {
     let team_id = input.id("teamId")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
-    db::write(conn, |c| {
-        orgs::guard(c, &org_id, WriteKind::Other)?;
-        let n = c
-            .prepare_cached("DELETE FROM _smithers_cp_project_teams WHERE org_id = ?1 AND project_id = ?2 AND team_id = ?3")?
-            .execute(params![org_id, project_id, team_id])?;
-        if n == 0 {
-            return Err(not_found("project team", json!({ "orgId": org_id, "projectId": project_id, "teamId": team_id })));
-        }
-        audit::insert(c, &grant_event(&org_id, Some(&project_id), actor_id.as_deref(), "project.team.remove", &team_id, at, json!({})))?;
-        Ok(())
-    })
+    removal::remove(
+        conn,
+        Removal {
+            what: "project team",
+            details: json!({ "orgId": org_id, "projectId": project_id, "teamId": team_id }),
+            delete_sql: "DELETE FROM _smithers_cp_project_teams WHERE org_id = ?1 AND project_id = ?2 AND team_id = ?3",
+            params: &[&org_id, &project_id, &team_id],
+            event: grant_event(&org_id, Some(&project_id), actor_id.as_deref(), "project.team.remove", &team_id, at, json!({})),
+        },
+    )
 }
 
 /// `deleteProject({orgId, projectId, actorId?, atMs?})`: with its usage, limits, secret

@@ -5,11 +5,11 @@ use super::audit::{self, NewEvent};
 use super::db;
 use super::error::Result;
 use super::orgs::{self, WriteKind};
-use super::parents::Parents;
+use super::parents::{self, Parents};
 use super::quotas;
-use super::teams::not_found;
+use super::removal::{self, Removal};
 use super::validate::{Input, ORG_KEY};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 use serde_json::json;
 
@@ -59,12 +59,8 @@ pub fn put(conn: &Connection, input: &Input) -> Result<SecretRef> {
     let parents = Parents::project(&secret.org_id, secret.project_id.as_deref());
     db::write(conn, |c| {
         orgs::guard(c, &secret.org_id, WriteKind::Create)?;
-        let exists = c
-            .prepare_cached("SELECT 1 FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3")?
-            .query_row(params![secret.org_id, project_key, secret.name], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !exists {
+        let sql = "SELECT 1 FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3";
+        if !parents::row_exists(c, sql, &[&secret.org_id, &project_key, &secret.name])? {
             quotas::check(c, &quotas::SECRET_REFS, &secret.org_id, None)?;
         }
         c.prepare_cached(
@@ -154,17 +150,15 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
     let name = input.string("name")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
-    db::write(conn, |c| {
-        orgs::guard(c, &org_id, WriteKind::Other)?;
-        let n = c
-            .prepare_cached("DELETE FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3")?
-            .execute(params![org_id, project_id.as_deref().unwrap_or(ORG_KEY), name])?;
-        if n == 0 {
-            return Err(not_found("secret ref", json!({ "orgId": org_id, "projectId": project_id, "name": name })));
-        }
-        audit::insert(
-            c,
-            &NewEvent {
+    let project_key = project_id.as_deref().unwrap_or(ORG_KEY);
+    removal::remove(
+        conn,
+        Removal {
+            what: "secret ref",
+            details: json!({ "orgId": org_id, "projectId": project_id, "name": name }),
+            delete_sql: "DELETE FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3",
+            params: &[&org_id, &project_key, &name],
+            event: NewEvent {
                 org_id: &org_id,
                 project_id: project_id.as_deref(),
                 actor_id: actor_id.as_deref(),
@@ -174,7 +168,6 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
                 occurred_at_ms: at,
                 metadata: json!({}),
             },
-        )?;
-        Ok(())
-    })
+        },
+    )
 }

@@ -7,6 +7,7 @@ use super::orgs::{self, WriteKind};
 use super::page::{self, Page};
 use super::parents::{self, Parents};
 use super::quotas;
+use super::removal::{self, not_found, Removal};
 use super::validate::Input;
 use rusqlite::{ffi, params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -83,12 +84,8 @@ pub fn add_member(conn: &Connection, input: &Input) -> Result<()> {
     let parents = Parents { org_id: &org_id, project_id: None, team_id: Some(&team_id) };
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
-        let exists = c
-            .prepare_cached("SELECT 1 FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3")?
-            .query_row(params![org_id, team_id, user_id], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !exists {
+        let sql = "SELECT 1 FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3";
+        if !parents::row_exists(c, sql, &[&org_id, &team_id, &user_id])? {
             parents.check(c)?;
             quotas::check(c, &quotas::MEMBERS_PER_TEAM, &org_id, Some(&team_id))?;
         }
@@ -151,11 +148,6 @@ pub fn list_members(conn: &Connection, input: &Input) -> Result<Page<TeamMember>
     Ok(page::finish(rows, limit, |m| vec![json!(m.user_id)]))
 }
 
-/// `NOT_FOUND` for a removal of something that is not there.
-pub fn not_found(what: &str, details: Value) -> CpError {
-    CpError::new("NOT_FOUND", format!("Control-plane {what} not found."), Some(details))
-}
-
 /// `removeTeamMember({orgId, teamId, userId, actorId?, atMs?})`.
 pub fn remove_member(conn: &Connection, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
@@ -163,17 +155,16 @@ pub fn remove_member(conn: &Connection, input: &Input) -> Result<()> {
     let user_id = input.id("userId")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
-    db::write(conn, |c| {
-        orgs::guard(c, &org_id, WriteKind::Other)?;
-        let n = c
-            .prepare_cached("DELETE FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3")?
-            .execute(params![org_id, team_id, user_id])?;
-        if n == 0 {
-            return Err(not_found("team member", json!({ "orgId": org_id, "teamId": team_id, "userId": user_id })));
-        }
-        audit::insert(c, &team_event(&org_id, actor_id.as_deref(), "team.member.remove", &team_id, at, json!({ "userId": user_id })))?;
-        Ok(())
-    })
+    removal::remove(
+        conn,
+        Removal {
+            what: "team member",
+            details: json!({ "orgId": org_id, "teamId": team_id, "userId": user_id }),
+            delete_sql: "DELETE FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3",
+            params: &[&org_id, &team_id, &user_id],
+            event: team_event(&org_id, actor_id.as_deref(), "team.member.remove", &team_id, at, json!({ "userId": user_id })),
+        },
+    )
 }
 
 /// `deleteTeam({orgId, teamId, actorId?, atMs?})`: with its members and project grants.
