@@ -49,6 +49,7 @@ export type ControlPlaneErrorCode =
   | "ORG_DELETED"
   | "NOT_FOUND"
   | "QUOTA_EXCEEDED"
+  | "SECRET_VALUE_REJECTED"
   | "BUSY"
   | "STORAGE_ERROR"
   | "CLOSED"
@@ -134,6 +135,17 @@ export type ControlPlaneAuditQuery = ControlPlanePageInput & {
   sinceMs?: number;
   untilMs?: number;
   order?: "asc" | "desc";
+};
+
+export type ControlPlaneChainReport = {
+  ok: boolean;
+  /** Chained events whose link and hash were checked. */
+  checked: number;
+  /** Events without a hash, written by a store that does not chain (not tampering). */
+  unchained: number;
+  /** Chained events this store removed on purpose (with their project), bridged by kept hashes. */
+  redacted: number;
+  firstBadId?: number;
 };
 
 /** Who did it and when, for the lifecycle and removal calls. */
@@ -440,4 +452,6 @@ export declare class ControlPlaneStore {
   queryAuditLog(input: ControlPlaneAuditQuery): ControlPlanePage<ControlPlaneAuditEvent>;
   /** SQLite's query plan for the same query: which index serves it. */
   explainAuditQuery(input: ControlPlaneAuditQuery): string[];
+  /** Walks the org's audit hash chain; `firstBadId` names the first event that fails. */
+  verifyAuditChain(input: { orgId: string }): ControlPlaneChainReport;
 }

@@ -387,6 +387,7 @@ const VALUE_METHODS = [
   "getOrgQuota",
   "queryAuditLog",
   "explainAuditQuery",
+  "verifyAuditChain",
 ];
 const VOID_METHODS = [
   "removeTeamMember",

@@ -111,7 +111,7 @@ describe("constructor forms", () => {
     ensureControlPlaneTables(file);
     const foreign = new BetterSqlite3(file);
     ensureControlPlaneTables(foreign);
-    expect(foreign.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '_smithers_cp_%' AND type = 'table'").get()).toEqual({ n: 16 }); // 11 documented tables + meta, rollups, rollup state, series, org quotas
+    expect(foreign.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '_smithers_cp_%' AND type = 'table'").get()).toEqual({ n: 18 }); // 11 documented + meta, rollups, rollup state, series, org quotas, chain heads, chain redactions
     foreign.close();
     const db = new Database(":memory:");
     ensureControlPlaneTables(db);

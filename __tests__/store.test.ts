@@ -355,7 +355,7 @@ describe("cascades", () => {
 
     db.prepare("DELETE FROM _smithers_cp_orgs WHERE org_id = ?").run("acme");
     const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' AND name NOT IN ('_smithers_cp_native_meta', '_smithers_cp_usage_rollup_state')").all();
-    expect(tables.length).toBe(14); // the documented 11 + usage rollups and series, org quotas
+    expect(tables.length).toBe(16); // the documented 11 + usage rollups and series, org quotas, audit chain heads and redactions
     for (const { name } of tables) {
       const left = Number(db.query(`SELECT COUNT(*) AS n FROM ${name} WHERE org_id = 'acme'`).get()!.n);
       expect([name, left]).toEqual([name, 0]);
@@ -376,7 +376,7 @@ describe("ensureControlPlaneTables", () => {
     new ControlPlaneStore(db);
     expect(schema()).toEqual(before);
     expect(store.getOrg("acme")).not.toBeNull();
-    expect(db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get()).toEqual({ value: "3" });
+    expect(db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get()).toEqual({ value: "4" });
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 0 });
     expect(db.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
   });

@@ -6,7 +6,7 @@ use super::error::Result;
 use super::parents::Parents;
 use super::page::{self, Page};
 use super::validate::{parse_metadata, Input};
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -57,9 +57,32 @@ fn from_row(r: &Row) -> rusqlite::Result<AuditEvent> {
     })
 }
 
-/// Writes one event inside the caller's transaction and returns its id.
+/// The chain hash of an event: SHA-256 over its canonical fields (a JSON array, so no
+/// two field lists write the same text) and the previous event's hash.
+#[allow(clippy::too_many_arguments)]
+fn chain_hash(
+    id: i64,
+    org_id: &str,
+    project_id: Option<&str>,
+    actor_id: Option<&str>,
+    action: &str,
+    target_type: &str,
+    target_id: Option<&str>,
+    occurred_at_ms: i64,
+    metadata_json: &str,
+    prev: &str,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical =
+        serde_json::json!([id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, prev]);
+    Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes one event inside the caller's transaction, links it into the org's hash chain,
+/// and returns its id.
 pub fn insert(conn: &Connection, ev: &NewEvent) -> Result<i64> {
     let parents = Parents::project(ev.org_id, ev.project_id);
+    let metadata_json = ev.metadata.to_string();
     conn.prepare_cached(INSERT)?
         .execute(params![
             ev.org_id,
@@ -69,10 +92,147 @@ pub fn insert(conn: &Connection, ev: &NewEvent) -> Result<i64> {
             ev.target_type,
             ev.target_id,
             ev.occurred_at_ms,
-            ev.metadata.to_string()
+            metadata_json
         ])
         .map_err(|e| parents.explain(conn, e))?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    let prev: String = conn
+        .prepare_cached("SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1")?
+        .query_row([ev.org_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default();
+    let hash = chain_hash(
+        id,
+        ev.org_id,
+        ev.project_id,
+        ev.actor_id,
+        ev.action,
+        ev.target_type,
+        ev.target_id,
+        ev.occurred_at_ms,
+        &metadata_json,
+        &prev,
+    );
+    conn.prepare_cached("UPDATE _smithers_cp_audit_events SET chain_prev = ?2, chain_hash = ?3 WHERE id = ?1")?
+        .execute(params![id, prev, hash])?;
+    conn.prepare_cached(
+        "INSERT INTO _smithers_cp_audit_chain_heads (org_id, last_id, last_hash, events) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT(org_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, events = events + 1",
+    )?
+    .execute(params![ev.org_id, id, hash])?;
+    Ok(id)
+}
+
+/// Before this store deletes chained events on purpose (a project's, with the project),
+/// keeps their hashes so the chain still verifies across the gap.
+pub fn redact_project(conn: &Connection, org_id: &str, project_id: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
+         SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
+         WHERE org_id = ?1 AND project_id = ?2 AND chain_hash IS NOT NULL",
+    )?
+    .execute(params![org_id, project_id])?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainReport {
+    pub ok: bool,
+    /// Chained events whose link and hash were checked.
+    pub checked: i64,
+    /// Events without a hash (written by a store that does not chain).
+    pub unchained: i64,
+    /// Chained events this store removed on purpose, bridged by their kept hashes.
+    pub redacted: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_bad_id: Option<i64>,
+}
+
+/// `verifyAuditChain({orgId})`: walks the org's chain in id order. An edited event fails
+/// its hash; a deleted one breaks the next link (or, at the end, the chain head); one
+/// inserted with a hash breaks its own link.
+pub fn verify(conn: &Connection, input: &Input) -> Result<ChainReport> {
+    let org_id = input.id("orgId")?;
+    db::read(conn, |c| {
+        let mut redactions: std::collections::BTreeMap<i64, String> = std::collections::BTreeMap::new();
+        {
+            let mut stmt =
+                c.prepare_cached("SELECT id, chain_hash FROM _smithers_cp_audit_chain_redactions WHERE org_id = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([&org_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (id, hash) = row?;
+                redactions.insert(id, hash);
+            }
+        }
+        let mut report = ChainReport { ok: true, checked: 0, unchained: 0, redacted: 0, first_bad_id: None };
+        let mut prev = String::new();
+        let bad = |report: &mut ChainReport, id: i64| {
+            if report.first_bad_id.is_none() {
+                report.ok = false;
+                report.first_bad_id = Some(id);
+            }
+        };
+        let mut stmt = c.prepare_cached(
+            "SELECT id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, chain_prev, chain_hash
+             FROM _smithers_cp_audit_events WHERE org_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([&org_id])?;
+        let mut pending = redactions.iter().peekable();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            while let Some((_, hash)) = pending.next_if(|(&gone, _)| gone < id) {
+                prev = hash.clone();
+                report.redacted += 1;
+            }
+            let (chain_prev, chain_hash): (Option<String>, Option<String>) = (r.get(8)?, r.get(9)?);
+            let Some(chain_hash) = chain_hash else {
+                report.unchained += 1;
+                continue;
+            };
+            let expected = chain_hash_of_row(id, &org_id, r, &prev)?;
+            if chain_prev.as_deref() != Some(prev.as_str()) || expected != chain_hash {
+                bad(&mut report, id);
+            }
+            report.checked += 1;
+            prev = chain_hash;
+        }
+        for (_, hash) in pending {
+            prev = hash.clone();
+            report.redacted += 1;
+        }
+        let head: Option<(i64, String, i64)> = c
+            .prepare_cached("SELECT last_id, last_hash, events FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1")?
+            .query_row([&org_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        match head {
+            Some((last_id, last_hash, events)) => {
+                if last_hash != prev || events != report.checked + report.redacted {
+                    bad(&mut report, last_id);
+                }
+            }
+            None if report.checked > 0 => bad(&mut report, 0),
+            None => {}
+        }
+        Ok(report)
+    })
+}
+
+fn chain_hash_of_row(id: i64, org_id: &str, r: &rusqlite::Row, prev: &str) -> Result<String> {
+    let (project_id, actor_id, target_id): (Option<String>, Option<String>, Option<String>) = (r.get(1)?, r.get(2)?, r.get(5)?);
+    let (action, target_type, metadata_json): (String, String, String) = (r.get(3)?, r.get(4)?, r.get(7)?);
+    Ok(chain_hash(
+        id,
+        org_id,
+        project_id.as_deref(),
+        actor_id.as_deref(),
+        &action,
+        &target_type,
+        target_id.as_deref(),
+        r.get(6)?,
+        &metadata_json,
+        prev,
+    ))
 }
 
 /// `recordAuditEvent`: a caller's own event.

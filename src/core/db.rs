@@ -17,9 +17,33 @@ pub fn is_memory_path(path: &str) -> bool {
 /// process crash or power loss; a power loss may lose the last transactions committed
 /// before it, never half of one.
 pub fn open(path: &str) -> Result<Connection> {
+    if !is_memory_path(path) {
+        create_private(path)?;
+    }
     let conn = Connection::open(path)?;
     configure(&conn, !is_memory_path(path))?;
     Ok(conn)
+}
+
+/// Creates a new database file readable and writable by its owner only (SQLite gives its
+/// -wal and -shm files the same mode). An existing file keeps its mode.
+fn create_private(path: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+        match created {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            // Let SQLite report a path it cannot open, in its own words.
+            Err(_) => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
 }
 
 pub fn configure(conn: &Connection, is_file: bool) -> Result<()> {

@@ -194,7 +194,9 @@ pub fn unsuspend(conn: &Connection, input: &Input) -> Result<Org> {
 }
 
 /// The tables holding an org's rows, children first; all cascade from the org row.
-const ORG_TABLES: [&str; 14] = [
+const ORG_TABLES: [&str; 16] = [
+    "_smithers_cp_audit_chain_redactions",
+    "_smithers_cp_audit_chain_heads",
     "_smithers_cp_team_members",
     "_smithers_cp_project_teams",
     "_smithers_cp_usage_events",

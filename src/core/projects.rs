@@ -198,6 +198,7 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
         if !parents::project_exists(c, &org_id, &project_id)? {
             return Err(not_found("project", json!({ "orgId": org_id, "projectId": project_id })));
         }
+        audit::redact_project(c, &org_id, &project_id)?;
         // Limits have no foreign key to projects in the documented schema.
         c.prepare_cached("DELETE FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?2")?
             .execute(params![org_id, project_id])?;

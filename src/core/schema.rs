@@ -7,7 +7,7 @@ use super::error::Result;
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bumped when we add a table or column of our own (always additively).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const DOCUMENTED_TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS _smithers_cp_orgs (
@@ -157,6 +157,7 @@ pub fn ensure(conn: &Connection) -> Result<()> {
         c.execute_batch(NATIVE_TABLES)?;
         add_usage_columns(c)?;
         add_lifecycle(c)?;
+        add_audit_chain(c)?;
         rollups::ensure(c)?;
         c.execute(
             "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
@@ -224,6 +225,35 @@ fn add_lifecycle(conn: &Connection) -> Result<()> {
            ON _smithers_cp_audit_events(org_id, action, occurred_at_ms, id);
          CREATE INDEX IF NOT EXISTS _smithers_cp_audit_org_target_idx
            ON _smithers_cp_audit_events(org_id, target_type, target_id, occurred_at_ms, id);",
+    )?;
+    Ok(())
+}
+
+/// The audit hash chain: two nullable columns on the events (the documented store leaves
+/// them empty: its events are "unchained"), each org's chain head, and the hashes of
+/// events this store removed on purpose (a project's events go with the project).
+fn add_audit_chain(conn: &Connection) -> Result<()> {
+    for column in ["chain_prev", "chain_hash"] {
+        if !has_column(conn, "_smithers_cp_audit_events", column)? {
+            conn.execute_batch(&format!("ALTER TABLE _smithers_cp_audit_events ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS _smithers_cp_audit_chain_heads (
+           org_id TEXT PRIMARY KEY,
+           last_id INTEGER NOT NULL,
+           last_hash TEXT NOT NULL,
+           events INTEGER NOT NULL,
+           FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+         );
+         CREATE TABLE IF NOT EXISTS _smithers_cp_audit_chain_redactions (
+           org_id TEXT NOT NULL,
+           id INTEGER NOT NULL,
+           chain_hash TEXT NOT NULL,
+           reason TEXT NOT NULL,
+           PRIMARY KEY (org_id, id),
+           FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+         );",
     )?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use super::audit::{self, NewEvent};
 use super::db;
-use super::error::Result;
+use super::error::{CpError, Result};
 use super::orgs::{self, WriteKind};
 use super::parents::{self, Parents};
 use super::quotas;
@@ -43,6 +43,68 @@ fn from_row(r: &Row) -> rusqlite::Result<SecretRef> {
     })
 }
 
+/// What kind of credential a `ref` looks like, if it looks like a secret value rather than
+/// a reference to one. The checks are deliberately about shape, not about any provider's
+/// reference format, so every reference scheme stays accepted.
+pub fn credential_kind(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
+        return Some("private key");
+    }
+    let words: Vec<&str> = v.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).collect();
+    for w in &words {
+        let tail_alnum = |prefix: &str, min: usize| {
+            w.strip_prefix(prefix).is_some_and(|rest| rest.len() >= min && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        };
+        if (w.starts_with("AKIA") || w.starts_with("ASIA"))
+            && w.len() == 20
+            && w.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            return Some("AWS access key");
+        }
+        if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].iter().any(|p| tail_alnum(p, 30)) || tail_alnum("github_pat_", 30) {
+            return Some("GitHub token");
+        }
+        if ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-"].iter().any(|p| w.starts_with(p) && w.len() >= 20) {
+            return Some("Slack token");
+        }
+        if ["sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_"].iter().any(|p| tail_alnum(p, 16)) {
+            return Some("Stripe key");
+        }
+        if w.starts_with("sk-") && w.len() >= 24 {
+            return Some("API key");
+        }
+    }
+    let parts: Vec<&str> = v.split('.').collect();
+    if parts.len() == 3
+        && parts[0].starts_with("eyJ")
+        && parts.iter().all(|p| p.len() >= 4 && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        return Some("JWT");
+    }
+    // A long random-looking string with no scheme and no path: a raw key, not a reference.
+    let has_scheme = v.split_once(':').is_some_and(|(scheme, _)| {
+        !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    });
+    if !has_scheme && !v.contains('/') && !v.contains(' ') && v.len() >= 32 && entropy(v) >= 3.5 {
+        return Some("high-entropy string");
+    }
+    None
+}
+
+/// Shannon entropy in bits per character.
+fn entropy(s: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for c in s.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+    }
+    let n = s.chars().count() as f64;
+    counts.values().map(|&k| {
+        let p = k as f64 / n;
+        -p * p.log2()
+    }).sum()
+}
+
 /// `putSecretRef`: stores the reference, replacing any of the same (org, scope, name).
 pub fn put(conn: &Connection, input: &Input) -> Result<SecretRef> {
     let secret = SecretRef {
@@ -55,6 +117,13 @@ pub fn put(conn: &Connection, input: &Input) -> Result<SecretRef> {
         reference: input.string("ref")?,
         created_by: input.opt_id("createdBy")?,
     };
+    if let Some(kind) = credential_kind(&secret.reference) {
+        return Err(CpError::new(
+            "SECRET_VALUE_REJECTED",
+            format!("ref looks like a secret value ({kind}), not a reference to one: keep the value in a secret manager and store its reference."),
+            Some(json!({ "field": "ref", "kind": kind })),
+        ));
+    }
     let project_key = secret.project_id.as_deref().unwrap_or(ORG_KEY);
     let parents = Parents::project(&secret.org_id, secret.project_id.as_deref());
     db::write(conn, |c| {
@@ -170,4 +239,37 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
             },
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::credential_kind;
+
+    #[test]
+    fn credentials_are_told_from_references() {
+        for (value, kind) in [
+            ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow...", "private key"),
+            ("AKIAIOSFODNN7EXAMPLE", "AWS access key"),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "GitHub token"),
+            ("github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "GitHub token"),
+            ("xoxb-1234567890-abcdefghij", "Slack token"),
+            ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "Stripe key"),
+            ("sk-proj-abcdefghijklmnopqrstuvwxyz012345", "API key"),
+            ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlX2hlcmU", "JWT"),
+            ("q8Zr2LmX0pVb7NcT4wKy9HsJ3dFg6AeU", "high-entropy string"),
+        ] {
+            assert_eq!(credential_kind(value), Some(kind), "{value}");
+        }
+        for reference in [
+            "vault://kv/agents/openai",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/openai-AbCdEf",
+            "projects/123/secrets/openai/versions/latest",
+            "op://Engineering/OpenAI/credential",
+            "env:OPENAI_API_KEY",
+            "openai-prod-key",
+            "azure-kv://acme-vault/openai",
+        ] {
+            assert_eq!(credential_kind(reference), None, "{reference}");
+        }
+    }
 }

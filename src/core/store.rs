@@ -59,6 +59,7 @@ pub const METHODS: &[&str] = &[
     "getOrgQuota",
     "queryAuditLog",
     "explainAuditQuery",
+    "verifyAuditChain",
 ];
 
 /// Runs one store method on a parsed input. Methods with no result return `null`.
@@ -111,6 +112,7 @@ pub fn call_value(conn: &Connection, method: &str, input: &Value) -> Result<Stri
         "getOrgQuota" => json(quotas::get(conn, input)?),
         "queryAuditLog" => json(audit::query(conn, input)?),
         "explainAuditQuery" => json(audit::explain(conn, input)?),
+        "verifyAuditChain" => json(audit::verify(conn, input)?),
         _ => Err(CpError::invalid(format!("Unknown control-plane method: {method}"), None)),
     }
 }

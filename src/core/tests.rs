@@ -274,3 +274,49 @@ fn the_tail_is_folded_in_once_it_is_long() {
     let window = super::usage::Window { since_ms: 0, until_ms: n * 1_000 };
     assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), n as f64);
 }
+
+#[test]
+fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
+    let verify = |conn: &Connection| call(conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
+    let fresh = || {
+        let conn = seeded(); // org.create, project.create
+        for i in 0..5 {
+            call(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t" })).unwrap();
+        }
+        conn
+    };
+    let conn = fresh();
+    assert_eq!(verify(&conn), json!({ "ok": true, "checked": 7, "unchained": 0, "redacted": 0 }));
+
+    // An event written by a store that does not chain: reported, not tampering.
+    conn.execute_batch("INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms) VALUES ('acme', 'ts', 't', 1)").unwrap();
+    assert_eq!(verify(&conn), json!({ "ok": true, "checked": 7, "unchained": 1, "redacted": 0 }));
+
+    conn.execute_batch("UPDATE _smithers_cp_audit_events SET actor_id = 'mallory' WHERE id = 4").unwrap();
+    assert_eq!(verify(&conn)["firstBadId"], json!(4));
+
+    let conn = fresh();
+    conn.execute_batch("DELETE FROM _smithers_cp_audit_events WHERE id = 3").unwrap();
+    assert_eq!(verify(&conn)["firstBadId"], json!(4));
+
+    let conn = fresh();
+    conn.execute_batch("DELETE FROM _smithers_cp_audit_events WHERE id = 7").unwrap();
+    assert_eq!(verify(&conn)["firstBadId"], json!(7), "a deleted last event is caught by the chain head");
+
+    let conn = fresh();
+    conn.execute_batch(
+        "INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms, chain_prev, chain_hash)
+         VALUES ('acme', 'forged', 't', 1, 'x', 'y')",
+    )
+    .unwrap();
+    assert_eq!(verify(&conn)["ok"], json!(false));
+
+    // Removing a project on purpose keeps the chain verifiable across the gap.
+    let conn = fresh();
+    call(&conn, "recordAuditEvent", json!({ "orgId": "acme", "projectId": "web", "action": "p", "targetType": "t" })).unwrap();
+    call(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": "after", "targetType": "t" })).unwrap();
+    call(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    let report = verify(&conn);
+    assert_eq!(report["ok"], json!(true), "{report}");
+    assert_eq!(report["redacted"], json!(2)); // project.create and "p"
+}

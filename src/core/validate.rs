@@ -9,6 +9,11 @@ use serde_json::{Map, Value};
 pub const ORG_KEY: &str = "__org__";
 pub const ID_PATTERN: &str = "/^[A-Za-z0-9:_-]{1,128}$/";
 pub const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
+/// Longest accepted string field, in characters.
+pub const MAX_STRING_CHARS: usize = 4096;
+/// Largest accepted metadata object, as JSON text, and its deepest nesting.
+pub const MAX_METADATA_BYTES: usize = 65_536;
+pub const MAX_METADATA_DEPTH: usize = 16;
 
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -73,10 +78,16 @@ impl<'a> Input<'a> {
         self.0.contains_key(field)
     }
 
-    /// A required, trimmed, non-empty string.
+    /// A required, trimmed, non-empty string of at most `MAX_STRING_CHARS` characters.
     pub fn string(&self, field: &str) -> Result<String> {
         match self.get(field) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Some(Value::String(s)) if !s.trim().is_empty() => {
+                let s = s.trim();
+                if s.chars().count() > MAX_STRING_CHARS {
+                    return Err(CpError::field(field, format!("{field} must be at most {MAX_STRING_CHARS} characters.")));
+                }
+                Ok(s.to_string())
+            }
             _ => Err(CpError::field(field, format!("{field} is required."))),
         }
     }
@@ -172,11 +183,21 @@ impl<'a> Input<'a> {
         Ok(period)
     }
 
-    /// A plain JSON object, `{}` when absent; returned as the JSON text to store.
+    /// A plain JSON object, `{}` when absent, of at most `MAX_METADATA_BYTES` of JSON and
+    /// `MAX_METADATA_DEPTH` levels; returned with the JSON text to store.
     pub fn metadata(&self, field: &str) -> Result<(Value, String)> {
         match self.get(field) {
             None => Ok((Value::Object(Map::new()), "{}".to_string())),
-            Some(v @ Value::Object(_)) => Ok((v.clone(), v.to_string())),
+            Some(v @ Value::Object(_)) => {
+                if depth(v) > MAX_METADATA_DEPTH {
+                    return Err(CpError::field(field, format!("{field} must nest at most {MAX_METADATA_DEPTH} levels.")));
+                }
+                let text = v.to_string();
+                if text.len() > MAX_METADATA_BYTES {
+                    return Err(CpError::field(field, format!("{field} must be at most {MAX_METADATA_BYTES} bytes of JSON.")));
+                }
+                Ok((v.clone(), text))
+            }
             Some(_) => Err(CpError::field(field, format!("{field} must be a JSON object."))),
         }
     }
@@ -191,6 +212,15 @@ impl<'a> Input<'a> {
             Some(Value::Number(n)) => n.as_f64() == Some(0.0),
             Some(_) => false,
         }
+    }
+}
+
+/// How deeply objects and arrays nest in a value (a scalar is 0, `{}` is 1).
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        _ => 0,
     }
 }
 
@@ -269,6 +299,16 @@ mod tests {
         assert_eq!(parse_metadata("not json"), json!({}));
         assert_eq!(parse_metadata("[1]"), json!({}));
         assert_eq!(js_number(100.0).to_string(), "100");
+        let mut deep = json!(1);
+        for _ in 0..MAX_METADATA_DEPTH {
+            deep = json!({ "d": deep });
+        }
+        let ok = json!({ "m": deep });
+        assert!(Input::new(&ok).unwrap().metadata("m").is_ok());
+        let too_deep = json!({ "m": { "x": deep } });
+        assert!(Input::new(&too_deep).unwrap().metadata("m").unwrap_err().summary.contains("nest at most"));
+        let big = json!({ "m": { "s": "x".repeat(MAX_METADATA_BYTES) } });
+        assert!(Input::new(&big).unwrap().metadata("m").unwrap_err().summary.contains("bytes of JSON"));
         assert_eq!(js_number(0.5).to_string(), "0.5");
     }
 }
