@@ -1,0 +1,218 @@
+import { execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { Worker } from "node:worker_threads";
+import { describe, expect, it } from "vitest";
+import { ControlPlaneError, ControlPlaneStore, Database } from "../index.js";
+import { expectError, seededStore, tempDir } from "./helpers";
+
+const run = promisify(execFile);
+
+describe("crash safety", () => {
+  it("20 SIGKILLs at random moments: the file is intact, every acknowledged write is there, no row lacks its audit event", async () => {
+    const file = path.join(tempDir(), "crash.db");
+    new ControlPlaneStore(file).close();
+    const acked: Record<string, string[]> = { org: [], project: [], usage: [], secret: [], audit: [] };
+    for (let round = 0; round < 20; round++) {
+      const child = spawn(process.execPath, [path.join(__dirname, "workers/crash.js"), file, String(round)], { stdio: ["ignore", "pipe", "inherit"] });
+      let buffered = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split("\n");
+        buffered = lines.pop()!;
+        for (const line of lines) {
+          const [kind, id] = line.split(" ");
+          acked[kind].push(id);
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(Math.random() * 250)));
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+
+      const db = new Database(file);
+      expect(db.query("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
+      const has = (sql: string, ...params: (string | number)[]) => db.query(sql).get(...params) !== null;
+      for (const orgId of acked.org) expect(has("SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?", orgId)).toBe(true);
+      for (const orgId of acked.project) expect(has("SELECT 1 FROM _smithers_cp_projects WHERE org_id = ? AND project_id = 'p'", orgId)).toBe(true);
+      for (const id of acked.usage) expect(has("SELECT 1 FROM _smithers_cp_usage_events WHERE id = ?", Number(id))).toBe(true);
+      for (const orgId of acked.secret) expect(has("SELECT 1 FROM _smithers_cp_secret_refs WHERE org_id = ? AND name = 'KEY'", orgId)).toBe(true);
+      for (const id of acked.audit) expect(has("SELECT 1 FROM _smithers_cp_audit_events WHERE id = ?", Number(id))).toBe(true);
+      // Every row a mutation wrote has its audit event, whether or not it was acknowledged.
+      const orphans = db.query(`
+        SELECT 'org' AS kind, org_id AS id FROM _smithers_cp_orgs o WHERE NOT EXISTS
+          (SELECT 1 FROM _smithers_cp_audit_events a WHERE a.org_id = o.org_id AND a.action = 'org.create')
+        UNION ALL SELECT 'project', org_id FROM _smithers_cp_projects p WHERE NOT EXISTS
+          (SELECT 1 FROM _smithers_cp_audit_events a WHERE a.org_id = p.org_id AND a.action = 'project.create' AND a.target_id = p.project_id)
+        UNION ALL SELECT 'secret', org_id FROM _smithers_cp_secret_refs s WHERE NOT EXISTS
+          (SELECT 1 FROM _smithers_cp_audit_events a WHERE a.org_id = s.org_id AND a.action = 'secret_ref.upsert' AND a.target_id = s.name)`).all();
+      expect(orphans).toEqual([]);
+      db.close();
+    }
+    // The kills landed mid-stream, and the store still opens and verifies its chains.
+    expect(acked.usage.length).toBeGreaterThan(20);
+    const store = new ControlPlaneStore(file);
+    for (const orgId of acked.org.slice(0, 5)) expect(store.verifyAuditChain({ orgId }).ok).toBe(true);
+    store.close();
+  });
+});
+
+describe("many writers", () => {
+  it("4 processes and 4 worker threads record usage on one file: no error escapes, and the total is what was acknowledged", async () => {
+    const file = path.join(tempDir(), "writers.db");
+    const setup = new ControlPlaneStore(file);
+    setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    setup.close();
+    const script = path.join(__dirname, "workers/usage-writer.js");
+    const ms = 2_000;
+    const processes = [0, 1, 2, 3].map((i) => run(process.execPath, [script, file, String(ms), `proc${i}`]).then((o) => o.stdout));
+    const threads = [0, 1, 2, 3].map(
+      (i) =>
+        new Promise<string>((resolve, reject) => {
+          const worker = new Worker(script, { workerData: { file, ms, name: `thread${i}` } });
+          worker.once("message", resolve);
+          worker.once("error", reject);
+        }),
+    );
+    const results = (await Promise.all([...processes, ...threads])).map((r) => JSON.parse(r) as { quantity: number; events: number; errors: string[] });
+    expect(results.flatMap((r) => r.errors)).toEqual([]);
+    expect(results.every((r) => r.events > 0)).toBe(true);
+    const store = new ControlPlaneStore(file);
+    const [summary] = store.summarizeUsage({ orgId: "acme" });
+    expect(summary.quantity).toBe(results.reduce((n, r) => n + r.quantity, 0));
+    const db = new Database(file);
+    expect(db.query("SELECT COUNT(*) AS n FROM _smithers_cp_usage_events").get()!.n).toBe(results.reduce((n, r) => n + r.events, 0));
+    db.close();
+    store.close();
+  });
+});
+
+describe("no secret values", () => {
+  const planted = {
+    privateKey: "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
+    aws: "AKIAIOSFODNN7EXAMPLE",
+    github: "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    slack: "xoxb-123456789012-abcdefghijklmnop",
+    stripe: "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    jwt: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6y",
+    random: "q8Zr2LmX0pVb7NcT4wKy9HsJ3dFg6AeU",
+  };
+
+  it("putSecretRef refuses credentials with SECRET_VALUE_REJECTED, and no table holds them after a full scenario", () => {
+    const { db, store } = seededStore();
+    for (const [kind, value] of Object.entries(planted)) {
+      const error = expectError(() => store.putSecretRef({ orgId: "acme", name: kind, provider: "vault", ref: value }), "SECRET_VALUE_REJECTED", /looks like a secret value/);
+      expect(error.message).not.toContain(value.slice(4, 20));
+      expect(error.details).toMatchObject({ field: "ref" });
+    }
+    // References of every common shape are accepted.
+    for (const ref of ["vault://kv/openai", "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/openai-AbCdEf", "projects/1/secrets/openai/versions/latest", "op://Eng/OpenAI/credential"]) {
+      expect(store.putSecretRef({ orgId: "acme", name: `ok-${ref.length}`, provider: "p", ref }).ref).toBe(ref);
+    }
+    store.createTeam({ orgId: "acme", slug: "core", name: "Core" });
+    store.recordUsage({ orgId: "acme", metric: "m", quantity: 1 });
+    store.exportOrgAudit({ orgId: "acme" });
+    const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'").all().map((r) => String(r.name));
+    expect(tables.length).toBeGreaterThan(15);
+    for (const table of tables) {
+      const text = JSON.stringify(db.query(`SELECT * FROM ${table}`).all());
+      for (const value of Object.values(planted)) expect(text.includes(value)).toBe(false);
+    }
+  });
+});
+
+describe("hostile input", () => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  let deep: unknown = 1;
+  for (let i = 0; i < 40; i++) deep = { d: deep };
+  const hostile: unknown[] = [
+    undefined, null, NaN, Infinity, -Infinity, -1, 0, 1e300, -0, 2 ** 64, "", " ", "x".repeat(1 << 20), "'; DROP TABLE _smithers_cp_orgs; --",
+    "\ud800", "a\u0000b", "__org__", "__proto__", true, [], [1, 2], {}, { __proto__: { polluted: true } }, JSON.parse('{"__proto__": {"x": 1}, "constructor": {"prototype": {}}}'),
+    cyclic, deep, () => 1, Symbol("s"), 10n, new Date(0), new Uint8Array(3), { toJSON: () => { throw new Error("boom"); } },
+  ];
+  const methods: [string, Record<string, unknown>][] = [
+    ["createOrg", { slug: "s", name: "n" }],
+    ["createTeam", { orgId: "acme", slug: "s", name: "n" }],
+    ["addTeamMember", { orgId: "acme", teamId: "t", userId: "u" }],
+    ["createProject", { orgId: "acme", slug: "s", name: "n" }],
+    ["addProjectTeam", { orgId: "acme", projectId: "web", teamId: "t" }],
+    ["upsertBillingAccount", { orgId: "acme", plan: "p" }],
+    ["upsertIdentityProvider", { orgId: "acme", type: "saml", issuer: "i" }],
+    ["listIdentityProviders", { orgId: "acme" }],
+    ["recordUsage", { orgId: "acme", metric: "m", quantity: 1 }],
+    ["consumeUsage", { orgId: "acme", metric: "m", quantity: 1 }],
+    ["summarizeUsage", { orgId: "acme" }],
+    ["setUsageLimit", { orgId: "acme", metric: "m", limitQuantity: 1 }],
+    ["checkUsageLimit", { orgId: "acme", metric: "m" }],
+    ["putSecretRef", { orgId: "acme", name: "n", provider: "p", ref: "vault://r" }],
+    ["listSecretRefs", { orgId: "acme" }],
+    ["recordAuditEvent", { orgId: "acme", action: "a", targetType: "t" }],
+    ["exportOrgAudit", { orgId: "acme" }],
+    ["suspendOrg", { orgId: "acme", reason: "r" }],
+    ["listOrgs", {}],
+    ["listTeams", { orgId: "acme" }],
+    ["listProjects", { orgId: "acme" }],
+    ["listUsageLimits", { orgId: "acme" }],
+    ["removeTeamMember", { orgId: "acme", teamId: "t", userId: "u" }],
+    ["deleteSecretRef", { orgId: "acme", name: "n" }],
+    ["setOrgQuota", { orgId: "acme", maxProjects: 5 }],
+    ["queryAuditLog", { orgId: "acme" }],
+    ["getProjectAccess", { orgId: "acme", projectId: "web", userId: "u" }],
+  ];
+  const codes = new Set(["INVALID_INPUT", "DUPLICATE_ID", "NOT_FOUND", "QUOTA_EXCEEDED", "ORG_SUSPENDED", "SECRET_VALUE_REJECTED", "IDEMPOTENCY_CONFLICT"]);
+
+  it("randomized: every call succeeds or throws a ControlPlaneError with an expected code, and a failed call writes nothing", () => {
+    const { db, store } = seededStore();
+    store.createTeam({ orgId: "acme", teamId: "t", slug: "t", name: "T" });
+    const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'").all().map((r) => String(r.name));
+    const snapshot = () => tables.map((t) => Number(db.query(`SELECT COUNT(*) AS n FROM ${t}`).get()!.n)).join(",");
+    let seed = 1234;
+    const rand = (n: number) => ((seed = (seed * 16807) % 2147483647), seed % n);
+    let tried = 0;
+    let refused = 0;
+    for (let i = 0; i < 1_500; i++) {
+      const [method, valid] = methods[rand(methods.length)];
+      const fields = [...Object.keys(valid), "metadata", "projectId", "createdAtMs", "idempotencyKey", "limit", "cursor", "groupBy"];
+      const input: Record<string, unknown> = { ...valid };
+      for (let k = 0; k <= rand(3); k++) input[fields[rand(fields.length)]] = hostile[rand(hostile.length)];
+      const arg = rand(20) === 0 ? hostile[rand(hostile.length)] : input;
+      const before = snapshot();
+      tried++;
+      try {
+        (store as any)[method](arg);
+        if (method === "suspendOrg") store.unsuspendOrg({ orgId: "acme" });
+      } catch (error) {
+        refused++;
+        expect(error).toBeInstanceOf(ControlPlaneError);
+        expect([method, codes.has((error as ControlPlaneError).code)]).toEqual([method, true]);
+        expect(snapshot()).toBe(before);
+      }
+    }
+    expect(tried).toBe(1_500);
+    expect(refused).toBeGreaterThan(300);
+    expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+    expect(({} as any).polluted).toBeUndefined();
+  });
+
+  it("metadata is limited in size and depth, strings in length", () => {
+    const { store } = seededStore();
+    expectError(() => store.recordUsage({ orgId: "acme", metric: "m", quantity: 1, metadata: deep as any }), "INVALID_INPUT", "metadata must nest at most 16 levels.");
+    expectError(() => store.recordUsage({ orgId: "acme", metric: "m", quantity: 1, metadata: { s: "x".repeat(70_000) } }), "INVALID_INPUT", "metadata must be at most 65536 bytes of JSON.");
+    expectError(() => store.createOrg({ slug: "a", name: "x".repeat(4_097) }), "INVALID_INPUT", "name must be at most 4096 characters.");
+    expect(store.createOrg({ slug: "a", name: "x".repeat(4_096) }).name).toHaveLength(4_096);
+  });
+});
+
+describe("the database file", () => {
+  it("is created readable and writable by its owner only", () => {
+    const file = path.join(tempDir(), "private.db");
+    const store = new ControlPlaneStore(file);
+    store.createOrg({ slug: "a", name: "A" });
+    for (const f of [file, `${file}-wal`]) expect([f, fs.statSync(f).mode & 0o777]).toEqual([f, 0o600]);
+    store.close();
+    const db = new Database(path.join(path.dirname(file), "other.db"));
+    expect(fs.statSync(path.join(path.dirname(file), "other.db")).mode & 0o777).toBe(0o600);
+    db.close();
+  });
+});
