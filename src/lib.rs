@@ -4,4 +4,6 @@
 //! exposes it to JavaScript through napi-rs.
 
 pub mod core;
+/// The rusqlite the core is built on, for Rust callers of `core` (tests, the fuzz target).
+pub use rusqlite;
 mod binding;
