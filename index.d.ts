@@ -137,6 +137,19 @@ export type ControlPlaneAuditQuery = ControlPlanePageInput & {
   order?: "asc" | "desc";
 };
 
+export type ControlPlaneFileExport = {
+  path: string;
+  format: "json" | "ndjson" | "csv";
+  exportedAtMs: number;
+  bytes: number;
+  projects: number;
+  teams: number;
+  identityProviders: number;
+  usageLimits: number;
+  secretRefs: number;
+  auditEvents: number;
+};
+
 export type ControlPlaneChainReport = {
   ok: boolean;
   /** Chained events whose link and hash were checked. */
@@ -452,6 +465,21 @@ export declare class ControlPlaneStore {
   queryAuditLog(input: ControlPlaneAuditQuery): ControlPlanePage<ControlPlaneAuditEvent>;
   /** SQLite's query plan for the same query: which index serves it. */
   explainAuditQuery(input: ControlPlaneAuditQuery): string[];
+  /** `exportOrgAudit` run off the JS thread. */
+  exportOrgAuditAsync(input: { orgId: string; sinceMs?: number; untilMs?: number; exportedAtMs?: number }): Promise<ControlPlaneExport>;
+  /**
+   * Streams the export to `path` in constant memory, off the JS thread, atomically (a
+   * temporary file renamed into place). `json`: the `exportOrgAudit` object; `ndjson`: one
+   * record a line with a `type`; `csv`: the audit events only.
+   */
+  exportOrgAuditToFile(input: {
+    orgId: string;
+    path: string;
+    format: "json" | "ndjson" | "csv";
+    sinceMs?: number;
+    untilMs?: number;
+    exportedAtMs?: number;
+  }): Promise<ControlPlaneFileExport>;
   /** Walks the org's audit hash chain; `firstBadId` names the first event that fails. */
   verifyAuditChain(input: { orgId: string }): ControlPlaneChainReport;
 }

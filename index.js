@@ -364,6 +364,28 @@ class ControlPlaneStore {
   consumeUsage(input) {
     return this._call("consumeUsage", input);
   }
+
+  /** Runs a long method on the thread pool: the event loop keeps turning meanwhile. */
+  async _callAsync(method, input) {
+    const json = encodeInput(input);
+    let out;
+    try {
+      out = await this[kNative].callAsync(method, json);
+    } catch (error) {
+      throw toControlPlaneError(error);
+    }
+    return JSON.parse(out);
+  }
+
+  /** `exportOrgAudit`, off the JS thread. */
+  exportOrgAuditAsync(input) {
+    return this._callAsync("exportOrgAudit", input);
+  }
+
+  /** Streams the export to a file (json, ndjson or csv) off the JS thread, atomically. */
+  exportOrgAuditToFile(input) {
+    return this._callAsync("exportOrgAuditToFile", input);
+  }
 }
 
 // Methods beyond the documented store that take one input object: those returning a value,

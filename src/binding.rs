@@ -16,6 +16,42 @@ fn to_js(err: CpError) -> Error {
 #[napi]
 pub struct NativeConnection {
     conn: Arc<Mutex<Option<Connection>>>,
+    /// The file, or `None` in memory: async work on a file opens a connection of its own,
+    /// so it never holds the lock the JS thread's calls need.
+    path: Option<String>,
+}
+
+/// A store method run on the libuv thread pool; resolves to its JSON result.
+pub struct AsyncCall {
+    conn: Arc<Mutex<Option<Connection>>>,
+    path: Option<String>,
+    method: String,
+    input_json: String,
+}
+
+impl napi::Task for AsyncCall {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> Result<String> {
+        match &self.path {
+            Some(path) => {
+                let own = db::open(path).map_err(to_js)?;
+                store::call(&own, &self.method, &self.input_json).map_err(to_js)
+            }
+            None => {
+                let guard = self.conn.lock().map_err(|_| to_js(CpError::new("INTERNAL", "connection lock poisoned", None)))?;
+                match guard.as_ref() {
+                    Some(conn) => store::call(conn, &self.method, &self.input_json).map_err(to_js),
+                    None => Err(to_js(CpError::new("CLOSED", "The database connection is closed.", None))),
+                }
+            }
+        }
+    }
+
+    fn resolve(&mut self, _env: napi::Env, output: String) -> Result<String> {
+        Ok(output)
+    }
 }
 
 impl NativeConnection {
@@ -34,7 +70,26 @@ impl NativeConnection {
     #[napi(constructor)]
     pub fn new(path: String) -> Result<Self> {
         let conn = db::open(&path).map_err(to_js)?;
-        Ok(NativeConnection { conn: Arc::new(Mutex::new(Some(conn))) })
+        let path = (!db::is_memory_path(&path)).then_some(path);
+        Ok(NativeConnection { conn: Arc::new(Mutex::new(Some(conn))), path })
+    }
+
+    /// Runs one of the long store methods (`exportOrgAudit`, `exportOrgAuditToFile`) off
+    /// the JS thread; the promise resolves to its JSON result.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn call_async(&self, method: String, input_json: String) -> Result<napi::bindgen_prelude::AsyncTask<AsyncCall>> {
+        if !["exportOrgAudit", "exportOrgAuditToFile"].contains(&method.as_str()) {
+            return Err(to_js(CpError::invalid(format!("{method} has no async variant."), None)));
+        }
+        if !self.is_open() {
+            return Err(to_js(CpError::new("CLOSED", "The database connection is closed.", None)));
+        }
+        Ok(napi::bindgen_prelude::AsyncTask::new(AsyncCall {
+            conn: self.conn.clone(),
+            path: self.path.clone(),
+            method,
+            input_json,
+        }))
     }
 
     /// Calls a store method with its input as JSON; returns the result as JSON.

@@ -263,6 +263,25 @@ pub fn record(conn: &Connection, input: &Input) -> Result<AuditEvent> {
     Ok(AuditEvent { id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata })
 }
 
+/// Calls `f` for each of the org's events in the window, in (occurredAtMs, id) order, one
+/// row at a time (for exports of any size).
+pub fn for_each_in_window(
+    conn: &Connection,
+    org_id: &str,
+    since_ms: i64,
+    until_ms: i64,
+    mut f: impl FnMut(AuditEvent) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE org_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms <= ?3 ORDER BY occurred_at_ms, id"
+    ))?;
+    let mut rows = stmt.query(params![org_id, since_ms, until_ms])?;
+    while let Some(row) = rows.next()? {
+        f(from_row(row)?)?;
+    }
+    Ok(())
+}
+
 /// The org's events with `since <= occurredAtMs <= until`, ordered by (occurredAtMs, id).
 pub fn list_window(conn: &Connection, org_id: &str, since_ms: i64, until_ms: i64) -> Result<Vec<AuditEvent>> {
     let mut stmt = conn.prepare_cached(&format!(
