@@ -1,0 +1,85 @@
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "./helpers";
+
+const BIN = path.join(__dirname, "..", "bin", "control-plane.js");
+
+/** Runs the CLI; resolves with its exit code and output whatever the code. */
+function cli(db: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, "--db", db, ...args], (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as NodeJS.ErrnoException & { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("control-plane CLI", () => {
+  it("runs the operator's round trip with tables, --json and meaningful exit codes", async () => {
+    const db = path.join(tempDir(), "cp.db");
+    expect((await cli(db, "init", "--json")).stdout).toContain('"schemaVersion": 4');
+
+    const created = await cli(db, "--json", "orgs", "create", "--slug", "acme", "--name", "Acme", "--id", "org_acme");
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ orgId: "org_acme", slug: "acme", status: "active" });
+    expect((await cli(db, "projects", "create", "--org", "org_acme", "--slug", "web", "--name", "Web", "--id", "web")).code).toBe(0);
+    expect((await cli(db, "teams", "create", "--org", "org_acme", "--slug", "core", "--name", "Core", "--id", "core")).code).toBe(0);
+    expect((await cli(db, "teams", "add-member", "--org", "org_acme", "--team", "core", "--user", "ann", "--role", "lead")).stdout).toMatch(/ann\s+lead/);
+
+    const listed = await cli(db, "orgs", "list");
+    expect(listed.stdout.split("\n")[0]).toMatch(/^orgId\s+slug\s+name\s+status/);
+    expect(listed.stdout).toMatch(/org_acme\s+acme\s+Acme\s+active/);
+    expect((await cli(db, "orgs", "show", "acme")).stdout).toMatch(/orgId\s+org_acme/);
+
+    await cli(db, "usage", "record", "--org", "org_acme", "--project", "web", "--metric", "tokens", "--quantity", "12");
+    const summary = JSON.parse((await cli(db, "--json", "usage", "summary", "--org", "org_acme")).stdout);
+    expect(summary).toEqual([{ orgId: "org_acme", metric: "tokens", unit: "count", quantity: 12 }]);
+
+    await cli(db, "quota", "set", "--org", "org_acme", "--metric", "tokens", "--limit", "20");
+    const ok = await cli(db, "--json", "quota", "check", "--org", "org_acme", "--metric", "tokens");
+    expect([ok.code, JSON.parse(ok.stdout).remainingQuantity]).toEqual([0, 8]);
+    await cli(db, "usage", "record", "--org", "org_acme", "--metric", "tokens", "--quantity", "10");
+    expect((await cli(db, "quota", "check", "--org", "org_acme", "--metric", "tokens")).code).toBe(1); // exceeded
+
+    expect((await cli(db, "secrets", "put", "--org", "org_acme", "--name", "OPENAI", "--provider", "vault", "--ref", "vault://kv/openai")).code).toBe(0);
+    expect((await cli(db, "secrets", "list", "--org", "org_acme")).stdout).toMatch(/OPENAI\s+-\s+vault\s+vault:\/\/kv\/openai/);
+    const leaked = await cli(db, "secrets", "put", "--org", "org_acme", "--name", "RAW", "--provider", "vault", "--ref", "AKIAIOSFODNN7EXAMPLE");
+    expect([leaked.code, leaked.stderr.trim()]).toEqual([1, expect.stringMatching(/^SECRET_VALUE_REJECTED: /)]);
+
+    const page = JSON.parse((await cli(db, "--json", "audit", "query", "--org", "org_acme", "--limit", "2")).stdout);
+    expect(page.items).toHaveLength(2);
+    const next = JSON.parse((await cli(db, "--json", "audit", "query", "--org", "org_acme", "--limit", "2", "--cursor", page.nextCursor)).stdout);
+    expect(next.items[0].id).toBeGreaterThan(page.items[1].id);
+
+    const out = path.join(path.dirname(db), "audit.ndjson");
+    const exported = await cli(db, "--json", "audit", "export", "--org", "org_acme", "--format", "ndjson", "--out", out);
+    expect(exported.stderr).toBe(""); // piped: no progress line
+    expect(JSON.parse(exported.stdout)).toMatchObject({ format: "ndjson", path: out });
+    expect(fs.readFileSync(out, "utf8").split("\n")[0]).toContain('"type":"export"');
+
+    expect((await cli(db, "orgs", "suspend", "org_acme", "--reason", "review")).stdout).toMatch(/status\s+suspended/);
+    const refused = await cli(db, "projects", "create", "--org", "org_acme", "--slug", "api", "--name", "API");
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, "ORG_SUSPENDED: Control-plane org is suspended: org_acme"]);
+    expect((await cli(db, "orgs", "unsuspend", "org_acme")).code).toBe(0);
+
+    const stats = JSON.parse((await cli(db, "--json", "stats")).stdout);
+    expect(stats.schemaVersion).toBe(4);
+    expect(stats.tables.find((t: { table: string }) => t.table === "_smithers_cp_orgs").rows).toBe(1);
+    expect((await cli(db, "orgs", "delete", "org_acme", "--hard", "--json")).stdout).toContain('"mode": "hard"');
+  });
+
+  it("exit codes: 2 for a bad command line, 1 for a refused input, 3 for not found, 0 for help", async () => {
+    const db = path.join(tempDir(), "cp.db");
+    expect((await cli(db, "orgs", "frobnicate")).code).toBe(2);
+    expect((await cli(db, "orgs", "create", "--slug", "a")).code).toBe(2); // --name missing
+    expect((await cli(db, "usage", "record", "--org", "o", "--metric", "m", "--quantity", "lots")).code).toBe(2);
+    const bad = await cli(db, "orgs", "create", "--slug", "Not A Slug", "--name", "X");
+    expect([bad.code, bad.stderr.trim()]).toEqual([1, "INVALID_INPUT: slug must be a lowercase slug."]);
+    expect((await cli(db, "orgs", "show", "nobody")).code).toBe(3);
+    const help = await cli(db, "--help");
+    expect(help.code).toBe(0);
+    for (const command of ["init", "orgs", "projects", "teams", "usage", "quota", "secrets", "audit", "stats"]) expect(help.stdout).toContain(command);
+    expect((await cli(db, "audit", "export", "--help")).stdout).toContain("--format <format>");
+  });
+});

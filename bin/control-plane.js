@@ -1,0 +1,361 @@
+#!/usr/bin/env node
+"use strict";
+// control-plane: look into and operate a control-plane SQLite file without writing code.
+// Exit codes: 0 done; 1 the store refused (a ControlPlaneError, its code on stderr);
+// 2 a command line that does not parse; 3 not found (orgs show).
+
+const fs = require("node:fs");
+const path = require("node:path");
+const { Command, CommanderError, InvalidArgumentError } = require("commander");
+const { ControlPlaneStore, ControlPlaneError, Database } = require("..");
+
+const EXIT = { ok: 0, refused: 1, usage: 2, notFound: 3 };
+
+const program = new Command("control-plane")
+  .description("Inspect and operate a Smithers control-plane database file.")
+  .option("--db <path>", "the database file", "./control-plane.db")
+  .option("--json", "print JSON instead of tables")
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+function number(value) {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError("Not a number.");
+  return n;
+}
+
+function list(value) {
+  return value.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function globals() {
+  return program.opts();
+}
+
+/** Opens the store on --db for one command, and closes it afterwards. */
+async function withStore(fn) {
+  const store = new ControlPlaneStore(path.resolve(globals().db));
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function table(rows, columns) {
+  if (rows.length === 0) return "(none)";
+  const cell = (v) => (v === null || v === undefined ? "-" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (values) => values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join("\n");
+}
+
+/** Prints a result: JSON with --json, else a table of `columns` (or key: value lines). */
+function show(value, columns) {
+  if (globals().json) {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  } else if (Array.isArray(value)) {
+    process.stdout.write(`${table(value, columns ?? Object.keys(value[0] ?? {}))}\n`);
+  } else if (value && typeof value === "object") {
+    const width = Math.max(...Object.keys(value).map((k) => k.length));
+    for (const [k, v] of Object.entries(value)) {
+      process.stdout.write(`${k.padEnd(width)}  ${v !== null && typeof v === "object" ? JSON.stringify(v) : v}\n`);
+    }
+  } else {
+    process.stdout.write(`${value}\n`);
+  }
+}
+
+function showPage(page, columns) {
+  show(globals().json ? page : page.items, columns);
+  if (!globals().json && page.nextCursor) process.stdout.write(`(more: --cursor ${page.nextCursor})\n`);
+}
+
+const paging = (cmd) => cmd.option("--limit <n>", "rows per page (1-1000)", number).option("--cursor <cursor>", "continue after this cursor");
+
+program
+  .command("init")
+  .description("create or upgrade the control-plane tables in the file")
+  .action(() =>
+    withStore(() => {
+      const db = new Database(path.resolve(globals().db));
+      const version = db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get();
+      db.close();
+      show({ db: path.resolve(globals().db), schemaVersion: Number(version.value) });
+    }),
+  );
+
+const orgs = program.command("orgs").description("organizations");
+paging(orgs.command("list").description("list orgs (deleted ones only with --status deleted)").option("--status <status>", "active, suspended or deleted")).action((o) =>
+  withStore((s) => showPage(s.listOrgs({ status: o.status, limit: o.limit, cursor: o.cursor }), ["orgId", "slug", "name", "status", "createdAtMs"])),
+);
+orgs
+  .command("show <orgIdOrSlug>")
+  .description("one org, by id or slug")
+  .action((key) =>
+    withStore((s) => {
+      const bySlug = () => {
+        try {
+          return s.getOrgBySlug(key);
+        } catch {
+          return null; // not a slug at all
+        }
+      };
+      const org = s.getOrg(key) ?? bySlug();
+      if (!org) {
+        process.stderr.write(`No org with id or slug ${key}.\n`);
+        process.exitCode = EXIT.notFound;
+        return;
+      }
+      show(org);
+    }),
+  );
+orgs
+  .command("create")
+  .description("create an org")
+  .requiredOption("--slug <slug>", "lowercase slug")
+  .requiredOption("--name <name>", "display name")
+  .option("--id <orgId>", "org id (default: a UUID)")
+  .action((o) => withStore((s) => show(s.createOrg({ orgId: o.id, slug: o.slug, name: o.name }))));
+orgs
+  .command("suspend <orgId>")
+  .description("suspend an org: no new resources, metering continues")
+  .requiredOption("--reason <reason>", "why")
+  .option("--actor <actorId>", "who")
+  .action((orgId, o) => withStore((s) => show(s.suspendOrg({ orgId, reason: o.reason, actorId: o.actor }))));
+orgs
+  .command("unsuspend <orgId>")
+  .description("lift a suspension")
+  .option("--actor <actorId>", "who")
+  .action((orgId, o) => withStore((s) => show(s.unsuspendOrg({ orgId, actorId: o.actor }))));
+orgs
+  .command("delete <orgId>")
+  .description("soft-delete an org (--hard removes every row it holds)")
+  .option("--hard", "remove the org and all its rows")
+  .option("--actor <actorId>", "who")
+  .action((orgId, o) => withStore((s) => show(s.deleteOrg({ orgId, mode: o.hard ? "hard" : "soft", actorId: o.actor }))));
+
+const projects = program.command("projects").description("projects");
+paging(projects.command("list").description("list an org's projects").requiredOption("--org <orgId>", "org")).action((o) =>
+  withStore((s) => showPage(s.listProjects({ orgId: o.org, limit: o.limit, cursor: o.cursor }), ["projectId", "slug", "name", "createdAtMs"])),
+);
+projects
+  .command("create")
+  .description("create a project")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--slug <slug>", "lowercase slug")
+  .requiredOption("--name <name>", "display name")
+  .option("--id <projectId>", "project id (default: a UUID)")
+  .action((o) => withStore((s) => show(s.createProject({ orgId: o.org, projectId: o.id, slug: o.slug, name: o.name }))));
+
+const teams = program.command("teams").description("teams and members");
+paging(teams.command("list").description("list an org's teams").requiredOption("--org <orgId>", "org")).action((o) =>
+  withStore((s) => showPage(s.listTeams({ orgId: o.org, limit: o.limit, cursor: o.cursor }), ["teamId", "slug", "name", "createdAtMs"])),
+);
+teams
+  .command("create")
+  .description("create a team")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--slug <slug>", "lowercase slug")
+  .requiredOption("--name <name>", "display name")
+  .option("--id <teamId>", "team id (default: a UUID)")
+  .action((o) => withStore((s) => show(s.createTeam({ orgId: o.org, teamId: o.id, slug: o.slug, name: o.name }))));
+teams
+  .command("add-member")
+  .description("add a user to a team, or change their role")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--team <teamId>", "team")
+  .requiredOption("--user <userId>", "user")
+  .option("--role <role>", "role", "member")
+  .action((o) =>
+    withStore((s) => {
+      s.addTeamMember({ orgId: o.org, teamId: o.team, userId: o.user, role: o.role });
+      show(s.listTeamMembers({ orgId: o.org, teamId: o.team, limit: 1000 }).items, ["userId", "role", "createdAtMs"]);
+    }),
+  );
+
+const usage = program.command("usage").description("usage events");
+usage
+  .command("record")
+  .description("record a usage event")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--metric <metric>", "metric")
+  .requiredOption("--quantity <n>", "quantity", number)
+  .option("--project <projectId>", "project")
+  .option("--unit <unit>", "unit", "count")
+  .option("--run <runId>", "run")
+  .option("--key <idempotencyKey>", "idempotency key")
+  .action((o) =>
+    withStore((s) =>
+      show(s.recordUsage({ orgId: o.org, projectId: o.project, metric: o.metric, quantity: o.quantity, unit: o.unit, runId: o.run, idempotencyKey: o.key })),
+    ),
+  );
+usage
+  .command("summary")
+  .description("usage summed over a window")
+  .requiredOption("--org <orgId>", "org")
+  .option("--since <ms>", "window start (ms)", number)
+  .option("--until <ms>", "window end (ms)", number)
+  .option("--project <projectId>", "one project's usage")
+  .option("--metric <metric>", "one metric")
+  .option("--group-by <dims>", "comma list of projectId, metric, unit", list)
+  .option("--bucket <bucket>", "hour, day or month")
+  .action((o) =>
+    withStore((s) =>
+      show(s.summarizeUsage({ orgId: o.org, sinceMs: o.since, untilMs: o.until, projectId: o.project, metric: o.metric, groupBy: o.groupBy, bucket: o.bucket })),
+    ),
+  );
+
+const quota = program.command("quota").description("usage limits");
+quota
+  .command("set")
+  .description("set a usage limit")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--metric <metric>", "metric")
+  .requiredOption("--limit <n>", "limit quantity", number)
+  .option("--project <projectId>", "project (default: org-wide)")
+  .option("--unit <unit>", "unit", "count")
+  .option("--period <period>", "daily, weekly or monthly", "monthly")
+  .action((o) =>
+    withStore((s) => show(s.setUsageLimit({ orgId: o.org, projectId: o.project, metric: o.metric, unit: o.unit, period: o.period, limitQuantity: o.limit }))),
+  );
+quota
+  .command("check")
+  .description("check usage against a limit (exit 1 when exceeded)")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--metric <metric>", "metric")
+  .option("--project <projectId>", "project (default: org-wide)")
+  .option("--unit <unit>", "unit", "count")
+  .option("--period <period>", "daily, weekly or monthly", "monthly")
+  .action((o) =>
+    withStore((s) => {
+      const check = s.checkUsageLimit({ orgId: o.org, projectId: o.project, metric: o.metric, unit: o.unit, period: o.period });
+      if (!check) {
+        process.stderr.write("No limit is set for that scope, metric, unit and period.\n");
+        process.exitCode = EXIT.notFound;
+        return;
+      }
+      show(check);
+      if (check.exceeded) process.exitCode = EXIT.refused;
+    }),
+  );
+
+const secrets = program.command("secrets").description("secret references (never values)");
+secrets
+  .command("list")
+  .description("list an org's secret references")
+  .requiredOption("--org <orgId>", "org")
+  .option("--project <projectId>", "one project's")
+  .action((o) =>
+    withStore((s) => show(s.listSecretRefs(o.project ? { orgId: o.org, projectId: o.project } : { orgId: o.org }), ["name", "projectId", "provider", "ref", "createdBy", "createdAtMs"])),
+  );
+secrets
+  .command("put")
+  .description("store a reference to a secret held in a secret manager")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--name <name>", "name")
+  .requiredOption("--provider <provider>", "secret manager")
+  .requiredOption("--ref <ref>", "the reference (never the value)")
+  .option("--project <projectId>", "project (default: org-wide)")
+  .option("--by <userId>", "who")
+  .action((o) => withStore((s) => show(s.putSecretRef({ orgId: o.org, projectId: o.project, name: o.name, provider: o.provider, ref: o.ref, createdBy: o.by }))));
+
+const audit = program.command("audit").description("audit log");
+paging(
+  audit
+    .command("query")
+    .description("query an org's audit log")
+    .requiredOption("--org <orgId>", "org")
+    .option("--actor <actorId>", "actor")
+    .option("--action <action>", "action")
+    .option("--target-type <type>", "target type")
+    .option("--target <targetId>", "target id")
+    .option("--since <ms>", "window start (ms)", number)
+    .option("--until <ms>", "window end (ms)", number)
+    .option("--order <order>", "asc or desc", "asc"),
+).action((o) =>
+  withStore((s) =>
+    showPage(
+      s.queryAuditLog({ orgId: o.org, actorId: o.actor, action: o.action, targetType: o.targetType, targetId: o.target, sinceMs: o.since, untilMs: o.until, order: o.order, limit: o.limit, cursor: o.cursor }),
+      ["id", "occurredAtMs", "action", "targetType", "targetId", "actorId", "projectId"],
+    ),
+  ),
+);
+audit
+  .command("export")
+  .description("stream an org's audit export to a file (atomically)")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--out <path>", "output file")
+  .option("--format <format>", "json, ndjson or csv", "ndjson")
+  .option("--since <ms>", "window start (ms)", number)
+  .option("--until <ms>", "window end (ms)", number)
+  .action((o) =>
+    withStore(async (s) => {
+      const out = path.resolve(o.out);
+      const stopProgress = process.stderr.isTTY ? progress(out) : () => {};
+      try {
+        show(await s.exportOrgAuditToFile({ orgId: o.org, path: out, format: o.format, sinceMs: o.since, untilMs: o.until }));
+      } finally {
+        stopProgress();
+      }
+    }),
+  );
+
+/** On a terminal: a line showing how much of the export has been written, redrawn as it grows. */
+function progress(out) {
+  const started = Date.now();
+  const dir = path.dirname(out);
+  const prefix = `${path.basename(out)}.tmp-${process.pid}-`;
+  const frames = ["|", "/", "-", "\\"];
+  let frame = 0;
+  const timer = setInterval(() => {
+    const tmp = fs.readdirSync(dir).find((f) => f.startsWith(prefix));
+    const bytes = tmp ? fs.statSync(path.join(dir, tmp)).size : 0;
+    const width = 30;
+    const filled = Math.min(width, Math.floor((Date.now() - started) / 250) % (width + 1));
+    process.stderr.write(`\r${frames[frame++ % 4]} exporting [${"#".repeat(filled).padEnd(width)}] ${(bytes / 1e6).toFixed(1)} MB written, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    process.stderr.write("\r\x1b[K");
+  };
+}
+
+program
+  .command("stats")
+  .description("rows per table, file size and schema version")
+  .action(() =>
+    withStore(() => {
+      const file = path.resolve(globals().db);
+      const db = new Database(file);
+      const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' ORDER BY name").all();
+      const rows = tables.map(({ name }) => ({ table: name, rows: db.query(`SELECT COUNT(*) AS n FROM ${name}`).get().n }));
+      const version = db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get();
+      db.close();
+      const bytes = ["", "-wal"].reduce((n, s) => n + (fs.existsSync(file + s) ? fs.statSync(file + s).size : 0), 0);
+      if (globals().json) show({ db: file, bytes, schemaVersion: Number(version.value), tables: rows });
+      else {
+        show(rows, ["table", "rows"]);
+        process.stdout.write(`\n${file}: ${bytes} bytes (with WAL), schema version ${version.value}\n`);
+      }
+    }),
+  );
+
+async function main() {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (error instanceof ControlPlaneError) {
+      process.stderr.write(`${error.code}: ${error.message}\n`);
+      if (globals().json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } })}\n`);
+      process.exitCode = EXIT.refused;
+    } else {
+      throw error;
+    }
+  }
+}
+
+main();
