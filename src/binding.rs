@@ -1,7 +1,8 @@
 //! The Node.js binding: one class, `NativeConnection`, holding a SQLite connection that the
 //! JavaScript `Database` and `ControlPlaneStore` share. It converts strings in and out and
 //! turns every core error into a JS error whose message is the error's JSON, which the
-//! JavaScript wrapper rethrows as a `ControlPlaneError`. Nothing else lives here.
+//! JavaScript wrapper rethrows as a `ControlPlaneError`. The long exports can run on the
+//! libuv thread pool (`callAsync`). Nothing else lives here.
 
 use crate::core::{db, error::CpError, raw, schema, store};
 use napi::{Error, Result};

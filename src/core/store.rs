@@ -12,7 +12,7 @@ fn json<T: Serialize>(value: T) -> Result<String> {
     serde_json::to_string(&value).map_err(|e| CpError::new("INTERNAL", format!("serialising a result: {e}"), None))
 }
 
-/// The names `call` accepts: the documented store's methods.
+/// The names `call` accepts: the documented store's methods first, then ours.
 pub const METHODS: &[&str] = &[
     "createOrg",
     "getOrg",
