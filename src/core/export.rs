@@ -30,25 +30,33 @@ pub struct OrgExport {
     pub audit_events: Vec<AuditEvent>,
 }
 
+/// Everything of the export but the audit events (left empty), read in the caller's
+/// snapshot; `INVALID_INPUT` for an org that does not exist.
+fn read_parts(c: &Connection, org_id: &str, window: Window, exported_at_ms: i64) -> Result<OrgExport> {
+    let org = orgs::get(c, org_id)?.ok_or_else(|| CpError::org_not_found(org_id))?;
+    Ok(OrgExport {
+        exported_at_ms,
+        org,
+        projects: projects::list(c, org_id)?,
+        teams: teams::list(c, org_id)?,
+        billing: billing::get(c, org_id)?,
+        identity_providers: identity::list_for(c, org_id, None)?,
+        usage: usage::summarize_for(c, org_id, window)?,
+        usage_limits: limits::list(c, org_id)?,
+        secret_refs: secrets::list_for(c, org_id, &Scope::All)?,
+        audit_events: Vec::new(),
+    })
+}
+
 pub fn export(conn: &Connection, input: &Input) -> Result<OrgExport> {
     let org_id = input.id("orgId")?;
     let window = Window::from_input(input)?;
     let exported_at_ms = input.timestamp("exportedAtMs")?;
     super::rollups::fold_long_tail(conn)?;
     db::read(conn, |c| {
-        let org = orgs::get(c, &org_id)?.ok_or_else(|| CpError::org_not_found(&org_id))?;
-        Ok(OrgExport {
-            exported_at_ms,
-            org,
-            projects: projects::list(c, &org_id)?,
-            teams: teams::list(c, &org_id)?,
-            billing: billing::get(c, &org_id)?,
-            identity_providers: identity::list_for(c, &org_id, None)?,
-            usage: usage::summarize_for(c, &org_id, window)?,
-            usage_limits: limits::list(c, &org_id)?,
-            secret_refs: secrets::list_for(c, &org_id, &Scope::All)?,
-            audit_events: audit::list_window(c, &org_id, window.since_ms, window.until_ms)?,
-        })
+        let mut parts = read_parts(c, &org_id, window, exported_at_ms)?;
+        parts.audit_events = audit::list_window(c, &org_id, window.since_ms, window.until_ms)?;
+        Ok(parts)
     })
 }
 
@@ -105,13 +113,25 @@ fn csv_row(e: &AuditEvent) -> String {
     out
 }
 
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// One ndjson line: the value's fields after a leading `"type"`.
+fn ndjson_line<T: Serialize>(kind: &str, value: &T) -> String {
+    let mut obj = serde_json::to_value(value).unwrap_or_default();
+    if let serde_json::Value::Object(map) = &mut obj {
+        map.shift_insert(0, "type".into(), serde_json::Value::String(kind.into()));
+    }
+    format!("{obj}\n")
+}
+
 /// `exportOrgAuditToFile({orgId, path, format, sinceMs?, untilMs?, exportedAtMs?})`: the
 /// export streamed from SQLite to a file, in constant memory however many audit events
 /// there are, and atomically: written to a temporary file beside `path`, synced, then
 /// renamed over it. `json` is the `exportOrgAudit` object; `ndjson` one record a line,
-/// each with a `type`; `csv` the audit events only, with a header. `progress` counts the
-/// audit events written.
-pub fn export_to_file(conn: &Connection, input: &Input, progress: &std::sync::atomic::AtomicU64) -> Result<FileExport> {
+/// each with a `type`; `csv` the audit events only, with a header.
+pub fn export_to_file(conn: &Connection, input: &Input) -> Result<FileExport> {
     use std::io::Write;
     let org_id = input.id("orgId")?;
     let path = input.string("path")?;
@@ -124,43 +144,26 @@ pub fn export_to_file(conn: &Connection, input: &Input, progress: &std::sync::at
     super::rollups::fold_long_tail(conn)?;
     let tmp = format!("{path}.tmp-{}-{}", std::process::id(), super::validate::now_ms());
     let result = db::read(conn, |c| {
-        let org = orgs::get(c, &org_id)?.ok_or_else(|| CpError::org_not_found(&org_id))?;
+        let parts = read_parts(c, &org_id, window, exported_at_ms)?;
         let file = std::fs::File::create(&tmp).map_err(|e| io_error(e, &path))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
-        let projects = projects::list(c, &org_id)?;
-        let teams = teams::list(c, &org_id)?;
-        let billing = billing::get(c, &org_id)?;
-        let identity_providers = identity::list_for(c, &org_id, None)?;
-        let usage = usage::summarize_for(c, &org_id, window)?;
-        let usage_limits = limits::list(c, &org_id)?;
-        let secret_refs = secrets::list_for(c, &org_id, &Scope::All)?;
         let write = |out: &mut std::io::BufWriter<std::fs::File>, text: &str| out.write_all(text.as_bytes()).map_err(|e| io_error(e, &path));
-        let to_json = |v: &dyn erased::Json| v.json();
         match format.as_str() {
             "json" => {
-                write(&mut out, &format!(
-                    "{{\"exportedAtMs\":{exported_at_ms},\"org\":{},\"projects\":{},\"teams\":{},\"billing\":{},\"identityProviders\":{},\"usage\":{},\"usageLimits\":{},\"secretRefs\":{},\"auditEvents\":[",
-                    to_json(&org), to_json(&projects), to_json(&teams), to_json(&billing), to_json(&identity_providers),
-                    to_json(&usage), to_json(&usage_limits), to_json(&secret_refs)
-                ))?;
+                // The object with its (last, empty) audit events left open: `...,"auditEvents":[`.
+                let head = to_json(&parts);
+                write(&mut out, &head[..head.len() - 2])?;
             }
             "ndjson" => {
-                let line = |kind: &str, v: &dyn erased::Json| -> String {
-                    let mut obj = serde_json::from_str::<serde_json::Value>(&v.json()).unwrap_or_default();
-                    if let serde_json::Value::Object(map) = &mut obj {
-                        map.shift_insert(0, "type".into(), serde_json::Value::String(kind.into()));
-                    }
-                    format!("{obj}\n")
-                };
-                write(&mut out, &format!("{{\"type\":\"export\",\"exportedAtMs\":{exported_at_ms},\"orgId\":{}}}\n", serde_json::Value::String(org_id.clone())))?;
-                write(&mut out, &line("org", &org))?;
-                for p in &projects { write(&mut out, &line("project", p))?; }
-                for t in &teams { write(&mut out, &line("team", t))?; }
-                if let Some(b) = &billing { write(&mut out, &line("billing", b))?; }
-                for p in &identity_providers { write(&mut out, &line("identityProvider", p))?; }
-                for u in &usage { write(&mut out, &line("usage", u))?; }
-                for l in &usage_limits { write(&mut out, &line("usageLimit", l))?; }
-                for s in &secret_refs { write(&mut out, &line("secretRef", s))?; }
+                write(&mut out, &format!("{{\"type\":\"export\",\"exportedAtMs\":{exported_at_ms},\"orgId\":{}}}\n", to_json(&org_id)))?;
+                write(&mut out, &ndjson_line("org", &parts.org))?;
+                for p in &parts.projects { write(&mut out, &ndjson_line("project", p))?; }
+                for t in &parts.teams { write(&mut out, &ndjson_line("team", t))?; }
+                if let Some(b) = &parts.billing { write(&mut out, &ndjson_line("billing", b))?; }
+                for p in &parts.identity_providers { write(&mut out, &ndjson_line("identityProvider", p))?; }
+                for u in &parts.usage { write(&mut out, &ndjson_line("usage", u))?; }
+                for l in &parts.usage_limits { write(&mut out, &ndjson_line("usageLimit", l))?; }
+                for s in &parts.secret_refs { write(&mut out, &ndjson_line("secretRef", s))?; }
             }
             _ => write(&mut out, "id,orgId,projectId,actorId,action,targetType,targetId,occurredAtMs,metadata\n")?,
         }
@@ -168,15 +171,11 @@ pub fn export_to_file(conn: &Connection, input: &Input, progress: &std::sync::at
         audit::for_each_in_window(c, &org_id, window.since_ms, window.until_ms, |e| {
             let text = match format.as_str() {
                 "json" => format!("{}{}", if events == 0 { "" } else { "," }, to_json(&e)),
-                "ndjson" => {
-                    let body = to_json(&e);
-                    format!("{{\"type\":\"auditEvent\",{}\n", &body[1..])
-                }
+                "ndjson" => ndjson_line("auditEvent", &e),
                 _ => csv_row(&e),
             };
             write(&mut out, &text)?;
             events += 1;
-            progress.store(events, std::sync::atomic::Ordering::Relaxed);
             Ok(())
         })?;
         if format == "json" {
@@ -190,11 +189,11 @@ pub fn export_to_file(conn: &Connection, input: &Input, progress: &std::sync::at
             format: format.clone(),
             exported_at_ms,
             bytes,
-            projects: projects.len(),
-            teams: teams.len(),
-            identity_providers: identity_providers.len(),
-            usage_limits: usage_limits.len(),
-            secret_refs: secret_refs.len(),
+            projects: parts.projects.len(),
+            teams: parts.teams.len(),
+            identity_providers: parts.identity_providers.len(),
+            usage_limits: parts.usage_limits.len(),
+            secret_refs: parts.secret_refs.len(),
             audit_events: events,
         })
     });
@@ -209,18 +208,6 @@ pub fn export_to_file(conn: &Connection, input: &Input, progress: &std::sync::at
         Err(err) => {
             let _ = std::fs::remove_file(&tmp);
             Err(err)
-        }
-    }
-}
-
-/// Serialising any of the export's parts to JSON text through one signature.
-mod erased {
-    pub trait Json {
-        fn json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_else(|_| "null".into())
         }
     }
 }

@@ -114,7 +114,7 @@ pub fn call_value(conn: &Connection, method: &str, input: &Value) -> Result<Stri
         "queryAuditLog" => json(audit::query(conn, input)?),
         "explainAuditQuery" => json(audit::explain(conn, input)?),
         "verifyAuditChain" => json(audit::verify(conn, input)?),
-        "exportOrgAuditToFile" => json(export::export_to_file(conn, input, &std::sync::atomic::AtomicU64::new(0))?),
+        "exportOrgAuditToFile" => json(export::export_to_file(conn, input)?),
         _ => Err(CpError::invalid(format!("Unknown control-plane method: {method}"), None)),
     }
 }
