@@ -174,6 +174,8 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
     let usage = NewUsage::from_input(input)?;
     db::write(conn, |c| {
         orgs::guard(c, &usage.org_id, WriteKind::Other)?;
+        // Folding first keeps the sums below bounded; this event joins the tail and is
+        // folded by a later write.
         rollups::catch_up_if_long(c)?;
         if let Some(original) = usage.find_duplicate(c)? {
             return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
@@ -211,7 +213,6 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
         }
         let allowed = checks.iter().all(|check| check.allowed);
         let event = if allowed { Some(usage.record_in(c)?) } else { None };
-        rollups::catch_up_if_long(c)?;
         Ok(Consumption { allowed, event, checks })
     })
 }

@@ -289,6 +289,12 @@ pub struct Series<'a> {
     pub unit: &'a str,
 }
 
+/// The SQL condition that picks a series' raw events by scope (`?4`): every event, one
+/// project's, or those without a project.
+fn scope_filter() -> String {
+    format!("(?4 = '{ALL}' OR project_id IS ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))")
+}
+
 /// Calls `f(time, quantity, events)` for each bucket (at its start) and each raw event of
 /// the series in the inclusive window, reading whole buckets of `levels` where they fit.
 /// Run it inside a read or write transaction, so the watermark and the rows agree.
@@ -303,7 +309,7 @@ pub fn for_each(
     let (watermark, max_id) = tail(conn)?;
     let mut parts = Vec::with_capacity(12);
     pieces(levels, since_ms, until_ms.saturating_add(1), &mut parts);
-    let scope_filter = format!("(?4 = '{ALL}' OR project_id IS ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))");
+    let scope_filter = scope_filter();
     for part in &parts {
         match *part {
             Piece::Buckets { level, from, to } => {
@@ -362,7 +368,7 @@ pub fn total(conn: &Connection, series: &Series, since_ms: i64, until_ms: i64) -
     let (mut quantity, mut events) = (0.0, 0i64);
     let mut edges = [(0i64, 0i64); 2];
     let mut edge_count = 0;
-    let scope_filter = format!("(?4 = '{ALL}' OR project_id IS ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))");
+    let scope_filter = scope_filter();
     for part in &parts {
         let (q, n): (f64, i64) = match *part {
             Piece::Buckets { level, from, to } => conn
