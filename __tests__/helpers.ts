@@ -54,3 +54,13 @@ export function count(db: Database, table: string): number {
 export function activeOrg(fields: { orgId: string; slug: string; name: string; createdAtMs: number }) {
   return { ...fields, status: "active", suspendedAtMs: null, suspendReason: null, deletedAtMs: null };
 }
+
+/** Every `_smithers_cp_` table in the file. */
+export function controlPlaneTables(db: Database): string[] {
+  return db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' ORDER BY name").all().map((r) => String(r.name));
+}
+
+/** The tables that hold rows of one org (all but the store's own single-row bookkeeping). */
+export function orgTables(db: Database): string[] {
+  return controlPlaneTables(db).filter((t) => t !== "_smithers_cp_native_meta" && t !== "_smithers_cp_usage_rollup_state");
+}

@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { ControlPlaneError, ControlPlaneStore, Database } from "../index.js";
-import { expectError, seededStore, tempDir } from "./helpers";
+import { controlPlaneTables, expectError, seededStore, tempDir } from "./helpers";
 
 const run = promisify(execFile);
 
@@ -112,7 +112,7 @@ describe("no secret values", () => {
     store.createTeam({ orgId: "acme", slug: "core", name: "Core" });
     store.recordUsage({ orgId: "acme", metric: "m", quantity: 1 });
     store.exportOrgAudit({ orgId: "acme" });
-    const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'").all().map((r) => String(r.name));
+    const tables = controlPlaneTables(db);
     expect(tables.length).toBeGreaterThan(15);
     for (const table of tables) {
       const text = JSON.stringify(db.query(`SELECT * FROM ${table}`).all());
@@ -165,7 +165,7 @@ describe("hostile input", () => {
   it("randomized: every call succeeds or throws a ControlPlaneError with an expected code, and a failed call writes nothing", () => {
     const { db, store } = seededStore();
     store.createTeam({ orgId: "acme", teamId: "t", slug: "t", name: "T" });
-    const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'").all().map((r) => String(r.name));
+    const tables = controlPlaneTables(db);
     const snapshot = () => tables.map((t) => Number(db.query(`SELECT COUNT(*) AS n FROM ${t}`).get()!.n)).join(",");
     let seed = 1234;
     const rand = (n: number) => ((seed = (seed * 16807) % 2147483647), seed % n);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database } from "../index.js";
-import { activeOrg, count, expectError, memoryStore, seededStore } from "./helpers";
+import { activeOrg, count, expectError, memoryStore, orgTables, seededStore } from "./helpers";
 
 function auditRows(db: Database) {
   return db
@@ -354,9 +354,9 @@ describe("cascades", () => {
     store.recordAuditEvent({ orgId: "acme", action: "a", targetType: "t" });
 
     db.prepare("DELETE FROM _smithers_cp_orgs WHERE org_id = ?").run("acme");
-    const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' AND name NOT IN ('_smithers_cp_native_meta', '_smithers_cp_usage_rollup_state')").all();
+    const tables = orgTables(db);
     expect(tables.length).toBe(16); // the documented 11 + usage rollups and series, org quotas, audit chain heads and redactions
-    for (const { name } of tables) {
+    for (const name of tables) {
       const left = Number(db.query(`SELECT COUNT(*) AS n FROM ${name} WHERE org_id = 'acme'`).get()!.n);
       expect([name, left]).toEqual([name, 0]);
     }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database } from "../index.js";
-import { count, expectError, memoryStore, seededStore, tempDir } from "./helpers";
+import { count, expectError, memoryStore, orgTables, seededStore, tempDir } from "./helpers";
 
 const run = promisify(execFile);
 
@@ -93,7 +93,7 @@ describe("org lifecycle", () => {
       _smithers_cp_audit_events: audits,
     });
     expect(store.getOrg("acme")).toBeNull();
-    for (const { name } of db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' AND name NOT IN ('_smithers_cp_native_meta', '_smithers_cp_usage_rollup_state')").all()) {
+    for (const name of orgTables(db)) {
       expect([name, db.query(`SELECT COUNT(*) AS n FROM ${name} WHERE org_id = 'acme'`).get()!.n]).toEqual([name, 0]);
     }
     expect(store.summarizeUsage({ orgId: "keep" })[0].quantity).toBe(1);
