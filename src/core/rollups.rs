@@ -297,16 +297,18 @@ fn scope_filter() -> String {
 
 /// Calls `f(time, quantity, events)` for each bucket (at its start) and each raw event of
 /// the series in the inclusive window, reading whole buckets of `levels` where they fit.
-/// Run it inside a read or write transaction, so the watermark and the rows agree.
+/// `tail` is `tail(conn)` read in the same transaction, so the watermark and the rows
+/// agree (a caller reading several series reads it once).
 pub fn for_each(
     conn: &Connection,
+    tail: (i64, i64),
     series: &Series,
     levels: &[i64],
     since_ms: i64,
     until_ms: i64,
     mut f: impl FnMut(i64, f64, i64),
 ) -> Result<()> {
-    let (watermark, max_id) = tail(conn)?;
+    let (watermark, max_id) = tail;
     let mut parts = Vec::with_capacity(12);
     pieces(levels, since_ms, until_ms.saturating_add(1), &mut parts);
     let scope_filter = scope_filter();

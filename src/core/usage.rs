@@ -382,7 +382,8 @@ fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
         None => Some(ALL.to_string()),
     };
     // The series seen so far: those folded into the rollups, and those of the tail.
-    let (watermark, _) = rollups::tail(conn)?;
+    let tail = rollups::tail(conn)?;
+    let watermark = tail.0;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT scope, metric, unit FROM (
            SELECT scope, metric, unit FROM _smithers_cp_usage_series WHERE org_id = ?1
@@ -403,7 +404,7 @@ fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
     for (scope, metric, unit) in &series {
         let s = Series { org_id: &q.org_id, scope, metric, unit };
         let project = (scope != NO_PROJECT).then(|| scope.clone());
-        rollups::for_each(conn, &s, levels, q.window.since_ms, q.window.until_ms, |at, quantity, events| {
+        rollups::for_each(conn, tail, &s, levels, q.window.since_ms, q.window.until_ms, |at, quantity, events| {
             let key: GroupKey = (
                 q.bucket.map(|b| match b {
                     Bucket::Hour => at - at.rem_euclid(HOUR),
