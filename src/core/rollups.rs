@@ -11,7 +11,8 @@
 //! (about 300 buckets for a 30-day window) however many events the window holds.
 
 use super::error::Result;
-use rusqlite::{params, Connection};
+use rusqlite::types::{Type, ValueRef};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::collections::HashMap;
 
 pub const SECOND: i64 = 1_000;
@@ -41,6 +42,11 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollups (
   bucket_start_ms INTEGER NOT NULL,
   quantity REAL NOT NULL,
   events INTEGER NOT NULL,
+  -- Bounds of the bucket's event times: every folded-in event of the bucket lies in
+  -- [min_at_ms, max_at_ms]. Deletes leave them as they are (still bounds), so a window
+  -- edge that cuts a second can often take or skip the second's bucket whole.
+  min_at_ms INTEGER NOT NULL,
+  max_at_ms INTEGER NOT NULL,
   PRIMARY KEY (org_id, metric, unit, scope, level, bucket_start_ms)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollup_state (
@@ -48,9 +54,10 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollup_state (
   watermark INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO _smithers_cp_usage_rollup_state (id, watermark) VALUES (1, 0);
--- Serves the raw edges of a window from the index alone: one series, a time range.
-CREATE INDEX IF NOT EXISTS _smithers_cp_usage_series_time_idx
-  ON _smithers_cp_usage_events(org_id, metric, unit, observed_at_ms, project_id, quantity);
+-- Earlier versions kept a covering index for raw window edges; the bucket bounds made
+-- it rare enough to read through the documented (org_id, observed_at_ms) index, and
+-- every insert paid for it.
+DROP INDEX IF EXISTS _smithers_cp_usage_series_time_idx;
 CREATE TABLE IF NOT EXISTS _smithers_cp_usage_series (
   org_id TEXT NOT NULL,
   scope TEXT NOT NULL,
@@ -109,14 +116,17 @@ fn triggers() -> String {
 /// Adds one row (`NEW`) back after an update: the rolled-up event with its new values.
 fn add_row(row: &str) -> String {
     format!(
-        "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
+        "INSERT INTO _smithers_cp_usage_rollups
+           (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
            SELECT {row}.org_id, {row}.metric, {row}.unit, s.scope, l.level,
-                  {row}.observed_at_ms - ({row}.observed_at_ms % l.level), {row}.quantity, 1
+                  {row}.observed_at_ms - ({row}.observed_at_ms % l.level), {row}.quantity, 1,
+                  {row}.observed_at_ms, {row}.observed_at_ms
            FROM (SELECT '{ALL}' AS scope UNION ALL SELECT COALESCE({row}.project_id, '{NO_PROJECT}')) AS s,
                 (SELECT {SECOND} AS level UNION ALL SELECT {MINUTE} UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
            WHERE true
          ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
-         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + 1;
+         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + 1,
+           min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms);
          INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
            VALUES ({row}.org_id, '{ALL}', {row}.metric, {row}.unit),
                   ({row}.org_id, COALESCE({row}.project_id, '{NO_PROJECT}'), {row}.metric, {row}.unit);"
@@ -143,8 +153,7 @@ pub fn catch_up(conn: &Connection) -> Result<()> {
     if max_id <= watermark {
         return Ok(());
     }
-    type Key = (String, String, String, String, i64, i64);
-    let mut buckets: HashMap<Key, (f64, i64)> = HashMap::new();
+    let mut fold = Fold::default();
     {
         let mut stmt = conn.prepare_cached(
             "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
@@ -152,35 +161,97 @@ pub fn catch_up(conn: &Connection) -> Result<()> {
         )?;
         let mut rows = stmt.query(params![watermark, max_id])?;
         while let Some(r) = rows.next()? {
-            let (org_id, project_id, metric, unit): (String, Option<String>, String, String) =
-                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-            let (at, quantity): (i64, f64) = (r.get(4)?, r.get(5)?);
-            for scope in [ALL, scope_of(project_id.as_deref())] {
-                for level in LEVELS {
-                    let key = (org_id.clone(), metric.clone(), unit.clone(), scope.to_string(), level, at - at.rem_euclid(level));
-                    let entry = buckets.entry(key).or_insert((0.0, 0));
-                    entry.0 += quantity;
-                    entry.1 += 1;
-                }
-            }
+            // Borrowed, not copied: the strings are only compared unless the series is new.
+            let project_id = match r.get_ref(1)? {
+                ValueRef::Null => None,
+                _ => Some(text(r, 1)?),
+            };
+            fold.add(text(r, 0)?, project_id, text(r, 2)?, text(r, 3)?, r.get(4)?, r.get(5)?);
         }
     }
     let mut upsert = conn.prepare_cached(
-        "INSERT INTO _smithers_cp_usage_rollups (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO _smithers_cp_usage_rollups
+           (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
-         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events",
+         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events,
+           min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms)",
     )?;
+    for ((series, level, start), b) in &fold.buckets {
+        let [org_id, metric, unit, scope] = &fold.series[*series];
+        upsert.execute(params![org_id, metric, unit, scope, level, start, b.quantity, b.events, b.min_at, b.max_at])?;
+    }
     let mut series =
         conn.prepare_cached("INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)")?;
-    for ((org_id, metric, unit, scope, level, start), (quantity, events)) in buckets {
-        upsert.execute(params![org_id, metric, unit, scope, level, start, quantity, events])?;
-        if level == DAY {
-            series.execute(params![org_id, scope, metric, unit])?;
-        }
+    for [org_id, metric, unit, scope] in &fold.series {
+        series.execute(params![org_id, scope, metric, unit])?;
     }
     conn.prepare_cached("UPDATE _smithers_cp_usage_rollup_state SET watermark = ?1 WHERE id = 1")?.execute([max_id])?;
     Ok(())
+}
+
+/// A text column, borrowed from the row.
+fn text<'r>(r: &'r Row, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+}
+
+/// One bucket's sums while folding.
+struct BucketSum {
+    quantity: f64,
+    events: i64,
+    min_at: i64,
+    max_at: i64,
+}
+
+/// The tail added up per bucket. Series (org, metric, unit, scope) are numbered as they
+/// are first seen, so the per-event work is integer keys, not string copies; consecutive
+/// events of one series (the usual case) skip even the lookup.
+#[derive(Default)]
+struct Fold {
+    /// `[org_id, metric, unit, scope]` per series number.
+    series: Vec<[String; 4]>,
+    numbers: HashMap<[String; 4], usize>,
+    /// The last event's (org, project, metric, unit) and its two series numbers.
+    last: Option<([String; 4], [usize; 2])>,
+    buckets: HashMap<(usize, i64, i64), BucketSum>,
+}
+
+impl Fold {
+    fn add(&mut self, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, at: i64, quantity: f64) {
+        let scope = scope_of(project_id);
+        let same = matches!(&self.last, Some(([o, p, m, u], _))
+            if o == org_id && p == scope && m == metric && u == unit);
+        if !same {
+            let numbers = [self.number(org_id, metric, unit, ALL), self.number(org_id, metric, unit, scope)];
+            let key = [org_id, scope, metric, unit].map(str::to_string);
+            self.last = Some((key, numbers));
+        }
+        let Some((_, numbers)) = &self.last else { return };
+        for series in *numbers {
+            for level in LEVELS {
+                let b = self.buckets.entry((series, level, at - at.rem_euclid(level))).or_insert(BucketSum {
+                    quantity: 0.0,
+                    events: 0,
+                    min_at: at,
+                    max_at: at,
+                });
+                b.quantity += quantity;
+                b.events += 1;
+                b.min_at = b.min_at.min(at);
+                b.max_at = b.max_at.max(at);
+            }
+        }
+    }
+
+    fn number(&mut self, org_id: &str, metric: &str, unit: &str, scope: &str) -> usize {
+        let key = [org_id, metric, unit, scope].map(str::to_string);
+        if let Some(&n) = self.numbers.get(&key) {
+            return n;
+        }
+        self.series.push(key.clone());
+        self.numbers.insert(key, self.series.len() - 1);
+        self.series.len() - 1
+    }
 }
 
 /// Before a read: folds in a tail that another writer (one that does not fold, such as
@@ -207,12 +278,17 @@ pub fn catch_up_if_long(conn: &Connection) -> Result<()> {
 /// or disagree with the raw events (written before the triggers existed, or while they
 /// were dropped). Runs inside `schema::ensure`'s transaction.
 pub fn ensure(conn: &Connection) -> Result<()> {
-    let existed: bool = conn.query_row(
+    let mut existed: bool = conn.query_row(
         "SELECT COUNT(*) = 2 FROM sqlite_master WHERE type = 'table'
            AND name IN ('_smithers_cp_usage_rollups', '_smithers_cp_usage_series')",
         [],
         |r| r.get(0),
     )?;
+    if existed && !super::schema::has_column(conn, "_smithers_cp_usage_rollups", "min_at_ms")? {
+        // Rollups of an earlier version, without time bounds: derived data, rebuilt below.
+        conn.execute_batch("DROP TABLE _smithers_cp_usage_rollups")?;
+        existed = false;
+    }
     conn.execute_batch(TABLES)?;
     conn.execute_batch(&triggers())?;
     if existed {
@@ -311,7 +387,6 @@ pub fn for_each(
     let (watermark, max_id) = tail;
     let mut parts = Vec::with_capacity(12);
     pieces(levels, since_ms, until_ms.saturating_add(1), &mut parts);
-    let scope_filter = scope_filter();
     for part in &parts {
         match *part {
             Piece::Buckets { level, from, to } => {
@@ -326,95 +401,136 @@ pub fn for_each(
                     f(r.get(0)?, r.get(1)?, r.get(2)?);
                 }
             }
-            Piece::Raw { from, to } => {
-                // Every event in the edge, rolled up or not.
-                let mut stmt = conn.prepare_cached(&format!(
-                    "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events
-                     WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND observed_at_ms >= ?5 AND observed_at_ms < ?6
-                       AND {scope_filter}"
-                ))?;
-                let mut rows = stmt.query(params![series.org_id, series.metric, series.unit, series.scope, from, to])?;
-                while let Some(r) = rows.next()? {
-                    f(r.get(0)?, r.get(1)?, 1);
-                }
-            }
+            Piece::Raw { from, to } => raw_edge(conn, series, watermark, from, to, &mut f)?,
         }
     }
     if max_id > watermark {
-        // The tail's events that fall in whole buckets (those in raw edges were read above).
+        // Every tail event in the window: the rollups and the edges above hold none of them.
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events NOT INDEXED
              WHERE id > ?7 AND org_id = ?1 AND metric = ?2 AND unit = ?3
-               AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {scope_filter}"
+               AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {}",
+            scope_filter()
         ))?;
         let mut rows =
             stmt.query(params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark])?;
         while let Some(r) = rows.next()? {
-            let at: i64 = r.get(0)?;
-            let in_raw_edge = parts.iter().any(|p| matches!(*p, Piece::Raw { from, to } if at >= from && at < to));
-            if !in_raw_edge {
-                f(at, r.get(1)?, 1);
-            }
+            f(r.get(0)?, r.get(1)?, 1);
         }
     }
     Ok(())
 }
 
+/// The folded-in events of the series in `[from, to)`, a partial second at a window's
+/// edge (or two, for a window shorter than two seconds), one second at a time.
+fn raw_edge(
+    conn: &Connection,
+    series: &Series,
+    watermark: i64,
+    from: i64,
+    to: i64,
+    f: &mut impl FnMut(i64, f64, i64),
+) -> Result<()> {
+    let mut at = from;
+    while at < to {
+        let second = at - at.rem_euclid(SECOND);
+        let end = (second + SECOND).min(to);
+        edge_in_second(conn, series, watermark, second, at, end, f)?;
+        at = end;
+    }
+    Ok(())
+}
+
+/// The folded-in events in `[from, to)`, inside the second starting at `second`. The
+/// second's bucket answers when its time bounds lie wholly inside or outside the range
+/// (always so for a window ending now); only a range that cuts between its events reads
+/// them, through the documented (org_id, observed_at_ms) index.
+fn edge_in_second(
+    conn: &Connection,
+    series: &Series,
+    watermark: i64,
+    second: i64,
+    from: i64,
+    to: i64,
+    f: &mut impl FnMut(i64, f64, i64),
+) -> Result<()> {
+    let bucket: Option<(f64, i64, i64, i64)> = conn
+        .prepare_cached(&format!(
+            "SELECT quantity, events, min_at_ms, max_at_ms FROM _smithers_cp_usage_rollups
+             WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND scope = ?4 AND level = {SECOND}
+               AND bucket_start_ms = ?5"
+        ))?
+        .query_row(params![series.org_id, series.metric, series.unit, series.scope, second], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    match bucket {
+        None => Ok(()),
+        Some((_, _, min_at, max_at)) if max_at < from || min_at >= to => Ok(()),
+        Some((quantity, events, min_at, max_at)) if min_at >= from && max_at < to => {
+            f(second, quantity, events);
+            Ok(())
+        }
+        Some(_) => {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events
+                   INDEXED BY _smithers_cp_usage_org_time_idx
+                 WHERE org_id = ?1 AND observed_at_ms >= ?5 AND observed_at_ms < ?6 AND id <= ?7
+                   AND metric = ?2 AND unit = ?3 AND {}",
+                scope_filter()
+            ))?;
+            let mut rows =
+                stmt.query(params![series.org_id, series.metric, series.unit, series.scope, from, to, watermark])?;
+            while let Some(r) = rows.next()? {
+                f(r.get(0)?, r.get(1)?, 1);
+            }
+            Ok(())
+        }
+    }
+}
+
 /// The quantity and event count of a series in the inclusive window: one aggregate query
-/// per piece of the window (each a search of an index), and one over the tail. Run it
-/// inside a transaction.
+/// per run of whole buckets (each a search of the rollups' key), the edges, and one over
+/// the tail. Run it inside a transaction.
 pub fn total(conn: &Connection, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, i64)> {
     let (watermark, max_id) = tail(conn)?;
     let mut parts = Vec::with_capacity(12);
     pieces(&LEVELS, since_ms, until_ms.saturating_add(1), &mut parts);
     let (mut quantity, mut events) = (0.0, 0i64);
-    let mut edges = [(0i64, 0i64); 2];
-    let mut edge_count = 0;
-    let scope_filter = scope_filter();
-    for part in &parts {
-        let (q, n): (f64, i64) = match *part {
-            Piece::Buckets { level, from, to } => conn
-                .prepare_cached(
-                    "SELECT TOTAL(quantity), TOTAL(events) FROM _smithers_cp_usage_rollups
-                     WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND scope = ?4 AND level = ?5
-                       AND bucket_start_ms >= ?6 AND bucket_start_ms < ?7",
-                )?
-                .query_row(params![series.org_id, series.metric, series.unit, series.scope, level, from, to], |r| {
-                    Ok((r.get(0)?, r.get::<_, f64>(1)? as i64))
-                })?,
-            Piece::Raw { from, to } => {
-                edges[edge_count] = (from, to);
-                edge_count += 1;
-                conn.prepare_cached(&format!(
-                    "SELECT TOTAL(quantity), COUNT(*) FROM _smithers_cp_usage_events
-                     WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND observed_at_ms >= ?5 AND observed_at_ms < ?6
-                       AND {scope_filter}"
-                ))?
-                .query_row(params![series.org_id, series.metric, series.unit, series.scope, from, to], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-            }
-        };
+    let mut add = |_: i64, q: f64, n: i64| {
         quantity += q;
         events += n;
+    };
+    for part in &parts {
+        match *part {
+            Piece::Buckets { level, from, to } => {
+                let (q, n): (f64, f64) = conn
+                    .prepare_cached(
+                        "SELECT TOTAL(quantity), TOTAL(events) FROM _smithers_cp_usage_rollups
+                         WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND scope = ?4 AND level = ?5
+                           AND bucket_start_ms >= ?6 AND bucket_start_ms < ?7",
+                    )?
+                    .query_row(params![series.org_id, series.metric, series.unit, series.scope, level, from, to], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                add(from, q, n as i64);
+            }
+            Piece::Raw { from, to } => raw_edge(conn, series, watermark, from, to, &mut add)?,
+        }
     }
     if max_id > watermark {
-        // The tail's events outside the raw edges (those were counted above).
-        let ((a1, b1), (a2, b2)) = (edges[0], edges[1]);
         let (q, n): (f64, i64) = conn
             .prepare_cached(&format!(
                 "SELECT TOTAL(quantity), COUNT(*) FROM _smithers_cp_usage_events NOT INDEXED
                  WHERE id > ?7 AND org_id = ?1 AND metric = ?2 AND unit = ?3
-                   AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {scope_filter}
-                   AND NOT (observed_at_ms >= ?8 AND observed_at_ms < ?9)
-                   AND NOT (observed_at_ms >= ?10 AND observed_at_ms < ?11)"
+                   AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {}",
+                scope_filter()
             ))?
             .query_row(
-                params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark, a1, b1, a2, b2],
+                params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-        quantity += q;
-        events += n;
+        add(since_ms, q, n);
     }
     Ok((quantity, events))
 }

@@ -7,7 +7,7 @@ use super::error::Result;
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bumped when we add a table or column of our own (always additively).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const DOCUMENTED_TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS _smithers_cp_orgs (
@@ -265,7 +265,7 @@ fn table_exists(conn: &Connection, name: &str) -> Result<bool> {
         .is_some())
 }
 
-fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool> {
+pub fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool> {
     let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
     let names = stmt.query_map([], |r| r.get::<_, String>(1))?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(names.iter().any(|n| n == column))

@@ -179,9 +179,25 @@ fn raw_sum(conn: &Connection, org: &str, project: Option<&str>, metric: &str, si
 }
 
 fn assert_rollups_match_raw(conn: &Connection, rng: &mut Rng, span: i64, fractional: bool) {
+    let events: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events", [], |r| r.get(0)).unwrap();
+    // Half the window ends fall on, or next to, an event's time: the cases where an edge
+    // splits a second's events, or an event sits exactly at an end.
+    let mut end = |rng: &mut Rng, base: i64| -> i64 {
+        if events == 0 || rng.below(2) == 0 {
+            return base + rng.below(span as u64) as i64;
+        }
+        let at: i64 = conn
+            .query_row(
+                "SELECT observed_at_ms FROM _smithers_cp_usage_events ORDER BY id LIMIT 1 OFFSET ?1",
+                [rng.below(events as u64) as i64],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (at + rng.below(3) as i64 - 1).max(base)
+    };
     for _ in 0..300 {
-        let since = rng.below(span as u64) as i64;
-        let until = since + rng.below(span as u64) as i64;
+        let since = end(rng, 0);
+        let until = end(rng, since);
         let project = [None, Some("web"), Some("api")][rng.below(3) as usize];
         let metric = ["tok", "cpu"][rng.below(2) as usize];
         let window = super::usage::Window { since_ms: since, until_ms: until };
@@ -198,12 +214,13 @@ fn assert_rollups_match_raw(conn: &Connection, rng: &mut Rng, span: i64, fractio
 #[test]
 fn rollup_sums_equal_raw_sums_for_random_windows() {
     let day = super::rollups::DAY;
-    for fractional in [false, true] {
+    // Spread over 40 days (seconds rarely hold two events), and packed into 20 seconds
+    // (every second holds dozens, so window edges cut between a second's events).
+    for (fractional, span) in [(false, 40 * day), (true, 40 * day), (false, 20_000), (true, 20_000)] {
         let conn = seeded();
         call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A" })).unwrap();
         call(&conn, "createOrg", json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
-        let mut rng = Rng(0x9E3779B97F4A7C15 ^ fractional as u64);
-        let span = 40 * day;
+        let mut rng = Rng(0x9E3779B97F4A7C15 ^ fractional as u64 ^ span as u64);
         let mut batch = Vec::new();
         for i in 0..3_000 {
             let quantity = if fractional { (rng.below(1_000_000) as f64) / 997.0 } else { rng.below(50) as f64 };
@@ -258,6 +275,35 @@ fn stale_rollups_are_detected_and_rebuilt() {
     schema::ensure(&conn).unwrap();
     assert!(super::rollups::consistent(&conn).unwrap());
     assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
+}
+
+#[test]
+fn rollups_of_an_earlier_version_are_rebuilt_with_time_bounds() {
+    let conn = seeded();
+    for at in [5, 1_500, 1_700] {
+        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
+    }
+    schema::ensure(&conn).unwrap();
+    // The version 4 layout: no time bounds, and the covering index over the events.
+    conn.execute_batch(
+        "DROP TABLE _smithers_cp_usage_rollups;
+         CREATE TABLE _smithers_cp_usage_rollups (org_id TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,
+           scope TEXT NOT NULL, level INTEGER NOT NULL, bucket_start_ms INTEGER NOT NULL, quantity REAL NOT NULL,
+           events INTEGER NOT NULL, PRIMARY KEY (org_id, metric, unit, scope, level, bucket_start_ms)) WITHOUT ROWID;
+         CREATE INDEX _smithers_cp_usage_series_time_idx
+           ON _smithers_cp_usage_events(org_id, metric, unit, observed_at_ms, project_id, quantity);",
+    )
+    .unwrap();
+    schema::ensure(&conn).unwrap();
+    assert!(schema::has_column(&conn, "_smithers_cp_usage_rollups", "min_at_ms").unwrap());
+    let index: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = '_smithers_cp_usage_series_time_idx'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(index, 0);
+    assert!(super::rollups::consistent(&conn).unwrap());
+    // An edge inside the second [1000, 2000) that splits its two events.
+    let window = super::usage::Window { since_ms: 1_600, until_ms: 10_000 };
+    assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 2.0);
 }
 
 #[test]
