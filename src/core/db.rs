@@ -1,6 +1,7 @@
 //! Opening connections and running work in transactions.
 
 use super::error::Result;
+use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 use std::time::Duration;
 
@@ -48,6 +49,10 @@ fn create_private(path: &str) -> Result<()> {
 
 pub fn configure(conn: &Connection, is_file: bool) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Plans that do not depend on the values bound. Without this SQLite may mark a cached
+    // statement to be prepared again whenever a parameter is re-bound (it did so for the
+    // window sums, every call), which costs more than any plan it could find.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(128);
     // Temporary b-trees (ORDER BY, GROUP BY, DISTINCT) in memory, not in temp files.
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")?;
