@@ -7,7 +7,7 @@ use super::orgs::{self, WriteKind};
 use super::page::{self, Page};
 use super::parents::Parents;
 use super::removal::{self, Removal};
-use super::rollups;
+use super::rollups::{self, Span, ALL};
 use super::usage::{self, NewUsage, UsageEvent, Window};
 use super::validate::{js_number, period_ms, Input, ORG_KEY};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -192,13 +192,21 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         // The project's limits first, then the org-wide ones; each by period length.
         limits.sort_by_key(|l| (l.project_id.is_none(), period_ms(&l.period)));
+        // Every limit's window, each over the period ending at the event, summed together.
+        let until_ms = usage.observed_at_ms;
+        let spans: Vec<Span> = limits
+            .iter()
+            .map(|limit| Span {
+                scope: limit.project_id.as_deref().unwrap_or(ALL),
+                since_ms: (until_ms - period_ms(&limit.period).unwrap_or(0)).max(0),
+                until_ms,
+            })
+            .collect();
+        let used = rollups::totals(c, rollups::tail(c)?, &usage.org_id, &usage.metric, &usage.unit, &spans)?;
+        let since: Vec<i64> = spans.iter().map(|span| span.since_ms).collect();
+        drop(spans);
         let mut checks = Vec::with_capacity(limits.len());
-        for limit in limits {
-            let until_ms = usage.observed_at_ms;
-            let since_ms = (until_ms - period_ms(&limit.period).unwrap_or(0)).max(0);
-            let window = Window { since_ms, until_ms };
-            let used_quantity =
-                usage::used(c, &usage.org_id, limit.project_id.as_deref(), &usage.metric, &usage.unit, window)?;
+        for ((limit, since_ms), (used_quantity, _)) in limits.into_iter().zip(since).zip(used) {
             checks.push(ConsumeCheck {
                 allowed: used_quantity + usage.quantity <= limit.limit_quantity,
                 since_ms,

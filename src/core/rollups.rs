@@ -444,7 +444,7 @@ fn raw_edge(
 /// The folded-in events in `[from, to)`, inside the second starting at `second`. The
 /// second's bucket answers when its time bounds lie wholly inside or outside the range
 /// (always so for a window ending now); only a range that cuts between its events reads
-/// them, through the documented (org_id, observed_at_ms) index.
+/// them (`split_second`).
 fn edge_in_second(
     conn: &Connection,
     series: &Series,
@@ -464,75 +464,221 @@ fn edge_in_second(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    match bucket {
-        None => Ok(()),
-        Some((_, _, min_at, max_at)) if max_at < from || min_at >= to => Ok(()),
-        Some((quantity, events, min_at, max_at)) if min_at >= from && max_at < to => {
+    let Some((quantity, events, min_at, max_at)) = bucket else { return Ok(()) };
+    match edge_share(min_at, max_at, from, to) {
+        Share::None => Ok(()),
+        Share::Whole => {
             f(second, quantity, events);
             Ok(())
         }
-        Some(_) => {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events
-                   INDEXED BY _smithers_cp_usage_org_time_idx
-                 WHERE org_id = ?1 AND observed_at_ms >= ?5 AND observed_at_ms < ?6 AND id <= ?7
-                   AND metric = ?2 AND unit = ?3 AND {}",
-                scope_filter()
-            ))?;
-            let mut rows =
-                stmt.query(params![series.org_id, series.metric, series.unit, series.scope, from, to, watermark])?;
-            while let Some(r) = rows.next()? {
-                f(r.get(0)?, r.get(1)?, 1);
-            }
-            Ok(())
-        }
+        Share::Split => split_second(conn, series, watermark, from, to, f),
     }
 }
 
-/// The quantity and event count of a series in the inclusive window: one aggregate query
-/// per run of whole buckets (each a search of the rollups' key), the edges, and one over
-/// the tail. Run it inside a transaction.
-pub fn total(conn: &Connection, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, i64)> {
-    let (watermark, max_id) = tail(conn)?;
+/// How much of an edge second's bucket, its events within `[min_at, max_at]`, lies in `[from, to)`.
+enum Share {
+    None,
+    Whole,
+    Split,
+}
+
+fn edge_share(min_at: i64, max_at: i64, from: i64, to: i64) -> Share {
+    if max_at < from || min_at >= to {
+        Share::None
+    } else if min_at >= from && max_at < to {
+        Share::Whole
+    } else {
+        Share::Split
+    }
+}
+
+/// The folded-in events in `[from, to)` read one by one, for an edge that splits a
+/// second's events; through the documented (org_id, observed_at_ms) index.
+fn split_second(
+    conn: &Connection,
+    series: &Series,
+    watermark: i64,
+    from: i64,
+    to: i64,
+    f: &mut impl FnMut(i64, f64, i64),
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events
+           INDEXED BY _smithers_cp_usage_org_time_idx
+         WHERE org_id = ?1 AND observed_at_ms >= ?5 AND observed_at_ms < ?6 AND id <= ?7
+           AND metric = ?2 AND unit = ?3 AND {}",
+        scope_filter()
+    ))?;
+    let mut rows = stmt.query(params![series.org_id, series.metric, series.unit, series.scope, from, to, watermark])?;
+    while let Some(r) = rows.next()? {
+        f(r.get(0)?, r.get(1)?, 1);
+    }
+    Ok(())
+}
+
+/// One inclusive window to sum, of one scope; the org, metric and unit are shared by the
+/// windows summed together.
+#[derive(Clone, Copy, Debug)]
+pub struct Span<'a> {
+    pub scope: &'a str,
+    pub since_ms: i64,
+    pub until_ms: i64,
+}
+
+/// The quantity and event count of each window, in three statements however many windows
+/// there are: one for every run of whole buckets (a join of the runs, as constant rows,
+/// with the rollups' key), one for the buckets of the edge seconds, and one for the tail.
+/// `tail` is `tail(conn)` read in the same transaction.
+pub fn totals(
+    conn: &Connection,
+    tail: (i64, i64),
+    org_id: &str,
+    metric: &str,
+    unit: &str,
+    spans: &[Span],
+) -> Result<Vec<(f64, i64)>> {
+    let (watermark, max_id) = tail;
+    let mut sums = vec![(0.0f64, 0i64); spans.len()];
+    let mut runs: Vec<(usize, i64, i64, i64)> = Vec::new(); // (span, level, from, to)
+    let mut edges: Vec<(usize, i64, i64, i64)> = Vec::new(); // (span, second, from, to)
     let mut parts = Vec::with_capacity(12);
-    pieces(&LEVELS, since_ms, until_ms.saturating_add(1), &mut parts);
-    let (mut quantity, mut events) = (0.0, 0i64);
-    let mut add = |_: i64, q: f64, n: i64| {
-        quantity += q;
-        events += n;
-    };
-    for part in &parts {
-        match *part {
-            Piece::Buckets { level, from, to } => {
-                let (q, n): (f64, f64) = conn
-                    .prepare_cached(
-                        "SELECT TOTAL(quantity), TOTAL(events) FROM _smithers_cp_usage_rollups
-                         WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND scope = ?4 AND level = ?5
-                           AND bucket_start_ms >= ?6 AND bucket_start_ms < ?7",
-                    )?
-                    .query_row(params![series.org_id, series.metric, series.unit, series.scope, level, from, to], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })?;
-                add(from, q, n as i64);
+    for (k, span) in spans.iter().enumerate() {
+        parts.clear();
+        pieces(&LEVELS, span.since_ms, span.until_ms.saturating_add(1), &mut parts);
+        for part in &parts {
+            match *part {
+                Piece::Buckets { level, from, to } => runs.push((k, level, from, to)),
+                Piece::Raw { from, to } => {
+                    let mut at = from;
+                    while at < to {
+                        let second = at - at.rem_euclid(SECOND);
+                        let end = (second + SECOND).min(to);
+                        edges.push((k, second, at, end));
+                        at = end;
+                    }
+                }
             }
-            Piece::Raw { from, to } => raw_edge(conn, series, watermark, from, to, &mut add)?,
         }
     }
-    if max_id > watermark {
-        let (q, n): (f64, i64) = conn
-            .prepare_cached(&format!(
-                "SELECT TOTAL(quantity), COUNT(*) FROM _smithers_cp_usage_events NOT INDEXED
-                 WHERE id > ?7 AND org_id = ?1 AND metric = ?2 AND unit = ?3
-                   AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {}",
-                scope_filter()
-            ))?
-            .query_row(
-                params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-        add(since_ms, q, n);
+    if !runs.is_empty() {
+        // ?1 org, ?2 metric, ?3 unit; then (span, scope, level, from, to) per run.
+        let values: Vec<String> = (0..runs.len())
+            .map(|j| {
+                let p = 4 + 5 * j;
+                format!("(?{},?{},?{},?{},?{})", p, p + 1, p + 2, p + 3, p + 4)
+            })
+            .collect();
+        let columns: Vec<String> = (0..spans.len())
+            .map(|k| format!("TOTAL(CASE r.k WHEN {k} THEN u.quantity END), TOTAL(CASE r.k WHEN {k} THEN u.events END)"))
+            .collect();
+        let mut stmt = conn.prepare_cached(&format!(
+            "WITH r(k, scope, level, lo, hi) AS (VALUES {})
+             SELECT {} FROM r JOIN _smithers_cp_usage_rollups u
+               ON u.org_id = ?1 AND u.metric = ?2 AND u.unit = ?3 AND u.scope = r.scope AND u.level = r.level
+              AND u.bucket_start_ms >= r.lo AND u.bucket_start_ms < r.hi",
+            values.join(","),
+            columns.join(", ")
+        ))?;
+        stmt.raw_bind_parameter(1, org_id)?;
+        stmt.raw_bind_parameter(2, metric)?;
+        stmt.raw_bind_parameter(3, unit)?;
+        for (j, &(k, level, from, to)) in runs.iter().enumerate() {
+            let p = 4 + 5 * j;
+            stmt.raw_bind_parameter(p, k as i64)?;
+            stmt.raw_bind_parameter(p + 1, spans[k].scope)?;
+            stmt.raw_bind_parameter(p + 2, level)?;
+            stmt.raw_bind_parameter(p + 3, from)?;
+            stmt.raw_bind_parameter(p + 4, to)?;
+        }
+        let mut rows = stmt.raw_query();
+        if let Some(r) = rows.next()? {
+            for (k, sum) in sums.iter_mut().enumerate() {
+                sum.0 += r.get::<_, f64>(2 * k)?;
+                sum.1 += r.get::<_, f64>(2 * k + 1)? as i64;
+            }
+        }
     }
-    Ok((quantity, events))
+
+    if !edges.is_empty() {
+        let values: Vec<String> = (0..edges.len())
+            .map(|j| {
+                let p = 4 + 3 * j;
+                format!("(?{},?{},?{})", p, p + 1, p + 2)
+            })
+            .collect();
+        let mut stmt = conn.prepare_cached(&format!(
+            "WITH e(j, scope, second) AS (VALUES {})
+             SELECT e.j, u.quantity, u.events, u.min_at_ms, u.max_at_ms FROM e JOIN _smithers_cp_usage_rollups u
+               ON u.org_id = ?1 AND u.metric = ?2 AND u.unit = ?3 AND u.scope = e.scope AND u.level = {SECOND}
+              AND u.bucket_start_ms = e.second",
+            values.join(",")
+        ))?;
+        stmt.raw_bind_parameter(1, org_id)?;
+        stmt.raw_bind_parameter(2, metric)?;
+        stmt.raw_bind_parameter(3, unit)?;
+        for (j, &(k, second, _, _)) in edges.iter().enumerate() {
+            let p = 4 + 3 * j;
+            stmt.raw_bind_parameter(p, j as i64)?;
+            stmt.raw_bind_parameter(p + 1, spans[k].scope)?;
+            stmt.raw_bind_parameter(p + 2, second)?;
+        }
+        let mut split = Vec::new();
+        let mut rows = stmt.raw_query();
+        while let Some(r) = rows.next()? {
+            let j = r.get::<_, i64>(0)? as usize;
+            let (quantity, events, min_at, max_at): (f64, i64, i64, i64) = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            let (k, _, from, to) = edges[j];
+            match edge_share(min_at, max_at, from, to) {
+                Share::None => {}
+                Share::Whole => {
+                    sums[k].0 += quantity;
+                    sums[k].1 += events;
+                }
+                Share::Split => split.push(j),
+            }
+        }
+        drop(rows);
+        for j in split {
+            let (k, _, from, to) = edges[j];
+            let series = Series { org_id, scope: spans[k].scope, metric, unit };
+            let sum = &mut sums[k];
+            split_second(conn, &series, watermark, from, to, &mut |_, q, n| {
+                sum.0 += q;
+                sum.1 += n;
+            })?;
+        }
+    }
+
+    if max_id > watermark {
+        // The tail's rows of this org, metric and unit, read once for every window.
+        let mut stmt = conn.prepare_cached(
+            "SELECT project_id, observed_at_ms, quantity FROM _smithers_cp_usage_events NOT INDEXED
+             WHERE id > ?1 AND org_id = ?2 AND metric = ?3 AND unit = ?4",
+        )?;
+        let mut rows = stmt.query(params![watermark, org_id, metric, unit])?;
+        while let Some(r) = rows.next()? {
+            let project_id = match r.get_ref(0)? {
+                ValueRef::Null => None,
+                _ => Some(text(r, 0)?),
+            };
+            let (at, quantity): (i64, f64) = (r.get(1)?, r.get(2)?);
+            for (k, span) in spans.iter().enumerate() {
+                let in_scope = span.scope == ALL || span.scope == scope_of(project_id);
+                if in_scope && at >= span.since_ms && at <= span.until_ms {
+                    sums[k].0 += quantity;
+                    sums[k].1 += 1;
+                }
+            }
+        }
+    }
+    Ok(sums)
+}
+
+/// The quantity and event count of a series in the inclusive window. Run it inside a
+/// transaction.
+pub fn total(conn: &Connection, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, i64)> {
+    let span = Span { scope: series.scope, since_ms, until_ms };
+    Ok(totals(conn, tail(conn)?, series.org_id, series.metric, series.unit, &[span])?[0])
 }
 
 #[cfg(test)]

@@ -203,11 +203,36 @@ fn assert_rollups_match_raw(conn: &Connection, rng: &mut Rng, span: i64, fractio
         let window = super::usage::Window { since_ms: since, until_ms: until };
         let fast = super::usage::used(conn, "acme", project, metric, "count", window).unwrap();
         let slow = raw_sum(conn, "acme", project, metric, since, until);
-        if fractional {
-            assert!((fast - slow).abs() <= 1e-9 * slow.abs().max(1.0), "{fast} vs {slow} in [{since}, {until}]");
-        } else {
-            assert_eq!(fast, slow, "window [{since}, {until}] {project:?} {metric}");
+        assert_close(fast, slow, fractional, &format!("window [{since}, {until}] {project:?} {metric}"));
+    }
+    // Several windows of different scopes summed in one call (as consumeUsage does).
+    use super::rollups::{Span, ALL};
+    for _ in 0..50 {
+        let metric = ["tok", "cpu"][rng.below(2) as usize];
+        let windows: Vec<(Option<&str>, i64, i64)> = (0..1 + rng.below(4))
+            .map(|_| {
+                let since = end(rng, 0);
+                (["web", "api"].get(rng.below(3) as usize).copied(), since, end(rng, since))
+            })
+            .collect();
+        let spans: Vec<Span> = windows
+            .iter()
+            .map(|&(project, since_ms, until_ms)| Span { scope: project.unwrap_or(ALL), since_ms, until_ms })
+            .collect();
+        let tail = super::rollups::tail(conn).unwrap();
+        let sums = super::rollups::totals(conn, tail, "acme", metric, "count", &spans).unwrap();
+        for (&(project, since, until), (fast, _)) in windows.iter().zip(sums) {
+            let slow = raw_sum(conn, "acme", project, metric, since, until);
+            assert_close(fast, slow, fractional, &format!("window [{since}, {until}] {project:?} {metric} of {}", spans.len()));
         }
+    }
+}
+
+fn assert_close(fast: f64, slow: f64, fractional: bool, what: &str) {
+    if fractional {
+        assert!((fast - slow).abs() <= 1e-9 * slow.abs().max(1.0), "{fast} vs {slow} in {what}");
+    } else {
+        assert_eq!(fast, slow, "{what}");
     }
 }
 
