@@ -176,20 +176,27 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
         orgs::guard(c, &usage.org_id, WriteKind::Other)?;
         // Folding first keeps the sums below bounded; this event joins the tail and is
         // folded by a later write.
-        rollups::catch_up_if_long(c)?;
+        let tail = rollups::catch_up_if_long(c)?;
         if let Some(original) = usage.find_duplicate(c)? {
             return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
         }
         usage.parents().check(c)?;
+        // The project's limits, then the org-wide ones: two searches of the primary key (an
+        // IN list would build a temporary index on every call).
         let mut stmt = c.prepare_cached(&format!(
-            "{SELECT} WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND project_key IN (?4, '{ORG_KEY}')"
+            "{SELECT} WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4"
         ))?;
-        let mut limits = stmt
-            .query_map(
-                params![usage.org_id, usage.metric, usage.unit, usage.project_id.as_deref().unwrap_or(ORG_KEY)],
+        let mut limits = Vec::new();
+        let keys = [usage.project_id.as_deref(), None];
+        for key in keys.iter().take(if usage.project_id.is_some() { 2 } else { 1 }) {
+            let rows = stmt.query_map(
+                params![usage.org_id, key.unwrap_or(ORG_KEY), usage.metric, usage.unit],
                 from_row,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            )?;
+            for limit in rows {
+                limits.push(limit?);
+            }
+        }
         // The project's limits first, then the org-wide ones; each by period length.
         limits.sort_by_key(|l| (l.project_id.is_none(), period_ms(&l.period)));
         // Every limit's window, each over the period ending at the event, summed together.
@@ -202,11 +209,11 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
                 until_ms,
             })
             .collect();
-        let used = rollups::totals(c, rollups::tail(c)?, &usage.org_id, &usage.metric, &usage.unit, &spans)?;
+        let used = rollups::totals(c, tail, &usage.org_id, &usage.metric, &usage.unit, &spans)?;
         let since: Vec<i64> = spans.iter().map(|span| span.since_ms).collect();
         drop(spans);
         let mut checks = Vec::with_capacity(limits.len());
-        for ((limit, since_ms), (used_quantity, _)) in limits.into_iter().zip(since).zip(used) {
+        for ((limit, since_ms), used_quantity) in limits.into_iter().zip(since).zip(used) {
             checks.push(ConsumeCheck {
                 allowed: used_quantity + usage.quantity <= limit.limit_quantity,
                 since_ms,

@@ -134,7 +134,7 @@ fn add_row(row: &str) -> String {
 }
 
 /// How many events the tail may hold before a writer folds it into the rollups.
-pub const TAIL_MAX: i64 = 64;
+pub const TAIL_MAX: i64 = 16;
 
 /// The watermark and the highest event id: events in `(watermark, max]` are the tail.
 pub fn tail(conn: &Connection) -> Result<(i64, i64)> {
@@ -265,13 +265,15 @@ pub fn fold_long_tail(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Folds the tail in when it has grown to `TAIL_MAX`; runs in the caller's write transaction.
-pub fn catch_up_if_long(conn: &Connection) -> Result<()> {
+/// Folds the tail in when it has grown to `TAIL_MAX`; runs in the caller's write
+/// transaction. Returns the tail as it is afterwards.
+pub fn catch_up_if_long(conn: &Connection) -> Result<(i64, i64)> {
     let (watermark, max_id) = tail(conn)?;
     if max_id - watermark >= TAIL_MAX {
         catch_up(conn)?;
+        return Ok((max_id, max_id));
     }
-    Ok(())
+    Ok((watermark, max_id))
 }
 
 /// Creates the rollup tables and triggers, and rebuilds the rollups when they are missing
@@ -525,7 +527,7 @@ pub struct Span<'a> {
     pub until_ms: i64,
 }
 
-/// The quantity and event count of each window, in three statements however many windows
+/// The quantity of each window, in three statements however many windows
 /// there are: one for every run of whole buckets (a join of the runs, as constant rows,
 /// with the rollups' key), one for the buckets of the edge seconds, and one for the tail.
 /// `tail` is `tail(conn)` read in the same transaction.
@@ -536,9 +538,12 @@ pub fn totals(
     metric: &str,
     unit: &str,
     spans: &[Span],
-) -> Result<Vec<(f64, i64)>> {
+) -> Result<Vec<f64>> {
     let (watermark, max_id) = tail;
-    let mut sums = vec![(0.0f64, 0i64); spans.len()];
+    let mut sums = vec![0.0f64; spans.len()];
+    if spans.is_empty() {
+        return Ok(sums);
+    }
     let mut runs: Vec<(usize, i64, i64, i64)> = Vec::new(); // (span, level, from, to)
     let mut edges: Vec<(usize, i64, i64, i64)> = Vec::new(); // (span, second, from, to)
     let mut parts = Vec::with_capacity(12);
@@ -562,23 +567,7 @@ pub fn totals(
     }
     if !runs.is_empty() {
         // ?1 org, ?2 metric, ?3 unit; then (span, scope, level, from, to) per run.
-        let values: Vec<String> = (0..runs.len())
-            .map(|j| {
-                let p = 4 + 5 * j;
-                format!("(?{},?{},?{},?{},?{})", p, p + 1, p + 2, p + 3, p + 4)
-            })
-            .collect();
-        let columns: Vec<String> = (0..spans.len())
-            .map(|k| format!("TOTAL(CASE r.k WHEN {k} THEN u.quantity END), TOTAL(CASE r.k WHEN {k} THEN u.events END)"))
-            .collect();
-        let mut stmt = conn.prepare_cached(&format!(
-            "WITH r(k, scope, level, lo, hi) AS (VALUES {})
-             SELECT {} FROM r JOIN _smithers_cp_usage_rollups u
-               ON u.org_id = ?1 AND u.metric = ?2 AND u.unit = ?3 AND u.scope = r.scope AND u.level = r.level
-              AND u.bucket_start_ms >= r.lo AND u.bucket_start_ms < r.hi",
-            values.join(","),
-            columns.join(", ")
-        ))?;
+        let mut stmt = with_sql(Shape::Runs { runs: runs.len() }, |sql| conn.prepare_cached(sql))?;
         stmt.raw_bind_parameter(1, org_id)?;
         stmt.raw_bind_parameter(2, metric)?;
         stmt.raw_bind_parameter(3, unit)?;
@@ -591,28 +580,14 @@ pub fn totals(
             stmt.raw_bind_parameter(p + 4, to)?;
         }
         let mut rows = stmt.raw_query();
-        if let Some(r) = rows.next()? {
-            for (k, sum) in sums.iter_mut().enumerate() {
-                sum.0 += r.get::<_, f64>(2 * k)?;
-                sum.1 += r.get::<_, f64>(2 * k + 1)? as i64;
-            }
+        while let Some(r) = rows.next()? {
+            sums[r.get::<_, i64>(0)? as usize] += r.get::<_, f64>(1)?;
         }
     }
 
+
     if !edges.is_empty() {
-        let values: Vec<String> = (0..edges.len())
-            .map(|j| {
-                let p = 4 + 3 * j;
-                format!("(?{},?{},?{})", p, p + 1, p + 2)
-            })
-            .collect();
-        let mut stmt = conn.prepare_cached(&format!(
-            "WITH e(j, scope, second) AS (VALUES {})
-             SELECT e.j, u.quantity, u.events, u.min_at_ms, u.max_at_ms FROM e JOIN _smithers_cp_usage_rollups u
-               ON u.org_id = ?1 AND u.metric = ?2 AND u.unit = ?3 AND u.scope = e.scope AND u.level = {SECOND}
-              AND u.bucket_start_ms = e.second",
-            values.join(",")
-        ))?;
+        let mut stmt = with_sql(Shape::Edges { edges: edges.len() }, |sql| conn.prepare_cached(sql))?;
         stmt.raw_bind_parameter(1, org_id)?;
         stmt.raw_bind_parameter(2, metric)?;
         stmt.raw_bind_parameter(3, unit)?;
@@ -626,14 +601,11 @@ pub fn totals(
         let mut rows = stmt.raw_query();
         while let Some(r) = rows.next()? {
             let j = r.get::<_, i64>(0)? as usize;
-            let (quantity, events, min_at, max_at): (f64, i64, i64, i64) = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            let (quantity, min_at, max_at): (f64, i64, i64) = (r.get(1)?, r.get(2)?, r.get(3)?);
             let (k, _, from, to) = edges[j];
             match edge_share(min_at, max_at, from, to) {
                 Share::None => {}
-                Share::Whole => {
-                    sums[k].0 += quantity;
-                    sums[k].1 += events;
-                }
+                Share::Whole => sums[k] += quantity,
                 Share::Split => split.push(j),
             }
         }
@@ -642,41 +614,102 @@ pub fn totals(
             let (k, _, from, to) = edges[j];
             let series = Series { org_id, scope: spans[k].scope, metric, unit };
             let sum = &mut sums[k];
-            split_second(conn, &series, watermark, from, to, &mut |_, q, n| {
-                sum.0 += q;
-                sum.1 += n;
-            })?;
+            split_second(conn, &series, watermark, from, to, &mut |_, q, _| *sum += q)?;
         }
     }
 
     if max_id > watermark {
-        // The tail's rows of this org, metric and unit, read once for every window.
-        let mut stmt = conn.prepare_cached(
-            "SELECT project_id, observed_at_ms, quantity FROM _smithers_cp_usage_events NOT INDEXED
-             WHERE id > ?1 AND org_id = ?2 AND metric = ?3 AND unit = ?4",
-        )?;
-        let mut rows = stmt.query(params![watermark, org_id, metric, unit])?;
-        while let Some(r) = rows.next()? {
-            let project_id = match r.get_ref(0)? {
-                ValueRef::Null => None,
-                _ => Some(text(r, 0)?),
-            };
-            let (at, quantity): (i64, f64) = (r.get(1)?, r.get(2)?);
-            for (k, span) in spans.iter().enumerate() {
-                let in_scope = span.scope == ALL || span.scope == scope_of(project_id);
-                if in_scope && at >= span.since_ms && at <= span.until_ms {
-                    sums[k].0 += quantity;
-                    sums[k].1 += 1;
-                }
+        // The tail's rows of this org, metric and unit, added up per window in one pass.
+        let mut stmt = with_sql(Shape::Tail { spans: spans.len() }, |sql| conn.prepare_cached(sql))?;
+        stmt.raw_bind_parameter(1, watermark)?;
+        stmt.raw_bind_parameter(2, org_id)?;
+        stmt.raw_bind_parameter(3, metric)?;
+        stmt.raw_bind_parameter(4, unit)?;
+        for (k, span) in spans.iter().enumerate() {
+            let p = 5 + 3 * k;
+            stmt.raw_bind_parameter(p, span.scope)?;
+            stmt.raw_bind_parameter(p + 1, span.since_ms)?;
+            stmt.raw_bind_parameter(p + 2, span.until_ms)?;
+        }
+        let mut rows = stmt.raw_query();
+        if let Some(r) = rows.next()? {
+            for (k, sum) in sums.iter_mut().enumerate() {
+                *sum += r.get::<_, f64>(k)?;
             }
         }
     }
     Ok(sums)
 }
 
-/// The quantity and event count of a series in the inclusive window. Run it inside a
+/// The statements `totals` runs, by shape: their text depends only on how many runs,
+/// edges or windows they carry, and is built once per shape and thread.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Shape {
+    Runs { runs: usize },
+    Edges { edges: usize },
+    Tail { spans: usize },
+}
+
+fn with_sql<T>(shape: Shape, f: impl FnOnce(&str) -> T) -> T {
+    thread_local! {
+        static TEXTS: std::cell::RefCell<HashMap<Shape, std::rc::Rc<str>>> = Default::default();
+    }
+    let sql = TEXTS.with(|texts| texts.borrow_mut().entry(shape).or_insert_with(|| sql_for(shape).into()).clone());
+    f(&sql)
+}
+
+fn sql_for(shape: Shape) -> String {
+    let params = |first: usize, width: usize, count: usize| -> String {
+        (0..count)
+            .map(|j| {
+                let p = first + width * j;
+                format!("({})", (p..p + width).map(|i| format!("?{i}")).collect::<Vec<_>>().join(","))
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match shape {
+        // ?1 org, ?2 metric, ?3 unit; then (window, scope, level, from, to) per run.
+        Shape::Runs { runs } => format!(
+            "WITH r(k, scope, level, lo, hi) AS (VALUES {})
+             SELECT r.k, (SELECT TOTAL(u.quantity) FROM _smithers_cp_usage_rollups u
+                          WHERE u.org_id = ?1 AND u.metric = ?2 AND u.unit = ?3 AND u.scope = r.scope
+                            AND u.level = r.level AND u.bucket_start_ms >= r.lo AND u.bucket_start_ms < r.hi)
+             FROM r",
+            params(4, 5, runs)
+        ),
+        // ?1 org, ?2 metric, ?3 unit; then (edge, scope, second) per edge.
+        Shape::Edges { edges } => format!(
+            "WITH e(j, scope, second) AS (VALUES {})
+             SELECT e.j, u.quantity, u.min_at_ms, u.max_at_ms FROM e JOIN _smithers_cp_usage_rollups u
+               ON u.org_id = ?1 AND u.metric = ?2 AND u.unit = ?3 AND u.scope = e.scope AND u.level = {SECOND}
+              AND u.bucket_start_ms = e.second",
+            params(4, 3, edges)
+        ),
+        // ?1 watermark, ?2 org, ?3 metric, ?4 unit; then (scope, since, until) per window.
+        Shape::Tail { spans } => {
+            let sums: Vec<String> = (0..spans)
+                .map(|k| {
+                    let (s, a, b) = (5 + 3 * k, 6 + 3 * k, 7 + 3 * k);
+                    let hit = format!(
+                        "(?{s} = '{ALL}' OR project_id IS ?{s} OR (?{s} = '{NO_PROJECT}' AND project_id IS NULL))
+                         AND observed_at_ms >= ?{a} AND observed_at_ms <= ?{b}"
+                    );
+                    format!("TOTAL(CASE WHEN {hit} THEN quantity END)")
+                })
+                .collect();
+            format!(
+                "SELECT {} FROM _smithers_cp_usage_events NOT INDEXED
+                 WHERE id > ?1 AND org_id = ?2 AND metric = ?3 AND unit = ?4",
+                sums.join(", ")
+            )
+        }
+    }
+}
+
+/// The quantity of a series in the inclusive window. Run it inside a
 /// transaction.
-pub fn total(conn: &Connection, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, i64)> {
+pub fn total(conn: &Connection, series: &Series, since_ms: i64, until_ms: i64) -> Result<f64> {
     let span = Span { scope: series.scope, since_ms, until_ms };
     Ok(totals(conn, tail(conn)?, series.org_id, series.metric, series.unit, &[span])?[0])
 }

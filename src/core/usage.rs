@@ -274,7 +274,7 @@ impl Window {
 /// The quantity used in a window: one project's events, or every event of the org.
 pub fn used(conn: &Connection, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, window: Window) -> Result<f64> {
     let series = Series { org_id, scope: project_id.unwrap_or(ALL), metric, unit };
-    Ok(rollups::total(conn, &series, window.since_ms, window.until_ms)?.0)
+    rollups::total(conn, &series, window.since_ms, window.until_ms)
 }
 
 /// The dimensions a summary can group by.
