@@ -239,8 +239,14 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<Value> {
             }
             let mut deleted = Map::new();
             for table in ORG_TABLES {
+                // Rollups name their series by number; the series carry the org.
+                let condition = if table == "_smithers_cp_usage_rollups" {
+                    "series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1)"
+                } else {
+                    "org_id = ?1"
+                };
                 let n: i64 = c
-                    .prepare_cached(&format!("SELECT COUNT(*) FROM {table} WHERE org_id = ?1"))?
+                    .prepare_cached(&format!("SELECT COUNT(*) FROM {table} WHERE {condition}"))?
                     .query_row([&org_id], |r| r.get(0))?;
                 deleted.insert(table.to_string(), json!(n));
             }

@@ -33,11 +33,18 @@ pub fn scope_of(project_id: Option<&str>) -> &str {
 }
 
 const TABLES: &str = r#"
-CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollups (
+-- One row per series: which org, scope, metric and unit. The rollups refer to it by number,
+-- so their keys are three integers and a range of buckets is a short key comparison.
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_series (
+  id INTEGER PRIMARY KEY,
   org_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
   metric TEXT NOT NULL,
   unit TEXT NOT NULL,
-  scope TEXT NOT NULL,
+  UNIQUE (org_id, scope, metric, unit)
+);
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollups (
+  series INTEGER NOT NULL,
   level INTEGER NOT NULL,
   bucket_start_ms INTEGER NOT NULL,
   quantity REAL NOT NULL,
@@ -47,7 +54,7 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollups (
   -- edge that cuts a second can often take or skip the second's bucket whole.
   min_at_ms INTEGER NOT NULL,
   max_at_ms INTEGER NOT NULL,
-  PRIMARY KEY (org_id, metric, unit, scope, level, bucket_start_ms)
+  PRIMARY KEY (series, level, bucket_start_ms)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollup_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -58,25 +65,27 @@ INSERT OR IGNORE INTO _smithers_cp_usage_rollup_state (id, watermark) VALUES (1,
 -- it rare enough to read through the documented (org_id, observed_at_ms) index, and
 -- every insert paid for it.
 DROP INDEX IF EXISTS _smithers_cp_usage_series_time_idx;
-CREATE TABLE IF NOT EXISTS _smithers_cp_usage_series (
-  org_id TEXT NOT NULL,
-  scope TEXT NOT NULL,
-  metric TEXT NOT NULL,
-  unit TEXT NOT NULL,
-  PRIMARY KEY (org_id, scope, metric, unit)
-) WITHOUT ROWID;
 "#;
+
+/// The SQL naming the series (their ids) that a usage event `row` (`OLD` or `NEW`) counts in.
+fn series_of(row: &str) -> String {
+    format!(
+        "SELECT id FROM _smithers_cp_usage_series
+         WHERE org_id = {row}.org_id AND metric = {row}.metric AND unit = {row}.unit
+           AND scope IN ('{ALL}', COALESCE({row}.project_id, '{NO_PROJECT}'))"
+    )
+}
 
 /// The statements that take one event (`OLD`) out of the rollups; a bucket left with no
 /// events is removed, so no floating-point residue outlives its events.
 fn remove_event() -> String {
     let matches = format!(
-        "org_id = OLD.org_id AND metric = OLD.metric AND unit = OLD.unit
-         AND scope IN ('{ALL}', COALESCE(OLD.project_id, '{NO_PROJECT}'))
+        "series IN ({})
          AND ((level = {SECOND} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {SECOND}))
            OR (level = {MINUTE} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {MINUTE}))
            OR (level = {HOUR} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {HOUR}))
-           OR (level = {DAY} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {DAY})))"
+           OR (level = {DAY} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {DAY})))",
+        series_of("OLD")
     );
     format!(
         "UPDATE _smithers_cp_usage_rollups SET quantity = quantity - OLD.quantity, events = events - 1 WHERE {matches};
@@ -105,7 +114,8 @@ fn triggers() -> String {
          END;
          CREATE TRIGGER _smithers_cp_usage_rollup_org_delete AFTER DELETE ON _smithers_cp_orgs
          BEGIN
-           DELETE FROM _smithers_cp_usage_rollups WHERE org_id = OLD.org_id;
+           DELETE FROM _smithers_cp_usage_rollups
+             WHERE series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = OLD.org_id);
            DELETE FROM _smithers_cp_usage_series WHERE org_id = OLD.org_id;
          END;",
         remove = remove_event(),
@@ -116,21 +126,40 @@ fn triggers() -> String {
 /// Adds one row (`NEW`) back after an update: the rolled-up event with its new values.
 fn add_row(row: &str) -> String {
     format!(
-        "INSERT INTO _smithers_cp_usage_rollups
-           (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
-           SELECT {row}.org_id, {row}.metric, {row}.unit, s.scope, l.level,
-                  {row}.observed_at_ms - ({row}.observed_at_ms % l.level), {row}.quantity, 1,
+        "INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
+           VALUES ({row}.org_id, '{ALL}', {row}.metric, {row}.unit),
+                  ({row}.org_id, COALESCE({row}.project_id, '{NO_PROJECT}'), {row}.metric, {row}.unit);
+         INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+           SELECT s.id, l.level, {row}.observed_at_ms - ({row}.observed_at_ms % l.level), {row}.quantity, 1,
                   {row}.observed_at_ms, {row}.observed_at_ms
-           FROM (SELECT '{ALL}' AS scope UNION ALL SELECT COALESCE({row}.project_id, '{NO_PROJECT}')) AS s,
+           FROM ({series}) AS s,
                 (SELECT {SECOND} AS level UNION ALL SELECT {MINUTE} UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
            WHERE true
-         ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
+         ON CONFLICT (series, level, bucket_start_ms)
          DO UPDATE SET quantity = quantity + excluded.quantity, events = events + 1,
-           min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms);
-         INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
-           VALUES ({row}.org_id, '{ALL}', {row}.metric, {row}.unit),
-                  ({row}.org_id, COALESCE({row}.project_id, '{NO_PROJECT}'), {row}.metric, {row}.unit);"
+           min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms);",
+        series = series_of(row)
     )
+}
+
+/// The id of a series, if any event of it was ever folded in.
+pub fn series_id(conn: &Connection, series: &Series) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4",
+        )?
+        .query_row(params![series.org_id, series.scope, series.metric, series.unit], |r| r.get(0))
+        .optional()?)
+}
+
+/// The id of a series, created if new.
+fn series_id_or_new(conn: &Connection, series: &Series) -> Result<i64> {
+    if let Some(id) = series_id(conn, series)? {
+        return Ok(id);
+    }
+    conn.prepare_cached("INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![series.org_id, series.scope, series.metric, series.unit])?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// How many events the tail may hold before a writer folds it into the rollups.
@@ -169,22 +198,20 @@ pub fn catch_up(conn: &Connection) -> Result<()> {
             fold.add(text(r, 0)?, project_id, text(r, 2)?, text(r, 3)?, r.get(4)?, r.get(5)?);
         }
     }
+    let ids = fold
+        .series
+        .iter()
+        .map(|[org_id, metric, unit, scope]| series_id_or_new(conn, &Series { org_id, scope, metric, unit }))
+        .collect::<Result<Vec<i64>>>()?;
     let mut upsert = conn.prepare_cached(
-        "INSERT INTO _smithers_cp_usage_rollups
-           (org_id, metric, unit, scope, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT (org_id, metric, unit, scope, level, bucket_start_ms)
+        "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (series, level, bucket_start_ms)
          DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events,
            min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms)",
     )?;
     for ((series, level, start), b) in &fold.buckets {
-        let [org_id, metric, unit, scope] = &fold.series[*series];
-        upsert.execute(params![org_id, metric, unit, scope, level, start, b.quantity, b.events, b.min_at, b.max_at])?;
-    }
-    let mut series =
-        conn.prepare_cached("INSERT OR IGNORE INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)")?;
-    for [org_id, metric, unit, scope] in &fold.series {
-        series.execute(params![org_id, scope, metric, unit])?;
+        upsert.execute(params![ids[*series], level, start, b.quantity, b.events, b.min_at, b.max_at])?;
     }
     conn.prepare_cached("UPDATE _smithers_cp_usage_rollup_state SET watermark = ?1 WHERE id = 1")?.execute([max_id])?;
     Ok(())
@@ -286,9 +313,13 @@ pub fn ensure(conn: &Connection) -> Result<()> {
         [],
         |r| r.get(0),
     )?;
-    if existed && !super::schema::has_column(conn, "_smithers_cp_usage_rollups", "min_at_ms")? {
-        // Rollups of an earlier version, without time bounds: derived data, rebuilt below.
-        conn.execute_batch("DROP TABLE _smithers_cp_usage_rollups")?;
+    let current = |table, column| super::schema::has_column(conn, table, column);
+    if existed
+        && !(current("_smithers_cp_usage_rollups", "min_at_ms")? && current("_smithers_cp_usage_series", "id")?)
+    {
+        // Rollups of an earlier version (keyed by strings, without time bounds): derived
+        // data, rebuilt below.
+        conn.execute_batch("DROP TABLE _smithers_cp_usage_rollups; DROP TABLE _smithers_cp_usage_series;")?;
         existed = false;
     }
     conn.execute_batch(TABLES)?;
@@ -311,8 +342,9 @@ pub fn consistent(conn: &Connection) -> Result<bool> {
            FROM _smithers_cp_usage_events GROUP BY org_id, metric, unit
          ) AS raw
          FULL OUTER JOIN (
-           SELECT org_id, metric, unit, SUM(events) AS events, TOTAL(quantity) AS quantity
-           FROM _smithers_cp_usage_rollups WHERE scope = '{ALL}' AND level = {DAY} GROUP BY org_id, metric, unit
+           SELECT s.org_id, s.metric, s.unit, SUM(u.events) AS events, TOTAL(u.quantity) AS quantity
+           FROM _smithers_cp_usage_rollups u JOIN _smithers_cp_usage_series s ON s.id = u.series
+           WHERE s.scope = '{ALL}' AND u.level = {DAY} GROUP BY s.org_id, s.metric, s.unit
          ) AS rolled USING (org_id, metric, unit)
          WHERE raw.events IS NOT rolled.events
             OR abs(raw.quantity - rolled.quantity) > 1e-9 * max(abs(raw.quantity), 1.0)"
@@ -389,21 +421,22 @@ pub fn for_each(
     let (watermark, max_id) = tail;
     let mut parts = Vec::with_capacity(12);
     pieces(levels, since_ms, until_ms.saturating_add(1), &mut parts);
-    for part in &parts {
+    // A series never folded in has no buckets, only (maybe) tail events.
+    let id = series_id(conn, series)?;
+    for part in parts.iter().filter(|_| id.is_some()) {
+        let id = id.unwrap_or_default();
         match *part {
             Piece::Buckets { level, from, to } => {
                 let mut stmt = conn.prepare_cached(
                     "SELECT bucket_start_ms, quantity, events FROM _smithers_cp_usage_rollups
-                     WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND scope = ?4 AND level = ?5
-                       AND bucket_start_ms >= ?6 AND bucket_start_ms < ?7",
+                     WHERE series = ?1 AND level = ?2 AND bucket_start_ms >= ?3 AND bucket_start_ms < ?4",
                 )?;
-                let mut rows =
-                    stmt.query(params![series.org_id, series.metric, series.unit, series.scope, level, from, to])?;
+                let mut rows = stmt.query(params![id, level, from, to])?;
                 while let Some(r) = rows.next()? {
                     f(r.get(0)?, r.get(1)?, r.get(2)?);
                 }
             }
-            Piece::Raw { from, to } => raw_edge(conn, series, watermark, from, to, &mut f)?,
+            Piece::Raw { from, to } => raw_edge(conn, series, id, watermark, from, to, &mut f)?,
         }
     }
     if max_id > watermark {
@@ -428,6 +461,7 @@ pub fn for_each(
 fn raw_edge(
     conn: &Connection,
     series: &Series,
+    id: i64,
     watermark: i64,
     from: i64,
     to: i64,
@@ -437,7 +471,7 @@ fn raw_edge(
     while at < to {
         let second = at - at.rem_euclid(SECOND);
         let end = (second + SECOND).min(to);
-        edge_in_second(conn, series, watermark, second, at, end, f)?;
+        edge_in_second(conn, series, id, watermark, second, at, end, f)?;
         at = end;
     }
     Ok(())
@@ -450,6 +484,7 @@ fn raw_edge(
 fn edge_in_second(
     conn: &Connection,
     series: &Series,
+    id: i64,
     watermark: i64,
     second: i64,
     from: i64,
@@ -459,10 +494,9 @@ fn edge_in_second(
     let bucket: Option<(f64, i64, i64, i64)> = conn
         .prepare_cached(&format!(
             "SELECT quantity, events, min_at_ms, max_at_ms FROM _smithers_cp_usage_rollups
-             WHERE org_id = ?1 AND metric = ?2 AND unit = ?3 AND scope = ?4 AND level = {SECOND}
-               AND bucket_start_ms = ?5"
+             WHERE series = ?1 AND level = {SECOND} AND bucket_start_ms = ?2"
         ))?
-        .query_row(params![series.org_id, series.metric, series.unit, series.scope, second], |r| {
+        .query_row(params![id, second], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
@@ -673,7 +707,8 @@ fn sql_for(shape: Shape) -> String {
         Shape::Runs { runs } => format!(
             "WITH r(k, scope, level, lo, hi) AS (VALUES {})
              SELECT r.k, (SELECT TOTAL(u.quantity) FROM _smithers_cp_usage_rollups u
-                          WHERE u.org_id = ?1 AND u.metric = ?2 AND u.unit = ?3 AND u.scope = r.scope
+                          WHERE u.series = (SELECT id FROM _smithers_cp_usage_series
+                                            WHERE org_id = ?1 AND scope = r.scope AND metric = ?2 AND unit = ?3)
                             AND u.level = r.level AND u.bucket_start_ms >= r.lo AND u.bucket_start_ms < r.hi)
              FROM r",
             params(4, 5, runs)
@@ -681,9 +716,9 @@ fn sql_for(shape: Shape) -> String {
         // ?1 org, ?2 metric, ?3 unit; then (edge, scope, second) per edge.
         Shape::Edges { edges } => format!(
             "WITH e(j, scope, second) AS (VALUES {})
-             SELECT e.j, u.quantity, u.min_at_ms, u.max_at_ms FROM e JOIN _smithers_cp_usage_rollups u
-               ON u.org_id = ?1 AND u.metric = ?2 AND u.unit = ?3 AND u.scope = e.scope AND u.level = {SECOND}
-              AND u.bucket_start_ms = e.second",
+             SELECT e.j, u.quantity, u.min_at_ms, u.max_at_ms
+             FROM e JOIN _smithers_cp_usage_series s ON s.org_id = ?1 AND s.scope = e.scope AND s.metric = ?2 AND s.unit = ?3
+             JOIN _smithers_cp_usage_rollups u ON u.series = s.id AND u.level = {SECOND} AND u.bucket_start_ms = e.second",
             params(4, 3, edges)
         ),
         // ?1 watermark, ?2 org, ?3 metric, ?4 unit; then (scope, since, until) per window.

@@ -312,15 +312,18 @@ fn stale_rollups_are_detected_and_rebuilt() {
 }
 
 #[test]
-fn rollups_of_an_earlier_version_are_rebuilt_with_time_bounds() {
+fn rollups_of_an_earlier_version_are_rebuilt_keyed_by_series_with_time_bounds() {
     let conn = seeded();
     for at in [5, 1_500, 1_700] {
         call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
     }
     schema::ensure(&conn).unwrap();
-    // The version 4 layout: no time bounds, and the covering index over the events.
+    // The version 4 layout: keyed by strings, no time bounds, and a covering index over the events.
     conn.execute_batch(
         "DROP TABLE _smithers_cp_usage_rollups;
+         DROP TABLE _smithers_cp_usage_series;
+         CREATE TABLE _smithers_cp_usage_series (org_id TEXT NOT NULL, scope TEXT NOT NULL, metric TEXT NOT NULL,
+           unit TEXT NOT NULL, PRIMARY KEY (org_id, scope, metric, unit)) WITHOUT ROWID;
          CREATE TABLE _smithers_cp_usage_rollups (org_id TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,
            scope TEXT NOT NULL, level INTEGER NOT NULL, bucket_start_ms INTEGER NOT NULL, quantity REAL NOT NULL,
            events INTEGER NOT NULL, PRIMARY KEY (org_id, metric, unit, scope, level, bucket_start_ms)) WITHOUT ROWID;
@@ -330,6 +333,8 @@ fn rollups_of_an_earlier_version_are_rebuilt_with_time_bounds() {
     .unwrap();
     schema::ensure(&conn).unwrap();
     assert!(schema::has_column(&conn, "_smithers_cp_usage_rollups", "min_at_ms").unwrap());
+    assert!(schema::has_column(&conn, "_smithers_cp_usage_rollups", "series").unwrap());
+    assert!(schema::has_column(&conn, "_smithers_cp_usage_series", "id").unwrap());
     let index: i64 = conn
         .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = '_smithers_cp_usage_series_time_idx'", [], |r| r.get(0))
         .unwrap();
