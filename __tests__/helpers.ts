@@ -64,3 +64,10 @@ export function controlPlaneTables(db: Database): string[] {
 export function orgTables(db: Database): string[] {
   return controlPlaneTables(db).filter((t) => t !== "_smithers_cp_native_meta" && t !== "_smithers_cp_usage_rollup_state");
 }
+
+/** How many rows of `table` belong to the org (rollups through their series). */
+export function orgRows(db: Database, table: string, orgId: string): number {
+  const where =
+    table === "_smithers_cp_usage_rollups" ? "series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?)" : "org_id = ?";
+  return Number(db.query(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`).get(orgId)!.n);
+}

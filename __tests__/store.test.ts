@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database } from "../index.js";
-import { activeOrg, count, expectError, memoryStore, orgTables, seededStore } from "./helpers";
+import { activeOrg, count, expectError, memoryStore, orgRows, orgTables, seededStore } from "./helpers";
 
 function auditRows(db: Database) {
   return db
@@ -357,8 +357,7 @@ describe("cascades", () => {
     const tables = orgTables(db);
     expect(tables.length).toBe(16); // the documented 11 + usage rollups and series, org quotas, audit chain heads and redactions
     for (const name of tables) {
-      const left = Number(db.query(`SELECT COUNT(*) AS n FROM ${name} WHERE org_id = 'acme'`).get()!.n);
-      expect([name, left]).toEqual([name, 0]);
+      expect([name, orgRows(db, name, "acme")]).toEqual([name, 0]);
     }
     expect(store.getOrg("keep")).not.toBeNull();
     expect(count(db, "_smithers_cp_audit_events")).toBe(1);

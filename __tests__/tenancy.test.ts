@@ -2,8 +2,8 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ControlPlaneStore, Database } from "../index.js";
-import { count, expectError, memoryStore, orgTables, seededStore, tempDir } from "./helpers";
+import { ControlPlaneStore, Database, ensureControlPlaneTables } from "../index.js";
+import { count, expectError, memoryStore, orgRows, orgTables, seededStore, tempDir } from "./helpers";
 
 const run = promisify(execFile);
 
@@ -79,6 +79,9 @@ describe("org lifecycle", () => {
     store.recordUsage({ orgId: "acme", projectId: "web", metric: "m", quantity: 1, observedAtMs: 1 });
     store.setOrgQuota({ orgId: "acme", maxTeams: 5 });
     store.recordUsage({ orgId: "keep", metric: "m", quantity: 1, observedAtMs: 1 });
+    ensureControlPlaneTables(db); // folds the usage into the rollups, so they have rows to remove
+    const rollups = orgRows(db, "_smithers_cp_usage_rollups", "acme");
+    expect(rollups).toBe(8); // 4 levels, for the org and for its project
     const audits = Number(db.query("SELECT COUNT(*) AS n FROM _smithers_cp_audit_events WHERE org_id = 'acme'").get()!.n);
     const out = store.deleteOrg({ orgId: "acme", mode: "hard" });
     expect(out).toMatchObject({ mode: "hard", orgId: "acme" });
@@ -89,12 +92,14 @@ describe("org lifecycle", () => {
       _smithers_cp_team_members: 1,
       _smithers_cp_project_teams: 1,
       _smithers_cp_usage_events: 1,
+      _smithers_cp_usage_rollups: rollups,
+      _smithers_cp_usage_series: 2,
       _smithers_cp_org_quotas: 1,
       _smithers_cp_audit_events: audits,
     });
     expect(store.getOrg("acme")).toBeNull();
     for (const name of orgTables(db)) {
-      expect([name, db.query(`SELECT COUNT(*) AS n FROM ${name} WHERE org_id = 'acme'`).get()!.n]).toEqual([name, 0]);
+      expect([name, orgRows(db, name, "acme")]).toEqual([name, 0]);
     }
     expect(store.summarizeUsage({ orgId: "keep" })[0].quantity).toBe(1);
     expectError(() => store.deleteOrg({ orgId: "acme", mode: "hard" }), "INVALID_INPUT", "Control-plane org not found: acme");
