@@ -90,6 +90,35 @@ describe("recordUsageBatch", () => {
     expect(count(db, "_smithers_cp_usage_rollups")).toBe(0);
     expect(store.recordUsageBatch([])).toEqual([]);
   });
+
+  it("large batches (inserted many rows a statement) return each row's own id, in order, and name a bad event anywhere", () => {
+    const { db, store } = seededStore();
+    const batch = Array.from({ length: 150 }, (_, i) => ({
+      orgId: "acme",
+      projectId: i % 3 === 0 ? "web" : null,
+      runId: `run-${i}`,
+      metric: "tok",
+      quantity: i,
+      observedAtMs: 1_000 + i,
+      metadata: { i },
+      ...(i === 70 ? { idempotencyKey: "mid" } : {}),
+    }));
+    const events = store.recordUsageBatch(batch);
+    expect(events.map((e) => e.runId)).toEqual(batch.map((e) => e.runId));
+    const ids = events.map((e) => e.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    for (const event of events) {
+      const row = db.query("SELECT run_id AS runId, project_id AS projectId, quantity, metadata_json AS m FROM _smithers_cp_usage_events WHERE id = ?").get(event.id)!;
+      expect(row).toEqual({ runId: event.runId, projectId: event.projectId, quantity: event.quantity, m: JSON.stringify(event.metadata) });
+    }
+    expect(events[70]).toMatchObject({ idempotencyKey: "mid", duplicate: false });
+
+    const before = count(db, "_smithers_cp_usage_events");
+    const bad = batch.map((e, i) => ({ ...e, idempotencyKey: undefined, projectId: i === 45 ? "nope" : e.projectId }));
+    const error = expectError(() => store.recordUsageBatch(bad, { returning: "ids" }), "INVALID_INPUT", "events[45]: Control-plane project not found: nope");
+    expect(error.details).toMatchObject({ index: 45 });
+    expect(count(db, "_smithers_cp_usage_events")).toBe(before);
+  });
 });
 
 describe("consumeUsage", () => {

@@ -219,27 +219,105 @@ pub fn record_batch(conn: &Connection, input: &Input) -> Result<Value> {
         .map(|(i, item)| Input::new(item).and_then(|input| NewUsage::from_input(&input)).map_err(|e| at_index(e, i)))
         .collect::<Result<Vec<_>>>()?;
     db::write(conn, |c| {
-        let mut ids = Vec::with_capacity(batch.len());
-        let mut events = Vec::with_capacity(if returning == "events" { batch.len() } else { 0 });
+        let mut ids = vec![0i64; batch.len()];
+        // Keyed events, as recorded or as first recorded (a repeat).
+        let mut keyed: Vec<(usize, UsageEvent)> = Vec::new();
         let mut guarded: Vec<&str> = Vec::new();
+        // Unkeyed events waiting to be inserted together; flushed before a keyed one, so
+        // ids follow the batch's order.
+        let mut pending: Vec<usize> = Vec::with_capacity(ROWS_PER_INSERT);
         for (i, usage) in batch.iter().enumerate() {
             if !guarded.contains(&usage.org_id.as_str()) {
                 orgs::guard(c, &usage.org_id, WriteKind::Other).map_err(|e| at_index(e, i))?;
                 guarded.push(&usage.org_id);
             }
-            let event = usage.record_in(c).map_err(|e| at_index(e, i))?;
-            ids.push(event.id);
-            if returning == "events" {
-                events.push(event);
+            if usage.idempotency_key.is_none() {
+                pending.push(i);
+                if pending.len() == ROWS_PER_INSERT {
+                    insert_pending(c, &batch, &mut pending, &mut ids)?;
+                }
+                continue;
             }
+            insert_pending(c, &batch, &mut pending, &mut ids)?;
+            let event = usage.record_in(c).map_err(|e| at_index(e, i))?;
+            ids[i] = event.id;
+            keyed.push((i, event));
         }
+        insert_pending(c, &batch, &mut pending, &mut ids)?;
         rollups::catch_up_if_long(c)?;
         Ok(if returning == "events" {
+            let mut keyed = keyed.into_iter().peekable();
+            let events: Vec<UsageEvent> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, usage)| match keyed.next_if(|(k, _)| *k == i) {
+                    Some((_, event)) => event,
+                    None => usage.event(ids[i], None),
+                })
+                .collect();
             serde_json::to_value(events).unwrap_or(Value::Null)
         } else {
             json!({ "count": ids.len(), "ids": ids })
         })
     })
+}
+
+/// How many unkeyed events of a batch one INSERT statement carries: a statement per row
+/// costs more than its row.
+const ROWS_PER_INSERT: usize = 32;
+
+/// Inserts the pending events of a batch: a full set in one statement, fewer one by one.
+/// Ids are consecutive within the statement (AUTOINCREMENT under our write lock). When
+/// the statement fails (a missing project), its rows are tried one by one to name the
+/// event at fault.
+fn insert_pending(conn: &Connection, batch: &[NewUsage], pending: &mut Vec<usize>, ids: &mut [i64]) -> Result<()> {
+    if pending.len() == ROWS_PER_INSERT {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let mut stmt = conn.prepare_cached(SQL.get_or_init(many_rows_sql))?;
+        for (k, &i) in pending.iter().enumerate() {
+            let u = &batch[i];
+            let p = 9 * k;
+            stmt.raw_bind_parameter(p + 1, &u.org_id)?;
+            stmt.raw_bind_parameter(p + 2, &u.project_id)?;
+            stmt.raw_bind_parameter(p + 3, &u.run_id)?;
+            stmt.raw_bind_parameter(p + 4, &u.metric)?;
+            stmt.raw_bind_parameter(p + 5, u.quantity)?;
+            stmt.raw_bind_parameter(p + 6, &u.unit)?;
+            stmt.raw_bind_parameter(p + 7, u.observed_at_ms)?;
+            stmt.raw_bind_parameter(p + 8, &u.metadata_json)?;
+            stmt.raw_bind_parameter(p + 9, &u.idempotency_key)?;
+        }
+        if stmt.raw_execute().is_ok() {
+            let last = conn.last_insert_rowid();
+            let first = last - pending.len() as i64 + 1;
+            for (k, &i) in pending.iter().enumerate() {
+                ids[i] = first + k as i64;
+            }
+            pending.clear();
+            return Ok(());
+        }
+        // The failed statement changed nothing; the loop below names the event at fault.
+    }
+    for &i in pending.iter() {
+        ids[i] = batch[i].insert(conn).map_err(|e| at_index(e, i))?;
+    }
+    pending.clear();
+    Ok(())
+}
+
+fn many_rows_sql() -> String {
+    let rows: Vec<String> = (0..ROWS_PER_INSERT)
+        .map(|k| {
+            let p = 9 * k;
+            format!("(?{},?{},?{},?{},?{},?{},?{},?{},?{})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9)
+        })
+        .collect();
+    format!(
+        "INSERT INTO _smithers_cp_usage_events
+           (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key)
+         VALUES {}",
+        rows.join(",")
+    )
 }
 
 /// Names the batch index in an error about one event.

@@ -71,11 +71,20 @@ impl<'a> Input<'a> {
 
     /// The raw value of a field; JSON `null` counts as absent, as `undefined` does.
     pub fn get(&self, field: &str) -> Option<&'a Value> {
-        self.0.get(field).filter(|v| !v.is_null())
+        self.lookup(field).filter(|v| !v.is_null())
     }
 
     pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
+        self.lookup(field).is_some()
+    }
+
+    /// Inputs have a handful of fields: comparing names is cheaper than hashing them.
+    fn lookup(&self, field: &str) -> Option<&'a Value> {
+        if self.0.len() <= 16 {
+            self.0.iter().find(|(name, _)| name.as_str() == field).map(|(_, value)| value)
+        } else {
+            self.0.get(field)
+        }
     }
 
     /// A required, trimmed, non-empty string of at most `MAX_STRING_CHARS` characters.
