@@ -2,6 +2,7 @@
 //! the binding sees, so a new method is added here and in the JavaScript wrapper only.
 
 use super::error::{CpError, Result};
+use super::usage_fields::{BatchInput, UsageFields};
 use super::validate::Input;
 use super::{access, audit, billing, export, identity, limits, orgs, projects, quotas, secrets, teams, usage};
 use rusqlite::Connection;
@@ -121,6 +122,26 @@ pub fn call_value(conn: &Connection, method: &str, input: &Value) -> Result<Stri
 
 /// Runs one store method on its JSON input text.
 pub fn call(conn: &Connection, method: &str, input_json: &str) -> Result<String> {
+    // The hot usage methods read their input straight into the fields they use; text of
+    // any other shape takes the general path below, which reports what is wrong with it.
+    match method {
+        "recordUsage" | "consumeUsage" => {
+            if let Ok(fields) = serde_json::from_str::<UsageFields>(input_json) {
+                let input = Input::of(&fields);
+                return if method == "recordUsage" {
+                    json(usage::record(conn, &input)?)
+                } else {
+                    json(limits::consume(conn, &input)?)
+                };
+            }
+        }
+        "recordUsageBatch" => {
+            if let Ok(batch) = serde_json::from_str::<BatchInput>(input_json) {
+                return json(usage::record_batch_fields(conn, &batch)?);
+            }
+        }
+        _ => {}
+    }
     let input: Value = serde_json::from_str(input_json)
         .map_err(|e| CpError::field("input", format!("input is not valid JSON: {e}")))?;
     call_value(conn, method, &input)

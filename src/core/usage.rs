@@ -6,6 +6,7 @@ use super::error::{is_constraint, CpError, Result};
 use super::orgs::{self, WriteKind};
 use super::parents::Parents;
 use super::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND};
+use super::usage_fields::{BatchInput, BatchItem};
 use super::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use rusqlite::{ffi, params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -209,15 +210,40 @@ pub fn record_batch(conn: &Connection, input: &Input) -> Result<Value> {
     let Some(Value::Array(items)) = input.get("events") else {
         return Err(CpError::field("events", "events must be an array."));
     };
-    let returning = input.string_or("returning", "events")?;
-    if returning != "events" && returning != "ids" {
-        return Err(CpError::field("returning", "returning must be one of: events, ids."));
-    }
+    let returning = returning(input)?;
     let batch = items
         .iter()
         .enumerate()
         .map(|(i, item)| Input::new(item).and_then(|input| NewUsage::from_input(&input)).map_err(|e| at_index(e, i)))
         .collect::<Result<Vec<_>>>()?;
+    record_all(conn, batch, &returning)
+}
+
+/// `recordUsageBatch` on input read straight into each event's fields (see `usage_fields`).
+pub fn record_batch_fields(conn: &Connection, input: &BatchInput) -> Result<Value> {
+    let returning = returning(&Input::of(input))?;
+    let batch = input
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            BatchItem::Event(fields) => NewUsage::from_input(&Input::of(fields)).map_err(|e| at_index(e, i)),
+            BatchItem::NotObject => Err(at_index(CpError::field("input", "input must be an object."), i)),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    record_all(conn, batch, &returning)
+}
+
+fn returning(input: &Input) -> Result<String> {
+    let returning = input.string_or("returning", "events")?;
+    if returning != "events" && returning != "ids" {
+        return Err(CpError::field("returning", "returning must be one of: events, ids."));
+    }
+    Ok(returning)
+}
+
+/// Records a validated batch: every event or none, in one transaction.
+fn record_all(conn: &Connection, batch: Vec<NewUsage>, returning: &str) -> Result<Value> {
     db::write(conn, |c| {
         let mut ids = vec![0i64; batch.len()];
         // Keyed events, as recorded or as first recorded (a repeat).

@@ -58,8 +58,25 @@ fn check_id(field: &str, id: &str) -> Result<String> {
     Ok(id.to_string())
 }
 
+/// The fields of an input object, by name: a parsed JSON object, or a struct that kept
+/// only the fields one method reads (`usage::UsageFields`). An explicit `null` is present.
+pub trait Fields {
+    fn field(&self, name: &str) -> Option<&Value>;
+}
+
+impl Fields for Map<String, Value> {
+    fn field(&self, name: &str) -> Option<&Value> {
+        // Inputs have a handful of fields: comparing names is cheaper than hashing them.
+        if self.len() <= 16 {
+            self.iter().find(|(key, _)| key.as_str() == name).map(|(_, value)| value)
+        } else {
+            self.get(name)
+        }
+    }
+}
+
 /// A validated input object.
-pub struct Input<'a>(&'a Map<String, Value>);
+pub struct Input<'a>(&'a dyn Fields);
 
 impl<'a> Input<'a> {
     pub fn new(value: &'a Value) -> Result<Self> {
@@ -67,6 +84,10 @@ impl<'a> Input<'a> {
             Value::Object(map) => Ok(Input(map)),
             _ => Err(CpError::field("input", "input must be an object.")),
         }
+    }
+
+    pub fn of(fields: &'a dyn Fields) -> Self {
+        Input(fields)
     }
 
     /// The raw value of a field; JSON `null` counts as absent, as `undefined` does.
@@ -78,13 +99,8 @@ impl<'a> Input<'a> {
         self.lookup(field).is_some()
     }
 
-    /// Inputs have a handful of fields: comparing names is cheaper than hashing them.
     fn lookup(&self, field: &str) -> Option<&'a Value> {
-        if self.0.len() <= 16 {
-            self.0.iter().find(|(name, _)| name.as_str() == field).map(|(_, value)| value)
-        } else {
-            self.0.get(field)
-        }
+        self.0.field(field)
     }
 
     /// A required, trimmed, non-empty string of at most `MAX_STRING_CHARS` characters.
