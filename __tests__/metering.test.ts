@@ -158,6 +158,10 @@ describe("consumeUsage", () => {
     const again = store.consumeUsage({ orgId: "acme", metric: "tok", quantity: 3, idempotencyKey: "c-1" });
     expect(again.event).toEqual({ ...first.event, duplicate: true });
     expectError(() => store.consumeUsage({ orgId: "acme", projectId: "nope", metric: "tok", quantity: 1 }), "INVALID_INPUT", "Control-plane project not found: nope");
+    // Also when a limit would refuse the event.
+    store.setUsageLimit({ orgId: "acme", metric: "tok", limitQuantity: 0 });
+    expectError(() => store.consumeUsage({ orgId: "acme", projectId: "nope", metric: "tok", quantity: 1 }), "INVALID_INPUT", "Control-plane project not found: nope");
+    expect(store.consumeUsage({ orgId: "acme", projectId: "web", metric: "tok", quantity: 1 }).allowed).toBe(false);
   });
 
   it("several processes racing on one file never pass the limit, and every allowed call is recorded once", async () => {

@@ -180,7 +180,6 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
         if let Some(original) = usage.find_duplicate(c)? {
             return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
         }
-        usage.parents().check(c)?;
         // The project's limits, then the org-wide ones: two searches of the primary key (an
         // IN list would build a temporary index on every call).
         let mut stmt = c.prepare_cached(&format!(
@@ -227,7 +226,14 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
             });
         }
         let allowed = checks.iter().all(|check| check.allowed);
-        let event = if allowed { Some(usage.record_in(c)?) } else { None };
+        // A missing project is reported either way: by the insert's foreign key when the
+        // event fits, by a lookup when it does not.
+        let event = if allowed {
+            Some(usage.record_in(c)?)
+        } else {
+            usage.parents().check(c)?;
+            None
+        };
         Ok(Consumption { allowed, event, checks })
     })
 }

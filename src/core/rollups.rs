@@ -1,26 +1,32 @@
-//! Usage rollups: per-second, per-minute, per-hour and per-day sums of usage events.
+//! Usage rollups: sums of usage events per tenth of a second, second, minute, hour and day.
 //!
 //! Events are rolled up in batches, not one by one: the rollups cover every event up to a
 //! watermark id, and the few events above it (the tail) are read raw. Ids only grow
 //! (AUTOINCREMENT), so whoever inserts (this store, the documented TypeScript store, raw
 //! SQL) only lengthens the tail; writers of ours fold the tail in once it reaches
-//! `TAIL_MAX` events, grouping it so that events of the same second, minute, hour and day
-//! cost one write per bucket. Deletes and updates of rolled-up events are applied by
-//! triggers in the same statement. A window is answered from whole buckets, the raw
-//! events of the partial seconds at its two edges, and the tail: a bounded number of rows
-//! (about 300 buckets for a 30-day window) however many events the window holds.
+//! `TAIL_MAX` events, grouping it so that events of the same bucket cost one write.
+//! Deletes and updates of rolled-up events are applied by triggers in the same statement.
+//! A window is answered from whole buckets, the two partial tenths of a second at its
+//! edges (from their buckets' time bounds when those settle it, else from their events),
+//! and the tail: a bounded number of rows (at most about 330 buckets for a 30-day
+//! window) however many events the window holds.
 
 use super::error::Result;
 use rusqlite::types::{Type, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::collections::HashMap;
 
+/// A tenth of a second: the finest buckets, so a window edge that splits one holds at
+/// most 100 ms of events to read one by one, however dense the usage.
+pub const TENTH: i64 = 100;
 pub const SECOND: i64 = 1_000;
 pub const MINUTE: i64 = 60_000;
 pub const HOUR: i64 = 3_600_000;
 pub const DAY: i64 = 86_400_000;
 /// Every level, finest first.
-pub const LEVELS: [i64; 4] = [SECOND, MINUTE, HOUR, DAY];
+pub const LEVELS: [i64; 5] = [TENTH, SECOND, MINUTE, HOUR, DAY];
+/// The buckets a window's partial edges are read from.
+const EDGE: i64 = LEVELS[0];
 
 /// The scope that sums every event of an org; events without a project also count under
 /// `NO_PROJECT`, events with one under their project id.
@@ -51,7 +57,7 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollups (
   events INTEGER NOT NULL,
   -- Bounds of the bucket's event times: every folded-in event of the bucket lies in
   -- [min_at_ms, max_at_ms]. Deletes leave them as they are (still bounds), so a window
-  -- edge that cuts a second can often take or skip the second's bucket whole.
+  -- edge that cuts a bucket can often take or skip the bucket whole.
   min_at_ms INTEGER NOT NULL,
   max_at_ms INTEGER NOT NULL,
   PRIMARY KEY (series, level, bucket_start_ms)
@@ -81,7 +87,8 @@ fn series_of(row: &str) -> String {
 fn remove_event() -> String {
     let matches = format!(
         "series IN ({})
-         AND ((level = {SECOND} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {SECOND}))
+         AND ((level = {TENTH} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {TENTH}))
+           OR (level = {SECOND} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {SECOND}))
            OR (level = {MINUTE} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {MINUTE}))
            OR (level = {HOUR} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {HOUR}))
            OR (level = {DAY} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {DAY})))",
@@ -133,7 +140,8 @@ fn add_row(row: &str) -> String {
            SELECT s.id, l.level, {row}.observed_at_ms - ({row}.observed_at_ms % l.level), {row}.quantity, 1,
                   {row}.observed_at_ms, {row}.observed_at_ms
            FROM ({series}) AS s,
-                (SELECT {SECOND} AS level UNION ALL SELECT {MINUTE} UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
+                (SELECT {TENTH} AS level UNION ALL SELECT {SECOND} UNION ALL SELECT {MINUTE}
+                 UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
            WHERE true
          ON CONFLICT (series, level, bucket_start_ms)
          DO UPDATE SET quantity = quantity + excluded.quantity, events = events + 1,
@@ -456,8 +464,8 @@ pub fn for_each(
     Ok(())
 }
 
-/// The folded-in events of the series in `[from, to)`, a partial second at a window's
-/// edge (or two, for a window shorter than two seconds), one second at a time.
+/// The folded-in events of the series in `[from, to)`, a partial tenth of a second at a
+/// window's edge (or two, for a short window), one finest bucket (`EDGE`) at a time.
 fn raw_edge(
     conn: &Connection,
     series: &Series,
@@ -469,24 +477,24 @@ fn raw_edge(
 ) -> Result<()> {
     let mut at = from;
     while at < to {
-        let second = at - at.rem_euclid(SECOND);
-        let end = (second + SECOND).min(to);
-        edge_in_second(conn, series, id, watermark, second, at, end, f)?;
+        let slot = at - at.rem_euclid(EDGE);
+        let end = (slot + EDGE).min(to);
+        edge_in_slot(conn, series, id, watermark, slot, at, end, f)?;
         at = end;
     }
     Ok(())
 }
 
-/// The folded-in events in `[from, to)`, inside the second starting at `second`. The
-/// second's bucket answers when its time bounds lie wholly inside or outside the range
+/// The folded-in events in `[from, to)`, inside the finest bucket starting at `slot`. The
+/// bucket answers when its time bounds lie wholly inside or outside the range
 /// (always so for a window ending now); only a range that cuts between its events reads
-/// them (`split_second`).
-fn edge_in_second(
+/// them (`split_slot`).
+fn edge_in_slot(
     conn: &Connection,
     series: &Series,
     id: i64,
     watermark: i64,
-    second: i64,
+    slot: i64,
     from: i64,
     to: i64,
     f: &mut impl FnMut(i64, f64, i64),
@@ -494,9 +502,9 @@ fn edge_in_second(
     let bucket: Option<(f64, i64, i64, i64)> = conn
         .prepare_cached(&format!(
             "SELECT quantity, events, min_at_ms, max_at_ms FROM _smithers_cp_usage_rollups
-             WHERE series = ?1 AND level = {SECOND} AND bucket_start_ms = ?2"
+             WHERE series = ?1 AND level = {EDGE} AND bucket_start_ms = ?2"
         ))?
-        .query_row(params![id, second], |r| {
+        .query_row(params![id, slot], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
@@ -504,14 +512,14 @@ fn edge_in_second(
     match edge_share(min_at, max_at, from, to) {
         Share::None => Ok(()),
         Share::Whole => {
-            f(second, quantity, events);
+            f(slot, quantity, events);
             Ok(())
         }
-        Share::Split => split_second(conn, series, watermark, from, to, f),
+        Share::Split => split_slot(conn, series, watermark, from, to, f),
     }
 }
 
-/// How much of an edge second's bucket, its events within `[min_at, max_at]`, lies in `[from, to)`.
+/// How much of an edge bucket, its events within `[min_at, max_at]`, lies in `[from, to)`.
 enum Share {
     None,
     Whole,
@@ -529,8 +537,8 @@ fn edge_share(min_at: i64, max_at: i64, from: i64, to: i64) -> Share {
 }
 
 /// The folded-in events in `[from, to)` read one by one, for an edge that splits a
-/// second's events; through the documented (org_id, observed_at_ms) index.
-fn split_second(
+/// bucket's events; through the documented (org_id, observed_at_ms) index.
+fn split_slot(
     conn: &Connection,
     series: &Series,
     watermark: i64,
@@ -563,7 +571,7 @@ pub struct Span<'a> {
 
 /// The quantity of each window, in three statements however many windows
 /// there are: one for every run of whole buckets (a join of the runs, as constant rows,
-/// with the rollups' key), one for the buckets of the edge seconds, and one for the tail.
+/// with the rollups' key), one for the buckets at the edges, and one for the tail.
 /// `tail` is `tail(conn)` read in the same transaction.
 pub fn totals(
     conn: &Connection,
@@ -578,77 +586,75 @@ pub fn totals(
     if spans.is_empty() {
         return Ok(sums);
     }
-    let mut runs: Vec<(usize, i64, i64, i64)> = Vec::new(); // (span, level, from, to)
-    let mut edges: Vec<(usize, i64, i64, i64)> = Vec::new(); // (span, second, from, to)
-    let mut parts = Vec::with_capacity(12);
+    // The rolled-up series of each window's scope (none: nothing of it was folded in yet).
+    let mut ids: Vec<Option<i64>> = Vec::with_capacity(spans.len());
     for (k, span) in spans.iter().enumerate() {
+        let known = spans[..k].iter().position(|other| other.scope == span.scope).map(|i| ids[i]);
+        ids.push(match known {
+            Some(id) => id,
+            None => series_id(conn, &Series { org_id, scope: span.scope, metric, unit })?,
+        });
+    }
+    let mut runs: Vec<(usize, i64, i64, i64, i64)> = Vec::new(); // (span, series, level, from, to)
+    let mut edges: Vec<(usize, i64, i64, i64, i64)> = Vec::new(); // (span, series, slot, from, to)
+    let mut parts = Vec::with_capacity(16);
+    for (k, span) in spans.iter().enumerate() {
+        let Some(id) = ids[k] else { continue };
         parts.clear();
         pieces(&LEVELS, span.since_ms, span.until_ms.saturating_add(1), &mut parts);
         for part in &parts {
             match *part {
-                Piece::Buckets { level, from, to } => runs.push((k, level, from, to)),
+                Piece::Buckets { level, from, to } => runs.push((k, id, level, from, to)),
                 Piece::Raw { from, to } => {
                     let mut at = from;
                     while at < to {
-                        let second = at - at.rem_euclid(SECOND);
-                        let end = (second + SECOND).min(to);
-                        edges.push((k, second, at, end));
+                        let slot = at - at.rem_euclid(EDGE);
+                        let end = (slot + EDGE).min(to);
+                        edges.push((k, id, slot, at, end));
                         at = end;
                     }
                 }
             }
         }
     }
-    if !runs.is_empty() {
-        // ?1 org, ?2 metric, ?3 unit; then (span, scope, level, from, to) per run.
-        let mut stmt = with_sql(Shape::Runs { runs: runs.len() }, |sql| conn.prepare_cached(sql))?;
-        stmt.raw_bind_parameter(1, org_id)?;
-        stmt.raw_bind_parameter(2, metric)?;
-        stmt.raw_bind_parameter(3, unit)?;
-        for (j, &(k, level, from, to)) in runs.iter().enumerate() {
-            let p = 4 + 5 * j;
-            stmt.raw_bind_parameter(p, k as i64)?;
-            stmt.raw_bind_parameter(p + 1, spans[k].scope)?;
-            stmt.raw_bind_parameter(p + 2, level)?;
-            stmt.raw_bind_parameter(p + 3, from)?;
-            stmt.raw_bind_parameter(p + 4, to)?;
+    if !runs.is_empty() || !edges.is_empty() {
+        // One statement: a sum per run of whole buckets, and each edge's bucket.
+        let mut stmt = with_sql(Shape::Buckets { runs: runs.len(), edges: edges.len() }, |sql| conn.prepare_cached(sql))?;
+        let mut p = 1;
+        for (j, &(_, id, level, from, to)) in runs.iter().enumerate() {
+            for value in [j as i64, id, level, from, to] {
+                stmt.raw_bind_parameter(p, value)?;
+                p += 1;
+            }
         }
-        let mut rows = stmt.raw_query();
-        while let Some(r) = rows.next()? {
-            sums[r.get::<_, i64>(0)? as usize] += r.get::<_, f64>(1)?;
-        }
-    }
-
-
-    if !edges.is_empty() {
-        let mut stmt = with_sql(Shape::Edges { edges: edges.len() }, |sql| conn.prepare_cached(sql))?;
-        stmt.raw_bind_parameter(1, org_id)?;
-        stmt.raw_bind_parameter(2, metric)?;
-        stmt.raw_bind_parameter(3, unit)?;
-        for (j, &(k, second, _, _)) in edges.iter().enumerate() {
-            let p = 4 + 3 * j;
-            stmt.raw_bind_parameter(p, j as i64)?;
-            stmt.raw_bind_parameter(p + 1, spans[k].scope)?;
-            stmt.raw_bind_parameter(p + 2, second)?;
+        for (j, &(_, id, slot, _, _)) in edges.iter().enumerate() {
+            for value in [j as i64, id, slot] {
+                stmt.raw_bind_parameter(p, value)?;
+                p += 1;
+            }
         }
         let mut split = Vec::new();
         let mut rows = stmt.raw_query();
         while let Some(r) = rows.next()? {
-            let j = r.get::<_, i64>(0)? as usize;
-            let (quantity, min_at, max_at): (f64, i64, i64) = (r.get(1)?, r.get(2)?, r.get(3)?);
-            let (k, _, from, to) = edges[j];
-            match edge_share(min_at, max_at, from, to) {
+            let index = r.get::<_, i64>(1)? as usize;
+            let quantity: f64 = r.get(2)?;
+            if r.get::<_, i64>(0)? == 0 {
+                sums[runs[index].0] += quantity;
+                continue;
+            }
+            let (k, _, _, from, to) = edges[index];
+            match edge_share(r.get(3)?, r.get(4)?, from, to) {
                 Share::None => {}
                 Share::Whole => sums[k] += quantity,
-                Share::Split => split.push(j),
+                Share::Split => split.push(index),
             }
         }
         drop(rows);
         for j in split {
-            let (k, _, from, to) = edges[j];
+            let (k, _, _, from, to) = edges[j];
             let series = Series { org_id, scope: spans[k].scope, metric, unit };
             let sum = &mut sums[k];
-            split_second(conn, &series, watermark, from, to, &mut |_, q, _| *sum += q)?;
+            split_slot(conn, &series, watermark, from, to, &mut |_, q, _| *sum += q)?;
         }
     }
 
@@ -679,8 +685,7 @@ pub fn totals(
 /// edges or windows they carry, and is built once per shape and thread.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Shape {
-    Runs { runs: usize },
-    Edges { edges: usize },
+    Buckets { runs: usize, edges: usize },
     Tail { spans: usize },
 }
 
@@ -703,24 +708,29 @@ fn sql_for(shape: Shape) -> String {
             .join(",")
     };
     match shape {
-        // ?1 org, ?2 metric, ?3 unit; then (window, scope, level, from, to) per run.
-        Shape::Runs { runs } => format!(
-            "WITH r(k, scope, level, lo, hi) AS (VALUES {})
-             SELECT r.k, (SELECT TOTAL(u.quantity) FROM _smithers_cp_usage_rollups u
-                          WHERE u.series = (SELECT id FROM _smithers_cp_usage_series
-                                            WHERE org_id = ?1 AND scope = r.scope AND metric = ?2 AND unit = ?3)
-                            AND u.level = r.level AND u.bucket_start_ms >= r.lo AND u.bucket_start_ms < r.hi)
-             FROM r",
-            params(4, 5, runs)
-        ),
-        // ?1 org, ?2 metric, ?3 unit; then (edge, scope, second) per edge.
-        Shape::Edges { edges } => format!(
-            "WITH e(j, scope, second) AS (VALUES {})
-             SELECT e.j, u.quantity, u.min_at_ms, u.max_at_ms
-             FROM e JOIN _smithers_cp_usage_series s ON s.org_id = ?1 AND s.scope = e.scope AND s.metric = ?2 AND s.unit = ?3
-             JOIN _smithers_cp_usage_rollups u ON u.series = s.id AND u.level = {SECOND} AND u.bucket_start_ms = e.second",
-            params(4, 3, edges)
-        ),
+        // (run, series, level, from, to) per run, then (edge, series, slot) per edge. Rows:
+        // (0, run, quantity) for a run; (1, edge, quantity, min_at, max_at) for an edge.
+        Shape::Buckets { runs, edges } => {
+            let mut parts = Vec::new();
+            if runs > 0 {
+                parts.push(format!(
+                    "SELECT 0, r.k, (SELECT TOTAL(u.quantity) FROM _smithers_cp_usage_rollups u
+                                     WHERE u.series = r.series AND u.level = r.level
+                                       AND u.bucket_start_ms >= r.lo AND u.bucket_start_ms < r.hi), NULL, NULL
+                     FROM (WITH r(k, series, level, lo, hi) AS (VALUES {}) SELECT * FROM r) AS r",
+                    params(1, 5, runs)
+                ));
+            }
+            if edges > 0 {
+                parts.push(format!(
+                    "SELECT 1, e.j, u.quantity, u.min_at_ms, u.max_at_ms
+                     FROM (WITH e(j, series, slot) AS (VALUES {}) SELECT * FROM e) AS e
+                     JOIN _smithers_cp_usage_rollups u ON u.series = e.series AND u.level = {EDGE} AND u.bucket_start_ms = e.slot",
+                    params(1 + 5 * runs, 3, edges)
+                ));
+            }
+            parts.join(" UNION ALL ")
+        }
         // ?1 watermark, ?2 org, ?3 metric, ?4 unit; then (scope, since, until) per window.
         Shape::Tail { spans } => {
             let sums: Vec<String> = (0..spans)

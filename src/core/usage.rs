@@ -5,7 +5,7 @@ use super::db;
 use super::error::{is_constraint, CpError, Result};
 use super::orgs::{self, WriteKind};
 use super::parents::Parents;
-use super::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND};
+use super::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND, TENTH};
 use super::usage_fields::{BatchInput, BatchItem};
 use super::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use rusqlite::{ffi, params, Connection, OptionalExtension};
@@ -476,7 +476,7 @@ type GroupKey = (Option<i64>, Option<Option<String>>, Option<String>, Option<Str
 fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
     let by_project = q.group_by.contains(&Dimension::ProjectId);
     let levels: &[i64] = match q.bucket {
-        Some(Bucket::Hour) => &[SECOND, MINUTE, HOUR],
+        Some(Bucket::Hour) => &[TENTH, SECOND, MINUTE, HOUR],
         _ => &LEVELS,
     };
     // Per-project scopes when projects are grouped or filtered; the org total otherwise.
