@@ -215,4 +215,34 @@ describe("the database file", () => {
     expect(fs.statSync(path.join(path.dirname(file), "other.db")).mode & 0o777).toBe(0o600);
     db.close();
   });
+
+  it("gets its WAL checkpointed in the background: commits reach the database file itself within moments", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "checkpointed.db");
+    const store = new ControlPlaneStore(file);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    // Far fewer pages than a committing connection would checkpoint by itself.
+    for (let i = 0; i < 20; i++) store.recordUsage({ orgId: "acme", metric: "m", quantity: 1, observedAtMs: i });
+    const inFileAlone = async () => {
+      // The database file without its WAL, as a power loss right now would leave it.
+      const copy = path.join(dir, `copy-${Date.now()}.db`);
+      fs.copyFileSync(file, copy);
+      const db = new Database(copy);
+      try {
+        return Number(db.query("SELECT COUNT(*) AS n FROM _smithers_cp_usage_events").get()!.n);
+      } catch {
+        return 0; // not even the tables are in the file yet
+      } finally {
+        db.close();
+      }
+    };
+    let n = 0;
+    for (let tries = 0; tries < 20 && n < 20; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      n = await inFileAlone();
+    }
+    expect(n).toBe(20);
+    store.close();
+    expect(fs.existsSync(`${file}-wal`)).toBe(false); // the last connection closed removes it
+  });
 });

@@ -20,6 +20,8 @@ pub struct NativeConnection {
     /// The file, or `None` in memory: async work on a file opens a connection of its own,
     /// so it never holds the lock the JS thread's calls need.
     path: Option<String>,
+    /// Checkpoints a file's WAL off the JS thread; stopped before the connection closes.
+    checkpointer: Mutex<Option<db::Checkpointer>>,
 }
 
 /// A store method run on the libuv thread pool; resolves to its JSON result.
@@ -72,7 +74,11 @@ impl NativeConnection {
     pub fn new(path: String) -> Result<Self> {
         let conn = db::open(&path).map_err(to_js)?;
         let path = (!db::is_memory_path(&path)).then_some(path);
-        Ok(NativeConnection { conn: Arc::new(Mutex::new(Some(conn))), path })
+        let checkpointer = match &path {
+            Some(file) => Some(db::Checkpointer::start(file, &conn).map_err(to_js)?),
+            None => None,
+        };
+        Ok(NativeConnection { conn: Arc::new(Mutex::new(Some(conn))), path, checkpointer: Mutex::new(checkpointer) })
     }
 
     /// Runs one of the long store methods (`exportOrgAudit`, `exportOrgAuditToFile`) off
@@ -128,6 +134,9 @@ impl NativeConnection {
     /// Closes the connection; later calls fail with `CLOSED`. Closing twice is harmless.
     #[napi]
     pub fn close(&self) -> Result<()> {
+        // The checkpoint thread first, so the last connection to close is ours, which
+        // checkpoints the WAL and removes it.
+        drop(self.checkpointer.lock().ok().and_then(|mut g| g.take()));
         let taken = self.conn.lock().ok().and_then(|mut g| g.take());
         match taken {
             Some(conn) => conn.close().map_err(|(_, e)| to_js(e.into())),
