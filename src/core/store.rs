@@ -66,8 +66,11 @@ pub const METHODS: &[&str] = &[
 
 /// Runs one store method on a parsed input. Methods with no result return `null`.
 pub fn call_value(conn: &Connection, method: &str, input: &Value) -> Result<String> {
-    let input = Input::new(input)?;
-    let input = &input;
+    run(conn, method, &Input::new(input)?)
+}
+
+/// Runs one store method on its validated-as-an-object input.
+fn run(conn: &Connection, method: &str, input: &Input) -> Result<String> {
     match method {
         "createOrg" => json(orgs::create(conn, input)?),
         "getOrg" => json(orgs::get_input(conn, input)?),
@@ -127,12 +130,7 @@ pub fn call(conn: &Connection, method: &str, input_json: &str) -> Result<String>
     match method {
         "recordUsage" | "consumeUsage" => {
             if let Ok(fields) = serde_json::from_str::<UsageFields>(input_json) {
-                let input = Input::of(&fields);
-                return if method == "recordUsage" {
-                    json(usage::record(conn, &input)?)
-                } else {
-                    json(limits::consume(conn, &input)?)
-                };
+                return run(conn, method, &Input::of(&fields));
             }
         }
         "recordUsageBatch" => {
