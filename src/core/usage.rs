@@ -8,7 +8,7 @@ use super::parents::Parents;
 use super::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND, TENTH};
 use super::usage_fields::{BatchInput, BatchItem};
 use super::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
-use rusqlite::{ffi, params, Connection, OptionalExtension};
+use rusqlite::{ffi, params, Connection, OptionalExtension, ToSql};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -155,22 +155,9 @@ impl NewUsage {
 
     /// Inserts the event (it joins the rollups' tail; see `rollups`).
     pub fn insert(&self, conn: &Connection) -> Result<i64> {
-        conn.prepare_cached(
-            "INSERT INTO _smithers_cp_usage_events
-               (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?
-        .execute(params![
-            self.org_id,
-            self.project_id,
-            self.run_id,
-            self.metric,
-            self.quantity,
-            self.unit,
-            self.observed_at_ms,
-            self.metadata_json,
-            self.idempotency_key
-        ])
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        conn.prepare_cached(SQL.get_or_init(|| insert_sql(1)))?
+        .execute(&self.values()[..])
         .map_err(|e| {
             if is_constraint(&e, ffi::SQLITE_CONSTRAINT_UNIQUE) {
                 // Only reachable if another connection wrote the key between our check and
@@ -181,6 +168,21 @@ impl NewUsage {
             }
         })?;
         Ok(conn.last_insert_rowid())
+    }
+
+    /// The values of a row, in `insert_sql`'s column order.
+    fn values(&self) -> [&dyn ToSql; 9] {
+        [
+            &self.org_id,
+            &self.project_id,
+            &self.run_id,
+            &self.metric,
+            &self.quantity,
+            &self.unit,
+            &self.observed_at_ms,
+            &self.metadata_json,
+            &self.idempotency_key,
+        ]
     }
 
     /// Records the event, or returns the original for a repeated key. Runs in the caller's
@@ -299,19 +301,10 @@ const ROWS_PER_INSERT: usize = 32;
 fn insert_pending(conn: &Connection, batch: &[NewUsage], pending: &mut Vec<usize>, ids: &mut [i64]) -> Result<()> {
     if pending.len() == ROWS_PER_INSERT {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let mut stmt = conn.prepare_cached(SQL.get_or_init(many_rows_sql))?;
-        for (k, &i) in pending.iter().enumerate() {
-            let u = &batch[i];
-            let p = 9 * k;
-            stmt.raw_bind_parameter(p + 1, &u.org_id)?;
-            stmt.raw_bind_parameter(p + 2, &u.project_id)?;
-            stmt.raw_bind_parameter(p + 3, &u.run_id)?;
-            stmt.raw_bind_parameter(p + 4, &u.metric)?;
-            stmt.raw_bind_parameter(p + 5, u.quantity)?;
-            stmt.raw_bind_parameter(p + 6, &u.unit)?;
-            stmt.raw_bind_parameter(p + 7, u.observed_at_ms)?;
-            stmt.raw_bind_parameter(p + 8, &u.metadata_json)?;
-            stmt.raw_bind_parameter(p + 9, &u.idempotency_key)?;
+        let mut stmt = conn.prepare_cached(SQL.get_or_init(|| insert_sql(ROWS_PER_INSERT)))?;
+        let values = pending.iter().flat_map(|&i| batch[i].values());
+        for (p, value) in values.enumerate() {
+            stmt.raw_bind_parameter(p + 1, value)?;
         }
         if stmt.raw_execute().is_ok() {
             let last = conn.last_insert_rowid();
@@ -331,18 +324,14 @@ fn insert_pending(conn: &Connection, batch: &[NewUsage], pending: &mut Vec<usize
     Ok(())
 }
 
-fn many_rows_sql() -> String {
-    let rows: Vec<String> = (0..ROWS_PER_INSERT)
-        .map(|k| {
-            let p = 9 * k;
-            format!("(?{},?{},?{},?{},?{},?{},?{},?{},?{})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9)
-        })
-        .collect();
+/// An INSERT of `rows` usage events, nine parameters a row (`NewUsage::values`).
+fn insert_sql(rows: usize) -> String {
+    let row = |k: usize| format!("({})", (9 * k + 1..=9 * k + 9).map(|p| format!("?{p}")).collect::<Vec<_>>().join(","));
     format!(
         "INSERT INTO _smithers_cp_usage_events
            (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key)
          VALUES {}",
-        rows.join(",")
+        (0..rows).map(row).collect::<Vec<_>>().join(",")
     )
 }
 
