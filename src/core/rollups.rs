@@ -246,23 +246,21 @@ struct Fold {
     /// `[org_id, metric, unit, scope]` per series number.
     series: Vec<[String; 4]>,
     numbers: HashMap<[String; 4], usize>,
-    /// The last event's (org, project, metric, unit) and its two series numbers.
-    last: Option<([String; 4], [usize; 2])>,
+    /// The last event's two series numbers: every event's and its scope's.
+    last: Option<[usize; 2]>,
     buckets: HashMap<(usize, i64, i64), BucketSum>,
 }
 
 impl Fold {
     fn add(&mut self, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, at: i64, quantity: f64) {
         let scope = scope_of(project_id);
-        let same = matches!(&self.last, Some(([o, p, m, u], _))
-            if o == org_id && p == scope && m == metric && u == unit);
-        if !same {
-            let numbers = [self.number(org_id, metric, unit, ALL), self.number(org_id, metric, unit, scope)];
-            let key = [org_id, scope, metric, unit].map(str::to_string);
-            self.last = Some((key, numbers));
-        }
-        let Some((_, numbers)) = &self.last else { return };
-        for series in *numbers {
+        let key = [org_id, metric, unit, scope];
+        let numbers = match self.last {
+            Some(numbers) if self.series[numbers[1]].iter().zip(key).all(|(a, b)| a == b) => numbers,
+            _ => [self.number(org_id, metric, unit, ALL), self.number(org_id, metric, unit, scope)],
+        };
+        self.last = Some(numbers);
+        for series in numbers {
             for level in LEVELS {
                 let b = self.buckets.entry((series, level, at - at.rem_euclid(level))).or_insert(BucketSum {
                     quantity: 0.0,
@@ -444,7 +442,11 @@ pub fn for_each(
                     f(r.get(0)?, r.get(1)?, r.get(2)?);
                 }
             }
-            Piece::Raw { from, to } => raw_edge(conn, series, id, watermark, from, to, &mut f)?,
+            Piece::Raw { from, to } => {
+                for (slot, a, b) in edge_slots(from, to) {
+                    edge_in_slot(conn, series, id, watermark, slot, a, b, &mut f)?;
+                }
+            }
         }
     }
     if max_id > watermark {
@@ -464,25 +466,14 @@ pub fn for_each(
     Ok(())
 }
 
-/// The folded-in events of the series in `[from, to)`, a partial tenth of a second at a
-/// window's edge (or two, for a short window), one finest bucket (`EDGE`) at a time.
-fn raw_edge(
-    conn: &Connection,
-    series: &Series,
-    id: i64,
-    watermark: i64,
-    from: i64,
-    to: i64,
-    f: &mut impl FnMut(i64, f64, i64),
-) -> Result<()> {
-    let mut at = from;
-    while at < to {
+/// The finest buckets (`EDGE`) a raw edge `[from, to)` of a window crosses: one, or two
+/// for a short window; each as (its start, the part of the edge inside it).
+fn edge_slots(from: i64, to: i64) -> impl Iterator<Item = (i64, i64, i64)> {
+    let next = move |at: i64| Some(at - at.rem_euclid(EDGE) + EDGE).filter(|&n| n < to);
+    std::iter::successors(Some(from).filter(|&at| at < to), move |&at| next(at)).map(move |at| {
         let slot = at - at.rem_euclid(EDGE);
-        let end = (slot + EDGE).min(to);
-        edge_in_slot(conn, series, id, watermark, slot, at, end, f)?;
-        at = end;
-    }
-    Ok(())
+        (slot, at, (slot + EDGE).min(to))
+    })
 }
 
 /// The folded-in events in `[from, to)`, inside the finest bucket starting at `slot`. The
@@ -606,13 +597,7 @@ pub fn totals(
             match *part {
                 Piece::Buckets { level, from, to } => runs.push((k, id, level, from, to)),
                 Piece::Raw { from, to } => {
-                    let mut at = from;
-                    while at < to {
-                        let slot = at - at.rem_euclid(EDGE);
-                        let end = (slot + EDGE).min(to);
-                        edges.push((k, id, slot, at, end));
-                        at = end;
-                    }
+                    edges.extend(edge_slots(from, to).map(|(slot, a, b)| (k, id, slot, a, b)));
                 }
             }
         }
@@ -794,6 +779,14 @@ mod tests {
         out.clear();
         pieces(&LEVELS, 20, 20, &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn raw_edges_split_at_the_finest_buckets() {
+        let slots = |from, to| edge_slots(from, to).collect::<Vec<_>>();
+        assert_eq!(slots(150, 230), vec![(100, 150, 200), (200, 200, 230)]);
+        assert_eq!(slots(200, 299), vec![(200, 200, 299)]);
+        assert_eq!(slots(5, 5), vec![]);
     }
 
     #[test]
