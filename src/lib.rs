@@ -4,6 +4,7 @@
 //! exposes it to JavaScript through napi-rs.
 
 pub mod core;
+pub mod engine;
 /// The rusqlite the core is built on, for Rust callers of `core` (tests, the fuzz target).
 pub use rusqlite;
 mod binding;

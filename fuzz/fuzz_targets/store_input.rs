@@ -3,16 +3,16 @@
 //! panic. The first byte picks the method.
 #![no_main]
 
-use control_plane_store::core::{db, schema, store};
+use control_plane_store::core::{schema, store};
+use control_plane_store::engine::sqlite::SqliteEngine;
 use libfuzzer_sys::fuzz_target;
-use control_plane_store::rusqlite::Connection;
 
 thread_local! {
-    static CONN: Connection = open();
+    static CONN: SqliteEngine = open();
 }
 
-fn open() -> Connection {
-    let conn = db::open(":memory:").expect("open");
+fn open() -> SqliteEngine {
+    let conn = SqliteEngine::open(":memory:").expect("open");
     schema::ensure(&conn).expect("schema");
     store::call(&conn, "createOrg", r#"{"orgId":"acme","slug":"acme","name":"Acme"}"#).expect("org");
     store::call(&conn, "createProject", r#"{"orgId":"acme","projectId":"web","slug":"web","name":"Web"}"#).expect("project");

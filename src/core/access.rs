@@ -3,7 +3,8 @@
 
 use super::error::Result;
 use super::validate::Input;
-use rusqlite::{params, Connection};
+use crate::params;
+use super::db::Db;
 use serde::Serialize;
 
 #[derive(Debug, Serialize, Clone, PartialEq)]
@@ -27,20 +28,18 @@ pub struct ProjectAccess {
     pub grants: Vec<Grant>,
 }
 
-fn resolve(conn: &Connection, org_id: &str, user_id: &str, project_id: Option<&str>) -> Result<Vec<ProjectAccess>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT pt.project_id, pt.team_id, pt.role, m.role
+fn resolve(conn: &Db, org_id: &str, user_id: &str, project_id: Option<&str>) -> Result<Vec<ProjectAccess>> {
+    let rows = conn.rows(
+        "SELECT pt.project_id, pt.team_id, pt.role, m.role AS member_role
          FROM _smithers_cp_team_members AS m
          JOIN _smithers_cp_project_teams AS pt ON pt.org_id = m.org_id AND pt.team_id = m.team_id
          WHERE m.org_id = ?1 AND m.user_id = ?2 AND (?3 IS NULL OR pt.project_id = ?3)
          ORDER BY pt.project_id, pt.team_id",
+        params![org_id, user_id, project_id],
+        |r| Ok((r.get::<String>(0)?, Grant { team_id: r.get(1)?, role: r.get(2)?, member_role: r.get(3)? })),
     )?;
-    let rows = stmt.query_map(params![org_id, user_id, project_id], |r| {
-        Ok((r.get::<_, String>(0)?, Grant { team_id: r.get(1)?, role: r.get(2)?, member_role: r.get(3)? }))
-    })?;
     let mut out: Vec<ProjectAccess> = Vec::new();
-    for row in rows {
-        let (project_id, grant) = row?;
+    for (project_id, grant) in rows {
         if out.last().map(|a| a.project_id != project_id).unwrap_or(true) {
             out.push(ProjectAccess {
                 org_id: org_id.to_string(),
@@ -61,14 +60,14 @@ fn resolve(conn: &Connection, org_id: &str, user_id: &str, project_id: Option<&s
 }
 
 /// `listProjectAccess({orgId, userId})`: every project the user reaches, by projectId.
-pub fn list(conn: &Connection, input: &Input) -> Result<Vec<ProjectAccess>> {
+pub fn list(conn: &Db, input: &Input) -> Result<Vec<ProjectAccess>> {
     let org_id = input.id("orgId")?;
     let user_id = input.id("userId")?;
     resolve(conn, &org_id, &user_id, None)
 }
 
 /// `getProjectAccess({orgId, projectId, userId})`: empty `roles` and `grants` when none.
-pub fn get(conn: &Connection, input: &Input) -> Result<ProjectAccess> {
+pub fn get(conn: &Db, input: &Input) -> Result<ProjectAccess> {
     let org_id = input.id("orgId")?;
     let project_id = input.id("projectId")?;
     let user_id = input.id("userId")?;

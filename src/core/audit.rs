@@ -6,7 +6,9 @@ use super::error::Result;
 use super::parents::Parents;
 use super::page::{self, Page};
 use super::validate::{parse_metadata, Input};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::engine::{Row, SqlValue};
+use super::db::Db;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -43,7 +45,7 @@ const INSERT: &str = "INSERT INTO _smithers_cp_audit_events
 const SELECT: &str = "SELECT id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json
   FROM _smithers_cp_audit_events";
 
-fn from_row(r: &Row) -> rusqlite::Result<AuditEvent> {
+fn from_row(r: &dyn Row) -> Result<AuditEvent> {
     Ok(AuditEvent {
         id: r.get(0)?,
         org_id: r.get(1)?,
@@ -53,7 +55,7 @@ fn from_row(r: &Row) -> rusqlite::Result<AuditEvent> {
         target_type: r.get(5)?,
         target_id: r.get(6)?,
         occurred_at_ms: r.get(7)?,
-        metadata: parse_metadata(&r.get::<_, String>(8)?),
+        metadata: parse_metadata(&r.get::<String>(8)?),
     })
 }
 
@@ -80,11 +82,13 @@ fn chain_hash(
 
 /// Writes one event inside the caller's transaction, links it into the org's hash chain,
 /// and returns its id.
-pub fn insert(conn: &Connection, ev: &NewEvent) -> Result<i64> {
+pub fn insert(conn: &Db, ev: &NewEvent) -> Result<i64> {
     let parents = Parents::project(ev.org_id, ev.project_id);
     let metadata_json = ev.metadata.to_string();
-    conn.prepare_cached(INSERT)?
-        .execute(params![
+    let id = conn
+        .insert(
+            INSERT,
+            params![
             ev.org_id,
             ev.project_id,
             ev.actor_id,
@@ -92,14 +96,12 @@ pub fn insert(conn: &Connection, ev: &NewEvent) -> Result<i64> {
             ev.target_type,
             ev.target_id,
             ev.occurred_at_ms,
-            metadata_json
-        ])
+                metadata_json
+            ],
+        )
         .map_err(|e| parents.explain(conn, e))?;
-    let id = conn.last_insert_rowid();
     let prev: String = conn
-        .prepare_cached("SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1")?
-        .query_row([ev.org_id], |r| r.get(0))
-        .optional()?
+        .row("SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1", params![ev.org_id], |r| r.get(0))?
         .unwrap_or_default();
     let hash = chain_hash(
         id,
@@ -113,25 +115,22 @@ pub fn insert(conn: &Connection, ev: &NewEvent) -> Result<i64> {
         &metadata_json,
         &prev,
     );
-    conn.prepare_cached("UPDATE _smithers_cp_audit_events SET chain_prev = ?2, chain_hash = ?3 WHERE id = ?1")?
-        .execute(params![id, prev, hash])?;
-    conn.prepare_cached(
+    conn.execute("UPDATE _smithers_cp_audit_events SET chain_prev = ?2, chain_hash = ?3 WHERE id = ?1", params![id, prev, hash])?;
+    conn.execute(
         "INSERT INTO _smithers_cp_audit_chain_heads (org_id, last_id, last_hash, events) VALUES (?1, ?2, ?3, 1)
          ON CONFLICT(org_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, events = events + 1",
-    )?
-    .execute(params![ev.org_id, id, hash])?;
+    params![ev.org_id, id, hash])?;
     Ok(id)
 }
 
 /// Before this store deletes chained events on purpose (a project's, with the project),
 /// keeps their hashes so the chain still verifies across the gap.
-pub fn redact_project(conn: &Connection, org_id: &str, project_id: &str) -> Result<()> {
-    conn.prepare_cached(
+pub fn redact_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
+    conn.execute(
         "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
          SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
          WHERE org_id = ?1 AND project_id = ?2 AND chain_hash IS NOT NULL",
-    )?
-    .execute(params![org_id, project_id])?;
+    params![org_id, project_id])?;
     Ok(())
 }
 
@@ -152,19 +151,18 @@ pub struct ChainReport {
 /// `verifyAuditChain({orgId})`: walks the org's chain in id order. An edited event fails
 /// its hash; a deleted one breaks the next link (or, at the end, the chain head); one
 /// inserted with a hash breaks its own link.
-pub fn verify(conn: &Connection, input: &Input) -> Result<ChainReport> {
+pub fn verify(conn: &Db, input: &Input) -> Result<ChainReport> {
     let org_id = input.id("orgId")?;
     db::read(conn, |c| {
         let mut redactions: std::collections::BTreeMap<i64, String> = std::collections::BTreeMap::new();
-        {
-            let mut stmt =
-                c.prepare_cached("SELECT id, chain_hash FROM _smithers_cp_audit_chain_redactions WHERE org_id = ?1 ORDER BY id")?;
-            let rows = stmt.query_map([&org_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-            for row in rows {
-                let (id, hash) = row?;
-                redactions.insert(id, hash);
-            }
-        }
+        c.each(
+            "SELECT id, chain_hash FROM _smithers_cp_audit_chain_redactions WHERE org_id = ?1 ORDER BY id",
+            params![org_id],
+            |r| {
+                redactions.insert(r.get(0)?, r.get(1)?);
+                Ok(())
+            },
+        )?;
         let mut report = ChainReport { ok: true, checked: 0, unchained: 0, redacted: 0, first_bad_id: None };
         let mut prev = String::new();
         let bad = |report: &mut ChainReport, id: i64| {
@@ -173,38 +171,37 @@ pub fn verify(conn: &Connection, input: &Input) -> Result<ChainReport> {
                 report.first_bad_id = Some(id);
             }
         };
-        let mut stmt = c.prepare_cached(
+        let mut pending = redactions.iter().peekable();
+        c.each(
             "SELECT id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, chain_prev, chain_hash
              FROM _smithers_cp_audit_events WHERE org_id = ?1 ORDER BY id",
+            params![org_id],
+            |r| {
+                let id: i64 = r.get(0)?;
+                while let Some((_, hash)) = pending.next_if(|(&gone, _)| gone < id) {
+                    prev = hash.clone();
+                    report.redacted += 1;
+                }
+                let (chain_prev, chain_hash): (Option<String>, Option<String>) = (r.get(8)?, r.get(9)?);
+                let Some(chain_hash) = chain_hash else {
+                    report.unchained += 1;
+                    return Ok(());
+                };
+                let expected = chain_hash_of_row(id, &org_id, r, &prev)?;
+                if chain_prev.as_deref() != Some(prev.as_str()) || expected != chain_hash {
+                    bad(&mut report, id);
+                }
+                report.checked += 1;
+                prev = chain_hash;
+                Ok(())
+            },
         )?;
-        let mut rows = stmt.query([&org_id])?;
-        let mut pending = redactions.iter().peekable();
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            while let Some((_, hash)) = pending.next_if(|(&gone, _)| gone < id) {
-                prev = hash.clone();
-                report.redacted += 1;
-            }
-            let (chain_prev, chain_hash): (Option<String>, Option<String>) = (r.get(8)?, r.get(9)?);
-            let Some(chain_hash) = chain_hash else {
-                report.unchained += 1;
-                continue;
-            };
-            let expected = chain_hash_of_row(id, &org_id, r, &prev)?;
-            if chain_prev.as_deref() != Some(prev.as_str()) || expected != chain_hash {
-                bad(&mut report, id);
-            }
-            report.checked += 1;
-            prev = chain_hash;
-        }
         for (_, hash) in pending {
             prev = hash.clone();
             report.redacted += 1;
         }
         let head: Option<(i64, String, i64)> = c
-            .prepare_cached("SELECT last_id, last_hash, events FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1")?
-            .query_row([&org_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
+            .row("SELECT last_id, last_hash, events FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1", params![&org_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         match head {
             Some((last_id, last_hash, events)) => {
                 if last_hash != prev || events != report.checked + report.redacted {
@@ -218,7 +215,7 @@ pub fn verify(conn: &Connection, input: &Input) -> Result<ChainReport> {
     })
 }
 
-fn chain_hash_of_row(id: i64, org_id: &str, r: &rusqlite::Row, prev: &str) -> Result<String> {
+fn chain_hash_of_row(id: i64, org_id: &str, r: &dyn Row, prev: &str) -> Result<String> {
     let (project_id, actor_id, target_id): (Option<String>, Option<String>, Option<String>) = (r.get(1)?, r.get(2)?, r.get(5)?);
     let (action, target_type, metadata_json): (String, String, String) = (r.get(3)?, r.get(4)?, r.get(7)?);
     Ok(chain_hash(
@@ -236,7 +233,7 @@ fn chain_hash_of_row(id: i64, org_id: &str, r: &rusqlite::Row, prev: &str) -> Re
 }
 
 /// `recordAuditEvent`: a caller's own event.
-pub fn record(conn: &Connection, input: &Input) -> Result<AuditEvent> {
+pub fn record(conn: &Db, input: &Input) -> Result<AuditEvent> {
     let org_id = input.id("orgId")?;
     let project_id = input.opt_id("projectId")?;
     let occurred_at_ms = input.timestamp("occurredAtMs")?;
@@ -266,29 +263,26 @@ pub fn record(conn: &Connection, input: &Input) -> Result<AuditEvent> {
 /// Calls `f` for each of the org's events in the window, in (occurredAtMs, id) order, one
 /// row at a time (for exports of any size).
 pub fn for_each_in_window(
-    conn: &Connection,
+    conn: &Db,
     org_id: &str,
     since_ms: i64,
     until_ms: i64,
     mut f: impl FnMut(AuditEvent) -> Result<()>,
 ) -> Result<()> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT} WHERE org_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms <= ?3 ORDER BY occurred_at_ms, id"
-    ))?;
-    let mut rows = stmt.query(params![org_id, since_ms, until_ms])?;
-    while let Some(row) = rows.next()? {
-        f(from_row(row)?)?;
-    }
-    Ok(())
+    conn.each(
+        &format!("{SELECT} WHERE org_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms <= ?3 ORDER BY occurred_at_ms, id"),
+        params![org_id, since_ms, until_ms],
+        |row| f(from_row(row)?),
+    )
 }
 
 /// The org's events with `since <= occurredAtMs <= until`, ordered by (occurredAtMs, id).
-pub fn list_window(conn: &Connection, org_id: &str, since_ms: i64, until_ms: i64) -> Result<Vec<AuditEvent>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT} WHERE org_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms <= ?3 ORDER BY occurred_at_ms, id"
-    ))?;
-    let rows = stmt.query_map(params![org_id, since_ms, until_ms], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+pub fn list_window(conn: &Db, org_id: &str, since_ms: i64, until_ms: i64) -> Result<Vec<AuditEvent>> {
+    conn.rows(
+        &format!("{SELECT} WHERE org_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms <= ?3 ORDER BY occurred_at_ms, id"),
+        params![org_id, since_ms, until_ms],
+        from_row,
+    )
 }
 
 /// An audit query's filters, as SQL: only the given ones appear in the text, so that
@@ -353,30 +347,25 @@ fn build_query(input: &Input) -> Result<AuditQuery> {
     Ok(AuditQuery { sql, args, limit })
 }
 
-fn to_sql(args: &[Value]) -> Vec<rusqlite::types::Value> {
+fn to_sql(args: &[Value]) -> Vec<SqlValue<'_>> {
     args.iter()
         .map(|v| match v {
-            Value::String(s) => rusqlite::types::Value::Text(s.clone()),
-            v => rusqlite::types::Value::Integer(v.as_i64().unwrap_or(0)),
+            Value::String(s) => SqlValue::Text(s),
+            v => SqlValue::Int(v.as_i64().unwrap_or(0)),
         })
         .collect()
 }
 
 /// `queryAuditLog`: one org's events, filtered, in time order (`asc` or `desc`), a page at
 /// a time.
-pub fn query(conn: &Connection, input: &Input) -> Result<Page<AuditEvent>> {
+pub fn query(conn: &Db, input: &Input) -> Result<Page<AuditEvent>> {
     let q = build_query(input)?;
-    let rows = conn
-        .prepare_cached(&q.sql)?
-        .query_map(rusqlite::params_from_iter(to_sql(&q.args)), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = conn.rows(&q.sql, &to_sql(&q.args), from_row)?;
     Ok(page::finish(rows, q.limit, |e| vec![Value::from(e.occurred_at_ms), Value::from(e.id)]))
 }
 
 /// `explainAuditQuery`: SQLite's plan for the same query, to show which index serves it.
-pub fn explain(conn: &Connection, input: &Input) -> Result<Vec<String>> {
+pub fn explain(conn: &Db, input: &Input) -> Result<Vec<String>> {
     let q = build_query(input)?;
-    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", q.sql))?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(to_sql(&q.args)), |r| r.get::<_, String>(3))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    conn.rows(&format!("EXPLAIN QUERY PLAN {}", q.sql), &to_sql(&q.args), |r| r.get::<String>(3))
 }

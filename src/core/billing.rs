@@ -6,7 +6,9 @@ use super::error::{CpError, Result};
 use super::orgs::{self, WriteKind};
 use super::parents::Parents;
 use super::validate::Input;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::engine::Row;
+use super::db::Db;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -20,7 +22,7 @@ pub struct BillingAccount {
     pub updated_at_ms: i64,
 }
 
-fn from_row(r: &Row) -> rusqlite::Result<BillingAccount> {
+fn from_row(r: &dyn Row) -> Result<BillingAccount> {
     Ok(BillingAccount {
         org_id: r.get(0)?,
         plan: r.get(1)?,
@@ -31,7 +33,7 @@ fn from_row(r: &Row) -> rusqlite::Result<BillingAccount> {
 }
 
 /// `upsertBillingAccount`.
-pub fn upsert(conn: &Connection, input: &Input) -> Result<BillingAccount> {
+pub fn upsert(conn: &Db, input: &Input) -> Result<BillingAccount> {
     let account = BillingAccount {
         org_id: input.id("orgId")?,
         updated_at_ms: input.timestamp("updatedAtMs")?,
@@ -47,7 +49,7 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<BillingAccount> {
     };
     db::write(conn, |c| {
         orgs::guard(c, &account.org_id, WriteKind::Other)?;
-        c.prepare_cached(
+        c.execute(
             "INSERT INTO _smithers_cp_billing_accounts (org_id, plan, billing_customer_id, status, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(org_id) DO UPDATE SET
@@ -55,8 +57,7 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<BillingAccount> {
                billing_customer_id = excluded.billing_customer_id,
                status = excluded.status,
                updated_at_ms = excluded.updated_at_ms",
-        )?
-        .execute(params![
+        params![
             account.org_id,
             account.plan,
             account.billing_customer_id,
@@ -82,17 +83,15 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<BillingAccount> {
     Ok(account)
 }
 
-pub fn get(conn: &Connection, org_id: &str) -> Result<Option<BillingAccount>> {
+pub fn get(conn: &Db, org_id: &str) -> Result<Option<BillingAccount>> {
     Ok(conn
-        .prepare_cached(
+        .row(
             "SELECT org_id, plan, billing_customer_id, status, updated_at_ms
              FROM _smithers_cp_billing_accounts WHERE org_id = ?1",
-        )?
-        .query_row([org_id], from_row)
-        .optional()?)
+        params![org_id], from_row)?)
 }
 
 /// `getBillingAccount({orgId})`.
-pub fn get_input(conn: &Connection, input: &Input) -> Result<Option<BillingAccount>> {
+pub fn get_input(conn: &Db, input: &Input) -> Result<Option<BillingAccount>> {
     get(conn, &input.id("orgId")?)
 }

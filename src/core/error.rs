@@ -9,13 +9,25 @@ pub struct CpError {
     pub code: &'static str,
     pub summary: String,
     pub details: Option<Value>,
+    /// For a statement the database refused on a constraint: which kind, so the domain
+    /// can turn it into its own error (a duplicate, a missing parent).
+    pub constraint: Option<Constraint>,
+}
+
+/// The constraints the domain tells apart, whichever engine reported them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    Unique,
+    PrimaryKey,
+    ForeignKey,
+    Other,
 }
 
 pub type Result<T> = std::result::Result<T, CpError>;
 
 impl CpError {
     pub fn new(code: &'static str, summary: impl Into<String>, details: Option<Value>) -> Self {
-        CpError { code, summary: summary.into(), details }
+        CpError { code, summary: summary.into(), details, constraint: None }
     }
 
     pub fn invalid(summary: impl Into<String>, details: Option<Value>) -> Self {
@@ -77,27 +89,7 @@ impl fmt::Display for CpError {
 
 impl std::error::Error for CpError {}
 
-/// Any SQLite failure we did not turn into a domain error above: busy, I/O, a constraint
-/// raised by a user's trigger. The code says what kind; the SQLite message is kept.
-impl From<rusqlite::Error> for CpError {
-    fn from(err: rusqlite::Error) -> Self {
-        let sqlite_code = match &err {
-            rusqlite::Error::SqliteFailure(e, _) => Some(format!("{:?}", e.code)),
-            _ => None,
-        };
-        let code = match &err {
-            rusqlite::Error::SqliteFailure(e, _)
-                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
-            {
-                "BUSY"
-            }
-            _ => "STORAGE_ERROR",
-        };
-        CpError::new(code, format!("SQLite: {err}"), Some(json!({ "sqliteCode": sqlite_code })))
-    }
-}
-
-/// True when the SQLite error is the given constraint kind (extended result code).
-pub fn is_constraint(err: &rusqlite::Error, extended: std::os::raw::c_int) -> bool {
-    matches!(err, rusqlite::Error::SqliteFailure(e, _) if e.extended_code == extended)
+/// True when the error is the database refusing a statement on that kind of constraint.
+pub fn is_constraint(err: &CpError, kind: Constraint) -> bool {
+    err.constraint == Some(kind)
 }

@@ -12,7 +12,7 @@ use super::secrets::{self, Scope, SecretRef};
 use super::teams::{self, Team};
 use super::usage::{self, UsageSummary, Window};
 use super::validate::Input;
-use rusqlite::Connection;
+use super::db::Db;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -32,7 +32,7 @@ pub struct OrgExport {
 
 /// Everything of the export but the audit events (left empty), read in the caller's
 /// snapshot; `INVALID_INPUT` for an org that does not exist.
-fn read_parts(c: &Connection, org_id: &str, window: Window, exported_at_ms: i64) -> Result<OrgExport> {
+fn read_parts(c: &Db, org_id: &str, window: Window, exported_at_ms: i64) -> Result<OrgExport> {
     let org = orgs::get(c, org_id)?.ok_or_else(|| CpError::org_not_found(org_id))?;
     Ok(OrgExport {
         exported_at_ms,
@@ -48,7 +48,7 @@ fn read_parts(c: &Connection, org_id: &str, window: Window, exported_at_ms: i64)
     })
 }
 
-pub fn export(conn: &Connection, input: &Input) -> Result<OrgExport> {
+pub fn export(conn: &Db, input: &Input) -> Result<OrgExport> {
     let org_id = input.id("orgId")?;
     let window = Window::from_input(input)?;
     let exported_at_ms = input.timestamp("exportedAtMs")?;
@@ -131,7 +131,7 @@ fn ndjson_line<T: Serialize>(kind: &str, value: &T) -> String {
 /// there are, and atomically: written to a temporary file beside `path`, synced, then
 /// renamed over it. `json` is the `exportOrgAudit` object; `ndjson` one record a line,
 /// each with a `type`; `csv` the audit events only, with a header.
-pub fn export_to_file(conn: &Connection, input: &Input) -> Result<FileExport> {
+pub fn export_to_file(conn: &Db, input: &Input) -> Result<FileExport> {
     use std::io::Write;
     let org_id = input.id("orgId")?;
     let path = input.string("path")?;

@@ -8,7 +8,9 @@ use super::parents::{self, Parents};
 use super::quotas;
 use super::removal::{self, Removal};
 use super::validate::{parse_metadata, Input};
-use rusqlite::{params, Connection, Row};
+use crate::params;
+use crate::engine::Row;
+use super::db::Db;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -31,7 +33,7 @@ pub struct IdentityProvider {
 const SELECT: &str = "SELECT org_id, provider_id, type, issuer, sso_url, certificate_ref, status, metadata_json,
   created_at_ms, updated_at_ms FROM _smithers_cp_identity_providers";
 
-fn from_row(r: &Row) -> rusqlite::Result<IdentityProvider> {
+fn from_row(r: &dyn Row) -> Result<IdentityProvider> {
     Ok(IdentityProvider {
         org_id: r.get(0)?,
         provider_id: r.get(1)?,
@@ -40,14 +42,14 @@ fn from_row(r: &Row) -> rusqlite::Result<IdentityProvider> {
         sso_url: r.get(4)?,
         certificate_ref: r.get(5)?,
         status: r.get(6)?,
-        metadata: parse_metadata(&r.get::<_, String>(7)?),
+        metadata: parse_metadata(&r.get::<String>(7)?),
         created_at_ms: r.get(8)?,
         updated_at_ms: r.get(9)?,
     })
 }
 
 /// `upsertIdentityProvider`: an update replaces every field but keeps the first `createdAtMs`.
-pub fn upsert(conn: &Connection, input: &Input) -> Result<IdentityProvider> {
+pub fn upsert(conn: &Db, input: &Input) -> Result<IdentityProvider> {
     let org_id = input.id("orgId")?;
     let provider_id = input.id_or_new("providerId")?;
     let (metadata, metadata_json) = input.metadata("metadata")?;
@@ -60,12 +62,12 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<IdentityProvider> {
     let certificate_ref = input.opt_string("certificateRef")?;
     let kept_created_at_ms = db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
-        let sql = "SELECT 1 FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2";
-        if !parents::row_exists(c, sql, &[&org_id, &provider_id])? {
+        let sql = "SELECT 1 AS found FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2";
+        if !parents::row_exists(c, sql, params![org_id, provider_id])? {
             quotas::check(c, &quotas::IDENTITY_PROVIDERS, &org_id, None)?;
         }
         let created: i64 = c
-            .prepare_cached(
+            .one(
                 "INSERT INTO _smithers_cp_identity_providers
                    (org_id, provider_id, type, issuer, sso_url, certificate_ref, status, metadata_json, created_at_ms, updated_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -78,9 +80,7 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<IdentityProvider> {
                    metadata_json = excluded.metadata_json,
                    updated_at_ms = excluded.updated_at_ms
                  RETURNING created_at_ms",
-            )?
-            .query_row(
-                params![
+            params![
                     org_id,
                     provider_id,
                     kind,
@@ -91,9 +91,7 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<IdentityProvider> {
                     metadata_json,
                     created_at_ms,
                     updated_at_ms
-                ],
-                |r| r.get(0),
-            )
+                ], |r| r.get(0))
             .map_err(|e| Parents::org(&org_id).explain(c, e))?;
         audit::insert(
             c,
@@ -125,22 +123,20 @@ pub fn upsert(conn: &Connection, input: &Input) -> Result<IdentityProvider> {
 }
 
 /// `listIdentityProviders`: the org's providers, optionally of one status, by providerId.
-pub fn list(conn: &Connection, input: &Input) -> Result<Vec<IdentityProvider>> {
+pub fn list(conn: &Db, input: &Input) -> Result<Vec<IdentityProvider>> {
     let org_id = input.id("orgId")?;
     let status = input.opt_string("status")?;
     list_for(conn, &org_id, status.as_deref())
 }
 
-pub fn list_for(conn: &Connection, org_id: &str, status: Option<&str>) -> Result<Vec<IdentityProvider>> {
-    let mut stmt = conn.prepare_cached(&format!(
+pub fn list_for(conn: &Db, org_id: &str, status: Option<&str>) -> Result<Vec<IdentityProvider>> {
+    conn.rows(&format!(
         "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY provider_id"
-    ))?;
-    let rows = stmt.query_map(params![org_id, status], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    ), params![org_id, status], from_row)
 }
 
 /// `deleteIdentityProvider({orgId, providerId, actorId?, atMs?})`.
-pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+pub fn delete(conn: &Db, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
     let provider_id = input.id("providerId")?;
     let actor_id = input.opt_id("actorId")?;
@@ -151,7 +147,7 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
             what: "identity provider",
             details: json!({ "orgId": org_id, "providerId": provider_id }),
             delete_sql: "DELETE FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2",
-            params: &[&org_id, &provider_id],
+            params: params![org_id, provider_id],
             event: NewEvent {
                 org_id: &org_id,
                 project_id: None,

@@ -10,7 +10,9 @@ use super::removal::{self, Removal};
 use super::rollups::{self, Span, ALL};
 use super::usage::{self, NewUsage, UsageEvent, Window};
 use super::validate::{js_number, period_ms, Input, ORG_KEY};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::engine::Row;
+use super::db::Db;
 use serde::Serialize;
 use serde_json::json;
 
@@ -39,7 +41,7 @@ pub struct UsageLimitCheck {
 const SELECT: &str =
     "SELECT org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms FROM _smithers_cp_usage_limits";
 
-fn from_row(r: &Row) -> rusqlite::Result<UsageLimit> {
+fn from_row(r: &dyn Row) -> Result<UsageLimit> {
     Ok(UsageLimit {
         org_id: r.get(0)?,
         project_id: r.get(1)?,
@@ -52,7 +54,7 @@ fn from_row(r: &Row) -> rusqlite::Result<UsageLimit> {
 }
 
 /// `setUsageLimit`: one limit per (org, project or org-wide, metric, unit, period).
-pub fn set(conn: &Connection, input: &Input) -> Result<UsageLimit> {
+pub fn set(conn: &Db, input: &Input) -> Result<UsageLimit> {
     let org_id = input.id("orgId")?;
     let project_id = input.opt_id("projectId")?;
     let metric = input.string("metric")?;
@@ -65,7 +67,7 @@ pub fn set(conn: &Connection, input: &Input) -> Result<UsageLimit> {
         orgs::guard(c, &org_id, WriteKind::Create)?;
         // The limits table has no foreign key to projects, so the project is checked here.
         parents.check(c)?;
-        c.prepare_cached(
+        c.execute(
             "INSERT INTO _smithers_cp_usage_limits
                (org_id, project_key, project_id, metric, unit, period, limit_quantity, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -73,8 +75,7 @@ pub fn set(conn: &Connection, input: &Input) -> Result<UsageLimit> {
                project_id = excluded.project_id,
                limit_quantity = excluded.limit_quantity,
                updated_at_ms = excluded.updated_at_ms",
-        )?
-        .execute(params![
+        params![
             org_id,
             project_id.as_deref().unwrap_or(ORG_KEY),
             project_id,
@@ -103,7 +104,7 @@ pub fn set(conn: &Connection, input: &Input) -> Result<UsageLimit> {
 }
 
 pub fn get(
-    conn: &Connection,
+    conn: &Db,
     org_id: &str,
     project_id: Option<&str>,
     metric: &str,
@@ -111,16 +112,14 @@ pub fn get(
     period: &str,
 ) -> Result<Option<UsageLimit>> {
     Ok(conn
-        .prepare_cached(&format!(
+        .row(&format!(
             "{SELECT} WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4 AND period = ?5"
-        ))?
-        .query_row(params![org_id, project_id.unwrap_or(ORG_KEY), metric, unit, period], from_row)
-        .optional()?)
+        ), params![org_id, project_id.unwrap_or(ORG_KEY), metric, unit, period], from_row)?)
 }
 
 /// `checkUsageLimit`: `null` when no limit is set for exactly this scope; otherwise the
 /// limit with what was used in the window (by default the period up to now).
-pub fn check(conn: &Connection, input: &Input) -> Result<Option<UsageLimitCheck>> {
+pub fn check(conn: &Db, input: &Input) -> Result<Option<UsageLimitCheck>> {
     let org_id = input.id("orgId")?;
     let project_id = input.opt_id("projectId")?;
     let metric = input.string("metric")?;
@@ -170,7 +169,7 @@ pub struct Consumption {
 /// ending at the event's time) and records it only if it fits them all. The check and the
 /// insert are one `BEGIN IMMEDIATE` transaction, so concurrent callers (other processes
 /// included) can never together pass a limit.
-pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
+pub fn consume(conn: &Db, input: &Input) -> Result<Consumption> {
     let usage = NewUsage::from_input(input)?;
     db::write(conn, |c| {
         orgs::guard(c, &usage.org_id, WriteKind::Other)?;
@@ -182,19 +181,14 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
         }
         // The project's limits, then the org-wide ones: two searches of the primary key (an
         // IN list would build a temporary index on every call).
-        let mut stmt = c.prepare_cached(&format!(
-            "{SELECT} WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4"
-        ))?;
+        let by_key = format!("{SELECT} WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4");
         let mut limits = Vec::new();
         let keys = [usage.project_id.as_deref(), None];
         for key in keys.iter().take(if usage.project_id.is_some() { 2 } else { 1 }) {
-            let rows = stmt.query_map(
-                params![usage.org_id, key.unwrap_or(ORG_KEY), usage.metric, usage.unit],
-                from_row,
-            )?;
-            for limit in rows {
-                limits.push(limit?);
-            }
+            c.each(&by_key, params![usage.org_id, key.unwrap_or(ORG_KEY), usage.metric, usage.unit], |r| {
+                limits.push(from_row(r)?);
+                Ok(())
+            })?;
         }
         // The project's limits first, then the org-wide ones; each by period length.
         limits.sort_by_key(|l| (l.project_id.is_none(), period_ms(&l.period)));
@@ -239,16 +233,13 @@ pub fn consume(conn: &Connection, input: &Input) -> Result<Consumption> {
 }
 
 /// Every limit of the org, ordered by (project_key, metric, unit, period).
-pub fn list(conn: &Connection, org_id: &str) -> Result<Vec<UsageLimit>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("{SELECT} WHERE org_id = ?1 ORDER BY project_key, metric, unit, period"))?;
-    let rows = stmt.query_map([org_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+pub fn list(conn: &Db, org_id: &str) -> Result<Vec<UsageLimit>> {
+    conn.rows(&format!("{SELECT} WHERE org_id = ?1 ORDER BY project_key, metric, unit, period"), params![org_id], from_row)
 }
 
 /// `listUsageLimits({orgId, projectId?, cursor?, limit?})`: by (scope, metric, unit,
 /// period), the org-wide ones first; `projectId` absent lists all, `null` the org-wide.
-pub fn list_page(conn: &Connection, input: &Input) -> Result<Page<UsageLimit>> {
+pub fn list_page(conn: &Db, input: &Input) -> Result<Page<UsageLimit>> {
     let org_id = input.id("orgId")?;
     let key: Option<String> = if input.has("projectId") {
         Some(input.opt_id("projectId")?.unwrap_or_else(|| ORG_KEY.to_string()))
@@ -263,23 +254,21 @@ pub fn list_page(conn: &Connection, input: &Input) -> Result<Page<UsageLimit>> {
     let a = after.clone().unwrap_or_default();
     let part = |i: usize| a.get(i).cloned();
     let rows = conn
-        .prepare_cached(&format!(
+        .rows(&format!(
             "SELECT org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms, project_key
              FROM _smithers_cp_usage_limits
              WHERE org_id = ?1 AND (?2 IS NULL OR project_key = ?2)
                AND (?3 IS NULL OR (project_key, metric, unit, period) > (?3, ?4, ?5, ?6))
              ORDER BY project_key, metric, unit, period LIMIT ?7"
-        ))?
-        .query_map(params![org_id, key, part(0), part(1), part(2), part(3), limit as i64 + 1], |r| {
-            Ok((from_row(r)?, r.get::<_, String>(7)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        ), params![org_id, key, part(0), part(1), part(2), part(3), limit as i64 + 1], |r| {
+            Ok((from_row(r)?, r.get::<String>(7)?))
+        })?;
     let page = page::finish(rows, limit, |(l, k)| vec![json!(k), json!(l.metric), json!(l.unit), json!(l.period)]);
     Ok(Page { items: page.items.into_iter().map(|(l, _)| l).collect(), next_cursor: page.next_cursor })
 }
 
 /// `deleteUsageLimit({orgId, projectId?, metric, unit?, period?, actorId?, atMs?})`.
-pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+pub fn delete(conn: &Db, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
     let project_id = input.opt_id("projectId")?;
     let metric = input.string("metric")?;
@@ -295,7 +284,7 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
             details: json!({ "orgId": org_id, "projectId": project_id, "metric": metric, "unit": unit, "period": period }),
             delete_sql: "DELETE FROM _smithers_cp_usage_limits
                          WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4 AND period = ?5",
-            params: &[&org_id, &project_key, &metric, &unit, &period],
+            params: params![org_id, project_key, metric, unit, period],
             event: NewEvent {
                 org_id: &org_id,
                 project_id: project_id.as_deref(),

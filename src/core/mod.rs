@@ -1,4 +1,5 @@
-//! The control-plane core: plain Rust over a rusqlite `Connection`, free of Node types.
+//! The control-plane core: plain Rust over the statement interface (`crate::engine`), free
+//! of Node types and of any driver's.
 //! One module per concern, each owning its SQL; `store::call` is the single entry the
 //! binding uses.
 
@@ -15,7 +16,6 @@ pub mod page;
 pub mod parents;
 pub mod projects;
 pub mod quotas;
-pub mod raw;
 pub mod removal;
 pub mod rollups;
 pub mod schema;

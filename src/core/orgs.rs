@@ -3,10 +3,13 @@
 
 use super::audit::{self, NewEvent};
 use super::db;
-use super::error::{is_constraint, CpError, Result};
+use super::error::{is_constraint, Constraint, CpError, Result};
 use super::page::{self, Page};
 use super::validate::Input;
-use rusqlite::{ffi, params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::engine::Row;
+use super::db::Db;
+use crate::engine::SqlValue;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -26,7 +29,7 @@ pub struct Org {
 const SELECT: &str =
     "SELECT org_id, slug, name, created_at_ms, status, suspended_at_ms, suspend_reason, deleted_at_ms FROM _smithers_cp_orgs";
 
-fn from_row(r: &Row) -> rusqlite::Result<Org> {
+fn from_row(r: &dyn Row) -> Result<Org> {
     Ok(Org {
         org_id: r.get(0)?,
         slug: r.get(1)?,
@@ -52,11 +55,9 @@ pub enum WriteKind {
 /// Refuses writes to an org that does not exist (`INVALID_INPUT`), is deleted
 /// (`ORG_DELETED`), or is suspended when creating (`ORG_SUSPENDED`). Run it inside the
 /// write's transaction.
-pub fn guard(conn: &Connection, org_id: &str, kind: WriteKind) -> Result<()> {
+pub fn guard(conn: &Db, org_id: &str, kind: WriteKind) -> Result<()> {
     let state: Option<(String, Option<String>)> = conn
-        .prepare_cached("SELECT status, suspend_reason FROM _smithers_cp_orgs WHERE org_id = ?1")?
-        .query_row([org_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+        .row("SELECT status, suspend_reason FROM _smithers_cp_orgs WHERE org_id = ?1", params![org_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     match state {
         None => Err(CpError::org_not_found(org_id)),
         Some((status, _)) if status == "deleted" => Err(CpError::new(
@@ -87,7 +88,7 @@ fn event<'a>(org_id: &'a str, actor_id: Option<&'a str>, action: &'a str, at: i6
 }
 
 /// `createOrg`: the org row and its `org.create` audit event, together or not at all.
-pub fn create(conn: &Connection, input: &Input) -> Result<Org> {
+pub fn create(conn: &Db, input: &Input) -> Result<Org> {
     let org = Org {
         org_id: input.id_or_new("orgId")?,
         slug: input.slug("slug")?,
@@ -99,12 +100,11 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Org> {
         deleted_at_ms: None,
     };
     db::write(conn, |c| {
-        c.prepare_cached("INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![org.org_id, org.slug, org.name, org.created_at_ms])
+        c.execute("INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES (?1, ?2, ?3, ?4)", params![org.org_id, org.slug, org.name, org.created_at_ms])
             .map_err(|e| {
-                if is_constraint(&e, ffi::SQLITE_CONSTRAINT_UNIQUE) {
+                if is_constraint(&e, Constraint::Unique) {
                     CpError::duplicate("org", "slug", &org.slug, None)
-                } else if is_constraint(&e, ffi::SQLITE_CONSTRAINT_PRIMARYKEY) {
+                } else if is_constraint(&e, Constraint::PrimaryKey) {
                     CpError::duplicate("org", "id", &org.org_id, None)
                 } else {
                     e.into()
@@ -116,23 +116,23 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Org> {
     Ok(org)
 }
 
-pub fn get(conn: &Connection, org_id: &str) -> Result<Option<Org>> {
-    Ok(conn.prepare_cached(&format!("{SELECT} WHERE org_id = ?1"))?.query_row([org_id], from_row).optional()?)
+pub fn get(conn: &Db, org_id: &str) -> Result<Option<Org>> {
+    Ok(conn.row(&format!("{SELECT} WHERE org_id = ?1"), params![org_id], from_row)?)
 }
 
 /// `getOrg(orgId)`: also a deleted org, with its status.
-pub fn get_input(conn: &Connection, input: &Input) -> Result<Option<Org>> {
+pub fn get_input(conn: &Db, input: &Input) -> Result<Option<Org>> {
     get(conn, &input.id("orgId")?)
 }
 
 /// `getOrgBySlug(slug)`.
-pub fn get_by_slug(conn: &Connection, input: &Input) -> Result<Option<Org>> {
+pub fn get_by_slug(conn: &Db, input: &Input) -> Result<Option<Org>> {
     let slug = input.slug("slug")?;
-    Ok(conn.prepare_cached(&format!("{SELECT} WHERE slug = ?1"))?.query_row([slug], from_row).optional()?)
+    Ok(conn.row(&format!("{SELECT} WHERE slug = ?1"), params![slug], from_row)?)
 }
 
 /// `listOrgs({status?, cursor?, limit?})`: by orgId; deleted orgs only when asked for.
-pub fn list(conn: &Connection, input: &Input) -> Result<Page<Org>> {
+pub fn list(conn: &Db, input: &Input) -> Result<Page<Org>> {
     let status = input.opt_string("status")?;
     if let Some(s) = &status {
         if !["active", "suspended", "deleted"].contains(&s.as_str()) {
@@ -141,23 +141,20 @@ pub fn list(conn: &Connection, input: &Input) -> Result<Page<Org>> {
     }
     let (limit, cursor) = page::params(input)?;
     let after = page::text(&cursor, 0)?;
-    let mut stmt = conn.prepare_cached(&format!(
+    let rows = conn.rows(&format!(
         "{SELECT} WHERE (?1 IS NULL AND status != 'deleted' OR status = ?1) AND (?2 IS NULL OR org_id > ?2)
          ORDER BY org_id LIMIT ?3"
-    ))?;
-    let rows = stmt
-        .query_map(params![status, after, limit as i64 + 1], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    ), params![status, after, limit as i64 + 1], from_row)?;
     Ok(page::finish(rows, limit, |o| vec![json!(o.org_id)]))
 }
 
-fn set_state(conn: &Connection, org_id: &str, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Org> {
-    conn.prepare_cached(sql)?.execute(args)?;
+fn set_state(conn: &Db, org_id: &str, sql: &str, args: &[SqlValue]) -> Result<Org> {
+    conn.execute(sql, args)?;
     get(conn, org_id)?.ok_or_else(|| CpError::org_not_found(org_id))
 }
 
 /// `suspendOrg({orgId, reason, actorId?, atMs?})`.
-pub fn suspend(conn: &Connection, input: &Input) -> Result<Org> {
+pub fn suspend(conn: &Db, input: &Input) -> Result<Org> {
     let org_id = input.id("orgId")?;
     let reason = input.string("reason")?;
     let actor_id = input.opt_id("actorId")?;
@@ -168,7 +165,7 @@ pub fn suspend(conn: &Connection, input: &Input) -> Result<Org> {
             c,
             &org_id,
             "UPDATE _smithers_cp_orgs SET status = 'suspended', suspended_at_ms = ?2, suspend_reason = ?3 WHERE org_id = ?1",
-            &[&org_id, &at, &reason],
+            params![org_id, at, reason],
         )?;
         audit::insert(c, &event(&org_id, actor_id.as_deref(), "org.suspend", at, json!({ "reason": reason })))?;
         Ok(org)
@@ -176,7 +173,7 @@ pub fn suspend(conn: &Connection, input: &Input) -> Result<Org> {
 }
 
 /// `unsuspendOrg({orgId, actorId?, atMs?})`.
-pub fn unsuspend(conn: &Connection, input: &Input) -> Result<Org> {
+pub fn unsuspend(conn: &Db, input: &Input) -> Result<Org> {
     let org_id = input.id("orgId")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
@@ -186,7 +183,7 @@ pub fn unsuspend(conn: &Connection, input: &Input) -> Result<Org> {
             c,
             &org_id,
             "UPDATE _smithers_cp_orgs SET status = 'active', suspended_at_ms = NULL, suspend_reason = NULL WHERE org_id = ?1",
-            &[&org_id],
+            params![org_id],
         )?;
         audit::insert(c, &event(&org_id, actor_id.as_deref(), "org.unsuspend", at, json!({})))?;
         Ok(org)
@@ -216,7 +213,7 @@ const ORG_TABLES: [&str; 16] = [
 /// `deleteOrg({orgId, mode?, actorId?, atMs?})`: `soft` (the default) marks the org
 /// deleted, hiding it from listings and refusing every write; `hard` removes it and every
 /// row it holds, and returns how many rows went from each table.
-pub fn delete(conn: &Connection, input: &Input) -> Result<Value> {
+pub fn delete(conn: &Db, input: &Input) -> Result<Value> {
     let org_id = input.id("orgId")?;
     let mode = input.string_or("mode", "soft")?;
     let actor_id = input.opt_id("actorId")?;
@@ -228,7 +225,7 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<Value> {
                 c,
                 &org_id,
                 "UPDATE _smithers_cp_orgs SET status = 'deleted', deleted_at_ms = ?2 WHERE org_id = ?1",
-                &[&org_id, &at],
+                params![org_id, at],
             )?;
             audit::insert(c, &event(&org_id, actor_id.as_deref(), "org.delete", at, json!({ "mode": "soft" })))?;
             Ok(json!({ "mode": "soft", "org": org }))
@@ -246,11 +243,10 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<Value> {
                     "org_id = ?1"
                 };
                 let n: i64 = c
-                    .prepare_cached(&format!("SELECT COUNT(*) FROM {table} WHERE {condition}"))?
-                    .query_row([&org_id], |r| r.get(0))?;
+                    .one(&format!("SELECT COUNT(*) FROM {table} WHERE {condition}"), params![&org_id], |r| r.get(0))?;
                 deleted.insert(table.to_string(), json!(n));
             }
-            c.prepare_cached("DELETE FROM _smithers_cp_orgs WHERE org_id = ?1")?.execute([&org_id])?;
+            c.execute("DELETE FROM _smithers_cp_orgs WHERE org_id = ?1", params![&org_id])?;
             Ok(json!({ "mode": "hard", "orgId": org_id, "deleted": deleted }))
         }
         _ => Err(CpError::field("mode", "mode must be one of: soft, hard.")),

@@ -2,28 +2,30 @@
 //! refuse an orphan; only when one does refuse do we look up which parent is missing, so
 //! the common path pays for no extra query.
 
-use super::error::{is_constraint, CpError, Result};
-use rusqlite::{ffi, Connection, OptionalExtension};
+use super::error::{is_constraint, Constraint, CpError, Result};
+use crate::params;
+use super::db::Db;
+use crate::engine::SqlValue;
 
 /// Whether the query finds a row.
-pub fn row_exists(conn: &Connection, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<bool> {
-    Ok(conn.prepare_cached(sql)?.query_row(params, |_| Ok(())).optional()?.is_some())
+pub fn row_exists(conn: &Db, sql: &str, params: &[SqlValue]) -> Result<bool> {
+    Ok(conn.row(sql, params, |_| Ok(()))?.is_some())
 }
 
-pub fn org_exists(conn: &Connection, org_id: &str) -> Result<bool> {
-    row_exists(conn, "SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1", &[&org_id])
+pub fn org_exists(conn: &Db, org_id: &str) -> Result<bool> {
+    row_exists(conn, "SELECT 1 AS found FROM _smithers_cp_orgs WHERE org_id = ?1", params![org_id])
 }
 
-pub fn project_exists(conn: &Connection, org_id: &str, project_id: &str) -> Result<bool> {
+pub fn project_exists(conn: &Db, org_id: &str, project_id: &str) -> Result<bool> {
     row_exists(
         conn,
-        "SELECT 1 FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2",
-        &[&org_id, &project_id],
+        "SELECT 1 AS found FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2",
+        params![org_id, project_id],
     )
 }
 
-pub fn team_exists(conn: &Connection, org_id: &str, team_id: &str) -> Result<bool> {
-    row_exists(conn, "SELECT 1 FROM _smithers_cp_teams WHERE org_id = ?1 AND team_id = ?2", &[&org_id, &team_id])
+pub fn team_exists(conn: &Db, org_id: &str, team_id: &str) -> Result<bool> {
+    row_exists(conn, "SELECT 1 AS found FROM _smithers_cp_teams WHERE org_id = ?1 AND team_id = ?2", params![org_id, team_id])
 }
 
 /// The parents a new row points at.
@@ -44,7 +46,7 @@ impl<'a> Parents<'a> {
     }
 
     /// The first missing parent as a typed error, or `Ok` when all exist.
-    pub fn check(&self, conn: &Connection) -> Result<()> {
+    pub fn check(&self, conn: &Db) -> Result<()> {
         if !org_exists(conn, self.org_id)? {
             return Err(CpError::org_not_found(self.org_id));
         }
@@ -62,12 +64,12 @@ impl<'a> Parents<'a> {
     }
 
     /// Maps a failed insert: a foreign-key refusal becomes the missing parent's error.
-    pub fn explain(&self, conn: &Connection, err: rusqlite::Error) -> CpError {
-        if is_constraint(&err, ffi::SQLITE_CONSTRAINT_FOREIGNKEY) {
+    pub fn explain(&self, conn: &Db, err: CpError) -> CpError {
+        if is_constraint(&err, Constraint::ForeignKey) {
             if let Err(typed) = self.check(conn) {
                 return typed;
             }
         }
-        err.into()
+        err
     }
 }

@@ -2,14 +2,16 @@
 
 use super::audit::{self, NewEvent};
 use super::db;
-use super::error::{is_constraint, CpError, Result};
+use super::error::{is_constraint, Constraint, CpError, Result};
 use super::orgs::{self, WriteKind};
 use super::page::{self, Page};
 use super::parents::{self, Parents};
 use super::quotas;
 use super::removal::{self, not_found, Removal};
 use super::validate::{parse_metadata, Input};
-use rusqlite::{ffi, params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::engine::Row;
+use super::db::Db;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -37,19 +39,19 @@ pub struct ProjectTeam {
 pub const SELECT: &str =
     "SELECT org_id, project_id, slug, name, metadata_json, created_at_ms FROM _smithers_cp_projects";
 
-pub fn from_row(r: &Row) -> rusqlite::Result<Project> {
+pub fn from_row(r: &dyn Row) -> Result<Project> {
     Ok(Project {
         org_id: r.get(0)?,
         project_id: r.get(1)?,
         slug: r.get(2)?,
         name: r.get(3)?,
-        metadata: parse_metadata(&r.get::<_, String>(4)?),
+        metadata: parse_metadata(&r.get::<String>(4)?),
         created_at_ms: r.get(5)?,
     })
 }
 
 /// `createProject`.
-pub fn create(conn: &Connection, input: &Input) -> Result<Project> {
+pub fn create(conn: &Db, input: &Input) -> Result<Project> {
     let org_id = input.id("orgId")?;
     let project_id = input.id_or_new("projectId")?;
     let slug = input.slug("slug")?;
@@ -59,15 +61,14 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Project> {
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
         quotas::check(c, &quotas::PROJECTS, &org_id, None)?;
-        c.prepare_cached(
+        c.execute(
             "INSERT INTO _smithers_cp_projects (org_id, project_id, slug, name, metadata_json, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![org_id, project_id, slug, name, metadata_json, created_at_ms])
+        params![org_id, project_id, slug, name, metadata_json, created_at_ms])
         .map_err(|e| {
-            if is_constraint(&e, ffi::SQLITE_CONSTRAINT_UNIQUE) {
+            if is_constraint(&e, Constraint::Unique) {
                 CpError::duplicate("project", "slug", &slug, Some(&org_id))
-            } else if is_constraint(&e, ffi::SQLITE_CONSTRAINT_PRIMARYKEY) {
+            } else if is_constraint(&e, Constraint::PrimaryKey) {
                 CpError::duplicate("project", "id", &project_id, Some(&org_id))
             } else {
                 Parents::org(&org_id).explain(c, e)
@@ -96,7 +97,7 @@ fn grant_event<'a>(org_id: &'a str, project_id: Option<&'a str>, actor_id: Optio
 }
 
 /// `addProjectTeam`: grants a team a role on a project, or changes the role.
-pub fn add_team(conn: &Connection, input: &Input) -> Result<()> {
+pub fn add_team(conn: &Db, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
     let project_id = input.id("projectId")?;
     let team_id = input.id("teamId")?;
@@ -105,12 +106,11 @@ pub fn add_team(conn: &Connection, input: &Input) -> Result<()> {
     let parents = Parents { org_id: &org_id, project_id: Some(&project_id), team_id: Some(&team_id) };
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
-        c.prepare_cached(
+        c.execute(
             "INSERT INTO _smithers_cp_project_teams (org_id, project_id, team_id, role, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(org_id, project_id, team_id) DO UPDATE SET role = excluded.role",
-        )?
-        .execute(params![org_id, project_id, team_id, role, created_at_ms])
+        params![org_id, project_id, team_id, role, created_at_ms])
         .map_err(|e| parents.explain(c, e))?;
         audit::insert(c, &grant_event(&org_id, Some(&project_id), None, "project.team.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
         Ok(())
@@ -118,56 +118,48 @@ pub fn add_team(conn: &Connection, input: &Input) -> Result<()> {
 }
 
 /// Every project of the org by slug (for the export).
-pub fn list(conn: &Connection, org_id: &str) -> Result<Vec<Project>> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE org_id = ?1 ORDER BY slug"))?;
-    let rows = stmt.query_map([org_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+pub fn list(conn: &Db, org_id: &str) -> Result<Vec<Project>> {
+    conn.rows(&format!("{SELECT} WHERE org_id = ?1 ORDER BY slug"), params![org_id], from_row)
 }
 
 /// `listProjects({orgId, cursor?, limit?})`: by projectId.
-pub fn list_page(conn: &Connection, input: &Input) -> Result<Page<Project>> {
+pub fn list_page(conn: &Db, input: &Input) -> Result<Page<Project>> {
     let org_id = input.id("orgId")?;
     let (limit, cursor) = page::params(input)?;
     let after = page::text(&cursor, 0)?;
     let rows = conn
-        .prepare_cached(&format!(
+        .rows(&format!(
             "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR project_id > ?2) ORDER BY project_id LIMIT ?3"
-        ))?
-        .query_map(params![org_id, after, limit as i64 + 1], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        ), params![org_id, after, limit as i64 + 1], from_row)?;
     Ok(page::finish(rows, limit, |p| vec![json!(p.project_id)]))
 }
 
 /// `getProject({orgId, projectId})`.
-pub fn get(conn: &Connection, input: &Input) -> Result<Option<Project>> {
+pub fn get(conn: &Db, input: &Input) -> Result<Option<Project>> {
     let org_id = input.id("orgId")?;
     let project_id = input.id("projectId")?;
     Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE org_id = ?1 AND project_id = ?2"))?
-        .query_row(params![org_id, project_id], from_row)
-        .optional()?)
+        .row(&format!("{SELECT} WHERE org_id = ?1 AND project_id = ?2"), params![org_id, project_id], from_row)?)
 }
 
 /// `listProjectTeams({orgId, projectId, cursor?, limit?})`: the project's grants by teamId.
-pub fn list_teams(conn: &Connection, input: &Input) -> Result<Page<ProjectTeam>> {
+pub fn list_teams(conn: &Db, input: &Input) -> Result<Page<ProjectTeam>> {
     let org_id = input.id("orgId")?;
     let project_id = input.id("projectId")?;
     let (limit, cursor) = page::params(input)?;
     let after = page::text(&cursor, 0)?;
     let rows = conn
-        .prepare_cached(
+        .rows(
             "SELECT org_id, project_id, team_id, role, created_at_ms FROM _smithers_cp_project_teams
              WHERE org_id = ?1 AND project_id = ?2 AND (?3 IS NULL OR team_id > ?3) ORDER BY team_id LIMIT ?4",
-        )?
-        .query_map(params![org_id, project_id, after, limit as i64 + 1], |r| {
+        params![org_id, project_id, after, limit as i64 + 1], |r| {
             Ok(ProjectTeam { org_id: r.get(0)?, project_id: r.get(1)?, team_id: r.get(2)?, role: r.get(3)?, created_at_ms: r.get(4)? })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        })?;
     Ok(page::finish(rows, limit, |g| vec![json!(g.team_id)]))
 }
 
 /// `removeProjectTeam({orgId, projectId, teamId, actorId?, atMs?})`.
-pub fn remove_team(conn: &Connection, input: &Input) -> Result<()> {
+pub fn remove_team(conn: &Db, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
     let project_id = input.id("projectId")?;
     let team_id = input.id("teamId")?;
@@ -179,7 +171,7 @@ pub fn remove_team(conn: &Connection, input: &Input) -> Result<()> {
             what: "project team",
             details: json!({ "orgId": org_id, "projectId": project_id, "teamId": team_id }),
             delete_sql: "DELETE FROM _smithers_cp_project_teams WHERE org_id = ?1 AND project_id = ?2 AND team_id = ?3",
-            params: &[&org_id, &project_id, &team_id],
+            params: params![org_id, project_id, team_id],
             event: grant_event(&org_id, Some(&project_id), actor_id.as_deref(), "project.team.remove", &team_id, at, json!({})),
         },
     )
@@ -188,7 +180,7 @@ pub fn remove_team(conn: &Connection, input: &Input) -> Result<()> {
 /// `deleteProject({orgId, projectId, actorId?, atMs?})`: with its usage, limits, secret
 /// refs, grants and project-scoped audit events (the schema cascades them); the
 /// `project.delete` event is written org-wide so that it outlives the project.
-pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+pub fn delete(conn: &Db, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
     let project_id = input.id("projectId")?;
     let actor_id = input.opt_id("actorId")?;
@@ -200,10 +192,8 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
         }
         audit::redact_project(c, &org_id, &project_id)?;
         // Limits have no foreign key to projects in the documented schema.
-        c.prepare_cached("DELETE FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?2")?
-            .execute(params![org_id, project_id])?;
-        c.prepare_cached("DELETE FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2")?
-            .execute(params![org_id, project_id])?;
+        c.execute("DELETE FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?2", params![org_id, project_id])?;
+        c.execute("DELETE FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2", params![org_id, project_id])?;
         audit::insert(
             c,
             &NewEvent {

@@ -8,7 +8,8 @@ use super::db;
 use super::error::{CpError, Result};
 use super::orgs::{self, WriteKind};
 use super::validate::Input;
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::params;
+use super::db::Db;
 use serde_json::{json, Map, Value};
 
 /// A resource with a quota: its input and output name, its column, and how to count it.
@@ -47,26 +48,23 @@ pub const IDENTITY_PROVIDERS: Resource = Resource {
 
 const ALL: [&Resource; 5] = [&PROJECTS, &TEAMS, &MEMBERS_PER_TEAM, &SECRET_REFS, &IDENTITY_PROVIDERS];
 
-fn count(conn: &Connection, resource: &Resource, org_id: &str, team_id: Option<&str>) -> Result<i64> {
-    let mut stmt = conn.prepare_cached(resource.count_sql)?;
-    Ok(match team_id {
-        Some(team) => stmt.query_row(params![org_id, team], |r| r.get(0))?,
-        None => stmt.query_row(params![org_id], |r| r.get(0))?,
-    })
+fn count(conn: &Db, resource: &Resource, org_id: &str, team_id: Option<&str>) -> Result<i64> {
+    match team_id {
+        Some(team) => conn.one(resource.count_sql, params![org_id, team], |r| r.get(0)),
+        None => conn.one(resource.count_sql, params![org_id], |r| r.get(0)),
+    }
 }
 
-fn limit_of(conn: &Connection, resource: &Resource, org_id: &str) -> Result<Option<i64>> {
+fn limit_of(conn: &Db, resource: &Resource, org_id: &str) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {} FROM _smithers_cp_org_quotas WHERE org_id = ?1", resource.column))?
-        .query_row([org_id], |r| r.get::<_, Option<i64>>(0))
-        .optional()?
+        .row(&format!("SELECT {} FROM _smithers_cp_org_quotas WHERE org_id = ?1", resource.column), params![org_id], |r| r.get::<Option<i64>>(0))?
         .flatten())
 }
 
 /// Refuses one more of `resource` when the org is at its limit: `QUOTA_EXCEEDED` with
 /// `{orgId, resource, limit, used}`. Call it inside the create's write transaction, before
 /// inserting, and only for a row that would be new.
-pub fn check(conn: &Connection, resource: &Resource, org_id: &str, team_id: Option<&str>) -> Result<()> {
+pub fn check(conn: &Db, resource: &Resource, org_id: &str, team_id: Option<&str>) -> Result<()> {
     let Some(limit) = limit_of(conn, resource, org_id)? else { return Ok(()) };
     let used = count(conn, resource, org_id, team_id)?;
     if used >= limit {
@@ -80,7 +78,7 @@ pub fn check(conn: &Connection, resource: &Resource, org_id: &str, team_id: Opti
 }
 
 /// `setOrgQuota`: sets the given limits (a number, or `null` for none) and keeps the others.
-pub fn set(conn: &Connection, input: &Input) -> Result<Value> {
+pub fn set(conn: &Db, input: &Input) -> Result<Value> {
     let org_id = input.id("orgId")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("updatedAtMs")?;
@@ -105,15 +103,13 @@ pub fn set(conn: &Connection, input: &Input) -> Result<Value> {
     }
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
-        c.prepare_cached("INSERT OR IGNORE INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2)")?
-            .execute(params![org_id, at])?;
+        c.execute("INSERT OR IGNORE INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2)", params![org_id, at])?;
         let mut metadata = Map::new();
         for (resource, value) in &changes {
-            c.prepare_cached(&format!(
+            c.execute(&format!(
                 "UPDATE _smithers_cp_org_quotas SET {} = ?2, updated_at_ms = ?3 WHERE org_id = ?1",
                 resource.column
-            ))?
-            .execute(params![org_id, value, at])?;
+            ), params![org_id, value, at])?;
             metadata.insert(resource.name.to_string(), json!(value));
         }
         audit::insert(
@@ -135,7 +131,7 @@ pub fn set(conn: &Connection, input: &Input) -> Result<Value> {
 
 /// `getOrgQuota`: the limits (`null` where none) and current counts; for members per
 /// team, the count of the fullest team.
-pub fn get(conn: &Connection, input: &Input) -> Result<Value> {
+pub fn get(conn: &Db, input: &Input) -> Result<Value> {
     let org_id = input.id("orgId")?;
     db::read(conn, |c| {
         if orgs::get(c, &org_id)?.is_none() {
@@ -145,7 +141,7 @@ pub fn get(conn: &Connection, input: &Input) -> Result<Value> {
     })
 }
 
-fn get_for(conn: &Connection, org_id: &str) -> Result<Value> {
+fn get_for(conn: &Db, org_id: &str) -> Result<Value> {
     let mut limits = Map::new();
     let mut used = Map::new();
     for resource in ALL {
@@ -154,10 +150,9 @@ fn get_for(conn: &Connection, org_id: &str) -> Result<Value> {
     used.insert("projects".into(), json!(count(conn, &PROJECTS, org_id, None)?));
     used.insert("teams".into(), json!(count(conn, &TEAMS, org_id, None)?));
     let fullest: i64 = conn
-        .prepare_cached(
+        .one(
             "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id)",
-        )?
-        .query_row([org_id], |r| r.get(0))?;
+        params![org_id], |r| r.get(0))?;
     used.insert("membersInFullestTeam".into(), json!(fullest));
     used.insert("secretRefs".into(), json!(count(conn, &SECRET_REFS, org_id, None)?));
     used.insert("identityProviders".into(), json!(count(conn, &IDENTITY_PROVIDERS, org_id, None)?));

@@ -5,7 +5,8 @@ use super::audit::{self, NewEvent};
 use super::db;
 use super::error::{CpError, Result};
 use super::orgs::{self, WriteKind};
-use rusqlite::{Connection, ToSql};
+use super::db::Db;
+use crate::engine::SqlValue;
 use serde_json::Value;
 
 /// `NOT_FOUND` for a removal of something that is not there.
@@ -19,14 +20,14 @@ pub struct Removal<'a> {
     /// The key of what is removed, for the error's details.
     pub details: Value,
     pub delete_sql: &'a str,
-    pub params: &'a [&'a dyn ToSql],
+    pub params: &'a [SqlValue<'a>],
     pub event: NewEvent<'a>,
 }
 
-pub fn remove(conn: &Connection, removal: Removal) -> Result<()> {
+pub fn remove(conn: &Db, removal: Removal) -> Result<()> {
     db::write(conn, |c| {
         orgs::guard(c, removal.event.org_id, WriteKind::Other)?;
-        if c.prepare_cached(removal.delete_sql)?.execute(removal.params)? == 0 {
+        if c.execute(removal.delete_sql, removal.params)? == 0 {
             return Err(not_found(removal.what, removal.details.clone()));
         }
         audit::insert(c, &removal.event)?;

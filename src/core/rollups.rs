@@ -12,8 +12,9 @@
 //! window) however many events the window holds.
 
 use super::error::Result;
-use rusqlite::types::{Type, ValueRef};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::engine::SqlValue;
+use crate::params;
+use super::db::Db;
 use std::collections::HashMap;
 
 /// A tenth of a second: the finest buckets, so a window edge that splits one holds at
@@ -151,83 +152,69 @@ fn add_row(row: &str) -> String {
 }
 
 /// The id of a series, if any event of it was ever folded in.
-pub fn series_id(conn: &Connection, series: &Series) -> Result<Option<i64>> {
+pub fn series_id(conn: &Db, series: &Series) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached(
+        .row(
             "SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4",
-        )?
-        .query_row(params![series.org_id, series.scope, series.metric, series.unit], |r| r.get(0))
-        .optional()?)
+        params![series.org_id, series.scope, series.metric, series.unit], |r| r.get(0))?)
 }
 
 /// The id of a series, created if new.
-fn series_id_or_new(conn: &Connection, series: &Series) -> Result<i64> {
+fn series_id_or_new(conn: &Db, series: &Series) -> Result<i64> {
     if let Some(id) = series_id(conn, series)? {
         return Ok(id);
     }
-    conn.prepare_cached("INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![series.org_id, series.scope, series.metric, series.unit])?;
-    Ok(conn.last_insert_rowid())
+    conn.insert(
+        "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)",
+        params![series.org_id, series.scope, series.metric, series.unit],
+    )
 }
 
 /// How many events the tail may hold before a writer folds it into the rollups.
 pub const TAIL_MAX: i64 = 16;
 
 /// The watermark and the highest event id: events in `(watermark, max]` are the tail.
-pub fn tail(conn: &Connection) -> Result<(i64, i64)> {
-    Ok(conn.prepare_cached(
-        "SELECT (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1),
-                COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0)",
-    )?
-    .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+pub fn tail(conn: &Db) -> Result<(i64, i64)> {
+    Ok(conn.one(
+        "SELECT (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1) AS watermark,
+                COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id",
+    params![], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 /// Folds the tail into the rollups, grouped per bucket, and moves the watermark past it.
 /// One pass over the tail's rows, added up in memory, then one upsert per bucket touched.
 /// Runs in the caller's write transaction.
-pub fn catch_up(conn: &Connection) -> Result<()> {
+pub fn catch_up(conn: &Db) -> Result<()> {
     let (watermark, max_id) = tail(conn)?;
     if max_id <= watermark {
         return Ok(());
     }
     let mut fold = Fold::default();
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
-             FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2",
-        )?;
-        let mut rows = stmt.query(params![watermark, max_id])?;
-        while let Some(r) = rows.next()? {
+        conn.each("SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
+             FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2", params![watermark, max_id], |r| {
             // Borrowed, not copied: the strings are only compared unless the series is new.
-            let project_id = match r.get_ref(1)? {
-                ValueRef::Null => None,
-                _ => Some(text(r, 1)?),
-            };
-            fold.add(text(r, 0)?, project_id, text(r, 2)?, text(r, 3)?, r.get(4)?, r.get(5)?);
-        }
+            fold.add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+            Ok(())
+        })?;
     }
     let ids = fold
         .series
         .iter()
         .map(|[org_id, metric, unit, scope]| series_id_or_new(conn, &Series { org_id, scope, metric, unit }))
         .collect::<Result<Vec<i64>>>()?;
-    let mut upsert = conn.prepare_cached(
-        "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (series, level, bucket_start_ms)
-         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events,
-           min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms)",
-    )?;
     for ((series, level, start), b) in &fold.buckets {
-        upsert.execute(params![ids[*series], level, start, b.quantity, b.events, b.min_at, b.max_at])?;
+        conn.execute(
+            "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (series, level, bucket_start_ms)
+             DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events,
+               min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms)",
+            params![ids[*series], level, start, b.quantity, b.events, b.min_at, b.max_at],
+        )?;
     }
-    conn.prepare_cached("UPDATE _smithers_cp_usage_rollup_state SET watermark = ?1 WHERE id = 1")?.execute([max_id])?;
+    conn.execute("UPDATE _smithers_cp_usage_rollup_state SET watermark = ?1 WHERE id = 1", params![max_id])?;
     Ok(())
-}
-
-/// A text column, borrowed from the row.
-fn text<'r>(r: &'r Row, i: usize) -> rusqlite::Result<&'r str> {
-    r.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
 }
 
 /// One bucket's sums while folding.
@@ -290,7 +277,7 @@ impl Fold {
 /// Before a read: folds in a tail that another writer (one that does not fold, such as
 /// the documented store) has let grow long, so reads stay bounded. Opens its own write
 /// transaction, and only when needed.
-pub fn fold_long_tail(conn: &Connection) -> Result<()> {
+pub fn fold_long_tail(conn: &Db) -> Result<()> {
     let (watermark, max_id) = tail(conn)?;
     if max_id - watermark >= 4 * TAIL_MAX {
         super::db::write(conn, catch_up)?;
@@ -300,7 +287,7 @@ pub fn fold_long_tail(conn: &Connection) -> Result<()> {
 
 /// Folds the tail in when it has grown to `TAIL_MAX`; runs in the caller's write
 /// transaction. Returns the tail as it is afterwards.
-pub fn catch_up_if_long(conn: &Connection) -> Result<(i64, i64)> {
+pub fn catch_up_if_long(conn: &Db) -> Result<(i64, i64)> {
     let (watermark, max_id) = tail(conn)?;
     if max_id - watermark >= TAIL_MAX {
         catch_up(conn)?;
@@ -312,11 +299,11 @@ pub fn catch_up_if_long(conn: &Connection) -> Result<(i64, i64)> {
 /// Creates the rollup tables and triggers, and rebuilds the rollups when they are missing
 /// or disagree with the raw events (written before the triggers existed, or while they
 /// were dropped). Runs inside `schema::ensure`'s transaction.
-pub fn ensure(conn: &Connection) -> Result<()> {
-    let mut existed: bool = conn.query_row(
-        "SELECT COUNT(*) = 2 FROM sqlite_master WHERE type = 'table'
+pub fn ensure(conn: &Db) -> Result<()> {
+    let mut existed: bool = conn.one(
+        "SELECT COUNT(*) = 2 AS existed FROM sqlite_master WHERE type = 'table'
            AND name IN ('_smithers_cp_usage_rollups', '_smithers_cp_usage_series')",
-        [],
+        params![],
         |r| r.get(0),
     )?;
     let current = |table, column| super::schema::has_column(conn, table, column);
@@ -325,11 +312,11 @@ pub fn ensure(conn: &Connection) -> Result<()> {
     {
         // Rollups of an earlier version (keyed by strings, without time bounds): derived
         // data, rebuilt below.
-        conn.execute_batch("DROP TABLE _smithers_cp_usage_rollups; DROP TABLE _smithers_cp_usage_series;")?;
+        conn.script("DROP TABLE _smithers_cp_usage_rollups; DROP TABLE _smithers_cp_usage_series;")?;
         existed = false;
     }
-    conn.execute_batch(TABLES)?;
-    conn.execute_batch(&triggers())?;
+    conn.script(TABLES)?;
+    conn.script(&triggers())?;
     if existed {
         catch_up(conn)?;
     }
@@ -341,9 +328,9 @@ pub fn ensure(conn: &Connection) -> Result<()> {
 
 /// Whether the day-level totals of every org equal its raw events, in count and in sum
 /// (with the tail folded in first).
-pub fn consistent(conn: &Connection) -> Result<bool> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT COUNT(*) FROM (
+pub fn consistent(conn: &Db) -> Result<bool> {
+    let mismatches: i64 = conn.one(&format!(
+        "SELECT COUNT(*) AS mismatches FROM (
            SELECT org_id, metric, unit, COUNT(*) AS events, TOTAL(quantity) AS quantity
            FROM _smithers_cp_usage_events GROUP BY org_id, metric, unit
          ) AS raw
@@ -354,14 +341,13 @@ pub fn consistent(conn: &Connection) -> Result<bool> {
          ) AS rolled USING (org_id, metric, unit)
          WHERE raw.events IS NOT rolled.events
             OR abs(raw.quantity - rolled.quantity) > 1e-9 * max(abs(raw.quantity), 1.0)"
-    ))?;
-    let mismatches: i64 = stmt.query_row([], |r| r.get(0))?;
+    ), params![], |r| r.get(0))?;
     Ok(mismatches == 0)
 }
 
 /// Recomputes every rollup from the raw events.
-pub fn rebuild(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
+pub fn rebuild(conn: &Db) -> Result<()> {
+    conn.script(
         "DELETE FROM _smithers_cp_usage_rollups; DELETE FROM _smithers_cp_usage_series;
          UPDATE _smithers_cp_usage_rollup_state SET watermark = 0 WHERE id = 1;",
     )?;
@@ -416,7 +402,7 @@ fn scope_filter() -> String {
 /// `tail` is `tail(conn)` read in the same transaction, so the watermark and the rows
 /// agree (a caller reading several series reads it once).
 pub fn for_each(
-    conn: &Connection,
+    conn: &Db,
     tail: (i64, i64),
     series: &Series,
     levels: &[i64],
@@ -433,14 +419,11 @@ pub fn for_each(
         let id = id.unwrap_or_default();
         match *part {
             Piece::Buckets { level, from, to } => {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT bucket_start_ms, quantity, events FROM _smithers_cp_usage_rollups
-                     WHERE series = ?1 AND level = ?2 AND bucket_start_ms >= ?3 AND bucket_start_ms < ?4",
-                )?;
-                let mut rows = stmt.query(params![id, level, from, to])?;
-                while let Some(r) = rows.next()? {
+                conn.each("SELECT bucket_start_ms, quantity, events FROM _smithers_cp_usage_rollups
+                     WHERE series = ?1 AND level = ?2 AND bucket_start_ms >= ?3 AND bucket_start_ms < ?4", params![id, level, from, to], |r| {
                     f(r.get(0)?, r.get(1)?, r.get(2)?);
-                }
+            Ok(())
+        })?;
             }
             Piece::Raw { from, to } => {
                 for (slot, a, b) in edge_slots(from, to) {
@@ -451,17 +434,15 @@ pub fn for_each(
     }
     if max_id > watermark {
         // Every tail event in the window: the rollups and the edges above hold none of them.
-        let mut stmt = conn.prepare_cached(&format!(
+        conn.each(&format!(
             "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events NOT INDEXED
              WHERE id > ?7 AND org_id = ?1 AND metric = ?2 AND unit = ?3
                AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {}",
             scope_filter()
-        ))?;
-        let mut rows =
-            stmt.query(params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark])?;
-        while let Some(r) = rows.next()? {
+        ), params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark], |r| {
             f(r.get(0)?, r.get(1)?, 1);
-        }
+            Ok(())
+        })?;
     }
     Ok(())
 }
@@ -481,7 +462,7 @@ fn edge_slots(from: i64, to: i64) -> impl Iterator<Item = (i64, i64, i64)> {
 /// (always so for a window ending now); only a range that cuts between its events reads
 /// them (`split_slot`).
 fn edge_in_slot(
-    conn: &Connection,
+    conn: &Db,
     series: &Series,
     id: i64,
     watermark: i64,
@@ -491,14 +472,12 @@ fn edge_in_slot(
     f: &mut impl FnMut(i64, f64, i64),
 ) -> Result<()> {
     let bucket: Option<(f64, i64, i64, i64)> = conn
-        .prepare_cached(&format!(
+        .row(&format!(
             "SELECT quantity, events, min_at_ms, max_at_ms FROM _smithers_cp_usage_rollups
              WHERE series = ?1 AND level = {EDGE} AND bucket_start_ms = ?2"
-        ))?
-        .query_row(params![id, slot], |r| {
+        ), params![id, slot], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
+        })?;
     let Some((quantity, events, min_at, max_at)) = bucket else { return Ok(()) };
     match edge_share(min_at, max_at, from, to) {
         Share::None => Ok(()),
@@ -530,24 +509,23 @@ fn edge_share(min_at: i64, max_at: i64, from: i64, to: i64) -> Share {
 /// The folded-in events in `[from, to)` read one by one, for an edge that splits a
 /// bucket's events; through the documented (org_id, observed_at_ms) index.
 fn split_slot(
-    conn: &Connection,
+    conn: &Db,
     series: &Series,
     watermark: i64,
     from: i64,
     to: i64,
     f: &mut impl FnMut(i64, f64, i64),
 ) -> Result<()> {
-    let mut stmt = conn.prepare_cached(&format!(
+    conn.each(&format!(
         "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events
            INDEXED BY _smithers_cp_usage_org_time_idx
          WHERE org_id = ?1 AND observed_at_ms >= ?5 AND observed_at_ms < ?6 AND id <= ?7
            AND metric = ?2 AND unit = ?3 AND {}",
         scope_filter()
-    ))?;
-    let mut rows = stmt.query(params![series.org_id, series.metric, series.unit, series.scope, from, to, watermark])?;
-    while let Some(r) = rows.next()? {
+    ), params![series.org_id, series.metric, series.unit, series.scope, from, to, watermark], |r| {
         f(r.get(0)?, r.get(1)?, 1);
-    }
+            Ok(())
+        })?;
     Ok(())
 }
 
@@ -565,7 +543,7 @@ pub struct Span<'a> {
 /// with the rollups' key), one for the buckets at the edges, and one for the tail.
 /// `tail` is `tail(conn)` read in the same transaction.
 pub fn totals(
-    conn: &Connection,
+    conn: &Db,
     tail: (i64, i64),
     org_id: &str,
     metric: &str,
@@ -604,37 +582,31 @@ pub fn totals(
     }
     if !runs.is_empty() || !edges.is_empty() {
         // One statement: a sum per run of whole buckets, and each edge's bucket.
-        let mut stmt = with_sql(Shape::Buckets { runs: runs.len(), edges: edges.len() }, |sql| conn.prepare_cached(sql))?;
-        let mut p = 1;
+        let mut values = Vec::with_capacity(5 * runs.len() + 3 * edges.len());
         for (j, &(_, id, level, from, to)) in runs.iter().enumerate() {
-            for value in [j as i64, id, level, from, to] {
-                stmt.raw_bind_parameter(p, value)?;
-                p += 1;
-            }
+            values.extend([j as i64, id, level, from, to].map(SqlValue::Int));
         }
         for (j, &(_, id, slot, _, _)) in edges.iter().enumerate() {
-            for value in [j as i64, id, slot] {
-                stmt.raw_bind_parameter(p, value)?;
-                p += 1;
-            }
+            values.extend([j as i64, id, slot].map(SqlValue::Int));
         }
         let mut split = Vec::new();
-        let mut rows = stmt.raw_query();
-        while let Some(r) = rows.next()? {
-            let index = r.get::<_, i64>(1)? as usize;
-            let quantity: f64 = r.get(2)?;
-            if r.get::<_, i64>(0)? == 0 {
-                sums[runs[index].0] += quantity;
-                continue;
-            }
-            let (k, _, _, from, to) = edges[index];
-            match edge_share(r.get(3)?, r.get(4)?, from, to) {
-                Share::None => {}
-                Share::Whole => sums[k] += quantity,
-                Share::Split => split.push(index),
-            }
-        }
-        drop(rows);
+        with_sql(Shape::Buckets { runs: runs.len(), edges: edges.len() }, |sql| {
+            conn.each(sql, &values, |r| {
+                let index = r.get::<i64>(1)? as usize;
+                let quantity: f64 = r.get(2)?;
+                if r.get::<i64>(0)? == 0 {
+                    sums[runs[index].0] += quantity;
+                    return Ok(());
+                }
+                let (k, _, _, from, to) = edges[index];
+                match edge_share(r.get(3)?, r.get(4)?, from, to) {
+                    Share::None => {}
+                    Share::Whole => sums[k] += quantity,
+                    Share::Split => split.push(index),
+                }
+                Ok(())
+            })
+        })?;
         for j in split {
             let (k, _, _, from, to) = edges[j];
             let series = Series { org_id, scope: spans[k].scope, metric, unit };
@@ -645,21 +617,16 @@ pub fn totals(
 
     if max_id > watermark {
         // The tail's rows of this org, metric and unit, added up per window in one pass.
-        let mut stmt = with_sql(Shape::Tail { spans: spans.len() }, |sql| conn.prepare_cached(sql))?;
-        stmt.raw_bind_parameter(1, watermark)?;
-        stmt.raw_bind_parameter(2, org_id)?;
-        stmt.raw_bind_parameter(3, metric)?;
-        stmt.raw_bind_parameter(4, unit)?;
-        for (k, span) in spans.iter().enumerate() {
-            let p = 5 + 3 * k;
-            stmt.raw_bind_parameter(p, span.scope)?;
-            stmt.raw_bind_parameter(p + 1, span.since_ms)?;
-            stmt.raw_bind_parameter(p + 2, span.until_ms)?;
+        let mut values = vec![SqlValue::Int(watermark), SqlValue::Text(org_id), SqlValue::Text(metric), SqlValue::Text(unit)];
+        for span in spans {
+            values.extend([SqlValue::Text(span.scope), SqlValue::Int(span.since_ms), SqlValue::Int(span.until_ms)]);
         }
-        let mut rows = stmt.raw_query();
-        if let Some(r) = rows.next()? {
-            for (k, sum) in sums.iter_mut().enumerate() {
-                *sum += r.get::<_, f64>(k)?;
+        let row = with_sql(Shape::Tail { spans: spans.len() }, |sql| {
+            conn.row(sql, &values, |r| (0..spans.len()).map(|k| r.get::<f64>(k)).collect::<Result<Vec<f64>>>())
+        })?;
+        if let Some(tail_sums) = row {
+            for (sum, add) in sums.iter_mut().zip(tail_sums) {
+                *sum += add;
             }
         }
     }
@@ -699,16 +666,17 @@ fn sql_for(shape: Shape) -> String {
             let mut parts = Vec::new();
             if runs > 0 {
                 parts.push(format!(
-                    "SELECT 0, r.k, (SELECT TOTAL(u.quantity) FROM _smithers_cp_usage_rollups u
+                    "SELECT 0 AS kind, r.k AS k, (SELECT TOTAL(u.quantity) FROM _smithers_cp_usage_rollups u
                                      WHERE u.series = r.series AND u.level = r.level
-                                       AND u.bucket_start_ms >= r.lo AND u.bucket_start_ms < r.hi), NULL, NULL
+                                       AND u.bucket_start_ms >= r.lo AND u.bucket_start_ms < r.hi) AS quantity,
+                            NULL AS min_at, NULL AS max_at
                      FROM (WITH r(k, series, level, lo, hi) AS (VALUES {}) SELECT * FROM r) AS r",
                     params(1, 5, runs)
                 ));
             }
             if edges > 0 {
                 parts.push(format!(
-                    "SELECT 1, e.j, u.quantity, u.min_at_ms, u.max_at_ms
+                    "SELECT 1 AS kind, e.j AS k, u.quantity AS quantity, u.min_at_ms AS min_at, u.max_at_ms AS max_at
                      FROM (WITH e(j, series, slot) AS (VALUES {}) SELECT * FROM e) AS e
                      JOIN _smithers_cp_usage_rollups u ON u.series = e.series AND u.level = {EDGE} AND u.bucket_start_ms = e.slot",
                     params(1 + 5 * runs, 3, edges)
@@ -725,7 +693,7 @@ fn sql_for(shape: Shape) -> String {
                         "(?{s} = '{ALL}' OR project_id IS ?{s} OR (?{s} = '{NO_PROJECT}' AND project_id IS NULL))
                          AND observed_at_ms >= ?{a} AND observed_at_ms <= ?{b}"
                     );
-                    format!("TOTAL(CASE WHEN {hit} THEN quantity END)")
+                    format!("TOTAL(CASE WHEN {hit} THEN quantity END) AS sum{k}")
                 })
                 .collect();
             format!(
@@ -739,7 +707,7 @@ fn sql_for(shape: Shape) -> String {
 
 /// The quantity of a series in the inclusive window. Run it inside a
 /// transaction.
-pub fn total(conn: &Connection, series: &Series, since_ms: i64, until_ms: i64) -> Result<f64> {
+pub fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<f64> {
     let span = Span { scope: series.scope, since_ms, until_ms };
     Ok(totals(conn, tail(conn)?, series.org_id, series.metric, series.unit, &[span])?[0])
 }

@@ -4,7 +4,8 @@
 use super::db;
 use super::rollups;
 use super::error::Result;
-use rusqlite::{Connection, OptionalExtension};
+use super::db::Db;
+use crate::params;
 
 /// Bumped when we add a table or column of our own (always additively).
 pub const SCHEMA_VERSION: i64 = 5;
@@ -149,12 +150,12 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 "#;
 
 /// Creates or upgrades every table, in one transaction; safe to call any number of times.
-pub fn ensure(conn: &Connection) -> Result<()> {
+pub fn ensure(conn: &Db) -> Result<()> {
     db::write(conn, |c| {
         migrate_legacy_secret_refs(c)?;
-        c.execute_batch(DOCUMENTED_TABLES)?;
+        c.script(DOCUMENTED_TABLES)?;
         finish_legacy_secret_refs(c)?;
-        c.execute_batch(NATIVE_TABLES)?;
+        c.script(NATIVE_TABLES)?;
         add_usage_columns(c)?;
         add_lifecycle(c)?;
         add_audit_chain(c)?;
@@ -163,29 +164,27 @@ pub fn ensure(conn: &Connection) -> Result<()> {
             "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value
              WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)",
-            [SCHEMA_VERSION.to_string()],
+            params![SCHEMA_VERSION.to_string()],
         )?;
         Ok(())
     })
 }
 
-pub fn schema_version(conn: &Connection) -> Result<Option<i64>> {
-    Ok(conn
-        .query_row(
-            "SELECT CAST(value AS INTEGER) FROM _smithers_cp_native_meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?)
+pub fn schema_version(conn: &Db) -> Result<Option<i64>> {
+    conn.row(
+        "SELECT CAST(value AS INTEGER) AS version FROM _smithers_cp_native_meta WHERE key = 'schema_version'",
+        params![],
+        |r| r.get(0),
+    )
 }
 
 /// `recordUsage({idempotencyKey})`: a nullable column (the documented store never sets
 /// it) and a unique index over the keyed rows of each org.
-fn add_usage_columns(conn: &Connection) -> Result<()> {
+fn add_usage_columns(conn: &Db) -> Result<()> {
     if !has_column(conn, "_smithers_cp_usage_events", "idempotency_key")? {
-        conn.execute_batch("ALTER TABLE _smithers_cp_usage_events ADD COLUMN idempotency_key TEXT")?;
+        conn.script("ALTER TABLE _smithers_cp_usage_events ADD COLUMN idempotency_key TEXT")?;
     }
-    conn.execute_batch(
+    conn.script(
         "CREATE UNIQUE INDEX IF NOT EXISTS _smithers_cp_usage_idempotency_idx
            ON _smithers_cp_usage_events(org_id, idempotency_key) WHERE idempotency_key IS NOT NULL",
     )?;
@@ -194,7 +193,7 @@ fn add_usage_columns(conn: &Connection) -> Result<()> {
 
 /// Org lifecycle columns (with defaults, so the documented store's inserts still work),
 /// per-org resource quotas, and the indexes audit queries use.
-fn add_lifecycle(conn: &Connection) -> Result<()> {
+fn add_lifecycle(conn: &Db) -> Result<()> {
     for (column, ddl) in [
         ("status", "status TEXT NOT NULL DEFAULT 'active'"),
         ("suspended_at_ms", "suspended_at_ms INTEGER"),
@@ -202,10 +201,10 @@ fn add_lifecycle(conn: &Connection) -> Result<()> {
         ("deleted_at_ms", "deleted_at_ms INTEGER"),
     ] {
         if !has_column(conn, "_smithers_cp_orgs", column)? {
-            conn.execute_batch(&format!("ALTER TABLE _smithers_cp_orgs ADD COLUMN {ddl}"))?;
+            conn.script(&format!("ALTER TABLE _smithers_cp_orgs ADD COLUMN {ddl}"))?;
         }
     }
-    conn.execute_batch(
+    conn.script(
         "CREATE INDEX IF NOT EXISTS _smithers_cp_orgs_status_idx ON _smithers_cp_orgs(status, org_id);
          CREATE TABLE IF NOT EXISTS _smithers_cp_org_quotas (
            org_id TEXT PRIMARY KEY,
@@ -232,13 +231,13 @@ fn add_lifecycle(conn: &Connection) -> Result<()> {
 /// The audit hash chain: two nullable columns on the events (the documented store leaves
 /// them empty: its events are "unchained"), each org's chain head, and the hashes of
 /// events this store removed on purpose (a project's events go with the project).
-fn add_audit_chain(conn: &Connection) -> Result<()> {
+fn add_audit_chain(conn: &Db) -> Result<()> {
     for column in ["chain_prev", "chain_hash"] {
         if !has_column(conn, "_smithers_cp_audit_events", column)? {
-            conn.execute_batch(&format!("ALTER TABLE _smithers_cp_audit_events ADD COLUMN {column} TEXT"))?;
+            conn.script(&format!("ALTER TABLE _smithers_cp_audit_events ADD COLUMN {column} TEXT"))?;
         }
     }
-    conn.execute_batch(
+    conn.script(
         "CREATE TABLE IF NOT EXISTS _smithers_cp_audit_chain_heads (
            org_id TEXT PRIMARY KEY,
            last_id INTEGER NOT NULL,
@@ -258,17 +257,12 @@ fn add_audit_chain(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn table_exists(conn: &Connection, name: &str) -> Result<bool> {
-    Ok(conn
-        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |_| Ok(()))
-        .optional()?
-        .is_some())
+fn table_exists(conn: &Db, name: &str) -> Result<bool> {
+    conn.exists("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?1", params![name])
 }
 
-pub fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool> {
-    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
-    let names = stmt.query_map([], |r| r.get::<_, String>(1))?.collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(names.iter().any(|n| n == column))
+pub fn has_column(conn: &Db, table: &str, column: &str) -> Result<bool> {
+    conn.exists("SELECT 1 AS found FROM pragma_table_info(?1) WHERE name = ?2", params![table, column])
 }
 
 const LEGACY_COLUMNS: &str = "org_id, project_id, name, provider, ref, created_by, created_at_ms, rotated_at_ms";
@@ -276,20 +270,20 @@ const LEGACY_COLUMNS: &str = "org_id, project_id, name, provider, ref, created_b
 /// Old files keyed secret refs on a nullable `project_id`. Such a table is moved aside as
 /// `_smithers_cp_secret_refs_legacy`; the new table is then created by the DDL and filled
 /// by `finish_legacy_secret_refs`, all inside the caller's transaction.
-fn migrate_legacy_secret_refs(conn: &Connection) -> Result<()> {
+fn migrate_legacy_secret_refs(conn: &Db) -> Result<()> {
     if !table_exists(conn, "_smithers_cp_secret_refs")? || has_column(conn, "_smithers_cp_secret_refs", "project_key")? {
         return Ok(());
     }
     if table_exists(conn, "_smithers_cp_secret_refs_legacy")? {
         // Both old shapes present (a crash of another store mid-migration, then a
         // re-creation of the old table): merge them before moving on.
-        conn.execute_batch(&format!(
+        conn.script(&format!(
             "INSERT INTO _smithers_cp_secret_refs_legacy ({LEGACY_COLUMNS})
              SELECT {LEGACY_COLUMNS} FROM _smithers_cp_secret_refs;
              DROP TABLE _smithers_cp_secret_refs;"
         ))?;
     } else {
-        conn.execute_batch("ALTER TABLE _smithers_cp_secret_refs RENAME TO _smithers_cp_secret_refs_legacy")?;
+        conn.script("ALTER TABLE _smithers_cp_secret_refs RENAME TO _smithers_cp_secret_refs_legacy")?;
     }
     Ok(())
 }
@@ -297,11 +291,11 @@ fn migrate_legacy_secret_refs(conn: &Connection) -> Result<()> {
 /// Copies the legacy rows into the keyed table and drops the legacy table. Later rows (by
 /// `created_at_ms`) win a clash, also against rows already in the new table, which covers
 /// a migration that an earlier crash left half done.
-fn finish_legacy_secret_refs(conn: &Connection) -> Result<()> {
+fn finish_legacy_secret_refs(conn: &Db) -> Result<()> {
     if !table_exists(conn, "_smithers_cp_secret_refs_legacy")? {
         return Ok(());
     }
-    conn.execute_batch(&format!(
+    conn.script(&format!(
         "INSERT INTO _smithers_cp_secret_refs (project_key, {LEGACY_COLUMNS})
          SELECT COALESCE(project_id, '__org__'), {LEGACY_COLUMNS}
          FROM _smithers_cp_secret_refs_legacy
@@ -323,9 +317,10 @@ fn finish_legacy_secret_refs(conn: &Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::sqlite::SqliteEngine;
 
-    fn legacy_file() -> Connection {
-        let conn = db::open(":memory:").unwrap();
+    fn legacy_file() -> SqliteEngine {
+        let conn = SqliteEngine::open(":memory:").unwrap();
         conn.execute_batch(
             "CREATE TABLE _smithers_cp_orgs (org_id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL, created_at_ms INTEGER NOT NULL);
              INSERT INTO _smithers_cp_orgs VALUES ('o1', 'o1', 'O', 1);
@@ -341,7 +336,7 @@ mod tests {
         conn
     }
 
-    fn refs(conn: &Connection) -> Vec<(String, String, String)> {
+    fn refs(conn: &SqliteEngine) -> Vec<(String, String, String)> {
         let mut stmt = conn.prepare("SELECT project_key, name, ref FROM _smithers_cp_secret_refs ORDER BY name").unwrap();
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(|r| r.unwrap()).collect()
     }

@@ -9,7 +9,9 @@ use super::parents::{self, Parents};
 use super::quotas;
 use super::removal::{self, Removal};
 use super::validate::{Input, ORG_KEY};
-use rusqlite::{params, Connection, Row};
+use crate::params;
+use crate::engine::Row;
+use super::db::Db;
 use serde::Serialize;
 use serde_json::json;
 
@@ -30,7 +32,7 @@ pub struct SecretRef {
 const SELECT: &str = "SELECT org_id, project_id, name, provider, ref, created_by, created_at_ms, rotated_at_ms
   FROM _smithers_cp_secret_refs";
 
-fn from_row(r: &Row) -> rusqlite::Result<SecretRef> {
+fn from_row(r: &dyn Row) -> Result<SecretRef> {
     Ok(SecretRef {
         org_id: r.get(0)?,
         project_id: r.get(1)?,
@@ -106,7 +108,7 @@ fn entropy(s: &str) -> f64 {
 }
 
 /// `putSecretRef`: stores the reference, replacing any of the same (org, scope, name).
-pub fn put(conn: &Connection, input: &Input) -> Result<SecretRef> {
+pub fn put(conn: &Db, input: &Input) -> Result<SecretRef> {
     let secret = SecretRef {
         org_id: input.id("orgId")?,
         project_id: input.opt_id("projectId")?,
@@ -128,11 +130,11 @@ pub fn put(conn: &Connection, input: &Input) -> Result<SecretRef> {
     let parents = Parents::project(&secret.org_id, secret.project_id.as_deref());
     db::write(conn, |c| {
         orgs::guard(c, &secret.org_id, WriteKind::Create)?;
-        let sql = "SELECT 1 FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3";
-        if !parents::row_exists(c, sql, &[&secret.org_id, &project_key, &secret.name])? {
+        let sql = "SELECT 1 AS found FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3";
+        if !parents::row_exists(c, sql, params![secret.org_id, project_key, secret.name])? {
             quotas::check(c, &quotas::SECRET_REFS, &secret.org_id, None)?;
         }
-        c.prepare_cached(
+        c.execute(
             "INSERT INTO _smithers_cp_secret_refs
                (org_id, project_key, project_id, name, provider, ref, created_by, created_at_ms, rotated_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -143,8 +145,7 @@ pub fn put(conn: &Connection, input: &Input) -> Result<SecretRef> {
                created_by = excluded.created_by,
                created_at_ms = excluded.created_at_ms,
                rotated_at_ms = excluded.rotated_at_ms",
-        )?
-        .execute(params![
+        params![
             secret.org_id,
             project_key,
             secret.project_id,
@@ -185,7 +186,7 @@ pub enum Scope {
 
 /// `listSecretRefs`: `projectId` absent lists all of the org; `null` or empty the org-wide
 /// refs; an id that project's refs. Ordered by name.
-pub fn list(conn: &Connection, input: &Input) -> Result<Vec<SecretRef>> {
+pub fn list(conn: &Db, input: &Input) -> Result<Vec<SecretRef>> {
     let org_id = input.id("orgId")?;
     let scope = if !input.has("projectId") {
         Scope::All
@@ -198,22 +199,20 @@ pub fn list(conn: &Connection, input: &Input) -> Result<Vec<SecretRef>> {
     list_for(conn, &org_id, &scope)
 }
 
-pub fn list_for(conn: &Connection, org_id: &str, scope: &Scope) -> Result<Vec<SecretRef>> {
+pub fn list_for(conn: &Db, org_id: &str, scope: &Scope) -> Result<Vec<SecretRef>> {
     let key = match scope {
         Scope::All => None,
         Scope::OrgWide => Some(ORG_KEY),
         Scope::Project(id) => Some(id.as_str()),
     };
-    let mut stmt = conn.prepare_cached(&format!(
+    conn.rows(&format!(
         "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR project_key = ?2) ORDER BY name, project_key"
-    ))?;
-    let rows = stmt.query_map(params![org_id, key], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    ), params![org_id, key], from_row)
 }
 
 /// `deleteSecretRef({orgId, projectId?, name, actorId?, atMs?})`: absent or `null`
 /// `projectId` names the org-wide ref.
-pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+pub fn delete(conn: &Db, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
     let project_id = input.opt_id("projectId")?;
     let name = input.string("name")?;
@@ -226,7 +225,7 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
             what: "secret ref",
             details: json!({ "orgId": org_id, "projectId": project_id, "name": name }),
             delete_sql: "DELETE FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3",
-            params: &[&org_id, &project_key, &name],
+            params: params![org_id, project_key, name],
             event: NewEvent {
                 org_id: &org_id,
                 project_id: project_id.as_deref(),

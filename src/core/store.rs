@@ -5,7 +5,7 @@ use super::error::{CpError, Result};
 use super::usage_fields::{BatchInput, UsageFields};
 use super::validate::Input;
 use super::{access, audit, billing, export, identity, limits, orgs, projects, quotas, secrets, teams, usage};
-use rusqlite::Connection;
+use super::db::Db;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -65,12 +65,12 @@ pub const METHODS: &[&str] = &[
 ];
 
 /// Runs one store method on a parsed input. Methods with no result return `null`.
-pub fn call_value(conn: &Connection, method: &str, input: &Value) -> Result<String> {
+pub fn call_value(conn: &Db, method: &str, input: &Value) -> Result<String> {
     run(conn, method, &Input::new(input)?)
 }
 
 /// Runs one store method on its validated-as-an-object input.
-fn run(conn: &Connection, method: &str, input: &Input) -> Result<String> {
+fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
     match method {
         "createOrg" => json(orgs::create(conn, input)?),
         "getOrg" => json(orgs::get_input(conn, input)?),
@@ -124,7 +124,7 @@ fn run(conn: &Connection, method: &str, input: &Input) -> Result<String> {
 }
 
 /// Runs one store method on its JSON input text.
-pub fn call(conn: &Connection, method: &str, input_json: &str) -> Result<String> {
+pub fn call(conn: &Db, method: &str, input_json: &str) -> Result<String> {
     // The hot usage methods read their input straight into the fields they use; text of
     // any other shape takes the general path below, which reports what is wrong with it.
     match method {

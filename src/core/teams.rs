@@ -2,14 +2,16 @@
 
 use super::audit::{self, NewEvent};
 use super::db;
-use super::error::{is_constraint, CpError, Result};
+use super::error::{is_constraint, Constraint, CpError, Result};
 use super::orgs::{self, WriteKind};
 use super::page::{self, Page};
 use super::parents::{self, Parents};
 use super::quotas;
 use super::removal::{self, not_found, Removal};
 use super::validate::Input;
-use rusqlite::{ffi, params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::engine::Row;
+use super::db::Db;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -35,7 +37,7 @@ pub struct TeamMember {
 
 pub const SELECT: &str = "SELECT org_id, team_id, slug, name, created_at_ms FROM _smithers_cp_teams";
 
-pub fn from_row(r: &Row) -> rusqlite::Result<Team> {
+pub fn from_row(r: &dyn Row) -> Result<Team> {
     Ok(Team { org_id: r.get(0)?, team_id: r.get(1)?, slug: r.get(2)?, name: r.get(3)?, created_at_ms: r.get(4)? })
 }
 
@@ -44,7 +46,7 @@ fn team_event<'a>(org_id: &'a str, actor_id: Option<&'a str>, action: &'a str, t
 }
 
 /// `createTeam`.
-pub fn create(conn: &Connection, input: &Input) -> Result<Team> {
+pub fn create(conn: &Db, input: &Input) -> Result<Team> {
     let team = Team {
         org_id: input.id("orgId")?,
         team_id: input.id_or_new("teamId")?,
@@ -55,14 +57,13 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Team> {
     db::write(conn, |c| {
         orgs::guard(c, &team.org_id, WriteKind::Create)?;
         quotas::check(c, &quotas::TEAMS, &team.org_id, None)?;
-        c.prepare_cached(
+        c.execute(
             "INSERT INTO _smithers_cp_teams (org_id, team_id, slug, name, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![team.org_id, team.team_id, team.slug, team.name, team.created_at_ms])
+        params![team.org_id, team.team_id, team.slug, team.name, team.created_at_ms])
         .map_err(|e| {
-            if is_constraint(&e, ffi::SQLITE_CONSTRAINT_UNIQUE) {
+            if is_constraint(&e, Constraint::Unique) {
                 CpError::duplicate("team", "slug", &team.slug, Some(&team.org_id))
-            } else if is_constraint(&e, ffi::SQLITE_CONSTRAINT_PRIMARYKEY) {
+            } else if is_constraint(&e, Constraint::PrimaryKey) {
                 CpError::duplicate("team", "id", &team.team_id, Some(&team.org_id))
             } else {
                 Parents::org(&team.org_id).explain(c, e)
@@ -75,7 +76,7 @@ pub fn create(conn: &Connection, input: &Input) -> Result<Team> {
 }
 
 /// `addTeamMember`: inserts the member or updates its role.
-pub fn add_member(conn: &Connection, input: &Input) -> Result<()> {
+pub fn add_member(conn: &Db, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
     let team_id = input.id("teamId")?;
     let user_id = input.id("userId")?;
@@ -84,17 +85,16 @@ pub fn add_member(conn: &Connection, input: &Input) -> Result<()> {
     let parents = Parents { org_id: &org_id, project_id: None, team_id: Some(&team_id) };
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
-        let sql = "SELECT 1 FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3";
-        if !parents::row_exists(c, sql, &[&org_id, &team_id, &user_id])? {
+        let sql = "SELECT 1 AS found FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3";
+        if !parents::row_exists(c, sql, params![org_id, team_id, user_id])? {
             parents.check(c)?;
             quotas::check(c, &quotas::MEMBERS_PER_TEAM, &org_id, Some(&team_id))?;
         }
-        c.prepare_cached(
+        c.execute(
             "INSERT INTO _smithers_cp_team_members (org_id, team_id, user_id, role, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(org_id, team_id, user_id) DO UPDATE SET role = excluded.role",
-        )?
-        .execute(params![org_id, team_id, user_id, role, created_at_ms])
+        params![org_id, team_id, user_id, role, created_at_ms])
         .map_err(|e| parents.explain(c, e))?;
         audit::insert(c, &team_event(&org_id, Some(&user_id), "team.member.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
         Ok(())
@@ -102,54 +102,46 @@ pub fn add_member(conn: &Connection, input: &Input) -> Result<()> {
 }
 
 /// Every team of the org by slug (for the export).
-pub fn list(conn: &Connection, org_id: &str) -> Result<Vec<Team>> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE org_id = ?1 ORDER BY slug"))?;
-    let rows = stmt.query_map([org_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+pub fn list(conn: &Db, org_id: &str) -> Result<Vec<Team>> {
+    conn.rows(&format!("{SELECT} WHERE org_id = ?1 ORDER BY slug"), params![org_id], from_row)
 }
 
 /// `listTeams({orgId, cursor?, limit?})`: by teamId.
-pub fn list_page(conn: &Connection, input: &Input) -> Result<Page<Team>> {
+pub fn list_page(conn: &Db, input: &Input) -> Result<Page<Team>> {
     let org_id = input.id("orgId")?;
     let (limit, cursor) = page::params(input)?;
     let after = page::text(&cursor, 0)?;
     let rows = conn
-        .prepare_cached(&format!("{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR team_id > ?2) ORDER BY team_id LIMIT ?3"))?
-        .query_map(params![org_id, after, limit as i64 + 1], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .rows(&format!("{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR team_id > ?2) ORDER BY team_id LIMIT ?3"), params![org_id, after, limit as i64 + 1], from_row)?;
     Ok(page::finish(rows, limit, |t| vec![json!(t.team_id)]))
 }
 
 /// `getTeam({orgId, teamId})`.
-pub fn get(conn: &Connection, input: &Input) -> Result<Option<Team>> {
+pub fn get(conn: &Db, input: &Input) -> Result<Option<Team>> {
     let org_id = input.id("orgId")?;
     let team_id = input.id("teamId")?;
     Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE org_id = ?1 AND team_id = ?2"))?
-        .query_row(params![org_id, team_id], from_row)
-        .optional()?)
+        .row(&format!("{SELECT} WHERE org_id = ?1 AND team_id = ?2"), params![org_id, team_id], from_row)?)
 }
 
 /// `listTeamMembers({orgId, teamId, cursor?, limit?})`: by userId.
-pub fn list_members(conn: &Connection, input: &Input) -> Result<Page<TeamMember>> {
+pub fn list_members(conn: &Db, input: &Input) -> Result<Page<TeamMember>> {
     let org_id = input.id("orgId")?;
     let team_id = input.id("teamId")?;
     let (limit, cursor) = page::params(input)?;
     let after = page::text(&cursor, 0)?;
     let rows = conn
-        .prepare_cached(
+        .rows(
             "SELECT org_id, team_id, user_id, role, created_at_ms FROM _smithers_cp_team_members
              WHERE org_id = ?1 AND team_id = ?2 AND (?3 IS NULL OR user_id > ?3) ORDER BY user_id LIMIT ?4",
-        )?
-        .query_map(params![org_id, team_id, after, limit as i64 + 1], |r| {
+        params![org_id, team_id, after, limit as i64 + 1], |r| {
             Ok(TeamMember { org_id: r.get(0)?, team_id: r.get(1)?, user_id: r.get(2)?, role: r.get(3)?, created_at_ms: r.get(4)? })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        })?;
     Ok(page::finish(rows, limit, |m| vec![json!(m.user_id)]))
 }
 
 /// `removeTeamMember({orgId, teamId, userId, actorId?, atMs?})`.
-pub fn remove_member(conn: &Connection, input: &Input) -> Result<()> {
+pub fn remove_member(conn: &Db, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
     let team_id = input.id("teamId")?;
     let user_id = input.id("userId")?;
@@ -161,14 +153,14 @@ pub fn remove_member(conn: &Connection, input: &Input) -> Result<()> {
             what: "team member",
             details: json!({ "orgId": org_id, "teamId": team_id, "userId": user_id }),
             delete_sql: "DELETE FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3",
-            params: &[&org_id, &team_id, &user_id],
+            params: params![org_id, team_id, user_id],
             event: team_event(&org_id, actor_id.as_deref(), "team.member.remove", &team_id, at, json!({ "userId": user_id })),
         },
     )
 }
 
 /// `deleteTeam({orgId, teamId, actorId?, atMs?})`: with its members and project grants.
-pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
+pub fn delete(conn: &Db, input: &Input) -> Result<()> {
     let org_id = input.id("orgId")?;
     let team_id = input.id("teamId")?;
     let actor_id = input.opt_id("actorId")?;
@@ -178,7 +170,7 @@ pub fn delete(conn: &Connection, input: &Input) -> Result<()> {
         if !parents::team_exists(c, &org_id, &team_id)? {
             return Err(not_found("team", json!({ "orgId": org_id, "teamId": team_id })));
         }
-        c.prepare_cached("DELETE FROM _smithers_cp_teams WHERE org_id = ?1 AND team_id = ?2")?.execute(params![org_id, team_id])?;
+        c.execute("DELETE FROM _smithers_cp_teams WHERE org_id = ?1 AND team_id = ?2", params![org_id, team_id])?;
         audit::insert(c, &team_event(&org_id, actor_id.as_deref(), "team.delete", &team_id, at, json!({})))?;
         Ok(())
     })

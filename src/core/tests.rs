@@ -3,24 +3,24 @@
 
 use super::error::CpError;
 use super::{db, schema, store};
-use rusqlite::Connection;
+use crate::engine::sqlite::SqliteEngine;
 use serde_json::{json, Value};
 
-fn open() -> Connection {
-    let conn = db::open(":memory:").unwrap();
+fn open() -> SqliteEngine {
+    let conn = SqliteEngine::open(":memory:").unwrap();
     schema::ensure(&conn).unwrap();
     conn
 }
 
-fn call(conn: &Connection, method: &str, input: Value) -> Result<Value, CpError> {
+fn call(conn: &SqliteEngine, method: &str, input: Value) -> Result<Value, CpError> {
     store::call_value(conn, method, &input).map(|out| serde_json::from_str(&out).unwrap())
 }
 
-fn count(conn: &Connection, table: &str) -> i64 {
+fn count(conn: &SqliteEngine, table: &str) -> i64 {
     conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
 }
 
-fn seeded() -> Connection {
+fn seeded() -> SqliteEngine {
     let conn = open();
     call(&conn, "createOrg", json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 1 })).unwrap();
     call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "web", "slug": "web", "name": "Web", "createdAtMs": 2 }))
@@ -168,7 +168,7 @@ impl Rng {
     }
 }
 
-fn raw_sum(conn: &Connection, org: &str, project: Option<&str>, metric: &str, since: i64, until: i64) -> f64 {
+fn raw_sum(conn: &SqliteEngine, org: &str, project: Option<&str>, metric: &str, since: i64, until: i64) -> f64 {
     conn.query_row(
         "SELECT TOTAL(quantity) FROM _smithers_cp_usage_events WHERE org_id = ?1 AND (?2 IS NULL OR project_id = ?2)
            AND metric = ?3 AND unit = 'count' AND observed_at_ms >= ?4 AND observed_at_ms <= ?5",
@@ -178,7 +178,7 @@ fn raw_sum(conn: &Connection, org: &str, project: Option<&str>, metric: &str, si
     .unwrap()
 }
 
-fn assert_rollups_match_raw(conn: &Connection, rng: &mut Rng, span: i64, fractional: bool) {
+fn assert_rollups_match_raw(conn: &SqliteEngine, rng: &mut Rng, span: i64, fractional: bool) {
     let events: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events", [], |r| r.get(0)).unwrap();
     // Half the window ends fall on, or next to, an event's time: the cases where an edge
     // splits a second's events, or an event sits exactly at an end.
@@ -362,7 +362,7 @@ fn the_tail_is_folded_in_once_it_is_long() {
 
 #[test]
 fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
-    let verify = |conn: &Connection| call(conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
+    let verify = |conn: &SqliteEngine| call(conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
     let fresh = || {
         let conn = seeded(); // org.create, project.create
         for i in 0..5 {
@@ -448,7 +448,7 @@ fn usage_inputs_read_into_fields_behave_as_parsed_objects() {
             (a, b) => panic!("{method} {text}: {a:?} vs {b:?}"),
         }
     }
-    let rows = |c: &Connection| -> Vec<(i64, String)> {
+    let rows = |c: &SqliteEngine| -> Vec<(i64, String)> {
         c.prepare("SELECT id, json_array(org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key) FROM _smithers_cp_usage_events ORDER BY id")
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))

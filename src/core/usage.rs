@@ -2,13 +2,15 @@
 //! read from the rollups (see `rollups`).
 
 use super::db;
-use super::error::{is_constraint, CpError, Result};
+use super::error::{is_constraint, Constraint, CpError, Result};
 use super::orgs::{self, WriteKind};
 use super::parents::Parents;
 use super::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND, TENTH};
 use super::usage_fields::{BatchInput, BatchItem};
 use super::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
-use rusqlite::{ffi, params, Connection, OptionalExtension, ToSql};
+use super::db::Db;
+use crate::engine::{SqlValue, ToSql};
+use crate::params;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -112,14 +114,13 @@ impl NewUsage {
 
     /// The event first recorded with this key, if any; `IDEMPOTENCY_CONFLICT` when it
     /// differs from this one.
-    pub fn find_duplicate(&self, conn: &Connection) -> Result<Option<UsageEvent>> {
+    pub fn find_duplicate(&self, conn: &Db) -> Result<Option<UsageEvent>> {
         let Some(key) = &self.idempotency_key else { return Ok(None) };
         let existing = conn
-            .prepare_cached(
+            .row(
                 "SELECT id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json
                  FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?2",
-            )?
-            .query_row(params![self.org_id, key], |r| {
+            params![self.org_id, key], |r| {
                 Ok(UsageEvent {
                     id: r.get(0)?,
                     org_id: self.org_id.clone(),
@@ -129,12 +130,11 @@ impl NewUsage {
                     quantity: r.get(4)?,
                     unit: r.get(5)?,
                     observed_at_ms: r.get(6)?,
-                    metadata: parse_metadata(&r.get::<_, String>(7)?),
+                    metadata: parse_metadata(&r.get::<String>(7)?),
                     idempotency_key: Some(key.clone()),
                     duplicate: Some(true),
                 })
-            })
-            .optional()?;
+            })?;
         let Some(existing) = existing else { return Ok(None) };
         let same = existing.project_id == self.project_id
             && existing.run_id == self.run_id
@@ -154,40 +154,38 @@ impl NewUsage {
     }
 
     /// Inserts the event (it joins the rollups' tail; see `rollups`).
-    pub fn insert(&self, conn: &Connection) -> Result<i64> {
+    pub fn insert(&self, conn: &Db) -> Result<i64> {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        conn.prepare_cached(SQL.get_or_init(|| insert_sql(1)))?
-        .execute(&self.values()[..])
+        conn.insert(SQL.get_or_init(|| insert_sql(1)), &self.values())
         .map_err(|e| {
-            if is_constraint(&e, ffi::SQLITE_CONSTRAINT_UNIQUE) {
+            if is_constraint(&e, Constraint::Unique) {
                 // Only reachable if another connection wrote the key between our check and
                 // insert, which BEGIN IMMEDIATE rules out; kept as a clear error regardless.
                 CpError::new("IDEMPOTENCY_CONFLICT", "Usage event key was recorded concurrently.", None)
             } else {
                 self.parents().explain(conn, e)
             }
-        })?;
-        Ok(conn.last_insert_rowid())
+        })
     }
 
     /// The values of a row, in `insert_sql`'s column order.
-    fn values(&self) -> [&dyn ToSql; 9] {
+    fn values(&self) -> [SqlValue<'_>; 9] {
         [
-            &self.org_id,
-            &self.project_id,
-            &self.run_id,
-            &self.metric,
-            &self.quantity,
-            &self.unit,
-            &self.observed_at_ms,
-            &self.metadata_json,
-            &self.idempotency_key,
+            self.org_id.to_sql(),
+            self.project_id.to_sql(),
+            self.run_id.to_sql(),
+            self.metric.to_sql(),
+            self.quantity.to_sql(),
+            self.unit.to_sql(),
+            self.observed_at_ms.to_sql(),
+            self.metadata_json.to_sql(),
+            self.idempotency_key.to_sql(),
         ]
     }
 
     /// Records the event, or returns the original for a repeated key. Runs in the caller's
     /// transaction.
-    pub fn record_in(&self, conn: &Connection) -> Result<UsageEvent> {
+    pub fn record_in(&self, conn: &Db) -> Result<UsageEvent> {
         if let Some(existing) = self.find_duplicate(conn)? {
             return Ok(existing);
         }
@@ -197,7 +195,7 @@ impl NewUsage {
 }
 
 /// `recordUsage`.
-pub fn record(conn: &Connection, input: &Input) -> Result<UsageEvent> {
+pub fn record(conn: &Db, input: &Input) -> Result<UsageEvent> {
     let usage = NewUsage::from_input(input)?;
     db::write(conn, |c| {
         orgs::guard(c, &usage.org_id, WriteKind::Other)?;
@@ -208,7 +206,7 @@ pub fn record(conn: &Connection, input: &Input) -> Result<UsageEvent> {
 }
 
 /// `recordUsageBatch`: every event or none, in one transaction.
-pub fn record_batch(conn: &Connection, input: &Input) -> Result<Value> {
+pub fn record_batch(conn: &Db, input: &Input) -> Result<Value> {
     let Some(Value::Array(items)) = input.get("events") else {
         return Err(CpError::field("events", "events must be an array."));
     };
@@ -222,7 +220,7 @@ pub fn record_batch(conn: &Connection, input: &Input) -> Result<Value> {
 }
 
 /// `recordUsageBatch` on input read straight into each event's fields (see `usage_fields`).
-pub fn record_batch_fields(conn: &Connection, input: &BatchInput) -> Result<Value> {
+pub fn record_batch_fields(conn: &Db, input: &BatchInput) -> Result<Value> {
     let returning = returning(&Input::of(input))?;
     let batch = input
         .events
@@ -245,7 +243,7 @@ fn returning(input: &Input) -> Result<String> {
 }
 
 /// Records a validated batch: every event or none, in one transaction.
-fn record_all(conn: &Connection, batch: Vec<NewUsage>, returning: &str) -> Result<Value> {
+fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: &str) -> Result<Value> {
     db::write(conn, |c| {
         let mut ids = vec![0i64; batch.len()];
         // Keyed events, as recorded or as first recorded (a repeat).
@@ -298,16 +296,11 @@ const ROWS_PER_INSERT: usize = 32;
 /// Ids are consecutive within the statement (AUTOINCREMENT under our write lock). When
 /// the statement fails (a missing project), its rows are tried one by one to name the
 /// event at fault.
-fn insert_pending(conn: &Connection, batch: &[NewUsage], pending: &mut Vec<usize>, ids: &mut [i64]) -> Result<()> {
+fn insert_pending(conn: &Db, batch: &[NewUsage], pending: &mut Vec<usize>, ids: &mut [i64]) -> Result<()> {
     if pending.len() == ROWS_PER_INSERT {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let mut stmt = conn.prepare_cached(SQL.get_or_init(|| insert_sql(ROWS_PER_INSERT)))?;
-        let values = pending.iter().flat_map(|&i| batch[i].values());
-        for (p, value) in values.enumerate() {
-            stmt.raw_bind_parameter(p + 1, value)?;
-        }
-        if stmt.raw_execute().is_ok() {
-            let last = conn.last_insert_rowid();
+        let values: Vec<SqlValue> = pending.iter().flat_map(|&i| batch[i].values()).collect();
+        if let Ok(last) = conn.insert(SQL.get_or_init(|| insert_sql(ROWS_PER_INSERT)), &values) {
             let first = last - pending.len() as i64 + 1;
             for (k, &i) in pending.iter().enumerate() {
                 ids[i] = first + k as i64;
@@ -365,7 +358,7 @@ impl Window {
 }
 
 /// The quantity used in a window: one project's events, or every event of the org.
-pub fn used(conn: &Connection, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, window: Window) -> Result<f64> {
+pub fn used(conn: &Db, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, window: Window) -> Result<f64> {
     let series = Series { org_id, scope: project_id.unwrap_or(ALL), metric, unit };
     rollups::total(conn, &series, window.since_ms, window.until_ms)
 }
@@ -462,7 +455,7 @@ fn month_start(ms: i64) -> i64 {
 
 type GroupKey = (Option<i64>, Option<Option<String>>, Option<String>, Option<String>);
 
-fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
+fn summarize_query(conn: &Db, q: &SummaryQuery) -> Result<Vec<Value>> {
     let by_project = q.group_by.contains(&Dimension::ProjectId);
     let levels: &[i64] = match q.bucket {
         Some(Bucket::Hour) => &[TENTH, SECOND, MINUTE, HOUR],
@@ -477,7 +470,7 @@ fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
     // The series seen so far: those folded into the rollups, and those of the tail.
     let tail = rollups::tail(conn)?;
     let watermark = tail.0;
-    let mut stmt = conn.prepare_cached(&format!(
+    let series: Vec<(String, String, String)> = conn.rows(&format!(
         "SELECT scope, metric, unit FROM (
            SELECT scope, metric, unit FROM _smithers_cp_usage_series WHERE org_id = ?1
            UNION
@@ -488,10 +481,7 @@ fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
          )
          WHERE (?2 IS NULL AND scope != '{ALL}' OR scope = ?2) AND (?3 IS NULL OR metric = ?3)
          ORDER BY scope, metric, unit"
-    ))?;
-    let series: Vec<(String, String, String)> = stmt
-        .query_map(params![q.org_id, scopes, q.metric, watermark], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    ), params![q.org_id, scopes, q.metric, watermark], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
 
     let mut groups: BTreeMap<GroupKey, (f64, i64)> = BTreeMap::new();
     for (scope, metric, unit) in &series {
@@ -539,14 +529,14 @@ fn summarize_query(conn: &Connection, q: &SummaryQuery) -> Result<Vec<Value>> {
 
 /// `summarizeUsage`: by default quantities summed per metric and unit over the window;
 /// optionally filtered by project or metric, grouped differently, or bucketed in time.
-pub fn summarize(conn: &Connection, input: &Input) -> Result<Vec<Value>> {
+pub fn summarize(conn: &Db, input: &Input) -> Result<Vec<Value>> {
     let q = SummaryQuery::from_input(input)?;
     rollups::fold_long_tail(conn)?;
     db::read(conn, |c| summarize_query(c, &q))
 }
 
 /// The default summary of an org, for the export.
-pub fn summarize_for(conn: &Connection, org_id: &str, window: Window) -> Result<Vec<UsageSummary>> {
+pub fn summarize_for(conn: &Db, org_id: &str, window: Window) -> Result<Vec<UsageSummary>> {
     Ok(summarize_query(conn, &SummaryQuery::default_for(org_id, window))?
         .into_iter()
         .map(|row| UsageSummary {

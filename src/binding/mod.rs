@@ -4,10 +4,10 @@
 //! JavaScript wrapper rethrows as a `ControlPlaneError`. The long exports can run on the
 //! libuv thread pool (`callAsync`). Nothing else lives here.
 
-use crate::core::{db, error::CpError, raw, schema, store};
+use crate::core::{error::CpError, schema, store};
+use crate::engine::sqlite::{self, raw, Checkpointer, SqliteEngine};
 use napi::{Error, Result};
 use napi_derive::napi;
-use rusqlite::Connection;
 use std::sync::{Arc, Mutex};
 
 fn to_js(err: CpError) -> Error {
@@ -16,17 +16,17 @@ fn to_js(err: CpError) -> Error {
 
 #[napi]
 pub struct NativeConnection {
-    conn: Arc<Mutex<Option<Connection>>>,
+    conn: Arc<Mutex<Option<SqliteEngine>>>,
     /// The file, or `None` in memory: async work on a file opens a connection of its own,
     /// so it never holds the lock the JS thread's calls need.
     path: Option<String>,
     /// Checkpoints a file's WAL off the JS thread; stopped before the connection closes.
-    checkpointer: Mutex<Option<db::Checkpointer>>,
+    checkpointer: Mutex<Option<Checkpointer>>,
 }
 
 /// A store method run on the libuv thread pool; resolves to its JSON result.
 pub struct AsyncCall {
-    conn: Arc<Mutex<Option<Connection>>>,
+    conn: Arc<Mutex<Option<SqliteEngine>>>,
     path: Option<String>,
     method: String,
     input_json: String,
@@ -39,7 +39,7 @@ impl napi::Task for AsyncCall {
     fn compute(&mut self) -> Result<String> {
         match &self.path {
             Some(path) => {
-                let own = db::open(path).map_err(to_js)?;
+                let own = SqliteEngine::open(path).map_err(to_js)?;
                 store::call(&own, &self.method, &self.input_json).map_err(to_js)
             }
             None => {
@@ -58,7 +58,7 @@ impl napi::Task for AsyncCall {
 }
 
 impl NativeConnection {
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> crate::core::error::Result<T>) -> Result<T> {
+    fn with<T>(&self, f: impl FnOnce(&SqliteEngine) -> crate::core::error::Result<T>) -> Result<T> {
         let guard = self.conn.lock().map_err(|_| to_js(CpError::new("INTERNAL", "connection lock poisoned", None)))?;
         match guard.as_ref() {
             Some(conn) => f(conn).map_err(to_js),
@@ -72,10 +72,10 @@ impl NativeConnection {
     /// Opens (creating if needed) a SQLite file, or an in-memory database for `:memory:`.
     #[napi(constructor)]
     pub fn new(path: String) -> Result<Self> {
-        let conn = db::open(&path).map_err(to_js)?;
-        let path = (!db::is_memory_path(&path)).then_some(path);
+        let conn = SqliteEngine::open(&path).map_err(to_js)?;
+        let path = (!sqlite::is_memory_path(&path)).then_some(path);
         let checkpointer = match &path {
-            Some(file) => Some(db::Checkpointer::start(file, &conn).map_err(to_js)?),
+            Some(file) => Some(Checkpointer::start(file, conn.conn()).map_err(to_js)?),
             None => None,
         };
         Ok(NativeConnection { conn: Arc::new(Mutex::new(Some(conn))), path, checkpointer: Mutex::new(checkpointer) })
@@ -107,23 +107,23 @@ impl NativeConnection {
 
     #[napi]
     pub fn ensure_tables(&self) -> Result<()> {
-        self.with(schema::ensure)
+        self.with(|c| schema::ensure(c))
     }
 
     #[napi]
     pub fn exec(&self, sql: String) -> Result<()> {
-        self.with(|c| Ok(c.execute_batch(&sql)?))
+        self.with(|c| Ok(c.conn().execute_batch(&sql)?))
     }
 
     #[napi]
     pub fn run(&self, sql: String, params_json: String) -> Result<String> {
-        self.with(|c| raw::run(c, &sql, &params_json))
+        self.with(|c| raw::run(c.conn(), &sql, &params_json))
     }
 
     /// Rows as a JSON array; at most `limit` of them when given.
     #[napi]
     pub fn query(&self, sql: String, params_json: String, limit: Option<u32>) -> Result<String> {
-        self.with(|c| raw::rows(c, &sql, &params_json, limit.map_or(usize::MAX, |l| l as usize)))
+        self.with(|c| raw::rows(c.conn(), &sql, &params_json, limit.map_or(usize::MAX, |l| l as usize)))
     }
 
     #[napi(getter)]
@@ -139,7 +139,7 @@ impl NativeConnection {
         drop(self.checkpointer.lock().ok().and_then(|mut g| g.take()));
         let taken = self.conn.lock().ok().and_then(|mut g| g.take());
         match taken {
-            Some(conn) => conn.close().map_err(|(_, e)| to_js(e.into())),
+            Some(conn) => conn.close().map_err(to_js),
             None => Ok(()),
         }
     }

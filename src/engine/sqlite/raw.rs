@@ -2,7 +2,7 @@
 //! JSON. Blobs travel as `{"$blob": "<hex>"}` and 64-bit integers from JavaScript BigInts as
 //! `{"$int": "<decimal>"}`, since JSON has neither.
 
-use super::error::{CpError, Result};
+use crate::core::error::{CpError, Result};
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{Connection, Statement};
 use serde_json::{json, Map, Number, Value};
