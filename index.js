@@ -91,35 +91,28 @@ function isMemoryName(name) {
   return name === "" || name === ":memory:" || name.startsWith("file::memory:");
 }
 
-/** The file another SQLite binding's handle names, or an error if it names none. */
-function foreignFilename(handle) {
-  let name;
-  if (typeof handle.location === "function") name = handle.location(); // node:sqlite
-  else if (typeof handle.filename === "string") name = handle.filename; // bun:sqlite
-  else if (typeof handle.name === "string") name = handle.name; // better-sqlite3
-  else {
-    throw invalid(
-      "sqlite must be a Database from this package, a file path or ':memory:', or a file-backed database handle of another SQLite binding.",
-      { field: "sqlite" },
-    );
+/**
+ * The store on the caller's own handle of another SQLite binding (bun:sqlite,
+ * better-sqlite3, node:sqlite) or any object with exec() and query()/prepare(): every
+ * statement runs on that handle's connection, so nothing opens the file a second time.
+ */
+function openHost(handle) {
+  try {
+    return new native.HostConnection(handle);
+  } catch (error) {
+    throw toControlPlaneError(error);
   }
-  if (handle.memory === true || name == null || isMemoryName(name)) {
-    throw invalid(
-      "An in-memory database of another SQLite binding cannot be shared with the native store: pass a file-backed handle, a file path, or a Database from this package.",
-      { field: "sqlite" },
-    );
-  }
-  return path.resolve(name);
 }
 
-/** Resolves the constructor argument to a native connection, and whether we own it. */
+/**
+ * Resolves the constructor argument to a connection, and whether the store should close
+ * it: a connection it opened by path, or its hold on a foreign handle (never the handle).
+ */
 function resolveConnection(sqlite) {
   if (sqlite instanceof Database) return { conn: sqlite[kNative], owned: false };
   if (typeof sqlite === "string") return { conn: openNative(sqlite), owned: true };
-  if (sqlite && typeof sqlite === "object") {
-    return { conn: openNative(foreignFilename(sqlite)), owned: true };
-  }
-  throw invalid("sqlite must be a Database, a file path, ':memory:', or a file-backed database handle.", {
+  if (sqlite && typeof sqlite === "object") return { conn: openHost(sqlite), owned: true };
+  throw invalid("sqlite must be a Database, a file path, ':memory:', or a SQLite database handle.", {
     field: "sqlite",
   });
 }
@@ -270,7 +263,10 @@ class ControlPlaneStore {
     return JSON.parse(out);
   }
 
-  /** Closes the connection if the store opened it (a path or a foreign handle). */
+  /**
+   * Closes the connection if the store opened it (a path). On a foreign handle it lets go
+   * of the handle; the handle itself stays open for its owner.
+   */
   close() {
     if (this._owned) this[kNative].close();
   }

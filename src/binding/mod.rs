@@ -1,12 +1,16 @@
-//! The Node.js binding: one class, `NativeConnection`, holding a SQLite connection that the
-//! JavaScript `Database` and `ControlPlaneStore` share. It converts strings in and out and
+//! The Node.js binding. `NativeConnection` holds a SQLite connection of ours that the
+//! JavaScript `Database` and `ControlPlaneStore` share; `HostConnection` runs the store on
+//! the caller's own SQLite handle (`host`). It converts strings in and out and
 //! turns every core error into a JS error whose message is the error's JSON, which the
 //! JavaScript wrapper rethrows as a `ControlPlaneError`. The long exports can run on the
 //! libuv thread pool (`callAsync`). Nothing else lives here.
 
 use crate::core::{error::CpError, schema, store};
 use crate::engine::sqlite::{self, raw, Checkpointer, SqliteEngine};
-use napi::{Error, Result};
+mod host;
+
+use napi::bindgen_prelude::{Object, ObjectFinalize};
+use napi::{Env, Error, Result};
 use napi_derive::napi;
 use std::sync::{Arc, Mutex};
 
@@ -142,5 +146,70 @@ impl NativeConnection {
             Some(conn) => conn.close().map_err(to_js),
             None => Ok(()),
         }
+    }
+}
+
+/// The store on the caller's own SQLite handle (bun:sqlite, better-sqlite3, node:sqlite,
+/// or any object with `exec` and `query`/`prepare`). Every call runs on the JS thread, on
+/// that handle's connection; the owner keeps the handle and closes it.
+#[napi(custom_finalize)]
+pub struct HostConnection {
+    host: Option<host::HostHandle>,
+}
+
+impl HostConnection {
+    fn with<T>(&self, env: &Env, f: impl FnOnce(&host::HostEngine) -> crate::core::error::Result<T>) -> Result<T> {
+        match &self.host {
+            Some(host) => f(&host::HostEngine { env, host }).map_err(to_js),
+            None => Err(to_js(CpError::new("CLOSED", "The database connection is closed.", None))),
+        }
+    }
+}
+
+#[napi]
+impl HostConnection {
+    /// Keeps the handle and turns its foreign keys on, as the documented store does.
+    #[napi(constructor)]
+    pub fn new(env: Env, handle: Object) -> Result<Self> {
+        let host = host::HostHandle::new(&env, handle).map_err(to_js)?;
+        let connection = HostConnection { host: Some(host) };
+        connection.with(&env, |engine| crate::engine::Engine::script(engine, "PRAGMA foreign_keys = ON"))?;
+        Ok(connection)
+    }
+
+    #[napi]
+    pub fn call(&self, env: Env, method: String, input_json: String) -> Result<String> {
+        self.with(&env, |engine| store::call(engine, &method, &input_json))
+    }
+
+    /// The long methods too run on the JS thread: the handle can be used nowhere else.
+    #[napi]
+    pub fn call_async(&self, env: Env, method: String, input_json: String) -> Result<String> {
+        self.call(env, method, input_json)
+    }
+
+    #[napi]
+    pub fn ensure_tables(&self, env: Env) -> Result<()> {
+        self.with(&env, |engine| schema::ensure(engine))
+    }
+
+    #[napi(getter)]
+    pub fn is_open(&self) -> bool {
+        self.host.is_some()
+    }
+
+    /// Lets go of the handle and its statements; the owner's handle stays open.
+    #[napi]
+    pub fn close(&mut self, env: Env) {
+        if let Some(host) = self.host.take() {
+            host.release(&env);
+        }
+    }
+}
+
+impl ObjectFinalize for HostConnection {
+    fn finalize(mut self, env: Env) -> Result<()> {
+        self.close(env);
+        Ok(())
     }
 }

@@ -92,7 +92,7 @@ pub trait Engine {
 }
 
 /// The engine as the core's functions take it.
-pub type Db = dyn Engine;
+pub type Db<'a> = dyn Engine + 'a;
 
 /// Conversions from a column's value, lenient where a host binding's numbers are
 /// JavaScript numbers (an integral REAL reads as an integer, an INTEGER as a float).

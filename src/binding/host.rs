@@ -1,0 +1,465 @@
+//! The engine on the caller's own SQLite handle: bun:sqlite's or better-sqlite3's
+//! `Database`, node:sqlite's `DatabaseSync`, or any object with `exec(sql)` and
+//! `query(sql)` (or `prepare(sql)`) returning statements with `run`/`all`. Every statement
+//! of the core runs on that handle's connection, on the JS thread, exactly as the
+//! documented store's do: the owner's raw SQL sees our rows at once, our writes join the
+//! owner's open transaction, and no second connection (nor second copy of SQLite) ever
+//! touches the file.
+//!
+//! Statements are prepared once per SQL text and kept (bun:sqlite's `query` caches too;
+//! better-sqlite3 and node:sqlite do not). Rows are read as arrays where the binding can
+//! return them (`values()`, `raw(true)`, `setReturnArrays(true)`), else as objects in
+//! column order: the core names every column distinctly (checked in debug builds by the
+//! rusqlite engine), so an object keeps them all.
+
+use crate::core::error::{CpError, Result};
+use crate::engine::sqlite::sqlite_error;
+use crate::engine::{placeholders, sqlite_scope, Done, Engine, Opened, Row, Scope, SqlData, SqlValue};
+use napi::bindgen_prelude::{Array, BigInt, BufferSlice, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Uint8ArraySlice, Unknown};
+use napi::{sys, Env, JsValue, ValueType};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::rc::Rc;
+use std::ptr;
+
+/// Statements kept per handle before the cache is emptied (the core's texts are few; the
+/// audit queries' filters and the window sums' shapes make a bounded number more).
+const STATEMENTS_KEPT: usize = 512;
+
+/// How a statement hands back its rows.
+#[derive(Clone, Copy, PartialEq)]
+enum RowsVia {
+    /// bun:sqlite: `values(...)` returns arrays.
+    Values,
+    /// better-sqlite3 in `raw(true)` mode, node:sqlite after `setReturnArrays(true)`:
+    /// `all(...)` returns arrays.
+    AllArrays,
+    /// `all(...)` returns objects, their keys in column order.
+    AllObjects,
+}
+
+struct Prepared {
+    stmt: ObjectRef,
+    meta: Rc<Meta>,
+}
+
+/// What the engine needs to know of a kept statement.
+struct Meta {
+    /// For each `?` of the rewritten text, the index of the value it takes.
+    order: Vec<usize>,
+    rows: RowsVia,
+    /// better-sqlite3 refuses `run` on a statement that returns rows.
+    reader: bool,
+}
+
+/// The caller's handle, as the store keeps it between calls.
+pub struct HostHandle {
+    handle: ObjectRef,
+    statements: RefCell<HashMap<String, Prepared>>,
+    /// `prepare` where the handle has it, else `query` (the documented minimal handle).
+    prepare: &'static CStr,
+    /// The handle's own "in a transaction" flag, where it has one.
+    transaction_flag: Option<&'static CStr>,
+}
+
+impl HostHandle {
+    /// Checks the handle's shape and keeps a reference to it.
+    pub fn new(env: &Env, handle: Object) -> Result<HostHandle> {
+        let is_function = |name: &str| -> bool {
+            handle
+                .get_named_property_unchecked::<Unknown>(name)
+                .and_then(|v| v.get_type())
+                .map(|t| t == ValueType::Function)
+                .unwrap_or(false)
+        };
+        let prepare = if is_function("prepare") {
+            c"prepare"
+        } else if is_function("query") {
+            c"query"
+        } else {
+            return Err(not_a_handle());
+        };
+        if !is_function("exec") {
+            return Err(not_a_handle());
+        }
+        let is_bool = |name: &str| -> bool {
+            handle
+                .get_named_property_unchecked::<Unknown>(name)
+                .and_then(|v| v.get_type())
+                .map(|t| t == ValueType::Boolean)
+                .unwrap_or(false)
+        };
+        let transaction_flag = if is_bool("inTransaction") {
+            Some(c"inTransaction")
+        } else if is_bool("isTransaction") {
+            Some(c"isTransaction")
+        } else {
+            None
+        };
+        let _ = env;
+        Ok(HostHandle { handle: handle.create_ref().map_err(napi_failure)?, statements: RefCell::default(), prepare, transaction_flag })
+    }
+
+    /// Drops our references to the handle and its statements (the owner closes it).
+    pub fn release(self, env: &Env) {
+        for (_, p) in self.statements.into_inner() {
+            let _ = p.stmt.unref(env);
+        }
+        let _ = self.handle.unref(env);
+    }
+}
+
+fn not_a_handle() -> CpError {
+    CpError::field(
+        "sqlite",
+        "sqlite must be a Database, a file path, ':memory:', or a SQLite database handle with exec(sql) and query(sql) or prepare(sql).",
+    )
+}
+
+fn napi_failure(err: napi::Error) -> CpError {
+    CpError::new("INTERNAL", format!("Calling the SQLite handle: {}", err.reason), None)
+}
+
+/// The store's engine for one call: the handle and the JS environment of that call.
+pub struct HostEngine<'a> {
+    pub env: &'a Env,
+    pub host: &'a HostHandle,
+}
+
+type Called<'e> = std::result::Result<Unknown<'e>, Unknown<'e>>;
+
+impl<'a> HostEngine<'a> {
+    fn handle(&self) -> Result<Object<'a>> {
+        self.host.handle.get_value(self.env).map_err(napi_failure)
+    }
+
+    /// `this[name](...args)`; the inner `Err` is the value the method threw (cleared).
+    fn call(&self, this: &Object<'a>, name: &CStr, args: &[sys::napi_value]) -> Result<Called<'a>> {
+        let env = self.env.raw();
+        let mut function = ptr::null_mut();
+        let status = unsafe { sys::napi_get_named_property(env, this.raw(), name.as_ptr(), &mut function) };
+        if status == sys::Status::napi_pending_exception {
+            return Ok(Err(self.take_exception()));
+        }
+        if status != sys::Status::napi_ok {
+            return Err(CpError::new("INTERNAL", format!("Reading {name:?} of the SQLite handle failed."), None));
+        }
+        let mut out = ptr::null_mut();
+        let status = unsafe { sys::napi_call_function(env, this.raw(), function, args.len(), args.as_ptr(), &mut out) };
+        match status {
+            sys::Status::napi_ok => Ok(Ok(unsafe { Unknown::from_raw_unchecked(env, out) })),
+            sys::Status::napi_pending_exception => Ok(Err(self.take_exception())),
+            _ => Err(CpError::new("INTERNAL", format!("Calling {name:?} on the SQLite handle failed."), None)),
+        }
+    }
+
+    fn take_exception(&self) -> Unknown<'a> {
+        let mut thrown = ptr::null_mut();
+        unsafe { sys::napi_get_and_clear_last_exception(self.env.raw(), &mut thrown) };
+        unsafe { Unknown::from_raw_unchecked(self.env.raw(), thrown) }
+    }
+
+    /// A JS value thrown by the handle, as our error: SQLite's code read from the
+    /// binding's error (`code` such as `SQLITE_CONSTRAINT_UNIQUE`, or node:sqlite's
+    /// `errcode`), and its message.
+    fn thrown(&self, thrown: Unknown<'a>) -> CpError {
+        let (code, errcode, message) = match thrown.get_type() {
+            Ok(ValueType::Object) => {
+                let obj = unsafe { thrown.cast::<Object>() }.ok();
+                let text = |name: &str| obj.as_ref().and_then(|o| o.get::<String>(name).ok().flatten());
+                let number = |name: &str| obj.as_ref().and_then(|o| o.get::<f64>(name).ok().flatten());
+                (text("code"), number("errcode"), text("message").unwrap_or_default())
+            }
+            _ => (None, None, thrown.coerce_to_string().and_then(|s| s.into_utf8()).and_then(|s| s.into_owned()).unwrap_or_default()),
+        };
+        if self.is_closed() {
+            return CpError::new("CLOSED", "The database connection is closed.", None);
+        }
+        let extended = errcode.map(|n| n as i32).or_else(|| code.as_deref().and_then(extended_code));
+        sqlite_error(extended, &message)
+    }
+
+    /// Whether the owner closed the handle (better-sqlite3's `open`, node:sqlite's `isOpen`).
+    fn is_closed(&self) -> bool {
+        let Ok(handle) = self.handle() else { return true };
+        ["open", "isOpen"].iter().any(|name| {
+            handle.get_named_property_unchecked::<Unknown>(name).ok().is_some_and(|v| {
+                v.get_type().ok() == Some(ValueType::Boolean) && unsafe { v.cast::<bool>() }.ok() == Some(false)
+            })
+        })
+    }
+
+    /// The statement for `sql`, prepared on first use and kept. (No borrow of the cache
+    /// is held while a statement runs: the core may run others from a row's callback.)
+    fn prepared(&self, sql: &str) -> Result<(Object<'a>, Rc<Meta>)> {
+        if let Some(p) = self.host.statements.borrow().get(sql) {
+            return Ok((p.stmt.get_value(self.env).map_err(napi_failure)?, p.meta.clone()));
+        }
+        let (text, order) = placeholders::positional(sql);
+        let handle = self.handle()?;
+        let text_js = unsafe { <&str>::to_napi_value(self.env.raw(), &text) }.map_err(napi_failure)?;
+        let stmt = match self.call(&handle, self.host.prepare, &[text_js])? {
+            Ok(value) if value.get_type().ok() == Some(ValueType::Object) => unsafe { value.cast::<Object>() }.map_err(napi_failure)?,
+            Ok(_) => return Err(CpError::new("INTERNAL", "The SQLite handle's prepare/query returned no statement.", None)),
+            Err(thrown) => return Err(self.thrown(thrown)),
+        };
+        let has = |name: &str, kind: ValueType| -> bool {
+            stmt.get_named_property_unchecked::<Unknown>(name).and_then(|v| v.get_type()).map(|t| t == kind).unwrap_or(false)
+        };
+        let reader = has("reader", ValueType::Boolean)
+            && stmt.get_named_property_unchecked::<bool>("reader").unwrap_or(false);
+        let rows = if has("values", ValueType::Function) {
+            RowsVia::Values
+        } else if reader && has("raw", ValueType::Function) {
+            let on = unsafe { bool::to_napi_value(self.env.raw(), true) }.map_err(napi_failure)?;
+            self.call(&stmt, c"raw", &[on])?.map_err(|t| self.thrown(t))?;
+            RowsVia::AllArrays
+        } else if has("setReturnArrays", ValueType::Function) {
+            let on = unsafe { bool::to_napi_value(self.env.raw(), true) }.map_err(napi_failure)?;
+            self.call(&stmt, c"setReturnArrays", &[on])?.map_err(|t| self.thrown(t))?;
+            RowsVia::AllArrays
+        } else {
+            RowsVia::AllObjects
+        };
+        let meta = Rc::new(Meta { order, rows, reader });
+        let prepared = Prepared { stmt: stmt.create_ref().map_err(napi_failure)?, meta: meta.clone() };
+        let mut statements = self.host.statements.borrow_mut();
+        if statements.len() >= STATEMENTS_KEPT {
+            for (_, p) in statements.drain() {
+                let _ = p.stmt.unref(self.env);
+            }
+        }
+        statements.insert(sql.to_string(), prepared);
+        Ok((stmt, meta))
+    }
+
+    fn args(&self, p: &Meta, params: &[SqlValue]) -> Result<Vec<sys::napi_value>> {
+        p.order
+            .iter()
+            .map(|&i| {
+                let value = params.get(i).copied().ok_or_else(|| {
+                    CpError::new("INTERNAL", format!("statement parameter ?{} has no value", i + 1), None)
+                })?;
+                to_js(self.env, value)
+            })
+            .collect()
+    }
+
+    /// Runs a statement for its rows.
+    fn rows_of(&self, stmt: &Object<'a>, p: &Meta, params: &[SqlValue]) -> Result<Unknown<'a>> {
+        let args = self.args(p, params)?;
+        let method = if p.rows == RowsVia::Values { c"values" } else { c"all" };
+        self.call(stmt, method, &args)?.map_err(|t| self.thrown(t))
+    }
+
+    fn in_transaction(&self) -> Result<Option<bool>> {
+        let Some(flag) = self.host.transaction_flag else { return Ok(None) };
+        let handle = self.handle()?;
+        let name = flag.to_str().unwrap_or_default();
+        Ok(handle.get_named_property_unchecked::<bool>(name).ok())
+    }
+}
+
+/// A value bound to a host statement: integers as numbers while exact, else BigInt.
+fn to_js(env: &Env, value: SqlValue) -> Result<sys::napi_value> {
+    const EXACT: i64 = 1 << 53;
+    let raw = env.raw();
+    unsafe {
+        match value {
+            SqlValue::Null => Null::to_napi_value(raw, Null),
+            SqlValue::Int(i) if (-EXACT..=EXACT).contains(&i) => f64::to_napi_value(raw, i as f64),
+            SqlValue::Int(i) => BigInt::to_napi_value(raw, BigInt::from(i)),
+            SqlValue::Real(f) => f64::to_napi_value(raw, f),
+            SqlValue::Text(s) => <&str>::to_napi_value(raw, s),
+            SqlValue::Blob(b) => BufferSlice::copy_from(env, b).map(|b| b.raw()),
+        }
+    }
+    .map_err(napi_failure)
+}
+
+/// A value read from a host row: a whole number as an integer, as SQLite stored it
+/// (our REAL columns read back through the lenient `FromSql`).
+fn from_js(value: Unknown) -> Result<SqlData> {
+    Ok(match value.get_type().map_err(napi_failure)? {
+        ValueType::Undefined | ValueType::Null => SqlData::Null,
+        ValueType::Boolean => SqlData::Int(unsafe { value.cast::<bool>() }.map_err(napi_failure)? as i64),
+        ValueType::Number => {
+            let f = unsafe { value.cast::<f64>() }.map_err(napi_failure)?;
+            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                SqlData::Int(f as i64)
+            } else {
+                SqlData::Real(f)
+            }
+        }
+        ValueType::BigInt => {
+            let (i, lossless) = unsafe { value.cast::<BigInt>() }.map_err(napi_failure)?.get_i64();
+            if !lossless {
+                return Err(CpError::new("STORAGE_ERROR", "A BigInt from the SQLite handle does not fit 64 bits.", None));
+            }
+            SqlData::Int(i)
+        }
+        ValueType::String => SqlData::Text(unsafe { value.cast::<String>() }.map_err(napi_failure)?),
+        ValueType::Object if value.is_typedarray().unwrap_or(false) => {
+            SqlData::Blob(unsafe { value.cast::<Uint8ArraySlice>() }.map_err(napi_failure)?.to_vec())
+        }
+        other => return Err(CpError::new("STORAGE_ERROR", format!("The SQLite handle returned a {other:?} as a column value."), None)),
+    })
+}
+
+struct HostRow(Vec<SqlData>);
+
+impl Row for HostRow {
+    fn value(&self, column: usize) -> Result<SqlValue<'_>> {
+        self.0
+            .get(column)
+            .map(SqlData::as_value)
+            .ok_or_else(|| CpError::new("INTERNAL", format!("a row from the SQLite handle has no column {column}"), None))
+    }
+}
+
+/// One row (an array, or an object in column order) as our values.
+fn read_row(row: Unknown, keys: &mut Option<Vec<String>>) -> Result<HostRow> {
+    if row.is_array().map_err(napi_failure)? {
+        let array = unsafe { row.cast::<Array>() }.map_err(napi_failure)?;
+        let mut out = Vec::with_capacity(array.len() as usize);
+        for i in 0..array.len() {
+            out.push(match array.get::<Unknown>(i).map_err(napi_failure)? {
+                Some(v) => from_js(v)?,
+                None => SqlData::Null,
+            });
+        }
+        return Ok(HostRow(out));
+    }
+    let object = unsafe { row.cast::<Object>() }.map_err(napi_failure)?;
+    let names = match keys {
+        Some(names) => names,
+        None => keys.insert(Object::keys(&object).map_err(napi_failure)?),
+    };
+    let mut out = Vec::with_capacity(names.len());
+    for name in names.iter() {
+        out.push(from_js(object.get_named_property_unchecked::<Unknown>(name).map_err(napi_failure)?)?);
+    }
+    Ok(HostRow(out))
+}
+
+impl Engine for HostEngine<'_> {
+    fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Done> {
+        let (stmt, p) = self.prepared(sql)?;
+        let result = if p.reader {
+            // A statement that returns rows (a PRAGMA) still ran.
+            self.rows_of(&stmt, &p, params)?;
+            None
+        } else {
+            let args = self.args(&p, params)?;
+            Some(self.call(&stmt, c"run", &args)?.map_err(|t| self.thrown(t))?)
+        };
+        let from_result = result.and_then(|out| {
+            if out.get_type().ok()? != ValueType::Object {
+                return None;
+            }
+            let obj = unsafe { out.cast::<Object>() }.ok()?;
+            let int = |name: &str| -> Option<i64> {
+                match from_js(obj.get_named_property_unchecked::<Unknown>(name).ok()?).ok()? {
+                    SqlData::Int(i) => Some(i),
+                    _ => None,
+                }
+            };
+            Some(Done { changes: int("changes")?.max(0) as u64, last_insert_id: int("lastInsertRowid")? })
+        });
+        match from_result {
+            Some(done) => Ok(done),
+            // A handle whose `run` says nothing: ask the connection.
+            None => (self as &dyn Engine).one("SELECT changes() AS changes, last_insert_rowid() AS last_id", &[], |r| {
+                Ok(Done { changes: r.get::<i64>(0)?.max(0) as u64, last_insert_id: r.get(1)? })
+            }),
+        }
+    }
+
+    fn query(&self, sql: &str, params: &[SqlValue], each: &mut dyn FnMut(&dyn Row) -> Result<bool>) -> Result<()> {
+        let (stmt, p) = self.prepared(sql)?;
+        let rows = self.rows_of(&stmt, &p, params)?;
+        if !rows.is_array().map_err(napi_failure)? {
+            return Err(CpError::new("INTERNAL", "The SQLite handle's all() returned no array.", None));
+        }
+        let rows = unsafe { rows.cast::<Array>() }.map_err(napi_failure)?;
+        let mut keys = None;
+        for i in 0..rows.len() {
+            let Some(row) = rows.get::<Unknown>(i).map_err(napi_failure)? else { break };
+            if !each(&read_row(row, &mut keys)?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn script(&self, sql: &str) -> Result<()> {
+        let handle = self.handle()?;
+        let text = unsafe { <&str>::to_napi_value(self.env.raw(), sql) }.map_err(napi_failure)?;
+        self.call(&handle, c"exec", &[text])?.map_err(|t| self.thrown(t))?;
+        Ok(())
+    }
+
+    fn begin(&self, scope: Scope) -> Result<Opened> {
+        if let Some(in_transaction) = self.in_transaction()? {
+            let (opened, sql) = sqlite_scope::plan(scope, in_transaction);
+            if let Some(sql) = sql {
+                self.run(sql, &[])?;
+            }
+            return Ok(opened);
+        }
+        // A handle that does not say: begin, and learn from SQLite's refusal that the
+        // owner already has a transaction open.
+        let (opened, sql) = sqlite_scope::plan(scope, false);
+        match self.run(sql.unwrap_or(sqlite_scope::BEGIN_READ), &[]) {
+            Ok(_) => Ok(opened),
+            Err(err) if err.summary.contains("within a transaction") => {
+                let (opened, sql) = sqlite_scope::plan(scope, true);
+                if let Some(sql) = sql {
+                    self.run(sql, &[])?;
+                }
+                Ok(opened)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    fn end(&self, opened: Opened, commit: bool) -> Result<()> {
+        for sql in sqlite_scope::closing(opened, commit) {
+            self.run(sql, &[])?;
+        }
+        Ok(())
+    }
+}
+
+/// The extended result code of a binding's error code name (`SQLITE_CONSTRAINT_UNIQUE`);
+/// an unknown extended name falls back to its primary code.
+fn extended_code(name: &str) -> Option<i32> {
+    use rusqlite::ffi::*;
+    const NAMES: &[(&str, i32)] = &[
+        ("SQLITE_CONSTRAINT_UNIQUE", SQLITE_CONSTRAINT_UNIQUE),
+        ("SQLITE_CONSTRAINT_PRIMARYKEY", SQLITE_CONSTRAINT_PRIMARYKEY),
+        ("SQLITE_CONSTRAINT_FOREIGNKEY", SQLITE_CONSTRAINT_FOREIGNKEY),
+        ("SQLITE_CONSTRAINT_NOTNULL", SQLITE_CONSTRAINT_NOTNULL),
+        ("SQLITE_CONSTRAINT_CHECK", SQLITE_CONSTRAINT_CHECK),
+        ("SQLITE_CONSTRAINT_TRIGGER", SQLITE_CONSTRAINT_TRIGGER),
+        ("SQLITE_CONSTRAINT", SQLITE_CONSTRAINT),
+        ("SQLITE_BUSY", SQLITE_BUSY),
+        ("SQLITE_LOCKED", SQLITE_LOCKED),
+        ("SQLITE_READONLY", SQLITE_READONLY),
+        ("SQLITE_IOERR", SQLITE_IOERR),
+        ("SQLITE_CORRUPT", SQLITE_CORRUPT),
+        ("SQLITE_FULL", SQLITE_FULL),
+        ("SQLITE_CANTOPEN", SQLITE_CANTOPEN),
+        ("SQLITE_NOTADB", SQLITE_NOTADB),
+        ("SQLITE_MISMATCH", SQLITE_MISMATCH),
+        ("SQLITE_MISUSE", SQLITE_MISUSE),
+        ("SQLITE_RANGE", SQLITE_RANGE),
+        ("SQLITE_TOOBIG", SQLITE_TOOBIG),
+        ("SQLITE_ABORT", SQLITE_ABORT),
+        ("SQLITE_INTERRUPT", SQLITE_INTERRUPT),
+        ("SQLITE_PERM", SQLITE_PERM),
+        ("SQLITE_ERROR", SQLITE_ERROR),
+    ];
+    NAMES.iter().find(|(known, _)| name == *known || name.starts_with(&format!("{known}_"))).map(|&(_, code)| code)
+}
