@@ -173,7 +173,8 @@ impl<'a> HostEngine<'a> {
             }
             _ => (None, None, thrown.coerce_to_string().and_then(|s| s.into_utf8()).and_then(|s| s.into_owned()).unwrap_or_default()),
         };
-        if self.is_closed() {
+        // better-sqlite3 and node:sqlite say so in a flag; bun:sqlite in its message.
+        if self.is_closed() || message.contains("closed database") {
             return CpError::new("CLOSED", "The database connection is closed.", None);
         }
         let extended = errcode.map(|n| n as i32).or_else(|| code.as_deref().and_then(extended_code));

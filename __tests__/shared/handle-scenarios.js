@@ -1,0 +1,172 @@
+"use strict";
+// The shared-handle contract, written once and run by both test runners: under Vitest on
+// better-sqlite3 (Node) and under `bun test` on bun:sqlite (Bun). Each scenario takes a
+// factory for a fresh handle (`open()`), the way a gateway's test suite makes one per test,
+// and `sql(handle)` giving raw `run`/`all` through that same handle.
+
+const assert = require("node:assert/strict");
+const { ControlPlaneStore, ControlPlaneError, ensureControlPlaneTables } = require("../../index.js");
+
+/** The documented minimal handle over a real one: exec, and query returning run/get/all. */
+function minimalHandle(real, prepare) {
+  return {
+    exec: (text) => real.exec(text),
+    query: (text) => {
+      const stmt = prepare(real, text);
+      return {
+        run: (...args) => {
+          stmt.run(...args);
+        },
+        get: (...args) => stmt.get(...args) ?? null,
+        all: (...args) => stmt.all(...args),
+      };
+    },
+  };
+}
+
+function expectCode(fn, code, message) {
+  let caught;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof ControlPlaneError, `expected a ControlPlaneError, got ${caught}`);
+  assert.equal(caught.code, code);
+  if (message) assert.match(caught.message, message);
+  return caught;
+}
+
+const scenarios = {
+  "raw SQL through the handle sees the store's rows, and the store sees raw rows"(open, sql) {
+    const handle = open();
+    const store = new ControlPlaneStore(handle);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1 });
+    assert.deepEqual(sql(handle).all("SELECT org_id, slug, name FROM _smithers_cp_orgs"), [
+      { org_id: "acme", slug: "acme", name: "Acme" },
+    ]);
+    assert.deepEqual(
+      sql(handle).all("SELECT action, target_id FROM _smithers_cp_audit_events"),
+      [{ action: "org.create", target_id: "acme" }],
+    );
+    sql(handle).run("INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES ('raw', 'raw', 'Raw', 5)");
+    assert.equal(store.getOrg("raw").name, "Raw");
+    assert.equal(store.listOrgs({}).items.length, 2);
+  },
+
+  "a raw DELETE of an org through the handle cascades to every child row"(open, sql) {
+    const handle = open();
+    const store = new ControlPlaneStore(handle);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    store.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
+    store.createTeam({ orgId: "acme", teamId: "core", slug: "core", name: "Core" });
+    store.addTeamMember({ orgId: "acme", teamId: "core", userId: "ada" });
+    store.recordUsage({ orgId: "acme", projectId: "web", metric: "tokens", quantity: 3 });
+    store.putSecretRef({ orgId: "acme", projectId: "web", name: "key", provider: "vault", ref: "vault://kv/key" });
+    sql(handle).run("DELETE FROM _smithers_cp_orgs WHERE org_id = 'acme'");
+    for (const table of [
+      "_smithers_cp_projects",
+      "_smithers_cp_teams",
+      "_smithers_cp_team_members",
+      "_smithers_cp_usage_events",
+      "_smithers_cp_secret_refs",
+      "_smithers_cp_audit_events",
+    ]) {
+      assert.deepEqual(sql(handle).all(`SELECT COUNT(*) AS n FROM ${table}`), [{ n: 0 }], table);
+    }
+    assert.deepEqual(store.summarizeUsage({ orgId: "acme" }), []);
+  },
+
+  "ensureControlPlaneTables works on the handle, and again"(open, sql) {
+    const handle = open();
+    ensureControlPlaneTables(handle);
+    ensureControlPlaneTables(handle);
+    const tables = sql(handle).all(
+      "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'",
+    );
+    assert.deepEqual(tables, [{ n: 18 }]);
+    const store = new ControlPlaneStore(handle);
+    assert.equal(store.createOrg({ slug: "after", name: "After" }).slug, "after");
+  },
+
+  "a store write inside the owner's transaction joins it: committed with it"(open, sql) {
+    const handle = open();
+    const store = new ControlPlaneStore(handle);
+    sql(handle).run("CREATE TABLE gateway_runs (id INTEGER PRIMARY KEY, note TEXT)");
+    sql(handle).run("BEGIN IMMEDIATE");
+    sql(handle).run("INSERT INTO gateway_runs (note) VALUES ('before')");
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    sql(handle).run("INSERT INTO gateway_runs (note) VALUES ('after')");
+    sql(handle).run("COMMIT");
+    assert.equal(store.getOrg("acme").slug, "acme");
+    assert.deepEqual(sql(handle).all("SELECT note FROM gateway_runs ORDER BY id"), [{ note: "before" }, { note: "after" }]);
+  },
+
+  "a store write inside the owner's transaction joins it: rolled back with it"(open, sql) {
+    const handle = open();
+    const store = new ControlPlaneStore(handle);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    sql(handle).run("BEGIN");
+    store.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
+    store.recordUsage({ orgId: "acme", projectId: "web", metric: "tokens", quantity: 7 });
+    assert.equal(store.getProject({ orgId: "acme", projectId: "web" }).slug, "web");
+    sql(handle).run("ROLLBACK");
+    assert.equal(store.getProject({ orgId: "acme", projectId: "web" }), null);
+    assert.deepEqual(sql(handle).all("SELECT COUNT(*) AS n FROM _smithers_cp_usage_events"), [{ n: 0 }]);
+    assert.deepEqual(sql(handle).all("SELECT action FROM _smithers_cp_audit_events ORDER BY id"), [{ action: "org.create" }]);
+    assert.equal(store.verifyAuditChain({ orgId: "acme" }).ok, true);
+  },
+
+  "a failed store call inside the owner's transaction undoes only its own part"(open, sql) {
+    const handle = open();
+    const store = new ControlPlaneStore(handle);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    sql(handle).run("CREATE TABLE gateway_runs (id INTEGER PRIMARY KEY, note TEXT)");
+    sql(handle).run("BEGIN");
+    sql(handle).run("INSERT INTO gateway_runs (note) VALUES ('kept')");
+    expectCode(() => store.createOrg({ orgId: "acme", slug: "other", name: "Dup" }), "DUPLICATE_ID", /org id: acme/);
+    // A failure after the call's first write: the team row goes with the failed audit insert.
+    sql(handle).run(
+      "CREATE TRIGGER fail_team_audit BEFORE INSERT ON _smithers_cp_audit_events WHEN NEW.action = 'team.create' BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END",
+    );
+    expectCode(() => store.createTeam({ orgId: "acme", slug: "core", name: "Core" }), "STORAGE_ERROR", /audit store unavailable/);
+    sql(handle).run("COMMIT");
+    assert.deepEqual(sql(handle).all("SELECT note FROM gateway_runs"), [{ note: "kept" }]);
+    assert.deepEqual(sql(handle).all("SELECT COUNT(*) AS n FROM _smithers_cp_teams"), [{ n: 0 }]);
+    assert.deepEqual(sql(handle).all("SELECT COUNT(*) AS n FROM _smithers_cp_orgs"), [{ n: 1 }]);
+    assert.deepEqual(sql(handle).all("SELECT COUNT(*) AS n FROM _smithers_cp_audit_events"), [{ n: 1 }]);
+  },
+
+  "typed errors, usage limits and the audit chain behave as on the store's own connection"(open) {
+    const handle = open();
+    const store = new ControlPlaneStore(handle);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    expectCode(() => store.createOrg({ orgId: "other", slug: "acme", name: "Dup" }), "DUPLICATE_ID", /org slug: acme/);
+    expectCode(() => store.createProject({ orgId: "nope", slug: "p", name: "P" }), "INVALID_INPUT", /org not found: nope/);
+    expectCode(() => store.recordUsage({ orgId: "acme", projectId: "ghost", metric: "t", quantity: 1 }), "INVALID_INPUT", /project not found: ghost/);
+    store.setUsageLimit({ orgId: "acme", metric: "tokens", period: "daily", limitQuantity: 10 });
+    const at = 5 * 86_400_000;
+    const ids = [];
+    for (let i = 0; i < 40; i++) ids.push(store.recordUsage({ orgId: "acme", metric: "tokens", quantity: 0.25, observedAtMs: at + i }).id);
+    assert.deepEqual(ids, ids.map((_, i) => ids[0] + i));
+    const check = store.checkUsageLimit({ orgId: "acme", metric: "tokens", period: "daily", untilMs: at + 1_000 });
+    assert.equal(check.usedQuantity, 10);
+    assert.equal(check.exceeded, false);
+    const refused = store.consumeUsage({ orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: at + 100 });
+    assert.equal(refused.allowed, false);
+    const batch = store.recordUsageBatch(
+      Array.from({ length: 70 }, (_, i) => ({ orgId: "acme", metric: "calls", quantity: 1, observedAtMs: at + i })),
+      { returning: "ids" },
+    );
+    assert.equal(batch.ids.length, 70);
+    assert.deepEqual(store.summarizeUsage({ orgId: "acme" }), [
+      { orgId: "acme", metric: "calls", unit: "count", quantity: 70 },
+      { orgId: "acme", metric: "tokens", unit: "count", quantity: 10 },
+    ]);
+    assert.deepEqual(store.verifyAuditChain({ orgId: "acme" }), { ok: true, checked: 2, unchained: 0, redacted: 0 });
+    const exported = store.exportOrgAudit({ orgId: "acme" });
+    assert.deepEqual(exported.auditEvents.map((e) => e.action), ["org.create", "usage_limit.upsert"]);
+  },
+};
+
+module.exports = { scenarios, minimalHandle };
