@@ -282,9 +282,12 @@ export type ControlPlaneUsageSummaryInput = {
 
 /** One limit as consumeUsage weighed it: usage in its window before this event. */
 export type ControlPlaneConsumeCheck = ControlPlaneUsageLimitCheck & {
+  /** The period ending at the event, which `usedQuantity` covers. */
   sinceMs: number;
   untilMs: number;
-  /** `usedQuantity + quantity <= limitQuantity` */
+  /** Usage already recorded after the event's time, within one period of it; it counts against the limit too. */
+  laterQuantity: number;
+  /** `usedQuantity + laterQuantity + quantity <= limitQuantity` */
   allowed: boolean;
 };
 

@@ -122,6 +122,20 @@ describe("recordUsageBatch", () => {
 });
 
 describe("consumeUsage", () => {
+  it("never admits an event that leaves a window over the limit: later events count, a backdated event is weighed against them", () => {
+    const { store } = seededStore();
+    const t = 100 * DAY;
+    store.setUsageLimit({ orgId: "acme", metric: "tok", period: "daily", limitQuantity: 3 });
+    for (let i = 0; i < 3; i++) expect(store.consumeUsage({ orgId: "acme", metric: "tok", quantity: 1, observedAtMs: t + 5 }).allowed).toBe(true);
+    // A caller whose clock read t before those three landed.
+    const racing = store.consumeUsage({ orgId: "acme", metric: "tok", quantity: 1, observedAtMs: t });
+    expect(racing.allowed).toBe(false);
+    expect(racing.checks[0]).toMatchObject({ usedQuantity: 0, laterQuantity: 3, remainingQuantity: 0, exceeded: false, sinceMs: t - DAY, untilMs: t });
+    expect(store.consumeUsage({ orgId: "acme", metric: "tok", quantity: 1, observedAtMs: t - 3_600_000 }).allowed).toBe(false);
+    expect(store.checkUsageLimit({ orgId: "acme", metric: "tok", period: "daily", untilMs: t + 5 })!.usedQuantity).toBe(3);
+    expect(store.consumeUsage({ orgId: "acme", metric: "tok", quantity: 1, observedAtMs: t + 5 + DAY + 1 }).allowed).toBe(true);
+  });
+
   it("records only when every applicable limit has room, and reports each check", () => {
     const { store } = seededStore();
     const t = 100 * DAY;

@@ -151,8 +151,12 @@ pub fn check(conn: &Db, input: &Input) -> Result<Option<UsageLimitCheck>> {
 pub struct ConsumeCheck {
     #[serde(flatten)]
     pub check: UsageLimitCheck,
+    /// The period ending at the event, which `usedQuantity` covers.
     pub since_ms: i64,
     pub until_ms: i64,
+    /// Usage already recorded after the event's time, within one period of it (events of
+    /// another process that committed first, or a backdated event's successors).
+    pub later_quantity: f64,
     pub allowed: bool,
 }
 
@@ -165,10 +169,17 @@ pub struct Consumption {
 }
 
 /// `consumeUsage`: weighs the event against every limit that applies to it (its project's
-/// and the org-wide ones, of every period, for its metric and unit; each over the period
-/// ending at the event's time) and records it only if it fits them all. The check and the
-/// insert are one `BEGIN IMMEDIATE` transaction, so concurrent callers (other processes
-/// included) can never together pass a limit.
+/// and the org-wide ones, of every period, for its metric and unit) and records it only if
+/// it fits them all. The check and the insert are one `BEGIN IMMEDIATE` transaction, so
+/// concurrent callers (other processes included) can never together pass a limit.
+///
+/// The rule: an event at time t with a limit of period p is admitted only if the usage in
+/// [t - p, t + p] plus the event fits the limit. Every window of one period that contains
+/// t lies inside that range, so no window can end up over the limit: not one ending after
+/// t that holds events another process committed (with a later time) while this call
+/// waited for the lock, nor one that later events fill when t is in the past. For an
+/// event at the present time with nothing recorded after it, this is the period ending
+/// at t.
 pub fn consume(conn: &Db, input: &Input) -> Result<Consumption> {
     let usage = NewUsage::from_input(input)?;
     db::write(conn, |c| {
@@ -192,28 +203,31 @@ pub fn consume(conn: &Db, input: &Input) -> Result<Consumption> {
         }
         // The project's limits first, then the org-wide ones; each by period length.
         limits.sort_by_key(|l| (l.project_id.is_none(), period_ms(&l.period)));
-        // Every limit's window, each over the period ending at the event, summed together.
-        let until_ms = usage.observed_at_ms;
-        let spans: Vec<Span> = limits
-            .iter()
-            .map(|limit| Span {
-                scope: limit.project_id.as_deref().unwrap_or(ALL),
-                since_ms: (until_ms - period_ms(&limit.period).unwrap_or(0)).max(0),
-                until_ms,
-            })
-            .collect();
-        let used = rollups::totals(c, tail, &usage.org_id, &usage.metric, &usage.unit, &spans)?;
-        let since: Vec<i64> = spans.iter().map(|span| span.since_ms).collect();
+        // Two windows per limit, all summed together: the period ending at the event, and
+        // the period after it.
+        let at = usage.observed_at_ms;
+        let mut spans: Vec<Span> = Vec::with_capacity(2 * limits.len());
+        for limit in &limits {
+            let scope = limit.project_id.as_deref().unwrap_or(ALL);
+            let period = period_ms(&limit.period).unwrap_or(0);
+            spans.push(Span { scope, since_ms: (at - period).max(0), until_ms: at });
+            spans.push(Span { scope, since_ms: at.saturating_add(1), until_ms: at.saturating_add(period) });
+        }
+        let sums = rollups::totals(c, tail, &usage.org_id, &usage.metric, &usage.unit, &spans)?;
+        let since: Vec<i64> = spans.iter().step_by(2).map(|span| span.since_ms).collect();
         drop(spans);
         let mut checks = Vec::with_capacity(limits.len());
-        for ((limit, since_ms), used_quantity) in limits.into_iter().zip(since).zip(used) {
+        for ((limit, since_ms), pair) in limits.into_iter().zip(since).zip(sums.chunks(2)) {
+            let (used_quantity, later_quantity) = (pair[0], pair[1]);
+            let weighed = used_quantity + later_quantity;
             checks.push(ConsumeCheck {
-                allowed: used_quantity + usage.quantity <= limit.limit_quantity,
+                allowed: weighed + usage.quantity <= limit.limit_quantity,
                 since_ms,
-                until_ms,
+                until_ms: at,
+                later_quantity,
                 check: UsageLimitCheck {
-                    remaining_quantity: (limit.limit_quantity - used_quantity).max(0.0),
-                    exceeded: used_quantity > limit.limit_quantity,
+                    remaining_quantity: (limit.limit_quantity - weighed).max(0.0),
+                    exceeded: weighed > limit.limit_quantity,
                     used_quantity,
                     limit,
                 },

@@ -462,3 +462,41 @@ fn usage_inputs_read_into_fields_behave_as_parsed_objects() {
     assert_eq!(store::call(&fast, "recordUsage", "{\"orgId\":").unwrap_err().code, "INVALID_INPUT");
     assert_eq!(store::call(&fast, "recordUsage", r#"{"orgId":"acme","x":"\ud800"}"#).unwrap_err().code, "INVALID_INPUT");
 }
+
+#[test]
+fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
+    const DAY: i64 = 86_400_000;
+    let conn = seeded();
+    call(&conn, "setUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
+    let consume = |at: i64| call(&conn, "consumeUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
+    let t = 100 * DAY;
+    // Ten events at t + 5: another process, whose clock read later, committed them first.
+    for _ in 0..10 {
+        assert_eq!(consume(t + 5)["allowed"], json!(true));
+    }
+    // An event at t (read before those landed) sees them after its own time.
+    let racing = consume(t);
+    assert_eq!(racing["allowed"], json!(false));
+    assert_eq!(racing["checks"][0]["usedQuantity"], json!(0.0));
+    assert_eq!(racing["checks"][0]["laterQuantity"], json!(10.0));
+    assert_eq!(racing["checks"][0]["remainingQuantity"], json!(0.0));
+    // Backdated an hour: the period ending at it is empty, but the one ending at t + 5
+    // would hold 11 events.
+    assert_eq!(consume(t - 3_600_000)["allowed"], json!(false));
+    // Outside every period holding the ten: admitted.
+    assert_eq!(consume(t - DAY)["allowed"], json!(true));
+    assert_eq!(consume(t + 5 + DAY + 1)["allowed"], json!(true));
+    // No window of one day, wherever it ends, holds more than the limit.
+    let ends: Vec<i64> = conn
+        .prepare("SELECT observed_at_ms + d FROM _smithers_cp_usage_events, (SELECT 0 AS d UNION ALL SELECT 86400000) WHERE metric = 'tok'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(ends.len(), 24);
+    for until in ends {
+        let check = call(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": until })).unwrap();
+        assert!(check["usedQuantity"].as_f64().unwrap() <= 10.0, "window ending at {until}: {check}");
+    }
+}
