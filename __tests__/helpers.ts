@@ -71,3 +71,22 @@ export function orgRows(db: Database, table: string, orgId: string): number {
     table === "_smithers_cp_usage_rollups" ? "series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?)" : "org_id = ?";
   return Number(db.query(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`).get(orgId)!.n);
 }
+
+/**
+ * How many pairs of calls of different workers overlapped in time: a race test proves
+ * nothing unless this is well above zero.
+ */
+export function overlappingPairs(workers: [number, number][][]): number {
+  let pairs = 0;
+  for (let a = 0; a < workers.length; a++) {
+    for (let b = a + 1; b < workers.length; b++) {
+      for (const [s1, e1] of workers[a]) {
+        for (const [s2, e2] of workers[b]) if (s1 < e2 && s2 < e1) pairs++;
+      }
+    }
+  }
+  return pairs;
+}
+
+/** A start time far enough ahead for `workers` processes to load and open their stores. */
+export const barrierStart = (workers: number) => Date.now() + 1_500 + 150 * workers;

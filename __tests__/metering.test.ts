@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import BetterSqlite3 from "better-sqlite3";
 import { ControlPlaneStore, Database } from "../index.js";
-import { count, expectError, seededStore, tempDir } from "./helpers";
+import { barrierStart, count, expectError, overlappingPairs, seededStore, tempDir } from "./helpers";
 
 const run = promisify(execFile);
 const DAY = 86_400_000;
@@ -178,21 +178,27 @@ describe("consumeUsage", () => {
     expect(store.consumeUsage({ orgId: "acme", projectId: "web", metric: "tok", quantity: 1 }).allowed).toBe(false);
   });
 
-  it("several processes racing on one file never pass the limit, and every allowed call is recorded once", async () => {
+  it("4 processes racing from one start barrier with default times never pass a daily limit, and every allowed call is recorded once", async () => {
     const file = path.join(tempDir(), "race.db");
     const setup = new ControlPlaneStore(file);
     setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
     setup.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
     const limit = 150;
-    setup.setUsageLimit({ orgId: "acme", projectId: "web", metric: "runs", limitQuantity: limit });
+    setup.setUsageLimit({ orgId: "acme", projectId: "web", metric: "runs", period: "daily", limitQuantity: limit });
     setup.close();
 
     const workers = 4;
-    const perWorker = 60; // 240 attempts for 150 slots
+    const perWorker = 100; // 400 attempts for 150 slots
+    const startAt = barrierStart(workers);
     const outputs = await Promise.all(
-      Array.from({ length: workers }, (_, w) => run(process.execPath, [path.join(__dirname, "workers/consume.js"), file, String(perWorker), `w${w}`])),
+      Array.from({ length: workers }, (_, w) => run(process.execPath, [path.join(__dirname, "workers/consume.js"), file, String(perWorker), `w${w}`, String(startAt)])),
     );
-    const results = outputs.flatMap((o) => JSON.parse(o.stdout) as { allowed: boolean; id: number | null }[]);
+    const parsed = outputs.map((o) => JSON.parse(o.stdout) as { results: { allowed: boolean; id: number | null }[]; intervals: [number, number][] });
+    // The workers really raced: calls of different processes overlapped in time.
+    const overlaps = overlappingPairs(parsed.map((p) => p.intervals));
+    console.log(`consumeUsage race: ${overlaps} overlapping pairs of calls`);
+    expect(overlaps).toBeGreaterThan(50);
+    const results = parsed.flatMap((p) => p.results);
     const allowed = results.filter((r) => r.allowed);
     expect(results).toHaveLength(workers * perWorker);
     expect(allowed).toHaveLength(limit);
@@ -202,6 +208,11 @@ describe("consumeUsage", () => {
     expect(db.query("SELECT COUNT(*) AS n, TOTAL(quantity) AS q FROM _smithers_cp_usage_events").get()).toEqual({ n: limit, q: limit });
     const ids = db.query("SELECT id FROM _smithers_cp_usage_events ORDER BY id").all().map((r) => r.id);
     expect(ids).toEqual(allowed.map((r) => r.id).sort((a, b) => Number(a) - Number(b)));
+    // No daily window, wherever it ends, holds more than the limit.
+    const store = new ControlPlaneStore(db);
+    for (const { t } of db.query("SELECT DISTINCT observed_at_ms AS t FROM _smithers_cp_usage_events").all()) {
+      expect(store.checkUsageLimit({ orgId: "acme", projectId: "web", metric: "runs", period: "daily", untilMs: Number(t) })!.usedQuantity).toBeLessThanOrEqual(limit);
+    }
     db.close();
   });
 });

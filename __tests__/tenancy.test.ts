@@ -3,7 +3,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database, ensureControlPlaneTables } from "../index.js";
-import { count, expectError, memoryStore, orgRows, orgTables, seededStore, tempDir } from "./helpers";
+import { barrierStart, count, expectError, memoryStore, orgRows, orgTables, overlappingPairs, seededStore, tempDir } from "./helpers";
 
 const run = promisify(execFile);
 
@@ -305,16 +305,20 @@ describe("org quotas", () => {
     expectError(() => store.getOrgQuota({ orgId: "ghost" }), "INVALID_INPUT", "Control-plane org not found: ghost");
   });
 
-  it("two processes racing for the last slots on one file never both pass", async () => {
+  it("two processes racing from one start barrier for the last slots on one file never both pass", async () => {
     const file = path.join(tempDir(), "quota.db");
     const setup = new ControlPlaneStore(file);
     setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
     setup.setOrgQuota({ orgId: "acme", maxProjects: 25 });
     setup.close();
+    const startAt = barrierStart(2);
     const outputs = await Promise.all(
-      ["a", "b"].map((w) => run(process.execPath, [path.join(__dirname, "workers/quota.js"), file, "40", w])),
+      ["a", "b"].map((w) => run(process.execPath, [path.join(__dirname, "workers/quota.js"), file, "40", w, String(startAt)])),
     );
-    const results = outputs.map((o) => JSON.parse(o.stdout) as { created: number; refused: number });
+    const results = outputs.map((o) => JSON.parse(o.stdout) as { created: number; refused: number; intervals: [number, number][] });
+    const overlaps = overlappingPairs(results.map((r) => r.intervals));
+    console.log(`createProject quota race: ${overlaps} overlapping pairs of calls`);
+    expect(overlaps).toBeGreaterThan(10);
     expect(results.reduce((n, r) => n + r.created, 0)).toBe(25);
     expect(results.reduce((n, r) => n + r.refused, 0)).toBe(55);
     const db = new Database(file);

@@ -1,20 +1,14 @@
-// A worker process for the concurrency tests: calls consumeUsage `count` times on a file
-// and prints one JSON line per call with what it was told.
+// A worker process for the consumeUsage race: waits at the start barrier, then calls
+// consumeUsage `count` times on a file with the default time (now), and prints what it
+// was told and the interval of each call.
 const { ControlPlaneStore } = require("../..");
+const { race } = require("./barrier");
 
-const [file, count, worker] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
+const [file, count, worker, startAt] = [process.argv[2], Number(process.argv[3]), process.argv[4], Number(process.argv[5])];
 const store = new ControlPlaneStore(file);
-const results = [];
-for (let i = 0; i < count; i++) {
-  const out = store.consumeUsage({
-    orgId: "acme",
-    projectId: "web",
-    metric: "runs",
-    quantity: 1,
-    idempotencyKey: `${worker}-${i}`,
-    observedAtMs: 1_000_000,
-  });
-  results.push({ allowed: out.allowed, id: out.event ? out.event.id : null });
-}
+const { intervals, results } = race(startAt, count, (i) => {
+  const out = store.consumeUsage({ orgId: "acme", projectId: "web", metric: "runs", quantity: 1, idempotencyKey: `${worker}-${i}` });
+  return { allowed: out.allowed, id: out.event ? out.event.id : null };
+});
 store.close();
-process.stdout.write(JSON.stringify(results));
+process.stdout.write(JSON.stringify({ results, intervals }));
