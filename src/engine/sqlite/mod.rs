@@ -3,6 +3,7 @@
 //! prepared-statement cache.
 
 mod checkpoint;
+pub mod locks;
 pub mod raw;
 
 pub use checkpoint::Checkpointer;
@@ -62,6 +63,8 @@ impl std::ops::Deref for SqliteEngine {
 /// process crash or power loss; a power loss may lose the last transactions committed
 /// before it, never half of one.
 pub fn open(path: &str) -> Result<Connection> {
+    // Before our SQLite opens any file: its locks must be OFD locks from the start.
+    locks::install();
     if !is_memory_path(path) {
         create_private(path)?;
     }
