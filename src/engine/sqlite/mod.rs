@@ -5,6 +5,8 @@
 mod busy;
 mod checkpoint;
 pub mod locks;
+#[cfg(all(test, target_os = "linux"))]
+mod locks_tests;
 pub mod raw;
 
 pub use checkpoint::Checkpointer;
