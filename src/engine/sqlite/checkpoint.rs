@@ -1,5 +1,6 @@
 //! The background checkpoints of a file's WAL.
 
+use super::locks;
 use crate::core::error::{CpError, Result};
 use rusqlite::Connection;
 use std::sync::mpsc;
@@ -26,6 +27,8 @@ impl Checkpointer {
     /// Starts checkpointing the file `writer` is open on, and leaves `writer` to
     /// checkpoint only past `WAL_BACKSTOP_PAGES`.
     pub fn start(path: &str, writer: &Connection) -> Result<Checkpointer> {
+        // Our SQLite's locks must be OFD locks before it opens the file (see locks.rs).
+        locks::install();
         let own = Connection::open(path)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = thread::Builder::new()
@@ -35,6 +38,9 @@ impl Checkpointer {
                     // Failing is harmless (another connection may be checkpointing): the
                     // next round, or a writer past the backstop, does it.
                     let _ = own.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    // Closes put off while the other SQLite copy in this process held a
+                    // lock on their file, once it no longer does.
+                    locks::retry_parked();
                 }
             })
             .map_err(|e| CpError::new("STORAGE_ERROR", format!("starting the checkpoint thread: {e}"), None))?;

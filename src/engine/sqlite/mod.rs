@@ -2,7 +2,11 @@
 //! the background checkpoints, and running the core's statements through rusqlite's
 //! prepared-statement cache.
 
+mod busy;
 mod checkpoint;
+pub mod locks;
+#[cfg(all(test, target_os = "linux"))]
+mod locks_tests;
 pub mod raw;
 
 pub use checkpoint::Checkpointer;
@@ -62,6 +66,8 @@ impl std::ops::Deref for SqliteEngine {
 /// process crash or power loss; a power loss may lose the last transactions committed
 /// before it, never half of one.
 pub fn open(path: &str) -> Result<Connection> {
+    // Before our SQLite opens any file: its locks must be OFD locks from the start.
+    locks::install();
     if !is_memory_path(path) {
         create_private(path)?;
     }
@@ -86,7 +92,9 @@ fn create_private(path: &str) -> Result<()> {
 }
 
 pub fn configure(conn: &Connection, is_file: bool) -> Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Waits up to BUSY_TIMEOUT for another connection's lock, but not for one held by
+    // another SQLite copy in this process (see busy.rs).
+    busy::install(conn)?;
     // Plans that do not depend on the values bound. Without this SQLite may mark a cached
     // statement to be prepared again whenever a parameter is re-bound (it did so for the
     // window sums, every call), which costs more than any plan it could find.
@@ -213,14 +221,29 @@ pub fn sqlite_error(extended: Option<i32>, message: &str) -> CpError {
     err
 }
 
+/// The message of a `BUSY` whose lock is held by another SQLite copy in this process.
+pub const LOCKED_BY_THIS_PROCESS: &str = "SQLite: the database file is locked by another SQLite connection in this \
+     process (another binding's handle); a store opened by path cannot write while that connection holds a \
+     transaction. Pass that handle to the store instead.";
+
 /// Any SQLite failure the domain did not turn into an error of its own: busy, I/O, a
-/// constraint raised by a user's trigger. The code says what kind; the message is kept.
+/// constraint raised by a user's trigger. The code says what kind; the message is kept,
+/// except for a lock held by another SQLite copy in this process, which our busy handler
+/// did not wait for (see busy.rs): that `BUSY` says so.
 impl From<rusqlite::Error> for CpError {
     fn from(err: rusqlite::Error) -> Self {
         let extended = match &err {
             rusqlite::Error::SqliteFailure(e, _) => Some(e.extended_code),
             _ => None,
         };
-        sqlite_error(extended, &err.to_string())
+        let mut cp = sqlite_error(extended, &err.to_string());
+        // Read (and cleared) right after the failure, on the thread that saw it.
+        if cp.code == "BUSY" && locks::take_locked_by_this_process() {
+            cp.summary = LOCKED_BY_THIS_PROCESS.to_string();
+            if let Some(serde_json::Value::Object(details)) = cp.details.as_mut() {
+                details.insert("lockedByThisProcess".into(), serde_json::Value::Bool(true));
+            }
+        }
+        cp
     }
 }
