@@ -79,7 +79,18 @@ function encodeInput(input) {
 
 const kNative = Symbol("native");
 
+let warnedNoOfdLocks = false;
+
 function openNative(filename) {
+  if (!warnedNoOfdLocks && !isMemoryName(filename) && !native.ofdLocksAvailable()) {
+    // Never silently unsafe: without OFD locks our SQLite's locks and another SQLite copy's
+    // in this process (bun:sqlite, better-sqlite3) do not exclude each other.
+    warnedNoOfdLocks = true;
+    process.emitWarning(
+      "This platform has no open-file-description locks: a database file opened by path is not protected from another SQLite binding (bun:sqlite, better-sqlite3) that has the same file open in this process. Pass that binding's handle to ControlPlaneStore instead.",
+      { code: "CONTROL_PLANE_NO_OFD_LOCKS" },
+    );
+  }
   try {
     return new native.NativeConnection(filename);
   } catch (error) {

@@ -13,12 +13,12 @@ import { tempDir } from "./helpers";
 const bun = path.join(__dirname, "../node_modules/.bin/bun");
 const worker = path.join(__dirname, "workers/gateway-crash.js");
 
-type Acks = { g: number[]; s: number[]; o: string[]; t: string[]; phase: boolean };
+type Acks = { g: number[]; s: number[]; o: string[]; t: string[]; phase: boolean; since: number };
 
 /** Runs the scenario until `ready(acks)` holds, then a random moment more, then SIGKILL. */
 async function killAfter(runtime: string, form: string, scenario: string, file: string, ready: (a: Acks) => boolean) {
   const child = spawn(runtime, [worker, form, scenario, file], { cwd: __dirname, stdio: ["ignore", "pipe", "inherit"] });
-  const acks: Acks = { g: [], s: [], o: [], t: [], phase: false };
+  const acks: Acks = { g: [], s: [], o: [], t: [], phase: false, since: Date.now() };
   let buffered = "";
   let killed = false;
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -77,7 +77,8 @@ for (const [runtimeName, runtime] of runtimes) {
           }
         });
 
-      scenario("interleaved", (a) => a.g.length >= 2_000 && a.s.length >= 2_000);
+      // Both writing in turn for 2 s and more (the store's checkpoints run meanwhile by path).
+      scenario("interleaved", (a) => a.g.length >= 2_000 && a.s.length >= 2_000 && Date.now() - a.since >= 2_000);
       scenario("store-closes-first", (a) => a.phase && a.g.length >= 500);
       if (form === "path") scenario("gateway-closes-first", (a) => a.phase && a.s.length >= 500);
       scenario("other-process-after-store-close", (a) => a.phase && a.g.length >= 550);

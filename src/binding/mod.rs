@@ -213,3 +213,11 @@ impl ObjectFinalize for HostConnection {
         Ok(())
     }
 }
+
+/// Whether our SQLite takes open-file-description locks here (Linux 3.15 and later), so
+/// that a file opened by path is safe beside another SQLite copy of this process.
+#[napi]
+pub fn ofd_locks_available() -> bool {
+    sqlite::locks::install();
+    sqlite::locks::ofd_locks_available()
+}
