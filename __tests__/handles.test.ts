@@ -74,19 +74,25 @@ describe("constructor forms", () => {
   it("a write lock held by another process past the busy timeout is BUSY, and nothing is written", async () => {
     const file = path.join(tempDir(), "busy.db");
     const store = new ControlPlaneStore(file);
-    // Locks are per process (two SQLite copies in one process do not see each other's
-    // locks), so the lock holder is a child process.
+    // The lock holder is another process (one in this process would be refused at once,
+    // see the shared-file tests). It holds the lock until told to let go: no timer of its
+    // own races ours, however slow this machine is.
     const holder = spawn(process.execPath, [
       "-e",
       `const db = new (require("better-sqlite3"))(${JSON.stringify(file)});
-       db.exec("BEGIN IMMEDIATE"); console.log("locked"); setTimeout(() => db.exec("ROLLBACK"), 8000);`,
-    ], { cwd: path.join(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] });
-    await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
+       db.exec("BEGIN IMMEDIATE"); console.log("locked");
+       process.stdin.once("data", () => { db.exec("ROLLBACK"); console.log("released"); process.exit(0); });`,
+    ], { cwd: path.join(__dirname, ".."), stdio: ["pipe", "pipe", "inherit"] });
+    const lines = (async function* () {
+      for await (const chunk of holder.stdout!) yield String(chunk);
+    })();
+    expect((await lines.next()).value).toMatch(/locked/);
     const started = Date.now();
     expectError(() => store.createOrg({ slug: "late", name: "Late" }), "BUSY", /locked/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(4_500); // waited out the 5 s timeout
-    holder.kill();
-    await new Promise((resolve) => holder.once("exit", resolve));
+    holder.stdin!.write("release\n");
+    expect((await lines.next()).value).toMatch(/released/);
+    await new Promise((resolve) => holder.once("close", resolve));
     const raw = new Database(file);
     expect(raw.query("SELECT COUNT(*) AS n FROM _smithers_cp_orgs WHERE slug = 'late'").get()).toEqual({ n: 0 });
     expect(store.createOrg({ slug: "late", name: "Late" }).slug).toBe("late");

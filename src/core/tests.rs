@@ -32,10 +32,19 @@ fn seeded() -> SqliteEngine {
 fn every_documented_method_is_dispatched() {
     let conn = seeded();
     for method in store::METHODS {
-        let err = call(&conn, method, json!({ "orgId": "bad id" }));
-        // Each method validates its input rather than being unknown.
-        if let Err(e) = err {
-            assert!(!e.summary.starts_with("Unknown"), "{method}: {}", e.summary);
+        // Each method reads and validates its input rather than being unknown: the bad id
+        // (or a missing required field) is refused with INVALID_INPUT naming the field. The
+        // one method that takes no org answers with its (first) page.
+        match call(&conn, method, json!({ "orgId": "bad id" })) {
+            Err(e) => {
+                assert_eq!(e.code, "INVALID_INPUT", "{method}: {}", e.summary);
+                assert!(!e.summary.starts_with("Unknown"), "{method}: {}", e.summary);
+                assert!(e.details.as_ref().is_some_and(|d| d.get("field").is_some()), "{method}: {:?}", e.details);
+            }
+            Ok(out) => {
+                assert_eq!(*method, "listOrgs", "{method} accepted a bad orgId: {out}");
+                assert_eq!(out["items"].as_array().map(|items| items.len()), Some(1), "{out}");
+            }
         }
     }
     assert_eq!(call(&conn, "nope", json!({})).unwrap_err().summary, "Unknown control-plane method: nope");
@@ -499,4 +508,40 @@ fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
         let check = call(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": until })).unwrap();
         assert!(check["usedQuantity"].as_f64().unwrap() <= 10.0, "window ending at {until}: {check}");
     }
+}
+
+#[test]
+fn idempotency_keys_record_an_event_once() {
+    let conn = seeded();
+    let event = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "quantity": 2, "observedAtMs": 10, "idempotencyKey": "k1" });
+    let first = call(&conn, "recordUsage", event.clone()).unwrap();
+    assert_eq!(first["duplicate"], json!(false));
+    let again = call(&conn, "recordUsage", event.clone()).unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["duplicate"], json!(true));
+    let mut changed = event.clone();
+    changed["quantity"] = json!(3);
+    let conflict = call(&conn, "recordUsage", changed).unwrap_err();
+    assert_eq!(conflict.code, "IDEMPOTENCY_CONFLICT");
+    assert_eq!(conflict.details.unwrap()["existingId"], first["id"]);
+    // The same key in a batch, and through consumeUsage, returns the original too.
+    let batch = call(&conn, "recordUsageBatch", json!({ "events": [event.clone(), { "orgId": "acme", "metric": "tok", "quantity": 1, "idempotencyKey": "k2" }] })).unwrap();
+    assert_eq!(batch[0]["id"], first["id"]);
+    assert_eq!(batch[0]["duplicate"], json!(true));
+    assert_eq!(batch[1]["duplicate"], json!(false));
+    let consumed = call(&conn, "consumeUsage", event).unwrap();
+    assert_eq!(consumed["event"]["id"], first["id"]);
+    // Another org may use the same key.
+    call(&conn, "createOrg", json!({ "orgId": "beta", "slug": "beta", "name": "Beta" })).unwrap();
+    let other = call(&conn, "recordUsage", json!({ "orgId": "beta", "metric": "tok", "quantity": 2, "idempotencyKey": "k1" })).unwrap();
+    assert_ne!(other["id"], first["id"]);
+    let rows: Vec<(String, i64)> = conn
+        .prepare("SELECT org_id, COUNT(*) FROM _smithers_cp_usage_events WHERE idempotency_key IS NOT NULL GROUP BY org_id ORDER BY org_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows, vec![("acme".to_string(), 2), ("beta".to_string(), 1)]);
+    assert_eq!(call(&conn, "summarizeUsage", json!({ "orgId": "acme" })).unwrap()[0]["quantity"], json!(3.0));
 }
