@@ -1,4 +1,5 @@
 import { execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -188,11 +189,37 @@ describe("hostile input", () => {
   ];
   const codes = new Set(["INVALID_INPUT", "DUPLICATE_ID", "NOT_FOUND", "QUOTA_EXCEEDED", "ORG_SUSPENDED", "SECRET_VALUE_REJECTED", "IDEMPOTENCY_CONFLICT"]);
 
-  it("randomized: every call succeeds or throws a ControlPlaneError with an expected code, and a failed call writes nothing", () => {
+  /** What a successful write returned, checked against the row it wrote (read by raw SQL). */
+  const written: Record<string, (db: Database, out: any, input: any) => void> = {
+    createOrg: (db, out) => expect(db.query("SELECT org_id AS orgId, slug, name, created_at_ms AS createdAtMs FROM _smithers_cp_orgs WHERE org_id = ?").get(out.orgId)).toEqual({ orgId: out.orgId, slug: out.slug, name: out.name, createdAtMs: out.createdAtMs }),
+    createTeam: (db, out) => expect(db.query("SELECT slug, name FROM _smithers_cp_teams WHERE org_id = ? AND team_id = ?").get(out.orgId, out.teamId)).toEqual({ slug: out.slug, name: out.name }),
+    createProject: (db, out) => expect(db.query("SELECT slug, name, metadata_json AS m FROM _smithers_cp_projects WHERE org_id = ? AND project_id = ?").get(out.orgId, out.projectId)).toEqual({ slug: out.slug, name: out.name, m: JSON.stringify(out.metadata) }),
+    recordUsage: (db, out) => expect(db.query("SELECT org_id AS orgId, metric, quantity, unit, observed_at_ms AS observedAtMs FROM _smithers_cp_usage_events WHERE id = ?").get(out.id)).toEqual({ orgId: out.orgId, metric: out.metric, quantity: out.quantity, unit: out.unit, observedAtMs: out.observedAtMs }),
+    consumeUsage: (db, out) => {
+      if (out.event) expect(db.query("SELECT quantity FROM _smithers_cp_usage_events WHERE id = ?").get(out.event.id)).toEqual({ quantity: out.event.quantity });
+    },
+    setUsageLimit: (db, out) => expect(db.query("SELECT limit_quantity AS q FROM _smithers_cp_usage_limits WHERE org_id = ? AND project_key = ? AND metric = ? AND unit = ? AND period = ?").get(out.orgId, out.projectId ?? "__org__", out.metric, out.unit, out.period)).toEqual({ q: out.limitQuantity }),
+    putSecretRef: (db, out) => expect(db.query("SELECT provider, ref FROM _smithers_cp_secret_refs WHERE org_id = ? AND project_key = ? AND name = ?").get(out.orgId, out.projectId ?? "__org__", out.name)).toEqual({ provider: out.provider, ref: out.ref }),
+    recordAuditEvent: (db, out) => expect(db.query("SELECT action, target_type AS targetType, occurred_at_ms AS occurredAtMs FROM _smithers_cp_audit_events WHERE id = ?").get(out.id)).toEqual({ action: out.action, targetType: out.targetType, occurredAtMs: out.occurredAtMs }),
+    upsertBillingAccount: (db, out) => expect(db.query("SELECT plan, status FROM _smithers_cp_billing_accounts WHERE org_id = ?").get(out.orgId)).toEqual({ plan: out.plan, status: out.status }),
+    upsertIdentityProvider: (db, out) => expect(db.query("SELECT type, issuer, status FROM _smithers_cp_identity_providers WHERE org_id = ? AND provider_id = ?").get(out.orgId, out.providerId)).toEqual({ type: out.type, issuer: out.issuer, status: out.status }),
+    setOrgQuota: (db, out) => expect(db.query("SELECT max_projects AS maxProjects FROM _smithers_cp_org_quotas WHERE org_id = ?").get(out.orgId)).toEqual({ maxProjects: out.limits.maxProjects }),
+  };
+
+  it("randomized: every call succeeds or throws a ControlPlaneError with an expected code; a failed call leaves every table's contents as they were; a write holds what it returned", () => {
     const { db, store } = seededStore();
     store.createTeam({ orgId: "acme", teamId: "t", slug: "t", name: "T" });
     const tables = controlPlaneTables(db);
-    const snapshot = () => tables.map((t) => Number(db.query(`SELECT COUNT(*) AS n FROM ${t}`).get()!.n)).join(",");
+    // A digest of every row of every control-plane table, in a fixed order.
+    const snapshot = () => {
+      const hash = createHash("sha256");
+      for (const t of tables) {
+        const rows = db.query(`SELECT * FROM ${t}`).all().map((r) => JSON.stringify(r, (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v)));
+        hash.update(`${t}\n${rows.sort().join("\n")}\n`);
+      }
+      return hash.digest("hex");
+    };
+    let checkedWrites = 0;
     let seed = 1234;
     const rand = (n: number) => ((seed = (seed * 16807) % 2147483647), seed % n);
     let tried = 0;
@@ -206,7 +233,11 @@ describe("hostile input", () => {
       const before = snapshot();
       tried++;
       try {
-        (store as any)[method](arg);
+        const out = (store as any)[method](arg);
+        if (written[method]) {
+          written[method](db, out, arg);
+          checkedWrites++;
+        }
         if (method === "suspendOrg") store.unsuspendOrg({ orgId: "acme" });
       } catch (error) {
         refused++;
@@ -217,6 +248,7 @@ describe("hostile input", () => {
     }
     expect(tried).toBe(1_500);
     expect(refused).toBeGreaterThan(300);
+    expect(checkedWrites).toBeGreaterThan(100);
     expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
     expect(({} as any).polluted).toBeUndefined();
   });

@@ -424,3 +424,84 @@ describe("isolation", () => {
     }
   });
 });
+
+describe("isolation from an independent oracle", () => {
+  it("every read and export of one org equals raw SQL over that org's rows, and holds nothing of the other's", () => {
+    const { db, store } = memoryStore();
+    // Two orgs with the same child ids, and data that tells them apart: names carry the
+    // org, quantities differ by orders of magnitude.
+    const seed = (orgId: string, scale: number) => {
+      store.createOrg({ orgId, slug: orgId, name: `${orgId} Inc`, createdAtMs: 1 });
+      for (const p of ["p1", "p2"]) store.createProject({ orgId, projectId: p, slug: p, name: `${orgId} ${p}`, createdAtMs: 2 });
+      for (const t of ["t1", "t2"]) store.createTeam({ orgId, teamId: t, slug: t, name: `${orgId} ${t}`, createdAtMs: 3 });
+      store.addTeamMember({ orgId, teamId: "t1", userId: "u1", role: orgId === "alpha" ? "admin" : "member" });
+      store.addProjectTeam({ orgId, projectId: orgId === "alpha" ? "p1" : "p2", teamId: "t1", role: "editor" });
+      for (let i = 0; i < 30; i++) {
+        store.recordUsage({ orgId, projectId: i % 3 ? "p1" : null, metric: i % 2 ? "tok" : "calls", quantity: scale * (1 + (i % 5)), observedAtMs: 1_000 * i });
+      }
+      store.setUsageLimit({ orgId, projectId: "p1", metric: "tok", limitQuantity: scale * 100, updatedAtMs: 4 });
+      store.putSecretRef({ orgId, name: "KEY", provider: "vault", ref: `vault://${orgId}/key`, createdAtMs: 5 });
+      store.upsertIdentityProvider({ orgId, providerId: "idp", type: "saml", issuer: `https://${orgId}.example`, createdAtMs: 6 });
+      store.upsertBillingAccount({ orgId, plan: `${orgId}-plan`, updatedAtMs: 7 });
+      store.recordAuditEvent({ orgId, actorId: `${orgId}-actor`, action: "run.start", targetType: "run", occurredAtMs: 8 });
+    };
+    seed("alpha", 1);
+    seed("beta", 1_000);
+    const raw = (sql: string, ...params: unknown[]) => db.query(sql).all(...(params as any[]));
+
+    for (const [orgId, other] of [["alpha", "beta"], ["beta", "alpha"]]) {
+      const usageOracle = raw(
+        "SELECT metric, unit, TOTAL(quantity) AS quantity FROM _smithers_cp_usage_events WHERE org_id = ? GROUP BY metric, unit ORDER BY metric, unit",
+        orgId,
+      );
+      const summary = store.summarizeUsage({ orgId });
+      expect(summary.map(({ metric, unit, quantity }) => ({ metric, unit, quantity }))).toEqual(usageOracle);
+      const byProject = raw(
+        "SELECT project_id AS projectId, metric, TOTAL(quantity) AS quantity FROM _smithers_cp_usage_events WHERE org_id = ? GROUP BY project_id, metric ORDER BY project_id IS NOT NULL, project_id, metric",
+        orgId,
+      );
+      expect(
+        store.summarizeUsage({ orgId, groupBy: ["projectId", "metric"] }).map((r: any) => ({ projectId: r.projectId ?? null, metric: r.metric, quantity: r.quantity })),
+      ).toEqual(byProject);
+      const check = store.checkUsageLimit({ orgId, projectId: "p1", metric: "tok", untilMs: 100_000 })!;
+      expect(check.usedQuantity).toBe(
+        raw("SELECT TOTAL(quantity) AS q FROM _smithers_cp_usage_events WHERE org_id = ? AND project_id = 'p1' AND metric = 'tok' AND observed_at_ms <= 100000", orgId)[0].q,
+      );
+      const ids = (sql: string) => raw(sql, orgId).map((r: any) => Object.values(r).join("/"));
+      expect(store.listProjects({ orgId }).items.map((p) => `${p.projectId}/${p.name}`)).toEqual(ids("SELECT project_id, name FROM _smithers_cp_projects WHERE org_id = ? ORDER BY project_id"));
+      expect(store.listTeams({ orgId }).items.map((t) => `${t.teamId}/${t.name}`)).toEqual(ids("SELECT team_id, name FROM _smithers_cp_teams WHERE org_id = ? ORDER BY team_id"));
+      expect(store.listSecretRefs({ orgId }).map((r) => `${r.name}/${r.ref}`)).toEqual(ids("SELECT name, ref FROM _smithers_cp_secret_refs WHERE org_id = ? ORDER BY name"));
+      expect(store.listIdentityProviders({ orgId }).map((p) => `${p.providerId}/${p.issuer}`)).toEqual(ids("SELECT provider_id, issuer FROM _smithers_cp_identity_providers WHERE org_id = ? ORDER BY provider_id"));
+      expect(store.listUsageLimits({ orgId }).items.map((l) => `${l.metric}/${l.limitQuantity}`)).toEqual(ids("SELECT metric, limit_quantity FROM _smithers_cp_usage_limits WHERE org_id = ? ORDER BY project_key, metric"));
+      expect(store.queryAuditLog({ orgId, limit: 1_000 }).items.map((e) => `${e.id}/${e.action}`)).toEqual(ids("SELECT id, action FROM _smithers_cp_audit_events WHERE org_id = ? ORDER BY occurred_at_ms, id"));
+      expect(store.listProjectAccess({ orgId, userId: "u1" }).map((a) => `${a.projectId}/${a.roles.join(",")}`)).toEqual(
+        ids("SELECT pt.project_id, pt.role FROM _smithers_cp_team_members m JOIN _smithers_cp_project_teams pt ON pt.org_id = m.org_id AND pt.team_id = m.team_id WHERE m.org_id = ? AND m.user_id = 'u1' ORDER BY pt.project_id"),
+      );
+      const exported = store.exportOrgAudit({ orgId });
+      expect(exported.usage.map(({ metric, unit, quantity }) => ({ metric, unit, quantity }))).toEqual(usageOracle);
+      expect(exported.billing!.plan).toBe(`${orgId}-plan`);
+      expect(exported.auditEvents.map((e) => e.id)).toEqual(raw("SELECT id FROM _smithers_cp_audit_events WHERE org_id = ? ORDER BY occurred_at_ms, id", orgId).map((r: any) => r.id));
+      // Nothing of the other org anywhere in what this org's reads return.
+      const everything = JSON.stringify([
+        summary,
+        check,
+        store.listProjects({ orgId }),
+        store.listTeams({ orgId }),
+        store.listTeamMembers({ orgId, teamId: "t1" }),
+        store.listProjectTeams({ orgId, projectId: "p1" }),
+        store.listProjectTeams({ orgId, projectId: "p2" }),
+        store.listSecretRefs({ orgId }),
+        store.listIdentityProviders({ orgId }),
+        store.listUsageLimits({ orgId }),
+        store.queryAuditLog({ orgId, limit: 1_000 }),
+        store.listProjectAccess({ orgId, userId: "u1" }),
+        store.getBillingAccount({ orgId }),
+        exported,
+      ]);
+      for (const mark of [`${other} Inc`, `${other} p1`, `${other} t1`, `vault://${other}/`, `https://${other}.example`, `${other}-plan`, `${other}-actor`]) {
+        expect(everything.includes(mark)).toBe(false);
+      }
+      expect(everything.includes(`${orgId}-plan`)).toBe(true);
+    }
+  });
+});
