@@ -65,6 +65,7 @@ describe("crash safety", () => {
     }
     // The kills landed mid-stream, and the store still opens and verifies every org's chain.
     expect(acked.usage.length).toBeGreaterThan(20);
+    console.log(`crash: 20 kills, ${Object.values(acked).reduce((n, a) => n + a.length, 0)} acknowledged writes (${acked.usage.length} usage events), all present`);
     const store = new ControlPlaneStore(file);
     const db = new Database(file);
     const orgs = db.query("SELECT org_id FROM _smithers_cp_orgs").all().map((r) => String(r.org_id));
@@ -249,6 +250,7 @@ describe("hostile input", () => {
     expect(tried).toBe(1_500);
     expect(refused).toBeGreaterThan(300);
     expect(checkedWrites).toBeGreaterThan(100);
+    console.log(`hostile input: ${tried} calls, ${refused} refused with contents unchanged, ${checkedWrites} writes checked against their rows`);
     expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
     expect(({} as any).polluted).toBeUndefined();
   });
