@@ -36,6 +36,21 @@ const handles: Record<string, { open: () => unknown; sql: (h: any) => Sql }> = {
   },
 };
 
+// node:sqlite where this Node has it (22.5 and later): DatabaseSync, statements by prepare().
+const nodeSqlite = (() => {
+  try {
+    return require("node:sqlite");
+  } catch {
+    return null;
+  }
+})();
+if (nodeSqlite) {
+  handles["node:sqlite in memory"] = {
+    open: () => new nodeSqlite.DatabaseSync(":memory:"),
+    sql: (db: any) => ({ run: (text: string) => void db.prepare(text).run(), all: (text: string) => db.prepare(text).all().map((r: object) => ({ ...r })) }),
+  };
+}
+
 for (const [name, { open, sql }] of Object.entries(handles)) {
   describe(`the store on ${name}`, () => {
     for (const [title, scenario] of Object.entries(scenarios as Record<string, (o: unknown, s: unknown) => void>)) {
