@@ -1,223 +1,78 @@
-//! The Node.js binding. `NativeConnection` holds a SQLite connection of ours that the
-//! JavaScript `Database` and `ControlPlaneStore` share; `HostConnection` runs the store on
-//! the caller's own SQLite handle (`host`). It converts strings in and out and
-//! turns every core error into a JS error whose message is the error's JSON, which the
-//! JavaScript wrapper rethrows as a `ControlPlaneError`. The long exports can run on the
-//! libuv thread pool (`callAsync`). Nothing else lives here.
+//! The Node.js binding: napi-rs classes that read JS values into the core's inputs and
+//! throw `ControlPlaneError`; no SQL here but the caller's own (`Database`).
+//!
+//! - `store`: `ControlPlaneStore`, one method per store method, and
+//!   `ensureControlPlaneTables`.
+//! - `database`: `Database` and `Statement`, a bun:sqlite-shaped handle on our connection.
+//! - `host`: the engine that runs the core's statements on the caller's own SQLite handle.
+//! - `connection`: a connection of ours (path form, `Database`), with its checkpoints.
+//! - `input`: JS values read into the core's inputs; `env_data`: the error class and
+//!   `JSON.parse`, per Node environment.
 
-use crate::core::{error::CpError, schema, store};
-use crate::engine::sqlite::{self, raw, Checkpointer, SqliteEngine};
+mod connection;
+mod database;
+mod env_data;
 mod host;
+mod input;
+mod store;
 
-use napi::bindgen_prelude::{Object, ObjectFinalize};
-use napi::{Env, Error, Result};
+use crate::core::error::Result as CoreResult;
+use crate::engine::sqlite::{self, locks};
+use napi::bindgen_prelude::{Function, Object, Unknown};
+use napi::{sys, Env, Result};
 use napi_derive::napi;
-use std::sync::{Arc, Mutex};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-fn to_js(err: CpError) -> Error {
-    Error::from_reason(err.to_json())
+/// `errorClass(ControlPlaneError)`: `index.js` hands its error class over when it loads,
+/// in each environment (the main thread and each worker thread); every error is built from
+/// the first one given, which is returned.
+#[napi(ts_args_type = "errorClass: typeof ControlPlaneError", ts_return_type = "typeof ControlPlaneError")]
+pub fn error_class<'e>(env: &'e Env, error_class: Function<'e, (), Unknown<'static>>) -> Result<Function<'e, (), Unknown<'static>>> {
+    env_data::error_class(env, error_class)
 }
 
-#[napi]
-pub struct NativeConnection {
-    conn: Arc<Mutex<Option<SqliteEngine>>>,
-    /// The file, or `None` in memory: async work on a file opens a connection of its own,
-    /// so it never holds the lock the JS thread's calls need.
-    path: Option<String>,
-    /// Checkpoints a file's WAL off the JS thread; stopped before the connection closes.
-    checkpointer: Mutex<Option<Checkpointer>>,
+#[napi(module_exports)]
+pub fn module_exports(env: Env, exports: Object) -> Result<()> {
+    database::install_statement_methods(&env, &exports)
 }
 
-/// A store method run on the libuv thread pool; resolves to its JSON result.
-pub struct AsyncCall {
-    conn: Arc<Mutex<Option<SqliteEngine>>>,
-    path: Option<String>,
-    method: String,
-    input_json: String,
+static WARNED_NO_OFD_LOCKS: AtomicBool = AtomicBool::new(false);
+
+/// Opens a connection of ours; on a platform without open-file-description locks, the
+/// first file opened by path emits a process warning, never silently unsafe: our SQLite's
+/// locks and another SQLite copy's in this process (bun:sqlite, better-sqlite3) do not
+/// exclude each other there.
+pub(crate) fn connection_for_path(env: &Env, path: &str) -> CoreResult<Arc<connection::Own>> {
+    locks::install();
+    if !sqlite::is_memory_path(path) && !locks::ofd_locks_available() && !WARNED_NO_OFD_LOCKS.swap(true, Ordering::Relaxed) {
+        emit_warning(
+            env,
+            "This platform has no open-file-description locks: a database file opened by path is not protected from another SQLite binding (bun:sqlite, better-sqlite3) that has the same file open in this process. Pass that binding's handle to ControlPlaneStore instead.",
+            "CONTROL_PLANE_NO_OFD_LOCKS",
+        );
+    }
+    connection::Own::open(path)
 }
 
-impl napi::Task for AsyncCall {
-    type Output = String;
-    type JsValue = String;
-
-    fn compute(&mut self) -> Result<String> {
-        match &self.path {
-            Some(path) => {
-                let own = SqliteEngine::open(path).map_err(to_js)?;
-                store::call(&own, &self.method, &self.input_json).map_err(to_js)
-            }
-            None => {
-                let guard = self.conn.lock().map_err(|_| to_js(CpError::new("INTERNAL", "connection lock poisoned", None)))?;
-                match guard.as_ref() {
-                    Some(conn) => store::call(conn, &self.method, &self.input_json).map_err(to_js),
-                    None => Err(to_js(CpError::new("CLOSED", "The database connection is closed.", None))),
-                }
-            }
+/// `process.emitWarning(message, {code})`, best effort.
+fn emit_warning(env: &Env, message: &str, code: &str) {
+    let raw = env.raw();
+    unsafe {
+        let (mut global, mut process, mut emit, mut options, mut out) =
+            (ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+        sys::napi_get_global(raw, &mut global);
+        sys::napi_get_named_property(raw, global, c"process".as_ptr(), &mut process);
+        sys::napi_get_named_property(raw, process, c"emitWarning".as_ptr(), &mut emit);
+        sys::napi_create_object(raw, &mut options);
+        let Ok(code) = napi::bindgen_prelude::ToNapiValue::to_napi_value(raw, code) else { return };
+        let Ok(message) = napi::bindgen_prelude::ToNapiValue::to_napi_value(raw, message) else { return };
+        sys::napi_set_named_property(raw, options, c"code".as_ptr(), code);
+        let args = [message, options];
+        if sys::napi_call_function(raw, process, emit, 2, args.as_ptr(), &mut out) != sys::Status::napi_ok {
+            let mut thrown = ptr::null_mut();
+            sys::napi_get_and_clear_last_exception(raw, &mut thrown);
         }
     }
-
-    fn resolve(&mut self, _env: napi::Env, output: String) -> Result<String> {
-        Ok(output)
-    }
-}
-
-impl NativeConnection {
-    fn with<T>(&self, f: impl FnOnce(&SqliteEngine) -> crate::core::error::Result<T>) -> Result<T> {
-        let guard = self.conn.lock().map_err(|_| to_js(CpError::new("INTERNAL", "connection lock poisoned", None)))?;
-        match guard.as_ref() {
-            Some(conn) => f(conn).map_err(to_js),
-            None => Err(to_js(CpError::new("CLOSED", "The database connection is closed.", None))),
-        }
-    }
-}
-
-#[napi]
-impl NativeConnection {
-    /// Opens (creating if needed) a SQLite file, or an in-memory database for `:memory:`.
-    #[napi(constructor)]
-    pub fn new(path: String) -> Result<Self> {
-        let conn = SqliteEngine::open(&path).map_err(to_js)?;
-        let path = (!sqlite::is_memory_path(&path)).then_some(path);
-        let checkpointer = match &path {
-            Some(file) => Some(Checkpointer::start(file, conn.conn()).map_err(to_js)?),
-            None => None,
-        };
-        Ok(NativeConnection { conn: Arc::new(Mutex::new(Some(conn))), path, checkpointer: Mutex::new(checkpointer) })
-    }
-
-    /// Runs one of the long store methods (`exportOrgAudit`, `exportOrgAuditToFile`) off
-    /// the JS thread; the promise resolves to its JSON result.
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn call_async(&self, method: String, input_json: String) -> Result<napi::bindgen_prelude::AsyncTask<AsyncCall>> {
-        if !["exportOrgAudit", "exportOrgAuditToFile"].contains(&method.as_str()) {
-            return Err(to_js(CpError::invalid(format!("{method} has no async variant."), None)));
-        }
-        if !self.is_open() {
-            return Err(to_js(CpError::new("CLOSED", "The database connection is closed.", None)));
-        }
-        Ok(napi::bindgen_prelude::AsyncTask::new(AsyncCall {
-            conn: self.conn.clone(),
-            path: self.path.clone(),
-            method,
-            input_json,
-        }))
-    }
-
-    /// Calls a store method with its input as JSON; returns the result as JSON.
-    #[napi]
-    pub fn call(&self, method: String, input_json: String) -> Result<String> {
-        self.with(|c| store::call(c, &method, &input_json))
-    }
-
-    #[napi]
-    pub fn ensure_tables(&self) -> Result<()> {
-        self.with(|c| schema::ensure(c))
-    }
-
-    #[napi]
-    pub fn exec(&self, sql: String) -> Result<()> {
-        self.with(|c| Ok(c.conn().execute_batch(&sql)?))
-    }
-
-    #[napi]
-    pub fn run(&self, sql: String, params_json: String) -> Result<String> {
-        self.with(|c| raw::run(c.conn(), &sql, &params_json))
-    }
-
-    /// Rows as a JSON array; at most `limit` of them when given.
-    #[napi]
-    pub fn query(&self, sql: String, params_json: String, limit: Option<u32>) -> Result<String> {
-        self.with(|c| raw::rows(c.conn(), &sql, &params_json, limit.map_or(usize::MAX, |l| l as usize)))
-    }
-
-    #[napi(getter)]
-    pub fn is_open(&self) -> bool {
-        self.conn.lock().map(|g| g.is_some()).unwrap_or(false)
-    }
-
-    /// Closes the connection; later calls fail with `CLOSED`. Closing twice is harmless.
-    #[napi]
-    pub fn close(&self) -> Result<()> {
-        // The checkpoint thread first, so the last connection to close is ours, which
-        // checkpoints the WAL and removes it.
-        drop(self.checkpointer.lock().ok().and_then(|mut g| g.take()));
-        let taken = self.conn.lock().ok().and_then(|mut g| g.take());
-        match taken {
-            Some(conn) => conn.close().map_err(to_js),
-            None => Ok(()),
-        }
-    }
-}
-
-/// The store on the caller's own SQLite handle (bun:sqlite, better-sqlite3, node:sqlite,
-/// or any object with `exec` and `query`/`prepare`). Every call runs on the JS thread, on
-/// that handle's connection; the owner keeps the handle and closes it.
-#[napi(custom_finalize)]
-pub struct HostConnection {
-    host: Option<host::HostHandle>,
-}
-
-impl HostConnection {
-    fn with<T>(&self, env: &Env, f: impl FnOnce(&host::HostEngine) -> crate::core::error::Result<T>) -> Result<T> {
-        match &self.host {
-            Some(host) => f(&host::HostEngine { env, host }).map_err(to_js),
-            None => Err(to_js(CpError::new("CLOSED", "The database connection is closed.", None))),
-        }
-    }
-}
-
-#[napi]
-impl HostConnection {
-    /// Keeps the handle and turns its foreign keys on, as the documented store does.
-    #[napi(constructor)]
-    pub fn new(env: Env, handle: Object) -> Result<Self> {
-        let host = host::HostHandle::new(&env, handle).map_err(to_js)?;
-        let connection = HostConnection { host: Some(host) };
-        connection.with(&env, |engine| crate::engine::Engine::script(engine, "PRAGMA foreign_keys = ON"))?;
-        Ok(connection)
-    }
-
-    #[napi]
-    pub fn call(&self, env: Env, method: String, input_json: String) -> Result<String> {
-        self.with(&env, |engine| store::call(engine, &method, &input_json))
-    }
-
-    /// The long methods too run on the JS thread: the handle can be used nowhere else.
-    #[napi]
-    pub fn call_async(&self, env: Env, method: String, input_json: String) -> Result<String> {
-        self.call(env, method, input_json)
-    }
-
-    #[napi]
-    pub fn ensure_tables(&self, env: Env) -> Result<()> {
-        self.with(&env, |engine| schema::ensure(engine))
-    }
-
-    #[napi(getter)]
-    pub fn is_open(&self) -> bool {
-        self.host.is_some()
-    }
-
-    /// Lets go of the handle and its statements; the owner's handle stays open.
-    #[napi]
-    pub fn close(&mut self, env: Env) {
-        if let Some(host) = self.host.take() {
-            host.release(&env);
-        }
-    }
-}
-
-impl ObjectFinalize for HostConnection {
-    fn finalize(mut self, env: Env) -> Result<()> {
-        self.close(env);
-        Ok(())
-    }
-}
-
-/// Whether our SQLite takes open-file-description locks here (Linux 3.15 and later), so
-/// that a file opened by path is safe beside another SQLite copy of this process.
-#[napi]
-pub fn ofd_locks_available() -> bool {
-    sqlite::locks::install();
-    sqlite::locks::ofd_locks_available()
 }

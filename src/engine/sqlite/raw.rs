@@ -1,114 +1,91 @@
-//! Raw SQL for the small bun:sqlite-shaped `Database` handle: parameters in and rows out as
-//! JSON. Blobs travel as `{"$blob": "<hex>"}` and 64-bit integers from JavaScript BigInts as
-//! `{"$int": "<decimal>"}`, since JSON has neither.
+//! Raw SQL for the small bun:sqlite-shaped `Database` handle: a caller's own statements on
+//! our connection, with positional (`?`, `?1`) or named (`$id`, `:id`, `@id`) parameters.
 
 use crate::core::error::{CpError, Result};
+use crate::engine::{Done, SqlData};
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{Connection, Statement};
-use serde_json::{json, Map, Number, Value};
 
-fn to_sql(value: &Value) -> Result<Sql> {
-    Ok(match value {
-        Value::Null => Sql::Null,
-        Value::Bool(b) => Sql::Integer(*b as i64),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Sql::Integer(i),
-            None => Sql::Real(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        Value::String(s) => Sql::Text(s.clone()),
-        Value::Object(o) if o.len() == 1 => match (o.get("$blob"), o.get("$int")) {
-            (Some(Value::String(hex)), _) => Sql::Blob(from_hex(hex)?),
-            (_, Some(Value::String(int))) => Sql::Integer(
-                int.parse().map_err(|_| CpError::field("params", format!("{int} does not fit a 64-bit integer.")))?,
-            ),
-            _ => return Err(unsupported()),
-        },
-        _ => return Err(unsupported()),
-    })
+/// A statement's parameters as the caller gave them.
+pub enum Params {
+    Positional(Vec<SqlData>),
+    /// Keys with or without their SQL prefix (`$id`, `:id`, `@id` or `id`).
+    Named(Vec<(String, SqlData)>),
 }
 
-fn unsupported() -> CpError {
-    CpError::field("params", "SQL parameters must be null, boolean, number, bigint, string or Uint8Array.")
+/// The rows of a query: column names, then each row's values in that order.
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<SqlData>>,
 }
 
-fn from_hex(hex: &str) -> Result<Vec<u8>> {
-    let bad = || CpError::field("params", "a blob parameter is not valid hex.");
-    if hex.len() % 2 != 0 {
-        return Err(bad());
-    }
-    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad())).collect()
-}
-
-fn to_json(value: ValueRef) -> Value {
+fn to_sql(value: SqlData) -> Sql {
     match value {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Number(i.into()),
-        ValueRef::Real(f) => Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null),
-        ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => json!({ "$blob": b.iter().map(|x| format!("{x:02x}")).collect::<String>() }),
+        SqlData::Null => Sql::Null,
+        SqlData::Int(i) => Sql::Integer(i),
+        SqlData::Real(f) => Sql::Real(f),
+        SqlData::Text(s) => Sql::Text(s),
+        SqlData::Blob(b) => Sql::Blob(b),
     }
 }
 
-/// Binds positional (a JSON array) or named (a JSON object) parameters. Named keys may be
-/// written with or without their SQL prefix (`$id`, `:id`, `@id` or `id`).
-fn bind(stmt: &mut Statement, params: &Value) -> Result<()> {
+fn from_sql(value: ValueRef) -> SqlData {
+    match value {
+        ValueRef::Null => SqlData::Null,
+        ValueRef::Integer(i) => SqlData::Int(i),
+        ValueRef::Real(f) => SqlData::Real(f),
+        ValueRef::Text(t) => SqlData::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => SqlData::Blob(b.to_vec()),
+    }
+}
+
+fn bind(stmt: &mut Statement, params: Params) -> Result<()> {
     match params {
-        Value::Array(values) => {
-            for (i, v) in values.iter().enumerate() {
-                stmt.raw_bind_parameter(i + 1, to_sql(v)?)?;
+        Params::Positional(values) => {
+            for (i, v) in values.into_iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, to_sql(v))?;
             }
         }
-        Value::Object(map) => {
-            for (key, v) in map {
+        Params::Named(values) => {
+            for (key, v) in values {
                 let index = if key.starts_with(['$', ':', '@']) {
-                    stmt.parameter_index(key)?
+                    stmt.parameter_index(&key)?
                 } else {
-                    ["$", ":", "@"]
-                        .iter()
-                        .find_map(|p| stmt.parameter_index(&format!("{p}{key}")).ok().flatten())
+                    ["$", ":", "@"].iter().find_map(|p| stmt.parameter_index(&format!("{p}{key}")).ok().flatten())
                 };
                 let index = index.ok_or_else(|| CpError::field("params", format!("No SQL parameter named {key}.")))?;
-                stmt.raw_bind_parameter(index, to_sql(v)?)?;
+                stmt.raw_bind_parameter(index, to_sql(v))?;
             }
         }
-        Value::Null => {}
-        _ => return Err(unsupported()),
     }
     Ok(())
 }
 
-fn parse_params(params_json: &str) -> Result<Value> {
-    serde_json::from_str(params_json).map_err(|e| CpError::field("params", format!("params are not valid JSON: {e}")))
-}
-
-/// Runs a statement; returns `{changes, lastInsertRowid}` as JSON.
-pub fn run(conn: &Connection, sql: &str, params_json: &str) -> Result<String> {
+/// Runs a statement: what it changed, and the last inserted row id.
+pub fn run(conn: &Connection, sql: &str, params: Params) -> Result<Done> {
     let mut stmt = conn.prepare_cached(sql)?;
-    bind(&mut stmt, &parse_params(params_json)?)?;
+    bind(&mut stmt, params)?;
     let changes = stmt.raw_execute().or_else(|e| match e {
         // A statement that returns rows (e.g. a PRAGMA) still ran.
         rusqlite::Error::ExecuteReturnedResults => Ok(0),
         e => Err(e),
     })?;
-    Ok(json!({ "changes": changes, "lastInsertRowid": conn.last_insert_rowid() }).to_string())
+    Ok(Done { changes: changes as u64, last_insert_id: conn.last_insert_rowid() })
 }
 
-/// Runs a query and returns up to `limit` rows as a JSON array of objects.
-pub fn rows(conn: &Connection, sql: &str, params_json: &str, limit: usize) -> Result<String> {
+/// Runs a query: up to `limit` rows.
+pub fn rows(conn: &Connection, sql: &str, params: Params, limit: usize) -> Result<Rows> {
     let mut stmt = conn.prepare_cached(sql)?;
-    bind(&mut stmt, &parse_params(params_json)?)?;
-    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
-    let mut rows = stmt.raw_query();
+    bind(&mut stmt, params)?;
+    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_string).collect();
+    let width = columns.len();
     let mut out = Vec::new();
+    let mut rows = stmt.raw_query();
     while out.len() < limit {
         let Some(row) = rows.next()? else { break };
-        let mut obj = Map::with_capacity(names.len());
-        for (i, name) in names.iter().enumerate() {
-            obj.insert(name.clone(), to_json(row.get_ref(i)?));
-        }
-        out.push(Value::Object(obj));
+        out.push((0..width).map(|i| row.get_ref(i).map(from_sql)).collect::<rusqlite::Result<Vec<_>>>()?);
     }
-    Ok(Value::Array(out).to_string())
+    Ok(Rows { columns, rows: out })
 }
 
 #[cfg(test)]
@@ -119,16 +96,23 @@ mod tests {
     fn positional_named_and_blob_parameters_round_trip() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (a INTEGER, b TEXT, c BLOB, d REAL)").unwrap();
-        let out = run(&conn, "INSERT INTO t VALUES (?, ?, ?, ?)", r#"[1, "x", {"$blob": "00ff"}, 1.5]"#).unwrap();
-        assert_eq!(out, r#"{"changes":1,"lastInsertRowid":1}"#);
-        run(&conn, "INSERT INTO t (a, b) VALUES ($a, :b)", r#"{"a": {"$int": "9007199254740993"}, ":b": "y"}"#)
-            .unwrap();
-        let all = rows(&conn, "SELECT * FROM t ORDER BY a", "[]", usize::MAX).unwrap();
+        let values = vec![SqlData::Int(1), SqlData::Text("x".into()), SqlData::Blob(vec![0, 255]), SqlData::Real(1.5)];
+        let done = run(&conn, "INSERT INTO t VALUES (?, ?, ?, ?)", Params::Positional(values)).unwrap();
+        assert_eq!(done, Done { changes: 1, last_insert_id: 1 });
+        let named = vec![("a".to_string(), SqlData::Int(9_007_199_254_740_993)), (":b".to_string(), SqlData::Text("y".into()))];
+        run(&conn, "INSERT INTO t (a, b) VALUES ($a, :b)", Params::Named(named)).unwrap();
+        let all = rows(&conn, "SELECT * FROM t ORDER BY a", Params::Positional(vec![]), usize::MAX).unwrap();
+        assert_eq!(all.columns, vec!["a", "b", "c", "d"]);
         assert_eq!(
-            all,
-            r#"[{"a":1,"b":"x","c":{"$blob":"00ff"},"d":1.5},{"a":9007199254740993,"b":"y","c":null,"d":null}]"#
+            all.rows,
+            vec![
+                vec![SqlData::Int(1), SqlData::Text("x".into()), SqlData::Blob(vec![0, 255]), SqlData::Real(1.5)],
+                vec![SqlData::Int(9_007_199_254_740_993), SqlData::Text("y".into()), SqlData::Null, SqlData::Null],
+            ]
         );
-        assert!(run(&conn, "INSERT INTO t (a) VALUES ($nope)", r#"{"zzz": 1}"#).is_err());
-        assert_eq!(rows(&conn, "SELECT a FROM t WHERE a = ?", "[42]", 1).unwrap(), "[]");
+        let wrong = run(&conn, "INSERT INTO t (a) VALUES ($nope)", Params::Named(vec![("zzz".into(), SqlData::Int(1))]));
+        assert_eq!(wrong.unwrap_err().summary, "No SQL parameter named zzz.");
+        let none = rows(&conn, "SELECT a FROM t WHERE a = ?", Params::Positional(vec![SqlData::Int(42)]), 1).unwrap();
+        assert!(none.rows.is_empty());
     }
 }

@@ -1,0 +1,56 @@
+//! A connection of ours (the path form, or a `Database` of this package, which a store
+//! may share): the engine behind a lock, its file, and the file's checkpoint thread.
+
+use crate::core::error::{CpError, Result};
+use crate::engine::sqlite::{self, Checkpointer, SqliteEngine};
+use std::sync::{Arc, Mutex};
+
+pub struct Own {
+    engine: Mutex<Option<SqliteEngine>>,
+    /// The file, or `None` in memory: async work on a file opens a connection of its own,
+    /// so it never holds the lock the JS thread's calls need.
+    pub path: Option<String>,
+    /// Checkpoints a file's WAL off the JS thread; stopped before the connection closes.
+    checkpointer: Mutex<Option<Checkpointer>>,
+}
+
+pub fn closed() -> CpError {
+    CpError::new("CLOSED", "The database connection is closed.", None)
+}
+
+impl Own {
+    /// Opens (creating if needed) a SQLite file, or an in-memory database for `:memory:`.
+    pub fn open(path: &str) -> Result<Arc<Own>> {
+        let engine = SqliteEngine::open(path)?;
+        let path = (!sqlite::is_memory_path(path)).then(|| path.to_string());
+        let checkpointer = match &path {
+            Some(file) => Some(Checkpointer::start(file, engine.conn())?),
+            None => None,
+        };
+        Ok(Arc::new(Own { engine: Mutex::new(Some(engine)), path, checkpointer: Mutex::new(checkpointer) }))
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&SqliteEngine) -> Result<T>) -> Result<T> {
+        let guard = self.engine.lock().map_err(|_| CpError::new("INTERNAL", "connection lock poisoned", None))?;
+        match guard.as_ref() {
+            Some(engine) => f(engine),
+            None => Err(closed()),
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.engine.lock().map(|g| g.is_some()).unwrap_or(false)
+    }
+
+    /// Closes the connection; later calls fail with `CLOSED`. Closing twice is harmless.
+    pub fn close(&self) -> Result<()> {
+        // The checkpoint thread first, so the last connection to close is ours, which
+        // checkpoints the WAL and removes it.
+        drop(self.checkpointer.lock().ok().and_then(|mut g| g.take()));
+        let taken = self.engine.lock().ok().and_then(|mut g| g.take());
+        match taken {
+            Some(engine) => engine.close(),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! `Database` and `Statement`: a small bun:sqlite-shaped handle on a connection of ours,
+//! for callers and tests that read raw rows; a store built on it shares the connection.
+
+use super::connection::{closed, Own};
+use super::env_data::to_js;
+use crate::core::error::{CpError, Result as CoreResult};
+use crate::engine::sqlite::raw::{self, Params, Rows};
+use crate::engine::SqlData;
+use napi::bindgen_prelude::{
+    BigInt, ClassInstance, JsObjectValue, Null, Object, ObjectFinalize, ObjectRef, ToNapiValue, Uint8Array, Uint8ArraySlice, Unknown,
+};
+use napi::{sys, Env, JsValue, Result, ValueType};
+use napi_derive::napi;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ptr;
+use std::sync::Arc;
+
+#[napi(custom_finalize)]
+pub struct Database {
+    pub(crate) own: Arc<Own>,
+    filename: String,
+    /// `query`'s statements by SQL, so the same SQL gives the same statement.
+    queries: RefCell<HashMap<String, ObjectRef>>,
+}
+
+impl ObjectFinalize for Database {
+    fn finalize(self, env: Env) -> Result<()> {
+        for (_, statement) in self.queries.into_inner() {
+            let _ = statement.unref(&env);
+        }
+        Ok(())
+    }
+}
+
+#[napi]
+impl Database {
+    /// `new Database(filename = ":memory:")`: a file path (created owner-only), or
+    /// `":memory:"`.
+    #[napi(constructor, ts_args_type = "filename?: string")]
+    pub fn new(env: Env, filename: Option<Unknown>) -> Result<Self> {
+        let filename = match filename {
+            None => ":memory:".to_string(),
+            Some(value) if value.get_type()? == ValueType::Undefined => ":memory:".to_string(),
+            Some(value) if value.get_type()? == ValueType::String => unsafe { value.cast::<String>()? },
+            Some(_) => return Err(to_js(&env, CpError::field("filename", "filename must be a string."))),
+        };
+        let own = super::connection_for_path(&env, &filename).map_err(|e| to_js(&env, e))?;
+        Ok(Database { own, filename, queries: RefCell::default() })
+    }
+
+    #[napi(getter)]
+    pub fn filename(&self) -> String {
+        self.filename.clone()
+    }
+
+    #[napi(getter)]
+    pub fn open(&self) -> bool {
+        self.own.is_open()
+    }
+
+    #[napi]
+    pub fn exec(&self, env: Env, sql: String) -> Result<()> {
+        self.own.with(|engine| Ok(engine.conn().execute_batch(&sql)?)).map_err(|e| to_js(&env, e))
+    }
+
+    /// Like bun:sqlite, the same statement for the same SQL.
+    #[napi(ts_return_type = "Statement")]
+    pub fn query<'e>(&self, env: &'e Env, sql: String) -> Result<Object<'e>> {
+        if let Some(statement) = self.queries.borrow().get(&sql) {
+            return statement.get_value(env);
+        }
+        let statement = self.prepare(env, sql.clone())?;
+        self.queries.borrow_mut().insert(sql, statement.create_ref()?);
+        Ok(statement)
+    }
+
+    #[napi(ts_return_type = "Statement")]
+    pub fn prepare<'e>(&self, env: &'e Env, sql: String) -> Result<Object<'e>> {
+        let statement = Statement { own: self.own.clone(), sql };
+        let instance = unsafe { Statement::to_napi_value(env.raw(), statement)? };
+        Ok(Object::from_raw(env.raw(), instance))
+    }
+
+    /// Closes the connection; later calls fail with `CLOSED`. Closing twice is harmless.
+    #[napi]
+    pub fn close(&self, env: Env) -> Result<()> {
+        self.own.close().map_err(|e| to_js(&env, e))
+    }
+}
+
+/// A statement of a `Database`. Its `run`, `get` and `all` take the parameters as
+/// bun:sqlite does (positional values, one array, or one object of named values); napi-rs
+/// methods cannot take a variable number of arguments, so they are set on the class's
+/// prototype when the module loads (`install_statement_methods`).
+#[napi]
+pub struct Statement {
+    own: Arc<Own>,
+    sql: String,
+}
+
+#[napi]
+impl Statement {
+    #[napi(getter)]
+    pub fn sql(&self) -> String {
+        self.sql.clone()
+    }
+}
+
+fn param(env: &Env, value: Unknown) -> CoreResult<SqlData> {
+    let unsupported = || CpError::field("params", "SQL parameters must be null, boolean, number, bigint, string or Uint8Array.");
+    let kind = value.get_type().map_err(|_| unsupported())?;
+    let _ = env;
+    Ok(match kind {
+        ValueType::Undefined | ValueType::Null => SqlData::Null,
+        ValueType::Boolean => SqlData::Int(unsafe { value.cast::<bool>() }.map_err(|_| unsupported())? as i64),
+        ValueType::Number => {
+            let f = unsafe { value.cast::<f64>() }.map_err(|_| unsupported())?;
+            if f.fract() == 0.0 && f.abs() < 9.2e18 {
+                SqlData::Int(f as i64)
+            } else {
+                SqlData::Real(f)
+            }
+        }
+        ValueType::BigInt => {
+            let (i, lossless) = unsafe { value.cast::<BigInt>() }.map_err(|_| unsupported())?.get_i64();
+            if !lossless {
+                return Err(CpError::field("params", "A BigInt parameter does not fit a 64-bit integer."));
+            }
+            SqlData::Int(i)
+        }
+        ValueType::String => SqlData::Text(unsafe { value.cast::<String>() }.map_err(|_| unsupported())?),
+        ValueType::Object if value.is_typedarray().unwrap_or(false) => {
+            SqlData::Blob(unsafe { value.cast::<Uint8ArraySlice>() }.map_err(|_| unsupported())?.to_vec())
+        }
+        _ => return Err(unsupported()),
+    })
+}
+
+/// The parameters of a call: one object of named values, one array, or positional values.
+fn params(env: &Env, args: &[Unknown]) -> CoreResult<Params> {
+    if let [only] = args {
+        if only.get_type().ok() == Some(ValueType::Object) && !only.is_typedarray().unwrap_or(false) {
+            let object = unsafe { only.cast::<Object>() }.map_err(|e| CpError::field("params", e.reason))?;
+            if only.is_array().unwrap_or(false) {
+                let len = object.get_array_length().map_err(|e| CpError::field("params", e.reason))?;
+                let values = (0..len)
+                    .map(|i| object.get_element::<Unknown>(i).map_err(|e| CpError::field("params", e.reason)).and_then(|v| param(env, v)))
+                    .collect::<CoreResult<Vec<_>>>()?;
+                return Ok(Params::Positional(values));
+            }
+            let keys = Object::keys(&object).map_err(|e| CpError::field("params", e.reason))?;
+            let mut named = Vec::with_capacity(keys.len());
+            for key in keys {
+                let value = object.get_named_property_unchecked::<Unknown>(&key).map_err(|e| CpError::field("params", e.reason))?;
+                named.push((key, param(env, value)?));
+            }
+            return Ok(Params::Named(named));
+        }
+    }
+    Ok(Params::Positional(args.iter().map(|&v| param(env, v)).collect::<CoreResult<Vec<_>>>()?))
+}
+
+fn value_to_js(env: &Env, value: SqlData) -> Result<sys::napi_value> {
+    let raw = env.raw();
+    unsafe {
+        match value {
+            SqlData::Null => Null::to_napi_value(raw, Null),
+            SqlData::Int(i) => f64::to_napi_value(raw, i as f64),
+            SqlData::Real(f) => f64::to_napi_value(raw, f),
+            SqlData::Text(s) => String::to_napi_value(raw, s),
+            SqlData::Blob(b) => Uint8Array::to_napi_value(raw, Uint8Array::new(b)),
+        }
+    }
+}
+
+fn row_to_js(env: &Env, columns: &[String], row: Vec<SqlData>) -> Result<sys::napi_value> {
+    let raw = env.raw();
+    let mut object = ptr::null_mut();
+    unsafe { sys::napi_create_object(raw, &mut object) };
+    for (name, value) in columns.iter().zip(row) {
+        let key = unsafe { String::to_napi_value(raw, name.clone())? };
+        let value = value_to_js(env, value)?;
+        unsafe { sys::napi_set_property(raw, object, key, value) };
+    }
+    Ok(object)
+}
+
+/// Which of the three a prototype function is.
+#[derive(Clone, Copy)]
+enum Verb {
+    Run,
+    Get,
+    All,
+}
+
+fn statement_call(env: &Env, this: &Statement, args: &[Unknown], verb: Verb) -> CoreResult<sys::napi_value> {
+    let params = params(env, args)?;
+    let napi_err = |e: napi::Error| CpError::new("INTERNAL", e.reason, None);
+    this.own.with(|engine| match verb {
+        Verb::Run => {
+            let done = raw::run(engine.conn(), &this.sql, params)?;
+            let raw_env = env.raw();
+            let mut object = ptr::null_mut();
+            unsafe {
+                sys::napi_create_object(raw_env, &mut object);
+                let changes = f64::to_napi_value(raw_env, done.changes as f64).map_err(napi_err)?;
+                let last = f64::to_napi_value(raw_env, done.last_insert_id as f64).map_err(napi_err)?;
+                sys::napi_set_named_property(raw_env, object, c"changes".as_ptr(), changes);
+                sys::napi_set_named_property(raw_env, object, c"lastInsertRowid".as_ptr(), last);
+            }
+            Ok(object)
+        }
+        Verb::Get | Verb::All => {
+            let limit = if matches!(verb, Verb::Get) { 1 } else { usize::MAX };
+            let Rows { columns, rows } = raw::rows(engine.conn(), &this.sql, params, limit)?;
+            if matches!(verb, Verb::Get) {
+                return match rows.into_iter().next() {
+                    Some(row) => row_to_js(env, &columns, row).map_err(napi_err),
+                    None => unsafe { Null::to_napi_value(env.raw(), Null) }.map_err(napi_err),
+                };
+            }
+            let mut array = ptr::null_mut();
+            unsafe { sys::napi_create_array_with_length(env.raw(), rows.len(), &mut array) };
+            for (i, row) in rows.into_iter().enumerate() {
+                let row = row_to_js(env, &columns, row).map_err(napi_err)?;
+                unsafe { sys::napi_set_element(env.raw(), array, i as u32, row) };
+            }
+            Ok(array)
+        }
+    })
+}
+
+/// Sets `run`, `get` and `all` on `Statement.prototype`: functions that take any number of
+/// parameters, which a napi-rs method cannot.
+pub fn install_statement_methods(env: &Env, exports: &Object) -> Result<()> {
+    let class: Object = exports.get_named_property_unchecked("Statement")?;
+    let mut prototype: Object = class.get_named_property_unchecked("prototype")?;
+    for (name, verb) in [("run", Verb::Run), ("get", Verb::Get), ("all", Verb::All)] {
+        let function = env.create_function_from_closure::<(), Unknown<'static>, _>(name, move |ctx| {
+            let env = Env::from_raw(ctx.env.raw());
+            let this = ctx.this::<ClassInstance<Statement>>()?;
+            let args = ctx.arguments::<Unknown>()?;
+            match statement_call(&env, &this, &args, verb) {
+                Ok(value) => Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) }),
+                Err(err) => Err(to_js(&env, if this.own.is_open() { err } else { closed() })),
+            }
+        })?;
+        prototype.set_named_property(name, function)?;
+    }
+    Ok(())
+}
