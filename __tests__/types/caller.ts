@@ -81,6 +81,31 @@ const maxProjects: number | null = quota.limits.maxProjects;
 const audits = store.queryAuditLog({ orgId: org.orgId, actorId: "admin", order: "desc" });
 const firstAudit: ControlPlaneAuditEvent | undefined = audits.items[0];
 
+// The rest of the surface, each method once.
+const bySlug: ControlPlaneOrg | null = store.getOrgBySlug("acme");
+const active: ControlPlaneOrg = store.unsuspendOrg({ orgId: org.orgId });
+const teams = store.listTeams({ orgId: org.orgId, limit: 5 });
+const oneTeam = store.getTeam({ orgId: org.orgId, teamId: team.teamId });
+const projects = store.listProjects({ orgId: org.orgId });
+const oneProject = store.getProject({ orgId: org.orgId, projectId: project.projectId });
+const grants = store.listProjectTeams({ orgId: org.orgId, projectId: project.projectId });
+const account = store.getBillingAccount({ orgId: org.orgId });
+const limits = store.listUsageLimits({ orgId: org.orgId });
+const accessList = store.listProjectAccess({ orgId: org.orgId, userId: "u1" });
+const quotaNow = store.getOrgQuota({ orgId: org.orgId });
+const plan: string[] = store.explainAuditQuery({ orgId: org.orgId, action: "a" });
+const chain = store.verifyAuditChain({ orgId: org.orgId });
+const chainOk: boolean = chain.ok;
+store.removeProjectTeam({ orgId: org.orgId, projectId: project.projectId, teamId: team.teamId });
+store.deleteTeam({ orgId: org.orgId, teamId: team.teamId });
+store.deleteProject({ orgId: org.orgId, projectId: project.projectId });
+store.deleteIdentityProvider({ orgId: org.orgId, providerId: idp.providerId });
+store.deleteUsageLimit({ orgId: org.orgId, metric: "tokens", period: "daily" });
+store.deleteSecretRef({ orgId: org.orgId, name: "K" });
+const later: Promise<ControlPlaneExport> = store.exportOrgAuditAsync({ orgId: org.orgId });
+const toFile = store.exportOrgAuditToFile({ orgId: org.orgId, path: "audit.ndjson", format: "ndjson" });
+store.close();
+
 try {
   store.getOrg("x");
 } catch (error) {
@@ -117,4 +142,4 @@ store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 // @ts-expect-error no such bucket
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
