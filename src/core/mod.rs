@@ -23,7 +23,6 @@ pub mod secrets;
 pub mod store;
 pub mod teams;
 pub mod usage;
-pub mod usage_fields;
 pub mod validate;
 
 #[cfg(test)]

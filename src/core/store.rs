@@ -2,7 +2,6 @@
 //! the binding sees, so a new method is added here and in the JavaScript wrapper only.
 
 use super::error::{CpError, Result};
-use super::usage_fields::{BatchInput, UsageFields};
 use super::validate::Input;
 use super::{access, audit, billing, export, identity, limits, orgs, projects, quotas, secrets, teams, usage};
 use super::db::Db;
@@ -123,23 +122,9 @@ fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
     }
 }
 
-/// Runs one store method on its JSON input text.
+/// Runs one store method on its JSON input text: the text parsed, then the same path as a
+/// value read from JavaScript (`call_value`). For Rust callers and the fuzz target.
 pub fn call(conn: &Db, method: &str, input_json: &str) -> Result<String> {
-    // The hot usage methods read their input straight into the fields they use; text of
-    // any other shape takes the general path below, which reports what is wrong with it.
-    match method {
-        "recordUsage" | "consumeUsage" => {
-            if let Ok(fields) = serde_json::from_str::<UsageFields>(input_json) {
-                return run(conn, method, &Input::of(&fields));
-            }
-        }
-        "recordUsageBatch" => {
-            if let Ok(batch) = serde_json::from_str::<BatchInput>(input_json) {
-                return json(usage::record_batch_fields(conn, &batch)?);
-            }
-        }
-        _ => {}
-    }
     let input: Value = serde_json::from_str(input_json)
         .map_err(|e| CpError::field("input", format!("input is not valid JSON: {e}")))?;
     call_value(conn, method, &input)

@@ -416,63 +416,6 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
 }
 
 #[test]
-fn usage_inputs_read_into_fields_behave_as_parsed_objects() {
-    // Each text goes through `store::call` (which reads usage inputs straight into their
-    // fields) on one database and through the general path on another: same result or
-    // same error, and the same rows written.
-    let texts = [
-        ("recordUsage", r#"{"orgId":"acme","metric":"m","quantity":2,"observedAtMs":5}"#),
-        ("recordUsage", r#"{"orgId":" acme ","projectId":null,"runId":"","metric":" m ","quantity":2.5,"unit":null,"observedAtMs":5.9,"extra":{"x":[1]}}"#),
-        ("recordUsage", r#"{"orgId":"acme","projectId":"web","metric":"m","quantity":1,"observedAtMs":5,"metadata":{"b":1,"a":{"c":null}},"idempotencyKey":"k"}"#),
-        ("recordUsage", r#"{"orgId":"acme","projectId":"web","metric":"m","quantity":1,"observedAtMs":5,"metadata":{"b":1,"a":{"c":null}},"idempotencyKey":"k"}"#),
-        ("recordUsage", r#"{"orgId":"acme","projectId":"web","metric":"m","quantity":9,"observedAtMs":5,"idempotencyKey":"k"}"#),
-        ("recordUsage", r#"{"orgId":"acme","metric":"m","quantity":1,"quantity":3,"observedAtMs":5}"#),
-        ("recordUsage", r#"{"orgId":"acme","metric":"m","quantity":["NaN"],"observedAtMs":5}"#),
-        ("recordUsage", r#"{"orgId":"acme","projectId":"nope","metric":"m","quantity":1,"observedAtMs":5}"#),
-        ("recordUsage", r#"{"orgId":5,"metric":"m","quantity":1}"#),
-        ("recordUsage", r#"{"orgId":"acme","metric":"m","quantity":1,"observedAtMs":5,"metadata":[1]}"#),
-        ("recordUsage", r#"[{"orgId":"acme"}]"#),
-        ("recordUsage", r#"null"#),
-        ("consumeUsage", r#"{"orgId":"acme","projectId":"web","metric":"m","quantity":1,"observedAtMs":7}"#),
-        ("consumeUsage", r#"{"orgId":"acme","metric":"","quantity":1}"#),
-        ("recordUsageBatch", r#"{"events":[{"orgId":"acme","metric":"m","quantity":1,"observedAtMs":1},{"orgId":"acme","metric":"m","quantity":2,"observedAtMs":2}],"returning":"ids"}"#),
-        ("recordUsageBatch", r#"{"events":[{"orgId":"acme","metric":"m","quantity":1,"observedAtMs":1}],"returning":null}"#),
-        ("recordUsageBatch", r#"{"events":[{"orgId":"acme","metric":"m","quantity":1,"observedAtMs":1},5]}"#),
-        ("recordUsageBatch", r#"{"events":[{"orgId":"acme","metric":"m","quantity":1,"observedAtMs":1},["x"]]}"#),
-        ("recordUsageBatch", r#"{"events":[{"orgId":"acme","metric":"m","quantity":1,"observedAtMs":1}],"returning":"rows"}"#),
-        ("recordUsageBatch", r#"{"events":{"0":{}}}"#),
-        ("recordUsageBatch", r#"{"events":null}"#),
-        ("recordUsageBatch", r#"{"events":[],"other":1}"#),
-        ("recordUsageBatch", r#"{"events":[{"orgId":"acme","metric":"m","quantity":-1}]}"#),
-    ];
-    let (fast, general) = (seeded(), seeded());
-    call(&fast, "setUsageLimit", json!({ "orgId": "acme", "metric": "m", "limitQuantity": 100, "updatedAtMs": 1 })).unwrap();
-    call(&general, "setUsageLimit", json!({ "orgId": "acme", "metric": "m", "limitQuantity": 100, "updatedAtMs": 1 })).unwrap();
-    for (method, text) in texts {
-        let a = store::call(&fast, method, text);
-        let b = store::call_value(&general, method, &serde_json::from_str(text).unwrap());
-        match (a, b) {
-            (Ok(a), Ok(b)) => assert_eq!(a, b, "{method} {text}"),
-            (Err(a), Err(b)) => assert_eq!((a.code, a.summary, a.details), (b.code, b.summary, b.details), "{method} {text}"),
-            (a, b) => panic!("{method} {text}: {a:?} vs {b:?}"),
-        }
-    }
-    let rows = |c: &SqliteEngine| -> Vec<(i64, String)> {
-        c.prepare("SELECT id, json_array(org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key) FROM _smithers_cp_usage_events ORDER BY id")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    };
-    assert!(rows(&fast).len() >= 6);
-    assert_eq!(rows(&fast), rows(&general));
-    // Text that is not JSON is refused on the fast path too.
-    assert_eq!(store::call(&fast, "recordUsage", "{\"orgId\":").unwrap_err().code, "INVALID_INPUT");
-    assert_eq!(store::call(&fast, "recordUsage", r#"{"orgId":"acme","x":"\ud800"}"#).unwrap_err().code, "INVALID_INPUT");
-}
-
-#[test]
 fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
     const DAY: i64 = 86_400_000;
     let conn = seeded();

@@ -6,7 +6,6 @@ use super::error::{is_constraint, Constraint, CpError, Result};
 use super::orgs::{self, WriteKind};
 use super::parents::Parents;
 use super::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND, TENTH};
-use super::usage_fields::{BatchInput, BatchItem};
 use super::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use super::db::Db;
 use crate::engine::{SqlValue, ToSql};
@@ -219,20 +218,6 @@ pub fn record_batch(conn: &Db, input: &Input) -> Result<Value> {
     record_all(conn, batch, &returning)
 }
 
-/// `recordUsageBatch` on input read straight into each event's fields (see `usage_fields`).
-pub fn record_batch_fields(conn: &Db, input: &BatchInput) -> Result<Value> {
-    let returning = returning(&Input::of(input))?;
-    let batch = input
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            BatchItem::Event(fields) => NewUsage::from_input(&Input::of(fields)).map_err(|e| at_index(e, i)),
-            BatchItem::NotObject => Err(at_index(CpError::field("input", "input must be an object."), i)),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    record_all(conn, batch, &returning)
-}
 
 fn returning(input: &Input) -> Result<String> {
     let returning = input.string_or("returning", "events")?;

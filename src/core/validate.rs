@@ -1,5 +1,5 @@
 //! Input validation: every rule of SPEC.md section 3 in one place. Inputs arrive as a JSON
-//! object (the binding serialises the caller's object); each accessor reads one field,
+//! object (the binding reads the caller's object into one); each accessor reads one field,
 //! checks it and returns the normalised value or an `INVALID_INPUT` naming the field.
 
 use super::error::{CpError, Result};
@@ -58,25 +58,8 @@ fn check_id(field: &str, id: &str) -> Result<String> {
     Ok(id.to_string())
 }
 
-/// The fields of an input object, by name: a parsed JSON object, or a struct that kept
-/// only the fields one method reads (`usage::UsageFields`). An explicit `null` is present.
-pub trait Fields {
-    fn field(&self, name: &str) -> Option<&Value>;
-}
-
-impl Fields for Map<String, Value> {
-    fn field(&self, name: &str) -> Option<&Value> {
-        // Inputs have a handful of fields: comparing names is cheaper than hashing them.
-        if self.len() <= 16 {
-            self.iter().find(|(key, _)| key.as_str() == name).map(|(_, value)| value)
-        } else {
-            self.get(name)
-        }
-    }
-}
-
 /// A validated input object.
-pub struct Input<'a>(&'a dyn Fields);
+pub struct Input<'a>(&'a Map<String, Value>);
 
 impl<'a> Input<'a> {
     pub fn new(value: &'a Value) -> Result<Self> {
@@ -84,10 +67,6 @@ impl<'a> Input<'a> {
             Value::Object(map) => Ok(Input(map)),
             _ => Err(CpError::field("input", "input must be an object.")),
         }
-    }
-
-    pub fn of(fields: &'a dyn Fields) -> Self {
-        Input(fields)
     }
 
     /// The raw value of a field; JSON `null` counts as absent, as `undefined` does.
@@ -100,7 +79,12 @@ impl<'a> Input<'a> {
     }
 
     fn lookup(&self, field: &str) -> Option<&'a Value> {
-        self.0.field(field)
+        // Inputs have a handful of fields: comparing names is cheaper than hashing them.
+        if self.0.len() <= 16 {
+            self.0.iter().find(|(key, _)| key.as_str() == field).map(|(_, value)| value)
+        } else {
+            self.0.get(field)
+        }
     }
 
     /// A required, trimmed, non-empty string of at most `MAX_STRING_CHARS` characters.
