@@ -77,6 +77,12 @@ class DocumentedStore {
     return { ...row, metadata: JSON.parse(row.metadataJson) };
   }
 
+  /** recordUsage returning only the new id: the like of our batches' `returning: "ids"`. */
+  recordUsageId({ orgId, projectId = null, runId = null, metric, quantity, unit = "count", observedAtMs = Date.now(), metadata = {} }) {
+    if (projectId && !this.s.projectExists.get(orgId, projectId)) throw new Error(`project not found: ${projectId}`);
+    return Number(this.s.insertUsage.run(orgId, projectId, runId, metric, quantity, unit, observedAtMs, JSON.stringify(metadata)).lastInsertRowid);
+  }
+
   setUsageLimit({ orgId, projectId = null, metric, unit = "count", period = "monthly", limitQuantity, updatedAtMs = Date.now() }) {
     this.s.upsertLimit.run(orgId, projectId ?? ORG_KEY, projectId, metric, unit, period, limitQuantity, updatedAtMs);
     this.audit(orgId, projectId, null, "usage_limit.upsert", "usage_limit", projectId ?? orgId, updatedAtMs, {
