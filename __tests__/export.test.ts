@@ -49,6 +49,10 @@ describe("exportOrgAuditToFile", () => {
       "id,orgId,projectId,actorId,action,targetType,targetId,occurredAtMs,metadata\n" +
         `${expected.auditEvents.at(-1)!.id},acme,,,"note,with ""quotes""",t,,7,"{""line"":""a\\nb""}"\n`,
     );
+    // Exports hold actor ids and metadata: owner-only, like the database.
+    for (const name of ["out.json", "out.ndjson", "out.csv"]) {
+      expect([name, fs.statSync(path.join(dir, name)).mode & 0o777]).toEqual([name, 0o600]);
+    }
     store.close();
   });
 

@@ -80,6 +80,16 @@ fn io_error(err: std::io::Error, path: &str) -> CpError {
     CpError::new("STORAGE_ERROR", format!("Writing the export to {path}: {err}"), Some(serde_json::json!({ "path": path })))
 }
 
+/// A new file readable and writable by its owner only, like the database: an export holds
+/// actor ids and metadata.
+fn create_private(path: &str) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 fn csv_field(out: &mut String, value: &str) {
     if value.contains([',', '"', '\n', '\r']) {
         out.push('"');
@@ -145,7 +155,7 @@ pub fn export_to_file(conn: &Db, input: &Input) -> Result<FileExport> {
     let tmp = format!("{path}.tmp-{}-{}", std::process::id(), super::validate::now_ms());
     let result = db::read(conn, |c| {
         let parts = read_parts(c, &org_id, window, exported_at_ms)?;
-        let file = std::fs::File::create(&tmp).map_err(|e| io_error(e, &path))?;
+        let file = create_private(&tmp).map_err(|e| io_error(e, &path))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
         let write = |out: &mut std::io::BufWriter<std::fs::File>, text: &str| out.write_all(text.as_bytes()).map_err(|e| io_error(e, &path));
         match format.as_str() {
