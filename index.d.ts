@@ -485,4 +485,6 @@ export declare class ControlPlaneStore {
   }): Promise<ControlPlaneFileExport>;
   /** Walks the org's audit hash chain; `firstBadId` names the first event that fails. */
   verifyAuditChain(input: { orgId: string }): ControlPlaneChainReport;
+  /** `verifyAuditChain` off the JS thread, streaming the chain in constant memory. */
+  verifyAuditChainAsync(input: { orgId: string }): Promise<ControlPlaneChainReport>;
 }

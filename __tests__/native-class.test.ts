@@ -121,3 +121,22 @@ describe("worker threads", () => {
     db.close();
   });
 });
+
+describe("verifyAuditChainAsync", () => {
+  it("runs off the JS thread on a file and reports what the synchronous check reports, tampering included", async () => {
+    const file = path.join(tempDir(), "chain.db");
+    const store = new ControlPlaneStore(file);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    for (let i = 0; i < 500; i++) store.recordAuditEvent({ orgId: "acme", action: "run.start", targetType: "run", targetId: `r${i}` });
+    expect(await store.verifyAuditChainAsync({ orgId: "acme" })).toEqual({ ok: true, checked: 501, unchained: 0, redacted: 0 });
+    const db = new Database(file);
+    const victim = db.query("SELECT id FROM _smithers_cp_audit_events ORDER BY id LIMIT 1 OFFSET 250").get()!.id;
+    db.query("UPDATE _smithers_cp_audit_events SET actor_id = 'mallory' WHERE id = ?").run(victim);
+    const report = await store.verifyAuditChainAsync({ orgId: "acme" });
+    expect(report).toEqual(store.verifyAuditChain({ orgId: "acme" }));
+    expect(report).toMatchObject({ ok: false, firstBadId: victim });
+    await expect(store.verifyAuditChainAsync({ orgId: "bad id" })).rejects.toBeInstanceOf(ControlPlaneError);
+    db.close();
+    store.close();
+  });
+});

@@ -373,6 +373,11 @@ impl ControlPlaneStore {
     pub fn verify_audit_chain(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
         self.call_or_empty(&env, "verifyAuditChain", input)
     }
+    /// `verifyAuditChain` on the libuv thread pool (on a host handle, on the JS thread).
+    #[napi(ts_return_type = "Promise<ControlPlaneChainReport>")]
+    pub fn verify_audit_chain_async(&self, env: Env, input: Unknown) -> Result<AsyncTask<AsyncCall>> {
+        self.call_async(&env, "verifyAuditChain", input)
+    }
     #[napi]
     pub fn remove_team_member(&self, env: Env, input: Unknown) -> Result<()> {
         self.call_void(&env, "removeTeamMember", input)
