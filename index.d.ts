@@ -485,6 +485,11 @@ export declare class ControlPlaneStore {
   }): Promise<ControlPlaneFileExport>;
   /** Walks the org's audit hash chain; `firstBadId` names the first event that fails. */
   verifyAuditChain(input: { orgId: string }): ControlPlaneChainReport;
+  /**
+   * Compares the usage rollups with the raw events (a pass over every event) and rebuilds
+   * them when they disagree, unless `repair` is false. Opening a file trusts them.
+   */
+  checkRollups(input?: { repair?: boolean }): { consistent: boolean; repaired: boolean };
   /** `verifyAuditChain` off the JS thread, streaming the chain in constant memory. */
   verifyAuditChainAsync(input: { orgId: string }): Promise<ControlPlaneChainReport>;
 }

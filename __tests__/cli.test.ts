@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { Database } from "../index.js";
 import { tempDir } from "./helpers";
 
 const BIN = path.join(__dirname, "..", "bin", "control-plane.js");
@@ -66,6 +67,16 @@ describe("control-plane CLI", () => {
     const stats = JSON.parse((await cli(db, "--json", "stats")).stdout);
     expect(stats.schemaVersion).toBe(5);
     expect(stats.tables.find((t: { table: string }) => t.table === "_smithers_cp_orgs").rows).toBe(1);
+    // doctor: healthy, then rollups damaged by raw SQL are found (--no-repair: exit 1) and rebuilt.
+    expect(JSON.parse((await cli(db, "--json", "doctor")).stdout)).toEqual({ integrity: "ok", rollupsConsistent: true, rollupsRepaired: false, orgs: 1, brokenAuditChains: [] });
+    const raw = new Database(db);
+    raw.exec("UPDATE _smithers_cp_usage_rollups SET quantity = quantity + 5");
+    raw.close();
+    const found = await cli(db, "--json", "doctor", "--no-repair");
+    expect([found.code, JSON.parse(found.stdout).rollupsConsistent]).toEqual([1, false]);
+    const fixed = await cli(db, "--json", "doctor");
+    expect([fixed.code, JSON.parse(fixed.stdout)]).toEqual([0, { integrity: "ok", rollupsConsistent: false, rollupsRepaired: true, orgs: 1, brokenAuditChains: [] }]);
+    expect(JSON.parse((await cli(db, "--json", "usage", "summary", "--org", "org_acme")).stdout)[0].quantity).toBe(22); // 12 + 10 recorded above
     expect((await cli(db, "orgs", "delete", "org_acme", "--hard", "--json")).stdout).toContain('"mode": "hard"');
   });
 
@@ -79,7 +90,7 @@ describe("control-plane CLI", () => {
     expect((await cli(db, "orgs", "show", "nobody")).code).toBe(3);
     const help = await cli(db, "--help");
     expect(help.code).toBe(0);
-    for (const command of ["init", "orgs", "projects", "teams", "usage", "quota", "secrets", "audit", "stats"]) expect(help.stdout).toContain(command);
+    for (const command of ["init", "orgs", "projects", "teams", "usage", "quota", "secrets", "audit", "doctor", "stats"]) expect(help.stdout).toContain(command);
     expect((await cli(db, "audit", "export", "--help")).stdout).toContain("--format <format>");
   });
 });

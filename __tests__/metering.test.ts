@@ -308,7 +308,7 @@ describe("summaries from rollups", () => {
     }
   });
 
-  it("rows written by another writer count at once, and missing or wrong rollups are rebuilt on open", () => {
+  it("rows written by another writer count at once; missing rollups are built on open, wrong ones found and rebuilt by checkRollups", () => {
     const file = path.join(tempDir(), "rollups.db");
     const store = new ControlPlaneStore(file);
     store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
@@ -333,8 +333,13 @@ describe("summaries from rollups", () => {
     const tamper = new BetterSqlite3(file);
     tamper.exec("UPDATE _smithers_cp_usage_rollups SET quantity = quantity * 2");
     tamper.close();
+    // Opening trusts the rollups; the check, on demand, finds and rebuilds them.
     const repaired = new ControlPlaneStore(file);
+    expect(repaired.checkUsageLimit({ orgId: "acme", metric: "tok", untilMs: 5_000 })!.usedQuantity).toBe(222);
+    expect(repaired.checkRollups({ repair: false })).toEqual({ consistent: false, repaired: false });
+    expect(repaired.checkRollups()).toEqual({ consistent: false, repaired: true });
     expect(repaired.checkUsageLimit({ orgId: "acme", metric: "tok", untilMs: 5_000 })!.usedQuantity).toBe(111);
+    expect(repaired.checkRollups()).toEqual({ consistent: true, repaired: false });
     repaired.close();
   });
 });

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ControlPlaneStore, Database, ensureControlPlaneTables } from "../index.js";
+import { ControlPlaneStore, Database } from "../index.js";
 import { barrierStart, count, expectError, memoryStore, orgRows, orgTables, overlappingPairs, seededStore, tempDir } from "./helpers";
 
 const run = promisify(execFile);
@@ -79,7 +79,7 @@ describe("org lifecycle", () => {
     store.recordUsage({ orgId: "acme", projectId: "web", metric: "m", quantity: 1, observedAtMs: 1 });
     store.setOrgQuota({ orgId: "acme", maxTeams: 5 });
     store.recordUsage({ orgId: "keep", metric: "m", quantity: 1, observedAtMs: 1 });
-    ensureControlPlaneTables(db); // folds the usage into the rollups, so they have rows to remove
+    store.checkRollups(); // folds the usage into the rollups, so they have rows to remove
     const rollups = orgRows(db, "_smithers_cp_usage_rollups", "acme");
     expect(rollups).toBe(10); // 5 levels, for the org and for its project
     const audits = Number(db.query("SELECT COUNT(*) AS n FROM _smithers_cp_audit_events WHERE org_id = 'acme'").get()!.n);

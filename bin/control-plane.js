@@ -322,6 +322,23 @@ function progress(out) {
 }
 
 program
+  .command("doctor")
+  .description("check the usage rollups against the raw events (a pass over every event) and rebuild them if they disagree; verify every org's audit chain")
+  .option("--no-repair", "only report")
+  .action((o) =>
+    withStore((s) => {
+      const rollups = s.checkRollups({ repair: o.repair });
+      const db = new Database(path.resolve(globals().db));
+      const orgIds = db.query("SELECT org_id FROM _smithers_cp_orgs ORDER BY org_id").all().map((r) => String(r.org_id));
+      const integrity = String(db.query("PRAGMA integrity_check").get().integrity_check);
+      db.close();
+      const broken = orgIds.map((orgId) => ({ orgId, ...s.verifyAuditChain({ orgId }) })).filter((r) => !r.ok);
+      show({ integrity, rollupsConsistent: rollups.consistent, rollupsRepaired: rollups.repaired, orgs: orgIds.length, brokenAuditChains: broken.map((r) => r.orgId) });
+      if (integrity !== "ok" || broken.length > 0 || (!rollups.consistent && !rollups.repaired)) process.exitCode = EXIT.refused;
+    }),
+  );
+
+program
   .command("stats")
   .description("rows per table, file size and schema version")
   .action(() =>

@@ -96,6 +96,7 @@ const quotaNow = store.getOrgQuota({ orgId: org.orgId });
 const plan: string[] = store.explainAuditQuery({ orgId: org.orgId, action: "a" });
 const chain = store.verifyAuditChain({ orgId: org.orgId });
 const chainOk: boolean = chain.ok;
+const rollupsOk: boolean = store.checkRollups({ repair: false }).consistent;
 const chainLater: Promise<{ ok: boolean }> = store.verifyAuditChainAsync({ orgId: org.orgId });
 store.removeProjectTeam({ orgId: org.orgId, projectId: project.projectId, teamId: team.teamId });
 store.deleteTeam({ orgId: org.orgId, teamId: team.teamId });
@@ -143,4 +144,4 @@ store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 // @ts-expect-error no such bucket
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };

@@ -3,7 +3,20 @@
 
 use crate::core::error::{CpError, Result};
 use crate::engine::sqlite::{self, Checkpointer, SqliteEngine};
-use std::sync::{Arc, Mutex};
+use rusqlite::MAIN_DB;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// An in-memory database with this version's schema, serialized.
+fn schema_image() -> Result<&'static [u8]> {
+    static IMAGE: OnceLock<Vec<u8>> = OnceLock::new();
+    if let Some(image) = IMAGE.get() {
+        return Ok(image);
+    }
+    let mut engine = SqliteEngine::open(":memory:")?;
+    crate::core::schema::ensure(&engine)?;
+    let image = engine.conn_mut().serialize(MAIN_DB)?.to_vec();
+    Ok(IMAGE.get_or_init(|| image))
+}
 
 pub struct Own {
     engine: Mutex<Option<SqliteEngine>>,
@@ -28,6 +41,33 @@ impl Own {
             None => None,
         };
         Ok(Arc::new(Own { engine: Mutex::new(Some(engine)), path, checkpointer: Mutex::new(checkpointer) }))
+    }
+
+    /// A new in-memory store's connection, already holding this version's schema: a copy
+    /// of an image built once per process (`sqlite3_deserialize`), where running the DDL
+    /// would cost a millisecond or more on every test's fresh store.
+    pub fn open_memory_store() -> Result<Arc<Own>> {
+        let image = schema_image()?;
+        let mut engine = SqliteEngine::open(":memory:")?;
+        engine.conn_mut().deserialize_read_exact(MAIN_DB, image, image.len(), false)?;
+        Ok(Arc::new(Own { engine: Mutex::new(Some(engine)), path: None, checkpointer: Mutex::new(None) }))
+    }
+
+    /// Before a store's schema is created on a `Database` in memory that holds nothing
+    /// yet: the same image, copied in (the same tables the DDL would create).
+    pub fn load_schema_if_empty(&self) -> Result<()> {
+        if self.path.is_some() {
+            return Ok(());
+        }
+        let mut guard = self.engine.lock().map_err(|_| CpError::new("INTERNAL", "connection lock poisoned", None))?;
+        let Some(engine) = guard.as_mut() else { return Err(closed()) };
+        let empty: bool = engine.conn().query_row("SELECT COUNT(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
+        if empty && engine.conn().is_autocommit() {
+            let image = schema_image()?;
+            engine.conn().flush_prepared_statement_cache();
+            engine.conn_mut().deserialize_read_exact(MAIN_DB, image, image.len(), false)?;
+        }
+        Ok(())
     }
 
     pub fn with<T>(&self, f: impl FnOnce(&SqliteEngine) -> Result<T>) -> Result<T> {

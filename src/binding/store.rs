@@ -34,11 +34,17 @@ impl Backend {
         match sqlite.get_type().map_err(|_| invalid())? {
             ValueType::String => {
                 let path = unsafe { sqlite.cast::<String>() }.map_err(|_| invalid())?;
-                Ok(Backend::Own { own: super::connection_for_path(env, &path)?, owned: true })
+                let own = if crate::engine::sqlite::is_memory_path(&path) {
+                    Own::open_memory_store()?
+                } else {
+                    super::connection_for_path(env, &path)?
+                };
+                Ok(Backend::Own { own, owned: true })
             }
             ValueType::Object => {
                 if Database::instance_of(env, &sqlite).unwrap_or(false) {
                     let db = unsafe { ClassInstance::<Database>::from_napi_value(env.raw(), sqlite.raw()) }.map_err(|_| invalid())?;
+                    db.own.load_schema_if_empty()?;
                     return Ok(Backend::Own { own: db.own.clone(), owned: false });
                 }
                 let handle = unsafe { sqlite.cast::<Object>() }.map_err(|_| invalid())?;
@@ -372,6 +378,13 @@ impl ControlPlaneStore {
     #[napi]
     pub fn verify_audit_chain(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
         self.call_or_empty(&env, "verifyAuditChain", input)
+    }
+    /// Compares the usage rollups with the raw events (a pass over every event) and
+    /// rebuilds them when they disagree, unless `repair` is false. Opening a file trusts
+    /// them; this is the check, on demand (`control-plane doctor`).
+    #[napi]
+    pub fn check_rollups(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
+        self.call_or_empty(&env, "checkRollups", input)
     }
     /// `verifyAuditChain` on the libuv thread pool (on a host handle, on the JS thread).
     #[napi(ts_return_type = "Promise<ControlPlaneChainReport>")]

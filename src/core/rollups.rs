@@ -296,9 +296,16 @@ pub fn catch_up_if_long(conn: &Db) -> Result<(i64, i64)> {
     Ok((watermark, max_id))
 }
 
-/// Creates the rollup tables and triggers, and rebuilds the rollups when they are missing
-/// or disagree with the raw events (written before the triggers existed, or while they
-/// were dropped). Runs inside `schema::ensure`'s transaction.
+/// The triggers that keep folded-in rollups right.
+pub const TRIGGERS: [&str; 3] =
+    ["_smithers_cp_usage_rollup_delete", "_smithers_cp_usage_rollup_update", "_smithers_cp_usage_rollup_org_delete"];
+
+/// Creates the rollup tables and triggers. Rollups that are missing (a file the documented
+/// store wrote, or of an earlier layout) are built from the raw events; rollups that were
+/// left without their triggers (dropped by someone) are checked against the raw events and
+/// rebuilt if they disagree. Other rollups are trusted: opening a file costs nothing per
+/// event, and `check` compares them with the raw events on demand. Runs inside
+/// `schema::ensure`'s transaction.
 pub fn ensure(conn: &Db) -> Result<()> {
     let mut existed: bool = conn.one(
         "SELECT COUNT(*) = 2 AS existed FROM sqlite_master WHERE type = 'table'
@@ -315,15 +322,48 @@ pub fn ensure(conn: &Db) -> Result<()> {
         conn.script("DROP TABLE _smithers_cp_usage_rollups; DROP TABLE _smithers_cp_usage_series;")?;
         existed = false;
     }
+    let triggers_were_there = triggers_present(conn)?;
     conn.script(TABLES)?;
     conn.script(&triggers())?;
-    if existed {
-        catch_up(conn)?;
-    }
-    if !existed || !consistent(conn)? {
+    if !existed || (!triggers_were_there && !consistent(conn)?) {
         rebuild(conn)?;
     }
     Ok(())
+}
+
+fn triggers_present(conn: &Db) -> Result<bool> {
+    let present: i64 = conn.one(
+        "SELECT COUNT(*) AS present FROM sqlite_master WHERE type = 'trigger' AND name IN (?1, ?2, ?3)",
+        params![TRIGGERS[0], TRIGGERS[1], TRIGGERS[2]],
+        |r| r.get(0),
+    )?;
+    Ok(present == TRIGGERS.len() as i64)
+}
+
+/// What `checkRollups` found and did.
+#[derive(Debug, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RollupCheck {
+    /// The day-level totals of every org, metric and unit equal the raw events'.
+    pub consistent: bool,
+    /// The rollups were rebuilt from the raw events.
+    pub repaired: bool,
+}
+
+/// `checkRollups({repair?})`: folds the tail in, compares the rollups with the raw events
+/// (a pass over every event), and rebuilds them when they disagree, unless `repair` is
+/// `false`. In one write transaction.
+pub fn check(conn: &Db, input: &super::validate::Input) -> Result<RollupCheck> {
+    let repair = input.bool_or("repair", true)?;
+    super::db::write(conn, |c| {
+        catch_up(c)?;
+        let consistent = consistent(c)?;
+        let repaired = !consistent && repair;
+        if repaired {
+            rebuild(c)?;
+        }
+        Ok(RollupCheck { consistent, repaired })
+    })
 }
 
 /// Whether the day-level totals of every org equal its raw events, in count and in sum

@@ -3,7 +3,7 @@
 
 use super::error::{CpError, Result};
 use super::validate::Input;
-use super::{access, audit, billing, export, identity, limits, orgs, projects, quotas, secrets, teams, usage};
+use super::{access, audit, billing, export, identity, limits, orgs, projects, quotas, rollups, secrets, teams, usage};
 use super::db::Db;
 use serde::Serialize;
 use serde_json::Value;
@@ -61,6 +61,7 @@ pub const METHODS: &[&str] = &[
     "explainAuditQuery",
     "verifyAuditChain",
     "exportOrgAuditToFile",
+    "checkRollups",
 ];
 
 /// Runs one store method on a parsed input. Methods with no result return `null`.
@@ -118,6 +119,7 @@ fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
         "explainAuditQuery" => json(audit::explain(conn, input)?),
         "verifyAuditChain" => json(audit::verify(conn, input)?),
         "exportOrgAuditToFile" => json(export::export_to_file(conn, input)?),
+        "checkRollups" => json(rollups::check(conn, input)?),
         _ => Err(CpError::invalid(format!("Unknown control-plane method: {method}"), None)),
     }
 }

@@ -34,17 +34,17 @@ fn every_documented_method_is_dispatched() {
     for method in store::METHODS {
         // Each method reads and validates its input rather than being unknown: the bad id
         // (or a missing required field) is refused with INVALID_INPUT naming the field. The
-        // one method that takes no org answers with its (first) page.
+        // methods that take no org answer.
         match call(&conn, method, json!({ "orgId": "bad id" })) {
             Err(e) => {
                 assert_eq!(e.code, "INVALID_INPUT", "{method}: {}", e.summary);
                 assert!(!e.summary.starts_with("Unknown"), "{method}: {}", e.summary);
                 assert!(e.details.as_ref().is_some_and(|d| d.get("field").is_some()), "{method}: {:?}", e.details);
             }
-            Ok(out) => {
-                assert_eq!(*method, "listOrgs", "{method} accepted a bad orgId: {out}");
-                assert_eq!(out["items"].as_array().map(|items| items.len()), Some(1), "{out}");
-            }
+            // The methods that take no org: the first page of orgs, the rollups' check.
+            Ok(out) if *method == "listOrgs" => assert_eq!(out["items"].as_array().map(|items| items.len()), Some(1), "{out}"),
+            Ok(out) if *method == "checkRollups" => assert_eq!(out, json!({ "consistent": true, "repaired": false })),
+            Ok(out) => panic!("{method} accepted a bad orgId: {out}"),
         }
     }
     assert_eq!(call(&conn, "nope", json!({})).unwrap_err().summary, "Unknown control-plane method: nope");
@@ -308,16 +308,32 @@ fn stale_rollups_are_detected_and_rebuilt() {
     .unwrap();
     let window = super::usage::Window { since_ms: 0, until_ms: 10_000_000 };
     assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
-    schema::ensure(&conn).unwrap(); // folds the tail in
+    // Opening trusts the rollups: it folds nothing and checks nothing.
+    schema::ensure(&conn).unwrap();
+    assert_eq!(super::rollups::tail(&conn).unwrap(), (0, 4));
+    // The check folds the tail in and finds the rollups right.
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
     assert_eq!(super::rollups::tail(&conn).unwrap(), (4, 4));
-    assert!(super::rollups::consistent(&conn).unwrap());
 
-    // Rollups that disagree with the rows (damaged, or a row slipped in under the watermark).
+    // Rollups that disagree with the rows (damaged, or a row slipped in under the watermark)
+    // are found, and rebuilt unless told not to.
     conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
+    schema::ensure(&conn).unwrap();
+    assert!(!super::rollups::consistent(&conn).unwrap());
+    assert_eq!(call(&conn, "checkRollups", json!({ "repair": false })).unwrap(), json!({ "consistent": false, "repaired": false }));
+    assert!(!super::rollups::consistent(&conn).unwrap());
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": false, "repaired": true }));
+    assert!(super::rollups::consistent(&conn).unwrap());
+    assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
+    assert_eq!(call(&conn, "checkRollups", json!({ "repair": "yes" })).unwrap_err().summary, "repair must be true or false.");
+
+    // Rollups left without their triggers (someone dropped them) are checked on open: rows
+    // deleted meanwhile are no longer in them.
+    conn.execute_batch("DROP TRIGGER _smithers_cp_usage_rollup_delete; DELETE FROM _smithers_cp_usage_events WHERE observed_at_ms = 100;").unwrap();
     assert!(!super::rollups::consistent(&conn).unwrap());
     schema::ensure(&conn).unwrap();
     assert!(super::rollups::consistent(&conn).unwrap());
-    assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
+    assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 6.0);
 }
 
 #[test]
@@ -337,7 +353,8 @@ fn rollups_of_an_earlier_version_are_rebuilt_keyed_by_series_with_time_bounds() 
            scope TEXT NOT NULL, level INTEGER NOT NULL, bucket_start_ms INTEGER NOT NULL, quantity REAL NOT NULL,
            events INTEGER NOT NULL, PRIMARY KEY (org_id, metric, unit, scope, level, bucket_start_ms)) WITHOUT ROWID;
          CREATE INDEX _smithers_cp_usage_series_time_idx
-           ON _smithers_cp_usage_events(org_id, metric, unit, observed_at_ms, project_id, quantity);",
+           ON _smithers_cp_usage_events(org_id, metric, unit, observed_at_ms, project_id, quantity);
+         UPDATE _smithers_cp_native_meta SET value = '4' WHERE key = 'schema_version';",
     )
     .unwrap();
     schema::ensure(&conn).unwrap();

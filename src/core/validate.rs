@@ -109,6 +109,15 @@ impl<'a> Input<'a> {
         self.string(field)
     }
 
+    /// A boolean, with a default when the field is absent.
+    pub fn bool_or(&self, field: &str, default: bool) -> Result<bool> {
+        match self.get(field) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(CpError::field(field, format!("{field} must be true or false."))),
+        }
+    }
+
     /// An optional string: absent or empty means `None`; present must be non-blank.
     pub fn opt_string(&self, field: &str) -> Result<Option<String>> {
         if self.is_falsy(field) {

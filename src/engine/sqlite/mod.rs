@@ -47,6 +47,10 @@ impl SqliteEngine {
         &self.conn
     }
 
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     pub fn close(self) -> Result<()> {
         self.conn.close().map_err(|(_, e)| e.into())
     }
