@@ -1,5 +1,6 @@
 import BetterSqlite3 from "better-sqlite3";
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database, ensureControlPlaneTables } from "../index.js";
@@ -111,6 +112,24 @@ describe("constructor forms", () => {
     const db = new Database(":memory:");
     ensureControlPlaneTables(db);
     expect(db.query("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_smithers_cp_orgs'").get()).toEqual({ n: 1 });
+  });
+});
+
+describe("background work", () => {
+  it("one checkpoint thread serves every file open in the process, and closing the last store of a file removes its WAL", () => {
+    const threads = () => fs.readdirSync("/proc/self/task").length;
+    const dir = tempDir();
+    const stores = [new ControlPlaneStore(path.join(dir, "first.db"))];
+    const before = threads();
+    for (let i = 0; i < 60; i++) stores.push(new ControlPlaneStore(path.join(dir, `cp-${i % 30}.db`)));
+    for (const [i, store] of stores.entries()) store.createOrg({ slug: `s${i}`, name: "S" });
+    expect(threads() - before).toBe(0);
+    for (const store of stores) store.close();
+    const wals = fs.readdirSync(dir).filter((f) => f.endsWith("-wal"));
+    expect(wals).toEqual([]);
+    const reopened = new Database(path.join(dir, "cp-7.db"));
+    expect(reopened.query("SELECT COUNT(*) AS n FROM _smithers_cp_orgs").get()).toEqual({ n: 2 });
+    reopened.close();
   });
 });
 
