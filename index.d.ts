@@ -53,6 +53,7 @@ export type ControlPlaneErrorCode =
   | "BUSY"
   | "STORAGE_ERROR"
   | "CLOSED"
+  | "TENANT_MISMATCH"
   | "INTERNAL";
 
 export declare class ControlPlaneError extends Error {
@@ -336,6 +337,78 @@ export type ControlPlaneExport = {
 /** Creates or upgrades the control-plane tables; idempotent. */
 export declare function ensureControlPlaneTables(sqlite: ControlPlaneSqlite): void;
 
+/** Who is calling, for a handle scoped to one org (`store.forOrg`). */
+export type ControlPlaneRequestContext = {
+  /** The default actor of every audited write made through the handle. */
+  actorId?: string;
+  ipAddress?: string;
+  userAgent?: string;
+  requestId?: string;
+};
+
+/** A store method taken through an org-scoped handle: its input without `orgId`. */
+type Scoped<M> = M extends (input: infer I) => infer R
+  ? (input?: Omit<NonNullable<I>, "orgId"> & { orgId?: string }) => R
+  : never;
+
+/**
+ * A handle scoped to one org (`store.forOrg(orgId, context?)`): the org-level methods, each
+ * taking its input without `orgId`. An input naming another org throws `TENANT_MISMATCH`
+ * (details `{expected, got}`) and writes nothing. The cross-tenant methods (`createOrg`,
+ * `listOrgs`, `getOrgBySlug`, `checkRollups`) are not on it.
+ */
+export declare class OrgScope {
+  readonly orgId: string;
+  readonly context: ControlPlaneRequestContext;
+  getOrg(): ControlPlaneOrg | null;
+  recordUsageBatch(events: Omit<ControlPlaneUsageInput, "orgId">[], options?: { returning?: "events" }): ControlPlaneUsageEvent[];
+  recordUsageBatch(events: Omit<ControlPlaneUsageInput, "orgId">[], options: { returning: "ids" }): { count: number; ids: number[] };
+  createTeam: Scoped<ControlPlaneStore["createTeam"]>;
+  createProject: Scoped<ControlPlaneStore["createProject"]>;
+  upsertBillingAccount: Scoped<ControlPlaneStore["upsertBillingAccount"]>;
+  upsertIdentityProvider: Scoped<ControlPlaneStore["upsertIdentityProvider"]>;
+  listIdentityProviders: Scoped<ControlPlaneStore["listIdentityProviders"]>;
+  recordUsage: Scoped<ControlPlaneStore["recordUsage"]>;
+  consumeUsage: Scoped<ControlPlaneStore["consumeUsage"]>;
+  summarizeUsage: Scoped<ControlPlaneStore["summarizeUsage"]>;
+  setUsageLimit: Scoped<ControlPlaneStore["setUsageLimit"]>;
+  checkUsageLimit: Scoped<ControlPlaneStore["checkUsageLimit"]>;
+  putSecretRef: Scoped<ControlPlaneStore["putSecretRef"]>;
+  listSecretRefs: Scoped<ControlPlaneStore["listSecretRefs"]>;
+  recordAuditEvent: Scoped<ControlPlaneStore["recordAuditEvent"]>;
+  exportOrgAudit: Scoped<ControlPlaneStore["exportOrgAudit"]>;
+  exportOrgAuditAsync: Scoped<ControlPlaneStore["exportOrgAuditAsync"]>;
+  exportOrgAuditToFile: Scoped<ControlPlaneStore["exportOrgAuditToFile"]>;
+  suspendOrg: Scoped<ControlPlaneStore["suspendOrg"]>;
+  unsuspendOrg: Scoped<ControlPlaneStore["unsuspendOrg"]>;
+  deleteOrg: Scoped<ControlPlaneStore["deleteOrg"]>;
+  listTeams: Scoped<ControlPlaneStore["listTeams"]>;
+  getTeam: Scoped<ControlPlaneStore["getTeam"]>;
+  listTeamMembers: Scoped<ControlPlaneStore["listTeamMembers"]>;
+  listProjects: Scoped<ControlPlaneStore["listProjects"]>;
+  getProject: Scoped<ControlPlaneStore["getProject"]>;
+  listProjectTeams: Scoped<ControlPlaneStore["listProjectTeams"]>;
+  getBillingAccount: Scoped<ControlPlaneStore["getBillingAccount"]>;
+  listUsageLimits: Scoped<ControlPlaneStore["listUsageLimits"]>;
+  listProjectAccess: Scoped<ControlPlaneStore["listProjectAccess"]>;
+  getProjectAccess: Scoped<ControlPlaneStore["getProjectAccess"]>;
+  setOrgQuota: Scoped<ControlPlaneStore["setOrgQuota"]>;
+  getOrgQuota: Scoped<ControlPlaneStore["getOrgQuota"]>;
+  queryAuditLog: Scoped<ControlPlaneStore["queryAuditLog"]>;
+  explainAuditQuery: Scoped<ControlPlaneStore["explainAuditQuery"]>;
+  verifyAuditChain: Scoped<ControlPlaneStore["verifyAuditChain"]>;
+  verifyAuditChainAsync: Scoped<ControlPlaneStore["verifyAuditChainAsync"]>;
+  addTeamMember: Scoped<ControlPlaneStore["addTeamMember"]>;
+  addProjectTeam: Scoped<ControlPlaneStore["addProjectTeam"]>;
+  removeTeamMember: Scoped<ControlPlaneStore["removeTeamMember"]>;
+  removeProjectTeam: Scoped<ControlPlaneStore["removeProjectTeam"]>;
+  deleteTeam: Scoped<ControlPlaneStore["deleteTeam"]>;
+  deleteProject: Scoped<ControlPlaneStore["deleteProject"]>;
+  deleteIdentityProvider: Scoped<ControlPlaneStore["deleteIdentityProvider"]>;
+  deleteUsageLimit: Scoped<ControlPlaneStore["deleteUsageLimit"]>;
+  deleteSecretRef: Scoped<ControlPlaneStore["deleteSecretRef"]>;
+}
+
 export declare class ControlPlaneStore {
   /**
    * A `Database` of this package shares its connection with the store; a path or another
@@ -344,6 +417,11 @@ export declare class ControlPlaneStore {
   constructor(sqlite: ControlPlaneSqlite);
   /** Closes the connection if the store opened it itself. */
   close(): void;
+  /**
+   * A handle scoped to one org: the org-level methods without `orgId`; `context.actorId`
+   * is the default actor of every audited write made through it.
+   */
+  forOrg(orgId: string, context?: ControlPlaneRequestContext): OrgScope;
 
   createOrg(input: { orgId?: string; slug: string; name: string; createdAtMs?: number }): ControlPlaneOrg;
   getOrg(orgId: string): ControlPlaneOrg | null;

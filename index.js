@@ -24,6 +24,7 @@ module.exports = {
   ControlPlaneStore: native.ControlPlaneStore,
   ControlPlaneError,
   Database: native.Database,
+  OrgScope: native.OrgScope,
   Statement: native.Statement,
   ensureControlPlaneTables: native.ensureControlPlaneTables,
 };

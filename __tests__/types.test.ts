@@ -33,7 +33,7 @@ describe("types", () => {
   const declared = classMembers(path.join(root, "index.d.ts"));
 
   it("index.d.ts declares exactly the classes and methods the addon exports", () => {
-    for (const name of ["ControlPlaneStore", "Database", "Statement"]) {
+    for (const name of ["ControlPlaneStore", "OrgScope", "Database", "Statement"]) {
       expect(generated.has(name)).toBe(true);
       const mine = [...declared.get(name)!].filter((m) => !prototypeMethods.has(m) || name !== "Statement").sort();
       expect(mine).toEqual([...generated.get(name)!].sort());
@@ -42,10 +42,13 @@ describe("types", () => {
     expect(generated.get("ControlPlaneStore")!.size).toBeGreaterThan(45);
   });
 
-  it("the type test calls every store method", () => {
+  it("the type test calls every store method and every method of the org-scoped handle", () => {
     const caller = fs.readFileSync(path.join(root, "__tests__/types/caller.ts"), "utf8");
     const called = new Set([...caller.matchAll(/store\.(\w+)\(/g)].map((m) => m[1]));
     const missing = [...generated.get("ControlPlaneStore")!].filter((m) => m !== "constructor" && !called.has(m));
     expect(missing).toEqual([]);
+    const scoped = new Set([...caller.matchAll(/scope\.(\w+)\(/g)].map((m) => m[1]));
+    const scopeMissing = [...generated.get("OrgScope")!].filter((m) => !["orgId", "context"].includes(m) && !scoped.has(m));
+    expect(scopeMissing).toEqual([]);
   });
 });

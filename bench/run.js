@@ -165,6 +165,28 @@ for (const where of ["memory", "file"]) {
   report("a fresh in-memory store + createOrg", "memory", ours, theirs, "ops/s", ">= 1x");
 }
 
+// The org-scoped handle against the plain call, on the same kind of store: the handle's
+// cost is putting its org into the input.
+{
+  const n = 30_000;
+  const [scoped, plain] = rounds(() => {
+    const a = native("memory");
+    seed(a.store);
+    const acme = a.store.forOrg("acme", { actorId: "ada" });
+    const scopedRate = rate(n, (i) => {
+      const { orgId: _org, ...rest } = usage(i);
+      return acme.recordUsage(rest);
+    });
+    a.close();
+    const b = native("memory");
+    seed(b.store);
+    const plainRate = rate(n, (i) => b.store.recordUsage(usage(i)));
+    b.close();
+    return [scopedRate, plainRate];
+  });
+  rows.push({ operation: "recordUsage through forOrg vs the plain call", database: "memory", ours: fmt(scoped, "ops/s"), baseline: `${fmt(plain, "ops/s")} (plain)`, "ours vs baseline": `${(scoped / plain).toFixed(2)}x`, target: "~1x" });
+}
+
 // checkUsageLimit with N events spread over its 30-day window, in alternating rounds of
 // timed calls on the same two stores.
 const MONTH = 30 * 86_400_000;

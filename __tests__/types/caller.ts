@@ -106,6 +106,67 @@ store.deleteUsageLimit({ orgId: org.orgId, metric: "tokens", period: "daily" });
 store.deleteSecretRef({ orgId: org.orgId, name: "K" });
 const later: Promise<ControlPlaneExport> = store.exportOrgAuditAsync({ orgId: org.orgId });
 const toFile = store.exportOrgAuditToFile({ orgId: org.orgId, path: "audit.ndjson", format: "ndjson" });
+
+// The org-scoped handle: every method once, inputs without orgId.
+const scope = store.forOrg("acme", { actorId: "admin", ipAddress: "203.0.113.7", requestId: "req-1" });
+const scopedOrgId: string = scope.orgId;
+const scopedActor: string | undefined = scope.context.actorId;
+const scopedOrg: ControlPlaneOrg | null = scope.getOrg();
+const scopedTeam = scope.createTeam({ slug: "core", name: "Core" });
+const scopedTeamId: string = scopedTeam.teamId;
+const scopedProject = scope.createProject({ slug: "web", name: "Web" });
+scope.upsertBillingAccount({ plan: "pro" });
+scope.upsertIdentityProvider({ type: "saml", issuer: "https://idp" });
+scope.listIdentityProviders({});
+const scopedEvent: ControlPlaneUsageEvent = scope.recordUsage({ metric: "tokens", quantity: 1 });
+const scopedIds: number[] = scope.recordUsageBatch([{ metric: "tokens", quantity: 1 }], { returning: "ids" }).ids;
+scope.consumeUsage({ metric: "tokens", quantity: 1 });
+scope.summarizeUsage({});
+scope.setUsageLimit({ metric: "tokens", limitQuantity: 10 });
+scope.checkUsageLimit({ metric: "tokens" });
+scope.putSecretRef({ name: "K", provider: "vault", ref: "vault://k" });
+scope.listSecretRefs({});
+scope.recordAuditEvent({ action: "a", targetType: "t" });
+const scopedExport: ControlPlaneExport = scope.exportOrgAudit({});
+const scopedLater: Promise<ControlPlaneExport> = scope.exportOrgAuditAsync({});
+scope.exportOrgAuditToFile({ path: "audit.ndjson", format: "ndjson" });
+scope.suspendOrg({ reason: "review" });
+scope.unsuspendOrg({});
+scope.listTeams({});
+scope.getTeam({ teamId: scopedTeamId });
+scope.listTeamMembers({ teamId: scopedTeamId });
+scope.listProjects({});
+scope.getProject({ projectId: scopedProject.projectId });
+scope.listProjectTeams({ projectId: scopedProject.projectId });
+scope.getBillingAccount({});
+scope.listUsageLimits({});
+scope.listProjectAccess({ userId: "u1" });
+scope.getProjectAccess({ projectId: scopedProject.projectId, userId: "u1" });
+scope.setOrgQuota({ maxProjects: 5 });
+scope.getOrgQuota({});
+scope.queryAuditLog({ order: "desc" });
+scope.explainAuditQuery({ action: "a" });
+scope.verifyAuditChain({});
+scope.verifyAuditChainAsync({});
+scope.addTeamMember({ teamId: scopedTeamId, userId: "u1" });
+scope.addProjectTeam({ projectId: scopedProject.projectId, teamId: scopedTeamId });
+scope.removeTeamMember({ teamId: scopedTeamId, userId: "u1" });
+scope.removeProjectTeam({ projectId: scopedProject.projectId, teamId: scopedTeamId });
+scope.deleteTeam({ teamId: scopedTeamId });
+scope.deleteProject({ projectId: scopedProject.projectId });
+scope.deleteIdentityProvider({ providerId: "okta" });
+scope.deleteUsageLimit({ metric: "tokens" });
+scope.deleteSecretRef({ name: "K" });
+scope.deleteOrg({ mode: "soft" });
+// @ts-expect-error listOrgs reaches across tenants: not on a scoped handle
+scope.listOrgs({});
+// @ts-expect-error createOrg is not on a scoped handle
+scope.createOrg({ slug: "x", name: "X" });
+// @ts-expect-error getOrgBySlug is not on a scoped handle
+scope.getOrgBySlug("acme");
+// @ts-expect-error a quantity is still a number
+scope.recordUsage({ metric: "m", quantity: "1" });
+
 store.close();
 
 try {
@@ -144,4 +205,4 @@ store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 // @ts-expect-error no such bucket
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };

@@ -14,6 +14,8 @@ mod database;
 mod env_data;
 mod host;
 mod input;
+mod org_methods;
+mod scope;
 mod store;
 
 use crate::core::error::Result as CoreResult;

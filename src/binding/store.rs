@@ -7,6 +7,10 @@ use super::database::Database;
 use super::env_data::{parse_json, to_js};
 use super::host::{HostEngine, HostHandle};
 use super::input;
+use super::org_methods::{self, for_each_org_method, Inputs};
+use super::scope::OrgScope;
+use std::cell::{Ref, RefCell};
+use std::rc::Rc;
 use crate::core::error::{CpError, Result as CoreResult};
 use crate::core::{schema, store};
 use crate::engine::sqlite::SqliteEngine;
@@ -84,13 +88,14 @@ impl Backend {
 
 #[napi(custom_finalize)]
 pub struct ControlPlaneStore {
-    backend: Backend,
+    /// Shared with the store's org-scoped handles (`forOrg`).
+    backend: Rc<RefCell<Backend>>,
 }
 
 impl ObjectFinalize for ControlPlaneStore {
-    fn finalize(mut self, env: Env) -> Result<()> {
+    fn finalize(self, env: Env) -> Result<()> {
         // A connection the store opened is closed with it; a handle is let go.
-        let _ = self.backend.close(&env);
+        let _ = self.backend.borrow_mut().close(&env);
         Ok(())
     }
 }
@@ -132,49 +137,37 @@ impl<'task> ScopedTask<'task> for AsyncCall {
     }
 }
 
-impl ControlPlaneStore {
-    /// Reads `input` (an object) and runs `method` on it.
-    fn call(&self, env: &Env, method: &str, input: Unknown) -> Result<Unknown<'_>> {
-        let value = input::read(env, input.raw()).map_err(|e| to_js(env, e))?;
-        self.call_value(env, method, value)
-    }
-
-    /// Like `call`, with `{}` for a missing input (methods whose fields are all optional).
-    fn call_or_empty(&self, env: &Env, method: &str, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        match input {
-            Some(input) if !matches!(input.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => self.call(env, method, input),
-            _ => self.call_value(env, method, json!({})),
-        }
-    }
-
-    /// A method taking one field rather than an object (`getOrg(orgId)`).
-    fn call_field(&self, env: &Env, method: &str, field: &str, value: Unknown) -> Result<Unknown<'_>> {
-        let value = input::read_field(env, value.raw(), field).map_err(|e| to_js(env, e))?;
-        self.call_value(env, method, json!({ field: value }))
-    }
-
-    fn call_value(&self, env: &Env, method: &str, input: Value) -> Result<Unknown<'_>> {
-        let text = self.backend.run(env, |db| store::call_value(db, method, &input)).map_err(|e| to_js(env, e))?;
-        let env: &Env = unsafe { &*(env as *const Env) };
-        parse_json(env, &text)
-    }
-
-    /// A method whose result is `undefined`.
-    fn call_void(&self, env: &Env, method: &str, input: Unknown) -> Result<()> {
-        let value = input::read(env, input.raw()).map_err(|e| to_js(env, e))?;
-        self.backend.run(env, |db| store::call_value(db, method, &value)).map(|_| ()).map_err(|e| to_js(env, e))
-    }
-
-    fn call_async(&self, env: &Env, method: &'static str, input: Unknown) -> Result<AsyncTask<AsyncCall>> {
-        let input = input::read(env, input.raw()).map_err(|e| to_js(env, e))?;
-        let work = match &self.backend {
+impl Backend {
+    /// A long method on the thread pool: on a connection of ours, off the JS thread; on a
+    /// host handle, run here (the handle can be used nowhere else) and handed over.
+    pub fn task(&self, env: &Env, method: &'static str, input: Value) -> Result<AsyncTask<AsyncCall>> {
+        let work = match self {
             Backend::Own { own, .. } if own.is_open() => AsyncWork::Own(own.clone()),
             Backend::Own { .. } | Backend::Host(None) => return Err(to_js(env, closed())),
-            Backend::Host(Some(_)) => AsyncWork::Done(Some(self.backend.run(env, |db| store::call_value(db, method, &input)))),
+            Backend::Host(Some(_)) => AsyncWork::Done(Some(self.run(env, |db| store::call_value(db, method, &input)))),
         };
         Ok(AsyncTask::new(AsyncCall { work, method, input }))
     }
 }
+
+/// The store reads an input as given.
+impl Inputs for ControlPlaneStore {
+    fn backend(&self) -> Ref<'_, Backend> {
+        self.backend.borrow()
+    }
+
+    fn input(&self, env: &Env, input: Option<Unknown>, required: bool) -> Result<Value> {
+        match input {
+            Some(input) if !matches!(input.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
+                input::read(env, input.raw()).map_err(|e| to_js(env, e))
+            }
+            _ if required => Ok(Value::Null),
+            _ => Ok(json!({})),
+        }
+    }
+}
+
+for_each_org_method!(ControlPlaneStore);
 
 #[napi]
 impl ControlPlaneStore {
@@ -188,236 +181,54 @@ impl ControlPlaneStore {
             let _ = backend.close(&env);
             return Err(to_js(&env, err));
         }
-        Ok(ControlPlaneStore { backend })
+        Ok(ControlPlaneStore { backend: Rc::new(RefCell::new(backend)) })
     }
 
     /// Closes the connection if the store opened it (a path); on a `Database` or another
     /// binding's handle, lets go of it and leaves it open for its owner.
     #[napi]
-    pub fn close(&mut self, env: Env) -> Result<()> {
-        self.backend.close(&env).map_err(|e| to_js(&env, e))
+    pub fn close(&self, env: Env) -> Result<()> {
+        self.backend.borrow_mut().close(&env).map_err(|e| to_js(&env, e))
+    }
+
+    /// A handle scoped to one org: the org-level methods, each taking its input without
+    /// `orgId` (one naming another org is `TENANT_MISMATCH`), with `context.actorId` as the
+    /// default actor of every audited write.
+    #[napi(ts_args_type = "orgId: string, context?: ControlPlaneRequestContext", ts_return_type = "ControlPlaneOrgScope")]
+    pub fn for_org(&self, env: Env, org_id: Unknown, context: Option<Unknown>) -> Result<OrgScope> {
+        OrgScope::new(&env, self.backend.clone(), org_id, context)
     }
 
     #[napi]
-    pub fn create_org(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "createOrg", input)
+    pub fn create_org(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
+        org_methods::value(self, &env, "createOrg", input, true)
     }
     #[napi]
     pub fn get_org(&self, env: Env, org_id: Unknown) -> Result<Unknown<'_>> {
-        self.call_field(&env, "getOrg", "orgId", org_id)
+        let value = input::read_field(&env, org_id.raw(), "orgId").map_err(|e| to_js(&env, e))?;
+        org_methods::run_value(self, &env, "getOrg", json!({ "orgId": value }))
     }
     #[napi]
     pub fn get_org_by_slug(&self, env: Env, slug: Unknown) -> Result<Unknown<'_>> {
-        self.call_field(&env, "getOrgBySlug", "slug", slug)
-    }
-    #[napi]
-    pub fn create_team(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "createTeam", input)
-    }
-    #[napi]
-    pub fn add_team_member(&self, env: Env, input: Unknown) -> Result<()> {
-        self.call_void(&env, "addTeamMember", input)
-    }
-    #[napi]
-    pub fn create_project(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "createProject", input)
-    }
-    #[napi]
-    pub fn add_project_team(&self, env: Env, input: Unknown) -> Result<()> {
-        self.call_void(&env, "addProjectTeam", input)
-    }
-    #[napi]
-    pub fn upsert_billing_account(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "upsertBillingAccount", input)
-    }
-    #[napi]
-    pub fn upsert_identity_provider(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "upsertIdentityProvider", input)
-    }
-    #[napi]
-    pub fn list_identity_providers(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "listIdentityProviders", input)
-    }
-    #[napi]
-    pub fn record_usage(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "recordUsage", input)
+        let value = input::read_field(&env, slug.raw(), "slug").map_err(|e| to_js(&env, e))?;
+        org_methods::run_value(self, &env, "getOrgBySlug", json!({ "slug": value }))
     }
     /// Records every event or none, in one transaction; errors name the event's index.
     #[napi]
     pub fn record_usage_batch(&self, env: Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'_>> {
-        if !events.is_array().unwrap_or(false) {
-            return Err(to_js(&env, CpError::field("events", "events must be an array.")));
-        }
-        let events = input::read_field(&env, events.raw(), "events").map_err(|e| to_js(&env, e))?;
-        let returning = match options {
-            Some(options) if options.get_type().ok() == Some(ValueType::Object) => {
-                match input::read(&env, options.raw()).map_err(|e| to_js(&env, e))?.get("returning") {
-                    Some(Value::Null) | None => json!("events"),
-                    Some(value) => value.clone(),
-                }
-            }
-            _ => json!("events"),
-        };
-        self.call_value(&env, "recordUsageBatch", json!({ "events": events, "returning": returning }))
-    }
-    /// Checks every limit that applies and records the event only if it fits them all.
-    #[napi]
-    pub fn consume_usage(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "consumeUsage", input)
-    }
-    #[napi]
-    pub fn summarize_usage(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "summarizeUsage", input)
-    }
-    #[napi]
-    pub fn set_usage_limit(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "setUsageLimit", input)
-    }
-    #[napi]
-    pub fn check_usage_limit(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "checkUsageLimit", input)
-    }
-    #[napi]
-    pub fn put_secret_ref(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "putSecretRef", input)
-    }
-    #[napi]
-    pub fn list_secret_refs(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "listSecretRefs", input)
-    }
-    #[napi]
-    pub fn record_audit_event(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "recordAuditEvent", input)
-    }
-    #[napi]
-    pub fn export_org_audit(&self, env: Env, input: Unknown) -> Result<Unknown<'_>> {
-        self.call(&env, "exportOrgAudit", input)
-    }
-    /// `exportOrgAudit` on the libuv thread pool (on a host handle, on the JS thread).
-    #[napi(ts_return_type = "Promise<ControlPlaneExport>")]
-    pub fn export_org_audit_async(&self, env: Env, input: Unknown) -> Result<AsyncTask<AsyncCall>> {
-        self.call_async(&env, "exportOrgAudit", input)
-    }
-    /// Streams the export to a file (json, ndjson or csv), atomically, off the JS thread.
-    #[napi(ts_return_type = "Promise<ControlPlaneFileExport>")]
-    pub fn export_org_audit_to_file(&self, env: Env, input: Unknown) -> Result<AsyncTask<AsyncCall>> {
-        self.call_async(&env, "exportOrgAuditToFile", input)
-    }
-    #[napi]
-    pub fn suspend_org(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "suspendOrg", input)
-    }
-    #[napi]
-    pub fn unsuspend_org(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "unsuspendOrg", input)
-    }
-    #[napi]
-    pub fn delete_org(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "deleteOrg", input)
+        let input = org_methods::batch_input(&env, events, options)?;
+        org_methods::run_value(self, &env, "recordUsageBatch", input)
     }
     #[napi]
     pub fn list_orgs(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "listOrgs", input)
-    }
-    #[napi]
-    pub fn list_teams(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "listTeams", input)
-    }
-    #[napi]
-    pub fn get_team(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "getTeam", input)
-    }
-    #[napi]
-    pub fn list_team_members(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "listTeamMembers", input)
-    }
-    #[napi]
-    pub fn list_projects(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "listProjects", input)
-    }
-    #[napi]
-    pub fn get_project(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "getProject", input)
-    }
-    #[napi]
-    pub fn list_project_teams(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "listProjectTeams", input)
-    }
-    #[napi]
-    pub fn get_billing_account(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "getBillingAccount", input)
-    }
-    #[napi]
-    pub fn list_usage_limits(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "listUsageLimits", input)
-    }
-    #[napi]
-    pub fn list_project_access(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "listProjectAccess", input)
-    }
-    #[napi]
-    pub fn get_project_access(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "getProjectAccess", input)
-    }
-    #[napi]
-    pub fn set_org_quota(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "setOrgQuota", input)
-    }
-    #[napi]
-    pub fn get_org_quota(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "getOrgQuota", input)
-    }
-    #[napi]
-    pub fn query_audit_log(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "queryAuditLog", input)
-    }
-    #[napi]
-    pub fn explain_audit_query(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "explainAuditQuery", input)
-    }
-    #[napi]
-    pub fn verify_audit_chain(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "verifyAuditChain", input)
+        org_methods::value(self, &env, "listOrgs", input, false)
     }
     /// Compares the usage rollups with the raw events (a pass over every event) and
     /// rebuilds them when they disagree, unless `repair` is false. Opening a file trusts
     /// them; this is the check, on demand (`control-plane doctor`).
     #[napi]
     pub fn check_rollups(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        self.call_or_empty(&env, "checkRollups", input)
-    }
-    /// `verifyAuditChain` on the libuv thread pool (on a host handle, on the JS thread).
-    #[napi(ts_return_type = "Promise<ControlPlaneChainReport>")]
-    pub fn verify_audit_chain_async(&self, env: Env, input: Unknown) -> Result<AsyncTask<AsyncCall>> {
-        self.call_async(&env, "verifyAuditChain", input)
-    }
-    #[napi]
-    pub fn remove_team_member(&self, env: Env, input: Unknown) -> Result<()> {
-        self.call_void(&env, "removeTeamMember", input)
-    }
-    #[napi]
-    pub fn remove_project_team(&self, env: Env, input: Unknown) -> Result<()> {
-        self.call_void(&env, "removeProjectTeam", input)
-    }
-    #[napi]
-    pub fn delete_team(&self, env: Env, input: Unknown) -> Result<()> {
-        self.call_void(&env, "deleteTeam", input)
-    }
-    #[napi]
-    pub fn delete_project(&self, env: Env, input: Unknown) -> Result<()> {
-        self.call_void(&env, "deleteProject", input)
-    }
-    #[napi]
-    pub fn delete_identity_provider(&self, env: Env, input: Unknown) -> Result<()> {
-        self.call_void(&env, "deleteIdentityProvider", input)
-    }
-    #[napi]
-    pub fn delete_usage_limit(&self, env: Env, input: Unknown) -> Result<()> {
-        self.call_void(&env, "deleteUsageLimit", input)
-    }
-    #[napi]
-    pub fn delete_secret_ref(&self, env: Env, input: Unknown) -> Result<()> {
-        self.call_void(&env, "deleteSecretRef", input)
+        org_methods::value(self, &env, "checkRollups", input, false)
     }
 }
 

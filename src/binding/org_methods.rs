@@ -1,0 +1,166 @@
+//! The methods of one org, defined once for both classes that have them: the store
+//! (`ControlPlaneStore`, the input as given) and the handle scoped to one org (`OrgScope`,
+//! the org put in by the handle). Each class says how it reads an input (`Inputs`); the
+//! macro writes one napi-rs method per method name, which is its JS method, its dispatch
+//! and its entry in the generated types.
+
+use super::env_data::{parse_json, to_js};
+use super::input;
+use crate::core::error::CpError;
+use napi::{JsValue, ValueType};
+use serde_json::json;
+use super::store::{AsyncCall, Backend};
+use crate::core::store;
+use napi::bindgen_prelude::{AsyncTask, Unknown};
+use napi::{Env, Result};
+use serde_json::Value;
+use std::cell::Ref;
+
+/// How a class reads a method's input and where it runs.
+pub trait Inputs {
+    fn backend(&self) -> Ref<'_, Backend>;
+    /// The input object of a method; `required` for the documented store's methods, whose
+    /// missing input is an error rather than `{}`.
+    fn input(&self, env: &Env, input: Option<Unknown>, required: bool) -> Result<Value>;
+}
+
+pub fn value<'a, C: Inputs>(class: &'a C, env: &Env, method: &str, input: Option<Unknown>, required: bool) -> Result<Unknown<'a>> {
+    let input = class.input(env, input, required)?;
+    run_value(class, env, method, input)
+}
+
+pub fn run_value<'a, C: Inputs>(class: &'a C, env: &Env, method: &str, input: Value) -> Result<Unknown<'a>> {
+    let text = class.backend().run(env, |db| store::call_value(db, method, &input)).map_err(|e| to_js(env, e))?;
+    let env: &Env = unsafe { &*(env as *const Env) };
+    parse_json(env, &text)
+}
+
+pub fn void<C: Inputs>(class: &C, env: &Env, method: &str, input: Option<Unknown>) -> Result<()> {
+    let input = class.input(env, input, true)?;
+    class.backend().run(env, |db| store::call_value(db, method, &input)).map(|_| ()).map_err(|e| to_js(env, e))
+}
+
+pub fn task<C: Inputs>(class: &C, env: &Env, method: &'static str, input: Option<Unknown>) -> Result<AsyncTask<AsyncCall>> {
+    let input = class.input(env, input, true)?;
+    class.backend().task(env, method, input)
+}
+
+/// `recordUsageBatch(events, options?)`'s input: `{events, returning}`.
+pub fn batch_input(env: &Env, events: Unknown, options: Option<Unknown>) -> Result<Value> {
+    if !events.is_array().unwrap_or(false) {
+        return Err(to_js(env, CpError::field("events", "events must be an array.")));
+    }
+    let events = input::read_field(env, events.raw(), "events").map_err(|e| to_js(env, e))?;
+    let returning = match options {
+        Some(options) if options.get_type().ok() == Some(ValueType::Object) => {
+            match input::read(env, options.raw()).map_err(|e| to_js(env, e))?.get("returning") {
+                Some(Value::Null) | None => json!("events"),
+                Some(value) => value.clone(),
+            }
+        }
+        _ => json!("events"),
+    };
+    Ok(json!({ "events": events, "returning": returning }))
+}
+
+/// One napi-rs method per name, in four shapes: a result (`required`: the documented
+/// store's, whose input must be given; `optional`: a missing input is `{}`), `undefined`
+/// (`void`), or a promise run on the thread pool (`promise`).
+macro_rules! org_methods {
+    ($class:ident {
+        required: [$($required:ident = $required_js:literal),* $(,)?],
+        optional: [$($optional:ident = $optional_js:literal),* $(,)?],
+        void: [$($void:ident = $void_js:literal),* $(,)?],
+        promise: [$($promise:ident = $promise_js:literal),* $(,)?] $(,)?
+    }) => {
+        #[napi_derive::napi]
+        impl $class {
+            $(
+                #[napi]
+                pub fn $required(&self, env: napi::Env, input: Option<napi::bindgen_prelude::Unknown>) -> napi::Result<napi::bindgen_prelude::Unknown<'_>> {
+                    $crate::binding::org_methods::value(self, &env, $required_js, input, true)
+                }
+            )*
+            $(
+                #[napi]
+                pub fn $optional(&self, env: napi::Env, input: Option<napi::bindgen_prelude::Unknown>) -> napi::Result<napi::bindgen_prelude::Unknown<'_>> {
+                    $crate::binding::org_methods::value(self, &env, $optional_js, input, false)
+                }
+            )*
+            $(
+                #[napi]
+                pub fn $void(&self, env: napi::Env, input: Option<napi::bindgen_prelude::Unknown>) -> napi::Result<()> {
+                    $crate::binding::org_methods::void(self, &env, $void_js, input)
+                }
+            )*
+            $(
+                #[napi]
+                pub fn $promise(&self, env: napi::Env, input: Option<napi::bindgen_prelude::Unknown>) -> napi::Result<napi::bindgen_prelude::AsyncTask<$crate::binding::store::AsyncCall>> {
+                    $crate::binding::org_methods::task(self, &env, $promise_js, input)
+                }
+            )*
+        }
+    };
+}
+
+/// The org-level methods, for `org_methods!`.
+macro_rules! for_each_org_method {
+    ($class:ident) => {
+        $crate::binding::org_methods::org_methods!($class {
+            required: [
+                create_team = "createTeam",
+                create_project = "createProject",
+                upsert_billing_account = "upsertBillingAccount",
+                upsert_identity_provider = "upsertIdentityProvider",
+                list_identity_providers = "listIdentityProviders",
+                record_usage = "recordUsage",
+                consume_usage = "consumeUsage",
+                summarize_usage = "summarizeUsage",
+                set_usage_limit = "setUsageLimit",
+                check_usage_limit = "checkUsageLimit",
+                put_secret_ref = "putSecretRef",
+                list_secret_refs = "listSecretRefs",
+                record_audit_event = "recordAuditEvent",
+                export_org_audit = "exportOrgAudit",
+            ],
+            optional: [
+                suspend_org = "suspendOrg",
+                unsuspend_org = "unsuspendOrg",
+                delete_org = "deleteOrg",
+                list_teams = "listTeams",
+                get_team = "getTeam",
+                list_team_members = "listTeamMembers",
+                list_projects = "listProjects",
+                get_project = "getProject",
+                list_project_teams = "listProjectTeams",
+                get_billing_account = "getBillingAccount",
+                list_usage_limits = "listUsageLimits",
+                list_project_access = "listProjectAccess",
+                get_project_access = "getProjectAccess",
+                set_org_quota = "setOrgQuota",
+                get_org_quota = "getOrgQuota",
+                query_audit_log = "queryAuditLog",
+                explain_audit_query = "explainAuditQuery",
+                verify_audit_chain = "verifyAuditChain",
+            ],
+            void: [
+                add_team_member = "addTeamMember",
+                add_project_team = "addProjectTeam",
+                remove_team_member = "removeTeamMember",
+                remove_project_team = "removeProjectTeam",
+                delete_team = "deleteTeam",
+                delete_project = "deleteProject",
+                delete_identity_provider = "deleteIdentityProvider",
+                delete_usage_limit = "deleteUsageLimit",
+                delete_secret_ref = "deleteSecretRef",
+            ],
+            promise: [
+                export_org_audit_async = "exportOrgAudit",
+                export_org_audit_to_file = "exportOrgAuditToFile",
+                verify_audit_chain_async = "verifyAuditChain",
+            ],
+        });
+    };
+}
+
+pub(crate) use {for_each_org_method, org_methods};

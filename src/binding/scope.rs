@@ -1,0 +1,135 @@
+//! `store.forOrg(orgId, context?)`: a handle scoped to one org. It has the org-level
+//! methods (defined once with the store's, `org_methods`), each taking its input without
+//! `orgId`; the handle puts its org in, and an input that names another org is refused
+//! with `TENANT_MISMATCH` before anything runs. The cross-tenant methods (`createOrg`,
+//! `listOrgs`, `getOrgBySlug`, `checkRollups`) are not on it.
+
+use super::env_data::to_js;
+use super::input;
+use super::org_methods::{self, for_each_org_method, Inputs};
+use super::store::Backend;
+use crate::core::error::CpError;
+use crate::core::validate::Input;
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, JsValue, Result, ValueType};
+use napi_derive::napi;
+use serde_json::{json, Map, Value};
+use std::cell::{Ref, RefCell};
+use std::rc::Rc;
+
+#[napi]
+pub struct OrgScope {
+    backend: Rc<RefCell<Backend>>,
+    org_id: String,
+    /// The request context: `actorId` is the default actor of every audited write.
+    actor_id: Option<String>,
+    context: Map<String, Value>,
+}
+
+fn mismatch(expected: &str, got: &Value) -> CpError {
+    let got_text = got.as_str().map(str::to_string).unwrap_or_else(|| got.to_string());
+    CpError::new(
+        "TENANT_MISMATCH",
+        format!("This handle is scoped to org {expected}; the input names org {got_text}."),
+        Some(json!({ "expected": expected, "got": got })),
+    )
+}
+
+impl OrgScope {
+    pub fn new(env: &Env, backend: Rc<RefCell<Backend>>, org_id: Unknown, context: Option<Unknown>) -> Result<OrgScope> {
+        let org = input::read_field(env, org_id.raw(), "orgId").map_err(|e| to_js(env, e))?;
+        let org = json!({ "orgId": org });
+        let org_id = Input::new(&org).and_then(|i| i.id("orgId")).map_err(|e| to_js(env, e))?;
+        let context = match context {
+            Some(c) if !matches!(c.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
+                input::read(env, c.raw()).map_err(|e| to_js(env, e))?
+            }
+            _ => json!({}),
+        };
+        let fields = Input::new(&context).map_err(|_| to_js(env, CpError::field("context", "context must be an object.")))?;
+        let actor_id = fields.opt_id("actorId").map_err(|e| to_js(env, e))?;
+        let mut kept = Map::new();
+        for field in ["ipAddress", "userAgent", "requestId"] {
+            if let Some(value) = fields.opt_string(field).map_err(|e| to_js(env, e))? {
+                kept.insert(field.to_string(), Value::String(value));
+            }
+        }
+        Ok(OrgScope { backend, org_id, actor_id, context: kept })
+    }
+
+    /// Puts the handle's org (and default actor) into one input object.
+    fn scope(&self, value: &mut Value) -> std::result::Result<(), CpError> {
+        let Value::Object(map) = value else { return Ok(()) };
+        match map.get("orgId") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.trim() == self.org_id => {}
+            Some(other) => return Err(mismatch(&self.org_id, other)),
+        }
+        map.insert("orgId".into(), Value::String(self.org_id.clone()));
+        if let Some(actor) = &self.actor_id {
+            if map.get("actorId").is_none_or(Value::is_null) {
+                map.insert("actorId".into(), Value::String(actor.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Inputs for OrgScope {
+    fn backend(&self) -> Ref<'_, Backend> {
+        self.backend.borrow()
+    }
+
+    fn input(&self, env: &Env, input: Option<Unknown>, _required: bool) -> Result<Value> {
+        let mut value = match input {
+            Some(input) if !matches!(input.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
+                input::read(env, input.raw()).map_err(|e| to_js(env, e))?
+            }
+            _ => json!({}),
+        };
+        if !value.is_object() {
+            return Err(to_js(env, CpError::field("input", "input must be an object.")));
+        }
+        self.scope(&mut value).map_err(|e| to_js(env, e))?;
+        Ok(value)
+    }
+}
+
+for_each_org_method!(OrgScope);
+
+#[napi]
+impl OrgScope {
+    /// The org this handle is scoped to.
+    #[napi(getter)]
+    pub fn org_id(&self) -> String {
+        self.org_id.clone()
+    }
+
+    /// The request context given to `forOrg`.
+    #[napi(getter, ts_return_type = "ControlPlaneRequestContext")]
+    pub fn context<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        let mut context = self.context.clone();
+        if let Some(actor) = &self.actor_id {
+            context.insert("actorId".into(), Value::String(actor.clone()));
+        }
+        super::env_data::parse_json(env, &Value::Object(context).to_string())
+    }
+
+    /// `getOrg` of this handle's org.
+    #[napi]
+    pub fn get_org(&self, env: Env) -> Result<Unknown<'_>> {
+        org_methods::run_value(self, &env, "getOrg", json!({ "orgId": self.org_id }))
+    }
+
+    /// Records every event or none; each event's org is this handle's.
+    #[napi]
+    pub fn record_usage_batch(&self, env: Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'_>> {
+        let mut input = org_methods::batch_input(&env, events, options)?;
+        if let Some(Value::Array(events)) = input.get_mut("events") {
+            for event in events.iter_mut() {
+                self.scope(event).map_err(|e| to_js(&env, e))?;
+            }
+        }
+        org_methods::run_value(self, &env, "recordUsageBatch", input)
+    }
+}
