@@ -136,6 +136,8 @@ export type ControlPlaneAuditQuery = ControlPlanePageInput & {
   sinceMs?: number;
   untilMs?: number;
   order?: "asc" | "desc";
+  ipAddress?: string;
+  requestId?: string;
 };
 
 export type ControlPlaneFileExport = {
@@ -163,7 +165,10 @@ export type ControlPlaneChainReport = {
 };
 
 /** Who did it and when, for the lifecycle and removal calls. */
-type ActorInput = { actorId?: string | null; atMs?: number };
+/** Where a request came from: recorded on every audit event the call writes. */
+export type ControlPlaneRequestOrigin = { ipAddress?: string; userAgent?: string; requestId?: string };
+
+type ActorInput = { actorId?: string | null; atMs?: number } & ControlPlaneRequestOrigin;
 
 export type ControlPlaneTeam = {
   orgId: string;
@@ -319,6 +324,10 @@ export type ControlPlaneAuditEvent = {
   targetId: string | null;
   occurredAtMs: number;
   metadata: Record<string, unknown>;
+  /** Present on events written with a request context. */
+  ipAddress?: string;
+  userAgent?: string;
+  requestId?: string;
 };
 
 export type ControlPlaneExport = {
@@ -505,7 +514,7 @@ export declare class ControlPlaneStore {
     targetId?: string | null;
     occurredAtMs?: number;
     metadata?: Record<string, unknown>;
-  }): ControlPlaneAuditEvent;
+  } & ControlPlaneRequestOrigin): ControlPlaneAuditEvent;
   exportOrgAudit(input: { orgId: string; sinceMs?: number; untilMs?: number; exportedAtMs?: number }): ControlPlaneExport;
 
   // Tenant lifecycle

@@ -46,8 +46,8 @@ describe("exportOrgAuditToFile", () => {
     await store.exportOrgAuditToFile({ orgId: "acme", path: path.join(dir, "out.csv"), format: "csv", sinceMs: 7 });
     const csv = fs.readFileSync(path.join(dir, "out.csv"), "utf8");
     expect(csv).toBe(
-      "id,orgId,projectId,actorId,action,targetType,targetId,occurredAtMs,metadata\n" +
-        `${expected.auditEvents.at(-1)!.id},acme,,,"note,with ""quotes""",t,,7,"{""line"":""a\\nb""}"\n`,
+      "id,orgId,projectId,actorId,action,targetType,targetId,occurredAtMs,metadata,ipAddress,userAgent,requestId\n" +
+        `${expected.auditEvents.at(-1)!.id},acme,,,"note,with ""quotes""",t,,7,"{""line"":""a\\nb""}",,,\n`,
     );
     // Exports hold actor ids and metadata: owner-only, like the database.
     for (const name of ["out.json", "out.ndjson", "out.csv"]) {

@@ -46,7 +46,8 @@ if (check) {
 const secret: ControlPlaneSecretRef = store.putSecretRef({ orgId: org.orgId, name: "K", provider: "vault", ref: "vault://k", rotatedAtMs: null });
 const rotated: number | null = secret.rotatedAtMs;
 const secrets: ControlPlaneSecretRef[] = store.listSecretRefs({ orgId: org.orgId, projectId: null });
-const audit: ControlPlaneAuditEvent = store.recordAuditEvent({ orgId: org.orgId, action: "a", targetType: "t" });
+const audit: ControlPlaneAuditEvent = store.recordAuditEvent({ orgId: org.orgId, action: "a", targetType: "t", ipAddress: "203.0.113.7", requestId: "r" });
+const auditIp: string | undefined = audit.ipAddress;
 const exported: ControlPlaneExport = store.exportOrgAudit({ orgId: org.orgId });
 const billingOrNull: ControlPlaneExport["billing"] = exported.billing;
 const row = db.query<{ n: number }>("SELECT COUNT(*) AS n FROM _smithers_cp_orgs").get();
@@ -78,7 +79,7 @@ const access = store.getProjectAccess({ orgId: org.orgId, projectId: project.pro
 const roles: string[] = access.roles;
 const quota = store.setOrgQuota({ orgId: org.orgId, maxProjects: 10, maxTeams: null });
 const maxProjects: number | null = quota.limits.maxProjects;
-const audits = store.queryAuditLog({ orgId: org.orgId, actorId: "admin", order: "desc" });
+const audits = store.queryAuditLog({ orgId: org.orgId, actorId: "admin", order: "desc", requestId: "r" });
 const firstAudit: ControlPlaneAuditEvent | undefined = audits.items[0];
 
 // The rest of the surface, each method once.
@@ -205,4 +206,4 @@ store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 // @ts-expect-error no such bucket
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };

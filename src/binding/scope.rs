@@ -21,7 +21,8 @@ use std::rc::Rc;
 pub struct OrgScope {
     backend: Rc<RefCell<Backend>>,
     org_id: String,
-    /// The request context: `actorId` is the default actor of every audited write.
+    /// The request context: `actorId` is the default actor of every audited write, and
+    /// `ipAddress`, `userAgent`, `requestId` go on every audit event written through it.
     actor_id: Option<String>,
     context: Map<String, Value>,
 }
@@ -69,6 +70,11 @@ impl OrgScope {
         if let Some(actor) = &self.actor_id {
             if map.get("actorId").is_none_or(Value::is_null) {
                 map.insert("actorId".into(), Value::String(actor.clone()));
+            }
+        }
+        for (field, value) in &self.context {
+            if map.get(field).is_none_or(Value::is_null) {
+                map.insert(field.clone(), value.clone());
             }
         }
         Ok(())

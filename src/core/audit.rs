@@ -24,6 +24,52 @@ pub struct AuditEvent {
     pub target_id: Option<String>,
     pub occurred_at_ms: i64,
     pub metadata: Value,
+    /// Where the request came from, when the caller said (absent for events without).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Who made a request and from where: read from a call's input (`actorId`, `ipAddress`,
+/// `userAgent`, `requestId`, which an org-scoped handle fills from its context) and
+/// recorded on every audit event the call writes (`with_context`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestContext {
+    pub actor_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl RequestContext {
+    pub fn from_input(input: &Input) -> Result<RequestContext> {
+        Ok(RequestContext {
+            actor_id: input.opt_id("actorId")?,
+            ip_address: input.opt_string("ipAddress")?,
+            user_agent: input.opt_string("userAgent")?,
+            request_id: input.opt_string("requestId")?,
+        })
+    }
+}
+
+thread_local! {
+    static CONTEXT: std::cell::RefCell<RequestContext> = std::cell::RefCell::default();
+}
+
+/// Runs one store call with its request context, which every audit event it writes
+/// carries: the actor (unless the write names its own) and the request's origin.
+pub fn with_context<T>(context: RequestContext, f: impl FnOnce() -> T) -> T {
+    let previous = CONTEXT.with(|c| c.replace(context));
+    let out = f();
+    CONTEXT.with(|c| *c.borrow_mut() = previous);
+    out
+}
+
+fn context() -> RequestContext {
+    CONTEXT.with(|c| c.borrow().clone())
 }
 
 /// An event about to be written, as the mutations describe it.
@@ -39,10 +85,11 @@ pub struct NewEvent<'a> {
 }
 
 const INSERT: &str = "INSERT INTO _smithers_cp_audit_events
-  (org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+  (org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, ip_address, user_agent, request_id)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
-const SELECT: &str = "SELECT id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json
+const SELECT: &str = "SELECT id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json,
+  ip_address, user_agent, request_id
   FROM _smithers_cp_audit_events";
 
 fn from_row(r: &dyn Row) -> Result<AuditEvent> {
@@ -56,11 +103,17 @@ fn from_row(r: &dyn Row) -> Result<AuditEvent> {
         target_id: r.get(6)?,
         occurred_at_ms: r.get(7)?,
         metadata: parse_metadata(&r.get::<String>(8)?),
+        ip_address: r.get(9)?,
+        user_agent: r.get(10)?,
+        request_id: r.get(11)?,
     })
 }
 
 /// The chain hash of an event: SHA-256 over its canonical fields (a JSON array, so no
-/// two field lists write the same text) and the previous event's hash.
+/// two field lists write the same text) and the previous event's hash. An event with a
+/// request context has it in its array too; one without keeps the form events had before
+/// contexts existed, so their hashes still verify (and adding or removing a context
+/// changes the array, so either breaks the hash).
 #[allow(clippy::too_many_arguments)]
 fn chain_hash(
     id: i64,
@@ -72,11 +125,15 @@ fn chain_hash(
     target_id: Option<&str>,
     occurred_at_ms: i64,
     metadata_json: &str,
+    origin: [Option<&str>; 3],
     prev: &str,
 ) -> String {
     use sha2::{Digest, Sha256};
-    let canonical =
-        serde_json::json!([id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, prev]);
+    let canonical = if origin.iter().all(Option::is_none) {
+        serde_json::json!([id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, prev])
+    } else {
+        serde_json::json!([id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, origin, prev])
+    };
     Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -85,18 +142,24 @@ fn chain_hash(
 pub fn insert(conn: &Db, ev: &NewEvent) -> Result<i64> {
     let parents = Parents::project(ev.org_id, ev.project_id);
     let metadata_json = ev.metadata.to_string();
+    let context = context();
+    let actor_id = ev.actor_id.or(context.actor_id.as_deref());
+    let origin = [context.ip_address.as_deref(), context.user_agent.as_deref(), context.request_id.as_deref()];
     let id = conn
         .insert(
             INSERT,
             params![
-            ev.org_id,
-            ev.project_id,
-            ev.actor_id,
-            ev.action,
-            ev.target_type,
-            ev.target_id,
-            ev.occurred_at_ms,
-                metadata_json
+                ev.org_id,
+                ev.project_id,
+                actor_id,
+                ev.action,
+                ev.target_type,
+                ev.target_id,
+                ev.occurred_at_ms,
+                metadata_json,
+                origin[0],
+                origin[1],
+                origin[2]
             ],
         )
         .map_err(|e| parents.explain(conn, e))?;
@@ -107,12 +170,13 @@ pub fn insert(conn: &Db, ev: &NewEvent) -> Result<i64> {
         id,
         ev.org_id,
         ev.project_id,
-        ev.actor_id,
+        actor_id,
         ev.action,
         ev.target_type,
         ev.target_id,
         ev.occurred_at_ms,
         &metadata_json,
+        origin,
         &prev,
     );
     conn.execute("UPDATE _smithers_cp_audit_events SET chain_prev = ?2, chain_hash = ?3 WHERE id = ?1", params![id, prev, hash])?;
@@ -176,7 +240,8 @@ pub fn verify(conn: &Db, input: &Input) -> Result<ChainReport> {
         // SQLite would sort all of the org's events in memory first (270 MB at 1M events);
         // this way memory stays flat, at the cost of passing over other orgs' rows.
         c.each(
-            "SELECT id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, chain_prev, chain_hash
+            "SELECT id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, chain_prev, chain_hash,
+                    ip_address, user_agent, request_id
              FROM _smithers_cp_audit_events NOT INDEXED WHERE org_id = ?1 ORDER BY id",
             params![org_id],
             |r| {
@@ -221,6 +286,7 @@ pub fn verify(conn: &Db, input: &Input) -> Result<ChainReport> {
 fn chain_hash_of_row(id: i64, org_id: &str, r: &dyn Row, prev: &str) -> Result<String> {
     let (project_id, actor_id, target_id): (Option<String>, Option<String>, Option<String>) = (r.get(1)?, r.get(2)?, r.get(5)?);
     let (action, target_type, metadata_json): (String, String, String) = (r.get(3)?, r.get(4)?, r.get(7)?);
+    let origin: [Option<String>; 3] = [r.get(10)?, r.get(11)?, r.get(12)?];
     Ok(chain_hash(
         id,
         org_id,
@@ -231,6 +297,7 @@ fn chain_hash_of_row(id: i64, org_id: &str, r: &dyn Row, prev: &str) -> Result<S
         target_id.as_deref(),
         r.get(6)?,
         &metadata_json,
+        [origin[0].as_deref(), origin[1].as_deref(), origin[2].as_deref()],
         prev,
     ))
 }
@@ -260,7 +327,8 @@ pub fn record(conn: &Db, input: &Input) -> Result<AuditEvent> {
         insert(c, &ev)
     })?;
     let metadata = ev.metadata;
-    Ok(AuditEvent { id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata })
+    let RequestContext { ip_address, user_agent, request_id, .. } = context();
+    Ok(AuditEvent { id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata, ip_address, user_agent, request_id })
 }
 
 /// Calls `f` for each of the org's events in the window, in (occurredAtMs, id) order, one
@@ -307,7 +375,7 @@ fn build_query(input: &Input) -> Result<AuditQuery> {
             args.push(Value::String(v));
         }
     }
-    for (field, column) in [("action", "action"), ("targetType", "target_type")] {
+    for (field, column) in [("action", "action"), ("targetType", "target_type"), ("ipAddress", "ip_address"), ("requestId", "request_id")] {
         if let Some(v) = input.opt_string(field)? {
             clauses.push(format!("{column} = ?"));
             args.push(Value::String(v));
@@ -332,7 +400,11 @@ fn build_query(input: &Input) -> Result<AuditQuery> {
     // Named, not left to the planner: without statistics it may prefer the org + time
     // index even where an equality on the actor or action narrows the rows far more.
     let has = |field: &str| input.get(field).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()));
-    let index = if has("actorId") {
+    let index = if has("requestId") {
+        "_smithers_cp_audit_org_request_idx"
+    } else if has("ipAddress") {
+        "_smithers_cp_audit_org_ip_idx"
+    } else if has("actorId") {
         "_smithers_cp_audit_org_actor_idx"
     } else if has("action") {
         "_smithers_cp_audit_org_action_idx"

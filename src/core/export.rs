@@ -112,6 +112,9 @@ fn csv_row(e: &AuditEvent) -> String {
         e.target_id.clone().unwrap_or_default(),
         e.occurred_at_ms.to_string(),
         e.metadata.to_string(),
+        e.ip_address.clone().unwrap_or_default(),
+        e.user_agent.clone().unwrap_or_default(),
+        e.request_id.clone().unwrap_or_default(),
     ];
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
@@ -175,7 +178,7 @@ pub fn export_to_file(conn: &Db, input: &Input) -> Result<FileExport> {
                 for l in &parts.usage_limits { write(&mut out, &ndjson_line("usageLimit", l))?; }
                 for s in &parts.secret_refs { write(&mut out, &ndjson_line("secretRef", s))?; }
             }
-            _ => write(&mut out, "id,orgId,projectId,actorId,action,targetType,targetId,occurredAtMs,metadata\n")?,
+            _ => write(&mut out, "id,orgId,projectId,actorId,action,targetType,targetId,occurredAtMs,metadata,ipAddress,userAgent,requestId\n")?,
         }
         let mut events = 0u64;
         audit::for_each_in_window(c, &org_id, window.since_ms, window.until_ms, |e| {

@@ -8,7 +8,7 @@ use super::db::Db;
 use crate::params;
 
 /// Bumped when we add a table or column of our own (always additively).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const DOCUMENTED_TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS _smithers_cp_orgs (
@@ -202,6 +202,7 @@ pub fn ensure(conn: &Db) -> Result<()> {
         add_usage_columns(c)?;
         add_lifecycle(c)?;
         add_audit_chain(c)?;
+        add_request_context(c)?;
         rollups::ensure(c)?;
         c.execute(
             "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
@@ -274,6 +275,24 @@ fn add_lifecycle(conn: &Db) -> Result<()> {
 /// The audit hash chain: two nullable columns on the events (the documented store leaves
 /// them empty: its events are "unchained"), each org's chain head, and the hashes of
 /// events this store removed on purpose (a project's events go with the project).
+/// Where each audit event's request came from (version 6): nullable columns, so the
+/// documented store's inserts still work, and an index for each of the two that queries
+/// filter by, holding only the events that have it.
+fn add_request_context(conn: &Db) -> Result<()> {
+    for column in ["ip_address", "user_agent", "request_id"] {
+        if !has_column(conn, "_smithers_cp_audit_events", column)? {
+            conn.script(&format!("ALTER TABLE _smithers_cp_audit_events ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    conn.script(
+        "CREATE INDEX IF NOT EXISTS _smithers_cp_audit_org_ip_idx
+           ON _smithers_cp_audit_events(org_id, ip_address, occurred_at_ms, id) WHERE ip_address IS NOT NULL;
+         CREATE INDEX IF NOT EXISTS _smithers_cp_audit_org_request_idx
+           ON _smithers_cp_audit_events(org_id, request_id, occurred_at_ms, id) WHERE request_id IS NOT NULL;",
+    )?;
+    Ok(())
+}
+
 fn add_audit_chain(conn: &Db) -> Result<()> {
     for column in ["chain_prev", "chain_hash"] {
         if !has_column(conn, "_smithers_cp_audit_events", column)? {

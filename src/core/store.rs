@@ -64,9 +64,13 @@ pub const METHODS: &[&str] = &[
     "checkRollups",
 ];
 
-/// Runs one store method on a parsed input. Methods with no result return `null`.
+/// Runs one store method on a parsed input, its request context (`actorId`, `ipAddress`,
+/// `userAgent`, `requestId`) on every audit event it writes. Methods with no result return
+/// `null`.
 pub fn call_value(conn: &Db, method: &str, input: &Value) -> Result<String> {
-    run(conn, method, &Input::new(input)?)
+    let input = Input::new(input)?;
+    let context = audit::RequestContext::from_input(&input)?;
+    audit::with_context(context, || run(conn, method, &input))
 }
 
 /// Runs one store method on its validated-as-an-object input.
