@@ -60,18 +60,6 @@ for (const [name, { open, sql }] of Object.entries(handles)) {
 }
 
 describe("shared handles", () => {
-  it("a write inside the owner's BEGIN IMMEDIATE on a file joins it at once: the store has no connection of its own to wait on", () => {
-    const db = new BetterSqlite3(path.join(tempDir(), "one-connection.db"));
-    db.pragma("journal_mode = WAL");
-    const store = new ControlPlaneStore(db);
-    db.exec("BEGIN IMMEDIATE");
-    const started = Date.now();
-    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
-    expect(Date.now() - started).toBeLessThan(1_000);
-    db.exec("COMMIT");
-    expect(db.prepare("SELECT COUNT(*) AS n FROM _smithers_cp_orgs").get()).toEqual({ n: 1 });
-  });
-
   it("store.close() lets go of the handle and leaves it open for its owner", () => {
     const db = new BetterSqlite3(":memory:");
     const store = new ControlPlaneStore(db);

@@ -44,17 +44,6 @@ for (const [name, { open, sql }] of Object.entries(handles)) {
 }
 
 describe("bun:sqlite handles", () => {
-  it("a write inside the owner's BEGIN IMMEDIATE on a file joins it at once", () => {
-    const db = handles["bun:sqlite on a WAL file"].open();
-    const store = new ControlPlaneStore(db);
-    db.exec("BEGIN IMMEDIATE");
-    const started = Date.now();
-    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
-    expect(Date.now() - started).toBeLessThan(1_000);
-    db.exec("COMMIT");
-    expect(db.query("SELECT COUNT(*) AS n FROM _smithers_cp_orgs").get()).toEqual({ n: 1 });
-  });
-
   it("a handle its owner closed is CLOSED, not a raw binding error", () => {
     const db = new Database(":memory:");
     const store = new ControlPlaneStore(db);

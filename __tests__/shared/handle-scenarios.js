@@ -102,6 +102,17 @@ const scenarios = {
     assert.deepEqual(sql(handle).all("SELECT note FROM gateway_runs ORDER BY id"), [{ note: "before" }, { note: "after" }]);
   },
 
+  "a store write inside the owner's BEGIN IMMEDIATE joins it at once: the store has no connection of its own to wait on"(open, sql) {
+    const handle = open();
+    const store = new ControlPlaneStore(handle);
+    sql(handle).run("BEGIN IMMEDIATE");
+    const started = Date.now();
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    assert.ok(Date.now() - started < 1_000, "joined without waiting");
+    sql(handle).run("COMMIT");
+    assert.deepEqual(sql(handle).all("SELECT COUNT(*) AS n FROM _smithers_cp_orgs"), [{ n: 1 }]);
+  },
+
   "a store write inside the owner's transaction joins it: rolled back with it"(open, sql) {
     const handle = open();
     const store = new ControlPlaneStore(handle);

@@ -5,9 +5,10 @@ use super::connection::{closed, Own};
 use super::env_data::to_js;
 use crate::core::error::{CpError, Result as CoreResult};
 use crate::engine::sqlite::raw::{self, Params, Rows};
+use super::values::{sql_of, NotSql};
 use crate::engine::SqlData;
 use napi::bindgen_prelude::{
-    BigInt, ClassInstance, JsObjectValue, Null, Object, ObjectFinalize, ObjectRef, ToNapiValue, Uint8Array, Uint8ArraySlice, Unknown,
+    ClassInstance, JsObjectValue, Null, Object, ObjectFinalize, ObjectRef, ToNapiValue, Uint8Array, Unknown,
 };
 use napi::{sys, Env, JsValue, Result, ValueType};
 use napi_derive::napi;
@@ -107,45 +108,23 @@ impl Statement {
     }
 }
 
-fn param(env: &Env, value: Unknown) -> CoreResult<SqlData> {
-    let unsupported = || CpError::field("params", "SQL parameters must be null, boolean, number, bigint, string or Uint8Array.");
-    let kind = value.get_type().map_err(|_| unsupported())?;
-    let _ = env;
-    Ok(match kind {
-        ValueType::Undefined | ValueType::Null => SqlData::Null,
-        ValueType::Boolean => SqlData::Int(unsafe { value.cast::<bool>() }.map_err(|_| unsupported())? as i64),
-        ValueType::Number => {
-            let f = unsafe { value.cast::<f64>() }.map_err(|_| unsupported())?;
-            if f.fract() == 0.0 && f.abs() < 9.2e18 {
-                SqlData::Int(f as i64)
-            } else {
-                SqlData::Real(f)
-            }
-        }
-        ValueType::BigInt => {
-            let (i, lossless) = unsafe { value.cast::<BigInt>() }.map_err(|_| unsupported())?.get_i64();
-            if !lossless {
-                return Err(CpError::field("params", "A BigInt parameter does not fit a 64-bit integer."));
-            }
-            SqlData::Int(i)
-        }
-        ValueType::String => SqlData::Text(unsafe { value.cast::<String>() }.map_err(|_| unsupported())?),
-        ValueType::Object if value.is_typedarray().unwrap_or(false) => {
-            SqlData::Blob(unsafe { value.cast::<Uint8ArraySlice>() }.map_err(|_| unsupported())?.to_vec())
-        }
-        _ => return Err(unsupported()),
+/// A statement parameter (`values::sql_of`).
+fn param(value: Unknown) -> CoreResult<SqlData> {
+    sql_of(value).map_err(|not| match not {
+        NotSql::BigIntTooLarge => CpError::field("params", "A BigInt parameter does not fit a 64-bit integer."),
+        _ => CpError::field("params", "SQL parameters must be null, boolean, number, bigint, string or Uint8Array."),
     })
 }
 
 /// The parameters of a call: one object of named values, one array, or positional values.
-fn params(env: &Env, args: &[Unknown]) -> CoreResult<Params> {
+fn params(args: &[Unknown]) -> CoreResult<Params> {
     if let [only] = args {
         if only.get_type().ok() == Some(ValueType::Object) && !only.is_typedarray().unwrap_or(false) {
             let object = unsafe { only.cast::<Object>() }.map_err(|e| CpError::field("params", e.reason))?;
             if only.is_array().unwrap_or(false) {
                 let len = object.get_array_length().map_err(|e| CpError::field("params", e.reason))?;
                 let values = (0..len)
-                    .map(|i| object.get_element::<Unknown>(i).map_err(|e| CpError::field("params", e.reason)).and_then(|v| param(env, v)))
+                    .map(|i| object.get_element::<Unknown>(i).map_err(|e| CpError::field("params", e.reason)).and_then(|v| param(v)))
                     .collect::<CoreResult<Vec<_>>>()?;
                 return Ok(Params::Positional(values));
             }
@@ -153,12 +132,12 @@ fn params(env: &Env, args: &[Unknown]) -> CoreResult<Params> {
             let mut named = Vec::with_capacity(keys.len());
             for key in keys {
                 let value = object.get_named_property_unchecked::<Unknown>(&key).map_err(|e| CpError::field("params", e.reason))?;
-                named.push((key, param(env, value)?));
+                named.push((key, param(value)?));
             }
             return Ok(Params::Named(named));
         }
     }
-    Ok(Params::Positional(args.iter().map(|&v| param(env, v)).collect::<CoreResult<Vec<_>>>()?))
+    Ok(Params::Positional(args.iter().map(|&v| param(v)).collect::<CoreResult<Vec<_>>>()?))
 }
 
 fn value_to_js(env: &Env, value: SqlData) -> Result<sys::napi_value> {
@@ -195,7 +174,7 @@ enum Verb {
 }
 
 fn statement_call(env: &Env, this: &Statement, args: &[Unknown], verb: Verb) -> CoreResult<sys::napi_value> {
-    let params = params(env, args)?;
+    let params = params(args)?;
     let napi_err = |e: napi::Error| CpError::new("INTERNAL", e.reason, None);
     this.own.with(|engine| match verb {
         Verb::Run => {

@@ -14,8 +14,9 @@
 
 use crate::core::error::{CpError, Result};
 use crate::engine::sqlite::sqlite_error;
+use super::values::{sql_of, NotSql};
 use crate::engine::{placeholders, sqlite_scope, Done, Engine, Opened, Row, Scope, SqlData, SqlValue};
-use napi::bindgen_prelude::{Array, BigInt, BufferSlice, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Uint8ArraySlice, Unknown};
+use napi::bindgen_prelude::{Array, BigInt, BufferSlice, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Unknown};
 use napi::{sys, Env, JsValue, ValueType};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -66,13 +67,7 @@ pub struct HostHandle {
 impl HostHandle {
     /// Checks the handle's shape and keeps a reference to it.
     pub fn new(env: &Env, handle: Object) -> Result<HostHandle> {
-        let is_function = |name: &str| -> bool {
-            handle
-                .get_named_property_unchecked::<Unknown>(name)
-                .and_then(|v| v.get_type())
-                .map(|t| t == ValueType::Function)
-                .unwrap_or(false)
-        };
+        let is_function = |name: &str| property_is(&handle, name, ValueType::Function);
         let prepare = if is_function("prepare") {
             c"prepare"
         } else if is_function("query") {
@@ -83,16 +78,9 @@ impl HostHandle {
         if !is_function("exec") {
             return Err(not_a_handle());
         }
-        let is_bool = |name: &str| -> bool {
-            handle
-                .get_named_property_unchecked::<Unknown>(name)
-                .and_then(|v| v.get_type())
-                .map(|t| t == ValueType::Boolean)
-                .unwrap_or(false)
-        };
-        let transaction_flag = if is_bool("inTransaction") {
+        let transaction_flag = if property_is(&handle, "inTransaction", ValueType::Boolean) {
             Some(c"inTransaction")
-        } else if is_bool("isTransaction") {
+        } else if property_is(&handle, "isTransaction", ValueType::Boolean) {
             Some(c"isTransaction")
         } else {
             None
@@ -108,6 +96,11 @@ impl HostHandle {
         }
         let _ = self.handle.unref(env);
     }
+}
+
+/// Whether `object[name]` is of that kind (a function, a boolean).
+fn property_is(object: &Object, name: &str, kind: ValueType) -> bool {
+    object.get_named_property_unchecked::<Unknown>(name).and_then(|v| v.get_type()).is_ok_and(|t| t == kind)
 }
 
 fn not_a_handle() -> CpError {
@@ -205,9 +198,7 @@ impl<'a> HostEngine<'a> {
             Ok(_) => return Err(CpError::new("INTERNAL", "The SQLite handle's prepare/query returned no statement.", None)),
             Err(thrown) => return Err(self.thrown(thrown)),
         };
-        let has = |name: &str, kind: ValueType| -> bool {
-            stmt.get_named_property_unchecked::<Unknown>(name).and_then(|v| v.get_type()).map(|t| t == kind).unwrap_or(false)
-        };
+        let has = |name: &str, kind: ValueType| property_is(&stmt, name, kind);
         let reader = has("reader", ValueType::Boolean)
             && stmt.get_named_property_unchecked::<bool>("reader").unwrap_or(false);
         let rows = if has("values", ValueType::Function) {
@@ -279,32 +270,13 @@ fn to_js(env: &Env, value: SqlValue) -> Result<sys::napi_value> {
     .map_err(napi_failure)
 }
 
-/// A value read from a host row: a whole number as an integer, as SQLite stored it
-/// (our REAL columns read back through the lenient `FromSql`).
+/// A value read from a host row (`values::sql_of`): a whole number as an integer, as SQLite
+/// stored it (our REAL columns read back through the lenient `FromSql`).
 fn from_js(value: Unknown) -> Result<SqlData> {
-    Ok(match value.get_type().map_err(napi_failure)? {
-        ValueType::Undefined | ValueType::Null => SqlData::Null,
-        ValueType::Boolean => SqlData::Int(unsafe { value.cast::<bool>() }.map_err(napi_failure)? as i64),
-        ValueType::Number => {
-            let f = unsafe { value.cast::<f64>() }.map_err(napi_failure)?;
-            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
-                SqlData::Int(f as i64)
-            } else {
-                SqlData::Real(f)
-            }
-        }
-        ValueType::BigInt => {
-            let (i, lossless) = unsafe { value.cast::<BigInt>() }.map_err(napi_failure)?.get_i64();
-            if !lossless {
-                return Err(CpError::new("STORAGE_ERROR", "A BigInt from the SQLite handle does not fit 64 bits.", None));
-            }
-            SqlData::Int(i)
-        }
-        ValueType::String => SqlData::Text(unsafe { value.cast::<String>() }.map_err(napi_failure)?),
-        ValueType::Object if value.is_typedarray().unwrap_or(false) => {
-            SqlData::Blob(unsafe { value.cast::<Uint8ArraySlice>() }.map_err(napi_failure)?.to_vec())
-        }
-        other => return Err(CpError::new("STORAGE_ERROR", format!("The SQLite handle returned a {other:?} as a column value."), None)),
+    sql_of(value).map_err(|not| match not {
+        NotSql::BigIntTooLarge => CpError::new("STORAGE_ERROR", "A BigInt from the SQLite handle does not fit 64 bits.", None),
+        NotSql::Kind(kind) => CpError::new("STORAGE_ERROR", format!("The SQLite handle returned a {kind:?} as a column value."), None),
+        NotSql::Unreadable(reason) => CpError::new("INTERNAL", format!("Calling the SQLite handle: {reason}"), None),
     })
 }
 

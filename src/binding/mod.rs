@@ -17,6 +17,7 @@ mod input;
 mod org_methods;
 mod scope;
 mod store;
+mod values;
 
 use crate::core::error::Result as CoreResult;
 use crate::engine::sqlite::{self, locks};

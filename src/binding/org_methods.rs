@@ -31,6 +31,8 @@ pub fn value<'a, C: Inputs>(class: &'a C, env: &Env, method: &str, input: Option
 
 pub fn run_value<'a, C: Inputs>(class: &'a C, env: &Env, method: &str, input: Value) -> Result<Unknown<'a>> {
     let text = class.backend().run(env, |db| store::call_value(db, method, &input)).map_err(|e| to_js(env, e))?;
+    // The JS value lives for this call only, in which napi-rs hands it straight back to JS;
+    // the generated methods take their `Env` by value, so the result is tied to the class.
     let env: &Env = unsafe { &*(env as *const Env) };
     parse_json(env, &text)
 }

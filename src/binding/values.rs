@@ -1,0 +1,45 @@
+//! JavaScript values as SQLite data: the parameters of our `Database`'s statements, and the
+//! row values a host handle returns. One rule for both.
+
+use crate::engine::SqlData;
+use napi::bindgen_prelude::{BigInt, Uint8ArraySlice, Unknown};
+use napi::{JsValue, ValueType};
+
+/// What SQLite cannot hold, or could not be read.
+pub enum NotSql {
+    /// A kind SQL has no place for (an object, a function, a symbol).
+    Kind(ValueType),
+    /// A BigInt past 64 bits.
+    BigIntTooLarge,
+    Unreadable(String),
+}
+
+/// `undefined` and `null` as NULL, a boolean as 0 or 1, a whole number as an integer (else
+/// a real), a BigInt as an integer, a string as text, a Uint8Array or Buffer as a blob.
+pub fn sql_of(value: Unknown) -> Result<SqlData, NotSql> {
+    let read = |e: napi::Error| NotSql::Unreadable(e.reason);
+    Ok(match value.get_type().map_err(read)? {
+        ValueType::Undefined | ValueType::Null => SqlData::Null,
+        ValueType::Boolean => SqlData::Int(unsafe { value.cast::<bool>() }.map_err(read)? as i64),
+        ValueType::Number => {
+            let f = unsafe { value.cast::<f64>() }.map_err(read)?;
+            if f.fract() == 0.0 && f.abs() < 9.2e18 {
+                SqlData::Int(f as i64)
+            } else {
+                SqlData::Real(f)
+            }
+        }
+        ValueType::BigInt => {
+            let (i, lossless) = unsafe { value.cast::<BigInt>() }.map_err(read)?.get_i64();
+            if !lossless {
+                return Err(NotSql::BigIntTooLarge);
+            }
+            SqlData::Int(i)
+        }
+        ValueType::String => SqlData::Text(unsafe { value.cast::<String>() }.map_err(read)?),
+        ValueType::Object if value.is_typedarray().unwrap_or(false) => {
+            SqlData::Blob(unsafe { value.cast::<Uint8ArraySlice>() }.map_err(read)?.to_vec())
+        }
+        other => return Err(NotSql::Kind(other)),
+    })
+}
