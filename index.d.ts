@@ -346,6 +346,19 @@ export type ControlPlaneExport = {
 /** Creates or upgrades the control-plane tables; idempotent. */
 export declare function ensureControlPlaneTables(sqlite: ControlPlaneSqlite): void;
 
+export type ControlPlaneRetention = { orgId: string; auditDays: number | null; updatedAtMs: number | null };
+
+export type ControlPlanePurge = {
+  dryRun: boolean;
+  nowMs: number;
+  done: boolean;
+  batches: number;
+  /** Rows removed (or, in a dry run, to remove) per table. */
+  deleted: Record<string, number>;
+  /** The soft-deleted orgs removed. */
+  orgs: string[];
+};
+
 /** Who is calling, for a handle scoped to one org (`store.forOrg`). */
 export type ControlPlaneRequestContext = {
   /** The default actor of every audited write made through the handle. */
@@ -364,7 +377,7 @@ type Scoped<M> = M extends (input: infer I) => infer R
  * A handle scoped to one org (`store.forOrg(orgId, context?)`): the org-level methods, each
  * taking its input without `orgId`. An input naming another org throws `TENANT_MISMATCH`
  * (details `{expected, got}`) and writes nothing. The cross-tenant methods (`createOrg`,
- * `listOrgs`, `getOrgBySlug`, `checkRollups`) are not on it.
+ * `listOrgs`, `getOrgBySlug`, `checkRollups`, `purgeExpired`) are not on it.
  */
 export declare class OrgScope {
   readonly orgId: string;
@@ -416,6 +429,8 @@ export declare class OrgScope {
   deleteIdentityProvider: Scoped<ControlPlaneStore["deleteIdentityProvider"]>;
   deleteUsageLimit: Scoped<ControlPlaneStore["deleteUsageLimit"]>;
   deleteSecretRef: Scoped<ControlPlaneStore["deleteSecretRef"]>;
+  setRetention: Scoped<ControlPlaneStore["setRetention"]>;
+  getRetention: Scoped<ControlPlaneStore["getRetention"]>;
 }
 
 export declare class ControlPlaneStore {
@@ -577,6 +592,16 @@ export declare class ControlPlaneStore {
    * them when they disagree, unless `repair` is false. Opening a file trusts them.
    */
   checkRollups(input?: { repair?: boolean }): { consistent: boolean; repaired: boolean };
+  /** How long the org's audit events are kept: `auditDays` days after they occurred, or for ever (`null`). */
+  setRetention(input: { orgId: string; auditDays?: number | null; updatedAtMs?: number } & ActorInput): ControlPlaneRetention;
+  getRetention(input: { orgId: string }): ControlPlaneRetention;
+  /**
+   * Removes, in short batches, the audit events past each org's retention (their hashes
+   * kept, so chains still verify) and the soft-deleted orgs past their grace period
+   * (default 30 days), as a hard delete does. `dryRun` only counts; `maxBatches` stops
+   * early (`done: false`), to report progress between calls.
+   */
+  purgeExpired(input?: { nowMs?: number; dryRun?: boolean; deletedOrgGraceDays?: number; batchSize?: number; maxBatches?: number }): ControlPlanePurge;
   /** `verifyAuditChain` off the JS thread, streaming the chain in constant memory. */
   verifyAuditChainAsync(input: { orgId: string }): Promise<ControlPlaneChainReport>;
 }

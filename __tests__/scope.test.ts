@@ -47,7 +47,7 @@ describe("forOrg", () => {
 
   it("has no cross-tenant method", () => {
     const acme = seededStore().store.forOrg("acme") as any;
-    for (const name of ["createOrg", "listOrgs", "getOrgBySlug", "checkRollups", "forOrg", "close"]) expect([name, typeof acme[name]]).toEqual([name, "undefined"]);
+    for (const name of ["createOrg", "listOrgs", "getOrgBySlug", "checkRollups", "purgeExpired", "forOrg", "close"]) expect([name, typeof acme[name]]).toEqual([name, "undefined"]);
   });
 
   it("context.actorId is the default actor of the audited writes that take an actor; an explicit actorId wins", () => {

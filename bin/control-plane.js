@@ -322,6 +322,30 @@ function progress(out) {
 }
 
 program
+  .command("purge")
+  .description("remove the audit events past each org's retention and the soft-deleted orgs past their grace period, in short batches")
+  .option("--dry-run", "only count what would be removed")
+  .option("--grace-days <days>", "days a soft-deleted org is kept (default 30)", number)
+  .action((o) =>
+    withStore((s) => {
+      const nowMs = Date.now();
+      const total = { deleted: {}, orgs: [], batches: 0 };
+      const tty = process.stderr.isTTY;
+      for (;;) {
+        const step = s.purgeExpired({ nowMs, dryRun: Boolean(o.dryRun), deletedOrgGraceDays: o.graceDays, maxBatches: 20 });
+        for (const [table, n] of Object.entries(step.deleted)) total.deleted[table] = (total.deleted[table] ?? 0) + n;
+        total.orgs.push(...step.orgs);
+        total.batches += step.batches;
+        const rows = Object.values(total.deleted).reduce((a, b) => a + b, 0);
+        if (tty) process.stderr.write(`\r${o.dryRun ? "counting" : "purging"}: ${total.batches} batches, ${rows} rows, ${total.orgs.length} orgs`);
+        if (step.done) break;
+      }
+      if (tty) process.stderr.write("\r\x1b[K");
+      show({ dryRun: Boolean(o.dryRun), batches: total.batches, orgs: total.orgs, ...total.deleted });
+    }),
+  );
+
+program
   .command("doctor")
   .description("check the usage rollups against the raw events (a pass over every event) and rebuild them if they disagree; verify every org's audit chain")
   .option("--no-repair", "only report")

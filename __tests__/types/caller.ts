@@ -98,6 +98,9 @@ const plan: string[] = store.explainAuditQuery({ orgId: org.orgId, action: "a" }
 const chain = store.verifyAuditChain({ orgId: org.orgId });
 const chainOk: boolean = chain.ok;
 const rollupsOk: boolean = store.checkRollups({ repair: false }).consistent;
+const kept: number | null = store.setRetention({ orgId: org.orgId, auditDays: 90 }).auditDays;
+store.getRetention({ orgId: org.orgId });
+const purged: number | undefined = store.purgeExpired({ dryRun: true }).deleted["_smithers_cp_audit_events"];
 const chainLater: Promise<{ ok: boolean }> = store.verifyAuditChainAsync({ orgId: org.orgId });
 store.removeProjectTeam({ orgId: org.orgId, projectId: project.projectId, teamId: team.teamId });
 store.deleteTeam({ orgId: org.orgId, teamId: team.teamId });
@@ -158,6 +161,10 @@ scope.deleteProject({ projectId: scopedProject.projectId });
 scope.deleteIdentityProvider({ providerId: "okta" });
 scope.deleteUsageLimit({ metric: "tokens" });
 scope.deleteSecretRef({ name: "K" });
+scope.setRetention({ auditDays: 30 });
+scope.getRetention({});
+// @ts-expect-error purging reaches across tenants: not on a scoped handle
+scope.purgeExpired({});
 scope.deleteOrg({ mode: "soft" });
 // @ts-expect-error listOrgs reaches across tenants: not on a scoped handle
 scope.listOrgs({});
@@ -206,4 +213,4 @@ store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 // @ts-expect-error no such bucket
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { kept, purged, auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };

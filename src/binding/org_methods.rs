@@ -124,6 +124,7 @@ macro_rules! for_each_org_method {
                 list_secret_refs = "listSecretRefs",
                 record_audit_event = "recordAuditEvent",
                 export_org_audit = "exportOrgAudit",
+                set_retention = "setRetention",
             ],
             optional: [
                 suspend_org = "suspendOrg",
@@ -144,6 +145,7 @@ macro_rules! for_each_org_method {
                 query_audit_log = "queryAuditLog",
                 explain_audit_query = "explainAuditQuery",
                 verify_audit_chain = "verifyAuditChain",
+                get_retention = "getRetention",
             ],
             void: [
                 add_team_member = "addTeamMember",

@@ -2,7 +2,7 @@
 //! methods (defined once with the store's, `org_methods`), each taking its input without
 //! `orgId`; the handle puts its org in, and an input that names another org is refused
 //! with `TENANT_MISMATCH` before anything runs. The cross-tenant methods (`createOrg`,
-//! `listOrgs`, `getOrgBySlug`, `checkRollups`) are not on it.
+//! `listOrgs`, `getOrgBySlug`, `checkRollups`, `purgeExpired`) are not on it.
 
 use super::env_data::to_js;
 use super::input;

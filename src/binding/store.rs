@@ -219,6 +219,12 @@ impl ControlPlaneStore {
         let input = org_methods::batch_input(&env, events, options)?;
         org_methods::run_value(self, &env, "recordUsageBatch", input)
     }
+    /// Removes, in bounded batches, the audit events past each org's retention and the
+    /// soft-deleted orgs past their grace period; `dryRun` only counts.
+    #[napi]
+    pub fn purge_expired(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
+        org_methods::value(self, &env, "purgeExpired", input, false)
+    }
     #[napi]
     pub fn list_orgs(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
         org_methods::value(self, &env, "listOrgs", input, false)

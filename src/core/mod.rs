@@ -17,6 +17,7 @@ pub mod parents;
 pub mod projects;
 pub mod quotas;
 pub mod removal;
+pub mod retention;
 pub mod rollups;
 pub mod schema;
 pub mod secrets;

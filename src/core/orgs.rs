@@ -191,7 +191,8 @@ pub fn unsuspend(conn: &Db, input: &Input) -> Result<Org> {
 }
 
 /// The tables holding an org's rows, children first; all cascade from the org row.
-const ORG_TABLES: [&str; 16] = [
+const ORG_TABLES: [&str; 17] = [
+    "_smithers_cp_retention",
     "_smithers_cp_audit_chain_redactions",
     "_smithers_cp_audit_chain_heads",
     "_smithers_cp_team_members",
@@ -209,6 +210,26 @@ const ORG_TABLES: [&str; 16] = [
     "_smithers_cp_projects",
     "_smithers_cp_orgs",
 ];
+
+/// Removes an org and every row of it (the org row's cascade); the rows removed per table.
+/// With `count_only`, only counts them. Runs in the caller's transaction.
+pub fn hard_delete(c: &Db, org_id: &str, count_only: bool) -> Result<Map<String, Value>> {
+    let mut deleted = Map::new();
+    for table in ORG_TABLES {
+        // Rollups name their series by number; the series carry the org.
+        let condition = if table == "_smithers_cp_usage_rollups" {
+            "series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1)"
+        } else {
+            "org_id = ?1"
+        };
+        let n: i64 = c.one(&format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}"), params![org_id], |r| r.get(0))?;
+        deleted.insert(table.to_string(), json!(n));
+    }
+    if !count_only {
+        c.execute("DELETE FROM _smithers_cp_orgs WHERE org_id = ?1", params![org_id])?;
+    }
+    Ok(deleted)
+}
 
 /// `deleteOrg({orgId, mode?, actorId?, atMs?})`: `soft` (the default) marks the org
 /// deleted, hiding it from listings and refusing every write; `hard` removes it and every
@@ -234,19 +255,7 @@ pub fn delete(conn: &Db, input: &Input) -> Result<Value> {
             if get(c, &org_id)?.is_none() {
                 return Err(CpError::org_not_found(&org_id));
             }
-            let mut deleted = Map::new();
-            for table in ORG_TABLES {
-                // Rollups name their series by number; the series carry the org.
-                let condition = if table == "_smithers_cp_usage_rollups" {
-                    "series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1)"
-                } else {
-                    "org_id = ?1"
-                };
-                let n: i64 = c
-                    .one(&format!("SELECT COUNT(*) FROM {table} WHERE {condition}"), params![&org_id], |r| r.get(0))?;
-                deleted.insert(table.to_string(), json!(n));
-            }
-            c.execute("DELETE FROM _smithers_cp_orgs WHERE org_id = ?1", params![&org_id])?;
+            let deleted = hard_delete(c, &org_id, false)?;
             Ok(json!({ "mode": "hard", "orgId": org_id, "deleted": deleted }))
         }
         _ => Err(CpError::field("mode", "mode must be one of: soft, hard.")),

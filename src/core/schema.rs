@@ -151,7 +151,8 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 
 /// Every table and trigger this version of the schema has; a file holding all of them at
 /// this version needs nothing done on open.
-const OBJECTS: [&str; 21] = [
+const OBJECTS: [&str; 22] = [
+    "_smithers_cp_retention",
     "_smithers_cp_orgs",
     "_smithers_cp_teams",
     "_smithers_cp_team_members",
@@ -203,6 +204,7 @@ pub fn ensure(conn: &Db) -> Result<()> {
         add_lifecycle(c)?;
         add_audit_chain(c)?;
         add_request_context(c)?;
+        add_retention(c)?;
         rollups::ensure(c)?;
         c.execute(
             "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
@@ -289,6 +291,19 @@ fn add_request_context(conn: &Db) -> Result<()> {
            ON _smithers_cp_audit_events(org_id, ip_address, occurred_at_ms, id) WHERE ip_address IS NOT NULL;
          CREATE INDEX IF NOT EXISTS _smithers_cp_audit_org_request_idx
            ON _smithers_cp_audit_events(org_id, request_id, occurred_at_ms, id) WHERE request_id IS NOT NULL;",
+    )?;
+    Ok(())
+}
+
+/// Each org's retention (version 6).
+fn add_retention(conn: &Db) -> Result<()> {
+    conn.script(
+        "CREATE TABLE IF NOT EXISTS _smithers_cp_retention (
+           org_id TEXT PRIMARY KEY,
+           audit_days INTEGER,
+           updated_at_ms INTEGER NOT NULL,
+           FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+         );",
     )?;
     Ok(())
 }

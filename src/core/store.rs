@@ -3,7 +3,7 @@
 
 use super::error::{CpError, Result};
 use super::validate::Input;
-use super::{access, audit, billing, export, identity, limits, orgs, projects, quotas, rollups, secrets, teams, usage};
+use super::{access, audit, billing, export, identity, limits, orgs, projects, quotas, retention, rollups, secrets, teams, usage};
 use super::db::Db;
 use serde::Serialize;
 use serde_json::Value;
@@ -62,6 +62,9 @@ pub const METHODS: &[&str] = &[
     "verifyAuditChain",
     "exportOrgAuditToFile",
     "checkRollups",
+    "setRetention",
+    "getRetention",
+    "purgeExpired",
 ];
 
 /// Runs one store method on a parsed input, its request context (`actorId`, `ipAddress`,
@@ -124,6 +127,9 @@ fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
         "verifyAuditChain" => json(audit::verify(conn, input)?),
         "exportOrgAuditToFile" => json(export::export_to_file(conn, input)?),
         "checkRollups" => json(rollups::check(conn, input)?),
+        "setRetention" => json(retention::set(conn, input)?),
+        "getRetention" => json(retention::get(conn, input)?),
+        "purgeExpired" => json(retention::purge(conn, input)?),
         _ => Err(CpError::invalid(format!("Unknown control-plane method: {method}"), None)),
     }
 }

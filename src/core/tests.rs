@@ -41,9 +41,11 @@ fn every_documented_method_is_dispatched() {
                 assert!(!e.summary.starts_with("Unknown"), "{method}: {}", e.summary);
                 assert!(e.details.as_ref().is_some_and(|d| d.get("field").is_some()), "{method}: {:?}", e.details);
             }
-            // The methods that take no org: the first page of orgs, the rollups' check.
+            // The methods that take no org: the first page of orgs, the rollups' check, a purge
+            // with nothing due.
             Ok(out) if *method == "listOrgs" => assert_eq!(out["items"].as_array().map(|items| items.len()), Some(1), "{out}"),
             Ok(out) if *method == "checkRollups" => assert_eq!(out, json!({ "consistent": true, "repaired": false })),
+            Ok(out) if *method == "purgeExpired" => assert_eq!((out["done"].clone(), out["orgs"].clone()), (json!(true), json!([]))),
             Ok(out) => panic!("{method} accepted a bad orgId: {out}"),
         }
     }
@@ -504,4 +506,58 @@ fn idempotency_keys_record_an_event_once() {
         .collect();
     assert_eq!(rows, vec![("acme".to_string(), 2), ("beta".to_string(), 1)]);
     assert_eq!(call(&conn, "summarizeUsage", json!({ "orgId": "acme" })).unwrap()[0]["quantity"], json!(3.0));
+}
+
+#[test]
+fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() {
+    const DAY: i64 = 86_400_000;
+    let conn = seeded();
+    call(&conn, "createOrg", json!({ "orgId": "keep", "slug": "keep", "name": "Keep", "createdAtMs": 1 })).unwrap();
+    for i in 0..25 {
+        for org in ["acme", "keep"] {
+            call(&conn, "recordAuditEvent", json!({ "orgId": org, "action": "run.start", "targetType": "run", "occurredAtMs": i * DAY })).unwrap();
+        }
+    }
+    let retention = call(&conn, "setRetention", json!({ "orgId": "acme", "auditDays": 10, "updatedAtMs": 30 * DAY })).unwrap();
+    assert_eq!(retention, json!({ "orgId": "acme", "auditDays": 10, "updatedAtMs": 30 * DAY }));
+    let now = 30 * DAY;
+    let old = |org: &str| -> i64 {
+        conn.query_row("SELECT COUNT(*) FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2", rusqlite::params![org, now - 10 * DAY], |r| r.get(0)).unwrap()
+    };
+    // The org and project events at time 1 and 2, and days 0 to 19: 22 events past the cutoff.
+    assert_eq!(old("acme"), 22);
+    let dry = call(&conn, "purgeExpired", json!({ "nowMs": now, "dryRun": true })).unwrap();
+    assert_eq!(dry["deleted"]["_smithers_cp_audit_events"], json!(22));
+    assert_eq!(old("acme"), 22);
+    // Two batches of 8, then stopped; then the rest.
+    let first = call(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8, "maxBatches": 2 })).unwrap();
+    assert_eq!((first["done"].clone(), first["deleted"]["_smithers_cp_audit_events"].clone()), (json!(false), json!(16)));
+    assert_eq!(call(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap()["ok"], json!(true));
+    let rest = call(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8 })).unwrap();
+    assert_eq!((rest["done"].clone(), rest["deleted"]["_smithers_cp_audit_events"].clone()), (json!(true), json!(6)));
+    assert_eq!(old("acme"), 0);
+    assert_eq!(old("keep"), 21); // no retention: untouched
+    let report = call(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
+    assert_eq!((report["ok"].clone(), report["redacted"].clone()), (json!(true), json!(22)));
+    assert_eq!(call(&conn, "verifyAuditChain", json!({ "orgId": "keep" })).unwrap()["ok"], json!(true));
+    // usageDays is refused, not ignored.
+    let err = call(&conn, "setRetention", json!({ "orgId": "acme", "usageDays": 5 })).unwrap_err();
+    assert_eq!(err.summary, "usageDays is not supported yet: usage events are kept in full.");
+}
+
+#[test]
+fn purge_removes_soft_deleted_orgs_past_their_grace_period() {
+    const DAY: i64 = 86_400_000;
+    let conn = seeded();
+    call(&conn, "createOrg", json!({ "orgId": "recent", "slug": "recent", "name": "Recent" })).unwrap();
+    call(&conn, "deleteOrg", json!({ "orgId": "acme", "atMs": DAY })).unwrap();
+    call(&conn, "deleteOrg", json!({ "orgId": "recent", "atMs": 40 * DAY })).unwrap();
+    let purge = call(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY })).unwrap();
+    assert_eq!(purge["orgs"], json!(["acme"]));
+    assert_eq!(purge["deleted"]["_smithers_cp_orgs"], json!(1));
+    assert_eq!(purge["deleted"]["_smithers_cp_projects"], json!(1));
+    assert!(call(&conn, "getOrg", json!({ "orgId": "acme" })).unwrap().is_null());
+    assert_eq!(call(&conn, "getOrg", json!({ "orgId": "recent" })).unwrap()["status"], json!("deleted"));
+    let shorter = call(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY, "deletedOrgGraceDays": 1 })).unwrap();
+    assert_eq!(shorter["orgs"], json!(["recent"]));
 }
