@@ -346,7 +346,7 @@ export type ControlPlaneExport = {
 /** Creates or upgrades the control-plane tables; idempotent. */
 export declare function ensureControlPlaneTables(sqlite: ControlPlaneSqlite): void;
 
-export type ControlPlaneRetention = { orgId: string; auditDays: number | null; updatedAtMs: number | null };
+export type ControlPlaneRetention = { orgId: string; auditDays: number | null; usageDays: number | null; updatedAtMs: number | null };
 
 export type ControlPlanePurge = {
   dryRun: boolean;
@@ -592,12 +592,17 @@ export declare class ControlPlaneStore {
    * them when they disagree, unless `repair` is false. Opening a file trusts them.
    */
   checkRollups(input?: { repair?: boolean }): { consistent: boolean; repaired: boolean };
-  /** How long the org's audit events are kept: `auditDays` days after they occurred, or for ever (`null`). */
-  setRetention(input: { orgId: string; auditDays?: number | null; updatedAtMs?: number } & ActorInput): ControlPlaneRetention;
+  /**
+   * How long the org's events are kept: audit events `auditDays` days after they occurred,
+   * usage events `usageDays` days (from the start of that day; their sums stay in the
+   * rollups, so every window's total stays what it was), or for ever (`null`).
+   */
+  setRetention(input: { orgId: string; auditDays?: number | null; usageDays?: number | null; updatedAtMs?: number } & ActorInput): ControlPlaneRetention;
   getRetention(input: { orgId: string }): ControlPlaneRetention;
   /**
    * Removes, in short batches, the audit events past each org's retention (their hashes
-   * kept, so chains still verify) and the soft-deleted orgs past their grace period
+   * kept, so chains still verify), the usage events past it (their sums kept in the
+   * rollups), and the soft-deleted orgs past their grace period
    * (default 30 days), as a hard delete does. `dryRun` only counts; `maxBatches` stops
    * early (`done: false`), to report progress between calls.
    */

@@ -62,7 +62,8 @@ export function controlPlaneTables(db: Database): string[] {
 
 /** The tables that hold rows of one org (all but the store's own single-row bookkeeping). */
 export function orgTables(db: Database): string[] {
-  return controlPlaneTables(db).filter((t) => t !== "_smithers_cp_native_meta" && t !== "_smithers_cp_usage_rollup_state");
+  const bookkeeping = ["_smithers_cp_native_meta", "_smithers_cp_usage_rollup_state", "_smithers_cp_usage_purging"];
+  return controlPlaneTables(db).filter((t) => !bookkeeping.includes(t));
 }
 
 /** How many rows of `table` belong to the org (rollups through their series). */

@@ -20,16 +20,17 @@ function seed(file: string, events: number) {
     store.recordUsage({ orgId, metric: "tok", quantity: 5, observedAtMs: 10 * DAY });
     for (let i = 0; i < events; i++) store.recordAuditEvent({ orgId, action: "run.start", targetType: "run", targetId: `r${i}`, occurredAtMs: Math.floor((i * NOW) / events) });
   }
-  store.setRetention({ orgId: "acme", auditDays: 90, updatedAtMs: NOW });
+  store.setRetention({ orgId: "acme", auditDays: 90, usageDays: 200, updatedAtMs: NOW });
   return store;
 }
 
 describe("retention", () => {
-  it("purges what is past retention and keeps everything else: other orgs, recent events, usage sums, the chain", async () => {
+  it("purges what is past retention and keeps everything else: other orgs, recent events, usage sums (the purged events' too), the chain", async () => {
     const file = path.join(tempDir(), "retention.db");
     const store = seed(file, 400);
-    expect(store.getRetention({ orgId: "acme" })).toEqual({ orgId: "acme", auditDays: 90, updatedAtMs: NOW });
-    expect(store.getRetention({ orgId: "keep" })).toEqual({ orgId: "keep", auditDays: null, updatedAtMs: null });
+    expect(store.getRetention({ orgId: "acme" })).toEqual({ orgId: "acme", auditDays: 90, usageDays: 200, updatedAtMs: NOW });
+    expect(store.getRetention({ orgId: "keep" })).toEqual({ orgId: "keep", auditDays: null, usageDays: null, updatedAtMs: null });
+    const checks = [5 * DAY, 10 * DAY, 150 * DAY].map((untilMs) => store.summarizeUsage({ orgId: "acme", sinceMs: 0, untilMs }));
     const before = { keep: store.exportOrgAudit({ orgId: "keep", exportedAtMs: 1 }), usage: store.summarizeUsage({ orgId: "acme" }) };
     const recent = store.queryAuditLog({ orgId: "acme", sinceMs: NOW - 90 * DAY, limit: 1_000 }).items;
     const dry = store.purgeExpired({ nowMs: NOW, dryRun: true });
@@ -44,13 +45,16 @@ describe("retention", () => {
     const purged = store.purgeExpired({ nowMs: NOW, batchSize: 50 });
     expect(purged).toMatchObject({ dryRun: false, done: true, orgs: [] });
     expect(purged.deleted._smithers_cp_audit_events).toBe(due);
-    expect(purged.batches).toBe(Math.ceil((due + 1) / 50));
+    expect(purged.deleted._smithers_cp_usage_events).toBe(1); // the one usage event, on day 10
+    expect(purged.batches).toBe(Math.ceil((due + 1) / 50) + 1);
+    expect([5 * DAY, 10 * DAY, 150 * DAY].map((untilMs) => store.summarizeUsage({ orgId: "acme", sinceMs: 0, untilMs }))).toEqual(checks);
+    expect(store.checkRollups()).toEqual({ consistent: true, repaired: false });
 
     expect(store.queryAuditLog({ orgId: "acme", limit: 1_000 }).items).toEqual(recent);
     expect(store.verifyAuditChain({ orgId: "acme" })).toMatchObject({ ok: true, redacted: due });
     expect(store.exportOrgAudit({ orgId: "keep", exportedAtMs: 1 })).toEqual(before.keep);
     expect(store.summarizeUsage({ orgId: "acme" })).toEqual(before.usage);
-    expect(store.purgeExpired({ nowMs: NOW }).deleted).toEqual({ _smithers_cp_audit_events: 0 });
+    expect(store.purgeExpired({ nowMs: NOW }).deleted).toEqual({ _smithers_cp_audit_events: 0, _smithers_cp_usage_events: 0 });
     store.close();
   });
 
@@ -71,7 +75,7 @@ describe("retention", () => {
   it("refuses what it cannot do, and bad numbers, with the field's message", () => {
     const store = new ControlPlaneStore(":memory:");
     store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
-    expectError(() => store.setRetention({ orgId: "acme", usageDays: 30 } as any), "INVALID_INPUT", "usageDays is not supported yet: usage events are kept in full.", { field: "usageDays" });
+    expectError(() => store.setRetention({ orgId: "acme", usageDays: 1.5 }), "INVALID_INPUT", "usageDays must be a whole number of days >= 1, or null to keep for ever.", { field: "usageDays" });
     expectError(() => store.setRetention({ orgId: "acme", auditDays: 0 }), "INVALID_INPUT", "auditDays must be a whole number of days >= 1, or null to keep for ever.");
     expectError(() => store.purgeExpired({ batchSize: 0 }), "INVALID_INPUT", /^batchSize must be/);
     expect(store.setRetention({ orgId: "acme", auditDays: null }).auditDays).toBeNull();

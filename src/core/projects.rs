@@ -194,6 +194,9 @@ pub fn delete(conn: &Db, input: &Input) -> Result<()> {
         // Limits have no foreign key to projects in the documented schema.
         c.execute("DELETE FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?2", params![org_id, project_id])?;
         c.execute("DELETE FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2", params![org_id, project_id])?;
+        // The cascade took the project's events (and the triggers their sums); the sums of
+        // its purged events go too.
+        super::rollups::forget_project(c, &org_id, &project_id)?;
         audit::insert(
             c,
             &NewEvent {

@@ -1,5 +1,5 @@
-//! Retention: how long each org's audit events are kept, and the purge that removes what
-//! is past it, with soft-deleted orgs past their grace period.
+//! Retention: how long each org's audit and usage events are kept, and the purge that
+//! removes what is past it, with soft-deleted orgs past their grace period.
 //!
 //! The purge works in bounded batches, each its own short write transaction, so no writer
 //! waits long on it; a purge killed midway leaves every batch it finished done and the file
@@ -26,6 +26,9 @@ pub struct Retention {
     pub org_id: String,
     /// Days an audit event is kept after it occurred; `null`: kept for ever.
     pub audit_days: Option<i64>,
+    /// Days a usage event is kept as a row (from the start of its day); its sums stay in
+    /// the rollups for ever. `null`: kept for ever.
+    pub usage_days: Option<i64>,
     pub updated_at_ms: Option<i64>,
 }
 
@@ -39,28 +42,20 @@ fn days(input: &Input, field: &str, at_least: i64) -> Result<Option<i64>> {
     }
 }
 
-/// Usage events are kept in full: their sums would have to survive in the rollups for
-/// windows of any shape, which the rollups cannot answer yet without the raw events.
-fn refuse_usage_days(input: &Input) -> Result<()> {
-    if input.get("usageDays").is_some() {
-        return Err(CpError::field("usageDays", "usageDays is not supported yet: usage events are kept in full."));
-    }
-    Ok(())
-}
-
-/// `setRetention({orgId, auditDays?})`: `auditDays` null (or absent) keeps events for ever.
+/// `setRetention({orgId, auditDays?, usageDays?})`: null (or absent) keeps for ever.
 pub fn set(conn: &Db, input: &Input) -> Result<Retention> {
     let org_id = input.id("orgId")?;
-    refuse_usage_days(input)?;
     let audit_days = days(input, "auditDays", 1)?;
+    let usage_days = days(input, "usageDays", 1)?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("updatedAtMs")?;
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         c.execute(
-            "INSERT INTO _smithers_cp_retention (org_id, audit_days, updated_at_ms) VALUES (?1, ?2, ?3)
-             ON CONFLICT(org_id) DO UPDATE SET audit_days = excluded.audit_days, updated_at_ms = excluded.updated_at_ms",
-            params![org_id, audit_days, at],
+            "INSERT INTO _smithers_cp_retention (org_id, audit_days, usage_days, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(org_id) DO UPDATE SET audit_days = excluded.audit_days, usage_days = excluded.usage_days,
+               updated_at_ms = excluded.updated_at_ms",
+            params![org_id, audit_days, usage_days, at],
         )?;
         audit::insert(
             c,
@@ -72,12 +67,12 @@ pub fn set(conn: &Db, input: &Input) -> Result<Retention> {
                 target_type: "org",
                 target_id: Some(&org_id),
                 occurred_at_ms: at,
-                metadata: json!({ "auditDays": audit_days }),
+                metadata: json!({ "auditDays": audit_days, "usageDays": usage_days }),
             },
         )?;
         Ok(())
     })?;
-    Ok(Retention { org_id, audit_days, updated_at_ms: Some(at) })
+    Ok(Retention { org_id, audit_days, usage_days, updated_at_ms: Some(at) })
 }
 
 /// `getRetention({orgId})`: the org's retention; `null` days where none was set.
@@ -88,12 +83,12 @@ pub fn get(conn: &Db, input: &Input) -> Result<Retention> {
             return Err(CpError::org_not_found(&org_id));
         }
         let row = c.row(
-            "SELECT audit_days, updated_at_ms FROM _smithers_cp_retention WHERE org_id = ?1",
+            "SELECT audit_days, usage_days, updated_at_ms FROM _smithers_cp_retention WHERE org_id = ?1",
             params![org_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        let (audit_days, updated_at_ms) = row.unwrap_or((None, None));
-        Ok(Retention { org_id: org_id.clone(), audit_days, updated_at_ms })
+        let (audit_days, usage_days, updated_at_ms) = row.unwrap_or((None, None, None));
+        Ok(Retention { org_id: org_id.clone(), audit_days, usage_days, updated_at_ms })
     })
 }
 
@@ -166,6 +161,39 @@ pub fn purge(conn: &Db, input: &Input) -> Result<Purge> {
             })? as i64;
             report.batches += 1;
             add(&mut report.deleted, "_smithers_cp_audit_events", n);
+            if n < batch {
+                break;
+            }
+        }
+    }
+
+    // Usage events past each org's retention, from the start of the day their period ends
+    // in; their sums stay in the rollups, as millisecond sums.
+    let policies: Vec<(String, i64)> = conn.rows(
+        "SELECT org_id, usage_days FROM _smithers_cp_retention WHERE usage_days IS NOT NULL ORDER BY org_id",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    for (org_id, usage_days) in policies {
+        let edge = now.saturating_sub(usage_days.saturating_mul(DAY));
+        let cutoff = edge - edge.rem_euclid(DAY);
+        if dry_run {
+            let n: i64 = conn.one(
+                "SELECT COUNT(*) AS n FROM _smithers_cp_usage_events WHERE org_id = ?1 AND observed_at_ms < ?2",
+                params![org_id, cutoff],
+                |r| r.get(0),
+            )?;
+            add(&mut report.deleted, "_smithers_cp_usage_events", n);
+            continue;
+        }
+        loop {
+            if report.batches >= max_batches {
+                report.done = false;
+                return Ok(report);
+            }
+            let n = db::write(conn, |c| super::rollups::purge_usage(c, &org_id, cutoff, batch))?;
+            report.batches += 1;
+            add(&mut report.deleted, "_smithers_cp_usage_events", n);
             if n < batch {
                 break;
             }

@@ -24,6 +24,9 @@ pub const SECOND: i64 = 1_000;
 pub const MINUTE: i64 = 60_000;
 pub const HOUR: i64 = 3_600_000;
 pub const DAY: i64 = 86_400_000;
+/// The level of the millisecond sums that stand for usage events a retention purge removed
+/// (not folded from events, so not in `LEVELS`).
+pub const MILLI: i64 = 1;
 /// Every level, finest first.
 pub const LEVELS: [i64; 5] = [TENTH, SECOND, MINUTE, HOUR, DAY];
 /// The buckets a window's partial edges are read from.
@@ -68,6 +71,9 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollup_state (
   watermark INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO _smithers_cp_usage_rollup_state (id, watermark) VALUES (1, 0);
+-- Holds a row only inside a retention purge's transaction: the triggers then leave the
+-- rollups as they are, since the purged events' sums stay in them.
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_purging (id INTEGER PRIMARY KEY CHECK (id = 1));
 -- Earlier versions kept a covering index for raw window edges; the bucket bounds made
 -- it rare enough to read through the documented (org_id, observed_at_ms) index, and
 -- every insert paid for it.
@@ -104,7 +110,8 @@ fn remove_event() -> String {
 fn triggers() -> String {
     // Dropped and created anew on every start, so a file always has this version's triggers.
     // Only rolled-up events (id <= watermark) are in the rollups to be corrected.
-    let rolled = "OLD.id <= (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)";
+    let rolled = "OLD.id <= (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)
+                  AND NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_purging)";
     format!(
         "DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_insert;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_delete;
@@ -366,13 +373,18 @@ pub fn check(conn: &Db, input: &super::validate::Input) -> Result<RollupCheck> {
     })
 }
 
-/// Whether the day-level totals of every org equal its raw events, in count and in sum
-/// (with the tail folded in first).
+/// Whether the day-level totals of every org equal its raw events (and the millisecond sums
+/// of those a purge removed), in count and in sum (with the tail folded in first).
 pub fn consistent(conn: &Db) -> Result<bool> {
     let mismatches: i64 = conn.one(&format!(
         "SELECT COUNT(*) AS mismatches FROM (
-           SELECT org_id, metric, unit, COUNT(*) AS events, TOTAL(quantity) AS quantity
-           FROM _smithers_cp_usage_events GROUP BY org_id, metric, unit
+           SELECT org_id, metric, unit, SUM(events) AS events, TOTAL(quantity) AS quantity FROM (
+             SELECT org_id, metric, unit, 1 AS events, quantity FROM _smithers_cp_usage_events
+             UNION ALL
+             SELECT s.org_id, s.metric, s.unit, u.events, u.quantity
+             FROM _smithers_cp_usage_rollups u JOIN _smithers_cp_usage_series s ON s.id = u.series
+             WHERE s.scope = '{ALL}' AND u.level = {MILLI}
+           ) GROUP BY org_id, metric, unit
          ) AS raw
          FULL OUTER JOIN (
            SELECT s.org_id, s.metric, s.unit, SUM(u.events) AS events, TOTAL(u.quantity) AS quantity
@@ -387,11 +399,77 @@ pub fn consistent(conn: &Db) -> Result<bool> {
 
 /// Recomputes every rollup from the raw events.
 pub fn rebuild(conn: &Db) -> Result<()> {
-    conn.script(
-        "DELETE FROM _smithers_cp_usage_rollups; DELETE FROM _smithers_cp_usage_series;
-         UPDATE _smithers_cp_usage_rollup_state SET watermark = 0 WHERE id = 1;",
+    // The millisecond sums of purged events are all that is left of them: kept, with their
+    // series, and counted back into every level.
+    conn.script(&format!(
+        "DELETE FROM _smithers_cp_usage_rollups WHERE level != {MILLI};
+         UPDATE _smithers_cp_usage_rollup_state SET watermark = 0 WHERE id = 1;"
+    ))?;
+    catch_up(conn)?;
+    conn.script(&format!(
+        "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+           SELECT u.series, l.level, u.bucket_start_ms - (u.bucket_start_ms % l.level), TOTAL(u.quantity), SUM(u.events),
+                  MIN(u.min_at_ms), MAX(u.max_at_ms)
+           FROM _smithers_cp_usage_rollups u,
+                (SELECT {TENTH} AS level UNION ALL SELECT {SECOND} UNION ALL SELECT {MINUTE}
+                 UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
+           WHERE u.level = {MILLI}
+           GROUP BY u.series, l.level, u.bucket_start_ms - (u.bucket_start_ms % l.level)
+         ON CONFLICT (series, level, bucket_start_ms)
+         DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events,
+           min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms);"
+    ))
+}
+
+/// Moves an org's folded usage events observed before `cutoff` out of the events table,
+/// `batch` of them, keeping their sums as millisecond rollups (level `MILLI`), so every
+/// window's total, edges included, stays what it was. Runs in the caller's write
+/// transaction; the number of events purged.
+pub fn purge_usage(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64> {
+    catch_up(conn)?;
+    const DUE: &str = "SELECT id FROM _smithers_cp_usage_events WHERE org_id = ?1 AND observed_at_ms < ?2
+                       ORDER BY observed_at_ms, id LIMIT ?3";
+    conn.execute(
+        &format!(
+            "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+               SELECT s.id, {MILLI}, e.observed_at_ms, TOTAL(e.quantity), COUNT(*), e.observed_at_ms, e.observed_at_ms
+               FROM _smithers_cp_usage_events e
+               JOIN _smithers_cp_usage_series s
+                 ON s.org_id = e.org_id AND s.metric = e.metric AND s.unit = e.unit
+                AND s.scope IN ('{ALL}', COALESCE(e.project_id, '{NO_PROJECT}'))
+               WHERE e.id IN ({DUE})
+               GROUP BY s.id, e.observed_at_ms
+             ON CONFLICT (series, level, bucket_start_ms)
+             DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events"
+        ),
+        params![org_id, cutoff, batch],
     )?;
-    catch_up(conn)
+    conn.execute("INSERT INTO _smithers_cp_usage_purging (id) VALUES (1)", params![])?;
+    let purged = conn.execute(&format!("DELETE FROM _smithers_cp_usage_events WHERE id IN ({DUE})"), params![org_id, cutoff, batch])?;
+    conn.execute("DELETE FROM _smithers_cp_usage_purging", params![])?;
+    Ok(purged as i64)
+}
+
+/// After a project's events went with it: takes what is left of them in the rollups (the
+/// sums of purged events) out of the org's totals too, and drops the project's rollups.
+pub fn forget_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE _smithers_cp_usage_rollups AS a SET quantity = a.quantity - p.quantity, events = a.events - p.events
+         FROM _smithers_cp_usage_rollups AS p
+         JOIN _smithers_cp_usage_series AS ps ON ps.id = p.series
+         JOIN _smithers_cp_usage_series AS sa
+           ON sa.org_id = ps.org_id AND sa.metric = ps.metric AND sa.unit = ps.unit AND sa.scope = ?3
+         WHERE ps.org_id = ?1 AND ps.scope = ?2
+           AND a.series = sa.id AND a.level = p.level AND a.bucket_start_ms = p.bucket_start_ms",
+        params![org_id, project_id, ALL],
+    )?;
+    conn.execute(
+        "DELETE FROM _smithers_cp_usage_rollups
+         WHERE series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2)
+            OR (events <= 0 AND series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?3))",
+        params![org_id, project_id, ALL],
+    )?;
+    Ok(())
 }
 
 /// A piece of a window: whole buckets of one level, or raw events.
@@ -525,7 +603,7 @@ fn edge_in_slot(
             f(slot, quantity, events);
             Ok(())
         }
-        Share::Split => split_slot(conn, series, watermark, from, to, f),
+        Share::Split => split_slot(conn, series, id, watermark, from, to, f),
     }
 }
 
@@ -551,18 +629,24 @@ fn edge_share(min_at: i64, max_at: i64, from: i64, to: i64) -> Share {
 fn split_slot(
     conn: &Db,
     series: &Series,
+    id: i64,
     watermark: i64,
     from: i64,
     to: i64,
     f: &mut impl FnMut(i64, f64, i64),
 ) -> Result<()> {
+    // The events still in the table, and the millisecond sums of those a retention purge
+    // took out of it.
     conn.each(&format!(
         "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events
            INDEXED BY _smithers_cp_usage_org_time_idx
          WHERE org_id = ?1 AND observed_at_ms >= ?5 AND observed_at_ms < ?6 AND id <= ?7
-           AND metric = ?2 AND unit = ?3 AND {}",
+           AND metric = ?2 AND unit = ?3 AND {}
+         UNION ALL
+         SELECT bucket_start_ms, quantity FROM _smithers_cp_usage_rollups
+         WHERE series = ?8 AND level = {MILLI} AND bucket_start_ms >= ?5 AND bucket_start_ms < ?6",
         scope_filter()
-    ), params![series.org_id, series.metric, series.unit, series.scope, from, to, watermark], |r| {
+    ), params![series.org_id, series.metric, series.unit, series.scope, from, to, watermark, id], |r| {
         f(r.get(0)?, r.get(1)?, 1);
             Ok(())
         })?;
@@ -651,7 +735,7 @@ pub fn totals(
             let (k, _, _, from, to) = edges[j];
             let series = Series { org_id, scope: spans[k].scope, metric, unit };
             let sum = &mut sums[k];
-            split_slot(conn, &series, watermark, from, to, &mut |_, q, _| *sum += q)?;
+            split_slot(conn, &series, edges[j].1, watermark, from, to, &mut |_, q, _| *sum += q)?;
         }
     }
 

@@ -151,8 +151,9 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 
 /// Every table and trigger this version of the schema has; a file holding all of them at
 /// this version needs nothing done on open.
-const OBJECTS: [&str; 22] = [
+const OBJECTS: [&str; 23] = [
     "_smithers_cp_retention",
+    "_smithers_cp_usage_purging",
     "_smithers_cp_orgs",
     "_smithers_cp_teams",
     "_smithers_cp_team_members",
@@ -301,6 +302,7 @@ fn add_retention(conn: &Db) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS _smithers_cp_retention (
            org_id TEXT PRIMARY KEY,
            audit_days INTEGER,
+           usage_days INTEGER,
            updated_at_ms INTEGER NOT NULL,
            FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
          );",

@@ -519,7 +519,7 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
         }
     }
     let retention = call(&conn, "setRetention", json!({ "orgId": "acme", "auditDays": 10, "updatedAtMs": 30 * DAY })).unwrap();
-    assert_eq!(retention, json!({ "orgId": "acme", "auditDays": 10, "updatedAtMs": 30 * DAY }));
+    assert_eq!(retention, json!({ "orgId": "acme", "auditDays": 10, "usageDays": null, "updatedAtMs": 30 * DAY }));
     let now = 30 * DAY;
     let old = |org: &str| -> i64 {
         conn.query_row("SELECT COUNT(*) FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2", rusqlite::params![org, now - 10 * DAY], |r| r.get(0)).unwrap()
@@ -540,9 +540,68 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
     let report = call(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
     assert_eq!((report["ok"].clone(), report["redacted"].clone()), (json!(true), json!(22)));
     assert_eq!(call(&conn, "verifyAuditChain", json!({ "orgId": "keep" })).unwrap()["ok"], json!(true));
-    // usageDays is refused, not ignored.
-    let err = call(&conn, "setRetention", json!({ "orgId": "acme", "usageDays": 5 })).unwrap_err();
-    assert_eq!(err.summary, "usageDays is not supported yet: usage events are kept in full.");
+}
+
+#[test]
+fn purging_usage_keeps_every_window_total_exact() {
+    const DAY: i64 = 86_400_000;
+    let conn = seeded();
+    call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "API" })).unwrap();
+    let mut rng = Rng(0x5EED_CAFE);
+    // 60 days: sparse events over all of it, and dense bursts (ms apart) on a few days.
+    let mut events = Vec::new();
+    for i in 0..1_500 {
+        let at = if i % 3 == 0 { (rng.below(5) as i64 + 20) * DAY + rng.below(2_000) as i64 } else { rng.below(60 * DAY as u64) as i64 };
+        let project = match rng.below(3) { 0 => Value::Null, 1 => json!("web"), _ => json!("api") };
+        events.push(json!({ "orgId": "acme", "projectId": project, "metric": "tok", "quantity": 1 + rng.below(9), "observedAtMs": at }));
+    }
+    for chunk in events.chunks(500) {
+        call(&conn, "recordUsageBatch", json!({ "events": chunk, "returning": "ids" })).unwrap();
+    }
+    let mut windows = Vec::new();
+    for _ in 0..300 {
+        let a = rng.below(62 * DAY as u64) as i64;
+        // Ends near event times, to split tenths of a second.
+        let b = if rng.below(2) == 0 { a + rng.below(3 * DAY as u64) as i64 } else { events[rng.below(1_500) as usize]["observedAtMs"].as_i64().unwrap() + rng.below(3) as i64 - 1 };
+        windows.push((a.min(b).max(0), a.max(b)));
+    }
+    let totals = |conn: &SqliteEngine| -> Vec<(f64, f64, f64)> {
+        windows
+            .iter()
+            .map(|&(since, until)| {
+                let window = super::usage::Window { since_ms: since, until_ms: until };
+                (
+                    super::usage::used(conn, "acme", None, "tok", "count", window).unwrap(),
+                    super::usage::used(conn, "acme", Some("web"), "tok", "count", window).unwrap(),
+                    call(conn, "summarizeUsage", json!({ "orgId": "acme", "sinceMs": since, "untilMs": until, "groupBy": [] })).unwrap()
+                        .as_array().unwrap().first().map_or(0.0, |r| r["quantity"].as_f64().unwrap()),
+                )
+            })
+            .collect()
+    };
+    let before = totals(&conn);
+    call(&conn, "setRetention", json!({ "orgId": "acme", "usageDays": 30 })).unwrap();
+    let now = 60 * DAY + 5;
+    let purged = call(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 200 })).unwrap();
+    let gone = purged["deleted"]["_smithers_cp_usage_events"].as_i64().unwrap();
+    assert!(gone > 500, "{purged}");
+    let left: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events WHERE observed_at_ms < ?1", [30 * DAY], |r| r.get(0)).unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(totals(&conn), before);
+    // The check counts the purged sums, and a rebuild keeps them.
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap()["repaired"], json!(true));
+    assert_eq!(totals(&conn), before);
+    // Deleting a project takes its purged sums out of the org's too.
+    let web_total = before.iter().map(|t| t.1).fold(0.0, f64::max);
+    assert!(web_total > 0.0);
+    call(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    let whole = super::usage::Window { since_ms: 0, until_ms: 70 * DAY };
+    let expected: f64 = events.iter().filter(|e| e["projectId"] != json!("web")).map(|e| e["quantity"].as_f64().unwrap()).sum();
+    assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", whole).unwrap(), expected);
+    assert_eq!(super::usage::used(&conn, "acme", Some("web"), "tok", "count", whole).unwrap(), 0.0);
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
 }
 
 #[test]
