@@ -308,6 +308,9 @@ describe("summaries from rollups", () => {
     }
   });
 
+  /** The org's usage over its first whole day, read from the day bucket. */
+  const store3Sum = (s: ControlPlaneStore) => s.summarizeUsage({ orgId: "acme", metric: "tok", sinceMs: 0, untilMs: 86_400_000 - 1 })[0].quantity;
+
   it("rows written by another writer count at once; missing rollups are built on open, wrong ones found and rebuilt by checkRollups", () => {
     const file = path.join(tempDir(), "rollups.db");
     const store = new ControlPlaneStore(file);
@@ -336,9 +339,11 @@ describe("summaries from rollups", () => {
     // Opening trusts the rollups; the check, on demand, finds and rebuilds them.
     const repaired = new ControlPlaneStore(file);
     expect(repaired.checkUsageLimit({ orgId: "acme", metric: "tok", untilMs: 5_000 })!.usedQuantity).toBe(222);
+    expect(store3Sum(repaired)).toBe(222);
     expect(repaired.checkRollups({ repair: false })).toEqual({ consistent: false, repaired: false });
     expect(repaired.checkRollups()).toEqual({ consistent: false, repaired: true });
     expect(repaired.checkUsageLimit({ orgId: "acme", metric: "tok", untilMs: 5_000 })!.usedQuantity).toBe(111);
+    expect(store3Sum(repaired)).toBe(111);
     expect(repaired.checkRollups()).toEqual({ consistent: true, repaired: false });
     repaired.close();
   });

@@ -81,7 +81,7 @@ describe("org lifecycle", () => {
     store.recordUsage({ orgId: "keep", metric: "m", quantity: 1, observedAtMs: 1 });
     store.checkRollups(); // folds the usage into the rollups, so they have rows to remove
     const rollups = orgRows(db, "_smithers_cp_usage_rollups", "acme");
-    expect(rollups).toBe(10); // 5 levels, for the org and for its project
+    expect(rollups).toBe(6); // minute, hour and day (a sparse minute keeps no finer levels), for the org and for its project
     const audits = Number(db.query("SELECT COUNT(*) AS n FROM _smithers_cp_audit_events WHERE org_id = 'acme'").get()!.n);
     const out = store.deleteOrg({ orgId: "acme", mode: "hard" });
     expect(out).toMatchObject({ mode: "hard", orgId: "acme" });

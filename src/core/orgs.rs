@@ -191,8 +191,9 @@ pub fn unsuspend(conn: &Db, input: &Input) -> Result<Org> {
 }
 
 /// The tables holding an org's rows, children first; all cascade from the org row.
-const ORG_TABLES: [&str; 17] = [
+const ORG_TABLES: [&str; 18] = [
     "_smithers_cp_retention",
+    "_smithers_cp_usage_dense_minutes",
     "_smithers_cp_audit_chain_redactions",
     "_smithers_cp_audit_chain_heads",
     "_smithers_cp_team_members",

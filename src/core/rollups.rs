@@ -31,6 +31,60 @@ pub const MILLI: i64 = 1;
 pub const LEVELS: [i64; 5] = [TENTH, SECOND, MINUTE, HOUR, DAY];
 /// The buckets a window's partial edges are read from.
 const EDGE: i64 = LEVELS[0];
+/// The levels kept only in an org's dense minutes, and those kept everywhere.
+const FINE: [i64; 2] = [TENTH, SECOND];
+const COARSE: [i64; 3] = [MINUTE, HOUR, DAY];
+/// An org's minute with more events than this keeps its fine levels: below it, a window
+/// edge in the minute reads at most this many events; above it, the fine buckets cost
+/// less than the events they stand for would to read. At one event a second, the fine
+/// levels would hold two rows per event per series.
+pub const DENSE: i64 = 64;
+
+fn minute_of(at: i64) -> i64 {
+    at - at.rem_euclid(MINUTE)
+}
+
+/// Whether the org's minute keeps its fine levels.
+fn is_dense(conn: &Db, org_id: &str, minute: i64) -> Result<bool> {
+    conn.exists(
+        "SELECT 1 AS dense FROM _smithers_cp_usage_dense_minutes WHERE org_id = ?1 AND minute_start_ms = ?2",
+        params![org_id, minute],
+    )
+}
+
+/// Takes out of `parts` the pieces finer than a minute that lie in minutes of the org
+/// without fine levels, and returns them: they are read from the events (`split_slot`).
+/// `known` keeps the minutes looked up, for the other windows of the same call.
+fn take_sparse(conn: &Db, org_id: &str, parts: &mut Vec<Piece>, known: &mut Vec<(i64, bool)>) -> Result<Vec<(i64, i64)>> {
+    let mut sparse = Vec::new();
+    let mut kept = Vec::with_capacity(parts.len());
+    for part in parts.drain(..) {
+        let (from, to) = match part {
+            Piece::Buckets { level, from, to } if level < MINUTE => (from, to),
+            Piece::Raw { from, to } => (from, to),
+            _ => {
+                kept.push(part);
+                continue;
+            }
+        };
+        let minute = minute_of(from);
+        let dense = match known.iter().find(|(m, _)| *m == minute) {
+            Some(&(_, dense)) => dense,
+            None => {
+                let dense = is_dense(conn, org_id, minute)?;
+                known.push((minute, dense));
+                dense
+            }
+        };
+        if dense {
+            kept.push(part);
+        } else {
+            sparse.push((from, to));
+        }
+    }
+    *parts = kept;
+    Ok(sparse)
+}
 
 /// The scope that sums every event of an org; events without a project also count under
 /// `NO_PROJECT`, events with one under their project id.
@@ -71,6 +125,14 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollup_state (
   watermark INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO _smithers_cp_usage_rollup_state (id, watermark) VALUES (1, 0);
+-- The minutes of an org whose events are many enough (more than DENSE) to have their
+-- tenth-of-a-second and one-second buckets kept; elsewhere those levels are not
+-- materialized, and a window's edge in such a minute reads its few events instead.
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_dense_minutes (
+  org_id TEXT NOT NULL,
+  minute_start_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, minute_start_ms)
+) WITHOUT ROWID;
 -- Holds a row only inside a retention purge's transaction: the triggers then leave the
 -- rollups as they are, since the purged events' sums stay in them.
 CREATE TABLE IF NOT EXISTS _smithers_cp_usage_purging (id INTEGER PRIMARY KEY CHECK (id = 1));
@@ -132,6 +194,7 @@ fn triggers() -> String {
            DELETE FROM _smithers_cp_usage_rollups
              WHERE series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = OLD.org_id);
            DELETE FROM _smithers_cp_usage_series WHERE org_id = OLD.org_id;
+           DELETE FROM _smithers_cp_usage_dense_minutes WHERE org_id = OLD.org_id;
          END;",
         remove = remove_event(),
         add_new = add_row("NEW"),
@@ -197,14 +260,39 @@ pub fn catch_up(conn: &Db) -> Result<()> {
         return Ok(());
     }
     let mut fold = Fold::default();
-    {
-        conn.each("SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
-             FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2", params![watermark, max_id], |r| {
-            // Borrowed, not copied: the strings are only compared unless the series is new.
-            fold.add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
-            Ok(())
-        })?;
+    // Which minutes of which orgs are dense once the tail is in: those marked already, and
+    // those the tail takes past `DENSE`, whose fine levels are built now from the events
+    // (and purged sums) already folded in.
+    let minutes: Vec<(String, i64, i64)> = conn.rows(
+        &format!(
+            "SELECT org_id, observed_at_ms - (observed_at_ms % {MINUTE}) AS minute, COUNT(*) AS events
+             FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2 GROUP BY org_id, minute"
+        ),
+        params![watermark, max_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    for (org_id, minute, events) in minutes {
+        if is_dense(conn, &org_id, minute)? {
+            fold.dense.entry(org_id).or_default().insert(minute);
+            continue;
+        }
+        let folded: i64 = conn.one(
+            "SELECT COUNT(*) AS events FROM _smithers_cp_usage_events INDEXED BY _smithers_cp_usage_org_time_idx
+             WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
+            params![org_id, minute, minute + MINUTE, watermark],
+            |r| r.get(0),
+        )?;
+        if folded + events > DENSE {
+            densify(conn, &mut fold, &org_id, minute, watermark)?;
+            fold.dense.entry(org_id).or_default().insert(minute);
+        }
     }
+    conn.each("SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
+         FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2", params![watermark, max_id], |r| {
+        // Borrowed, not copied: the strings are only compared unless the series is new.
+        fold.add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+        Ok(())
+    })?;
     let ids = fold
         .series
         .iter()
@@ -222,6 +310,51 @@ pub fn catch_up(conn: &Db) -> Result<()> {
     }
     conn.execute("UPDATE _smithers_cp_usage_rollup_state SET watermark = ?1 WHERE id = 1", params![max_id])?;
     Ok(())
+}
+
+/// Marks an org's minute dense and builds its fine levels from what is already folded in:
+/// the events (at most about `DENSE` of them, as the minute was not dense) and the
+/// millisecond sums of purged ones. Fine rows an update left there are replaced.
+fn densify(conn: &Db, fold: &mut Fold, org_id: &str, minute: i64, watermark: i64) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO _smithers_cp_usage_dense_minutes (org_id, minute_start_ms) VALUES (?1, ?2)",
+        params![org_id, minute],
+    )?;
+    conn.execute(
+        &format!(
+            "DELETE FROM _smithers_cp_usage_rollups
+             WHERE series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1)
+               AND level IN ({TENTH}, {SECOND}) AND bucket_start_ms >= ?2 AND bucket_start_ms < ?3"
+        ),
+        params![org_id, minute, minute + MINUTE],
+    )?;
+    conn.each(
+        "SELECT project_id, metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events
+           INDEXED BY _smithers_cp_usage_org_time_idx
+         WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
+        params![org_id, minute, minute + MINUTE, watermark],
+        |r| {
+            let project_id: Option<&str> = r.get(0)?;
+            let (metric, unit, at, quantity): (&str, &str, i64, f64) = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            for scope in [ALL, scope_of(project_id)] {
+                fold.add_sum([org_id, metric, unit, scope], at, quantity, 1, &FINE);
+            }
+            Ok(())
+        },
+    )?;
+    conn.each(
+        &format!(
+            "SELECT s.metric, s.unit, s.scope, u.bucket_start_ms, u.quantity, u.events
+             FROM _smithers_cp_usage_rollups u JOIN _smithers_cp_usage_series s ON s.id = u.series
+             WHERE s.org_id = ?1 AND u.level = {MILLI} AND u.bucket_start_ms >= ?2 AND u.bucket_start_ms < ?3"
+        ),
+        params![org_id, minute, minute + MINUTE],
+        |r| {
+            let (metric, unit, scope): (&str, &str, &str) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            fold.add_sum([org_id, metric, unit, scope], r.get(3)?, r.get(4)?, r.get(5)?, &FINE);
+            Ok(())
+        },
+    )
 }
 
 /// One bucket's sums while folding.
@@ -243,6 +376,8 @@ struct Fold {
     /// The last event's two series numbers: every event's and its scope's.
     last: Option<[usize; 2]>,
     buckets: HashMap<(usize, i64, i64), BucketSum>,
+    /// The minutes, by org, whose events go into the fine levels too.
+    dense: HashMap<String, std::collections::HashSet<i64>>,
 }
 
 impl Fold {
@@ -254,19 +389,33 @@ impl Fold {
             _ => [self.number(org_id, metric, unit, ALL), self.number(org_id, metric, unit, scope)],
         };
         self.last = Some(numbers);
+        let fine = self.dense.get(org_id).is_some_and(|minutes| minutes.contains(&minute_of(at)));
         for series in numbers {
-            for level in LEVELS {
-                let b = self.buckets.entry((series, level, at - at.rem_euclid(level))).or_insert(BucketSum {
-                    quantity: 0.0,
-                    events: 0,
-                    min_at: at,
-                    max_at: at,
-                });
-                b.quantity += quantity;
-                b.events += 1;
-                b.min_at = b.min_at.min(at);
-                b.max_at = b.max_at.max(at);
+            self.add_to(series, at, quantity, 1, &COARSE);
+            if fine {
+                self.add_to(series, at, quantity, 1, &FINE);
             }
+        }
+    }
+
+    /// Adds a sum of `events` at `at` to one series (by key) at the given levels.
+    fn add_sum(&mut self, key: [&str; 4], at: i64, quantity: f64, events: i64, levels: &[i64]) {
+        let series = self.number(key[0], key[1], key[2], key[3]);
+        self.add_to(series, at, quantity, events, levels);
+    }
+
+    fn add_to(&mut self, series: usize, at: i64, quantity: f64, events: i64, levels: &[i64]) {
+        for &level in levels {
+            let b = self.buckets.entry((series, level, at - at.rem_euclid(level))).or_insert(BucketSum {
+                quantity: 0.0,
+                events: 0,
+                min_at: at,
+                max_at: at,
+            });
+            b.quantity += quantity;
+            b.events += events;
+            b.min_at = b.min_at.min(at);
+            b.max_at = b.max_at.max(at);
         }
     }
 
@@ -330,6 +479,10 @@ pub fn ensure(conn: &Db) -> Result<()> {
         existed = false;
     }
     let triggers_were_there = triggers_present(conn)?;
+    // Rollups from before dense minutes (version 5) keep fine levels everywhere: rebuilt.
+    if existed && !super::schema::table_exists(conn, "_smithers_cp_usage_dense_minutes")? {
+        existed = false;
+    }
     conn.script(TABLES)?;
     conn.script(&triggers())?;
     if !existed || (!triggers_were_there && !consistent(conn)?) {
@@ -400,9 +553,11 @@ pub fn consistent(conn: &Db) -> Result<bool> {
 /// Recomputes every rollup from the raw events.
 pub fn rebuild(conn: &Db) -> Result<()> {
     // The millisecond sums of purged events are all that is left of them: kept, with their
-    // series, and counted back into every level.
+    // series, and counted back into the coarse levels (and into the fine ones of the dense
+    // minutes, by the fold).
     conn.script(&format!(
         "DELETE FROM _smithers_cp_usage_rollups WHERE level != {MILLI};
+         DELETE FROM _smithers_cp_usage_dense_minutes;
          UPDATE _smithers_cp_usage_rollup_state SET watermark = 0 WHERE id = 1;"
     ))?;
     catch_up(conn)?;
@@ -411,8 +566,7 @@ pub fn rebuild(conn: &Db) -> Result<()> {
            SELECT u.series, l.level, u.bucket_start_ms - (u.bucket_start_ms % l.level), TOTAL(u.quantity), SUM(u.events),
                   MIN(u.min_at_ms), MAX(u.max_at_ms)
            FROM _smithers_cp_usage_rollups u,
-                (SELECT {TENTH} AS level UNION ALL SELECT {SECOND} UNION ALL SELECT {MINUTE}
-                 UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
+                (SELECT {MINUTE} AS level UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
            WHERE u.level = {MILLI}
            GROUP BY u.series, l.level, u.bucket_start_ms - (u.bucket_start_ms % l.level)
          ON CONFLICT (series, level, bucket_start_ms)
@@ -533,6 +687,13 @@ pub fn for_each(
     pieces(levels, since_ms, until_ms.saturating_add(1), &mut parts);
     // A series never folded in has no buckets, only (maybe) tail events.
     let id = series_id(conn, series)?;
+    if let Some(id) = id {
+        // An edge in a minute without fine levels: the minute's bucket, whole, skipped, or
+        // (when the edge falls between its events) its few events.
+        for (from, to) in take_sparse(conn, series.org_id, &mut parts, &mut Vec::new())? {
+            edge_in_slot(conn, series, id, watermark, MINUTE, minute_of(from), from, to, &mut f)?;
+        }
+    }
     for part in parts.iter().filter(|_| id.is_some()) {
         let id = id.unwrap_or_default();
         match *part {
@@ -545,7 +706,7 @@ pub fn for_each(
             }
             Piece::Raw { from, to } => {
                 for (slot, a, b) in edge_slots(from, to) {
-                    edge_in_slot(conn, series, id, watermark, slot, a, b, &mut f)?;
+                    edge_in_slot(conn, series, id, watermark, EDGE, slot, a, b, &mut f)?;
                 }
             }
         }
@@ -579,21 +740,23 @@ fn edge_slots(from: i64, to: i64) -> impl Iterator<Item = (i64, i64, i64)> {
 /// bucket answers when its time bounds lie wholly inside or outside the range
 /// (always so for a window ending now); only a range that cuts between its events reads
 /// them (`split_slot`).
+#[allow(clippy::too_many_arguments)]
 fn edge_in_slot(
     conn: &Db,
     series: &Series,
     id: i64,
     watermark: i64,
+    level: i64,
     slot: i64,
     from: i64,
     to: i64,
     f: &mut impl FnMut(i64, f64, i64),
 ) -> Result<()> {
     let bucket: Option<(f64, i64, i64, i64)> = conn
-        .row(&format!(
+        .row(
             "SELECT quantity, events, min_at_ms, max_at_ms FROM _smithers_cp_usage_rollups
-             WHERE series = ?1 AND level = {EDGE} AND bucket_start_ms = ?2"
-        ), params![id, slot], |r| {
+             WHERE series = ?1 AND level = ?3 AND bucket_start_ms = ?2",
+        params![id, slot, level], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
     let Some((quantity, events, min_at, max_at)) = bucket else { return Ok(()) };
@@ -666,6 +829,45 @@ pub struct Span<'a> {
 /// there are: one for every run of whole buckets (a join of the runs, as constant rows,
 /// with the rollups' key), one for the buckets at the edges, and one for the tail.
 /// `tail` is `tail(conn)` read in the same transaction.
+/// Adds each run of whole buckets and each edge's bucket (when its time bounds settle the
+/// edge) to its window's sum, in one statement; the edges whose bucket the edge splits.
+fn bucket_sums(
+    conn: &Db,
+    runs: &[(usize, i64, i64, i64, i64)],
+    edges: &[(usize, i64, i64, i64, i64, i64)],
+    sums: &mut [f64],
+) -> Result<Vec<usize>> {
+    let mut split = Vec::new();
+    if runs.is_empty() && edges.is_empty() {
+        return Ok(split);
+    }
+    let mut values = Vec::with_capacity(5 * runs.len() + 4 * edges.len());
+    for (j, &(_, id, level, from, to)) in runs.iter().enumerate() {
+        values.extend([j as i64, id, level, from, to].map(SqlValue::Int));
+    }
+    for (j, &(_, id, level, slot, _, _)) in edges.iter().enumerate() {
+        values.extend([j as i64, id, level, slot].map(SqlValue::Int));
+    }
+    with_sql(Shape::Buckets { runs: runs.len(), edges: edges.len() }, |sql| {
+        conn.each(sql, &values, |r| {
+            let index = r.get::<i64>(1)? as usize;
+            let quantity: f64 = r.get(2)?;
+            if r.get::<i64>(0)? == 0 {
+                sums[runs[index].0] += quantity;
+                return Ok(());
+            }
+            let (k, _, _, _, from, to) = edges[index];
+            match edge_share(r.get(3)?, r.get(4)?, from, to) {
+                Share::None => {}
+                Share::Whole => sums[k] += quantity,
+                Share::Split => split.push(index),
+            }
+            Ok(())
+        })
+    })?;
+    Ok(split)
+}
+
 pub fn totals(
     conn: &Db,
     tail: (i64, i64),
@@ -688,54 +890,54 @@ pub fn totals(
             None => series_id(conn, &Series { org_id, scope: span.scope, metric, unit })?,
         });
     }
+    // Whole buckets of a minute and coarser, and each window's partial minutes at its two
+    // edges, taken from their minute's bucket when its time bounds settle it (always so for a
+    // window ending now): one statement. Only an edge that falls between a minute's events
+    // looks further: into the minute's finer buckets if the org's minute is dense, else at
+    // its few events.
     let mut runs: Vec<(usize, i64, i64, i64, i64)> = Vec::new(); // (span, series, level, from, to)
-    let mut edges: Vec<(usize, i64, i64, i64, i64)> = Vec::new(); // (span, series, slot, from, to)
+    let mut edges: Vec<(usize, i64, i64, i64, i64, i64)> = Vec::new(); // (span, series, level, slot, from, to)
     let mut parts = Vec::with_capacity(16);
     for (k, span) in spans.iter().enumerate() {
         let Some(id) = ids[k] else { continue };
         parts.clear();
-        pieces(&LEVELS, span.since_ms, span.until_ms.saturating_add(1), &mut parts);
+        pieces(&COARSE, span.since_ms, span.until_ms.saturating_add(1), &mut parts);
         for part in &parts {
             match *part {
                 Piece::Buckets { level, from, to } => runs.push((k, id, level, from, to)),
-                Piece::Raw { from, to } => {
-                    edges.extend(edge_slots(from, to).map(|(slot, a, b)| (k, id, slot, a, b)));
-                }
+                Piece::Raw { from, to } => edges.push((k, id, MINUTE, minute_of(from), from, to)),
             }
         }
     }
-    if !runs.is_empty() || !edges.is_empty() {
-        // One statement: a sum per run of whole buckets, and each edge's bucket.
-        let mut values = Vec::with_capacity(5 * runs.len() + 3 * edges.len());
-        for (j, &(_, id, level, from, to)) in runs.iter().enumerate() {
-            values.extend([j as i64, id, level, from, to].map(SqlValue::Int));
-        }
-        for (j, &(_, id, slot, _, _)) in edges.iter().enumerate() {
-            values.extend([j as i64, id, slot].map(SqlValue::Int));
-        }
-        let mut split = Vec::new();
-        with_sql(Shape::Buckets { runs: runs.len(), edges: edges.len() }, |sql| {
-            conn.each(sql, &values, |r| {
-                let index = r.get::<i64>(1)? as usize;
-                let quantity: f64 = r.get(2)?;
-                if r.get::<i64>(0)? == 0 {
-                    sums[runs[index].0] += quantity;
-                    return Ok(());
-                }
-                let (k, _, _, from, to) = edges[index];
-                match edge_share(r.get(3)?, r.get(4)?, from, to) {
-                    Share::None => {}
-                    Share::Whole => sums[k] += quantity,
-                    Share::Split => split.push(index),
-                }
-                Ok(())
-            })
-        })?;
+    let split = bucket_sums(conn, &runs, &edges, &mut sums)?;
+    if !split.is_empty() {
+        let mut known = Vec::new();
+        let (mut runs, mut fine_edges) = (Vec::new(), Vec::new());
         for j in split {
-            let (k, _, _, from, to) = edges[j];
+            let (k, id, _, _, from, to) = edges[j];
+            parts.clear();
+            parts.push(Piece::Raw { from, to });
+            if take_sparse(conn, org_id, &mut parts, &mut known)?.is_empty() {
+                // A dense minute: its seconds and the tenths at the edge.
+                parts.clear();
+                pieces(&FINE, from, to, &mut parts);
+                for part in &parts {
+                    match *part {
+                        Piece::Buckets { level, from, to } => runs.push((k, id, level, from, to)),
+                        Piece::Raw { from, to } => fine_edges.extend(edge_slots(from, to).map(|(slot, a, b)| (k, id, EDGE, slot, a, b))),
+                    }
+                }
+            } else {
+                let series = Series { org_id, scope: spans[k].scope, metric, unit };
+                let sum = &mut sums[k];
+                split_slot(conn, &series, id, watermark, from, to, &mut |_, q, _| *sum += q)?;
+            }
+        }
+        for j in bucket_sums(conn, &runs, &fine_edges, &mut sums)? {
+            let (k, id, _, _, from, to) = fine_edges[j];
             let series = Series { org_id, scope: spans[k].scope, metric, unit };
             let sum = &mut sums[k];
-            split_slot(conn, &series, edges[j].1, watermark, from, to, &mut |_, q, _| *sum += q)?;
+            split_slot(conn, &series, id, watermark, from, to, &mut |_, q, _| *sum += q)?;
         }
     }
 
@@ -801,9 +1003,9 @@ fn sql_for(shape: Shape) -> String {
             if edges > 0 {
                 parts.push(format!(
                     "SELECT 1 AS kind, e.j AS k, u.quantity AS quantity, u.min_at_ms AS min_at, u.max_at_ms AS max_at
-                     FROM (WITH e(j, series, slot) AS (VALUES {}) SELECT * FROM e) AS e
-                     JOIN _smithers_cp_usage_rollups u ON u.series = e.series AND u.level = {EDGE} AND u.bucket_start_ms = e.slot",
-                    params(1 + 5 * runs, 3, edges)
+                     FROM (WITH e(j, series, level, slot) AS (VALUES {}) SELECT * FROM e) AS e
+                     JOIN _smithers_cp_usage_rollups u ON u.series = e.series AND u.level = e.level AND u.bucket_start_ms = e.slot",
+                    params(1 + 5 * runs, 4, edges)
                 ));
             }
             parts.join(" UNION ALL ")

@@ -151,7 +151,8 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 
 /// Every table and trigger this version of the schema has; a file holding all of them at
 /// this version needs nothing done on open.
-const OBJECTS: [&str; 23] = [
+const OBJECTS: [&str; 24] = [
+    "_smithers_cp_usage_dense_minutes",
     "_smithers_cp_retention",
     "_smithers_cp_usage_purging",
     "_smithers_cp_orgs",
@@ -336,7 +337,7 @@ fn add_audit_chain(conn: &Db) -> Result<()> {
     Ok(())
 }
 
-fn table_exists(conn: &Db, name: &str) -> Result<bool> {
+pub fn table_exists(conn: &Db, name: &str) -> Result<bool> {
     conn.exists("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?1", params![name])
 }
 

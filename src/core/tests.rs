@@ -620,3 +620,50 @@ fn purge_removes_soft_deleted_orgs_past_their_grace_period() {
     let shorter = call(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY, "deletedOrgGraceDays": 1 })).unwrap();
     assert_eq!(shorter["orgs"], json!(["recent"]));
 }
+
+#[test]
+fn fine_levels_are_kept_only_in_dense_minutes_and_a_version_5_file_is_rebuilt_so() {
+    let conn = seeded();
+    // A sparse minute (3 events) and a dense one (100 events, 10 ms apart).
+    for at in [5_000, 20_000, 40_000] {
+        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
+    }
+    let dense: Vec<Value> = (0..100).map(|i| json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": 120_000 + 10 * i })).collect();
+    call(&conn, "recordUsageBatch", json!({ "events": dense, "returning": "ids" })).unwrap();
+    call(&conn, "checkRollups", json!({})).unwrap();
+    let fine_rows = |conn: &SqliteEngine, minute: i64| -> i64 {
+        conn.query_row(
+            "SELECT COUNT(*) FROM _smithers_cp_usage_rollups WHERE level IN (100, 1000) AND bucket_start_ms >= ?1 AND bucket_start_ms < ?1 + 60000",
+            [minute],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(fine_rows(&conn, 0), 0);
+    assert!(fine_rows(&conn, 120_000) > 0);
+    let marked: Vec<i64> = conn
+        .prepare("SELECT minute_start_ms FROM _smithers_cp_usage_dense_minutes")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(marked, vec![120_000]);
+    // Every window over both minutes, edges inside them included, sums like the raw rows.
+    for (since, until) in [(0, 200_000), (4_000, 30_000), (19_999, 20_000), (121_005, 121_555), (0, 120_499), (120_500, 500_000)] {
+        let window = super::usage::Window { since_ms: since, until_ms: until };
+        assert_eq!(super::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), raw_sum(&conn, "acme", None, "tok", since, until), "{since}..{until}");
+    }
+    // A version 5 file (fine levels everywhere, no dense minutes) is rebuilt on open.
+    conn.execute_batch(
+        "DROP TABLE _smithers_cp_usage_dense_minutes;
+         INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+           SELECT series, 1000, 5000, 1, 1, 5000, 5000 FROM _smithers_cp_usage_rollups WHERE level = 60000 AND bucket_start_ms = 0;
+         UPDATE _smithers_cp_native_meta SET value = '5' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    schema::ensure(&conn).unwrap();
+    assert_eq!(fine_rows(&conn, 0), 0);
+    assert!(fine_rows(&conn, 120_000) > 0);
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+}
