@@ -1,4 +1,5 @@
-//! Usage rollups: sums of usage events per tenth of a second, second, minute, hour and day.
+//! Usage rollups: sums of usage events per minute, hour and day, and per tenth of a second
+//! and second in an org's dense minutes (more than `DENSE` events).
 //!
 //! Events are rolled up in batches, not one by one: the rollups cover every event up to a
 //! watermark id, and the few events above it (the tail) are read raw. Ids only grow
@@ -6,10 +7,11 @@
 //! SQL) only lengthens the tail; writers of ours fold the tail in once it reaches
 //! `TAIL_MAX` events, grouping it so that events of the same bucket cost one write.
 //! Deletes and updates of rolled-up events are applied by triggers in the same statement.
-//! A window is answered from whole buckets, the two partial tenths of a second at its
-//! edges (from their buckets' time bounds when those settle it, else from their events),
-//! and the tail: a bounded number of rows (at most about 330 buckets for a 30-day
-//! window) however many events the window holds.
+//! A window is answered from whole buckets, the two partial minutes at its edges (from
+//! their buckets' time bounds when those settle it; else from the minute's seconds and
+//! tenths if it is dense, or from its few events if not), and the tail: a bounded number
+//! of rows (at most about 330 buckets for a 30-day window) however many events the window
+//! holds.
 
 use super::error::Result;
 use crate::engine::SqlValue;
