@@ -187,6 +187,24 @@ pub fn insert(conn: &Db, ev: &NewEvent) -> Result<i64> {
     Ok(id)
 }
 
+/// A retention purge's batch: up to `batch` of the org's events older than `cutoff`, the
+/// oldest first (through the org's time index), each leaving its hash (when it has one) so
+/// the chain still verifies across the gap. Runs in the caller's write transaction; the
+/// number of events removed.
+pub fn purge_expired(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64> {
+    const DUE: &str = "SELECT id FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2
+                       ORDER BY occurred_at_ms, id LIMIT ?3";
+    conn.execute(
+        &format!(
+            "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
+             SELECT org_id, id, chain_hash, 'retention' FROM _smithers_cp_audit_events
+             WHERE id IN ({DUE}) AND chain_hash IS NOT NULL"
+        ),
+        params![org_id, cutoff, batch],
+    )?;
+    Ok(conn.execute(&format!("DELETE FROM _smithers_cp_audit_events WHERE id IN ({DUE})"), params![org_id, cutoff, batch])? as i64)
+}
+
 /// Before this store deletes chained events on purpose (a project's, with the project),
 /// keeps their hashes so the chain still verifies across the gap.
 pub fn redact_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {

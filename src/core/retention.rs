@@ -112,10 +112,51 @@ fn add(deleted: &mut Map<String, Value>, table: &str, n: i64) {
     deleted.insert(table.to_string(), json!(total));
 }
 
-/// The events of an org a purge batch takes: the oldest past the cutoff, by the org's
-/// time index.
-const DUE: &str = "SELECT id FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2
-                   ORDER BY occurred_at_ms, id LIMIT ?3";
+/// One kind of rows a retention purges: the retention column giving its days, its table
+/// and time column, and the work of one batch (one write transaction).
+struct Kind {
+    days: &'static str,
+    table: &'static str,
+    time: &'static str,
+    /// Cut at the start of a day (usage: the rollups keep whole days of purged sums).
+    day_aligned: bool,
+    batch: fn(&Db, &str, i64, i64) -> Result<i64>,
+}
+
+/// Purges (or counts) one kind of rows for every org with a policy for it; `false` when
+/// `max_batches` stopped it first.
+fn purge_rows(conn: &Db, kind: &Kind, report: &mut Purge, batch: i64, max_batches: i64) -> Result<bool> {
+    let policies: Vec<(String, i64)> = conn.rows(
+        &format!("SELECT org_id, {0} FROM _smithers_cp_retention WHERE {0} IS NOT NULL ORDER BY org_id", kind.days),
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    for (org_id, days) in policies {
+        let edge = report.now_ms.saturating_sub(days.saturating_mul(DAY));
+        let cutoff = if kind.day_aligned { edge - edge.rem_euclid(DAY) } else { edge };
+        if report.dry_run {
+            let n: i64 = conn.one(
+                &format!("SELECT COUNT(*) AS n FROM {} WHERE org_id = ?1 AND {} < ?2", kind.table, kind.time),
+                params![org_id, cutoff],
+                |r| r.get(0),
+            )?;
+            add(&mut report.deleted, kind.table, n);
+            continue;
+        }
+        loop {
+            if report.batches >= max_batches {
+                return Ok(false);
+            }
+            let n = db::write(conn, |c| (kind.batch)(c, &org_id, cutoff, batch))?;
+            report.batches += 1;
+            add(&mut report.deleted, kind.table, n);
+            if n < batch {
+                break;
+            }
+        }
+    }
+    Ok(true)
+}
 
 /// `purgeExpired({nowMs?, dryRun?, deletedOrgGraceDays?, batchSize?, maxBatches?})`.
 pub fn purge(conn: &Db, input: &Input) -> Result<Purge> {
@@ -126,77 +167,16 @@ pub fn purge(conn: &Db, input: &Input) -> Result<Purge> {
     let max_batches = days(input, "maxBatches", 1)?.unwrap_or(i64::MAX);
     let mut report = Purge { dry_run, now_ms: now, done: true, batches: 0, deleted: Map::new(), orgs: Vec::new() };
 
-    // Audit events past each org's retention, a batch per transaction.
-    let policies: Vec<(String, i64)> = conn.rows(
-        "SELECT org_id, audit_days FROM _smithers_cp_retention WHERE audit_days IS NOT NULL ORDER BY org_id",
-        params![],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    for (org_id, audit_days) in policies {
-        let cutoff = now.saturating_sub(audit_days.saturating_mul(DAY));
-        if dry_run {
-            let n: i64 = conn.one(
-                "SELECT COUNT(*) AS n FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2",
-                params![org_id, cutoff],
-                |r| r.get(0),
-            )?;
-            add(&mut report.deleted, "_smithers_cp_audit_events", n);
-            continue;
-        }
-        loop {
-            if report.batches >= max_batches {
-                report.done = false;
-                return Ok(report);
-            }
-            let n = db::write(conn, |c| {
-                c.execute(
-                    &format!(
-                        "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
-                         SELECT org_id, id, chain_hash, 'retention' FROM _smithers_cp_audit_events
-                         WHERE id IN ({DUE}) AND chain_hash IS NOT NULL"
-                    ),
-                    params![org_id, cutoff, batch],
-                )?;
-                c.execute(&format!("DELETE FROM _smithers_cp_audit_events WHERE id IN ({DUE})"), params![org_id, cutoff, batch])
-            })? as i64;
-            report.batches += 1;
-            add(&mut report.deleted, "_smithers_cp_audit_events", n);
-            if n < batch {
-                break;
-            }
-        }
-    }
-
-    // Usage events past each org's retention, from the start of the day their period ends
-    // in; their sums stay in the rollups, as millisecond sums.
-    let policies: Vec<(String, i64)> = conn.rows(
-        "SELECT org_id, usage_days FROM _smithers_cp_retention WHERE usage_days IS NOT NULL ORDER BY org_id",
-        params![],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    for (org_id, usage_days) in policies {
-        let edge = now.saturating_sub(usage_days.saturating_mul(DAY));
-        let cutoff = edge - edge.rem_euclid(DAY);
-        if dry_run {
-            let n: i64 = conn.one(
-                "SELECT COUNT(*) AS n FROM _smithers_cp_usage_events WHERE org_id = ?1 AND observed_at_ms < ?2",
-                params![org_id, cutoff],
-                |r| r.get(0),
-            )?;
-            add(&mut report.deleted, "_smithers_cp_usage_events", n);
-            continue;
-        }
-        loop {
-            if report.batches >= max_batches {
-                report.done = false;
-                return Ok(report);
-            }
-            let n = db::write(conn, |c| super::rollups::purge_usage(c, &org_id, cutoff, batch))?;
-            report.batches += 1;
-            add(&mut report.deleted, "_smithers_cp_usage_events", n);
-            if n < batch {
-                break;
-            }
+    // Audit events past each org's retention; usage events past it, from the start of the
+    // day their period ends in (their sums stay in the rollups, as millisecond sums).
+    let kinds: [Kind; 2] = [
+        Kind { days: "audit_days", table: "_smithers_cp_audit_events", time: "occurred_at_ms", day_aligned: false, batch: audit::purge_expired },
+        Kind { days: "usage_days", table: "_smithers_cp_usage_events", time: "observed_at_ms", day_aligned: true, batch: super::rollups::purge_usage },
+    ];
+    for kind in &kinds {
+        if !purge_rows(conn, kind, &mut report, batch, max_batches)? {
+            report.done = false;
+            return Ok(report);
         }
     }
 
