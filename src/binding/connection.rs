@@ -4,7 +4,7 @@
 use crate::core::error::{CpError, Result};
 use crate::engine::sqlite::{self, Checkpointer, SqliteEngine};
 use rusqlite::MAIN_DB;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// An in-memory database with this version's schema, serialized.
 fn schema_image() -> Result<&'static [u8]> {
@@ -59,7 +59,7 @@ impl Own {
         if self.path.is_some() {
             return Ok(());
         }
-        let mut guard = self.engine.lock().map_err(|_| CpError::new("INTERNAL", "connection lock poisoned", None))?;
+        let mut guard = self.lock()?;
         let Some(engine) = guard.as_mut() else { return Err(closed()) };
         let empty: bool = engine.conn().query_row("SELECT COUNT(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
         if empty && engine.conn().is_autocommit() {
@@ -70,8 +70,12 @@ impl Own {
         Ok(())
     }
 
+    fn lock(&self) -> Result<MutexGuard<'_, Option<SqliteEngine>>> {
+        self.engine.lock().map_err(|_| CpError::new("INTERNAL", "connection lock poisoned", None))
+    }
+
     pub fn with<T>(&self, f: impl FnOnce(&SqliteEngine) -> Result<T>) -> Result<T> {
-        let guard = self.engine.lock().map_err(|_| CpError::new("INTERNAL", "connection lock poisoned", None))?;
+        let guard = self.lock()?;
         match guard.as_ref() {
             Some(engine) => f(engine),
             None => Err(closed()),

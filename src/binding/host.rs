@@ -61,12 +61,12 @@ pub struct HostHandle {
     /// `prepare` where the handle has it, else `query` (the documented minimal handle).
     prepare: &'static CStr,
     /// The handle's own "in a transaction" flag, where it has one.
-    transaction_flag: Option<&'static CStr>,
+    transaction_flag: Option<&'static str>,
 }
 
 impl HostHandle {
     /// Checks the handle's shape and keeps a reference to it.
-    pub fn new(env: &Env, handle: Object) -> Result<HostHandle> {
+    pub fn new(handle: Object) -> Result<HostHandle> {
         let is_function = |name: &str| property_is(&handle, name, ValueType::Function);
         let prepare = if is_function("prepare") {
             c"prepare"
@@ -79,13 +79,12 @@ impl HostHandle {
             return Err(not_a_handle());
         }
         let transaction_flag = if property_is(&handle, "inTransaction", ValueType::Boolean) {
-            Some(c"inTransaction")
+            Some("inTransaction")
         } else if property_is(&handle, "isTransaction", ValueType::Boolean) {
-            Some(c"isTransaction")
+            Some("isTransaction")
         } else {
             None
         };
-        let _ = env;
         Ok(HostHandle { handle: handle.create_ref().map_err(napi_failure)?, statements: RefCell::default(), prepare, transaction_flag })
     }
 
@@ -247,9 +246,7 @@ impl<'a> HostEngine<'a> {
 
     fn in_transaction(&self) -> Result<Option<bool>> {
         let Some(flag) = self.host.transaction_flag else { return Ok(None) };
-        let handle = self.handle()?;
-        let name = flag.to_str().unwrap_or_default();
-        Ok(handle.get_named_property_unchecked::<bool>(name).ok())
+        Ok(self.handle()?.get_named_property_unchecked::<bool>(flag).ok())
     }
 }
 

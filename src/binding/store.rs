@@ -52,7 +52,7 @@ impl Backend {
                     return Ok(Backend::Own { own: db.own.clone(), owned: false });
                 }
                 let handle = unsafe { sqlite.cast::<Object>() }.map_err(|_| invalid())?;
-                let host = HostHandle::new(env, handle)?;
+                let host = HostHandle::new(handle)?;
                 // As the documented store does; better-sqlite3 has it on already, bun:sqlite
                 // and node:sqlite do not.
                 crate::engine::Engine::script(&HostEngine { env, host: &host }, "PRAGMA foreign_keys = ON")?;
@@ -219,7 +219,7 @@ impl ControlPlaneStore {
         let input = org_methods::batch_input(&env, events, options)?;
         org_methods::run_value(self, &env, "recordUsageBatch", input)
     }
-    /// Removes, in bounded batches, the audit events past each org's retention and the
+    /// Removes, in bounded batches, the audit and usage events past each org's retention and the
     /// soft-deleted orgs past their grace period; `dryRun` only counts.
     #[napi]
     pub fn purge_expired(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
