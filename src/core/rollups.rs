@@ -156,15 +156,14 @@ fn series_of(row: &str) -> String {
 /// The statements that take one event (`OLD`) out of the rollups; a bucket left with no
 /// events is removed, so no floating-point residue outlives its events.
 fn remove_event() -> String {
-    let matches = format!(
-        "series IN ({})
-         AND ((level = {TENTH} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {TENTH}))
-           OR (level = {SECOND} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {SECOND}))
-           OR (level = {MINUTE} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {MINUTE}))
-           OR (level = {HOUR} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {HOUR}))
-           OR (level = {DAY} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {DAY})))",
-        series_of("OLD")
-    );
+    // One equality per level (not `level IN (...)` with an expression), so each is a
+    // primary-key lookup.
+    let buckets = LEVELS
+        .iter()
+        .map(|l| format!("(level = {l} AND bucket_start_ms = OLD.observed_at_ms - (OLD.observed_at_ms % {l}))"))
+        .collect::<Vec<_>>()
+        .join("\n           OR ");
+    let matches = format!("series IN ({})\n         AND ({buckets})", series_of("OLD"));
     format!(
         "UPDATE _smithers_cp_usage_rollups SET quantity = quantity - OLD.quantity, events = events - 1 WHERE {matches};
          DELETE FROM _smithers_cp_usage_rollups WHERE {matches} AND events <= 0;"
@@ -172,7 +171,8 @@ fn remove_event() -> String {
 }
 
 fn triggers() -> String {
-    // Dropped and created anew on every start, so a file always has this version's triggers.
+    // Dropped and created anew whenever the schema is created or upgraded, so a file at
+    // this version has this version's triggers.
     // Only rolled-up events (id <= watermark) are in the rollups to be corrected.
     let rolled = "OLD.id <= (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)
                   AND NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_purging)";
@@ -212,23 +212,23 @@ fn add_row(row: &str) -> String {
          INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
            SELECT s.id, l.level, {row}.observed_at_ms - ({row}.observed_at_ms % l.level), {row}.quantity, 1,
                   {row}.observed_at_ms, {row}.observed_at_ms
-           FROM ({series}) AS s,
-                (SELECT {TENTH} AS level UNION ALL SELECT {SECOND} UNION ALL SELECT {MINUTE}
-                 UNION ALL SELECT {HOUR} UNION ALL SELECT {DAY}) AS l
+           FROM ({series}) AS s, ({levels}) AS l
            WHERE true
          ON CONFLICT (series, level, bucket_start_ms)
          DO UPDATE SET quantity = quantity + excluded.quantity, events = events + 1,
            min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms);",
-        series = series_of(row)
+        series = series_of(row),
+        levels = LEVELS.iter().map(|l| format!("SELECT {l} AS level")).collect::<Vec<_>>().join(" UNION ALL "),
     )
 }
 
 /// The id of a series, if any event of it was ever folded in.
 pub fn series_id(conn: &Db, series: &Series) -> Result<Option<i64>> {
-    Ok(conn
-        .row(
-            "SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4",
-        params![series.org_id, series.scope, series.metric, series.unit], |r| r.get(0))?)
+    conn.row(
+        "SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4",
+        params![series.org_id, series.scope, series.metric, series.unit],
+        |r| r.get(0),
+    )
 }
 
 /// The id of a series, created if new.
@@ -247,10 +247,12 @@ pub const TAIL_MAX: i64 = 16;
 
 /// The watermark and the highest event id: events in `(watermark, max]` are the tail.
 pub fn tail(conn: &Db) -> Result<(i64, i64)> {
-    Ok(conn.one(
+    conn.one(
         "SELECT (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1) AS watermark,
                 COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id",
-    params![], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Folds the tail into the rollups, grouped per bucket, and moves the watermark past it.
@@ -289,12 +291,16 @@ pub fn catch_up(conn: &Db) -> Result<()> {
             fold.dense.entry(org_id).or_default().insert(minute);
         }
     }
-    conn.each("SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
-         FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2", params![watermark, max_id], |r| {
-        // Borrowed, not copied: the strings are only compared unless the series is new.
-        fold.add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
-        Ok(())
-    })?;
+    conn.each(
+        "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
+         FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2",
+        params![watermark, max_id],
+        |r| {
+            // Borrowed, not copied: the strings are only compared unless the series is new.
+            fold.add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+            Ok(())
+        },
+    )?;
     let ids = fold
         .series
         .iter()
