@@ -183,7 +183,8 @@ pub fn insert(conn: &Db, ev: &NewEvent) -> Result<i64> {
     conn.execute(
         "INSERT INTO _smithers_cp_audit_chain_heads (org_id, last_id, last_hash, events) VALUES (?1, ?2, ?3, 1)
          ON CONFLICT(org_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, events = events + 1",
-    params![ev.org_id, id, hash])?;
+        params![ev.org_id, id, hash],
+    )?;
     Ok(id)
 }
 
@@ -212,7 +213,8 @@ pub fn redact_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
         "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
          SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
          WHERE org_id = ?1 AND project_id = ?2 AND chain_hash IS NOT NULL",
-    params![org_id, project_id])?;
+        params![org_id, project_id],
+    )?;
     Ok(())
 }
 
