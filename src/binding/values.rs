@@ -1,7 +1,7 @@
 //! JavaScript values as SQLite data: the parameters of our `Database`'s statements, and the
 //! row values a host handle returns. One rule for both.
 
-use crate::engine::SqlData;
+use crate::engine::{whole_number, SqlData};
 use napi::bindgen_prelude::{BigInt, Uint8ArraySlice, Unknown};
 use napi::{JsValue, ValueType};
 
@@ -23,11 +23,7 @@ pub fn sql_of(value: Unknown) -> Result<SqlData, NotSql> {
         ValueType::Boolean => SqlData::Int(unsafe { value.cast::<bool>() }.map_err(read)? as i64),
         ValueType::Number => {
             let f = unsafe { value.cast::<f64>() }.map_err(read)?;
-            if f.fract() == 0.0 && f.abs() < 9.2e18 {
-                SqlData::Int(f as i64)
-            } else {
-                SqlData::Real(f)
-            }
+            whole_number(f).map_or(SqlData::Real(f), SqlData::Int)
         }
         ValueType::BigInt => {
             let (i, lossless) = unsafe { value.cast::<BigInt>() }.map_err(read)?.get_i64();

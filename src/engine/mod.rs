@@ -111,11 +111,17 @@ fn wrong_type(column: usize, wanted: &str, got: SqlValue) -> CpError {
     CpError::new("STORAGE_ERROR", format!("SQLite: column {column} is {got}, expected {wanted}"), None)
 }
 
+/// A JavaScript number that is a whole number well inside 64 bits, as an integer (`as`
+/// would saturate past them).
+pub fn whole_number(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && f.abs() < 9.2e18).then_some(f as i64)
+}
+
 impl<'a> FromSql<'a> for i64 {
     fn from_sql(value: SqlValue<'a>, column: usize) -> Result<Self> {
         match value {
             SqlValue::Int(i) => Ok(i),
-            SqlValue::Real(f) if f.fract() == 0.0 && f.abs() < 9.3e18 => Ok(f as i64),
+            SqlValue::Real(f) => whole_number(f).ok_or_else(|| wrong_type(column, "INTEGER", value)),
             other => Err(wrong_type(column, "INTEGER", other)),
         }
     }
