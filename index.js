@@ -1,24 +1,41 @@
 "use strict";
-// The CommonJS entry: loads the native addon and re-exports its classes. The one thing
-// defined here is the error class, handed to the addon in each environment (the main
-// thread and each worker thread), which then throws instances of it. The addon keeps the
-// first class it is given and returns it, so every copy of this module exports the class
-// of the errors it will see.
+// The CommonJS entry: loads the native addon and re-exports it. The one thing defined
+// here is the error class. Every load of this file hands the addon this realm's
+// `ControlPlaneError` and `JSON.parse` (`useRealm`), and the addon builds its errors and
+// results in the last realm that loaded it: a test runner that gives each test file a
+// realm of its own (Jest, Vitest's vm pools) loads this file again in each file, so every
+// file sees errors that are instances of its own `Error` and of the class it imported.
 
 const native = require("./control-plane-store.node");
 
-/** Every error the store throws: `code`, `summary` (also `message`) and `details`. */
-const ControlPlaneError = native.errorClass(
-  class ControlPlaneError extends Error {
-    constructor(code, summary, details) {
-      super(summary);
-      this.name = "ControlPlaneError";
-      this.code = code;
-      this.summary = summary;
-      this.details = details;
-    }
-  },
-);
+/** Where each code is explained: docs/errors.md, one heading per code. */
+const DOCS = "https://github.com/smithers-control-plane/smithers-control-plane/blob/main/docs/errors.md";
+// The same symbol in every realm and every copy of this file: `instanceof` checks it, so
+// an error thrown for one copy of the package is an instance of another copy's class.
+const BRAND = Symbol.for("smithers-control-plane.ControlPlaneError");
+
+/** Every error the store throws: `code`, `summary` (also `message`), `details`, `docsUrl`, `cause`. */
+class ControlPlaneError extends Error {
+  constructor(code, summary, details, options) {
+    super(summary, options);
+    this.name = "ControlPlaneError";
+    this.code = code;
+    this.summary = summary;
+    this.details = details;
+    this.docsUrl = `${DOCS}#${String(code).toLowerCase()}`;
+    // Set even where `Error` ignores its options (older runtimes), and always present.
+    if (options && "cause" in options) this.cause = options.cause;
+  }
+
+  static [Symbol.hasInstance](value) {
+    // Subclasses keep the ordinary prototype check.
+    if (this !== ControlPlaneError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === "object" && value !== null && value[BRAND] === true;
+  }
+}
+Object.defineProperty(ControlPlaneError.prototype, BRAND, { value: true });
+
+native.useRealm(ControlPlaneError, JSON.parse);
 
 module.exports = {
   ControlPlaneStore: native.ControlPlaneStore,

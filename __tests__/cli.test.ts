@@ -1,8 +1,8 @@
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Database } from "../index.js";
+import { ControlPlaneStore, Database } from "../index.js";
 import { tempDir } from "./helpers";
 
 const BIN = path.join(__dirname, "..", "bin", "control-plane.js");
@@ -92,5 +92,19 @@ describe("control-plane CLI", () => {
     expect(help.code).toBe(0);
     for (const command of ["init", "orgs", "projects", "teams", "usage", "quota", "secrets", "audit", "doctor", "stats"]) expect(help.stdout).toContain(command);
     expect((await cli(db, "audit", "export", "--help")).stdout).toContain("--format <format>");
+  });
+
+  it("exits quietly into a pipe its reader closed early (| head -1)", () => {
+    const db = path.join(tempDir(), "cp.db");
+    const store = new ControlPlaneStore(db);
+    // More than a pipe holds (64 KiB), so the CLI is still writing when head has gone.
+    for (let i = 0; i < 1000; i++) store.createOrg({ slug: `org-${i}`, name: `Organization number ${i} `.padEnd(100, "x") });
+    store.close();
+    for (const args of [["orgs", "list", "--limit", "1000"], ["--json", "orgs", "list", "--limit", "1000"], ["stats"]]) {
+      const quoted = [BIN, "--db", db, ...args].map((a) => `'${a}'`).join(" ");
+      const run = spawnSync("bash", ["-c", `'${process.execPath}' ${quoted} | head -1; echo "status=\${PIPESTATUS[0]}" >&2`], { encoding: "utf8" });
+      expect(run.stdout.split("\n").filter(Boolean)).toHaveLength(1);
+      expect(run.stderr).toBe("status=0\n");
+    }
   });
 });

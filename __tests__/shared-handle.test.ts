@@ -9,10 +9,11 @@ import { expectError, tempDir } from "./helpers";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { scenarios, minimalHandle } = require("./shared/handle-scenarios.js");
 
-type Sql = { run(text: string): void; all(text: string): unknown[] };
+type Sql = { run(text: string): void; all(text: string): unknown[]; close(): void };
 const betterSql = (db: BetterSqlite3.Database): Sql => ({
   run: (text) => void db.prepare(text).run(),
   all: (text) => db.prepare(text).all(),
+  close: () => db.close(),
 });
 
 const handles: Record<string, { open: () => unknown; sql: (h: any) => Sql }> = {
@@ -47,13 +48,17 @@ const nodeSqlite = (() => {
 if (nodeSqlite) {
   handles["node:sqlite in memory"] = {
     open: () => new nodeSqlite.DatabaseSync(":memory:"),
-    sql: (db: any) => ({ run: (text: string) => void db.prepare(text).run(), all: (text: string) => db.prepare(text).all().map((r: object) => ({ ...r })) }),
+    sql: (db: any) => ({
+      run: (text: string) => void db.prepare(text).run(),
+      all: (text: string) => db.prepare(text).all().map((r: object) => ({ ...r })),
+      close: () => db.close(),
+    }),
   };
 }
 
 for (const [name, { open, sql }] of Object.entries(handles)) {
   describe(`the store on ${name}`, () => {
-    for (const [title, scenario] of Object.entries(scenarios as Record<string, (o: unknown, s: unknown) => void>)) {
+    for (const [title, scenario] of Object.entries(scenarios as Record<string, (o: unknown, s: unknown) => void | Promise<void>>)) {
       it(title, () => scenario(open, sql));
     }
   });

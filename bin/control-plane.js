@@ -11,6 +11,16 @@ const { ControlPlaneStore, ControlPlaneError, Database } = require("..");
 
 const EXIT = { ok: 0, refused: 1, usage: 2, notFound: 3 };
 
+// A reader that stops early (`control-plane orgs list | head -1`) closes the pipe: what is
+// left to print has no reader, so stop quietly, as command-line tools do. Output is
+// printed after the store's work is done, so nothing is left half-done.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? EXIT.ok);
+  });
+}
+
 const program = new Command("control-plane")
   .description("Inspect and operate a Smithers control-plane database file.")
   .option("--db <path>", "the database file", "./control-plane.db")

@@ -12,6 +12,7 @@ const { ControlPlaneStore, ControlPlaneError } = require("../../index.js");
 const bunSql = (db: Database) => ({
   run: (text: string) => void db.query(text).run(),
   all: (text: string) => db.query(text).all(),
+  close: () => db.close(),
 });
 
 const handles: Record<string, { open: () => any; sql: (h: any) => ReturnType<typeof bunSql> }> = {
@@ -37,7 +38,7 @@ const handles: Record<string, { open: () => any; sql: (h: any) => ReturnType<typ
 
 for (const [name, { open, sql }] of Object.entries(handles)) {
   describe(`the store on ${name}`, () => {
-    for (const [title, scenario] of Object.entries(scenarios as Record<string, (o: unknown, s: unknown) => void>)) {
+    for (const [title, scenario] of Object.entries(scenarios as Record<string, (o: unknown, s: unknown) => void | Promise<void>>)) {
       it(title, () => scenario(open, sql));
     }
   });

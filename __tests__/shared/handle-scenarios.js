@@ -2,7 +2,8 @@
 // The shared-handle contract, written once and run by both test runners: under Vitest on
 // better-sqlite3 (Node) and under `bun test` on bun:sqlite (Bun). Each scenario takes a
 // factory for a fresh handle (`open()`), the way a gateway's test suite makes one per test,
-// and `sql(handle)` giving raw `run`/`all` through that same handle.
+// and `sql(handle)` giving raw `run`/`all` through that same handle, and `close()` of it as
+// its owner.
 
 const assert = require("node:assert/strict");
 const { ControlPlaneStore, ControlPlaneError, ensureControlPlaneTables } = require("../../index.js");
@@ -177,6 +178,32 @@ const scenarios = {
     assert.deepEqual(store.verifyAuditChain({ orgId: "acme" }), { ok: true, checked: 2, unchained: 0, redacted: 0 });
     const exported = store.exportOrgAudit({ orgId: "acme" });
     assert.deepEqual(exported.auditEvents.map((e) => e.action), ["org.create", "usage_limit.upsert"]);
+  },
+
+  async "once its owner closed the handle, every kind of call is CLOSED: reads, writes, batches, exports"(open, sql) {
+    const handle = open();
+    const store = new ControlPlaneStore(handle);
+    const at = Date.now() - 1000;
+    // Each call once before, so that the handle holds its statements prepared.
+    const calls = {
+      read: () => store.getOrg("acme"),
+      list: () => store.listOrgs({}),
+      check: () => store.checkUsageLimit({ orgId: "acme", metric: "tokens" }),
+      write: () => store.recordUsage({ orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: at }),
+      audited: () => store.createProject({ orgId: "acme", slug: `p-${Math.random().toString(36).slice(2, 8)}`, name: "P" }),
+      batch: () => store.recordUsageBatch([{ orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: at }]),
+      export: () => store.exportOrgAudit({ orgId: "acme" }),
+    };
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    store.setUsageLimit({ orgId: "acme", metric: "tokens", limitQuantity: 10 });
+    for (const call of Object.values(calls)) call();
+    await store.exportOrgAuditAsync({ orgId: "acme" });
+    sql(handle).close();
+    for (const [kind, call] of Object.entries(calls)) {
+      const error = expectCode(call, "CLOSED", /^The database connection is closed\.$/);
+      assert.equal(error.code, "CLOSED", kind);
+    }
+    await assert.rejects(store.exportOrgAuditAsync({ orgId: "acme" }), (error) => error instanceof ControlPlaneError && error.code === "CLOSED");
   },
 };
 

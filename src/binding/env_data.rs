@@ -1,70 +1,76 @@
 //! What the addon keeps per Node environment (the main thread and each worker thread):
-//! the `ControlPlaneError` class handed over once by `index.js`, and `JSON.parse`, which
-//! turns a result's JSON text into JS values (as fast here as building them one by one).
+//! the realm that loaded `index.js` last, as its `ControlPlaneError` class and its
+//! `JSON.parse`. Errors are built from that class and results parsed by that `JSON.parse`,
+//! so they belong to that realm: an instance of its `Error`, its `Object`, its `Array`.
+//!
+//! Why the last one: a test runner that gives each test file its own realm (Jest's VM
+//! contexts, Vitest's vm pools) loads `index.js` again in every file but loads the addon
+//! once per process, and it runs one file at a time in a process. Keeping only the last
+//! realm also lets a finished file's realm be collected. Two copies of `index.js` alive in
+//! one realm (a runner's module registry beside Node's) each export their own class; the
+//! class's `Symbol.hasInstance` brand makes `instanceof` hold for either.
 
 use crate::core::error::CpError;
-use napi::bindgen_prelude::{Function, FunctionRef, Unknown};
+use napi::bindgen_prelude::{Function, FunctionRef, ToNapiValue, Unknown};
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;
 
-struct PerEnv {
+struct Realm {
     error_class: FunctionRef<(), Unknown<'static>>,
     json_parse: FunctionRef<(), Unknown<'static>>,
 }
 
-fn json_parse_of(env: &Env) -> Result<Function<'_, (), Unknown<'static>>> {
+/// `useRealm(ControlPlaneError, JSON.parse)`: called by every load of `index.js`.
+pub fn use_realm(env: &Env, error_class: Function<(), Unknown<'static>>, json_parse: Function<(), Unknown<'static>>) -> Result<()> {
+    let realm = Realm { error_class: error_class.create_ref()?, json_parse: json_parse.create_ref()? };
+    match realm_of(env) {
+        // Replacing the old references releases them, and with them the old realm.
+        Some(slot) => *slot = realm,
+        None => env.set_instance_data(realm, (), |_| {})?,
+    }
+    Ok(())
+}
+
+fn realm_of(env: &Env) -> Option<&'static mut Realm> {
+    env.get_instance_data::<Realm>().ok().flatten()
+}
+
+/// `JSON.parse` of the realm, or of the addon's own global before `index.js` registered.
+fn json_parse(env: &Env) -> Result<sys::napi_value> {
+    if let Some(realm) = realm_of(env) {
+        return Ok(realm.json_parse.borrow_back(env)?.raw());
+    }
     let raw = env.raw();
-    let mut global = ptr::null_mut();
-    let mut json = ptr::null_mut();
-    let mut parse = ptr::null_mut();
+    let (mut global, mut json, mut parse) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+    // SAFETY: `raw` is the live env of this call; every out-pointer is a local.
     unsafe {
         sys::napi_get_global(raw, &mut global);
         sys::napi_get_named_property(raw, global, c"JSON".as_ptr(), &mut json);
         sys::napi_get_named_property(raw, json, c"parse".as_ptr(), &mut parse);
-        napi::bindgen_prelude::FromNapiValue::from_napi_value(raw, parse)
     }
+    Ok(parse)
 }
 
-/// `errorClass(ControlPlaneError)`: called when `index.js` loads. The first class given
-/// in an environment stays its error class, and is returned to every later load, so that
-/// two copies of `index.js` in one environment (a test runner's module registry beside
-/// Node's) export the one class their errors are instances of.
-pub fn error_class<'e>(env: &'e Env, class: Function<'e, (), Unknown<'static>>) -> Result<Function<'e, (), Unknown<'static>>> {
-    if let Some(data) = per_env(env) {
-        return data.error_class.borrow_back(env);
-    }
-    let data = PerEnv { error_class: class.create_ref()?, json_parse: json_parse_of(env)?.create_ref()? };
-    env.set_instance_data(data, (), |_| {})?;
-    Ok(class)
-}
-
-fn per_env(env: &Env) -> Option<&'static mut PerEnv> {
-    env.get_instance_data::<PerEnv>().ok().flatten()
-}
-
-/// Parses JSON text into a JS value.
+/// Parses JSON text into a JS value of the realm.
 pub fn parse_json<'e>(env: &'e Env, text: &str) -> Result<Unknown<'e>> {
     let raw = env.raw();
-    let parse = match per_env(env) {
-        Some(data) => data.json_parse.borrow_back(env)?.raw(),
-        None => json_parse_of(env)?.raw(),
-    };
-    let arg = unsafe { napi::bindgen_prelude::ToNapiValue::to_napi_value(raw, text)? };
-    let mut out = ptr::null_mut();
-    let mut undefined = ptr::null_mut();
-    let status = unsafe {
+    let parse = json_parse(env)?;
+    // SAFETY: `raw` is the live env of this call; `parse` is a function value of it, and
+    // the argument and result are napi values of the same env.
+    unsafe {
+        let arg = <&str>::to_napi_value(raw, text)?;
+        let (mut undefined, mut out) = (ptr::null_mut(), ptr::null_mut());
         sys::napi_get_undefined(raw, &mut undefined);
-        sys::napi_call_function(raw, undefined, parse, 1, &arg, &mut out)
-    };
-    if status != sys::Status::napi_ok {
-        return Err(Error::new(Status::GenericFailure, "JSON.parse of a result failed"));
+        if sys::napi_call_function(raw, undefined, parse, 1, &arg, &mut out) != sys::Status::napi_ok {
+            return Err(Error::new(Status::GenericFailure, "JSON.parse of a result failed"));
+        }
+        Ok(Unknown::from_raw_unchecked(raw, out))
     }
-    Ok(unsafe { Unknown::from_raw_unchecked(raw, out) })
 }
 
-/// The error thrown to JS: a `ControlPlaneError` with `code`, `summary` (also `message`)
-/// and `details`. Before `index.js` registered the class (the addon loaded alone), a plain
-/// `Error` with the same fields.
+/// The error thrown to JS: a `ControlPlaneError` of the realm with `code`, `summary`
+/// (also `message`), `details` and `docsUrl`. Before `index.js` registered a realm (the
+/// addon loaded alone), a plain `Error` with `code`, `summary` and `details`.
 pub fn to_js(env: &Env, err: CpError) -> Error {
     build(env, &err).unwrap_or_else(|e| e)
 }
@@ -73,24 +79,22 @@ fn build(env: &Env, err: &CpError) -> Result<Error> {
     let raw = env.raw();
     let details = match &err.details {
         Some(details) => parse_json(env, &details.to_string())?.raw(),
-        None => unsafe { napi::bindgen_prelude::ToNapiValue::to_napi_value(raw, ())? },
+        // SAFETY: `raw` is the live env of this call.
+        None => unsafe { <()>::to_napi_value(raw, ())? },
     };
-    let args = unsafe {
-        [
-            napi::bindgen_prelude::ToNapiValue::to_napi_value(raw, err.code)?,
-            napi::bindgen_prelude::ToNapiValue::to_napi_value(raw, err.summary.as_str())?,
-            details,
-        ]
-    };
+    // SAFETY: `raw` is the live env of this call; the values are created in it.
+    let args = unsafe { [<&str>::to_napi_value(raw, err.code)?, <&str>::to_napi_value(raw, err.summary.as_str())?, details] };
     let mut instance = ptr::null_mut();
-    match per_env(env) {
-        Some(data) => {
-            let class = data.error_class.borrow_back(env)?.raw();
-            let status = unsafe { sys::napi_new_instance(raw, class, 3, args.as_ptr(), &mut instance) };
+    match realm_of(env) {
+        Some(realm) => {
+            let class = realm.error_class.borrow_back(env)?.raw();
+            // SAFETY: `class` is a constructor of this env, `args` its live values.
+            let status = unsafe { sys::napi_new_instance(raw, class, args.len(), args.as_ptr(), &mut instance) };
             if status != sys::Status::napi_ok {
                 return Err(Error::new(Status::GenericFailure, format!("{}: {}", err.code, err.summary)));
             }
         }
+        // SAFETY: `raw` is the live env of this call; `instance` and `args` are its values.
         None => unsafe {
             sys::napi_create_error(raw, ptr::null_mut(), args[1], &mut instance);
             for (name, value) in [(c"code", args[0]), (c"summary", args[1]), (c"details", args[2])] {
@@ -98,5 +102,6 @@ fn build(env: &Env, err: &CpError) -> Result<Error> {
             }
         },
     }
+    // SAFETY: `instance` was just created in this env.
     Ok(Error::from(unsafe { Unknown::from_raw_unchecked(raw, instance) }))
 }

@@ -17,7 +17,7 @@ use crate::engine::sqlite::sqlite_error;
 use super::values::{sql_of, NotSql};
 use crate::engine::{placeholders, sqlite_scope, Done, Engine, Opened, Row, Scope, SqlData, SqlValue};
 use napi::bindgen_prelude::{Array, BigInt, BufferSlice, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Unknown};
-use napi::{sys, Env, JsValue, ValueType};
+use napi::{sys, Env, JsValue, Status, ValueType};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::CStr;
@@ -109,6 +109,15 @@ fn not_a_handle() -> CpError {
     )
 }
 
+/// What each binding says when its database is closed, for a handle that has no open flag
+/// of its own (the minimal handle over any of them): bun:sqlite ("Cannot use a closed
+/// database", "Database has closed"), better-sqlite3 ("The database connection is not
+/// open"), node:sqlite ("database is not open").
+fn is_closed_message(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["closed database", "database has closed", "connection is not open", "database is not open"].iter().any(|m| message.contains(m))
+}
+
 fn napi_failure(err: napi::Error) -> CpError {
     CpError::new("INTERNAL", format!("Calling the SQLite handle: {}", err.reason), None)
 }
@@ -165,8 +174,8 @@ impl<'a> HostEngine<'a> {
             }
             _ => (None, None, thrown.coerce_to_string().and_then(|s| s.into_utf8()).and_then(|s| s.into_owned()).unwrap_or_default()),
         };
-        // better-sqlite3 and node:sqlite say so in a flag; bun:sqlite in its message.
-        if self.is_closed() || message.contains("closed database") {
+        // better-sqlite3 and node:sqlite say so in a flag; every binding in its message.
+        if self.is_closed() || is_closed_message(&message) {
             return CpError::new("CLOSED", "The database connection is closed.", None);
         }
         let extended = errcode.map(|n| n as i32).or_else(|| code.as_deref().and_then(extended_code));
@@ -246,7 +255,20 @@ impl<'a> HostEngine<'a> {
 
     fn in_transaction(&self) -> Result<Option<bool>> {
         let Some(flag) = self.host.transaction_flag else { return Ok(None) };
-        Ok(self.handle()?.get_named_property_unchecked::<bool>(flag).ok())
+        match self.handle()?.get_named_property_unchecked::<bool>(flag) {
+            Ok(value) => Ok(Some(value)),
+            // bun:sqlite's getter throws once its owner closed the handle.
+            Err(err) if err.status == Status::PendingException => Err(self.thrown(self.take_exception())),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// `CLOSED` once the owner closed the handle. Checked before each call because
+    /// bun:sqlite closes lazily: statements prepared before its `close()` keep reading
+    /// the closed database. Its transaction flag throws then; other bindings' statements
+    /// throw on their own.
+    pub fn check_open(&self) -> Result<()> {
+        self.in_transaction().map(|_| ())
     }
 }
 

@@ -28,12 +28,12 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// `errorClass(ControlPlaneError)`: `index.js` hands its error class over when it loads,
-/// in each environment (the main thread and each worker thread); every error is built from
-/// the first one given, which is returned.
-#[napi(ts_args_type = "errorClass: typeof ControlPlaneError", ts_return_type = "typeof ControlPlaneError")]
-pub fn error_class<'e>(env: &'e Env, error_class: Function<'e, (), Unknown<'static>>) -> Result<Function<'e, (), Unknown<'static>>> {
-    env_data::error_class(env, error_class)
+/// `useRealm(ControlPlaneError, JSON.parse)`: every load of `index.js` hands over its
+/// realm's error class and `JSON.parse`; errors and results are built in the last realm
+/// given (`env_data`).
+#[napi(ts_args_type = "errorClass: typeof ControlPlaneError, jsonParse: typeof JSON.parse")]
+pub fn use_realm(env: &Env, error_class: Function<(), Unknown<'static>>, json_parse: Function<(), Unknown<'static>>) -> Result<()> {
+    env_data::use_realm(env, error_class, json_parse)
 }
 
 #[napi(module_exports)]

@@ -66,7 +66,11 @@ impl Backend {
     pub fn run<T>(&self, env: &Env, f: impl FnOnce(&Db) -> CoreResult<T>) -> CoreResult<T> {
         match self {
             Backend::Own { own, .. } => own.with(|engine| f(engine)),
-            Backend::Host(Some(host)) => f(&HostEngine { env, host }),
+            Backend::Host(Some(host)) => {
+                let engine = HostEngine { env, host };
+                engine.check_open()?;
+                f(&engine)
+            }
             Backend::Host(None) => Err(closed()),
         }
     }
