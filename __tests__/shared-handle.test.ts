@@ -92,6 +92,29 @@ describe("shared handles", () => {
     expect(store.summarizeUsage({ orgId: "acme" })).toEqual([{ orgId: "acme", metric: "m", unit: "count", quantity: 1.5 }]);
   });
 
+  it("an error the handle throws is the cause of the store's error", () => {
+    const real = new BetterSqlite3(":memory:");
+    let failure: Error | null = null;
+    const handle = {
+      exec: (text: string) => real.exec(text),
+      prepare: (text: string) => {
+        const stmt = real.prepare(text);
+        const guard = <T>(run: () => T): T => {
+          if (failure) throw failure;
+          return run();
+        };
+        return { run: (...a: unknown[]) => guard(() => stmt.run(...a)), all: (...a: unknown[]) => guard(() => stmt.all(...a)) };
+      },
+    };
+    const store = new ControlPlaneStore(handle);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    failure = Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR" });
+    const error = expectError(() => store.getOrg("acme"), "STORAGE_ERROR", "SQLite: disk I/O error", { sqliteCode: "SystemIoFailure" });
+    expect(error.cause).toBe(failure);
+    // Our own connection has no JS error underneath: no cause.
+    expect(expectError(() => new ControlPlaneStore(":memory:").createTeam({ orgId: "ghost", slug: "t", name: "T" }), "INVALID_INPUT").cause).toBeUndefined();
+  });
+
   it("an object that is not a SQLite handle is INVALID_INPUT naming the field", () => {
     for (const bad of [{}, { exec() {} }, { filename: "x.db" }, []]) {
       expectError(() => new ControlPlaneStore(bad as any), "INVALID_INPUT", /sqlite must be/, { field: "sqlite" });

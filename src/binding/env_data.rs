@@ -11,9 +11,18 @@
 //! class's `Symbol.hasInstance` brand makes `instanceof` hold for either.
 
 use crate::core::error::CpError;
-use napi::bindgen_prelude::{Function, FunctionRef, ToNapiValue, Unknown};
+use napi::bindgen_prelude::{Function, FunctionRef, JsObjectValue, Object, ObjectRef, ToNapiValue, Unknown};
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;
+
+#[derive(Default)]
+struct PerEnv {
+    realm: Option<Realm>,
+    /// The last error the caller's handle threw, kept under its token until an error of
+    /// ours that names it is thrown (as its `cause`) or the next one replaces it.
+    thrown: Option<(u64, ObjectRef)>,
+    tokens: u64,
+}
 
 struct Realm {
     error_class: FunctionRef<(), Unknown<'static>>,
@@ -22,17 +31,44 @@ struct Realm {
 
 /// `useRealm(ControlPlaneError, JSON.parse)`: called by every load of `index.js`.
 pub fn use_realm(env: &Env, error_class: Function<(), Unknown<'static>>, json_parse: Function<(), Unknown<'static>>) -> Result<()> {
-    let realm = Realm { error_class: error_class.create_ref()?, json_parse: json_parse.create_ref()? };
-    match realm_of(env) {
-        // Replacing the old references releases them, and with them the old realm.
-        Some(slot) => *slot = realm,
-        None => env.set_instance_data(realm, (), |_| {})?,
-    }
+    // Replacing the old references releases them, and with them the old realm.
+    per_env(env)?.realm = Some(Realm { error_class: error_class.create_ref()?, json_parse: json_parse.create_ref()? });
     Ok(())
 }
 
-fn realm_of(env: &Env) -> Option<&'static mut Realm> {
-    env.get_instance_data::<Realm>().ok().flatten()
+fn per_env(env: &Env) -> Result<&'static mut PerEnv> {
+    if env.get_instance_data::<PerEnv>()?.is_none() {
+        env.set_instance_data(PerEnv::default(), (), |_| {})?;
+    }
+    env.get_instance_data::<PerEnv>()?.ok_or_else(|| Error::new(Status::GenericFailure, "no per-environment data"))
+}
+
+fn realm_of(env: &Env) -> Option<&'static Realm> {
+    env.get_instance_data::<PerEnv>().ok().flatten().and_then(|data| data.realm.as_ref())
+}
+
+/// Keeps an error the caller's handle threw; the token goes on our error
+/// (`CpError::cause`), which then carries it as its `cause`.
+pub fn keep_thrown(env: &Env, thrown: &Object) -> Option<u64> {
+    let data = per_env(env).ok()?;
+    let kept = thrown.create_ref().ok()?;
+    data.tokens += 1;
+    if let Some((_, old)) = data.thrown.replace((data.tokens, kept)) {
+        let _ = old.unref(env);
+    }
+    Some(data.tokens)
+}
+
+/// The kept error of that token, let go of.
+fn take_thrown(env: &Env, token: u64) -> Option<sys::napi_value> {
+    let data = env.get_instance_data::<PerEnv>().ok().flatten()?;
+    if data.thrown.as_ref().map(|(t, _)| *t) != Some(token) {
+        return None;
+    }
+    let (_, kept) = data.thrown.take()?;
+    let value = kept.get_value(env).ok().map(|v| v.raw());
+    let _ = kept.unref(env);
+    value
 }
 
 /// `JSON.parse` of the realm, or of the addon's own global before `index.js` registered.
@@ -83,7 +119,13 @@ fn build(env: &Env, err: &CpError) -> Result<Error> {
         None => unsafe { <()>::to_napi_value(raw, ())? },
     };
     // SAFETY: `raw` is the live env of this call; the values are created in it.
-    let args = unsafe { [<&str>::to_napi_value(raw, err.code)?, <&str>::to_napi_value(raw, err.summary.as_str())?, details] };
+    let mut args = unsafe { vec![<&str>::to_napi_value(raw, err.code)?, <&str>::to_napi_value(raw, err.summary.as_str())?, details] };
+    if let Some(cause) = err.cause.and_then(|token| take_thrown(env, token)) {
+        let mut options = Object::new(env)?;
+        // SAFETY: `cause` is a live value of this env, just read from its reference.
+        options.set_named_property("cause", unsafe { Unknown::from_raw_unchecked(raw, cause) })?;
+        args.push(options.raw());
+    }
     let mut instance = ptr::null_mut();
     match realm_of(env) {
         Some(realm) => {

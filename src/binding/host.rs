@@ -165,21 +165,22 @@ impl<'a> HostEngine<'a> {
     /// binding's error (`code` such as `SQLITE_CONSTRAINT_UNIQUE`, or node:sqlite's
     /// `errcode`), and its message.
     fn thrown(&self, thrown: Unknown<'a>) -> CpError {
-        let (code, errcode, message) = match thrown.get_type() {
+        let (code, errcode, message, cause) = match thrown.get_type() {
             Ok(ValueType::Object) => {
                 let obj = unsafe { thrown.cast::<Object>() }.ok();
                 let text = |name: &str| obj.as_ref().and_then(|o| o.get::<String>(name).ok().flatten());
                 let number = |name: &str| obj.as_ref().and_then(|o| o.get::<f64>(name).ok().flatten());
-                (text("code"), number("errcode"), text("message").unwrap_or_default())
+                let cause = obj.as_ref().and_then(|o| super::env_data::keep_thrown(self.env, o));
+                (text("code"), number("errcode"), text("message").unwrap_or_default(), cause)
             }
-            _ => (None, None, thrown.coerce_to_string().and_then(|s| s.into_utf8()).and_then(|s| s.into_owned()).unwrap_or_default()),
+            _ => (None, None, thrown.coerce_to_string().and_then(|s| s.into_utf8()).and_then(|s| s.into_owned()).unwrap_or_default(), None),
         };
         // better-sqlite3 and node:sqlite say so in a flag; every binding in its message.
         if self.is_closed() || is_closed_message(&message) {
-            return CpError::new("CLOSED", "The database connection is closed.", None);
+            return CpError::new("CLOSED", "The database connection is closed.", None).with_cause(cause);
         }
         let extended = errcode.map(|n| n as i32).or_else(|| code.as_deref().and_then(extended_code));
-        sqlite_error(extended, &message)
+        sqlite_error(extended, &message).with_cause(cause)
     }
 
     /// Whether the owner closed the handle (better-sqlite3's `open`, node:sqlite's `isOpen`).

@@ -12,6 +12,10 @@ pub struct CpError {
     /// For a statement the database refused on a constraint: which kind, so the domain
     /// can turn it into its own error (a duplicate, a missing parent).
     pub constraint: Option<Constraint>,
+    /// The engine's token for the error underneath, where it is a value the core cannot
+    /// hold (an error the caller's JS handle threw): the binding finds it again by this
+    /// token and hands it to JS as the error's `cause`.
+    pub cause: Option<u64>,
 }
 
 /// The constraints the domain tells apart, whichever engine reported them.
@@ -27,7 +31,12 @@ pub type Result<T> = std::result::Result<T, CpError>;
 
 impl CpError {
     pub fn new(code: &'static str, summary: impl Into<String>, details: Option<Value>) -> Self {
-        CpError { code, summary: summary.into(), details, constraint: None }
+        CpError { code, summary: summary.into(), details, constraint: None, cause: None }
+    }
+
+    pub fn with_cause(mut self, cause: Option<u64>) -> Self {
+        self.cause = cause;
+        self
     }
 
     pub fn invalid(summary: impl Into<String>, details: Option<Value>) -> Self {
