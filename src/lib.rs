@@ -1,10 +1,4 @@
-//! A native control-plane store for Smithers gateways.
-//!
-//! `core` holds the domain logic over SQLite and knows nothing of Node.js; `binding`
-//! exposes it to JavaScript through napi-rs.
+//! The Node.js binding of the control-plane store: napi-rs classes over the core crate
+//! (`control-plane-core`), which knows nothing of Node.js.
 
-pub mod core;
-pub mod engine;
-/// The rusqlite the core is built on, for Rust callers of `core` (tests, the fuzz target).
-pub use rusqlite;
 mod binding;

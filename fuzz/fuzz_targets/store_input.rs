@@ -3,8 +3,8 @@
 //! panic. The first byte picks the method.
 #![no_main]
 
-use control_plane_store::core::{schema, store};
-use control_plane_store::engine::sqlite::SqliteEngine;
+use control_plane_core::{schema, store};
+use control_plane_core::engine::sqlite::SqliteEngine;
 use libfuzzer_sys::fuzz_target;
 
 thread_local! {

@@ -1,8 +1,8 @@
 //! A connection of ours (the path form, or a `Database` of this package, which a store
 //! may share): the engine behind a lock, its file, and the file's checkpoint thread.
 
-use crate::core::error::{CpError, Result};
-use crate::engine::sqlite::{self, Checkpointer, SqliteEngine};
+use control_plane_core::error::{CpError, Result};
+use control_plane_core::engine::sqlite::{self, Checkpointer, SqliteEngine};
 use rusqlite::MAIN_DB;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -13,7 +13,7 @@ fn schema_image() -> Result<&'static [u8]> {
         return Ok(image);
     }
     let mut engine = SqliteEngine::open(":memory:")?;
-    crate::core::schema::ensure(&engine)?;
+    control_plane_core::schema::ensure(&engine)?;
     let image = engine.conn_mut().serialize(MAIN_DB)?.to_vec();
     Ok(IMAGE.get_or_init(|| image))
 }

@@ -3,10 +3,10 @@
 
 use super::connection::{closed, Own};
 use super::env_data::to_js;
-use crate::core::error::{CpError, Result as CoreResult};
-use crate::engine::sqlite::raw::{self, Params, Rows};
+use control_plane_core::error::{CpError, Result as CoreResult};
+use control_plane_core::engine::sqlite::raw::{self, Params, Rows};
 use super::values::{sql_of, NotSql};
-use crate::engine::SqlData;
+use control_plane_core::engine::SqlData;
 use napi::bindgen_prelude::{
     ClassInstance, JsObjectValue, Null, Object, ObjectFinalize, ObjectRef, ToNapiValue, Uint8Array, Unknown,
 };

@@ -10,7 +10,7 @@
 //! one realm (a runner's module registry beside Node's) each export their own class; the
 //! class's `Symbol.hasInstance` brand makes `instanceof` hold for either.
 
-use crate::core::error::CpError;
+use control_plane_core::error::CpError;
 use napi::bindgen_prelude::{Function, FunctionRef, JsObjectValue, Object, ObjectRef, ToNapiValue, Unknown};
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;

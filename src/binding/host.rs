@@ -12,10 +12,10 @@
 //! column order: the core names every column distinctly (checked in debug builds by the
 //! rusqlite engine), so an object keeps them all.
 
-use crate::core::error::{CpError, Result};
-use crate::engine::sqlite::sqlite_error;
+use control_plane_core::error::{CpError, Result};
+use control_plane_core::engine::sqlite::sqlite_error;
 use super::values::{sql_of, NotSql};
-use crate::engine::{placeholders, sqlite_scope, Done, Engine, Opened, Row, Scope, SqlData, SqlValue};
+use control_plane_core::engine::{placeholders, sqlite_scope, Done, Engine, Opened, Row, Scope, SqlData, SqlValue};
 use napi::bindgen_prelude::{Array, BigInt, BufferSlice, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Unknown};
 use napi::{sys, Env, JsValue, Status, ValueType};
 use std::cell::RefCell;

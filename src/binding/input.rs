@@ -10,8 +10,8 @@
 //!   message (`createdAtMs must be a non-negative finite number.`).
 //! - `undefined` is absent, as in JSON; only own enumerable string keys are read.
 
-use crate::core::error::{CpError, Result};
-use crate::core::validate::MAX_METADATA_DEPTH;
+use control_plane_core::error::{CpError, Result};
+use control_plane_core::validate::MAX_METADATA_DEPTH;
 use napi::{sys, Env};
 use serde_json::{Map, Number, Value};
 use std::ptr;

@@ -19,8 +19,8 @@ mod scope;
 mod store;
 mod values;
 
-use crate::core::error::Result as CoreResult;
-use crate::engine::sqlite::{self, locks};
+use control_plane_core::error::Result as CoreResult;
+use control_plane_core::engine::sqlite::{self, locks};
 use napi::bindgen_prelude::{Function, Object, Unknown};
 use napi::{sys, Env, Result};
 use napi_derive::napi;

@@ -6,11 +6,11 @@
 
 use super::env_data::{parse_json, to_js};
 use super::input;
-use crate::core::error::CpError;
+use control_plane_core::error::CpError;
 use napi::{JsValue, ValueType};
 use serde_json::json;
 use super::store::{AsyncCall, Backend};
-use crate::core::store;
+use control_plane_core::store;
 use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Result};
 use serde_json::Value;

@@ -11,10 +11,10 @@ use super::org_methods::{self, for_each_org_method, Inputs};
 use super::scope::OrgScope;
 use std::cell::{Ref, RefCell};
 use std::rc::Rc;
-use crate::core::error::{CpError, Result as CoreResult};
-use crate::core::{schema, store};
-use crate::engine::sqlite::SqliteEngine;
-use crate::engine::Db;
+use control_plane_core::error::{CpError, Result as CoreResult};
+use control_plane_core::{schema, store};
+use control_plane_core::engine::sqlite::SqliteEngine;
+use control_plane_core::engine::Db;
 use napi::bindgen_prelude::{AsyncTask, ClassInstance, FromNapiValue, JavaScriptClassExt, Object, ObjectFinalize, Unknown};
 use napi::ScopedTask;
 use napi::{Env, JsValue, Result, ValueType};
@@ -38,7 +38,7 @@ impl Backend {
         match sqlite.get_type().map_err(|_| invalid())? {
             ValueType::String => {
                 let path = unsafe { sqlite.cast::<String>() }.map_err(|_| invalid())?;
-                let own = if crate::engine::sqlite::is_memory_path(&path) {
+                let own = if control_plane_core::engine::sqlite::is_memory_path(&path) {
                     Own::open_memory_store()?
                 } else {
                     super::connection_for_path(env, &path)?
@@ -55,7 +55,7 @@ impl Backend {
                 let host = HostHandle::new(handle)?;
                 // As the documented store does; better-sqlite3 has it on already, bun:sqlite
                 // and node:sqlite do not.
-                crate::engine::Engine::script(&HostEngine { env, host: &host }, "PRAGMA foreign_keys = ON")?;
+                control_plane_core::engine::Engine::script(&HostEngine { env, host: &host }, "PRAGMA foreign_keys = ON")?;
                 Ok(Backend::Host(Some(host)))
             }
             _ => Err(invalid()),

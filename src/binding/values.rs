@@ -1,7 +1,7 @@
 //! JavaScript values as SQLite data: the parameters of our `Database`'s statements, and the
 //! row values a host handle returns. One rule for both.
 
-use crate::engine::{whole_number, SqlData};
+use control_plane_core::engine::{whole_number, SqlData};
 use napi::bindgen_prelude::{BigInt, Uint8ArraySlice, Unknown};
 use napi::{JsValue, ValueType};
 

@@ -1,0 +1,348 @@
+//! The one statement interface the core talks to, and the engines behind it.
+//!
+//! The domain (`crate::core`) holds its SQL text and its parameters; an engine runs them.
+//! Values cross as our own small enum, never a driver's type, so an engine can be our
+//! rusqlite connection (`sqlite`), the caller's own JavaScript SQLite handle
+//! (`crate::binding::host`), or later a PostgreSQL connection.
+//!
+//! SQL text uses SQLite's numbered parameters (`?1`, `?2`, a number may repeat); an
+//! engine whose driver numbers differently rewrites them once per statement text
+//! (`placeholders`).
+
+pub mod placeholders;
+pub mod sqlite;
+
+use crate::error::{CpError, Result};
+
+/// A value bound to a statement or read from a row; text and blobs are borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SqlValue<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+/// An owned `SqlValue`, for engines whose rows are not borrowed from a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlData {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl SqlData {
+    pub fn as_value(&self) -> SqlValue<'_> {
+        match self {
+            SqlData::Null => SqlValue::Null,
+            SqlData::Int(i) => SqlValue::Int(*i),
+            SqlData::Real(f) => SqlValue::Real(*f),
+            SqlData::Text(s) => SqlValue::Text(s),
+            SqlData::Blob(b) => SqlValue::Blob(b),
+        }
+    }
+}
+
+/// What a statement that writes did.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Done {
+    pub changes: u64,
+    pub last_insert_id: i64,
+}
+
+/// One row of a result; columns by position.
+pub trait Row {
+    fn value(&self, column: usize) -> Result<SqlValue<'_>>;
+}
+
+/// The kind of scope a unit of work needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Writes: takes the write lock up front (so two writers cannot both read, then both
+    /// write), or nests as a savepoint in a transaction the owner already has open.
+    Write,
+    /// Several reads against one snapshot.
+    Read,
+}
+
+/// What `begin` opened, handed back to `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    Transaction,
+    Savepoint,
+    /// Already inside the owner's transaction: a read needs nothing more.
+    Nothing,
+}
+
+/// The statement interface. Small on purpose: run a statement, stream a query's rows,
+/// run a script of statements, and open and close a scope.
+pub trait Engine {
+    /// Runs one statement with its parameters; rows it returns are ignored.
+    fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Done>;
+    /// Runs a query, calling `each` with every row until it returns `Ok(false)`.
+    fn query(&self, sql: &str, params: &[SqlValue], each: &mut dyn FnMut(&dyn Row) -> Result<bool>) -> Result<()>;
+    /// Runs several statements without parameters (schema scripts).
+    fn script(&self, sql: &str) -> Result<()>;
+    fn begin(&self, scope: Scope) -> Result<Opened>;
+    /// Commits (`commit`) or rolls back what `begin` opened.
+    fn end(&self, opened: Opened, commit: bool) -> Result<()>;
+}
+
+/// The engine as the core's functions take it.
+pub type Db<'a> = dyn Engine + 'a;
+
+/// Conversions from a column's value, lenient where a host binding's numbers are
+/// JavaScript numbers (an integral REAL reads as an integer, an INTEGER as a float).
+pub trait FromSql<'a>: Sized {
+    fn from_sql(value: SqlValue<'a>, column: usize) -> Result<Self>;
+}
+
+fn wrong_type(column: usize, wanted: &str, got: SqlValue) -> CpError {
+    let got = match got {
+        SqlValue::Null => "NULL",
+        SqlValue::Int(_) => "INTEGER",
+        SqlValue::Real(_) => "REAL",
+        SqlValue::Text(_) => "TEXT",
+        SqlValue::Blob(_) => "BLOB",
+    };
+    CpError::new("STORAGE_ERROR", format!("SQLite: column {column} is {got}, expected {wanted}"), None)
+}
+
+/// A JavaScript number that is a whole number well inside 64 bits, as an integer (`as`
+/// would saturate past them).
+pub fn whole_number(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && f.abs() < 9.2e18).then_some(f as i64)
+}
+
+impl<'a> FromSql<'a> for i64 {
+    fn from_sql(value: SqlValue<'a>, column: usize) -> Result<Self> {
+        match value {
+            SqlValue::Int(i) => Ok(i),
+            SqlValue::Real(f) => whole_number(f).ok_or_else(|| wrong_type(column, "INTEGER", value)),
+            other => Err(wrong_type(column, "INTEGER", other)),
+        }
+    }
+}
+
+impl<'a> FromSql<'a> for f64 {
+    fn from_sql(value: SqlValue<'a>, column: usize) -> Result<Self> {
+        match value {
+            SqlValue::Real(f) => Ok(f),
+            SqlValue::Int(i) => Ok(i as f64),
+            other => Err(wrong_type(column, "REAL", other)),
+        }
+    }
+}
+
+impl<'a> FromSql<'a> for bool {
+    fn from_sql(value: SqlValue<'a>, column: usize) -> Result<Self> {
+        Ok(i64::from_sql(value, column)? != 0)
+    }
+}
+
+impl<'a> FromSql<'a> for &'a str {
+    fn from_sql(value: SqlValue<'a>, column: usize) -> Result<Self> {
+        match value {
+            SqlValue::Text(s) => Ok(s),
+            other => Err(wrong_type(column, "TEXT", other)),
+        }
+    }
+}
+
+impl<'a> FromSql<'a> for String {
+    fn from_sql(value: SqlValue<'a>, column: usize) -> Result<Self> {
+        <&str>::from_sql(value, column).map(str::to_string)
+    }
+}
+
+impl<'a> FromSql<'a> for Vec<u8> {
+    fn from_sql(value: SqlValue<'a>, column: usize) -> Result<Self> {
+        match value {
+            SqlValue::Blob(b) => Ok(b.to_vec()),
+            other => Err(wrong_type(column, "BLOB", other)),
+        }
+    }
+}
+
+impl<'a, T: FromSql<'a>> FromSql<'a> for Option<T> {
+    fn from_sql(value: SqlValue<'a>, column: usize) -> Result<Self> {
+        match value {
+            SqlValue::Null => Ok(None),
+            v => T::from_sql(v, column).map(Some),
+        }
+    }
+}
+
+impl dyn Row + '_ {
+    /// The column's value as `T`.
+    pub fn get<'r, T: FromSql<'r>>(&'r self, column: usize) -> Result<T> {
+        T::from_sql(self.value(column)?, column)
+    }
+}
+
+/// A value as a statement parameter.
+pub trait ToSql {
+    fn to_sql(&self) -> SqlValue<'_>;
+}
+
+impl ToSql for SqlValue<'_> {
+    fn to_sql(&self) -> SqlValue<'_> {
+        *self
+    }
+}
+impl ToSql for i64 {
+    fn to_sql(&self) -> SqlValue<'_> {
+        SqlValue::Int(*self)
+    }
+}
+impl ToSql for i32 {
+    fn to_sql(&self) -> SqlValue<'_> {
+        SqlValue::Int(*self as i64)
+    }
+}
+impl ToSql for u32 {
+    fn to_sql(&self) -> SqlValue<'_> {
+        SqlValue::Int(*self as i64)
+    }
+}
+impl ToSql for usize {
+    fn to_sql(&self) -> SqlValue<'_> {
+        SqlValue::Int(*self as i64)
+    }
+}
+impl ToSql for bool {
+    fn to_sql(&self) -> SqlValue<'_> {
+        SqlValue::Int(*self as i64)
+    }
+}
+impl ToSql for f64 {
+    fn to_sql(&self) -> SqlValue<'_> {
+        SqlValue::Real(*self)
+    }
+}
+impl ToSql for str {
+    fn to_sql(&self) -> SqlValue<'_> {
+        SqlValue::Text(self)
+    }
+}
+impl ToSql for String {
+    fn to_sql(&self) -> SqlValue<'_> {
+        SqlValue::Text(self)
+    }
+}
+impl ToSql for [u8] {
+    fn to_sql(&self) -> SqlValue<'_> {
+        SqlValue::Blob(self)
+    }
+}
+impl<T: ToSql + ?Sized> ToSql for &T {
+    fn to_sql(&self) -> SqlValue<'_> {
+        (**self).to_sql()
+    }
+}
+impl<T: ToSql> ToSql for Option<T> {
+    fn to_sql(&self) -> SqlValue<'_> {
+        match self {
+            Some(v) => v.to_sql(),
+            None => SqlValue::Null,
+        }
+    }
+}
+
+/// A statement's parameters, from values of any `ToSql` type: `params![org_id, at]`.
+#[macro_export]
+macro_rules! params {
+    () => { &[] as &[$crate::engine::SqlValue] };
+    ($($value:expr),+ $(,)?) => {
+        &[$($crate::engine::ToSql::to_sql(&$value)),+] as &[$crate::engine::SqlValue]
+    };
+}
+
+/// The helpers the core writes its statements with, over any engine.
+impl dyn Engine + '_ {
+    /// Runs a statement; the number of rows it changed.
+    pub fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+        Ok(self.run(sql, params)?.changes)
+    }
+
+    /// Runs an INSERT; the id of the row it inserted.
+    pub fn insert(&self, sql: &str, params: &[SqlValue]) -> Result<i64> {
+        Ok(self.run(sql, params)?.last_insert_id)
+    }
+
+    /// The first row, read by `f`, or `None` when there is none.
+    pub fn row<T>(&self, sql: &str, params: &[SqlValue], f: impl FnOnce(&dyn Row) -> Result<T>) -> Result<Option<T>> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.query(sql, params, &mut |r| {
+            if let Some(f) = f.take() {
+                out = Some(f(r)?);
+            }
+            Ok(false)
+        })?;
+        Ok(out)
+    }
+
+    /// The first row, read by `f`; a query that must return one (an aggregate).
+    pub fn one<T>(&self, sql: &str, params: &[SqlValue], f: impl FnOnce(&dyn Row) -> Result<T>) -> Result<T> {
+        self.row(sql, params, f)?
+            .ok_or_else(|| CpError::new("STORAGE_ERROR", "SQLite: Query returned no rows", None))
+    }
+
+    /// Every row, each read by `f`.
+    pub fn rows<T>(&self, sql: &str, params: &[SqlValue], mut f: impl FnMut(&dyn Row) -> Result<T>) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        self.query(sql, params, &mut |r| {
+            out.push(f(r)?);
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every row, in order.
+    pub fn each(&self, sql: &str, params: &[SqlValue], mut f: impl FnMut(&dyn Row) -> Result<()>) -> Result<()> {
+        self.query(sql, params, &mut |r| f(r).map(|()| true))
+    }
+
+    /// Whether the query returns a row.
+    pub fn exists(&self, sql: &str, params: &[SqlValue]) -> Result<bool> {
+        Ok(self.row(sql, params, |_| Ok(()))?.is_some())
+    }
+}
+
+/// The SQL of scopes on SQLite, shared by our connections and host handles.
+pub mod sqlite_scope {
+    use super::{Opened, Scope};
+
+    pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    pub const BEGIN_READ: &str = "BEGIN";
+    pub const SAVEPOINT: &str = "SAVEPOINT cp_write";
+    pub const COMMIT: &str = "COMMIT";
+    pub const ROLLBACK: &str = "ROLLBACK";
+    pub const ROLLBACK_SAVEPOINT: &str = "ROLLBACK TO cp_write";
+    pub const RELEASE: &str = "RELEASE cp_write";
+
+    /// What to open given whether the connection is already in a transaction.
+    pub fn plan(scope: Scope, in_transaction: bool) -> (Opened, Option<&'static str>) {
+        match (scope, in_transaction) {
+            (Scope::Write, false) => (Opened::Transaction, Some(BEGIN_WRITE)),
+            (Scope::Write, true) => (Opened::Savepoint, Some(SAVEPOINT)),
+            (Scope::Read, false) => (Opened::Transaction, Some(BEGIN_READ)),
+            (Scope::Read, true) => (Opened::Nothing, None),
+        }
+    }
+
+    /// The statements that close what was opened.
+    pub fn closing(opened: Opened, commit: bool) -> &'static [&'static str] {
+        match (opened, commit) {
+            (Opened::Transaction, true) => &[COMMIT],
+            (Opened::Transaction, false) => &[ROLLBACK],
+            (Opened::Savepoint, true) => &[RELEASE],
+            (Opened::Savepoint, false) => &[ROLLBACK_SAVEPOINT, RELEASE],
+            (Opened::Nothing, _) => &[],
+        }
+    }
+}

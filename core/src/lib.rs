@@ -1,0 +1,28 @@
+//! The control-plane store's core: plain Rust over the statement interface (`engine`), free
+//! of Node.js and of any driver's types outside `engine::sqlite`. One folder per concern,
+//! each module owning its SQL:
+//!
+//! - `tenancy`: orgs and their lifecycle, teams, projects, access, quotas, removal;
+//! - `metering`: usage events, limits and their checks, the rollups behind them;
+//! - `audit`: the hash-chained audit log and its queries, exports, retention;
+//! - `settings`: billing accounts, identity providers, secret references.
+//!
+//! `error` stands on its own: the engine and the domain both report through it.
+
+pub mod audit;
+pub mod db;
+pub mod engine;
+pub mod error;
+pub mod metering;
+pub mod page;
+pub mod schema;
+pub mod settings;
+pub mod store;
+pub mod tenancy;
+pub mod validate;
+
+/// The rusqlite the SQLite engine is built on, for Rust callers (tests, the fuzz target).
+pub use rusqlite;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,314 @@
+//! Usage limits (quotas per metric, unit and period) and checks against them.
+
+use crate::audit::{self, NewEvent};
+use crate::db;
+use crate::error::Result;
+use crate::tenancy::orgs::{self, WriteKind};
+use crate::page::{self, Page};
+use crate::tenancy::parents::Parents;
+use crate::tenancy::removal::{self, Removal};
+use crate::metering::rollups::{self, Span, ALL};
+use crate::metering::usage::{self, NewUsage, UsageEvent, Window};
+use crate::validate::{js_number, period_ms, Input, ORG_KEY};
+use crate::params;
+use crate::engine::Row;
+use crate::db::Db;
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageLimit {
+    pub org_id: String,
+    pub project_id: Option<String>,
+    pub metric: String,
+    pub unit: String,
+    pub period: String,
+    pub limit_quantity: f64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageLimitCheck {
+    #[serde(flatten)]
+    pub limit: UsageLimit,
+    pub used_quantity: f64,
+    pub remaining_quantity: f64,
+    pub exceeded: bool,
+}
+
+const SELECT: &str =
+    "SELECT org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms FROM _smithers_cp_usage_limits";
+
+fn from_row(r: &dyn Row) -> Result<UsageLimit> {
+    Ok(UsageLimit {
+        org_id: r.get(0)?,
+        project_id: r.get(1)?,
+        metric: r.get(2)?,
+        unit: r.get(3)?,
+        period: r.get(4)?,
+        limit_quantity: r.get(5)?,
+        updated_at_ms: r.get(6)?,
+    })
+}
+
+/// `setUsageLimit`: one limit per (org, project or org-wide, metric, unit, period).
+pub fn set(conn: &Db, input: &Input) -> Result<UsageLimit> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.opt_id("projectId")?;
+    let metric = input.string("metric")?;
+    let unit = input.string_or("unit", "count")?;
+    let period = input.period("period")?;
+    let limit_quantity = input.non_negative("limitQuantity")?;
+    let updated_at_ms = input.timestamp("updatedAtMs")?;
+    let parents = Parents::project(&org_id, project_id.as_deref());
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Create)?;
+        // The limits table has no foreign key to projects, so the project is checked here.
+        parents.check(c)?;
+        c.execute(
+            "INSERT INTO _smithers_cp_usage_limits
+               (org_id, project_key, project_id, metric, unit, period, limit_quantity, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(org_id, project_key, metric, unit, period) DO UPDATE SET
+               project_id = excluded.project_id,
+               limit_quantity = excluded.limit_quantity,
+               updated_at_ms = excluded.updated_at_ms",
+        params![
+            org_id,
+            project_id.as_deref().unwrap_or(ORG_KEY),
+            project_id,
+            metric,
+            unit,
+            period,
+            limit_quantity,
+            updated_at_ms
+        ])?;
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: project_id.as_deref(),
+                actor_id: None,
+                action: "usage_limit.upsert",
+                target_type: "usage_limit",
+                target_id: Some(project_id.as_deref().unwrap_or(&org_id)),
+                occurred_at_ms: updated_at_ms,
+                metadata: json!({ "metric": metric, "unit": unit, "period": period, "limitQuantity": js_number(limit_quantity) }),
+            },
+        )?;
+        Ok(())
+    })?;
+    Ok(UsageLimit { org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms })
+}
+
+pub fn get(
+    conn: &Db,
+    org_id: &str,
+    project_id: Option<&str>,
+    metric: &str,
+    unit: &str,
+    period: &str,
+) -> Result<Option<UsageLimit>> {
+    Ok(conn
+        .row(&format!(
+            "{SELECT} WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4 AND period = ?5"
+        ), params![org_id, project_id.unwrap_or(ORG_KEY), metric, unit, period], from_row)?)
+}
+
+/// `checkUsageLimit`: `null` when no limit is set for exactly this scope; otherwise the
+/// limit with what was used in the window (by default the period up to now).
+pub fn check(conn: &Db, input: &Input) -> Result<Option<UsageLimitCheck>> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.opt_id("projectId")?;
+    let metric = input.string("metric")?;
+    let unit = input.string_or("unit", "count")?;
+    let period = input.period("period")?;
+    let until_ms = input.timestamp("untilMs")?;
+    let period_len = period_ms(&period).unwrap_or(0);
+    let since_ms = input.timestamp_or("sinceMs", (until_ms - period_len).max(0))?;
+    let window = Window { since_ms, until_ms };
+    rollups::fold_long_tail(conn)?;
+    db::read(conn, |c| {
+        let Some(limit) = get(c, &org_id, project_id.as_deref(), &metric, &unit, &period)? else {
+            return Ok(None);
+        };
+        let used_quantity = usage::used(c, &org_id, project_id.as_deref(), &metric, &unit, window)?;
+        Ok(Some(UsageLimitCheck {
+            remaining_quantity: (limit.limit_quantity - used_quantity).max(0.0),
+            exceeded: used_quantity > limit.limit_quantity,
+            used_quantity,
+            limit,
+        }))
+    })
+}
+
+/// One limit as `consumeUsage` weighed it: usage in its window before this event, and
+/// whether the event fits (`usedQuantity + quantity <= limitQuantity`).
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsumeCheck {
+    #[serde(flatten)]
+    pub check: UsageLimitCheck,
+    /// The period ending at the event, which `usedQuantity` covers.
+    pub since_ms: i64,
+    pub until_ms: i64,
+    /// Usage already recorded after the event's time, within one period of it (events of
+    /// another process that committed first, or a backdated event's successors).
+    pub later_quantity: f64,
+    pub allowed: bool,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Consumption {
+    pub allowed: bool,
+    pub event: Option<UsageEvent>,
+    pub checks: Vec<ConsumeCheck>,
+}
+
+/// `consumeUsage`: weighs the event against every limit that applies to it (its project's
+/// and the org-wide ones, of every period, for its metric and unit) and records it only if
+/// it fits them all. The check and the insert are one `BEGIN IMMEDIATE` transaction, so
+/// concurrent callers (other processes included) can never together pass a limit.
+///
+/// The rule: an event at time t with a limit of period p is admitted only if the usage in
+/// [t - p, t + p] plus the event fits the limit. Every window of one period that contains
+/// t lies inside that range, so no window can end up over the limit: not one ending after
+/// t that holds events another process committed (with a later time) while this call
+/// waited for the lock, nor one that later events fill when t is in the past. For an
+/// event at the present time with nothing recorded after it, this is the period ending
+/// at t.
+pub fn consume(conn: &Db, input: &Input) -> Result<Consumption> {
+    let usage = NewUsage::from_input(input)?;
+    db::write(conn, |c| {
+        orgs::guard(c, &usage.org_id, WriteKind::Other)?;
+        // Folding first keeps the sums below bounded; this event joins the tail and is
+        // folded by a later write.
+        let tail = rollups::catch_up_if_long(c)?;
+        if let Some(original) = usage.find_duplicate(c)? {
+            return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
+        }
+        // The project's limits, then the org-wide ones: two searches of the primary key (an
+        // IN list would build a temporary index on every call).
+        let by_key = format!("{SELECT} WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4");
+        let mut limits = Vec::new();
+        let keys = [usage.project_id.as_deref(), None];
+        for key in keys.iter().take(if usage.project_id.is_some() { 2 } else { 1 }) {
+            c.each(&by_key, params![usage.org_id, key.unwrap_or(ORG_KEY), usage.metric, usage.unit], |r| {
+                limits.push(from_row(r)?);
+                Ok(())
+            })?;
+        }
+        // The project's limits first, then the org-wide ones; each by period length.
+        limits.sort_by_key(|l| (l.project_id.is_none(), period_ms(&l.period)));
+        // Two windows per limit, all summed together: the period ending at the event, and
+        // the period after it.
+        let at = usage.observed_at_ms;
+        let mut spans: Vec<Span> = Vec::with_capacity(2 * limits.len());
+        for limit in &limits {
+            let scope = limit.project_id.as_deref().unwrap_or(ALL);
+            let period = period_ms(&limit.period).unwrap_or(0);
+            spans.push(Span { scope, since_ms: (at - period).max(0), until_ms: at });
+            spans.push(Span { scope, since_ms: at.saturating_add(1), until_ms: at.saturating_add(period) });
+        }
+        let sums = rollups::totals(c, tail, &usage.org_id, &usage.metric, &usage.unit, &spans)?;
+        let since: Vec<i64> = spans.iter().step_by(2).map(|span| span.since_ms).collect();
+        drop(spans);
+        let mut checks = Vec::with_capacity(limits.len());
+        for ((limit, since_ms), pair) in limits.into_iter().zip(since).zip(sums.chunks(2)) {
+            let (used_quantity, later_quantity) = (pair[0], pair[1]);
+            let weighed = used_quantity + later_quantity;
+            checks.push(ConsumeCheck {
+                allowed: weighed + usage.quantity <= limit.limit_quantity,
+                since_ms,
+                until_ms: at,
+                later_quantity,
+                check: UsageLimitCheck {
+                    remaining_quantity: (limit.limit_quantity - weighed).max(0.0),
+                    exceeded: weighed > limit.limit_quantity,
+                    used_quantity,
+                    limit,
+                },
+            });
+        }
+        let allowed = checks.iter().all(|check| check.allowed);
+        // A missing project is reported either way: by the insert's foreign key when the
+        // event fits, by a lookup when it does not.
+        let event = if allowed {
+            Some(usage.record_in(c)?)
+        } else {
+            usage.parents().check(c)?;
+            None
+        };
+        Ok(Consumption { allowed, event, checks })
+    })
+}
+
+/// Every limit of the org, ordered by (project_key, metric, unit, period).
+pub fn list(conn: &Db, org_id: &str) -> Result<Vec<UsageLimit>> {
+    conn.rows(&format!("{SELECT} WHERE org_id = ?1 ORDER BY project_key, metric, unit, period"), params![org_id], from_row)
+}
+
+/// `listUsageLimits({orgId, projectId?, cursor?, limit?})`: by (scope, metric, unit,
+/// period), the org-wide ones first; `projectId` absent lists all, `null` the org-wide.
+pub fn list_page(conn: &Db, input: &Input) -> Result<Page<UsageLimit>> {
+    let org_id = input.id("orgId")?;
+    let key: Option<String> = if input.has("projectId") {
+        Some(input.opt_id("projectId")?.unwrap_or_else(|| ORG_KEY.to_string()))
+    } else {
+        None
+    };
+    let (limit, cursor) = page::params(input)?;
+    let after: Option<Vec<String>> = match &cursor {
+        None => None,
+        Some(_) => Some((0..4).map(|i| page::text(&cursor, i).map(Option::unwrap_or_default)).collect::<Result<_>>()?),
+    };
+    let a = after.clone().unwrap_or_default();
+    let part = |i: usize| a.get(i).cloned();
+    let rows = conn
+        .rows(&format!(
+            "SELECT org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms, project_key
+             FROM _smithers_cp_usage_limits
+             WHERE org_id = ?1 AND (?2 IS NULL OR project_key = ?2)
+               AND (?3 IS NULL OR (project_key, metric, unit, period) > (?3, ?4, ?5, ?6))
+             ORDER BY project_key, metric, unit, period LIMIT ?7"
+        ), params![org_id, key, part(0), part(1), part(2), part(3), limit as i64 + 1], |r| {
+            Ok((from_row(r)?, r.get::<String>(7)?))
+        })?;
+    let page = page::finish(rows, limit, |(l, k)| vec![json!(k), json!(l.metric), json!(l.unit), json!(l.period)]);
+    Ok(Page { items: page.items.into_iter().map(|(l, _)| l).collect(), next_cursor: page.next_cursor })
+}
+
+/// `deleteUsageLimit({orgId, projectId?, metric, unit?, period?, actorId?, atMs?})`.
+pub fn delete(conn: &Db, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.opt_id("projectId")?;
+    let metric = input.string("metric")?;
+    let unit = input.string_or("unit", "count")?;
+    let period = input.period("period")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    let project_key = project_id.as_deref().unwrap_or(ORG_KEY);
+    removal::remove(
+        conn,
+        Removal {
+            what: "usage limit",
+            details: json!({ "orgId": org_id, "projectId": project_id, "metric": metric, "unit": unit, "period": period }),
+            delete_sql: "DELETE FROM _smithers_cp_usage_limits
+                         WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4 AND period = ?5",
+            params: params![org_id, project_key, metric, unit, period],
+            event: NewEvent {
+                org_id: &org_id,
+                project_id: project_id.as_deref(),
+                actor_id: actor_id.as_deref(),
+                action: "usage_limit.delete",
+                target_type: "usage_limit",
+                target_id: Some(project_id.as_deref().unwrap_or(&org_id)),
+                occurred_at_ms: at,
+                metadata: json!({ "metric": metric, "unit": unit, "period": period }),
+            },
+        },
+    )
+}

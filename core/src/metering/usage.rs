@@ -1,0 +1,549 @@
+//! Usage events: recording (one, a batch, idempotently) and the sums over them, which are
+//! read from the rollups (see `rollups`).
+
+use crate::db;
+use crate::error::{is_constraint, Constraint, CpError, Result};
+use crate::tenancy::orgs::{self, WriteKind};
+use crate::tenancy::parents::Parents;
+use crate::metering::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND, TENTH};
+use crate::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
+use crate::db::Db;
+use crate::engine::{SqlValue, ToSql};
+use crate::params;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageEvent {
+    pub id: i64,
+    pub org_id: String,
+    pub project_id: Option<String>,
+    pub run_id: Option<String>,
+    pub metric: String,
+    pub quantity: f64,
+    pub unit: String,
+    pub observed_at_ms: i64,
+    pub metadata: Value,
+    /// Present only for events recorded with a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// `true` when the key had been seen and this is the event first recorded with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<bool>,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageSummary {
+    pub org_id: String,
+    pub metric: String,
+    pub unit: String,
+    pub quantity: f64,
+}
+
+/// A validated usage event about to be recorded.
+pub struct NewUsage {
+    pub org_id: String,
+    pub project_id: Option<String>,
+    pub run_id: Option<String>,
+    pub metric: String,
+    pub quantity: f64,
+    pub unit: String,
+    pub observed_at_ms: i64,
+    /// Whether the caller gave `observedAtMs` (a retry that did not may differ in it).
+    observed_given: bool,
+    metadata: Value,
+    metadata_json: String,
+    pub idempotency_key: Option<String>,
+}
+
+impl NewUsage {
+    pub fn from_input(input: &Input) -> Result<NewUsage> {
+        let org_id = input.id("orgId")?;
+        let project_id = input.opt_id("projectId")?;
+        let observed_given = input.get("observedAtMs").is_some();
+        let observed_at_ms = input.timestamp("observedAtMs")?;
+        let (metadata, metadata_json) = input.metadata("metadata")?;
+        let run_id = input.opt_id("runId")?;
+        let metric = input.string("metric")?;
+        let quantity = input.non_negative("quantity")?;
+        let unit = input.string_or("unit", "count")?;
+        let idempotency_key = match input.opt_string("idempotencyKey")? {
+            Some(key) if key.chars().count() > 255 => {
+                return Err(CpError::field("idempotencyKey", "idempotencyKey must be at most 255 characters."))
+            }
+            key => key,
+        };
+        Ok(NewUsage {
+            org_id,
+            project_id,
+            run_id,
+            metric,
+            quantity,
+            unit,
+            observed_at_ms,
+            observed_given,
+            metadata,
+            metadata_json,
+            idempotency_key,
+        })
+    }
+
+    pub fn parents(&self) -> Parents<'_> {
+        Parents::project(&self.org_id, self.project_id.as_deref())
+    }
+
+    fn event(&self, id: i64, duplicate: Option<bool>) -> UsageEvent {
+        UsageEvent {
+            id,
+            org_id: self.org_id.clone(),
+            project_id: self.project_id.clone(),
+            run_id: self.run_id.clone(),
+            metric: self.metric.clone(),
+            quantity: self.quantity,
+            unit: self.unit.clone(),
+            observed_at_ms: self.observed_at_ms,
+            metadata: self.metadata.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+            duplicate,
+        }
+    }
+
+    /// The event first recorded with this key, if any; `IDEMPOTENCY_CONFLICT` when it
+    /// differs from this one.
+    pub fn find_duplicate(&self, conn: &Db) -> Result<Option<UsageEvent>> {
+        let Some(key) = &self.idempotency_key else { return Ok(None) };
+        let existing = conn
+            .row(
+                "SELECT id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json
+                 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?2",
+            params![self.org_id, key], |r| {
+                Ok(UsageEvent {
+                    id: r.get(0)?,
+                    org_id: self.org_id.clone(),
+                    project_id: r.get(1)?,
+                    run_id: r.get(2)?,
+                    metric: r.get(3)?,
+                    quantity: r.get(4)?,
+                    unit: r.get(5)?,
+                    observed_at_ms: r.get(6)?,
+                    metadata: parse_metadata(&r.get::<String>(7)?),
+                    idempotency_key: Some(key.clone()),
+                    duplicate: Some(true),
+                })
+            })?;
+        let Some(existing) = existing else { return Ok(None) };
+        let same = existing.project_id == self.project_id
+            && existing.run_id == self.run_id
+            && existing.metric == self.metric
+            && existing.quantity == self.quantity
+            && existing.unit == self.unit
+            && (!self.observed_given || existing.observed_at_ms == self.observed_at_ms)
+            && existing.metadata == self.metadata;
+        if !same {
+            return Err(CpError::new(
+                "IDEMPOTENCY_CONFLICT",
+                format!("Usage event {key} was already recorded with different content."),
+                Some(json!({ "orgId": self.org_id, "idempotencyKey": key, "existingId": existing.id })),
+            ));
+        }
+        Ok(Some(existing))
+    }
+
+    /// Inserts the event (it joins the rollups' tail; see `rollups`).
+    pub fn insert(&self, conn: &Db) -> Result<i64> {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        conn.insert(SQL.get_or_init(|| insert_sql(1)), &self.values())
+        .map_err(|e| {
+            if is_constraint(&e, Constraint::Unique) {
+                // Only reachable if another connection wrote the key between our check and
+                // insert, which BEGIN IMMEDIATE rules out; kept as a clear error regardless.
+                CpError::new("IDEMPOTENCY_CONFLICT", "Usage event key was recorded concurrently.", None)
+            } else {
+                self.parents().explain(conn, e)
+            }
+        })
+    }
+
+    /// The values of a row, in `insert_sql`'s column order.
+    fn values(&self) -> [SqlValue<'_>; 9] {
+        [
+            self.org_id.to_sql(),
+            self.project_id.to_sql(),
+            self.run_id.to_sql(),
+            self.metric.to_sql(),
+            self.quantity.to_sql(),
+            self.unit.to_sql(),
+            self.observed_at_ms.to_sql(),
+            self.metadata_json.to_sql(),
+            self.idempotency_key.to_sql(),
+        ]
+    }
+
+    /// Records the event, or returns the original for a repeated key. Runs in the caller's
+    /// transaction.
+    pub fn record_in(&self, conn: &Db) -> Result<UsageEvent> {
+        if let Some(existing) = self.find_duplicate(conn)? {
+            return Ok(existing);
+        }
+        let id = self.insert(conn)?;
+        Ok(self.event(id, self.idempotency_key.as_ref().map(|_| false)))
+    }
+}
+
+/// `recordUsage`.
+pub fn record(conn: &Db, input: &Input) -> Result<UsageEvent> {
+    let usage = NewUsage::from_input(input)?;
+    db::write(conn, |c| {
+        orgs::guard(c, &usage.org_id, WriteKind::Other)?;
+        let event = usage.record_in(c)?;
+        rollups::catch_up_if_long(c)?;
+        Ok(event)
+    })
+}
+
+/// `recordUsageBatch`: every event or none, in one transaction.
+pub fn record_batch(conn: &Db, input: &Input) -> Result<Value> {
+    let Some(Value::Array(items)) = input.get("events") else {
+        return Err(CpError::field("events", "events must be an array."));
+    };
+    let returning = returning(input)?;
+    let batch = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| Input::new(item).and_then(|input| NewUsage::from_input(&input)).map_err(|e| at_index(e, i)))
+        .collect::<Result<Vec<_>>>()?;
+    record_all(conn, batch, &returning)
+}
+
+
+fn returning(input: &Input) -> Result<String> {
+    let returning = input.string_or("returning", "events")?;
+    if returning != "events" && returning != "ids" {
+        return Err(CpError::field("returning", "returning must be one of: events, ids."));
+    }
+    Ok(returning)
+}
+
+/// Records a validated batch: every event or none, in one transaction.
+fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: &str) -> Result<Value> {
+    db::write(conn, |c| {
+        let mut ids = vec![0i64; batch.len()];
+        // Keyed events, as recorded or as first recorded (a repeat).
+        let mut keyed: Vec<(usize, UsageEvent)> = Vec::new();
+        let mut guarded: Vec<&str> = Vec::new();
+        // Unkeyed events waiting to be inserted together; flushed before a keyed one, so
+        // ids follow the batch's order.
+        let mut pending: Vec<usize> = Vec::with_capacity(ROWS_PER_INSERT);
+        for (i, usage) in batch.iter().enumerate() {
+            if !guarded.contains(&usage.org_id.as_str()) {
+                orgs::guard(c, &usage.org_id, WriteKind::Other).map_err(|e| at_index(e, i))?;
+                guarded.push(&usage.org_id);
+            }
+            if usage.idempotency_key.is_none() {
+                pending.push(i);
+                if pending.len() == ROWS_PER_INSERT {
+                    insert_pending(c, &batch, &mut pending, &mut ids)?;
+                }
+                continue;
+            }
+            insert_pending(c, &batch, &mut pending, &mut ids)?;
+            let event = usage.record_in(c).map_err(|e| at_index(e, i))?;
+            ids[i] = event.id;
+            keyed.push((i, event));
+        }
+        insert_pending(c, &batch, &mut pending, &mut ids)?;
+        rollups::catch_up_if_long(c)?;
+        Ok(if returning == "events" {
+            let mut keyed = keyed.into_iter().peekable();
+            let events: Vec<UsageEvent> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, usage)| match keyed.next_if(|(k, _)| *k == i) {
+                    Some((_, event)) => event,
+                    None => usage.event(ids[i], None),
+                })
+                .collect();
+            serde_json::to_value(events).unwrap_or(Value::Null)
+        } else {
+            json!({ "count": ids.len(), "ids": ids })
+        })
+    })
+}
+
+/// How many unkeyed events of a batch one INSERT statement carries: a statement per row
+/// costs more than its row.
+const ROWS_PER_INSERT: usize = 32;
+
+/// Inserts the pending events of a batch: a full set in one statement, fewer one by one.
+/// Ids are consecutive within the statement (AUTOINCREMENT under our write lock). When
+/// the statement fails (a missing project), its rows are tried one by one to name the
+/// event at fault.
+fn insert_pending(conn: &Db, batch: &[NewUsage], pending: &mut Vec<usize>, ids: &mut [i64]) -> Result<()> {
+    if pending.len() == ROWS_PER_INSERT {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let values: Vec<SqlValue> = pending.iter().flat_map(|&i| batch[i].values()).collect();
+        if let Ok(last) = conn.insert(SQL.get_or_init(|| insert_sql(ROWS_PER_INSERT)), &values) {
+            let first = last - pending.len() as i64 + 1;
+            for (k, &i) in pending.iter().enumerate() {
+                ids[i] = first + k as i64;
+            }
+            pending.clear();
+            return Ok(());
+        }
+        // The failed statement changed nothing; the loop below names the event at fault.
+    }
+    for &i in pending.iter() {
+        ids[i] = batch[i].insert(conn).map_err(|e| at_index(e, i))?;
+    }
+    pending.clear();
+    Ok(())
+}
+
+/// An INSERT of `rows` usage events, nine parameters a row (`NewUsage::values`).
+fn insert_sql(rows: usize) -> String {
+    let row = |k: usize| format!("({})", (9 * k + 1..=9 * k + 9).map(|p| format!("?{p}")).collect::<Vec<_>>().join(","));
+    format!(
+        "INSERT INTO _smithers_cp_usage_events
+           (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key)
+         VALUES {}",
+        (0..rows).map(row).collect::<Vec<_>>().join(",")
+    )
+}
+
+/// Names the batch index in an error about one event.
+fn at_index(mut err: CpError, index: usize) -> CpError {
+    err.summary = format!("events[{index}]: {}", err.summary);
+    let mut details = match err.details.take() {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    details.insert("index".into(), json!(index));
+    err.details = Some(Value::Object(details));
+    err
+}
+
+/// A usage window, both ends inclusive.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub since_ms: i64,
+    pub until_ms: i64,
+}
+
+impl Window {
+    /// `sinceMs` / `untilMs` from the input, defaulting to all time.
+    pub fn from_input(input: &Input) -> Result<Window> {
+        Ok(Window {
+            since_ms: input.timestamp_or("sinceMs", 0)?,
+            until_ms: input.timestamp_or("untilMs", MAX_SAFE_INTEGER)?,
+        })
+    }
+}
+
+/// The quantity used in a window: one project's events, or every event of the org.
+pub fn used(conn: &Db, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, window: Window) -> Result<f64> {
+    let series = Series { org_id, scope: project_id.unwrap_or(ALL), metric, unit };
+    rollups::total(conn, &series, window.since_ms, window.until_ms)
+}
+
+/// The dimensions a summary can group by.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Dimension {
+    ProjectId,
+    Metric,
+    Unit,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Bucket {
+    Hour,
+    Day,
+    Month,
+}
+
+/// Which events a summary reads, and how it groups them.
+struct SummaryQuery {
+    org_id: String,
+    window: Window,
+    /// `None`: every event; `Some(None)`: events without a project; `Some(Some(id))`: one project's.
+    project: Option<Option<String>>,
+    metric: Option<String>,
+    group_by: Vec<Dimension>,
+    bucket: Option<Bucket>,
+}
+
+impl SummaryQuery {
+    fn from_input(input: &Input) -> Result<SummaryQuery> {
+        let org_id = input.id("orgId")?;
+        let window = Window::from_input(input)?;
+        let project = if input.has("projectId") { Some(input.opt_id("projectId")?) } else { None };
+        let metric = if input.get("metric").is_some() { Some(input.string("metric")?) } else { None };
+        let group_by = match input.get("groupBy") {
+            None => vec![Dimension::Metric, Dimension::Unit],
+            Some(Value::Array(names)) => {
+                let mut dims = Vec::new();
+                for name in names {
+                    let dim = match name.as_str() {
+                        Some("projectId") => Dimension::ProjectId,
+                        Some("metric") => Dimension::Metric,
+                        Some("unit") => Dimension::Unit,
+                        _ => return Err(group_by_error()),
+                    };
+                    if !dims.contains(&dim) {
+                        dims.push(dim);
+                    }
+                }
+                dims.sort();
+                dims
+            }
+            Some(_) => return Err(group_by_error()),
+        };
+        let bucket = match input.get("bucket") {
+            None => None,
+            Some(Value::String(s)) if s == "hour" => Some(Bucket::Hour),
+            Some(Value::String(s)) if s == "day" => Some(Bucket::Day),
+            Some(Value::String(s)) if s == "month" => Some(Bucket::Month),
+            Some(_) => return Err(CpError::field("bucket", "bucket must be one of: hour, day, month.")),
+        };
+        Ok(SummaryQuery { org_id, window, project, metric, group_by, bucket })
+    }
+
+    fn default_for(org_id: &str, window: Window) -> SummaryQuery {
+        SummaryQuery {
+            org_id: org_id.to_string(),
+            window,
+            project: None,
+            metric: None,
+            group_by: vec![Dimension::Metric, Dimension::Unit],
+            bucket: None,
+        }
+    }
+}
+
+fn group_by_error() -> CpError {
+    CpError::field("groupBy", "groupBy must be an array of: projectId, metric, unit.")
+}
+
+/// Start of the UTC calendar month holding `ms` (days-from-civil, H. Hinnant's algorithm).
+fn month_start(ms: i64) -> i64 {
+    let z = ms.div_euclid(DAY) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let first_of_month = z - (doy - (153 * mp + 2) / 5) - 719_468;
+    first_of_month * DAY
+}
+
+type GroupKey = (Option<i64>, Option<Option<String>>, Option<String>, Option<String>);
+
+fn summarize_query(conn: &Db, q: &SummaryQuery) -> Result<Vec<Value>> {
+    let by_project = q.group_by.contains(&Dimension::ProjectId);
+    let levels: &[i64] = match q.bucket {
+        Some(Bucket::Hour) => &[TENTH, SECOND, MINUTE, HOUR],
+        _ => &LEVELS,
+    };
+    // Per-project scopes when projects are grouped or filtered; the org total otherwise.
+    let scopes: Option<String> = match &q.project {
+        Some(project) => Some(project.clone().unwrap_or_else(|| NO_PROJECT.to_string())),
+        None if by_project => None,
+        None => Some(ALL.to_string()),
+    };
+    // The series seen so far: those folded into the rollups, and those of the tail.
+    let tail = rollups::tail(conn)?;
+    let watermark = tail.0;
+    let series: Vec<(String, String, String)> = conn.rows(&format!(
+        "SELECT scope, metric, unit FROM (
+           SELECT scope, metric, unit FROM _smithers_cp_usage_series WHERE org_id = ?1
+           UNION
+           SELECT '{ALL}', metric, unit FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?4 AND org_id = ?1
+           UNION
+           SELECT COALESCE(project_id, '{NO_PROJECT}'), metric, unit FROM _smithers_cp_usage_events NOT INDEXED
+           WHERE id > ?4 AND org_id = ?1
+         )
+         WHERE (?2 IS NULL AND scope != '{ALL}' OR scope = ?2) AND (?3 IS NULL OR metric = ?3)
+         ORDER BY scope, metric, unit"
+    ), params![q.org_id, scopes, q.metric, watermark], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+
+    let mut groups: BTreeMap<GroupKey, (f64, i64)> = BTreeMap::new();
+    for (scope, metric, unit) in &series {
+        let s = Series { org_id: &q.org_id, scope, metric, unit };
+        let project = (scope != NO_PROJECT).then(|| scope.clone());
+        rollups::for_each(conn, tail, &s, levels, q.window.since_ms, q.window.until_ms, |at, quantity, events| {
+            let key: GroupKey = (
+                q.bucket.map(|b| match b {
+                    Bucket::Hour => at - at.rem_euclid(HOUR),
+                    Bucket::Day => at - at.rem_euclid(DAY),
+                    Bucket::Month => month_start(at),
+                }),
+                by_project.then(|| project.clone()),
+                q.group_by.contains(&Dimension::Metric).then(|| metric.clone()),
+                q.group_by.contains(&Dimension::Unit).then(|| unit.clone()),
+            );
+            let entry = groups.entry(key).or_insert((0.0, 0));
+            entry.0 += quantity;
+            entry.1 += events;
+        })?;
+    }
+    Ok(groups
+        .into_iter()
+        .filter(|(_, (_, events))| *events > 0)
+        .map(|((bucket, project, metric, unit), (quantity, _))| {
+            let mut row = Map::new();
+            row.insert("orgId".into(), json!(q.org_id));
+            if let Some(start) = bucket {
+                row.insert("bucketStartMs".into(), json!(start));
+            }
+            if let Some(project) = project {
+                row.insert("projectId".into(), json!(project));
+            }
+            if let Some(metric) = metric {
+                row.insert("metric".into(), json!(metric));
+            }
+            if let Some(unit) = unit {
+                row.insert("unit".into(), json!(unit));
+            }
+            row.insert("quantity".into(), json!(quantity));
+            Value::Object(row)
+        })
+        .collect())
+}
+
+/// `summarizeUsage`: by default quantities summed per metric and unit over the window;
+/// optionally filtered by project or metric, grouped differently, or bucketed in time.
+pub fn summarize(conn: &Db, input: &Input) -> Result<Vec<Value>> {
+    let q = SummaryQuery::from_input(input)?;
+    rollups::fold_long_tail(conn)?;
+    db::read(conn, |c| summarize_query(c, &q))
+}
+
+/// The default summary of an org, for the export.
+pub fn summarize_for(conn: &Db, org_id: &str, window: Window) -> Result<Vec<UsageSummary>> {
+    Ok(summarize_query(conn, &SummaryQuery::default_for(org_id, window))?
+        .into_iter()
+        .map(|row| UsageSummary {
+            org_id: org_id.to_string(),
+            metric: row["metric"].as_str().unwrap_or_default().to_string(),
+            unit: row["unit"].as_str().unwrap_or_default().to_string(),
+            quantity: row["quantity"].as_f64().unwrap_or(0.0),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_starts_are_utc_calendar_months() {
+        // 2024-02-29T12:00:00Z -> 2024-02-01T00:00:00Z
+        assert_eq!(month_start(1_709_208_000_000), 1_706_745_600_000);
+        assert_eq!(month_start(0), 0);
+        // 1970-03-01 exactly
+        assert_eq!(month_start(59 * DAY), 59 * DAY);
+        assert_eq!(month_start(59 * DAY - 1), 31 * DAY);
+    }
+}

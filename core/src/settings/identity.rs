@@ -1,0 +1,163 @@
+//! SAML / OIDC identity-provider records.
+
+use crate::audit::{self, NewEvent};
+use crate::db;
+use crate::error::Result;
+use crate::tenancy::orgs::{self, WriteKind};
+use crate::tenancy::parents::{self, Parents};
+use crate::tenancy::quotas;
+use crate::tenancy::removal::{self, Removal};
+use crate::validate::{parse_metadata, Input};
+use crate::params;
+use crate::engine::Row;
+use crate::db::Db;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityProvider {
+    pub org_id: String,
+    pub provider_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub issuer: String,
+    pub sso_url: Option<String>,
+    pub certificate_ref: Option<String>,
+    pub status: String,
+    pub metadata: Value,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+const SELECT: &str = "SELECT org_id, provider_id, type, issuer, sso_url, certificate_ref, status, metadata_json,
+  created_at_ms, updated_at_ms FROM _smithers_cp_identity_providers";
+
+fn from_row(r: &dyn Row) -> Result<IdentityProvider> {
+    Ok(IdentityProvider {
+        org_id: r.get(0)?,
+        provider_id: r.get(1)?,
+        kind: r.get(2)?,
+        issuer: r.get(3)?,
+        sso_url: r.get(4)?,
+        certificate_ref: r.get(5)?,
+        status: r.get(6)?,
+        metadata: parse_metadata(&r.get::<String>(7)?),
+        created_at_ms: r.get(8)?,
+        updated_at_ms: r.get(9)?,
+    })
+}
+
+/// `upsertIdentityProvider`: an update replaces every field but keeps the first `createdAtMs`.
+pub fn upsert(conn: &Db, input: &Input) -> Result<IdentityProvider> {
+    let org_id = input.id("orgId")?;
+    let provider_id = input.id_or_new("providerId")?;
+    let (metadata, metadata_json) = input.metadata("metadata")?;
+    let updated_at_ms = input.timestamp("updatedAtMs")?;
+    let created_at_ms = input.timestamp_or("createdAtMs", updated_at_ms)?;
+    let status = input.string_or("status", "active")?;
+    let kind = input.string("type")?;
+    let issuer = input.string("issuer")?;
+    let sso_url = input.opt_string("ssoUrl")?;
+    let certificate_ref = input.opt_string("certificateRef")?;
+    let kept_created_at_ms = db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Create)?;
+        let sql = "SELECT 1 AS found FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2";
+        if !parents::row_exists(c, sql, params![org_id, provider_id])? {
+            quotas::check(c, &quotas::IDENTITY_PROVIDERS, &org_id, None)?;
+        }
+        let created: i64 = c
+            .one(
+                "INSERT INTO _smithers_cp_identity_providers
+                   (org_id, provider_id, type, issuer, sso_url, certificate_ref, status, metadata_json, created_at_ms, updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(org_id, provider_id) DO UPDATE SET
+                   type = excluded.type,
+                   issuer = excluded.issuer,
+                   sso_url = excluded.sso_url,
+                   certificate_ref = excluded.certificate_ref,
+                   status = excluded.status,
+                   metadata_json = excluded.metadata_json,
+                   updated_at_ms = excluded.updated_at_ms
+                 RETURNING created_at_ms",
+            params![
+                    org_id,
+                    provider_id,
+                    kind,
+                    issuer,
+                    sso_url,
+                    certificate_ref,
+                    status,
+                    metadata_json,
+                    created_at_ms,
+                    updated_at_ms
+                ], |r| r.get(0))
+            .map_err(|e| Parents::org(&org_id).explain(c, e))?;
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: None,
+                actor_id: None,
+                action: "identity_provider.upsert",
+                target_type: "identity_provider",
+                target_id: Some(&provider_id),
+                occurred_at_ms: updated_at_ms,
+                metadata: json!({ "type": kind, "status": status }),
+            },
+        )?;
+        Ok(created)
+    })?;
+    Ok(IdentityProvider {
+        org_id,
+        provider_id,
+        kind,
+        issuer,
+        sso_url,
+        certificate_ref,
+        status,
+        metadata,
+        created_at_ms: kept_created_at_ms,
+        updated_at_ms,
+    })
+}
+
+/// `listIdentityProviders`: the org's providers, optionally of one status, by providerId.
+pub fn list(conn: &Db, input: &Input) -> Result<Vec<IdentityProvider>> {
+    let org_id = input.id("orgId")?;
+    let status = input.opt_string("status")?;
+    list_for(conn, &org_id, status.as_deref())
+}
+
+pub fn list_for(conn: &Db, org_id: &str, status: Option<&str>) -> Result<Vec<IdentityProvider>> {
+    conn.rows(&format!(
+        "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY provider_id"
+    ), params![org_id, status], from_row)
+}
+
+/// `deleteIdentityProvider({orgId, providerId, actorId?, atMs?})`.
+pub fn delete(conn: &Db, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let provider_id = input.id("providerId")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    removal::remove(
+        conn,
+        Removal {
+            what: "identity provider",
+            details: json!({ "orgId": org_id, "providerId": provider_id }),
+            delete_sql: "DELETE FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2",
+            params: params![org_id, provider_id],
+            event: NewEvent {
+                org_id: &org_id,
+                project_id: None,
+                actor_id: actor_id.as_deref(),
+                action: "identity_provider.delete",
+                target_type: "identity_provider",
+                target_id: Some(&provider_id),
+                occurred_at_ms: at,
+                metadata: json!({}),
+            },
+        },
+    )
+}

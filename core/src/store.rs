@@ -1,0 +1,146 @@
+//! The store's methods by name: JSON input in, JSON output out. This is the whole surface
+//! the binding sees, so a new method is added here and in the JavaScript wrapper only.
+
+use crate::error::{CpError, Result};
+use crate::validate::Input;
+use crate::audit::{self, export, retention};
+use crate::metering::{limits, rollups, usage};
+use crate::settings::{billing, identity, secrets};
+use crate::tenancy::{access, orgs, projects, quotas, teams};
+use crate::db::Db;
+use serde::Serialize;
+use serde_json::Value;
+
+fn json<T: Serialize>(value: T) -> Result<String> {
+    serde_json::to_string(&value).map_err(|e| CpError::new("INTERNAL", format!("serialising a result: {e}"), None))
+}
+
+/// The names `call` accepts: the documented store's methods first, then ours.
+pub const METHODS: &[&str] = &[
+    "createOrg",
+    "getOrg",
+    "createTeam",
+    "addTeamMember",
+    "createProject",
+    "addProjectTeam",
+    "upsertBillingAccount",
+    "upsertIdentityProvider",
+    "listIdentityProviders",
+    "recordUsage",
+    "summarizeUsage",
+    "setUsageLimit",
+    "checkUsageLimit",
+    "putSecretRef",
+    "listSecretRefs",
+    "recordAuditEvent",
+    "exportOrgAudit",
+    "recordUsageBatch",
+    "consumeUsage",
+    "suspendOrg",
+    "unsuspendOrg",
+    "deleteOrg",
+    "listOrgs",
+    "getOrgBySlug",
+    "listTeams",
+    "getTeam",
+    "listTeamMembers",
+    "listProjects",
+    "getProject",
+    "listProjectTeams",
+    "getBillingAccount",
+    "listUsageLimits",
+    "removeTeamMember",
+    "removeProjectTeam",
+    "deleteTeam",
+    "deleteProject",
+    "deleteIdentityProvider",
+    "deleteUsageLimit",
+    "deleteSecretRef",
+    "listProjectAccess",
+    "getProjectAccess",
+    "setOrgQuota",
+    "getOrgQuota",
+    "queryAuditLog",
+    "explainAuditQuery",
+    "verifyAuditChain",
+    "exportOrgAuditToFile",
+    "checkRollups",
+    "setRetention",
+    "getRetention",
+    "purgeExpired",
+];
+
+/// Runs one store method on a parsed input, its request context (`actorId`, `ipAddress`,
+/// `userAgent`, `requestId`) on every audit event it writes. Methods with no result return
+/// `null`.
+pub fn call_value(conn: &Db, method: &str, input: &Value) -> Result<String> {
+    let input = Input::new(input)?;
+    let context = audit::RequestContext::from_input(&input)?;
+    audit::with_context(context, || run(conn, method, &input))
+}
+
+/// Runs one store method on its validated-as-an-object input.
+fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
+    match method {
+        "createOrg" => json(orgs::create(conn, input)?),
+        "getOrg" => json(orgs::get_input(conn, input)?),
+        "createTeam" => json(teams::create(conn, input)?),
+        "addTeamMember" => json(teams::add_member(conn, input)?),
+        "createProject" => json(projects::create(conn, input)?),
+        "addProjectTeam" => json(projects::add_team(conn, input)?),
+        "upsertBillingAccount" => json(billing::upsert(conn, input)?),
+        "upsertIdentityProvider" => json(identity::upsert(conn, input)?),
+        "listIdentityProviders" => json(identity::list(conn, input)?),
+        "recordUsage" => json(usage::record(conn, input)?),
+        "summarizeUsage" => json(usage::summarize(conn, input)?),
+        "setUsageLimit" => json(limits::set(conn, input)?),
+        "checkUsageLimit" => json(limits::check(conn, input)?),
+        "putSecretRef" => json(secrets::put(conn, input)?),
+        "listSecretRefs" => json(secrets::list(conn, input)?),
+        "recordAuditEvent" => json(audit::record(conn, input)?),
+        "exportOrgAudit" => json(export::export(conn, input)?),
+        "recordUsageBatch" => json(usage::record_batch(conn, input)?),
+        "consumeUsage" => json(limits::consume(conn, input)?),
+        "suspendOrg" => json(orgs::suspend(conn, input)?),
+        "unsuspendOrg" => json(orgs::unsuspend(conn, input)?),
+        "deleteOrg" => json(orgs::delete(conn, input)?),
+        "listOrgs" => json(orgs::list(conn, input)?),
+        "getOrgBySlug" => json(orgs::get_by_slug(conn, input)?),
+        "listTeams" => json(teams::list_page(conn, input)?),
+        "getTeam" => json(teams::get(conn, input)?),
+        "listTeamMembers" => json(teams::list_members(conn, input)?),
+        "listProjects" => json(projects::list_page(conn, input)?),
+        "getProject" => json(projects::get(conn, input)?),
+        "listProjectTeams" => json(projects::list_teams(conn, input)?),
+        "getBillingAccount" => json(billing::get_input(conn, input)?),
+        "listUsageLimits" => json(limits::list_page(conn, input)?),
+        "removeTeamMember" => json(teams::remove_member(conn, input)?),
+        "removeProjectTeam" => json(projects::remove_team(conn, input)?),
+        "deleteTeam" => json(teams::delete(conn, input)?),
+        "deleteProject" => json(projects::delete(conn, input)?),
+        "deleteIdentityProvider" => json(identity::delete(conn, input)?),
+        "deleteUsageLimit" => json(limits::delete(conn, input)?),
+        "deleteSecretRef" => json(secrets::delete(conn, input)?),
+        "listProjectAccess" => json(access::list(conn, input)?),
+        "getProjectAccess" => json(access::get(conn, input)?),
+        "setOrgQuota" => json(quotas::set(conn, input)?),
+        "getOrgQuota" => json(quotas::get(conn, input)?),
+        "queryAuditLog" => json(audit::query(conn, input)?),
+        "explainAuditQuery" => json(audit::explain(conn, input)?),
+        "verifyAuditChain" => json(audit::verify(conn, input)?),
+        "exportOrgAuditToFile" => json(export::export_to_file(conn, input)?),
+        "checkRollups" => json(rollups::check(conn, input)?),
+        "setRetention" => json(retention::set(conn, input)?),
+        "getRetention" => json(retention::get(conn, input)?),
+        "purgeExpired" => json(retention::purge(conn, input)?),
+        _ => Err(CpError::invalid(format!("Unknown control-plane method: {method}"), None)),
+    }
+}
+
+/// Runs one store method on its JSON input text: the text parsed, then the same path as a
+/// value read from JavaScript (`call_value`). For Rust callers and the fuzz target.
+pub fn call(conn: &Db, method: &str, input_json: &str) -> Result<String> {
+    let input: Value = serde_json::from_str(input_json)
+        .map_err(|e| CpError::field("input", format!("input is not valid JSON: {e}")))?;
+    call_value(conn, method, &input)
+}

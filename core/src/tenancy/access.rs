@@ -1,0 +1,81 @@
+//! Access resolution for a gateway's authorization: which projects a user reaches through
+//! the teams they belong to, and with which roles.
+
+use crate::error::Result;
+use crate::validate::Input;
+use crate::params;
+use crate::db::Db;
+use serde::Serialize;
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    pub team_id: String,
+    /// The role the team holds on the project.
+    pub role: String,
+    /// The user's role in the team.
+    pub member_role: String,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectAccess {
+    pub org_id: String,
+    pub project_id: String,
+    pub user_id: String,
+    /// The distinct project roles granted, sorted.
+    pub roles: Vec<String>,
+    pub grants: Vec<Grant>,
+}
+
+fn resolve(conn: &Db, org_id: &str, user_id: &str, project_id: Option<&str>) -> Result<Vec<ProjectAccess>> {
+    let rows = conn.rows(
+        "SELECT pt.project_id, pt.team_id, pt.role, m.role AS member_role
+         FROM _smithers_cp_team_members AS m
+         JOIN _smithers_cp_project_teams AS pt ON pt.org_id = m.org_id AND pt.team_id = m.team_id
+         WHERE m.org_id = ?1 AND m.user_id = ?2 AND (?3 IS NULL OR pt.project_id = ?3)
+         ORDER BY pt.project_id, pt.team_id",
+        params![org_id, user_id, project_id],
+        |r| Ok((r.get::<String>(0)?, Grant { team_id: r.get(1)?, role: r.get(2)?, member_role: r.get(3)? })),
+    )?;
+    let mut out: Vec<ProjectAccess> = Vec::new();
+    for (project_id, grant) in rows {
+        if out.last().map(|a| a.project_id != project_id).unwrap_or(true) {
+            out.push(ProjectAccess {
+                org_id: org_id.to_string(),
+                project_id,
+                user_id: user_id.to_string(),
+                roles: Vec::new(),
+                grants: Vec::new(),
+            });
+        }
+        let access = out.last_mut().expect("pushed above");
+        if !access.roles.contains(&grant.role) {
+            access.roles.push(grant.role.clone());
+            access.roles.sort();
+        }
+        access.grants.push(grant);
+    }
+    Ok(out)
+}
+
+/// `listProjectAccess({orgId, userId})`: every project the user reaches, by projectId.
+pub fn list(conn: &Db, input: &Input) -> Result<Vec<ProjectAccess>> {
+    let org_id = input.id("orgId")?;
+    let user_id = input.id("userId")?;
+    resolve(conn, &org_id, &user_id, None)
+}
+
+/// `getProjectAccess({orgId, projectId, userId})`: empty `roles` and `grants` when none.
+pub fn get(conn: &Db, input: &Input) -> Result<ProjectAccess> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    let user_id = input.id("userId")?;
+    Ok(resolve(conn, &org_id, &user_id, Some(&project_id))?.pop().unwrap_or(ProjectAccess {
+        org_id,
+        project_id,
+        user_id,
+        roles: Vec::new(),
+        grants: Vec::new(),
+    }))
+}

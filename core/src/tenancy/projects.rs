@@ -1,0 +1,215 @@
+//! Projects and the teams granted access to them.
+
+use crate::audit::{self, NewEvent};
+use crate::db;
+use crate::error::{is_constraint, Constraint, CpError, Result};
+use crate::tenancy::orgs::{self, WriteKind};
+use crate::page::{self, Page};
+use crate::tenancy::parents::{self, Parents};
+use crate::tenancy::quotas;
+use crate::tenancy::removal::{self, not_found, Removal};
+use crate::validate::{parse_metadata, Input};
+use crate::params;
+use crate::engine::Row;
+use crate::db::Db;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub org_id: String,
+    pub project_id: String,
+    pub slug: String,
+    pub name: String,
+    pub metadata: Value,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectTeam {
+    pub org_id: String,
+    pub project_id: String,
+    pub team_id: String,
+    pub role: String,
+    pub created_at_ms: i64,
+}
+
+pub const SELECT: &str =
+    "SELECT org_id, project_id, slug, name, metadata_json, created_at_ms FROM _smithers_cp_projects";
+
+pub fn from_row(r: &dyn Row) -> Result<Project> {
+    Ok(Project {
+        org_id: r.get(0)?,
+        project_id: r.get(1)?,
+        slug: r.get(2)?,
+        name: r.get(3)?,
+        metadata: parse_metadata(&r.get::<String>(4)?),
+        created_at_ms: r.get(5)?,
+    })
+}
+
+/// `createProject`.
+pub fn create(conn: &Db, input: &Input) -> Result<Project> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id_or_new("projectId")?;
+    let slug = input.slug("slug")?;
+    let (metadata, metadata_json) = input.metadata("metadata")?;
+    let created_at_ms = input.timestamp("createdAtMs")?;
+    let name = input.string("name")?;
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Create)?;
+        quotas::check(c, &quotas::PROJECTS, &org_id, None)?;
+        c.execute(
+            "INSERT INTO _smithers_cp_projects (org_id, project_id, slug, name, metadata_json, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![org_id, project_id, slug, name, metadata_json, created_at_ms])
+        .map_err(|e| {
+            if is_constraint(&e, Constraint::Unique) {
+                CpError::duplicate("project", "slug", &slug, Some(&org_id))
+            } else if is_constraint(&e, Constraint::PrimaryKey) {
+                CpError::duplicate("project", "id", &project_id, Some(&org_id))
+            } else {
+                Parents::org(&org_id).explain(c, e)
+            }
+        })?;
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: Some(&project_id),
+                actor_id: None,
+                action: "project.create",
+                target_type: "project",
+                target_id: Some(&project_id),
+                occurred_at_ms: created_at_ms,
+                metadata: json!({}),
+            },
+        )?;
+        Ok(())
+    })?;
+    Ok(Project { org_id, project_id, slug, name, metadata, created_at_ms })
+}
+
+fn grant_event<'a>(org_id: &'a str, project_id: Option<&'a str>, actor_id: Option<&'a str>, action: &'a str, team_id: &'a str, at: i64, metadata: Value) -> NewEvent<'a> {
+    NewEvent { org_id, project_id, actor_id, action, target_type: "team", target_id: Some(team_id), occurred_at_ms: at, metadata }
+}
+
+/// `addProjectTeam`: grants a team a role on a project, or changes the role.
+pub fn add_team(conn: &Db, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    let team_id = input.id("teamId")?;
+    let role = input.string_or("role", "viewer")?;
+    let created_at_ms = input.timestamp("createdAtMs")?;
+    let parents = Parents { org_id: &org_id, project_id: Some(&project_id), team_id: Some(&team_id) };
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Create)?;
+        c.execute(
+            "INSERT INTO _smithers_cp_project_teams (org_id, project_id, team_id, role, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(org_id, project_id, team_id) DO UPDATE SET role = excluded.role",
+        params![org_id, project_id, team_id, role, created_at_ms])
+        .map_err(|e| parents.explain(c, e))?;
+        audit::insert(c, &grant_event(&org_id, Some(&project_id), None, "project.team.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
+        Ok(())
+    })
+}
+
+/// Every project of the org by slug (for the export).
+pub fn list(conn: &Db, org_id: &str) -> Result<Vec<Project>> {
+    conn.rows(&format!("{SELECT} WHERE org_id = ?1 ORDER BY slug"), params![org_id], from_row)
+}
+
+/// `listProjects({orgId, cursor?, limit?})`: by projectId.
+pub fn list_page(conn: &Db, input: &Input) -> Result<Page<Project>> {
+    let org_id = input.id("orgId")?;
+    let (limit, cursor) = page::params(input)?;
+    let after = page::text(&cursor, 0)?;
+    let rows = conn
+        .rows(&format!(
+            "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR project_id > ?2) ORDER BY project_id LIMIT ?3"
+        ), params![org_id, after, limit as i64 + 1], from_row)?;
+    Ok(page::finish(rows, limit, |p| vec![json!(p.project_id)]))
+}
+
+/// `getProject({orgId, projectId})`.
+pub fn get(conn: &Db, input: &Input) -> Result<Option<Project>> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    Ok(conn
+        .row(&format!("{SELECT} WHERE org_id = ?1 AND project_id = ?2"), params![org_id, project_id], from_row)?)
+}
+
+/// `listProjectTeams({orgId, projectId, cursor?, limit?})`: the project's grants by teamId.
+pub fn list_teams(conn: &Db, input: &Input) -> Result<Page<ProjectTeam>> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    let (limit, cursor) = page::params(input)?;
+    let after = page::text(&cursor, 0)?;
+    let rows = conn
+        .rows(
+            "SELECT org_id, project_id, team_id, role, created_at_ms FROM _smithers_cp_project_teams
+             WHERE org_id = ?1 AND project_id = ?2 AND (?3 IS NULL OR team_id > ?3) ORDER BY team_id LIMIT ?4",
+        params![org_id, project_id, after, limit as i64 + 1], |r| {
+            Ok(ProjectTeam { org_id: r.get(0)?, project_id: r.get(1)?, team_id: r.get(2)?, role: r.get(3)?, created_at_ms: r.get(4)? })
+        })?;
+    Ok(page::finish(rows, limit, |g| vec![json!(g.team_id)]))
+}
+
+/// `removeProjectTeam({orgId, projectId, teamId, actorId?, atMs?})`.
+pub fn remove_team(conn: &Db, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    let team_id = input.id("teamId")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    removal::remove(
+        conn,
+        Removal {
+            what: "project team",
+            details: json!({ "orgId": org_id, "projectId": project_id, "teamId": team_id }),
+            delete_sql: "DELETE FROM _smithers_cp_project_teams WHERE org_id = ?1 AND project_id = ?2 AND team_id = ?3",
+            params: params![org_id, project_id, team_id],
+            event: grant_event(&org_id, Some(&project_id), actor_id.as_deref(), "project.team.remove", &team_id, at, json!({})),
+        },
+    )
+}
+
+/// `deleteProject({orgId, projectId, actorId?, atMs?})`: with its usage, limits, secret
+/// refs, grants and project-scoped audit events (the schema cascades them); the
+/// `project.delete` event is written org-wide so that it outlives the project.
+pub fn delete(conn: &Db, input: &Input) -> Result<()> {
+    let org_id = input.id("orgId")?;
+    let project_id = input.id("projectId")?;
+    let actor_id = input.opt_id("actorId")?;
+    let at = input.timestamp("atMs")?;
+    db::write(conn, |c| {
+        orgs::guard(c, &org_id, WriteKind::Other)?;
+        if !parents::project_exists(c, &org_id, &project_id)? {
+            return Err(not_found("project", json!({ "orgId": org_id, "projectId": project_id })));
+        }
+        audit::redact_project(c, &org_id, &project_id)?;
+        // Limits have no foreign key to projects in the documented schema.
+        c.execute("DELETE FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?2", params![org_id, project_id])?;
+        c.execute("DELETE FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2", params![org_id, project_id])?;
+        // The cascade took the project's events (and the triggers their sums); the sums of
+        // its purged events go too.
+        crate::metering::rollups::forget_project(c, &org_id, &project_id)?;
+        audit::insert(
+            c,
+            &NewEvent {
+                org_id: &org_id,
+                project_id: None,
+                actor_id: actor_id.as_deref(),
+                action: "project.delete",
+                target_type: "project",
+                target_id: Some(&project_id),
+                occurred_at_ms: at,
+                metadata: json!({}),
+            },
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,36 @@
+//! The shape every removal shares: in one transaction, the org's lifecycle guard, the
+//! delete, `NOT_FOUND` when nothing was there, and the audit event.
+
+use crate::audit::{self, NewEvent};
+use crate::db;
+use crate::error::{CpError, Result};
+use crate::tenancy::orgs::{self, WriteKind};
+use crate::db::Db;
+use crate::engine::SqlValue;
+use serde_json::Value;
+
+/// `NOT_FOUND` for a removal of something that is not there.
+pub fn not_found(what: &str, details: Value) -> CpError {
+    CpError::new("NOT_FOUND", format!("Control-plane {what} not found."), Some(details))
+}
+
+pub struct Removal<'a> {
+    /// What is removed, for the error message ("team member").
+    pub what: &'a str,
+    /// The key of what is removed, for the error's details.
+    pub details: Value,
+    pub delete_sql: &'a str,
+    pub params: &'a [SqlValue<'a>],
+    pub event: NewEvent<'a>,
+}
+
+pub fn remove(conn: &Db, removal: Removal) -> Result<()> {
+    db::write(conn, |c| {
+        orgs::guard(c, removal.event.org_id, WriteKind::Other)?;
+        if c.execute(removal.delete_sql, removal.params)? == 0 {
+            return Err(not_found(removal.what, removal.details.clone()));
+        }
+        audit::insert(c, &removal.event)?;
+        Ok(())
+    })
+}

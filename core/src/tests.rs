@@ -1,0 +1,669 @@
+//! Core behaviour through `store::call`, without Node: the same contract the JS suites
+//! check, at the Rust level.
+
+use crate::error::CpError;
+use crate::{db, schema, store};
+use crate::engine::sqlite::SqliteEngine;
+use serde_json::{json, Value};
+
+fn open() -> SqliteEngine {
+    let conn = SqliteEngine::open(":memory:").unwrap();
+    schema::ensure(&conn).unwrap();
+    conn
+}
+
+fn call(conn: &SqliteEngine, method: &str, input: Value) -> Result<Value, CpError> {
+    store::call_value(conn, method, &input).map(|out| serde_json::from_str(&out).unwrap())
+}
+
+fn count(conn: &SqliteEngine, table: &str) -> i64 {
+    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+}
+
+fn seeded() -> SqliteEngine {
+    let conn = open();
+    call(&conn, "createOrg", json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 1 })).unwrap();
+    call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "web", "slug": "web", "name": "Web", "createdAtMs": 2 }))
+        .unwrap();
+    conn
+}
+
+#[test]
+fn every_documented_method_is_dispatched() {
+    let conn = seeded();
+    for method in store::METHODS {
+        // Each method reads and validates its input rather than being unknown: the bad id
+        // (or a missing required field) is refused with INVALID_INPUT naming the field. The
+        // methods that take no org answer.
+        match call(&conn, method, json!({ "orgId": "bad id" })) {
+            Err(e) => {
+                assert_eq!(e.code, "INVALID_INPUT", "{method}: {}", e.summary);
+                assert!(!e.summary.starts_with("Unknown"), "{method}: {}", e.summary);
+                assert!(e.details.as_ref().is_some_and(|d| d.get("field").is_some()), "{method}: {:?}", e.details);
+            }
+            // The methods that take no org: the first page of orgs, the rollups' check, a purge
+            // with nothing due.
+            Ok(out) if *method == "listOrgs" => assert_eq!(out["items"].as_array().map(|items| items.len()), Some(1), "{out}"),
+            Ok(out) if *method == "checkRollups" => assert_eq!(out, json!({ "consistent": true, "repaired": false })),
+            Ok(out) if *method == "purgeExpired" => assert_eq!((out["done"].clone(), out["orgs"].clone()), (json!(true), json!([]))),
+            Ok(out) => panic!("{method} accepted a bad orgId: {out}"),
+        }
+    }
+    assert_eq!(call(&conn, "nope", json!({})).unwrap_err().summary, "Unknown control-plane method: nope");
+}
+
+#[test]
+fn create_org_writes_the_row_and_its_audit_event() {
+    let conn = open();
+    let org = call(&conn, "createOrg", json!({ "orgId": "acme", "slug": "acme", "name": " Acme ", "createdAtMs": 5.7 })).unwrap();
+    assert_eq!(
+        org,
+        json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 5, "status": "active",
+                "suspendedAtMs": null, "suspendReason": null, "deletedAtMs": null })
+    );
+    let (action, actor, at): (String, String, i64) = conn
+        .query_row("SELECT action, actor_id, occurred_at_ms FROM _smithers_cp_audit_events", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((action.as_str(), actor.as_str(), at), ("org.create", "system", 5));
+    assert_eq!(call(&conn, "getOrg", json!({ "orgId": "acme" })).unwrap(), org);
+    assert_eq!(call(&conn, "getOrg", json!({ "orgId": "nope" })).unwrap(), Value::Null);
+}
+
+#[test]
+fn duplicates_and_missing_parents_are_typed() {
+    let conn = seeded();
+    let dup = call(&conn, "createOrg", json!({ "slug": "acme", "name": "X" })).unwrap_err();
+    assert_eq!((dup.code, dup.summary.as_str()), ("DUPLICATE_ID", "Duplicate control-plane org slug: acme"));
+    let dup = call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "web", "slug": "w2", "name": "W" })).unwrap_err();
+    assert_eq!(dup.details, Some(json!({ "kind": "control-plane.project", "id": "web", "orgId": "acme" })));
+    let missing = call(&conn, "createTeam", json!({ "orgId": "ghost", "slug": "t", "name": "T" })).unwrap_err();
+    assert_eq!(missing, CpError::org_not_found("ghost"));
+    let missing = call(&conn, "recordUsage", json!({ "orgId": "acme", "projectId": "x", "metric": "m", "quantity": 1 })).unwrap_err();
+    assert_eq!(missing, CpError::project_not_found("acme", "x"));
+    let missing = call(&conn, "addTeamMember", json!({ "orgId": "acme", "teamId": "t", "userId": "u" })).unwrap_err();
+    assert_eq!(missing, CpError::team_not_found("acme", "t"));
+    assert_eq!(count(&conn, "_smithers_cp_teams") + count(&conn, "_smithers_cp_usage_events"), 0);
+    assert_eq!(count(&conn, "_smithers_cp_audit_events"), 2);
+}
+
+#[test]
+fn a_failing_audit_insert_rolls_back_the_row() {
+    let conn = seeded();
+    conn.execute_batch(
+        "CREATE TRIGGER fail BEFORE INSERT ON _smithers_cp_audit_events BEGIN SELECT RAISE(ABORT, 'no audit'); END;",
+    )
+    .unwrap();
+    let err = call(&conn, "createTeam", json!({ "orgId": "acme", "slug": "t", "name": "T" })).unwrap_err();
+    assert_eq!(err.code, "STORAGE_ERROR");
+    assert_eq!(count(&conn, "_smithers_cp_teams"), 0);
+    assert!(conn.is_autocommit(), "the transaction was closed");
+}
+
+#[test]
+fn usage_limits_check_the_inclusive_window_per_scope() {
+    let conn = seeded();
+    call(&conn, "setUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
+    call(&conn, "setUsageLimit", json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "limitQuantity": 3 }))
+        .unwrap();
+    let day = 86_400_000i64;
+    for (project, quantity, at) in [(Some("web"), 2.0, 10 * day), (None, 5.0, 9 * day), (Some("web"), 1.5, 9 * day - 1)] {
+        call(&conn, "recordUsage", json!({ "orgId": "acme", "projectId": project, "metric": "tok", "quantity": quantity, "observedAtMs": at }))
+            .unwrap();
+    }
+    let org = call(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": 10 * day })).unwrap();
+    assert_eq!(org["usedQuantity"], json!(7.0));
+    assert_eq!(org["remainingQuantity"], json!(3.0));
+    let web = call(
+        &conn,
+        "checkUsageLimit",
+        json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "untilMs": 10 * day, "sinceMs": 0 }),
+    )
+    .unwrap();
+    assert_eq!((web["usedQuantity"].as_f64(), web["exceeded"].as_bool()), (Some(3.5), Some(true)));
+    assert_eq!(call(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok" })).unwrap(), Value::Null);
+}
+
+#[test]
+fn secret_refs_are_listed_by_scope() {
+    let conn = seeded();
+    for (project, name) in [(None, "B"), (Some("web"), "A"), (Some("web"), "B")] {
+        call(&conn, "putSecretRef", json!({ "orgId": "acme", "projectId": project, "name": name, "provider": "vault", "ref": "vault://x" }))
+            .unwrap();
+    }
+    let names = |input: Value| -> Vec<String> {
+        call(&conn, "listSecretRefs", input).unwrap().as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(names(json!({ "orgId": "acme" })), ["A", "B", "B"]);
+    assert_eq!(names(json!({ "orgId": "acme", "projectId": null })), ["B"]);
+    assert_eq!(names(json!({ "orgId": "acme", "projectId": "web" })), ["A", "B"]);
+}
+
+#[test]
+fn export_reads_one_org_in_documented_order() {
+    let conn = seeded();
+    call(&conn, "createOrg", json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
+    call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A", "createdAtMs": 3 })).unwrap();
+    call(&conn, "recordAuditEvent", json!({ "orgId": "other", "action": "x", "targetType": "y", "occurredAtMs": 2 })).unwrap();
+    let out = call(&conn, "exportOrgAudit", json!({ "orgId": "acme", "exportedAtMs": 9 })).unwrap();
+    assert_eq!(out["exportedAtMs"], json!(9));
+    let slugs: Vec<&str> = out["projects"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap()).collect();
+    assert_eq!(slugs, ["api", "web"]);
+    let actions: Vec<&str> = out["auditEvents"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["org.create", "project.create", "project.create"]);
+    assert_eq!(call(&conn, "exportOrgAudit", json!({ "orgId": "ghost" })).unwrap_err(), CpError::org_not_found("ghost"));
+}
+
+#[test]
+fn malformed_input_json_is_invalid_input() {
+    let conn = open();
+    let err = store::call(&conn, "createOrg", "{not json").unwrap_err();
+    assert_eq!(err.code, "INVALID_INPUT");
+    // A lone surrogate escape (what JSON.stringify writes for invalid UTF-16) is refused too.
+    let err = store::call(&conn, "createOrg", r#"{"slug":"a","name":"\ud800"}"#).unwrap_err();
+    assert_eq!(err.code, "INVALID_INPUT");
+}
+
+/// A small deterministic generator for the randomized tests.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn raw_sum(conn: &SqliteEngine, org: &str, project: Option<&str>, metric: &str, since: i64, until: i64) -> f64 {
+    conn.query_row(
+        "SELECT TOTAL(quantity) FROM _smithers_cp_usage_events WHERE org_id = ?1 AND (?2 IS NULL OR project_id = ?2)
+           AND metric = ?3 AND unit = 'count' AND observed_at_ms >= ?4 AND observed_at_ms <= ?5",
+        rusqlite::params![org, project, metric, since, until],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn assert_rollups_match_raw(conn: &SqliteEngine, rng: &mut Rng, span: i64, fractional: bool) {
+    let events: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events", [], |r| r.get(0)).unwrap();
+    // Half the window ends fall on, or next to, an event's time: the cases where an edge
+    // splits a second's events, or an event sits exactly at an end.
+    let mut end = |rng: &mut Rng, base: i64| -> i64 {
+        if events == 0 || rng.below(2) == 0 {
+            return base + rng.below(span as u64) as i64;
+        }
+        let at: i64 = conn
+            .query_row(
+                "SELECT observed_at_ms FROM _smithers_cp_usage_events ORDER BY id LIMIT 1 OFFSET ?1",
+                [rng.below(events as u64) as i64],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (at + rng.below(3) as i64 - 1).max(base)
+    };
+    for _ in 0..300 {
+        let since = end(rng, 0);
+        let until = end(rng, since);
+        let project = [None, Some("web"), Some("api")][rng.below(3) as usize];
+        let metric = ["tok", "cpu"][rng.below(2) as usize];
+        let window = crate::metering::usage::Window { since_ms: since, until_ms: until };
+        let fast = crate::metering::usage::used(conn, "acme", project, metric, "count", window).unwrap();
+        let slow = raw_sum(conn, "acme", project, metric, since, until);
+        assert_close(fast, slow, fractional, &format!("window [{since}, {until}] {project:?} {metric}"));
+    }
+    // Several windows of different scopes summed in one call (as consumeUsage does).
+    use crate::metering::rollups::{Span, ALL};
+    for _ in 0..50 {
+        let metric = ["tok", "cpu"][rng.below(2) as usize];
+        let windows: Vec<(Option<&str>, i64, i64)> = (0..rng.below(5))
+            .map(|_| {
+                let since = end(rng, 0);
+                (["web", "api"].get(rng.below(3) as usize).copied(), since, end(rng, since))
+            })
+            .collect();
+        let spans: Vec<Span> = windows
+            .iter()
+            .map(|&(project, since_ms, until_ms)| Span { scope: project.unwrap_or(ALL), since_ms, until_ms })
+            .collect();
+        let tail = crate::metering::rollups::tail(conn).unwrap();
+        let sums = crate::metering::rollups::totals(conn, tail, "acme", metric, "count", &spans).unwrap();
+        for (&(project, since, until), fast) in windows.iter().zip(sums) {
+            let slow = raw_sum(conn, "acme", project, metric, since, until);
+            assert_close(fast, slow, fractional, &format!("window [{since}, {until}] {project:?} {metric} of {}", spans.len()));
+        }
+    }
+}
+
+fn assert_close(fast: f64, slow: f64, fractional: bool, what: &str) {
+    if fractional {
+        assert!((fast - slow).abs() <= 1e-9 * slow.abs().max(1.0), "{fast} vs {slow} in {what}");
+    } else {
+        assert_eq!(fast, slow, "{what}");
+    }
+}
+
+#[test]
+fn rollup_sums_equal_raw_sums_for_random_windows() {
+    let day = crate::metering::rollups::DAY;
+    // Spread over 40 days (seconds rarely hold two events), and packed into 20 seconds
+    // (every second holds dozens, so window edges cut between a second's events).
+    for (fractional, span) in [(false, 40 * day), (true, 40 * day), (false, 20_000), (true, 20_000)] {
+        let conn = seeded();
+        call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A" })).unwrap();
+        call(&conn, "createOrg", json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
+        let mut rng = Rng(0x9E3779B97F4A7C15 ^ fractional as u64 ^ span as u64);
+        let mut batch = Vec::new();
+        for i in 0..3_000 {
+            let quantity = if fractional { (rng.below(1_000_000) as f64) / 997.0 } else { rng.below(50) as f64 };
+            let org = if i % 10 == 0 { "other" } else { "acme" };
+            let project = if org == "other" { None } else { [None, Some("web"), Some("api")][rng.below(3) as usize] };
+            let metric = ["tok", "cpu"][rng.below(2) as usize];
+            let at = rng.below(span as u64);
+            let event = json!({ "orgId": org, "projectId": project, "metric": metric, "quantity": quantity, "observedAtMs": at });
+            // Half the events one by one (trigger), half in batches (accumulated in Rust).
+            if i % 2 == 0 {
+                call(&conn, "recordUsage", event).unwrap();
+            } else {
+                batch.push(event);
+                if batch.len() == 50 {
+                    call(&conn, "recordUsageBatch", json!({ "events": batch, "returning": "ids" })).unwrap();
+                    batch.clear();
+                }
+            }
+        }
+        // A row written by another writer (the documented store) leaves a tail to read.
+        conn.execute(
+            "INSERT INTO _smithers_cp_usage_events (org_id, project_id, metric, quantity, unit, observed_at_ms)
+             VALUES ('acme', 'web', 'tok', 3, 'count', ?1)",
+            [span / 2],
+        )
+        .unwrap();
+        assert!(crate::metering::rollups::tail(&conn).unwrap().1 > crate::metering::rollups::tail(&conn).unwrap().0);
+        assert_rollups_match_raw(&conn, &mut rng, span, fractional);
+
+        // Deletes, updates and a cascade keep them exact.
+        conn.execute("DELETE FROM _smithers_cp_usage_events WHERE id % 7 = 0", []).unwrap();
+        conn.execute("UPDATE _smithers_cp_usage_events SET quantity = quantity + 1, observed_at_ms = observed_at_ms + 3600001 WHERE id % 5 = 0", []).unwrap();
+        conn.execute("DELETE FROM _smithers_cp_projects WHERE project_id = 'api'", []).unwrap();
+        assert_rollups_match_raw(&conn, &mut rng, span, fractional);
+        crate::metering::rollups::catch_up(&conn).unwrap();
+        assert!(crate::metering::rollups::consistent(&conn).unwrap());
+    }
+}
+
+#[test]
+fn stale_rollups_are_detected_and_rebuilt() {
+    let conn = seeded();
+    for at in [5, 90_000, 4_000_000] {
+        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
+    }
+    // A row written by another writer joins the tail and counts at once.
+    conn.execute(
+        "INSERT INTO _smithers_cp_usage_events (org_id, metric, quantity, unit, observed_at_ms) VALUES ('acme', 'tok', 5, 'count', 100)",
+        [],
+    )
+    .unwrap();
+    let window = crate::metering::usage::Window { since_ms: 0, until_ms: 10_000_000 };
+    assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
+    // Opening trusts the rollups: it folds nothing and checks nothing.
+    schema::ensure(&conn).unwrap();
+    assert_eq!(crate::metering::rollups::tail(&conn).unwrap(), (0, 4));
+    // The check folds the tail in and finds the rollups right.
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    assert_eq!(crate::metering::rollups::tail(&conn).unwrap(), (4, 4));
+
+    // Rollups that disagree with the rows (damaged, or a row slipped in under the watermark)
+    // are found, and rebuilt unless told not to.
+    conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
+    schema::ensure(&conn).unwrap();
+    assert!(!crate::metering::rollups::consistent(&conn).unwrap());
+    assert_eq!(call(&conn, "checkRollups", json!({ "repair": false })).unwrap(), json!({ "consistent": false, "repaired": false }));
+    assert!(!crate::metering::rollups::consistent(&conn).unwrap());
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": false, "repaired": true }));
+    assert!(crate::metering::rollups::consistent(&conn).unwrap());
+    assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
+    assert_eq!(call(&conn, "checkRollups", json!({ "repair": "yes" })).unwrap_err().summary, "repair must be true or false.");
+
+    // Rollups left without their triggers (someone dropped them) are checked on open: rows
+    // deleted meanwhile are no longer in them.
+    conn.execute_batch("DROP TRIGGER _smithers_cp_usage_rollup_delete; DELETE FROM _smithers_cp_usage_events WHERE observed_at_ms = 100;").unwrap();
+    assert!(!crate::metering::rollups::consistent(&conn).unwrap());
+    schema::ensure(&conn).unwrap();
+    assert!(crate::metering::rollups::consistent(&conn).unwrap());
+    assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 6.0);
+}
+
+#[test]
+fn rollups_of_an_earlier_version_are_rebuilt_keyed_by_series_with_time_bounds() {
+    let conn = seeded();
+    for at in [5, 1_500, 1_700] {
+        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
+    }
+    schema::ensure(&conn).unwrap();
+    // The version 4 layout: keyed by strings, no time bounds, and a covering index over the events.
+    conn.execute_batch(
+        "DROP TABLE _smithers_cp_usage_rollups;
+         DROP TABLE _smithers_cp_usage_series;
+         CREATE TABLE _smithers_cp_usage_series (org_id TEXT NOT NULL, scope TEXT NOT NULL, metric TEXT NOT NULL,
+           unit TEXT NOT NULL, PRIMARY KEY (org_id, scope, metric, unit)) WITHOUT ROWID;
+         CREATE TABLE _smithers_cp_usage_rollups (org_id TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,
+           scope TEXT NOT NULL, level INTEGER NOT NULL, bucket_start_ms INTEGER NOT NULL, quantity REAL NOT NULL,
+           events INTEGER NOT NULL, PRIMARY KEY (org_id, metric, unit, scope, level, bucket_start_ms)) WITHOUT ROWID;
+         CREATE INDEX _smithers_cp_usage_series_time_idx
+           ON _smithers_cp_usage_events(org_id, metric, unit, observed_at_ms, project_id, quantity);
+         UPDATE _smithers_cp_native_meta SET value = '4' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    schema::ensure(&conn).unwrap();
+    assert!(schema::has_column(&conn, "_smithers_cp_usage_rollups", "min_at_ms").unwrap());
+    assert!(schema::has_column(&conn, "_smithers_cp_usage_rollups", "series").unwrap());
+    assert!(schema::has_column(&conn, "_smithers_cp_usage_series", "id").unwrap());
+    let index: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = '_smithers_cp_usage_series_time_idx'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(index, 0);
+    assert!(crate::metering::rollups::consistent(&conn).unwrap());
+    // An edge inside the second [1000, 2000) that splits its two events.
+    let window = crate::metering::usage::Window { since_ms: 1_600, until_ms: 10_000 };
+    assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 2.0);
+}
+
+#[test]
+fn the_tail_is_folded_in_once_it_is_long() {
+    let conn = seeded();
+    let n = crate::metering::rollups::TAIL_MAX + 10;
+    for i in 0..n {
+        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": i * 1_000 })).unwrap();
+    }
+    let (watermark, max_id) = crate::metering::rollups::tail(&conn).unwrap();
+    assert_eq!(max_id, n);
+    assert!(max_id - watermark < crate::metering::rollups::TAIL_MAX, "tail {watermark}..{max_id}");
+    assert!(watermark >= crate::metering::rollups::TAIL_MAX);
+    let window = crate::metering::usage::Window { since_ms: 0, until_ms: n * 1_000 };
+    assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), n as f64);
+}
+
+#[test]
+fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
+    let verify = |conn: &SqliteEngine| call(conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
+    let fresh = || {
+        let conn = seeded(); // org.create, project.create
+        for i in 0..5 {
+            call(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t" })).unwrap();
+        }
+        conn
+    };
+    let conn = fresh();
+    assert_eq!(verify(&conn), json!({ "ok": true, "checked": 7, "unchained": 0, "redacted": 0 }));
+
+    // An event written by a store that does not chain: reported, not tampering.
+    conn.execute_batch("INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms) VALUES ('acme', 'ts', 't', 1)").unwrap();
+    assert_eq!(verify(&conn), json!({ "ok": true, "checked": 7, "unchained": 1, "redacted": 0 }));
+
+    conn.execute_batch("UPDATE _smithers_cp_audit_events SET actor_id = 'mallory' WHERE id = 4").unwrap();
+    assert_eq!(verify(&conn)["firstBadId"], json!(4));
+
+    let conn = fresh();
+    conn.execute_batch("DELETE FROM _smithers_cp_audit_events WHERE id = 3").unwrap();
+    assert_eq!(verify(&conn)["firstBadId"], json!(4));
+
+    let conn = fresh();
+    conn.execute_batch("DELETE FROM _smithers_cp_audit_events WHERE id = 7").unwrap();
+    assert_eq!(verify(&conn)["firstBadId"], json!(7), "a deleted last event is caught by the chain head");
+
+    let conn = fresh();
+    conn.execute_batch(
+        "INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms, chain_prev, chain_hash)
+         VALUES ('acme', 'forged', 't', 1, 'x', 'y')",
+    )
+    .unwrap();
+    assert_eq!(verify(&conn)["ok"], json!(false));
+
+    // Removing a project on purpose keeps the chain verifiable across the gap.
+    let conn = fresh();
+    call(&conn, "recordAuditEvent", json!({ "orgId": "acme", "projectId": "web", "action": "p", "targetType": "t" })).unwrap();
+    call(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": "after", "targetType": "t" })).unwrap();
+    call(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    let report = verify(&conn);
+    assert_eq!(report["ok"], json!(true), "{report}");
+    assert_eq!(report["redacted"], json!(2)); // project.create and "p"
+}
+
+#[test]
+fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
+    const DAY: i64 = 86_400_000;
+    let conn = seeded();
+    call(&conn, "setUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
+    let consume = |at: i64| call(&conn, "consumeUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
+    let t = 100 * DAY;
+    // Ten events at t + 5: another process, whose clock read later, committed them first.
+    for _ in 0..10 {
+        assert_eq!(consume(t + 5)["allowed"], json!(true));
+    }
+    // An event at t (read before those landed) sees them after its own time.
+    let racing = consume(t);
+    assert_eq!(racing["allowed"], json!(false));
+    assert_eq!(racing["checks"][0]["usedQuantity"], json!(0.0));
+    assert_eq!(racing["checks"][0]["laterQuantity"], json!(10.0));
+    assert_eq!(racing["checks"][0]["remainingQuantity"], json!(0.0));
+    // Backdated an hour: the period ending at it is empty, but the one ending at t + 5
+    // would hold 11 events.
+    assert_eq!(consume(t - 3_600_000)["allowed"], json!(false));
+    // Outside every period holding the ten: admitted.
+    assert_eq!(consume(t - DAY)["allowed"], json!(true));
+    assert_eq!(consume(t + 5 + DAY + 1)["allowed"], json!(true));
+    // No window of one day, wherever it ends, holds more than the limit.
+    let ends: Vec<i64> = conn
+        .prepare("SELECT observed_at_ms + d FROM _smithers_cp_usage_events, (SELECT 0 AS d UNION ALL SELECT 86400000) WHERE metric = 'tok'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(ends.len(), 24);
+    for until in ends {
+        let check = call(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": until })).unwrap();
+        assert!(check["usedQuantity"].as_f64().unwrap() <= 10.0, "window ending at {until}: {check}");
+    }
+}
+
+#[test]
+fn idempotency_keys_record_an_event_once() {
+    let conn = seeded();
+    let event = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "quantity": 2, "observedAtMs": 10, "idempotencyKey": "k1" });
+    let first = call(&conn, "recordUsage", event.clone()).unwrap();
+    assert_eq!(first["duplicate"], json!(false));
+    let again = call(&conn, "recordUsage", event.clone()).unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["duplicate"], json!(true));
+    let mut changed = event.clone();
+    changed["quantity"] = json!(3);
+    let conflict = call(&conn, "recordUsage", changed).unwrap_err();
+    assert_eq!(conflict.code, "IDEMPOTENCY_CONFLICT");
+    assert_eq!(conflict.details.unwrap()["existingId"], first["id"]);
+    // The same key in a batch, and through consumeUsage, returns the original too.
+    let batch = call(&conn, "recordUsageBatch", json!({ "events": [event.clone(), { "orgId": "acme", "metric": "tok", "quantity": 1, "idempotencyKey": "k2" }] })).unwrap();
+    assert_eq!(batch[0]["id"], first["id"]);
+    assert_eq!(batch[0]["duplicate"], json!(true));
+    assert_eq!(batch[1]["duplicate"], json!(false));
+    let consumed = call(&conn, "consumeUsage", event).unwrap();
+    assert_eq!(consumed["event"]["id"], first["id"]);
+    // Another org may use the same key.
+    call(&conn, "createOrg", json!({ "orgId": "beta", "slug": "beta", "name": "Beta" })).unwrap();
+    let other = call(&conn, "recordUsage", json!({ "orgId": "beta", "metric": "tok", "quantity": 2, "idempotencyKey": "k1" })).unwrap();
+    assert_ne!(other["id"], first["id"]);
+    let rows: Vec<(String, i64)> = conn
+        .prepare("SELECT org_id, COUNT(*) FROM _smithers_cp_usage_events WHERE idempotency_key IS NOT NULL GROUP BY org_id ORDER BY org_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows, vec![("acme".to_string(), 2), ("beta".to_string(), 1)]);
+    assert_eq!(call(&conn, "summarizeUsage", json!({ "orgId": "acme" })).unwrap()[0]["quantity"], json!(3.0));
+}
+
+#[test]
+fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() {
+    const DAY: i64 = 86_400_000;
+    let conn = seeded();
+    call(&conn, "createOrg", json!({ "orgId": "keep", "slug": "keep", "name": "Keep", "createdAtMs": 1 })).unwrap();
+    for i in 0..25 {
+        for org in ["acme", "keep"] {
+            call(&conn, "recordAuditEvent", json!({ "orgId": org, "action": "run.start", "targetType": "run", "occurredAtMs": i * DAY })).unwrap();
+        }
+    }
+    let retention = call(&conn, "setRetention", json!({ "orgId": "acme", "auditDays": 10, "updatedAtMs": 30 * DAY })).unwrap();
+    assert_eq!(retention, json!({ "orgId": "acme", "auditDays": 10, "usageDays": null, "updatedAtMs": 30 * DAY }));
+    let now = 30 * DAY;
+    let old = |org: &str| -> i64 {
+        conn.query_row("SELECT COUNT(*) FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2", rusqlite::params![org, now - 10 * DAY], |r| r.get(0)).unwrap()
+    };
+    // The org and project events at time 1 and 2, and days 0 to 19: 22 events past the cutoff.
+    assert_eq!(old("acme"), 22);
+    let dry = call(&conn, "purgeExpired", json!({ "nowMs": now, "dryRun": true })).unwrap();
+    assert_eq!(dry["deleted"]["_smithers_cp_audit_events"], json!(22));
+    assert_eq!(old("acme"), 22);
+    // Two batches of 8, then stopped; then the rest.
+    let first = call(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8, "maxBatches": 2 })).unwrap();
+    assert_eq!((first["done"].clone(), first["deleted"]["_smithers_cp_audit_events"].clone()), (json!(false), json!(16)));
+    assert_eq!(call(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap()["ok"], json!(true));
+    let rest = call(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8 })).unwrap();
+    assert_eq!((rest["done"].clone(), rest["deleted"]["_smithers_cp_audit_events"].clone()), (json!(true), json!(6)));
+    assert_eq!(old("acme"), 0);
+    assert_eq!(old("keep"), 21); // no retention: untouched
+    let report = call(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
+    assert_eq!((report["ok"].clone(), report["redacted"].clone()), (json!(true), json!(22)));
+    assert_eq!(call(&conn, "verifyAuditChain", json!({ "orgId": "keep" })).unwrap()["ok"], json!(true));
+}
+
+#[test]
+fn purging_usage_keeps_every_window_total_exact() {
+    const DAY: i64 = 86_400_000;
+    let conn = seeded();
+    call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "API" })).unwrap();
+    let mut rng = Rng(0x5EED_CAFE);
+    // 60 days: sparse events over all of it, and dense bursts (ms apart) on a few days.
+    let mut events = Vec::new();
+    for i in 0..1_500 {
+        let at = if i % 3 == 0 { (rng.below(5) as i64 + 20) * DAY + rng.below(2_000) as i64 } else { rng.below(60 * DAY as u64) as i64 };
+        let project = match rng.below(3) { 0 => Value::Null, 1 => json!("web"), _ => json!("api") };
+        events.push(json!({ "orgId": "acme", "projectId": project, "metric": "tok", "quantity": 1 + rng.below(9), "observedAtMs": at }));
+    }
+    for chunk in events.chunks(500) {
+        call(&conn, "recordUsageBatch", json!({ "events": chunk, "returning": "ids" })).unwrap();
+    }
+    let mut windows = Vec::new();
+    for _ in 0..300 {
+        let a = rng.below(62 * DAY as u64) as i64;
+        // Ends near event times, to split tenths of a second.
+        let b = if rng.below(2) == 0 { a + rng.below(3 * DAY as u64) as i64 } else { events[rng.below(1_500) as usize]["observedAtMs"].as_i64().unwrap() + rng.below(3) as i64 - 1 };
+        windows.push((a.min(b).max(0), a.max(b)));
+    }
+    let totals = |conn: &SqliteEngine| -> Vec<(f64, f64, f64)> {
+        windows
+            .iter()
+            .map(|&(since, until)| {
+                let window = crate::metering::usage::Window { since_ms: since, until_ms: until };
+                (
+                    crate::metering::usage::used(conn, "acme", None, "tok", "count", window).unwrap(),
+                    crate::metering::usage::used(conn, "acme", Some("web"), "tok", "count", window).unwrap(),
+                    call(conn, "summarizeUsage", json!({ "orgId": "acme", "sinceMs": since, "untilMs": until, "groupBy": [] })).unwrap()
+                        .as_array().unwrap().first().map_or(0.0, |r| r["quantity"].as_f64().unwrap()),
+                )
+            })
+            .collect()
+    };
+    let before = totals(&conn);
+    call(&conn, "setRetention", json!({ "orgId": "acme", "usageDays": 30 })).unwrap();
+    let now = 60 * DAY + 5;
+    let purged = call(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 200 })).unwrap();
+    let gone = purged["deleted"]["_smithers_cp_usage_events"].as_i64().unwrap();
+    assert!(gone > 500, "{purged}");
+    let left: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events WHERE observed_at_ms < ?1", [30 * DAY], |r| r.get(0)).unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(totals(&conn), before);
+    // The check counts the purged sums, and a rebuild keeps them.
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap()["repaired"], json!(true));
+    assert_eq!(totals(&conn), before);
+    // Deleting a project takes its purged sums out of the org's too.
+    let web_total = before.iter().map(|t| t.1).fold(0.0, f64::max);
+    assert!(web_total > 0.0);
+    call(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    let whole = crate::metering::usage::Window { since_ms: 0, until_ms: 70 * DAY };
+    let expected: f64 = events.iter().filter(|e| e["projectId"] != json!("web")).map(|e| e["quantity"].as_f64().unwrap()).sum();
+    assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", whole).unwrap(), expected);
+    assert_eq!(crate::metering::usage::used(&conn, "acme", Some("web"), "tok", "count", whole).unwrap(), 0.0);
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+}
+
+#[test]
+fn purge_removes_soft_deleted_orgs_past_their_grace_period() {
+    const DAY: i64 = 86_400_000;
+    let conn = seeded();
+    call(&conn, "createOrg", json!({ "orgId": "recent", "slug": "recent", "name": "Recent" })).unwrap();
+    call(&conn, "deleteOrg", json!({ "orgId": "acme", "atMs": DAY })).unwrap();
+    call(&conn, "deleteOrg", json!({ "orgId": "recent", "atMs": 40 * DAY })).unwrap();
+    let purge = call(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY })).unwrap();
+    assert_eq!(purge["orgs"], json!(["acme"]));
+    assert_eq!(purge["deleted"]["_smithers_cp_orgs"], json!(1));
+    assert_eq!(purge["deleted"]["_smithers_cp_projects"], json!(1));
+    assert!(call(&conn, "getOrg", json!({ "orgId": "acme" })).unwrap().is_null());
+    assert_eq!(call(&conn, "getOrg", json!({ "orgId": "recent" })).unwrap()["status"], json!("deleted"));
+    let shorter = call(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY, "deletedOrgGraceDays": 1 })).unwrap();
+    assert_eq!(shorter["orgs"], json!(["recent"]));
+}
+
+#[test]
+fn fine_levels_are_kept_only_in_dense_minutes_and_a_version_5_file_is_rebuilt_so() {
+    let conn = seeded();
+    // A sparse minute (3 events) and a dense one (100 events, 10 ms apart).
+    for at in [5_000, 20_000, 40_000] {
+        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
+    }
+    let dense: Vec<Value> = (0..100).map(|i| json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": 120_000 + 10 * i })).collect();
+    call(&conn, "recordUsageBatch", json!({ "events": dense, "returning": "ids" })).unwrap();
+    call(&conn, "checkRollups", json!({})).unwrap();
+    let fine_rows = |conn: &SqliteEngine, minute: i64| -> i64 {
+        conn.query_row(
+            "SELECT COUNT(*) FROM _smithers_cp_usage_rollups WHERE level IN (100, 1000) AND bucket_start_ms >= ?1 AND bucket_start_ms < ?1 + 60000",
+            [minute],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(fine_rows(&conn, 0), 0);
+    assert!(fine_rows(&conn, 120_000) > 0);
+    let marked: Vec<i64> = conn
+        .prepare("SELECT minute_start_ms FROM _smithers_cp_usage_dense_minutes")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(marked, vec![120_000]);
+    // Every window over both minutes, edges inside them included, sums like the raw rows.
+    for (since, until) in [(0, 200_000), (4_000, 30_000), (19_999, 20_000), (121_005, 121_555), (0, 120_499), (120_500, 500_000)] {
+        let window = crate::metering::usage::Window { since_ms: since, until_ms: until };
+        assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), raw_sum(&conn, "acme", None, "tok", since, until), "{since}..{until}");
+    }
+    // A version 5 file (fine levels everywhere, no dense minutes) is rebuilt on open.
+    conn.execute_batch(
+        "DROP TABLE _smithers_cp_usage_dense_minutes;
+         INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+           SELECT series, 1000, 5000, 1, 1, 5000, 5000 FROM _smithers_cp_usage_rollups WHERE level = 60000 AND bucket_start_ms = 0;
+         UPDATE _smithers_cp_native_meta SET value = '5' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    schema::ensure(&conn).unwrap();
+    assert_eq!(fine_rows(&conn, 0), 0);
+    assert!(fine_rows(&conn, 120_000) > 0);
+    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+}
