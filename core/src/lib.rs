@@ -10,11 +10,13 @@
 //! `error` stands on its own: the engine and the domain both report through it.
 
 pub mod audit;
+pub mod counts;
 pub mod db;
 pub mod engine;
 pub mod error;
 pub mod metering;
 pub mod page;
+pub mod request;
 pub mod schema;
 pub mod settings;
 pub mod store;
@@ -26,3 +28,6 @@ pub use rusqlite;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod typescript;

@@ -3,18 +3,48 @@
 //! key, as opaque text.
 
 use crate::error::{CpError, Result};
+use crate::request::FromInput;
 use crate::validate::Input;
 use serde::Serialize;
 use serde_json::Value;
+use ts_rs::TS;
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 1000;
 
-#[derive(Debug, Serialize)]
+/// A page of a listing; pass `nextCursor` back as `cursor` for the next one (null: no more).
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct Page<T: Serialize> {
+#[ts(rename = "ControlPlanePage")]
+pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// Where a page starts and how long it is: `limit` 1 to 1000 (default 50), and the
+/// `cursor` a previous page gave (its key, decoded).
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlanePageInput", optional_fields = nullable)]
+pub struct PageRequest {
+    /// 1 to 1000; 50 when missing.
+    #[ts(as = "Option<u32>")]
+    pub limit: usize,
+    /// The `nextCursor` of the page before; the first page when missing.
+    #[ts(as = "Option<String>")]
+    pub cursor: Option<Vec<Value>>,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest { limit: DEFAULT_LIMIT, cursor: None }
+    }
+}
+
+impl FromInput for PageRequest {
+    fn from_input(input: &Input) -> Result<Self> {
+        let (limit, cursor) = params(input)?;
+        Ok(PageRequest { limit, cursor })
+    }
 }
 
 /// `limit` (1 to 1000, default 50) and the decoded `cursor` key, if any.

@@ -2,11 +2,12 @@
 //! the binding sees, so a new method is added here and in the JavaScript wrapper only.
 
 use crate::error::{CpError, Result};
+use crate::request::FromInput;
 use crate::validate::Input;
 use crate::audit::{self, export, retention};
 use crate::metering::{limits, rollups, usage};
 use crate::settings::{billing, identity, secrets};
-use crate::tenancy::{access, orgs, projects, quotas, teams};
+use crate::tenancy::{access, projects, quotas, teams};
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::Value;
@@ -17,8 +18,6 @@ fn json<T: Serialize>(value: T) -> Result<String> {
 
 /// The names `call` accepts: the documented store's methods first, then ours.
 pub const METHODS: &[&str] = &[
-    "createOrg",
-    "getOrg",
     "createTeam",
     "addTeamMember",
     "createProject",
@@ -36,11 +35,6 @@ pub const METHODS: &[&str] = &[
     "exportOrgAudit",
     "recordUsageBatch",
     "consumeUsage",
-    "suspendOrg",
-    "unsuspendOrg",
-    "deleteOrg",
-    "listOrgs",
-    "getOrgBySlug",
     "listTeams",
     "getTeam",
     "listTeamMembers",
@@ -82,8 +76,6 @@ pub fn call_value(conn: &Db, method: &str, input: &Value) -> Result<String> {
 /// Runs one store method on its validated-as-an-object input.
 fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
     match method {
-        "createOrg" => json(orgs::create(conn, input)?),
-        "getOrg" => json(orgs::get_input(conn, input)?),
         "createTeam" => json(teams::create(conn, input)?),
         "addTeamMember" => json(teams::add_member(conn, input)?),
         "createProject" => json(projects::create(conn, input)?),
@@ -101,11 +93,6 @@ fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
         "exportOrgAudit" => json(export::export(conn, input)?),
         "recordUsageBatch" => json(usage::record_batch(conn, input)?),
         "consumeUsage" => json(limits::consume(conn, input)?),
-        "suspendOrg" => json(orgs::suspend(conn, input)?),
-        "unsuspendOrg" => json(orgs::unsuspend(conn, input)?),
-        "deleteOrg" => json(orgs::delete(conn, input)?),
-        "listOrgs" => json(orgs::list(conn, input)?),
-        "getOrgBySlug" => json(orgs::get_by_slug(conn, input)?),
         "listTeams" => json(teams::list_page(conn, input)?),
         "getTeam" => json(teams::get(conn, input)?),
         "listTeamMembers" => json(teams::list_members(conn, input)?),

@@ -2,7 +2,11 @@
 //! check, at the Rust level.
 
 use crate::error::CpError;
+use crate::db::Db;
+use crate::request::{self, FromInput, RequestContext};
+use crate::tenancy::orgs;
 use crate::{db, schema, store};
+use serde::Serialize;
 use crate::engine::sqlite::SqliteEngine;
 use serde_json::{json, Value};
 
@@ -12,7 +16,14 @@ fn open() -> SqliteEngine {
     conn
 }
 
-fn call(conn: &SqliteEngine, method: &str, input: Value) -> Result<Value, CpError> {
+/// One operation through the typed API, on a JSON input as a caller gives it; the result
+/// as JSON.
+fn call<R: FromInput, T: Serialize>(conn: &SqliteEngine, op: fn(&Db, &RequestContext, R) -> Result<T, CpError>, input: Value) -> Result<Value, CpError> {
+    request::call(conn, &input, op).map(|out| serde_json::to_value(out).unwrap())
+}
+
+/// A method not yet moved to a typed request, through the string dispatcher.
+fn legacy(conn: &SqliteEngine, method: &str, input: Value) -> Result<Value, CpError> {
     store::call_value(conn, method, &input).map(|out| serde_json::from_str(&out).unwrap())
 }
 
@@ -22,40 +33,54 @@ fn count(conn: &SqliteEngine, table: &str) -> i64 {
 
 fn seeded() -> SqliteEngine {
     let conn = open();
-    call(&conn, "createOrg", json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 1 })).unwrap();
-    call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "web", "slug": "web", "name": "Web", "createdAtMs": 2 }))
+    call(&conn, orgs::create, json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 1 })).unwrap();
+    legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "web", "slug": "web", "name": "Web", "createdAtMs": 2 }))
         .unwrap();
     conn
 }
 
+/// Every operation, each with a name to report it by: `ops![conn; module::function, ...]`.
+macro_rules! ops {
+    ($conn:expr; $($op:path),* $(,)?) => {{
+        let conn = $conn;
+        let ops: Vec<(&str, Box<dyn Fn(Value) -> Result<Value, CpError> + '_>)> =
+            vec![$((stringify!($op), Box::new(move |input| call(conn, $op, input)))),*];
+        ops
+    }};
+}
+
 #[test]
-fn every_documented_method_is_dispatched() {
+fn every_operation_reads_and_validates_its_input() {
     let conn = seeded();
-    for method in store::METHODS {
-        // Each method reads and validates its input rather than being unknown: the bad id
-        // (or a missing required field) is refused with INVALID_INPUT naming the field. The
-        // methods that take no org answer.
-        match call(&conn, method, json!({ "orgId": "bad id" })) {
+    let typed = ops![&conn;
+        orgs::get_org, orgs::suspend, orgs::unsuspend, orgs::delete, orgs::list, orgs::create, orgs::get_by_slug,
+    ];
+    let legacy_ops: Vec<(&str, Box<dyn Fn(Value) -> Result<Value, CpError> + '_>)> =
+        store::METHODS.iter().map(|m| (*m, Box::new(|input| legacy(&conn, m, input)) as Box<dyn Fn(Value) -> Result<Value, CpError>>)).collect();
+    for (method, op) in typed.iter().chain(legacy_ops.iter()) {
+        let method = *method;
+        // Each operation reads and validates its input: the bad id (or a missing required
+        // field) is refused with INVALID_INPUT naming the field. The operations that take
+        // no org answer.
+        match op(json!({ "orgId": "bad id" })) {
             Err(e) => {
                 assert_eq!(e.code, "INVALID_INPUT", "{method}: {}", e.summary);
-                assert!(!e.summary.starts_with("Unknown"), "{method}: {}", e.summary);
                 assert!(e.details.as_ref().is_some_and(|d| d.get("field").is_some()), "{method}: {:?}", e.details);
             }
-            // The methods that take no org: the first page of orgs, the rollups' check, a purge
-            // with nothing due.
-            Ok(out) if *method == "listOrgs" => assert_eq!(out["items"].as_array().map(|items| items.len()), Some(1), "{out}"),
-            Ok(out) if *method == "checkRollups" => assert_eq!(out, json!({ "consistent": true, "repaired": false })),
-            Ok(out) if *method == "purgeExpired" => assert_eq!((out["done"].clone(), out["orgs"].clone()), (json!(true), json!([]))),
+            // The operations that take no org: the first page of orgs, the rollups' check,
+            // a purge with nothing due.
+            Ok(out) if method == "orgs::list" => assert_eq!(out["items"].as_array().map(|items| items.len()), Some(1), "{out}"),
+            Ok(out) if method == "checkRollups" => assert_eq!(out, json!({ "consistent": true, "repaired": false })),
+            Ok(out) if method == "purgeExpired" => assert_eq!((out["done"].clone(), out["orgs"].clone()), (json!(true), json!([]))),
             Ok(out) => panic!("{method} accepted a bad orgId: {out}"),
         }
     }
-    assert_eq!(call(&conn, "nope", json!({})).unwrap_err().summary, "Unknown control-plane method: nope");
 }
 
 #[test]
 fn create_org_writes_the_row_and_its_audit_event() {
     let conn = open();
-    let org = call(&conn, "createOrg", json!({ "orgId": "acme", "slug": "acme", "name": " Acme ", "createdAtMs": 5.7 })).unwrap();
+    let org = call(&conn, orgs::create, json!({ "orgId": "acme", "slug": "acme", "name": " Acme ", "createdAtMs": 5.7 })).unwrap();
     assert_eq!(
         org,
         json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 5, "status": "active",
@@ -67,22 +92,22 @@ fn create_org_writes_the_row_and_its_audit_event() {
         })
         .unwrap();
     assert_eq!((action.as_str(), actor.as_str(), at), ("org.create", "system", 5));
-    assert_eq!(call(&conn, "getOrg", json!({ "orgId": "acme" })).unwrap(), org);
-    assert_eq!(call(&conn, "getOrg", json!({ "orgId": "nope" })).unwrap(), Value::Null);
+    assert_eq!(call(&conn, orgs::get_org, json!({ "orgId": "acme" })).unwrap(), org);
+    assert_eq!(call(&conn, orgs::get_org, json!({ "orgId": "nope" })).unwrap(), Value::Null);
 }
 
 #[test]
 fn duplicates_and_missing_parents_are_typed() {
     let conn = seeded();
-    let dup = call(&conn, "createOrg", json!({ "slug": "acme", "name": "X" })).unwrap_err();
+    let dup = call(&conn, orgs::create, json!({ "slug": "acme", "name": "X" })).unwrap_err();
     assert_eq!((dup.code, dup.summary.as_str()), ("DUPLICATE_ID", "Duplicate control-plane org slug: acme"));
-    let dup = call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "web", "slug": "w2", "name": "W" })).unwrap_err();
+    let dup = legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "web", "slug": "w2", "name": "W" })).unwrap_err();
     assert_eq!(dup.details, Some(json!({ "kind": "control-plane.project", "id": "web", "orgId": "acme" })));
-    let missing = call(&conn, "createTeam", json!({ "orgId": "ghost", "slug": "t", "name": "T" })).unwrap_err();
+    let missing = legacy(&conn, "createTeam", json!({ "orgId": "ghost", "slug": "t", "name": "T" })).unwrap_err();
     assert_eq!(missing, CpError::org_not_found("ghost"));
-    let missing = call(&conn, "recordUsage", json!({ "orgId": "acme", "projectId": "x", "metric": "m", "quantity": 1 })).unwrap_err();
+    let missing = legacy(&conn, "recordUsage", json!({ "orgId": "acme", "projectId": "x", "metric": "m", "quantity": 1 })).unwrap_err();
     assert_eq!(missing, CpError::project_not_found("acme", "x"));
-    let missing = call(&conn, "addTeamMember", json!({ "orgId": "acme", "teamId": "t", "userId": "u" })).unwrap_err();
+    let missing = legacy(&conn, "addTeamMember", json!({ "orgId": "acme", "teamId": "t", "userId": "u" })).unwrap_err();
     assert_eq!(missing, CpError::team_not_found("acme", "t"));
     assert_eq!(count(&conn, "_smithers_cp_teams") + count(&conn, "_smithers_cp_usage_events"), 0);
     assert_eq!(count(&conn, "_smithers_cp_audit_events"), 2);
@@ -95,7 +120,7 @@ fn a_failing_audit_insert_rolls_back_the_row() {
         "CREATE TRIGGER fail BEFORE INSERT ON _smithers_cp_audit_events BEGIN SELECT RAISE(ABORT, 'no audit'); END;",
     )
     .unwrap();
-    let err = call(&conn, "createTeam", json!({ "orgId": "acme", "slug": "t", "name": "T" })).unwrap_err();
+    let err = legacy(&conn, "createTeam", json!({ "orgId": "acme", "slug": "t", "name": "T" })).unwrap_err();
     assert_eq!(err.code, "STORAGE_ERROR");
     assert_eq!(count(&conn, "_smithers_cp_teams"), 0);
     assert!(conn.is_autocommit(), "the transaction was closed");
@@ -104,36 +129,36 @@ fn a_failing_audit_insert_rolls_back_the_row() {
 #[test]
 fn usage_limits_check_the_inclusive_window_per_scope() {
     let conn = seeded();
-    call(&conn, "setUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
-    call(&conn, "setUsageLimit", json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "limitQuantity": 3 }))
+    legacy(&conn, "setUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
+    legacy(&conn, "setUsageLimit", json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "limitQuantity": 3 }))
         .unwrap();
     let day = 86_400_000i64;
     for (project, quantity, at) in [(Some("web"), 2.0, 10 * day), (None, 5.0, 9 * day), (Some("web"), 1.5, 9 * day - 1)] {
-        call(&conn, "recordUsage", json!({ "orgId": "acme", "projectId": project, "metric": "tok", "quantity": quantity, "observedAtMs": at }))
+        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "projectId": project, "metric": "tok", "quantity": quantity, "observedAtMs": at }))
             .unwrap();
     }
-    let org = call(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": 10 * day })).unwrap();
+    let org = legacy(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": 10 * day })).unwrap();
     assert_eq!(org["usedQuantity"], json!(7.0));
     assert_eq!(org["remainingQuantity"], json!(3.0));
-    let web = call(
+    let web = legacy(
         &conn,
         "checkUsageLimit",
         json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "untilMs": 10 * day, "sinceMs": 0 }),
     )
     .unwrap();
     assert_eq!((web["usedQuantity"].as_f64(), web["exceeded"].as_bool()), (Some(3.5), Some(true)));
-    assert_eq!(call(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok" })).unwrap(), Value::Null);
+    assert_eq!(legacy(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok" })).unwrap(), Value::Null);
 }
 
 #[test]
 fn secret_refs_are_listed_by_scope() {
     let conn = seeded();
     for (project, name) in [(None, "B"), (Some("web"), "A"), (Some("web"), "B")] {
-        call(&conn, "putSecretRef", json!({ "orgId": "acme", "projectId": project, "name": name, "provider": "vault", "ref": "vault://x" }))
+        legacy(&conn, "putSecretRef", json!({ "orgId": "acme", "projectId": project, "name": name, "provider": "vault", "ref": "vault://x" }))
             .unwrap();
     }
     let names = |input: Value| -> Vec<String> {
-        call(&conn, "listSecretRefs", input).unwrap().as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect()
+        legacy(&conn, "listSecretRefs", input).unwrap().as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect()
     };
     assert_eq!(names(json!({ "orgId": "acme" })), ["A", "B", "B"]);
     assert_eq!(names(json!({ "orgId": "acme", "projectId": null })), ["B"]);
@@ -143,25 +168,25 @@ fn secret_refs_are_listed_by_scope() {
 #[test]
 fn export_reads_one_org_in_documented_order() {
     let conn = seeded();
-    call(&conn, "createOrg", json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
-    call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A", "createdAtMs": 3 })).unwrap();
-    call(&conn, "recordAuditEvent", json!({ "orgId": "other", "action": "x", "targetType": "y", "occurredAtMs": 2 })).unwrap();
-    let out = call(&conn, "exportOrgAudit", json!({ "orgId": "acme", "exportedAtMs": 9 })).unwrap();
+    call(&conn, orgs::create, json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
+    legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A", "createdAtMs": 3 })).unwrap();
+    legacy(&conn, "recordAuditEvent", json!({ "orgId": "other", "action": "x", "targetType": "y", "occurredAtMs": 2 })).unwrap();
+    let out = legacy(&conn, "exportOrgAudit", json!({ "orgId": "acme", "exportedAtMs": 9 })).unwrap();
     assert_eq!(out["exportedAtMs"], json!(9));
     let slugs: Vec<&str> = out["projects"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap()).collect();
     assert_eq!(slugs, ["api", "web"]);
     let actions: Vec<&str> = out["auditEvents"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["org.create", "project.create", "project.create"]);
-    assert_eq!(call(&conn, "exportOrgAudit", json!({ "orgId": "ghost" })).unwrap_err(), CpError::org_not_found("ghost"));
+    assert_eq!(legacy(&conn, "exportOrgAudit", json!({ "orgId": "ghost" })).unwrap_err(), CpError::org_not_found("ghost"));
 }
 
 #[test]
 fn malformed_input_json_is_invalid_input() {
     let conn = open();
-    let err = store::call(&conn, "createOrg", "{not json").unwrap_err();
+    let err = request::call_json(&conn, "{not json", orgs::create).unwrap_err();
     assert_eq!(err.code, "INVALID_INPUT");
     // A lone surrogate escape (what JSON.stringify writes for invalid UTF-16) is refused too.
-    let err = store::call(&conn, "createOrg", r#"{"slug":"a","name":"\ud800"}"#).unwrap_err();
+    let err = request::call_json(&conn, r#"{"slug":"a","name":"\ud800"}"#, orgs::create).unwrap_err();
     assert_eq!(err.code, "INVALID_INPUT");
 }
 
@@ -254,8 +279,8 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
     // (every second holds dozens, so window edges cut between a second's events).
     for (fractional, span) in [(false, 40 * day), (true, 40 * day), (false, 20_000), (true, 20_000)] {
         let conn = seeded();
-        call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A" })).unwrap();
-        call(&conn, "createOrg", json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
+        legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A" })).unwrap();
+        call(&conn, orgs::create, json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
         let mut rng = Rng(0x9E3779B97F4A7C15 ^ fractional as u64 ^ span as u64);
         let mut batch = Vec::new();
         for i in 0..3_000 {
@@ -267,11 +292,11 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
             let event = json!({ "orgId": org, "projectId": project, "metric": metric, "quantity": quantity, "observedAtMs": at });
             // Half the events one by one (trigger), half in batches (accumulated in Rust).
             if i % 2 == 0 {
-                call(&conn, "recordUsage", event).unwrap();
+                legacy(&conn, "recordUsage", event).unwrap();
             } else {
                 batch.push(event);
                 if batch.len() == 50 {
-                    call(&conn, "recordUsageBatch", json!({ "events": batch, "returning": "ids" })).unwrap();
+                    legacy(&conn, "recordUsageBatch", json!({ "events": batch, "returning": "ids" })).unwrap();
                     batch.clear();
                 }
             }
@@ -300,7 +325,7 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
 fn stale_rollups_are_detected_and_rebuilt() {
     let conn = seeded();
     for at in [5, 90_000, 4_000_000] {
-        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
+        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
     }
     // A row written by another writer joins the tail and counts at once.
     conn.execute(
@@ -314,7 +339,7 @@ fn stale_rollups_are_detected_and_rebuilt() {
     schema::ensure(&conn).unwrap();
     assert_eq!(crate::metering::rollups::tail(&conn).unwrap(), (0, 4));
     // The check folds the tail in and finds the rollups right.
-    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
     assert_eq!(crate::metering::rollups::tail(&conn).unwrap(), (4, 4));
 
     // Rollups that disagree with the rows (damaged, or a row slipped in under the watermark)
@@ -322,12 +347,12 @@ fn stale_rollups_are_detected_and_rebuilt() {
     conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
     schema::ensure(&conn).unwrap();
     assert!(!crate::metering::rollups::consistent(&conn).unwrap());
-    assert_eq!(call(&conn, "checkRollups", json!({ "repair": false })).unwrap(), json!({ "consistent": false, "repaired": false }));
+    assert_eq!(legacy(&conn, "checkRollups", json!({ "repair": false })).unwrap(), json!({ "consistent": false, "repaired": false }));
     assert!(!crate::metering::rollups::consistent(&conn).unwrap());
-    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": false, "repaired": true }));
+    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": false, "repaired": true }));
     assert!(crate::metering::rollups::consistent(&conn).unwrap());
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
-    assert_eq!(call(&conn, "checkRollups", json!({ "repair": "yes" })).unwrap_err().summary, "repair must be true or false.");
+    assert_eq!(legacy(&conn, "checkRollups", json!({ "repair": "yes" })).unwrap_err().summary, "repair must be true or false.");
 
     // Rollups left without their triggers (someone dropped them) are checked on open: rows
     // deleted meanwhile are no longer in them.
@@ -342,7 +367,7 @@ fn stale_rollups_are_detected_and_rebuilt() {
 fn rollups_of_an_earlier_version_are_rebuilt_keyed_by_series_with_time_bounds() {
     let conn = seeded();
     for at in [5, 1_500, 1_700] {
-        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
+        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
     }
     schema::ensure(&conn).unwrap();
     // The version 4 layout: keyed by strings, no time bounds, and a covering index over the events.
@@ -378,7 +403,7 @@ fn the_tail_is_folded_in_once_it_is_long() {
     let conn = seeded();
     let n = crate::metering::rollups::TAIL_MAX + 10;
     for i in 0..n {
-        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": i * 1_000 })).unwrap();
+        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": i * 1_000 })).unwrap();
     }
     let (watermark, max_id) = crate::metering::rollups::tail(&conn).unwrap();
     assert_eq!(max_id, n);
@@ -390,11 +415,11 @@ fn the_tail_is_folded_in_once_it_is_long() {
 
 #[test]
 fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
-    let verify = |conn: &SqliteEngine| call(conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
+    let verify = |conn: &SqliteEngine| legacy(conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
     let fresh = || {
         let conn = seeded(); // org.create, project.create
         for i in 0..5 {
-            call(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t" })).unwrap();
+            legacy(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t" })).unwrap();
         }
         conn
     };
@@ -426,9 +451,9 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
 
     // Removing a project on purpose keeps the chain verifiable across the gap.
     let conn = fresh();
-    call(&conn, "recordAuditEvent", json!({ "orgId": "acme", "projectId": "web", "action": "p", "targetType": "t" })).unwrap();
-    call(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": "after", "targetType": "t" })).unwrap();
-    call(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    legacy(&conn, "recordAuditEvent", json!({ "orgId": "acme", "projectId": "web", "action": "p", "targetType": "t" })).unwrap();
+    legacy(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": "after", "targetType": "t" })).unwrap();
+    legacy(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
     let report = verify(&conn);
     assert_eq!(report["ok"], json!(true), "{report}");
     assert_eq!(report["redacted"], json!(2)); // project.create and "p"
@@ -438,8 +463,8 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
 fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
     const DAY: i64 = 86_400_000;
     let conn = seeded();
-    call(&conn, "setUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
-    let consume = |at: i64| call(&conn, "consumeUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
+    legacy(&conn, "setUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
+    let consume = |at: i64| legacy(&conn, "consumeUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
     let t = 100 * DAY;
     // Ten events at t + 5: another process, whose clock read later, committed them first.
     for _ in 0..10 {
@@ -467,7 +492,7 @@ fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
         .collect();
     assert_eq!(ends.len(), 24);
     for until in ends {
-        let check = call(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": until })).unwrap();
+        let check = legacy(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": until })).unwrap();
         assert!(check["usedQuantity"].as_f64().unwrap() <= 10.0, "window ending at {until}: {check}");
     }
 }
@@ -476,26 +501,26 @@ fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
 fn idempotency_keys_record_an_event_once() {
     let conn = seeded();
     let event = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "quantity": 2, "observedAtMs": 10, "idempotencyKey": "k1" });
-    let first = call(&conn, "recordUsage", event.clone()).unwrap();
+    let first = legacy(&conn, "recordUsage", event.clone()).unwrap();
     assert_eq!(first["duplicate"], json!(false));
-    let again = call(&conn, "recordUsage", event.clone()).unwrap();
+    let again = legacy(&conn, "recordUsage", event.clone()).unwrap();
     assert_eq!(again["id"], first["id"]);
     assert_eq!(again["duplicate"], json!(true));
     let mut changed = event.clone();
     changed["quantity"] = json!(3);
-    let conflict = call(&conn, "recordUsage", changed).unwrap_err();
+    let conflict = legacy(&conn, "recordUsage", changed).unwrap_err();
     assert_eq!(conflict.code, "IDEMPOTENCY_CONFLICT");
     assert_eq!(conflict.details.unwrap()["existingId"], first["id"]);
     // The same key in a batch, and through consumeUsage, returns the original too.
-    let batch = call(&conn, "recordUsageBatch", json!({ "events": [event.clone(), { "orgId": "acme", "metric": "tok", "quantity": 1, "idempotencyKey": "k2" }] })).unwrap();
+    let batch = legacy(&conn, "recordUsageBatch", json!({ "events": [event.clone(), { "orgId": "acme", "metric": "tok", "quantity": 1, "idempotencyKey": "k2" }] })).unwrap();
     assert_eq!(batch[0]["id"], first["id"]);
     assert_eq!(batch[0]["duplicate"], json!(true));
     assert_eq!(batch[1]["duplicate"], json!(false));
-    let consumed = call(&conn, "consumeUsage", event).unwrap();
+    let consumed = legacy(&conn, "consumeUsage", event).unwrap();
     assert_eq!(consumed["event"]["id"], first["id"]);
     // Another org may use the same key.
-    call(&conn, "createOrg", json!({ "orgId": "beta", "slug": "beta", "name": "Beta" })).unwrap();
-    let other = call(&conn, "recordUsage", json!({ "orgId": "beta", "metric": "tok", "quantity": 2, "idempotencyKey": "k1" })).unwrap();
+    call(&conn, orgs::create, json!({ "orgId": "beta", "slug": "beta", "name": "Beta" })).unwrap();
+    let other = legacy(&conn, "recordUsage", json!({ "orgId": "beta", "metric": "tok", "quantity": 2, "idempotencyKey": "k1" })).unwrap();
     assert_ne!(other["id"], first["id"]);
     let rows: Vec<(String, i64)> = conn
         .prepare("SELECT org_id, COUNT(*) FROM _smithers_cp_usage_events WHERE idempotency_key IS NOT NULL GROUP BY org_id ORDER BY org_id")
@@ -505,20 +530,20 @@ fn idempotency_keys_record_an_event_once() {
         .map(|r| r.unwrap())
         .collect();
     assert_eq!(rows, vec![("acme".to_string(), 2), ("beta".to_string(), 1)]);
-    assert_eq!(call(&conn, "summarizeUsage", json!({ "orgId": "acme" })).unwrap()[0]["quantity"], json!(3.0));
+    assert_eq!(legacy(&conn, "summarizeUsage", json!({ "orgId": "acme" })).unwrap()[0]["quantity"], json!(3.0));
 }
 
 #[test]
 fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() {
     const DAY: i64 = 86_400_000;
     let conn = seeded();
-    call(&conn, "createOrg", json!({ "orgId": "keep", "slug": "keep", "name": "Keep", "createdAtMs": 1 })).unwrap();
+    call(&conn, orgs::create, json!({ "orgId": "keep", "slug": "keep", "name": "Keep", "createdAtMs": 1 })).unwrap();
     for i in 0..25 {
         for org in ["acme", "keep"] {
-            call(&conn, "recordAuditEvent", json!({ "orgId": org, "action": "run.start", "targetType": "run", "occurredAtMs": i * DAY })).unwrap();
+            legacy(&conn, "recordAuditEvent", json!({ "orgId": org, "action": "run.start", "targetType": "run", "occurredAtMs": i * DAY })).unwrap();
         }
     }
-    let retention = call(&conn, "setRetention", json!({ "orgId": "acme", "auditDays": 10, "updatedAtMs": 30 * DAY })).unwrap();
+    let retention = legacy(&conn, "setRetention", json!({ "orgId": "acme", "auditDays": 10, "updatedAtMs": 30 * DAY })).unwrap();
     assert_eq!(retention, json!({ "orgId": "acme", "auditDays": 10, "usageDays": null, "updatedAtMs": 30 * DAY }));
     let now = 30 * DAY;
     let old = |org: &str| -> i64 {
@@ -526,27 +551,27 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
     };
     // The org and project events at time 1 and 2, and days 0 to 19: 22 events past the cutoff.
     assert_eq!(old("acme"), 22);
-    let dry = call(&conn, "purgeExpired", json!({ "nowMs": now, "dryRun": true })).unwrap();
+    let dry = legacy(&conn, "purgeExpired", json!({ "nowMs": now, "dryRun": true })).unwrap();
     assert_eq!(dry["deleted"]["_smithers_cp_audit_events"], json!(22));
     assert_eq!(old("acme"), 22);
     // Two batches of 8, then stopped; then the rest.
-    let first = call(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8, "maxBatches": 2 })).unwrap();
+    let first = legacy(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8, "maxBatches": 2 })).unwrap();
     assert_eq!((first["done"].clone(), first["deleted"]["_smithers_cp_audit_events"].clone()), (json!(false), json!(16)));
-    assert_eq!(call(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap()["ok"], json!(true));
-    let rest = call(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8 })).unwrap();
+    assert_eq!(legacy(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap()["ok"], json!(true));
+    let rest = legacy(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8 })).unwrap();
     assert_eq!((rest["done"].clone(), rest["deleted"]["_smithers_cp_audit_events"].clone()), (json!(true), json!(6)));
     assert_eq!(old("acme"), 0);
     assert_eq!(old("keep"), 21); // no retention: untouched
-    let report = call(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
+    let report = legacy(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
     assert_eq!((report["ok"].clone(), report["redacted"].clone()), (json!(true), json!(22)));
-    assert_eq!(call(&conn, "verifyAuditChain", json!({ "orgId": "keep" })).unwrap()["ok"], json!(true));
+    assert_eq!(legacy(&conn, "verifyAuditChain", json!({ "orgId": "keep" })).unwrap()["ok"], json!(true));
 }
 
 #[test]
 fn purging_usage_keeps_every_window_total_exact() {
     const DAY: i64 = 86_400_000;
     let conn = seeded();
-    call(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "API" })).unwrap();
+    legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "API" })).unwrap();
     let mut rng = Rng(0x5EED_CAFE);
     // 60 days: sparse events over all of it, and dense bursts (ms apart) on a few days.
     let mut events = Vec::new();
@@ -556,7 +581,7 @@ fn purging_usage_keeps_every_window_total_exact() {
         events.push(json!({ "orgId": "acme", "projectId": project, "metric": "tok", "quantity": 1 + rng.below(9), "observedAtMs": at }));
     }
     for chunk in events.chunks(500) {
-        call(&conn, "recordUsageBatch", json!({ "events": chunk, "returning": "ids" })).unwrap();
+        legacy(&conn, "recordUsageBatch", json!({ "events": chunk, "returning": "ids" })).unwrap();
     }
     let mut windows = Vec::new();
     for _ in 0..300 {
@@ -573,51 +598,51 @@ fn purging_usage_keeps_every_window_total_exact() {
                 (
                     crate::metering::usage::used(conn, "acme", None, "tok", "count", window).unwrap(),
                     crate::metering::usage::used(conn, "acme", Some("web"), "tok", "count", window).unwrap(),
-                    call(conn, "summarizeUsage", json!({ "orgId": "acme", "sinceMs": since, "untilMs": until, "groupBy": [] })).unwrap()
+                    legacy(conn, "summarizeUsage", json!({ "orgId": "acme", "sinceMs": since, "untilMs": until, "groupBy": [] })).unwrap()
                         .as_array().unwrap().first().map_or(0.0, |r| r["quantity"].as_f64().unwrap()),
                 )
             })
             .collect()
     };
     let before = totals(&conn);
-    call(&conn, "setRetention", json!({ "orgId": "acme", "usageDays": 30 })).unwrap();
+    legacy(&conn, "setRetention", json!({ "orgId": "acme", "usageDays": 30 })).unwrap();
     let now = 60 * DAY + 5;
-    let purged = call(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 200 })).unwrap();
+    let purged = legacy(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 200 })).unwrap();
     let gone = purged["deleted"]["_smithers_cp_usage_events"].as_i64().unwrap();
     assert!(gone > 500, "{purged}");
     let left: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events WHERE observed_at_ms < ?1", [30 * DAY], |r| r.get(0)).unwrap();
     assert_eq!(left, 0);
     assert_eq!(totals(&conn), before);
     // The check counts the purged sums, and a rebuild keeps them.
-    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
     conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
-    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap()["repaired"], json!(true));
+    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap()["repaired"], json!(true));
     assert_eq!(totals(&conn), before);
     // Deleting a project takes its purged sums out of the org's too.
     let web_total = before.iter().map(|t| t.1).fold(0.0, f64::max);
     assert!(web_total > 0.0);
-    call(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    legacy(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
     let whole = crate::metering::usage::Window { since_ms: 0, until_ms: 70 * DAY };
     let expected: f64 = events.iter().filter(|e| e["projectId"] != json!("web")).map(|e| e["quantity"].as_f64().unwrap()).sum();
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", whole).unwrap(), expected);
     assert_eq!(crate::metering::usage::used(&conn, "acme", Some("web"), "tok", "count", whole).unwrap(), 0.0);
-    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
 }
 
 #[test]
 fn purge_removes_soft_deleted_orgs_past_their_grace_period() {
     const DAY: i64 = 86_400_000;
     let conn = seeded();
-    call(&conn, "createOrg", json!({ "orgId": "recent", "slug": "recent", "name": "Recent" })).unwrap();
-    call(&conn, "deleteOrg", json!({ "orgId": "acme", "atMs": DAY })).unwrap();
-    call(&conn, "deleteOrg", json!({ "orgId": "recent", "atMs": 40 * DAY })).unwrap();
-    let purge = call(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY })).unwrap();
+    call(&conn, orgs::create, json!({ "orgId": "recent", "slug": "recent", "name": "Recent" })).unwrap();
+    call(&conn, orgs::delete, json!({ "orgId": "acme", "atMs": DAY })).unwrap();
+    call(&conn, orgs::delete, json!({ "orgId": "recent", "atMs": 40 * DAY })).unwrap();
+    let purge = legacy(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY })).unwrap();
     assert_eq!(purge["orgs"], json!(["acme"]));
     assert_eq!(purge["deleted"]["_smithers_cp_orgs"], json!(1));
     assert_eq!(purge["deleted"]["_smithers_cp_projects"], json!(1));
-    assert!(call(&conn, "getOrg", json!({ "orgId": "acme" })).unwrap().is_null());
-    assert_eq!(call(&conn, "getOrg", json!({ "orgId": "recent" })).unwrap()["status"], json!("deleted"));
-    let shorter = call(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY, "deletedOrgGraceDays": 1 })).unwrap();
+    assert!(call(&conn, orgs::get_org, json!({ "orgId": "acme" })).unwrap().is_null());
+    assert_eq!(call(&conn, orgs::get_org, json!({ "orgId": "recent" })).unwrap()["status"], json!("deleted"));
+    let shorter = legacy(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY, "deletedOrgGraceDays": 1 })).unwrap();
     assert_eq!(shorter["orgs"], json!(["recent"]));
 }
 
@@ -626,11 +651,11 @@ fn fine_levels_are_kept_only_in_dense_minutes_and_a_version_5_file_is_rebuilt_so
     let conn = seeded();
     // A sparse minute (3 events) and a dense one (100 events, 10 ms apart).
     for at in [5_000, 20_000, 40_000] {
-        call(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
+        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
     }
     let dense: Vec<Value> = (0..100).map(|i| json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": 120_000 + 10 * i })).collect();
-    call(&conn, "recordUsageBatch", json!({ "events": dense, "returning": "ids" })).unwrap();
-    call(&conn, "checkRollups", json!({})).unwrap();
+    legacy(&conn, "recordUsageBatch", json!({ "events": dense, "returning": "ids" })).unwrap();
+    legacy(&conn, "checkRollups", json!({})).unwrap();
     let fine_rows = |conn: &SqliteEngine, minute: i64| -> i64 {
         conn.query_row(
             "SELECT COUNT(*) FROM _smithers_cp_usage_rollups WHERE level IN (100, 1000) AND bucket_start_ms >= ?1 AND bucket_start_ms < ?1 + 60000",
@@ -665,5 +690,5 @@ fn fine_levels_are_kept_only_in_dense_minutes_and_a_version_5_file_is_rebuilt_so
     schema::ensure(&conn).unwrap();
     assert_eq!(fine_rows(&conn, 0), 0);
     assert!(fine_rows(&conn, 120_000) > 0);
-    assert_eq!(call(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
 }

@@ -9,11 +9,13 @@
 //! - `input`: JS values read into the core's inputs; `env_data`: the error class and
 //!   `JSON.parse`, per Node environment.
 
+mod call;
 mod connection;
 mod database;
 mod env_data;
 mod host;
 mod input;
+mod methods;
 mod org_methods;
 mod scope;
 mod store;

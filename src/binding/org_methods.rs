@@ -9,23 +9,25 @@ use super::input;
 use control_plane_core::error::CpError;
 use napi::{JsValue, ValueType};
 use serde_json::json;
-use super::store::{AsyncCall, Backend};
+use super::store::AsyncCall;
 use control_plane_core::store;
 use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Result};
 use serde_json::Value;
-use std::cell::Ref;
 
-/// How a class reads a method's input and where it runs.
-pub trait Inputs {
-    fn backend(&self) -> Ref<'_, Backend>;
-    /// The input object of a method; `required` for the documented store's methods, whose
-    /// missing input is an error rather than `{}`.
-    fn input(&self, env: &Env, input: Option<Unknown>, required: bool) -> Result<Value>;
+pub use super::call::Inputs;
+use super::call::Given;
+
+fn given(required: bool) -> Given {
+    if required {
+        Given::Required
+    } else {
+        Given::Optional
+    }
 }
 
 pub fn value<'a, C: Inputs>(class: &'a C, env: &Env, method: &str, input: Option<Unknown>, required: bool) -> Result<Unknown<'a>> {
-    let input = class.input(env, input, required)?;
+    let input = class.input(env, input, given(required))?;
     run_value(class, env, method, input)
 }
 
@@ -38,12 +40,12 @@ pub fn run_value<'a, C: Inputs>(class: &'a C, env: &Env, method: &str, input: Va
 }
 
 pub fn void<C: Inputs>(class: &C, env: &Env, method: &str, input: Option<Unknown>) -> Result<()> {
-    let input = class.input(env, input, true)?;
+    let input = class.input(env, input, Given::Required)?;
     class.backend().run(env, |db| store::call_value(db, method, &input)).map(|_| ()).map_err(|e| to_js(env, e))
 }
 
 pub fn task<C: Inputs>(class: &C, env: &Env, method: &'static str, input: Option<Unknown>) -> Result<AsyncTask<AsyncCall>> {
-    let input = class.input(env, input, true)?;
+    let input = class.input(env, input, Given::Required)?;
     class.backend().task(env, method, input)
 }
 
@@ -127,9 +129,6 @@ macro_rules! for_each_org_method {
                 set_retention = "setRetention",
             ],
             optional: [
-                suspend_org = "suspendOrg",
-                unsuspend_org = "unsuspendOrg",
-                delete_org = "deleteOrg",
                 list_teams = "listTeams",
                 get_team = "getTeam",
                 list_team_members = "listTeamMembers",

@@ -6,7 +6,8 @@
 
 use super::env_data::to_js;
 use super::input;
-use super::org_methods::{self, for_each_org_method, Inputs};
+use super::call::{Given, Inputs};
+use super::org_methods::{self, for_each_org_method};
 use super::store::Backend;
 use control_plane_core::error::CpError;
 use control_plane_core::validate::Input;
@@ -79,6 +80,11 @@ impl OrgScope {
         }
         Ok(())
     }
+
+    /// This handle's org as an input object.
+    pub(crate) fn org_input(&self) -> Value {
+        json!({ "orgId": self.org_id })
+    }
 }
 
 impl Inputs for OrgScope {
@@ -86,7 +92,7 @@ impl Inputs for OrgScope {
         self.backend.borrow()
     }
 
-    fn input(&self, env: &Env, input: Option<Unknown>, _required: bool) -> Result<Value> {
+    fn input(&self, env: &Env, input: Option<Unknown>, _given: Given) -> Result<Value> {
         let mut value = match input {
             Some(input) if !matches!(input.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
                 input::read(env, input.raw()).map_err(|e| to_js(env, e))?
@@ -119,12 +125,6 @@ impl OrgScope {
             context.insert("actorId".into(), Value::String(actor.clone()));
         }
         super::env_data::parse_json(env, &Value::Object(context).to_string())
-    }
-
-    /// `getOrg` of this handle's org.
-    #[napi]
-    pub fn get_org(&self, env: Env) -> Result<Unknown<'_>> {
-        org_methods::run_value(self, &env, "getOrg", json!({ "orgId": self.org_id }))
     }
 
     /// Records every event or none; each event's org is this handle's.

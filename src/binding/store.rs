@@ -7,7 +7,8 @@ use super::database::Database;
 use super::env_data::{parse_json, to_js};
 use super::host::{HostEngine, HostHandle};
 use super::input;
-use super::org_methods::{self, for_each_org_method, Inputs};
+use super::call::{Given, Inputs};
+use super::org_methods::{self, for_each_org_method};
 use super::scope::OrgScope;
 use std::cell::{Ref, RefCell};
 use std::rc::Rc;
@@ -160,12 +161,12 @@ impl Inputs for ControlPlaneStore {
         self.backend.borrow()
     }
 
-    fn input(&self, env: &Env, input: Option<Unknown>, required: bool) -> Result<Value> {
+    fn input(&self, env: &Env, input: Option<Unknown>, given: Given) -> Result<Value> {
         match input {
             Some(input) if !matches!(input.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
                 input::read(env, input.raw()).map_err(|e| to_js(env, e))
             }
-            _ if required => Ok(Value::Null),
+            _ if given == Given::Required => Ok(Value::Null),
             _ => Ok(json!({})),
         }
     }
@@ -203,20 +204,6 @@ impl ControlPlaneStore {
         OrgScope::new(&env, self.backend.clone(), org_id, context)
     }
 
-    #[napi]
-    pub fn create_org(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        org_methods::value(self, &env, "createOrg", input, true)
-    }
-    #[napi]
-    pub fn get_org(&self, env: Env, org_id: Unknown) -> Result<Unknown<'_>> {
-        let value = input::read_field(&env, org_id.raw(), "orgId").map_err(|e| to_js(&env, e))?;
-        org_methods::run_value(self, &env, "getOrg", json!({ "orgId": value }))
-    }
-    #[napi]
-    pub fn get_org_by_slug(&self, env: Env, slug: Unknown) -> Result<Unknown<'_>> {
-        let value = input::read_field(&env, slug.raw(), "slug").map_err(|e| to_js(&env, e))?;
-        org_methods::run_value(self, &env, "getOrgBySlug", json!({ "slug": value }))
-    }
     /// Records every event or none, in one transaction; errors name the event's index.
     #[napi]
     pub fn record_usage_batch(&self, env: Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'_>> {
@@ -228,10 +215,6 @@ impl ControlPlaneStore {
     #[napi]
     pub fn purge_expired(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
         org_methods::value(self, &env, "purgeExpired", input, false)
-    }
-    #[napi]
-    pub fn list_orgs(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        org_methods::value(self, &env, "listOrgs", input, false)
     }
     /// Compares the usage rollups with the raw events (a pass over every event) and
     /// rebuilds them when they disagree, unless `repair` is false. Opening a file trusts

@@ -12,6 +12,7 @@ use crate::validate::{parse_metadata, Input};
 use crate::params;
 use crate::engine::{Row, SqlValue};
 use crate::db::Db;
+pub use crate::request::RequestContext;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -36,34 +37,13 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
 }
 
-/// Who made a request and from where: read from a call's input (`actorId`, `ipAddress`,
-/// `userAgent`, `requestId`, which an org-scoped handle fills from its context) and
-/// recorded on every audit event the call writes (`with_context`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RequestContext {
-    pub actor_id: Option<String>,
-    pub ip_address: Option<String>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-}
-
-impl RequestContext {
-    pub fn from_input(input: &Input) -> Result<RequestContext> {
-        Ok(RequestContext {
-            actor_id: input.opt_id("actorId")?,
-            ip_address: input.opt_string("ipAddress")?,
-            user_agent: input.opt_string("userAgent")?,
-            request_id: input.opt_string("requestId")?,
-        })
-    }
-}
-
 thread_local! {
+    // Temporary, while operations move to typed requests: the context of a call that
+    // still goes through `store::call_value`, for `insert_legacy`.
     static CONTEXT: std::cell::RefCell<RequestContext> = std::cell::RefCell::default();
 }
 
-/// Runs one store call with its request context, which every audit event it writes
-/// carries: the actor (unless the write names its own) and the request's origin.
+/// Runs one store call of the string dispatcher with its request context.
 pub fn with_context<T>(context: RequestContext, f: impl FnOnce() -> T) -> T {
     let previous = CONTEXT.with(|c| c.replace(context));
     let out = f();
@@ -73,6 +53,11 @@ pub fn with_context<T>(context: RequestContext, f: impl FnOnce() -> T) -> T {
 
 fn context() -> RequestContext {
     CONTEXT.with(|c| c.borrow().clone())
+}
+
+/// `insert` with the context of a call of the string dispatcher.
+pub fn insert_legacy(conn: &Db, ev: &NewEvent) -> Result<i64> {
+    insert(conn, &context(), ev)
 }
 
 /// An event about to be written, as the mutations describe it.
@@ -142,10 +127,9 @@ fn chain_hash(
 
 /// Writes one event inside the caller's transaction, links it into the org's hash chain,
 /// and returns its id.
-pub fn insert(conn: &Db, ev: &NewEvent) -> Result<i64> {
+pub fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Result<i64> {
     let parents = Parents::project(ev.org_id, ev.project_id);
     let metadata_json = ev.metadata.to_string();
-    let context = context();
     let actor_id = ev.actor_id.or(context.actor_id.as_deref());
     let origin = [context.ip_address.as_deref(), context.user_agent.as_deref(), context.request_id.as_deref()];
     let id = conn
@@ -347,7 +331,7 @@ pub fn record(conn: &Db, input: &Input) -> Result<AuditEvent> {
     };
     let id = db::write(conn, |c| {
         crate::tenancy::orgs::guard(c, ev.org_id, crate::tenancy::orgs::WriteKind::Other)?;
-        insert(c, &ev)
+        insert_legacy(c, &ev)
     })?;
     let metadata = ev.metadata;
     let RequestContext { ip_address, user_agent, request_id, .. } = context();

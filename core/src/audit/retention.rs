@@ -57,7 +57,7 @@ pub fn set(conn: &Db, input: &Input) -> Result<Retention> {
                updated_at_ms = excluded.updated_at_ms",
             params![org_id, audit_days, usage_days, at],
         )?;
-        audit::insert(
+        audit::insert_legacy(
             c,
             &NewEvent {
                 org_id: &org_id,
@@ -193,8 +193,8 @@ pub fn purge(conn: &Db, input: &Input) -> Result<Purge> {
         }
         let counts = db::write(conn, |c| orgs::hard_delete(c, &org_id, dry_run))?;
         report.batches += 1;
-        for (table, n) in counts {
-            add(&mut report.deleted, &table, n.as_i64().unwrap_or(0));
+        for (table, n) in counts.0 {
+            add(&mut report.deleted, &table, n);
         }
         report.orgs.push(org_id);
     }

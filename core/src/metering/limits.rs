@@ -85,7 +85,7 @@ pub fn set(conn: &Db, input: &Input) -> Result<UsageLimit> {
             limit_quantity,
             updated_at_ms
         ])?;
-        audit::insert(
+        audit::insert_legacy(
             c,
             &NewEvent {
                 org_id: &org_id,

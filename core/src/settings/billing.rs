@@ -65,7 +65,7 @@ pub fn upsert(conn: &Db, input: &Input) -> Result<BillingAccount> {
             account.updated_at_ms
         ])
         .map_err(|e| Parents::org(&account.org_id).explain(c, e))?;
-        audit::insert(
+        audit::insert_legacy(
             c,
             &NewEvent {
                 org_id: &account.org_id,

@@ -93,7 +93,7 @@ pub fn upsert(conn: &Db, input: &Input) -> Result<IdentityProvider> {
                     updated_at_ms
                 ], |r| r.get(0))
             .map_err(|e| Parents::org(&org_id).explain(c, e))?;
-        audit::insert(
+        audit::insert_legacy(
             c,
             &NewEvent {
                 org_id: &org_id,

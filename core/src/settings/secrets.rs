@@ -157,7 +157,7 @@ pub fn put(conn: &Db, input: &Input) -> Result<SecretRef> {
             secret.rotated_at_ms
         ])
         .map_err(|e| parents.explain(c, e))?;
-        audit::insert(
+        audit::insert_legacy(
             c,
             &NewEvent {
                 org_id: &secret.org_id,

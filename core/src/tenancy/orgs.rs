@@ -2,28 +2,204 @@
 //! and the guard every write passes through.
 
 use crate::audit::{self, NewEvent};
+use crate::counts::TableCounts;
 use crate::db;
-use crate::error::{is_constraint, Constraint, CpError, Result};
-use crate::page::{self, Page};
-use crate::validate::Input;
-use crate::params;
-use crate::engine::Row;
 use crate::db::Db;
-use crate::engine::SqlValue;
+use crate::engine::{Row, SqlValue};
+use crate::error::{is_constraint, Constraint, CpError, Result};
+use crate::page::{self, Page, PageRequest};
+use crate::params;
+use crate::request::{FromInput, RequestContext};
+use crate::validate::{now_ms, Input};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneOrg")]
 pub struct Org {
     pub org_id: String,
     pub slug: String,
     pub name: String,
     pub created_at_ms: i64,
+    #[ts(as = "OrgStatus")]
     pub status: String,
     pub suspended_at_ms: Option<i64>,
     pub suspend_reason: Option<String>,
     pub deleted_at_ms: Option<i64>,
+}
+
+/// An org's lifecycle state.
+#[derive(TS)]
+#[ts(rename = "ControlPlaneOrgStatus", rename_all = "lowercase")]
+pub enum OrgStatus {
+    Active,
+    Suspended,
+    Deleted,
+}
+
+/// `createOrg`'s input.
+#[derive(Debug, Clone, Default, PartialEq, TS)]
+#[ts(rename = "ControlPlaneCreateOrgInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct CreateOrg {
+    /// A random UUID when missing or blank.
+    pub org_id: Option<String>,
+    pub slug: String,
+    pub name: String,
+    /// Now when missing.
+    pub created_at_ms: Option<i64>,
+}
+
+impl FromInput for CreateOrg {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(CreateOrg {
+            org_id: Some(input.id_or_new("orgId")?),
+            slug: input.slug("slug")?,
+            name: input.string("name")?,
+            created_at_ms: Some(input.timestamp("createdAtMs")?),
+        })
+    }
+}
+
+/// `getOrg(orgId)` and the other calls that name one org and nothing else.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneOrgRef", rename_all = "camelCase")]
+pub struct OrgRef {
+    pub org_id: String,
+}
+
+impl FromInput for OrgRef {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(OrgRef { org_id: input.id("orgId")? })
+    }
+}
+
+/// `getOrgBySlug(slug)`.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneOrgSlug", rename_all = "camelCase")]
+pub struct OrgSlug {
+    pub slug: String,
+}
+
+impl FromInput for OrgSlug {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(OrgSlug { slug: input.slug("slug")? })
+    }
+}
+
+/// `listOrgs`'s input.
+#[derive(Debug, Clone, Default, PartialEq, TS)]
+#[ts(rename = "ControlPlaneListOrgsInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ListOrgs {
+    /// Deleted orgs are listed only with `status: "deleted"`.
+    #[ts(as = "Option<OrgStatus>")]
+    pub status: Option<String>,
+    #[ts(flatten)]
+    pub page: PageRequest,
+}
+
+impl FromInput for ListOrgs {
+    fn from_input(input: &Input) -> Result<Self> {
+        let status = input.opt_string("status")?;
+        if let Some(s) = &status {
+            if !["active", "suspended", "deleted"].contains(&s.as_str()) {
+                return Err(CpError::field("status", "status must be one of: active, suspended, deleted."));
+            }
+        }
+        Ok(ListOrgs { status, page: PageRequest::from_input(input)? })
+    }
+}
+
+/// `suspendOrg`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneSuspendOrgInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct SuspendOrg {
+    pub org_id: String,
+    pub reason: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub at_ms: Option<i64>,
+}
+
+impl FromInput for SuspendOrg {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(SuspendOrg {
+            org_id: input.id("orgId")?,
+            reason: input.string("reason")?,
+            actor_id: input.opt_id("actorId")?,
+            at_ms: Some(input.timestamp("atMs")?),
+        })
+    }
+}
+
+/// `unsuspendOrg`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneUnsuspendOrgInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct UnsuspendOrg {
+    pub org_id: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub at_ms: Option<i64>,
+}
+
+impl FromInput for UnsuspendOrg {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(UnsuspendOrg { org_id: input.id("orgId")?, actor_id: input.opt_id("actorId")?, at_ms: Some(input.timestamp("atMs")?) })
+    }
+}
+
+/// How `deleteOrg` removes an org.
+#[derive(Debug, Clone, Copy, PartialEq, Default, TS)]
+#[ts(rename = "ControlPlaneOrgDeleteMode", rename_all = "lowercase")]
+pub enum DeleteMode {
+    /// Marks the org deleted: hidden from listings, every write refused.
+    #[default]
+    Soft,
+    /// Removes the org and every row it holds.
+    Hard,
+}
+
+/// `deleteOrg`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneDeleteOrgInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct DeleteOrg {
+    pub org_id: String,
+    /// `soft` when missing.
+    pub mode: Option<DeleteMode>,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub at_ms: Option<i64>,
+}
+
+impl FromInput for DeleteOrg {
+    fn from_input(input: &Input) -> Result<Self> {
+        let org_id = input.id("orgId")?;
+        let mode = input.string_or("mode", "soft")?;
+        let actor_id = input.opt_id("actorId")?;
+        let at_ms = Some(input.timestamp("atMs")?);
+        let mode = match mode.as_str() {
+            "soft" => DeleteMode::Soft,
+            "hard" => DeleteMode::Hard,
+            _ => return Err(CpError::field("mode", "mode must be one of: soft, hard.")),
+        };
+        Ok(DeleteOrg { org_id, mode: Some(mode), actor_id, at_ms })
+    }
+}
+
+/// What `deleteOrg` did.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+#[ts(rename = "ControlPlaneOrgDeletion")]
+pub enum OrgDeletion {
+    /// The org, now `deleted`.
+    Soft { org: Org },
+    /// The rows removed from each table.
+    Hard {
+        #[serde(rename = "orgId")]
+        org_id: String,
+        deleted: TableCounts,
+    },
 }
 
 const SELECT: &str =
@@ -88,12 +264,12 @@ fn event<'a>(org_id: &'a str, actor_id: Option<&'a str>, action: &'a str, at: i6
 }
 
 /// `createOrg`: the org row and its `org.create` audit event, together or not at all.
-pub fn create(conn: &Db, input: &Input) -> Result<Org> {
+pub fn create(conn: &Db, ctx: &RequestContext, req: CreateOrg) -> Result<Org> {
     let org = Org {
-        org_id: input.id_or_new("orgId")?,
-        slug: input.slug("slug")?,
-        name: input.string("name")?,
-        created_at_ms: input.timestamp("createdAtMs")?,
+        org_id: req.org_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        slug: req.slug,
+        name: req.name,
+        created_at_ms: req.created_at_ms.unwrap_or_else(now_ms),
         status: "active".into(),
         suspended_at_ms: None,
         suspend_reason: None,
@@ -110,7 +286,7 @@ pub fn create(conn: &Db, input: &Input) -> Result<Org> {
                     e.into()
                 }
             })?;
-        audit::insert(c, &event(&org.org_id, Some("system"), "org.create", org.created_at_ms, json!({})))?;
+        audit::insert(c, ctx, &event(&org.org_id, Some("system"), "org.create", org.created_at_ms, json!({})))?;
         Ok(())
     })?;
     Ok(org)
@@ -121,25 +297,18 @@ pub fn get(conn: &Db, org_id: &str) -> Result<Option<Org>> {
 }
 
 /// `getOrg(orgId)`: also a deleted org, with its status.
-pub fn get_input(conn: &Db, input: &Input) -> Result<Option<Org>> {
-    get(conn, &input.id("orgId")?)
+pub fn get_org(conn: &Db, _ctx: &RequestContext, req: OrgRef) -> Result<Option<Org>> {
+    get(conn, &req.org_id)
 }
 
 /// `getOrgBySlug(slug)`.
-pub fn get_by_slug(conn: &Db, input: &Input) -> Result<Option<Org>> {
-    let slug = input.slug("slug")?;
-    Ok(conn.row(&format!("{SELECT} WHERE slug = ?1"), params![slug], from_row)?)
+pub fn get_by_slug(conn: &Db, _ctx: &RequestContext, req: OrgSlug) -> Result<Option<Org>> {
+    Ok(conn.row(&format!("{SELECT} WHERE slug = ?1"), params![req.slug], from_row)?)
 }
 
 /// `listOrgs({status?, cursor?, limit?})`: by orgId; deleted orgs only when asked for.
-pub fn list(conn: &Db, input: &Input) -> Result<Page<Org>> {
-    let status = input.opt_string("status")?;
-    if let Some(s) = &status {
-        if !["active", "suspended", "deleted"].contains(&s.as_str()) {
-            return Err(CpError::field("status", "status must be one of: active, suspended, deleted."));
-        }
-    }
-    let (limit, cursor) = page::params(input)?;
+pub fn list(conn: &Db, _ctx: &RequestContext, req: ListOrgs) -> Result<Page<Org>> {
+    let ListOrgs { status, page: PageRequest { limit, cursor } } = req;
     let after = page::text(&cursor, 0)?;
     let rows = conn.rows(&format!(
         "{SELECT} WHERE (?1 IS NULL AND status != 'deleted' OR status = ?1) AND (?2 IS NULL OR org_id > ?2)
@@ -154,11 +323,9 @@ fn set_state(conn: &Db, org_id: &str, sql: &str, args: &[SqlValue]) -> Result<Or
 }
 
 /// `suspendOrg({orgId, reason, actorId?, atMs?})`.
-pub fn suspend(conn: &Db, input: &Input) -> Result<Org> {
-    let org_id = input.id("orgId")?;
-    let reason = input.string("reason")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
+pub fn suspend(conn: &Db, ctx: &RequestContext, req: SuspendOrg) -> Result<Org> {
+    let SuspendOrg { org_id, reason, actor_id, at_ms } = req;
+    let at = at_ms.unwrap_or_else(now_ms);
     db::write(conn, |c| {
         guard(c, &org_id, WriteKind::Other)?;
         let org = set_state(
@@ -167,16 +334,15 @@ pub fn suspend(conn: &Db, input: &Input) -> Result<Org> {
             "UPDATE _smithers_cp_orgs SET status = 'suspended', suspended_at_ms = ?2, suspend_reason = ?3 WHERE org_id = ?1",
             params![org_id, at, reason],
         )?;
-        audit::insert(c, &event(&org_id, actor_id.as_deref(), "org.suspend", at, json!({ "reason": reason })))?;
+        audit::insert(c, ctx, &event(&org_id, actor_id.as_deref(), "org.suspend", at, json!({ "reason": reason })))?;
         Ok(org)
     })
 }
 
 /// `unsuspendOrg({orgId, actorId?, atMs?})`.
-pub fn unsuspend(conn: &Db, input: &Input) -> Result<Org> {
-    let org_id = input.id("orgId")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
+pub fn unsuspend(conn: &Db, ctx: &RequestContext, req: UnsuspendOrg) -> Result<Org> {
+    let UnsuspendOrg { org_id, actor_id, at_ms } = req;
+    let at = at_ms.unwrap_or_else(now_ms);
     db::write(conn, |c| {
         guard(c, &org_id, WriteKind::Other)?;
         let org = set_state(
@@ -185,7 +351,7 @@ pub fn unsuspend(conn: &Db, input: &Input) -> Result<Org> {
             "UPDATE _smithers_cp_orgs SET status = 'active', suspended_at_ms = NULL, suspend_reason = NULL WHERE org_id = ?1",
             params![org_id],
         )?;
-        audit::insert(c, &event(&org_id, actor_id.as_deref(), "org.unsuspend", at, json!({})))?;
+        audit::insert(c, ctx, &event(&org_id, actor_id.as_deref(), "org.unsuspend", at, json!({})))?;
         Ok(org)
     })
 }
@@ -214,8 +380,8 @@ const ORG_TABLES: [&str; 18] = [
 
 /// Removes an org and every row of it (the org row's cascade); the rows removed per table.
 /// With `count_only`, only counts them. Runs in the caller's transaction.
-pub fn hard_delete(c: &Db, org_id: &str, count_only: bool) -> Result<Map<String, Value>> {
-    let mut deleted = Map::new();
+pub fn hard_delete(c: &Db, org_id: &str, count_only: bool) -> Result<TableCounts> {
+    let mut deleted = TableCounts::default();
     for table in ORG_TABLES {
         // Rollups name their series by number; the series carry the org.
         let condition = if table == "_smithers_cp_usage_rollups" {
@@ -224,7 +390,7 @@ pub fn hard_delete(c: &Db, org_id: &str, count_only: bool) -> Result<Map<String,
             "org_id = ?1"
         };
         let n: i64 = c.one(&format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}"), params![org_id], |r| r.get(0))?;
-        deleted.insert(table.to_string(), json!(n));
+        deleted.add(table, n);
     }
     if !count_only {
         c.execute("DELETE FROM _smithers_cp_orgs WHERE org_id = ?1", params![org_id])?;
@@ -235,13 +401,11 @@ pub fn hard_delete(c: &Db, org_id: &str, count_only: bool) -> Result<Map<String,
 /// `deleteOrg({orgId, mode?, actorId?, atMs?})`: `soft` (the default) marks the org
 /// deleted, hiding it from listings and refusing every write; `hard` removes it and every
 /// row it holds, and returns how many rows went from each table.
-pub fn delete(conn: &Db, input: &Input) -> Result<Value> {
-    let org_id = input.id("orgId")?;
-    let mode = input.string_or("mode", "soft")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
-    db::write(conn, |c| match mode.as_str() {
-        "soft" => {
+pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteOrg) -> Result<OrgDeletion> {
+    let DeleteOrg { org_id, mode, actor_id, at_ms } = req;
+    let at = at_ms.unwrap_or_else(now_ms);
+    db::write(conn, |c| match mode.unwrap_or_default() {
+        DeleteMode::Soft => {
             guard(c, &org_id, WriteKind::Other)?;
             let org = set_state(
                 c,
@@ -249,16 +413,15 @@ pub fn delete(conn: &Db, input: &Input) -> Result<Value> {
                 "UPDATE _smithers_cp_orgs SET status = 'deleted', deleted_at_ms = ?2 WHERE org_id = ?1",
                 params![org_id, at],
             )?;
-            audit::insert(c, &event(&org_id, actor_id.as_deref(), "org.delete", at, json!({ "mode": "soft" })))?;
-            Ok(json!({ "mode": "soft", "org": org }))
+            audit::insert(c, ctx, &event(&org_id, actor_id.as_deref(), "org.delete", at, json!({ "mode": "soft" })))?;
+            Ok(OrgDeletion::Soft { org })
         }
-        "hard" => {
+        DeleteMode::Hard => {
             if get(c, &org_id)?.is_none() {
                 return Err(CpError::org_not_found(&org_id));
             }
             let deleted = hard_delete(c, &org_id, false)?;
-            Ok(json!({ "mode": "hard", "orgId": org_id, "deleted": deleted }))
+            Ok(OrgDeletion::Hard { org_id, deleted })
         }
-        _ => Err(CpError::field("mode", "mode must be one of: soft, hard.")),
     })
 }

@@ -74,7 +74,7 @@ pub fn create(conn: &Db, input: &Input) -> Result<Project> {
                 Parents::org(&org_id).explain(c, e)
             }
         })?;
-        audit::insert(
+        audit::insert_legacy(
             c,
             &NewEvent {
                 org_id: &org_id,
@@ -112,7 +112,7 @@ pub fn add_team(conn: &Db, input: &Input) -> Result<()> {
              ON CONFLICT(org_id, project_id, team_id) DO UPDATE SET role = excluded.role",
         params![org_id, project_id, team_id, role, created_at_ms])
         .map_err(|e| parents.explain(c, e))?;
-        audit::insert(c, &grant_event(&org_id, Some(&project_id), None, "project.team.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
+        audit::insert_legacy(c, &grant_event(&org_id, Some(&project_id), None, "project.team.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
         Ok(())
     })
 }
@@ -197,7 +197,7 @@ pub fn delete(conn: &Db, input: &Input) -> Result<()> {
         // The cascade took the project's events (and the triggers their sums); the sums of
         // its purged events go too.
         crate::metering::rollups::forget_project(c, &org_id, &project_id)?;
-        audit::insert(
+        audit::insert_legacy(
             c,
             &NewEvent {
                 org_id: &org_id,

@@ -112,7 +112,7 @@ pub fn set(conn: &Db, input: &Input) -> Result<Value> {
             ), params![org_id, value, at])?;
             metadata.insert(resource.name.to_string(), json!(value));
         }
-        audit::insert(
+        audit::insert_legacy(
             c,
             &NewEvent {
                 org_id: &org_id,

@@ -30,7 +30,7 @@ pub fn remove(conn: &Db, removal: Removal) -> Result<()> {
         if c.execute(removal.delete_sql, removal.params)? == 0 {
             return Err(not_found(removal.what, removal.details.clone()));
         }
-        audit::insert(c, &removal.event)?;
+        audit::insert_legacy(c, &removal.event)?;
         Ok(())
     })
 }

@@ -69,7 +69,7 @@ pub fn create(conn: &Db, input: &Input) -> Result<Team> {
                 Parents::org(&team.org_id).explain(c, e)
             }
         })?;
-        audit::insert(c, &team_event(&team.org_id, None, "team.create", &team.team_id, team.created_at_ms, json!({})))?;
+        audit::insert_legacy(c, &team_event(&team.org_id, None, "team.create", &team.team_id, team.created_at_ms, json!({})))?;
         Ok(())
     })?;
     Ok(team)
@@ -96,7 +96,7 @@ pub fn add_member(conn: &Db, input: &Input) -> Result<()> {
              ON CONFLICT(org_id, team_id, user_id) DO UPDATE SET role = excluded.role",
         params![org_id, team_id, user_id, role, created_at_ms])
         .map_err(|e| parents.explain(c, e))?;
-        audit::insert(c, &team_event(&org_id, Some(&user_id), "team.member.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
+        audit::insert_legacy(c, &team_event(&org_id, Some(&user_id), "team.member.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
         Ok(())
     })
 }
@@ -171,7 +171,7 @@ pub fn delete(conn: &Db, input: &Input) -> Result<()> {
             return Err(not_found("team", json!({ "orgId": org_id, "teamId": team_id })));
         }
         c.execute("DELETE FROM _smithers_cp_teams WHERE org_id = ?1 AND team_id = ?2", params![org_id, team_id])?;
-        audit::insert(c, &team_event(&org_id, actor_id.as_deref(), "team.delete", &team_id, at, json!({})))?;
+        audit::insert_legacy(c, &team_event(&org_id, actor_id.as_deref(), "team.delete", &team_id, at, json!({})))?;
         Ok(())
     })
 }

@@ -1,0 +1,66 @@
+//! Typed requests: each operation's input is a struct of its own, read once from the
+//! caller's JSON object (`FromInput`) with the validation rules of `validate`, and passed
+//! to the operation's function with the request's context:
+//! `op(&Db, &RequestContext, Request) -> Result<Output>`.
+
+use crate::db::Db;
+use crate::error::Result;
+use crate::validate::Input;
+use serde_json::Value;
+
+/// An operation's request, read and validated from its input object. The fields are
+/// read in a fixed order, so the first field at fault is the one an error names.
+pub trait FromInput: Sized {
+    fn from_input(input: &Input) -> Result<Self>;
+
+    /// From a JSON value, as Rust callers and the fuzz target give one.
+    fn from_json(value: &Value) -> Result<Self> {
+        Self::from_input(&Input::new(value)?)
+    }
+}
+
+/// Who made a request and from where: read from a call's input (`actorId`, `ipAddress`,
+/// `userAgent`, `requestId`; an org-scoped handle fills them from its context) and
+/// written on every audit event the call writes: the actor where the write names none of
+/// its own, the origin always.
+#[derive(Debug, Clone, Default, PartialEq, ts_rs::TS)]
+#[ts(rename = "ControlPlaneRequestContext", rename_all = "camelCase", optional_fields = nullable)]
+pub struct RequestContext {
+    pub actor_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl FromInput for RequestContext {
+    fn from_input(input: &Input) -> Result<RequestContext> {
+        Ok(RequestContext {
+            actor_id: input.opt_id("actorId")?,
+            ip_address: input.opt_string("ipAddress")?,
+            user_agent: input.opt_string("userAgent")?,
+            request_id: input.opt_string("requestId")?,
+        })
+    }
+}
+
+/// Requests whose fields are all optional read `{}` when the caller gives no input.
+pub fn empty() -> Value {
+    Value::Object(Default::default())
+}
+
+/// Runs one operation on its JSON input as every caller does: the input must be an object;
+/// the request context is read first, then the request, then the operation runs.
+pub fn call<R: FromInput, T>(db: &Db, input: &Value, op: impl FnOnce(&Db, &RequestContext, R) -> Result<T>) -> Result<T> {
+    let input = Input::new(input)?;
+    let ctx = RequestContext::from_input(&input)?;
+    let request = R::from_input(&input)?;
+    op(db, &ctx, request)
+}
+
+/// `call` on JSON text, for Rust callers and the fuzz target: text that does not parse is
+/// `INVALID_INPUT`, as a value that is not an object is.
+pub fn call_json<R: FromInput, T>(db: &Db, text: &str, op: impl FnOnce(&Db, &RequestContext, R) -> Result<T>) -> Result<T> {
+    let input: Value =
+        serde_json::from_str(text).map_err(|e| crate::error::CpError::field("input", format!("input is not valid JSON: {e}")))?;
+    call(db, &input, op)
+}

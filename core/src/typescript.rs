@@ -1,0 +1,66 @@
+//! The TypeScript types of the requests and results, generated from the structs that
+//! define them (ts-rs) into `native-types.d.ts` at the repository's root. The napi build
+//! puts that file at the head of the generated `native.d.ts` (package.json's
+//! `napi.dtsHeaderFile`), whose classes name these types. `cargo test` fails when the file
+//! is not what the structs say; `UPDATE_TYPES=1 cargo test -p control-plane-core
+//! typescript` writes it anew.
+
+use ts_rs::TS;
+
+/// Written by hand: the types that are not a struct of the core.
+const PREAMBLE: &str = r#"// Generated from the core's request and result types by `UPDATE_TYPES=1 cargo test -p control-plane-core typescript`: do not edit.
+
+/** Where a request came from, written on every audit event the call writes. */
+export type ControlPlaneRequestOrigin = Omit<ControlPlaneRequestContext, "actorId">;
+/** An org-level method's input on a handle scoped to one org: `orgId` put in by the handle. */
+export type ScopedInput<I> = Omit<I, "orgId"> & { orgId?: string } & ControlPlaneRequestOrigin;
+"#;
+
+/// One type's declaration, with its doc comment, exported.
+fn declaration<T: TS>() -> String {
+    let docs = T::docs().map(|d| format!("{}\n", d.trim_end())).unwrap_or_default();
+    format!("{docs}export {}\n", T::decl())
+}
+
+macro_rules! declarations {
+    ($($ty:ty),* $(,)?) => {
+        vec![$(declaration::<$ty>()),*]
+    };
+}
+
+/// Every request and result type, in the order they are written.
+fn declarations() -> String {
+    use crate::page::{Page, PageRequest};
+    use crate::request::RequestContext;
+    use crate::tenancy::orgs;
+    let types: Vec<String> = declarations![
+        RequestContext,
+        Page<()>,
+        PageRequest,
+        orgs::Org,
+        orgs::OrgStatus,
+        orgs::CreateOrg,
+        orgs::OrgRef,
+        orgs::OrgSlug,
+        orgs::ListOrgs,
+        orgs::SuspendOrg,
+        orgs::UnsuspendOrg,
+        orgs::DeleteMode,
+        orgs::DeleteOrg,
+        orgs::OrgDeletion,
+    ];
+    // Every integer the store hands over fits a JS number (at most 2^53 - 1): ts-rs writes
+    // 64-bit integers as `bigint`.
+    format!("{PREAMBLE}\n{}", types.join("\n")).replace("bigint", "number")
+}
+
+#[test]
+fn typescript_types_are_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../native-types.d.ts");
+    let fresh = declarations();
+    if std::env::var_os("UPDATE_TYPES").is_some() {
+        std::fs::write(path, &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(committed == fresh, "native-types.d.ts is not what the core's types say: run UPDATE_TYPES=1 cargo test -p control-plane-core typescript");
+}

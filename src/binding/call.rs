@@ -1,0 +1,65 @@
+//! One store operation called from JS, for both classes that have the org-level methods:
+//! the store (`ControlPlaneStore`, the input as given) and the handle scoped to one org
+//! (`OrgScope`, its org put in). Each class says how it reads an input (`Inputs`); the
+//! operation is the core's typed function, and its result goes back as JSON text parsed in
+//! the caller's realm (`env_data`).
+
+use super::env_data::{parse_json, to_js};
+use super::store::Backend;
+use control_plane_core::db::Db;
+use control_plane_core::error::{CpError, Result as CoreResult};
+use control_plane_core::request::{self, FromInput, RequestContext};
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::cell::Ref;
+
+/// How a class reads a method's input and where it runs.
+pub trait Inputs {
+    fn backend(&self) -> Ref<'_, Backend>;
+    /// The input object of a method, read from JS; `Given::Required` for the documented
+    /// store's methods, whose missing input is an error rather than `{}`.
+    fn input(&self, env: &Env, input: Option<Unknown>, given: Given) -> Result<Value>;
+}
+
+/// Whether a method's input may be left out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Given {
+    /// The documented store's methods: a missing input is `input must be an object.`
+    Required,
+    /// Ours: a missing input reads as `{}`.
+    Optional,
+}
+
+/// A core operation: `(&Db, &RequestContext, Request) -> Result<Output>`.
+pub type Op<R, T> = fn(&Db, &RequestContext, R) -> CoreResult<T>;
+
+/// Runs `op` on the method's input and returns its result.
+pub fn value<'e, C: Inputs, R: FromInput, T: Serialize>(
+    class: &C,
+    env: &'e Env,
+    input: Option<Unknown>,
+    given: Given,
+    op: Op<R, T>,
+) -> Result<Unknown<'e>> {
+    let input = class.input(env, input, given)?;
+    run(class, env, &input, op)
+}
+
+/// Runs `op` on the method's input, for a method that returns nothing.
+pub fn void<C: Inputs, R: FromInput>(class: &C, env: &Env, input: Option<Unknown>, op: Op<R, ()>) -> Result<()> {
+    let input = class.input(env, input, Given::Required)?;
+    class.backend().run(env, |db| request::call(db, &input, op)).map_err(|e| to_js(env, e))
+}
+
+/// Runs `op` on an input already read (and scoped).
+pub fn run<'e, C: Inputs, R: FromInput, T: Serialize>(class: &C, env: &'e Env, input: &Value, op: Op<R, T>) -> Result<Unknown<'e>> {
+    let text = class.backend().run(env, |db| request::call(db, input, op).and_then(|out| json(&out))).map_err(|e| to_js(env, e))?;
+    parse_json(env, &text)
+}
+
+/// A result as JSON text.
+pub fn json<T: Serialize>(value: &T) -> CoreResult<String> {
+    serde_json::to_string(value).map_err(|e| CpError::new("INTERNAL", format!("serialising a result: {e}"), None))
+}
