@@ -119,3 +119,248 @@ atMs?: number | null, };
  * What `deleteOrg` did.
  */
 export type ControlPlaneOrgDeletion = { "mode": "soft", org: ControlPlaneOrg, } | { "mode": "hard", orgId: string, deleted: Record<string, number>, };
+
+export type ControlPlaneTeam = { orgId: string, teamId: string, slug: string, name: string, createdAtMs: number, };
+
+/**
+ * A user's membership of a team.
+ */
+export type ControlPlaneTeamMember = { orgId: string, teamId: string, userId: string, 
+/**
+ * The user's role in the team.
+ */
+role: string, createdAtMs: number, };
+
+/**
+ * `createTeam`'s input.
+ */
+export type ControlPlaneCreateTeamInput = { orgId: string, 
+/**
+ * A random UUID when missing or blank.
+ */
+teamId?: string | null, 
+/**
+ * Unique within the org.
+ */
+slug: string, name: string, 
+/**
+ * Now when missing.
+ */
+createdAtMs?: number | null, };
+
+/**
+ * `addTeamMember`'s input.
+ */
+export type ControlPlaneAddTeamMemberInput = { orgId: string, teamId: string, userId: string, 
+/**
+ * `member` when missing; replaces the role of a member already there.
+ */
+role?: string | null, 
+/**
+ * Now when missing; a member already there keeps its own.
+ */
+createdAtMs?: number | null, };
+
+/**
+ * `listTeams`'s input.
+ */
+export type ControlPlaneListTeamsInput = { orgId: string, 
+/**
+ * 1 to 1000; 50 when missing.
+ */
+limit?: number | null, 
+/**
+ * The `nextCursor` of the page before; the first page when missing.
+ */
+cursor?: string | null, };
+
+/**
+ * `getTeam`'s input.
+ */
+export type ControlPlaneGetTeamInput = { orgId: string, teamId: string, };
+
+/**
+ * `listTeamMembers`'s input.
+ */
+export type ControlPlaneListTeamMembersInput = { orgId: string, teamId: string, 
+/**
+ * 1 to 1000; 50 when missing.
+ */
+limit?: number | null, 
+/**
+ * The `nextCursor` of the page before; the first page when missing.
+ */
+cursor?: string | null, };
+
+/**
+ * `removeTeamMember`'s input.
+ */
+export type ControlPlaneRemoveTeamMemberInput = { orgId: string, teamId: string, userId: string, actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+atMs?: number | null, };
+
+/**
+ * `deleteTeam`'s input.
+ */
+export type ControlPlaneDeleteTeamInput = { orgId: string, teamId: string, actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+atMs?: number | null, };
+
+export type ControlPlaneProject = { orgId: string, projectId: string, slug: string, name: string, metadata: Record<string, unknown>, createdAtMs: number, };
+
+/**
+ * A team's grant on a project.
+ */
+export type ControlPlaneProjectTeam = { orgId: string, projectId: string, teamId: string, 
+/**
+ * The role the team holds on the project.
+ */
+role: string, createdAtMs: number, };
+
+/**
+ * `createProject`'s input.
+ */
+export type ControlPlaneCreateProjectInput = { orgId: string, 
+/**
+ * A random UUID when missing or blank.
+ */
+projectId?: string | null, 
+/**
+ * Unique within the org.
+ */
+slug: string, name: string, 
+/**
+ * A JSON object (at most 64 KiB of JSON, 16 levels deep); `{}` when missing.
+ */
+metadata?: Record<string, unknown> | null, 
+/**
+ * Now when missing.
+ */
+createdAtMs?: number | null, };
+
+/**
+ * `addProjectTeam`'s input.
+ */
+export type ControlPlaneAddProjectTeamInput = { orgId: string, projectId: string, teamId: string, 
+/**
+ * `viewer` when missing; replaces the role of a grant already there.
+ */
+role?: string | null, 
+/**
+ * Now when missing; a grant already there keeps its own.
+ */
+createdAtMs?: number | null, };
+
+/**
+ * `listProjects`'s input.
+ */
+export type ControlPlaneListProjectsInput = { orgId: string, 
+/**
+ * 1 to 1000; 50 when missing.
+ */
+limit?: number | null, 
+/**
+ * The `nextCursor` of the page before; the first page when missing.
+ */
+cursor?: string | null, };
+
+/**
+ * `getProject`'s input.
+ */
+export type ControlPlaneGetProjectInput = { orgId: string, projectId: string, };
+
+/**
+ * `listProjectTeams`'s input.
+ */
+export type ControlPlaneListProjectTeamsInput = { orgId: string, projectId: string, 
+/**
+ * 1 to 1000; 50 when missing.
+ */
+limit?: number | null, 
+/**
+ * The `nextCursor` of the page before; the first page when missing.
+ */
+cursor?: string | null, };
+
+/**
+ * `removeProjectTeam`'s input.
+ */
+export type ControlPlaneRemoveProjectTeamInput = { orgId: string, projectId: string, teamId: string, actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+atMs?: number | null, };
+
+/**
+ * `deleteProject`'s input.
+ */
+export type ControlPlaneDeleteProjectInput = { orgId: string, projectId: string, actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+atMs?: number | null, };
+
+/**
+ * One team through which a user reaches a project.
+ */
+export type ControlPlaneAccessGrant = { teamId: string, 
+/**
+ * The role the team holds on the project.
+ */
+role: string, 
+/**
+ * The user's role in the team.
+ */
+memberRole: string, };
+
+/**
+ * What a user may do on a project, through the teams they belong to.
+ */
+export type ControlPlaneProjectAccess = { orgId: string, projectId: string, userId: string, 
+/**
+ * The distinct project roles granted, sorted.
+ */
+roles: Array<string>, grants: Array<ControlPlaneAccessGrant>, };
+
+/**
+ * `listProjectAccess`'s input.
+ */
+export type ControlPlaneListProjectAccessInput = { orgId: string, userId: string, };
+
+/**
+ * `getProjectAccess`'s input.
+ */
+export type ControlPlaneGetProjectAccessInput = { orgId: string, projectId: string, userId: string, };
+
+/**
+ * An org's limits: `null` where there is none.
+ */
+export type ControlPlaneQuotaLimits = { maxProjects: number | null, maxTeams: number | null, maxMembersPerTeam: number | null, maxSecretRefs: number | null, maxIdentityProviders: number | null, };
+
+/**
+ * What an org holds of each resource with a quota.
+ */
+export type ControlPlaneQuotaUsage = { projects: number, teams: number, 
+/**
+ * The member count of the org's fullest team.
+ */
+membersInFullestTeam: number, secretRefs: number, identityProviders: number, };
+
+/**
+ * An org's quotas and how much of each it uses.
+ */
+export type ControlPlaneOrgQuota = { orgId: string, limits: ControlPlaneQuotaLimits, used: ControlPlaneQuotaUsage, };
+
+/**
+ * `setOrgQuota`'s input. Each limit is a whole number >= 0 (at most 10^15), `null` for
+ * no limit, or left out to keep the one set.
+ */
+export type ControlPlaneSetOrgQuotaInput = { orgId: string, actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+updatedAtMs?: number | null, maxProjects?: number | null, maxTeams?: number | null, maxMembersPerTeam?: number | null, maxSecretRefs?: number | null, maxIdentityProviders?: number | null, };

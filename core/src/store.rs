@@ -7,7 +7,6 @@ use crate::validate::Input;
 use crate::audit::{self, export, retention};
 use crate::metering::{limits, rollups, usage};
 use crate::settings::{billing, identity, secrets};
-use crate::tenancy::{access, projects, quotas, teams};
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::Value;
@@ -18,10 +17,6 @@ fn json<T: Serialize>(value: T) -> Result<String> {
 
 /// The names `call` accepts: the documented store's methods first, then ours.
 pub const METHODS: &[&str] = &[
-    "createTeam",
-    "addTeamMember",
-    "createProject",
-    "addProjectTeam",
     "upsertBillingAccount",
     "upsertIdentityProvider",
     "listIdentityProviders",
@@ -35,25 +30,11 @@ pub const METHODS: &[&str] = &[
     "exportOrgAudit",
     "recordUsageBatch",
     "consumeUsage",
-    "listTeams",
-    "getTeam",
-    "listTeamMembers",
-    "listProjects",
-    "getProject",
-    "listProjectTeams",
     "getBillingAccount",
     "listUsageLimits",
-    "removeTeamMember",
-    "removeProjectTeam",
-    "deleteTeam",
-    "deleteProject",
     "deleteIdentityProvider",
     "deleteUsageLimit",
     "deleteSecretRef",
-    "listProjectAccess",
-    "getProjectAccess",
-    "setOrgQuota",
-    "getOrgQuota",
     "queryAuditLog",
     "explainAuditQuery",
     "verifyAuditChain",
@@ -76,10 +57,6 @@ pub fn call_value(conn: &Db, method: &str, input: &Value) -> Result<String> {
 /// Runs one store method on its validated-as-an-object input.
 fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
     match method {
-        "createTeam" => json(teams::create(conn, input)?),
-        "addTeamMember" => json(teams::add_member(conn, input)?),
-        "createProject" => json(projects::create(conn, input)?),
-        "addProjectTeam" => json(projects::add_team(conn, input)?),
         "upsertBillingAccount" => json(billing::upsert(conn, input)?),
         "upsertIdentityProvider" => json(identity::upsert(conn, input)?),
         "listIdentityProviders" => json(identity::list(conn, input)?),
@@ -93,25 +70,11 @@ fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
         "exportOrgAudit" => json(export::export(conn, input)?),
         "recordUsageBatch" => json(usage::record_batch(conn, input)?),
         "consumeUsage" => json(limits::consume(conn, input)?),
-        "listTeams" => json(teams::list_page(conn, input)?),
-        "getTeam" => json(teams::get(conn, input)?),
-        "listTeamMembers" => json(teams::list_members(conn, input)?),
-        "listProjects" => json(projects::list_page(conn, input)?),
-        "getProject" => json(projects::get(conn, input)?),
-        "listProjectTeams" => json(projects::list_teams(conn, input)?),
         "getBillingAccount" => json(billing::get_input(conn, input)?),
         "listUsageLimits" => json(limits::list_page(conn, input)?),
-        "removeTeamMember" => json(teams::remove_member(conn, input)?),
-        "removeProjectTeam" => json(projects::remove_team(conn, input)?),
-        "deleteTeam" => json(teams::delete(conn, input)?),
-        "deleteProject" => json(projects::delete(conn, input)?),
         "deleteIdentityProvider" => json(identity::delete(conn, input)?),
         "deleteUsageLimit" => json(limits::delete(conn, input)?),
         "deleteSecretRef" => json(secrets::delete(conn, input)?),
-        "listProjectAccess" => json(access::list(conn, input)?),
-        "getProjectAccess" => json(access::get(conn, input)?),
-        "setOrgQuota" => json(quotas::set(conn, input)?),
-        "getOrgQuota" => json(quotas::get(conn, input)?),
         "queryAuditLog" => json(audit::query(conn, input)?),
         "explainAuditQuery" => json(audit::explain(conn, input)?),
         "verifyAuditChain" => json(audit::verify(conn, input)?),

@@ -4,7 +4,7 @@
 use crate::error::CpError;
 use crate::db::Db;
 use crate::request::{self, FromInput, RequestContext};
-use crate::tenancy::orgs;
+use crate::tenancy::{access, orgs, projects, quotas, teams};
 use crate::{db, schema, store};
 use serde::Serialize;
 use crate::engine::sqlite::SqliteEngine;
@@ -34,7 +34,7 @@ fn count(conn: &SqliteEngine, table: &str) -> i64 {
 fn seeded() -> SqliteEngine {
     let conn = open();
     call(&conn, orgs::create, json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 1 })).unwrap();
-    legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "web", "slug": "web", "name": "Web", "createdAtMs": 2 }))
+    call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "web", "slug": "web", "name": "Web", "createdAtMs": 2 }))
         .unwrap();
     conn
 }
@@ -54,6 +54,11 @@ fn every_operation_reads_and_validates_its_input() {
     let conn = seeded();
     let typed = ops![&conn;
         orgs::get_org, orgs::suspend, orgs::unsuspend, orgs::delete, orgs::list, orgs::create, orgs::get_by_slug,
+        teams::create, teams::add_member, teams::list_page, teams::get, teams::list_members, teams::remove_member, teams::delete,
+        projects::create, projects::add_team, projects::list_page, projects::get, projects::list_teams, projects::remove_team,
+        projects::delete,
+        access::list, access::get,
+        quotas::set, quotas::get,
     ];
     let legacy_ops: Vec<(&str, Box<dyn Fn(Value) -> Result<Value, CpError> + '_>)> =
         store::METHODS.iter().map(|m| (*m, Box::new(|input| legacy(&conn, m, input)) as Box<dyn Fn(Value) -> Result<Value, CpError>>)).collect();
@@ -101,13 +106,13 @@ fn duplicates_and_missing_parents_are_typed() {
     let conn = seeded();
     let dup = call(&conn, orgs::create, json!({ "slug": "acme", "name": "X" })).unwrap_err();
     assert_eq!((dup.code, dup.summary.as_str()), ("DUPLICATE_ID", "Duplicate control-plane org slug: acme"));
-    let dup = legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "web", "slug": "w2", "name": "W" })).unwrap_err();
+    let dup = call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "web", "slug": "w2", "name": "W" })).unwrap_err();
     assert_eq!(dup.details, Some(json!({ "kind": "control-plane.project", "id": "web", "orgId": "acme" })));
-    let missing = legacy(&conn, "createTeam", json!({ "orgId": "ghost", "slug": "t", "name": "T" })).unwrap_err();
+    let missing = call(&conn, teams::create, json!({ "orgId": "ghost", "slug": "t", "name": "T" })).unwrap_err();
     assert_eq!(missing, CpError::org_not_found("ghost"));
     let missing = legacy(&conn, "recordUsage", json!({ "orgId": "acme", "projectId": "x", "metric": "m", "quantity": 1 })).unwrap_err();
     assert_eq!(missing, CpError::project_not_found("acme", "x"));
-    let missing = legacy(&conn, "addTeamMember", json!({ "orgId": "acme", "teamId": "t", "userId": "u" })).unwrap_err();
+    let missing = call(&conn, teams::add_member, json!({ "orgId": "acme", "teamId": "t", "userId": "u" })).unwrap_err();
     assert_eq!(missing, CpError::team_not_found("acme", "t"));
     assert_eq!(count(&conn, "_smithers_cp_teams") + count(&conn, "_smithers_cp_usage_events"), 0);
     assert_eq!(count(&conn, "_smithers_cp_audit_events"), 2);
@@ -120,7 +125,7 @@ fn a_failing_audit_insert_rolls_back_the_row() {
         "CREATE TRIGGER fail BEFORE INSERT ON _smithers_cp_audit_events BEGIN SELECT RAISE(ABORT, 'no audit'); END;",
     )
     .unwrap();
-    let err = legacy(&conn, "createTeam", json!({ "orgId": "acme", "slug": "t", "name": "T" })).unwrap_err();
+    let err = call(&conn, teams::create, json!({ "orgId": "acme", "slug": "t", "name": "T" })).unwrap_err();
     assert_eq!(err.code, "STORAGE_ERROR");
     assert_eq!(count(&conn, "_smithers_cp_teams"), 0);
     assert!(conn.is_autocommit(), "the transaction was closed");
@@ -169,7 +174,7 @@ fn secret_refs_are_listed_by_scope() {
 fn export_reads_one_org_in_documented_order() {
     let conn = seeded();
     call(&conn, orgs::create, json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
-    legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A", "createdAtMs": 3 })).unwrap();
+    call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A", "createdAtMs": 3 })).unwrap();
     legacy(&conn, "recordAuditEvent", json!({ "orgId": "other", "action": "x", "targetType": "y", "occurredAtMs": 2 })).unwrap();
     let out = legacy(&conn, "exportOrgAudit", json!({ "orgId": "acme", "exportedAtMs": 9 })).unwrap();
     assert_eq!(out["exportedAtMs"], json!(9));
@@ -279,7 +284,7 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
     // (every second holds dozens, so window edges cut between a second's events).
     for (fractional, span) in [(false, 40 * day), (true, 40 * day), (false, 20_000), (true, 20_000)] {
         let conn = seeded();
-        legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A" })).unwrap();
+        call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A" })).unwrap();
         call(&conn, orgs::create, json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
         let mut rng = Rng(0x9E3779B97F4A7C15 ^ fractional as u64 ^ span as u64);
         let mut batch = Vec::new();
@@ -453,7 +458,7 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
     let conn = fresh();
     legacy(&conn, "recordAuditEvent", json!({ "orgId": "acme", "projectId": "web", "action": "p", "targetType": "t" })).unwrap();
     legacy(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": "after", "targetType": "t" })).unwrap();
-    legacy(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    call(&conn, projects::delete, json!({ "orgId": "acme", "projectId": "web" })).unwrap();
     let report = verify(&conn);
     assert_eq!(report["ok"], json!(true), "{report}");
     assert_eq!(report["redacted"], json!(2)); // project.create and "p"
@@ -571,7 +576,7 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
 fn purging_usage_keeps_every_window_total_exact() {
     const DAY: i64 = 86_400_000;
     let conn = seeded();
-    legacy(&conn, "createProject", json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "API" })).unwrap();
+    call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "API" })).unwrap();
     let mut rng = Rng(0x5EED_CAFE);
     // 60 days: sparse events over all of it, and dense bursts (ms apart) on a few days.
     let mut events = Vec::new();
@@ -621,7 +626,7 @@ fn purging_usage_keeps_every_window_total_exact() {
     // Deleting a project takes its purged sums out of the org's too.
     let web_total = before.iter().map(|t| t.1).fold(0.0, f64::max);
     assert!(web_total > 0.0);
-    legacy(&conn, "deleteProject", json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    call(&conn, projects::delete, json!({ "orgId": "acme", "projectId": "web" })).unwrap();
     let whole = crate::metering::usage::Window { since_ms: 0, until_ms: 70 * DAY };
     let expected: f64 = events.iter().filter(|e| e["projectId"] != json!("web")).map(|e| e["quantity"].as_f64().unwrap()).sum();
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", whole).unwrap(), expected);

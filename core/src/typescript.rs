@@ -32,7 +32,7 @@ macro_rules! declarations {
 fn declarations() -> String {
     use crate::page::{Page, PageRequest};
     use crate::request::RequestContext;
-    use crate::tenancy::orgs;
+    use crate::tenancy::{access, orgs, projects, quotas, teams};
     let types: Vec<String> = declarations![
         RequestContext,
         Page<()>,
@@ -48,6 +48,32 @@ fn declarations() -> String {
         orgs::DeleteMode,
         orgs::DeleteOrg,
         orgs::OrgDeletion,
+        teams::Team,
+        teams::TeamMember,
+        teams::CreateTeam,
+        teams::AddTeamMember,
+        teams::ListTeams,
+        teams::GetTeam,
+        teams::ListTeamMembers,
+        teams::RemoveTeamMember,
+        teams::DeleteTeam,
+        projects::Project,
+        projects::ProjectTeam,
+        projects::CreateProject,
+        projects::AddProjectTeam,
+        projects::ListProjects,
+        projects::GetProject,
+        projects::ListProjectTeams,
+        projects::RemoveProjectTeam,
+        projects::DeleteProject,
+        access::Grant,
+        access::ProjectAccess,
+        access::ListProjectAccess,
+        access::GetProjectAccess,
+        quotas::QuotaLimits,
+        quotas::QuotaUsage,
+        quotas::OrgQuota,
+        quotas::SetOrgQuota,
     ];
     // Every integer the store hands over fits a JS number (at most 2^53 - 1): ts-rs writes
     // 64-bit integers as `bigint`.

@@ -2,13 +2,17 @@
 //! the teams they belong to, and with which roles.
 
 use crate::error::Result;
+use crate::request::{FromInput, RequestContext};
 use crate::validate::Input;
 use crate::params;
 use crate::db::Db;
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// One team through which a user reaches a project.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneAccessGrant")]
 pub struct Grant {
     pub team_id: String,
     /// The role the team holds on the project.
@@ -17,8 +21,10 @@ pub struct Grant {
     pub member_role: String,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// What a user may do on a project, through the teams they belong to.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneProjectAccess")]
 pub struct ProjectAccess {
     pub org_id: String,
     pub project_id: String,
@@ -26,6 +32,35 @@ pub struct ProjectAccess {
     /// The distinct project roles granted, sorted.
     pub roles: Vec<String>,
     pub grants: Vec<Grant>,
+}
+
+/// `listProjectAccess`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneListProjectAccessInput", rename_all = "camelCase")]
+pub struct ListProjectAccess {
+    pub org_id: String,
+    pub user_id: String,
+}
+
+impl FromInput for ListProjectAccess {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(ListProjectAccess { org_id: input.id("orgId")?, user_id: input.id("userId")? })
+    }
+}
+
+/// `getProjectAccess`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneGetProjectAccessInput", rename_all = "camelCase")]
+pub struct GetProjectAccess {
+    pub org_id: String,
+    pub project_id: String,
+    pub user_id: String,
+}
+
+impl FromInput for GetProjectAccess {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(GetProjectAccess { org_id: input.id("orgId")?, project_id: input.id("projectId")?, user_id: input.id("userId")? })
+    }
 }
 
 fn resolve(conn: &Db, org_id: &str, user_id: &str, project_id: Option<&str>) -> Result<Vec<ProjectAccess>> {
@@ -60,17 +95,13 @@ fn resolve(conn: &Db, org_id: &str, user_id: &str, project_id: Option<&str>) -> 
 }
 
 /// `listProjectAccess({orgId, userId})`: every project the user reaches, by projectId.
-pub fn list(conn: &Db, input: &Input) -> Result<Vec<ProjectAccess>> {
-    let org_id = input.id("orgId")?;
-    let user_id = input.id("userId")?;
-    resolve(conn, &org_id, &user_id, None)
+pub fn list(conn: &Db, _ctx: &RequestContext, req: ListProjectAccess) -> Result<Vec<ProjectAccess>> {
+    resolve(conn, &req.org_id, &req.user_id, None)
 }
 
 /// `getProjectAccess({orgId, projectId, userId})`: empty `roles` and `grants` when none.
-pub fn get(conn: &Db, input: &Input) -> Result<ProjectAccess> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.id("projectId")?;
-    let user_id = input.id("userId")?;
+pub fn get(conn: &Db, _ctx: &RequestContext, req: GetProjectAccess) -> Result<ProjectAccess> {
+    let GetProjectAccess { org_id, project_id, user_id } = req;
     Ok(resolve(conn, &org_id, &user_id, Some(&project_id))?.pop().unwrap_or(ProjectAccess {
         org_id,
         project_id,

@@ -4,36 +4,189 @@ use crate::audit::{self, NewEvent};
 use crate::db;
 use crate::error::{is_constraint, Constraint, CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
-use crate::page::{self, Page};
+use crate::page::{self, Page, PageRequest};
 use crate::tenancy::parents::{self, Parents};
 use crate::tenancy::quotas;
 use crate::tenancy::removal::{self, not_found, Removal};
-use crate::validate::{parse_metadata, Input};
+use crate::request::{FromInput, RequestContext};
+use crate::validate::{now_ms, parse_metadata, Input};
 use crate::params;
 use crate::engine::Row;
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::{json, Value};
+use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneProject")]
 pub struct Project {
     pub org_id: String,
     pub project_id: String,
     pub slug: String,
     pub name: String,
+    #[ts(type = "Record<string, unknown>")]
     pub metadata: Value,
     pub created_at_ms: i64,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// A team's grant on a project.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneProjectTeam")]
 pub struct ProjectTeam {
     pub org_id: String,
     pub project_id: String,
     pub team_id: String,
+    /// The role the team holds on the project.
     pub role: String,
     pub created_at_ms: i64,
+}
+
+/// `createProject`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneCreateProjectInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct CreateProject {
+    pub org_id: String,
+    /// A random UUID when missing or blank.
+    pub project_id: Option<String>,
+    /// Unique within the org.
+    pub slug: String,
+    pub name: String,
+    /// A JSON object (at most 64 KiB of JSON, 16 levels deep); `{}` when missing.
+    #[ts(optional, type = "Record<string, unknown> | null")]
+    pub metadata: Option<Value>,
+    /// Now when missing.
+    pub created_at_ms: Option<i64>,
+}
+
+impl FromInput for CreateProject {
+    fn from_input(input: &Input) -> Result<Self> {
+        // In the order the store has always read them, so the same field is named first.
+        let org_id = input.id("orgId")?;
+        let project_id = input.id_or_new("projectId")?;
+        let slug = input.slug("slug")?;
+        let (metadata, _) = input.metadata("metadata")?;
+        let created_at_ms = input.timestamp("createdAtMs")?;
+        let name = input.string("name")?;
+        Ok(CreateProject { org_id, project_id: Some(project_id), slug, name, metadata: Some(metadata), created_at_ms: Some(created_at_ms) })
+    }
+}
+
+/// `addProjectTeam`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneAddProjectTeamInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct AddProjectTeam {
+    pub org_id: String,
+    pub project_id: String,
+    pub team_id: String,
+    /// `viewer` when missing; replaces the role of a grant already there.
+    pub role: Option<String>,
+    /// Now when missing; a grant already there keeps its own.
+    pub created_at_ms: Option<i64>,
+}
+
+impl FromInput for AddProjectTeam {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(AddProjectTeam {
+            org_id: input.id("orgId")?,
+            project_id: input.id("projectId")?,
+            team_id: input.id("teamId")?,
+            role: Some(input.string_or("role", "viewer")?),
+            created_at_ms: Some(input.timestamp("createdAtMs")?),
+        })
+    }
+}
+
+/// `listProjects`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneListProjectsInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ListProjects {
+    pub org_id: String,
+    #[ts(flatten)]
+    pub page: PageRequest,
+}
+
+impl FromInput for ListProjects {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(ListProjects { org_id: input.id("orgId")?, page: PageRequest::from_input(input)? })
+    }
+}
+
+/// `getProject`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneGetProjectInput", rename_all = "camelCase")]
+pub struct GetProject {
+    pub org_id: String,
+    pub project_id: String,
+}
+
+impl FromInput for GetProject {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(GetProject { org_id: input.id("orgId")?, project_id: input.id("projectId")? })
+    }
+}
+
+/// `listProjectTeams`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneListProjectTeamsInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ListProjectTeams {
+    pub org_id: String,
+    pub project_id: String,
+    #[ts(flatten)]
+    pub page: PageRequest,
+}
+
+impl FromInput for ListProjectTeams {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(ListProjectTeams { org_id: input.id("orgId")?, project_id: input.id("projectId")?, page: PageRequest::from_input(input)? })
+    }
+}
+
+/// `removeProjectTeam`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneRemoveProjectTeamInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct RemoveProjectTeam {
+    pub org_id: String,
+    pub project_id: String,
+    pub team_id: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub at_ms: Option<i64>,
+}
+
+impl FromInput for RemoveProjectTeam {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(RemoveProjectTeam {
+            org_id: input.id("orgId")?,
+            project_id: input.id("projectId")?,
+            team_id: input.id("teamId")?,
+            actor_id: input.opt_id("actorId")?,
+            at_ms: Some(input.timestamp("atMs")?),
+        })
+    }
+}
+
+/// `deleteProject`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneDeleteProjectInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct DeleteProject {
+    pub org_id: String,
+    pub project_id: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub at_ms: Option<i64>,
+}
+
+impl FromInput for DeleteProject {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(DeleteProject {
+            org_id: input.id("orgId")?,
+            project_id: input.id("projectId")?,
+            actor_id: input.opt_id("actorId")?,
+            at_ms: Some(input.timestamp("atMs")?),
+        })
+    }
 }
 
 pub const SELECT: &str =
@@ -50,14 +203,15 @@ pub fn from_row(r: &dyn Row) -> Result<Project> {
     })
 }
 
-/// `createProject`.
-pub fn create(conn: &Db, input: &Input) -> Result<Project> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.id_or_new("projectId")?;
-    let slug = input.slug("slug")?;
-    let (metadata, metadata_json) = input.metadata("metadata")?;
-    let created_at_ms = input.timestamp("createdAtMs")?;
-    let name = input.string("name")?;
+/// `createProject`: the project and its `project.create` event, within the org's project
+/// quota.
+pub fn create(conn: &Db, ctx: &RequestContext, req: CreateProject) -> Result<Project> {
+    let CreateProject { org_id, project_id, slug, name, metadata, created_at_ms } = req;
+    let project_id = project_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let metadata = metadata.unwrap_or_else(crate::request::empty);
+    // The text `Input::metadata` stores: the object as JSON.
+    let metadata_json = metadata.to_string();
+    let created_at_ms = created_at_ms.unwrap_or_else(now_ms);
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
         quotas::check(c, &quotas::PROJECTS, &org_id, None)?;
@@ -74,8 +228,9 @@ pub fn create(conn: &Db, input: &Input) -> Result<Project> {
                 Parents::org(&org_id).explain(c, e)
             }
         })?;
-        audit::insert_legacy(
+        audit::insert(
             c,
+            ctx,
             &NewEvent {
                 org_id: &org_id,
                 project_id: Some(&project_id),
@@ -97,12 +252,10 @@ fn grant_event<'a>(org_id: &'a str, project_id: Option<&'a str>, actor_id: Optio
 }
 
 /// `addProjectTeam`: grants a team a role on a project, or changes the role.
-pub fn add_team(conn: &Db, input: &Input) -> Result<()> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.id("projectId")?;
-    let team_id = input.id("teamId")?;
-    let role = input.string_or("role", "viewer")?;
-    let created_at_ms = input.timestamp("createdAtMs")?;
+pub fn add_team(conn: &Db, ctx: &RequestContext, req: AddProjectTeam) -> Result<()> {
+    let AddProjectTeam { org_id, project_id, team_id, role, created_at_ms } = req;
+    let role = role.unwrap_or_else(|| "viewer".into());
+    let created_at_ms = created_at_ms.unwrap_or_else(now_ms);
     let parents = Parents { org_id: &org_id, project_id: Some(&project_id), team_id: Some(&team_id) };
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
@@ -112,7 +265,8 @@ pub fn add_team(conn: &Db, input: &Input) -> Result<()> {
              ON CONFLICT(org_id, project_id, team_id) DO UPDATE SET role = excluded.role",
         params![org_id, project_id, team_id, role, created_at_ms])
         .map_err(|e| parents.explain(c, e))?;
-        audit::insert_legacy(c, &grant_event(&org_id, Some(&project_id), None, "project.team.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
+        let event = grant_event(&org_id, Some(&project_id), None, "project.team.upsert", &team_id, created_at_ms, json!({ "role": role }));
+        audit::insert(c, ctx, &event)?;
         Ok(())
     })
 }
@@ -123,9 +277,8 @@ pub fn list(conn: &Db, org_id: &str) -> Result<Vec<Project>> {
 }
 
 /// `listProjects({orgId, cursor?, limit?})`: by projectId.
-pub fn list_page(conn: &Db, input: &Input) -> Result<Page<Project>> {
-    let org_id = input.id("orgId")?;
-    let (limit, cursor) = page::params(input)?;
+pub fn list_page(conn: &Db, _ctx: &RequestContext, req: ListProjects) -> Result<Page<Project>> {
+    let ListProjects { org_id, page: PageRequest { limit, cursor } } = req;
     let after = page::text(&cursor, 0)?;
     let rows = conn
         .rows(&format!(
@@ -135,18 +288,14 @@ pub fn list_page(conn: &Db, input: &Input) -> Result<Page<Project>> {
 }
 
 /// `getProject({orgId, projectId})`.
-pub fn get(conn: &Db, input: &Input) -> Result<Option<Project>> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.id("projectId")?;
+pub fn get(conn: &Db, _ctx: &RequestContext, req: GetProject) -> Result<Option<Project>> {
     Ok(conn
-        .row(&format!("{SELECT} WHERE org_id = ?1 AND project_id = ?2"), params![org_id, project_id], from_row)?)
+        .row(&format!("{SELECT} WHERE org_id = ?1 AND project_id = ?2"), params![req.org_id, req.project_id], from_row)?)
 }
 
 /// `listProjectTeams({orgId, projectId, cursor?, limit?})`: the project's grants by teamId.
-pub fn list_teams(conn: &Db, input: &Input) -> Result<Page<ProjectTeam>> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.id("projectId")?;
-    let (limit, cursor) = page::params(input)?;
+pub fn list_teams(conn: &Db, _ctx: &RequestContext, req: ListProjectTeams) -> Result<Page<ProjectTeam>> {
+    let ListProjectTeams { org_id, project_id, page: PageRequest { limit, cursor } } = req;
     let after = page::text(&cursor, 0)?;
     let rows = conn
         .rows(
@@ -159,14 +308,12 @@ pub fn list_teams(conn: &Db, input: &Input) -> Result<Page<ProjectTeam>> {
 }
 
 /// `removeProjectTeam({orgId, projectId, teamId, actorId?, atMs?})`.
-pub fn remove_team(conn: &Db, input: &Input) -> Result<()> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.id("projectId")?;
-    let team_id = input.id("teamId")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
+pub fn remove_team(conn: &Db, ctx: &RequestContext, req: RemoveProjectTeam) -> Result<()> {
+    let RemoveProjectTeam { org_id, project_id, team_id, actor_id, at_ms } = req;
+    let at = at_ms.unwrap_or_else(now_ms);
     removal::remove(
         conn,
+        ctx,
         Removal {
             what: "project team",
             details: json!({ "orgId": org_id, "projectId": project_id, "teamId": team_id }),
@@ -180,11 +327,9 @@ pub fn remove_team(conn: &Db, input: &Input) -> Result<()> {
 /// `deleteProject({orgId, projectId, actorId?, atMs?})`: with its usage, limits, secret
 /// refs, grants and project-scoped audit events (the schema cascades them); the
 /// `project.delete` event is written org-wide so that it outlives the project.
-pub fn delete(conn: &Db, input: &Input) -> Result<()> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.id("projectId")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
+pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteProject) -> Result<()> {
+    let DeleteProject { org_id, project_id, actor_id, at_ms } = req;
+    let at = at_ms.unwrap_or_else(now_ms);
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         if !parents::project_exists(c, &org_id, &project_id)? {
@@ -197,8 +342,9 @@ pub fn delete(conn: &Db, input: &Input) -> Result<()> {
         // The cascade took the project's events (and the triggers their sums); the sums of
         // its purged events go too.
         crate::metering::rollups::forget_project(c, &org_id, &project_id)?;
-        audit::insert_legacy(
+        audit::insert(
             c,
+            ctx,
             &NewEvent {
                 org_id: &org_id,
                 project_id: None,

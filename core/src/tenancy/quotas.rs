@@ -6,11 +6,14 @@
 use crate::audit::{self, NewEvent};
 use crate::db;
 use crate::error::{CpError, Result};
-use crate::tenancy::orgs::{self, WriteKind};
-use crate::validate::Input;
+use crate::request::{FromInput, RequestContext};
+use crate::tenancy::orgs::{self, OrgRef, WriteKind};
+use crate::validate::{now_ms, Input};
 use crate::params;
 use crate::db::Db;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+use ts_rs::TS;
 
 /// A resource with a quota: its input and output name, its column, and how to count it.
 pub struct Resource {
@@ -46,8 +49,6 @@ pub const IDENTITY_PROVIDERS: Resource = Resource {
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_identity_providers WHERE org_id = ?1",
 };
 
-const ALL: [&Resource; 5] = [&PROJECTS, &TEAMS, &MEMBERS_PER_TEAM, &SECRET_REFS, &IDENTITY_PROVIDERS];
-
 fn count(conn: &Db, resource: &Resource, org_id: &str, team_id: Option<&str>) -> Result<i64> {
     match team_id {
         Some(team) => conn.one(resource.count_sql, params![org_id, team], |r| r.get(0)),
@@ -77,30 +78,114 @@ pub fn check(conn: &Db, resource: &Resource, org_id: &str, team_id: Option<&str>
     Ok(())
 }
 
-/// `setOrgQuota`: sets the given limits (a number, or `null` for none) and keeps the others.
-pub fn set(conn: &Db, input: &Input) -> Result<Value> {
-    let org_id = input.id("orgId")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("updatedAtMs")?;
-    let mut changes: Vec<(&Resource, Option<i64>)> = Vec::new();
-    for resource in ALL {
-        if !input.has(resource.name) {
-            continue;
-        }
-        let value = match input.get(resource.name) {
-            None => None,
-            Some(v) => match v.as_f64() {
-                Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= 1e15 => Some(n as i64),
-                _ => {
-                    return Err(CpError::field(
-                        resource.name,
-                        format!("{} must be a whole number >= 0, or null for no limit.", resource.name),
-                    ))
-                }
-            },
-        };
-        changes.push((resource, value));
+/// An org's limits: `null` where there is none.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneQuotaLimits")]
+pub struct QuotaLimits {
+    pub max_projects: Option<i64>,
+    pub max_teams: Option<i64>,
+    pub max_members_per_team: Option<i64>,
+    pub max_secret_refs: Option<i64>,
+    pub max_identity_providers: Option<i64>,
+}
+
+/// What an org holds of each resource with a quota.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneQuotaUsage")]
+pub struct QuotaUsage {
+    pub projects: i64,
+    pub teams: i64,
+    /// The member count of the org's fullest team.
+    pub members_in_fullest_team: i64,
+    pub secret_refs: i64,
+    pub identity_providers: i64,
+}
+
+/// An org's quotas and how much of each it uses.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneOrgQuota")]
+pub struct OrgQuota {
+    pub org_id: String,
+    pub limits: QuotaLimits,
+    pub used: QuotaUsage,
+}
+
+/// `setOrgQuota`'s input. Each limit is a whole number >= 0 (at most 10^15), `null` for
+/// no limit, or left out to keep the one set.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneSetOrgQuotaInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct SetOrgQuota {
+    pub org_id: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub updated_at_ms: Option<i64>,
+    // `None`: kept; `Some(None)`: no limit; `Some(Some(n))`: a limit of n.
+    #[ts(as = "Option<i64>")]
+    pub max_projects: Option<Option<i64>>,
+    #[ts(as = "Option<i64>")]
+    pub max_teams: Option<Option<i64>>,
+    #[ts(as = "Option<i64>")]
+    pub max_members_per_team: Option<Option<i64>>,
+    #[ts(as = "Option<i64>")]
+    pub max_secret_refs: Option<Option<i64>>,
+    #[ts(as = "Option<i64>")]
+    pub max_identity_providers: Option<Option<i64>>,
+}
+
+impl FromInput for SetOrgQuota {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(SetOrgQuota {
+            org_id: input.id("orgId")?,
+            actor_id: input.opt_id("actorId")?,
+            updated_at_ms: Some(input.timestamp("updatedAtMs")?),
+            max_projects: change(input, &PROJECTS)?,
+            max_teams: change(input, &TEAMS)?,
+            max_members_per_team: change(input, &MEMBERS_PER_TEAM)?,
+            max_secret_refs: change(input, &SECRET_REFS)?,
+            max_identity_providers: change(input, &IDENTITY_PROVIDERS)?,
+        })
     }
+}
+
+impl SetOrgQuota {
+    /// The limits to change, in the order they are written (and appear in the audit event).
+    fn changes(&self) -> Vec<(&'static Resource, Option<i64>)> {
+        [
+            (&PROJECTS, self.max_projects),
+            (&TEAMS, self.max_teams),
+            (&MEMBERS_PER_TEAM, self.max_members_per_team),
+            (&SECRET_REFS, self.max_secret_refs),
+            (&IDENTITY_PROVIDERS, self.max_identity_providers),
+        ]
+        .into_iter()
+        .filter_map(|(resource, change)| change.map(|value| (resource, value)))
+        .collect()
+    }
+}
+
+/// One limit of `setOrgQuota`'s input: absent is no change, `null` no limit. A field that
+/// is there (even as `null`) is a change.
+fn change(input: &Input, resource: &Resource) -> Result<Option<Option<i64>>> {
+    if !input.has(resource.name) {
+        return Ok(None);
+    }
+    match input.get(resource.name) {
+        None => Ok(Some(None)),
+        Some(v) => match v.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= 1e15 => Ok(Some(Some(n as i64))),
+            _ => Err(CpError::field(resource.name, format!("{} must be a whole number >= 0, or null for no limit.", resource.name))),
+        },
+    }
+}
+
+/// `setOrgQuota`: sets the given limits (a number, or `null` for none) and keeps the others.
+pub fn set(conn: &Db, ctx: &RequestContext, req: SetOrgQuota) -> Result<OrgQuota> {
+    let changes = req.changes();
+    let SetOrgQuota { org_id, actor_id, updated_at_ms, .. } = req;
+    let at = updated_at_ms.unwrap_or_else(now_ms);
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         c.execute("INSERT OR IGNORE INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2)", params![org_id, at])?;
@@ -112,8 +197,9 @@ pub fn set(conn: &Db, input: &Input) -> Result<Value> {
             ), params![org_id, value, at])?;
             metadata.insert(resource.name.to_string(), json!(value));
         }
-        audit::insert_legacy(
+        audit::insert(
             c,
+            ctx,
             &NewEvent {
                 org_id: &org_id,
                 project_id: None,
@@ -131,8 +217,8 @@ pub fn set(conn: &Db, input: &Input) -> Result<Value> {
 
 /// `getOrgQuota`: the limits (`null` where none) and current counts; for members per
 /// team, the count of the fullest team.
-pub fn get(conn: &Db, input: &Input) -> Result<Value> {
-    let org_id = input.id("orgId")?;
+pub fn get(conn: &Db, _ctx: &RequestContext, req: OrgRef) -> Result<OrgQuota> {
+    let org_id = req.org_id;
     db::read(conn, |c| {
         if orgs::get(c, &org_id)?.is_none() {
             return Err(CpError::org_not_found(&org_id));
@@ -141,20 +227,24 @@ pub fn get(conn: &Db, input: &Input) -> Result<Value> {
     })
 }
 
-fn get_for(conn: &Db, org_id: &str) -> Result<Value> {
-    let mut limits = Map::new();
-    let mut used = Map::new();
-    for resource in ALL {
-        limits.insert(resource.name.to_string(), json!(limit_of(conn, resource, org_id)?));
-    }
-    used.insert("projects".into(), json!(count(conn, &PROJECTS, org_id, None)?));
-    used.insert("teams".into(), json!(count(conn, &TEAMS, org_id, None)?));
-    let fullest: i64 = conn
-        .one(
+fn get_for(conn: &Db, org_id: &str) -> Result<OrgQuota> {
+    let limits = QuotaLimits {
+        max_projects: limit_of(conn, &PROJECTS, org_id)?,
+        max_teams: limit_of(conn, &TEAMS, org_id)?,
+        max_members_per_team: limit_of(conn, &MEMBERS_PER_TEAM, org_id)?,
+        max_secret_refs: limit_of(conn, &SECRET_REFS, org_id)?,
+        max_identity_providers: limit_of(conn, &IDENTITY_PROVIDERS, org_id)?,
+    };
+    let used = QuotaUsage {
+        projects: count(conn, &PROJECTS, org_id, None)?,
+        teams: count(conn, &TEAMS, org_id, None)?,
+        members_in_fullest_team: conn.one(
             "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id)",
-        params![org_id], |r| r.get(0))?;
-    used.insert("membersInFullestTeam".into(), json!(fullest));
-    used.insert("secretRefs".into(), json!(count(conn, &SECRET_REFS, org_id, None)?));
-    used.insert("identityProviders".into(), json!(count(conn, &IDENTITY_PROVIDERS, org_id, None)?));
-    Ok(json!({ "orgId": org_id, "limits": limits, "used": used }))
+            params![org_id],
+            |r| r.get(0),
+        )?,
+        secret_refs: count(conn, &SECRET_REFS, org_id, None)?,
+        identity_providers: count(conn, &IDENTITY_PROVIDERS, org_id, None)?,
+    };
+    Ok(OrgQuota { org_id: org_id.to_string(), limits, used })
 }

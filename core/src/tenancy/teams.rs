@@ -4,19 +4,22 @@ use crate::audit::{self, NewEvent};
 use crate::db;
 use crate::error::{is_constraint, Constraint, CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
-use crate::page::{self, Page};
+use crate::page::{self, Page, PageRequest};
 use crate::tenancy::parents::{self, Parents};
 use crate::tenancy::quotas;
 use crate::tenancy::removal::{self, not_found, Removal};
-use crate::validate::Input;
+use crate::request::{FromInput, RequestContext};
+use crate::validate::{now_ms, Input};
 use crate::params;
 use crate::engine::Row;
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::{json, Value};
+use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneTeam")]
 pub struct Team {
     pub org_id: String,
     pub team_id: String,
@@ -25,14 +28,159 @@ pub struct Team {
     pub created_at_ms: i64,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// A user's membership of a team.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneTeamMember")]
 pub struct TeamMember {
     pub org_id: String,
     pub team_id: String,
     pub user_id: String,
+    /// The user's role in the team.
     pub role: String,
     pub created_at_ms: i64,
+}
+
+/// `createTeam`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneCreateTeamInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct CreateTeam {
+    pub org_id: String,
+    /// A random UUID when missing or blank.
+    pub team_id: Option<String>,
+    /// Unique within the org.
+    pub slug: String,
+    pub name: String,
+    /// Now when missing.
+    pub created_at_ms: Option<i64>,
+}
+
+impl FromInput for CreateTeam {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(CreateTeam {
+            org_id: input.id("orgId")?,
+            team_id: Some(input.id_or_new("teamId")?),
+            slug: input.slug("slug")?,
+            name: input.string("name")?,
+            created_at_ms: Some(input.timestamp("createdAtMs")?),
+        })
+    }
+}
+
+/// `addTeamMember`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneAddTeamMemberInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct AddTeamMember {
+    pub org_id: String,
+    pub team_id: String,
+    pub user_id: String,
+    /// `member` when missing; replaces the role of a member already there.
+    pub role: Option<String>,
+    /// Now when missing; a member already there keeps its own.
+    pub created_at_ms: Option<i64>,
+}
+
+impl FromInput for AddTeamMember {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(AddTeamMember {
+            org_id: input.id("orgId")?,
+            team_id: input.id("teamId")?,
+            user_id: input.id("userId")?,
+            role: Some(input.string_or("role", "member")?),
+            created_at_ms: Some(input.timestamp("createdAtMs")?),
+        })
+    }
+}
+
+/// `listTeams`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneListTeamsInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ListTeams {
+    pub org_id: String,
+    #[ts(flatten)]
+    pub page: PageRequest,
+}
+
+impl FromInput for ListTeams {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(ListTeams { org_id: input.id("orgId")?, page: PageRequest::from_input(input)? })
+    }
+}
+
+/// `getTeam`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneGetTeamInput", rename_all = "camelCase")]
+pub struct GetTeam {
+    pub org_id: String,
+    pub team_id: String,
+}
+
+impl FromInput for GetTeam {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(GetTeam { org_id: input.id("orgId")?, team_id: input.id("teamId")? })
+    }
+}
+
+/// `listTeamMembers`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneListTeamMembersInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ListTeamMembers {
+    pub org_id: String,
+    pub team_id: String,
+    #[ts(flatten)]
+    pub page: PageRequest,
+}
+
+impl FromInput for ListTeamMembers {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(ListTeamMembers { org_id: input.id("orgId")?, team_id: input.id("teamId")?, page: PageRequest::from_input(input)? })
+    }
+}
+
+/// `removeTeamMember`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneRemoveTeamMemberInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct RemoveTeamMember {
+    pub org_id: String,
+    pub team_id: String,
+    pub user_id: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub at_ms: Option<i64>,
+}
+
+impl FromInput for RemoveTeamMember {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(RemoveTeamMember {
+            org_id: input.id("orgId")?,
+            team_id: input.id("teamId")?,
+            user_id: input.id("userId")?,
+            actor_id: input.opt_id("actorId")?,
+            at_ms: Some(input.timestamp("atMs")?),
+        })
+    }
+}
+
+/// `deleteTeam`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneDeleteTeamInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct DeleteTeam {
+    pub org_id: String,
+    pub team_id: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub at_ms: Option<i64>,
+}
+
+impl FromInput for DeleteTeam {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(DeleteTeam {
+            org_id: input.id("orgId")?,
+            team_id: input.id("teamId")?,
+            actor_id: input.opt_id("actorId")?,
+            at_ms: Some(input.timestamp("atMs")?),
+        })
+    }
 }
 
 pub const SELECT: &str = "SELECT org_id, team_id, slug, name, created_at_ms FROM _smithers_cp_teams";
@@ -45,14 +193,14 @@ fn team_event<'a>(org_id: &'a str, actor_id: Option<&'a str>, action: &'a str, t
     NewEvent { org_id, project_id: None, actor_id, action, target_type: "team", target_id: Some(team_id), occurred_at_ms: at, metadata }
 }
 
-/// `createTeam`.
-pub fn create(conn: &Db, input: &Input) -> Result<Team> {
+/// `createTeam`: the team and its `team.create` event, within the org's team quota.
+pub fn create(conn: &Db, ctx: &RequestContext, req: CreateTeam) -> Result<Team> {
     let team = Team {
-        org_id: input.id("orgId")?,
-        team_id: input.id_or_new("teamId")?,
-        slug: input.slug("slug")?,
-        name: input.string("name")?,
-        created_at_ms: input.timestamp("createdAtMs")?,
+        org_id: req.org_id,
+        team_id: req.team_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        slug: req.slug,
+        name: req.name,
+        created_at_ms: req.created_at_ms.unwrap_or_else(now_ms),
     };
     db::write(conn, |c| {
         orgs::guard(c, &team.org_id, WriteKind::Create)?;
@@ -69,19 +217,17 @@ pub fn create(conn: &Db, input: &Input) -> Result<Team> {
                 Parents::org(&team.org_id).explain(c, e)
             }
         })?;
-        audit::insert_legacy(c, &team_event(&team.org_id, None, "team.create", &team.team_id, team.created_at_ms, json!({})))?;
+        audit::insert(c, ctx, &team_event(&team.org_id, None, "team.create", &team.team_id, team.created_at_ms, json!({})))?;
         Ok(())
     })?;
     Ok(team)
 }
 
 /// `addTeamMember`: inserts the member or updates its role.
-pub fn add_member(conn: &Db, input: &Input) -> Result<()> {
-    let org_id = input.id("orgId")?;
-    let team_id = input.id("teamId")?;
-    let user_id = input.id("userId")?;
-    let role = input.string_or("role", "member")?;
-    let created_at_ms = input.timestamp("createdAtMs")?;
+pub fn add_member(conn: &Db, ctx: &RequestContext, req: AddTeamMember) -> Result<()> {
+    let AddTeamMember { org_id, team_id, user_id, role, created_at_ms } = req;
+    let role = role.unwrap_or_else(|| "member".into());
+    let created_at_ms = created_at_ms.unwrap_or_else(now_ms);
     let parents = Parents { org_id: &org_id, project_id: None, team_id: Some(&team_id) };
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
@@ -96,7 +242,8 @@ pub fn add_member(conn: &Db, input: &Input) -> Result<()> {
              ON CONFLICT(org_id, team_id, user_id) DO UPDATE SET role = excluded.role",
         params![org_id, team_id, user_id, role, created_at_ms])
         .map_err(|e| parents.explain(c, e))?;
-        audit::insert_legacy(c, &team_event(&org_id, Some(&user_id), "team.member.upsert", &team_id, created_at_ms, json!({ "role": role })))?;
+        let event = team_event(&org_id, Some(&user_id), "team.member.upsert", &team_id, created_at_ms, json!({ "role": role }));
+        audit::insert(c, ctx, &event)?;
         Ok(())
     })
 }
@@ -107,9 +254,8 @@ pub fn list(conn: &Db, org_id: &str) -> Result<Vec<Team>> {
 }
 
 /// `listTeams({orgId, cursor?, limit?})`: by teamId.
-pub fn list_page(conn: &Db, input: &Input) -> Result<Page<Team>> {
-    let org_id = input.id("orgId")?;
-    let (limit, cursor) = page::params(input)?;
+pub fn list_page(conn: &Db, _ctx: &RequestContext, req: ListTeams) -> Result<Page<Team>> {
+    let ListTeams { org_id, page: PageRequest { limit, cursor } } = req;
     let after = page::text(&cursor, 0)?;
     let rows = conn
         .rows(&format!("{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR team_id > ?2) ORDER BY team_id LIMIT ?3"), params![org_id, after, limit as i64 + 1], from_row)?;
@@ -117,18 +263,14 @@ pub fn list_page(conn: &Db, input: &Input) -> Result<Page<Team>> {
 }
 
 /// `getTeam({orgId, teamId})`.
-pub fn get(conn: &Db, input: &Input) -> Result<Option<Team>> {
-    let org_id = input.id("orgId")?;
-    let team_id = input.id("teamId")?;
+pub fn get(conn: &Db, _ctx: &RequestContext, req: GetTeam) -> Result<Option<Team>> {
     Ok(conn
-        .row(&format!("{SELECT} WHERE org_id = ?1 AND team_id = ?2"), params![org_id, team_id], from_row)?)
+        .row(&format!("{SELECT} WHERE org_id = ?1 AND team_id = ?2"), params![req.org_id, req.team_id], from_row)?)
 }
 
 /// `listTeamMembers({orgId, teamId, cursor?, limit?})`: by userId.
-pub fn list_members(conn: &Db, input: &Input) -> Result<Page<TeamMember>> {
-    let org_id = input.id("orgId")?;
-    let team_id = input.id("teamId")?;
-    let (limit, cursor) = page::params(input)?;
+pub fn list_members(conn: &Db, _ctx: &RequestContext, req: ListTeamMembers) -> Result<Page<TeamMember>> {
+    let ListTeamMembers { org_id, team_id, page: PageRequest { limit, cursor } } = req;
     let after = page::text(&cursor, 0)?;
     let rows = conn
         .rows(
@@ -141,14 +283,12 @@ pub fn list_members(conn: &Db, input: &Input) -> Result<Page<TeamMember>> {
 }
 
 /// `removeTeamMember({orgId, teamId, userId, actorId?, atMs?})`.
-pub fn remove_member(conn: &Db, input: &Input) -> Result<()> {
-    let org_id = input.id("orgId")?;
-    let team_id = input.id("teamId")?;
-    let user_id = input.id("userId")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
+pub fn remove_member(conn: &Db, ctx: &RequestContext, req: RemoveTeamMember) -> Result<()> {
+    let RemoveTeamMember { org_id, team_id, user_id, actor_id, at_ms } = req;
+    let at = at_ms.unwrap_or_else(now_ms);
     removal::remove(
         conn,
+        ctx,
         Removal {
             what: "team member",
             details: json!({ "orgId": org_id, "teamId": team_id, "userId": user_id }),
@@ -160,18 +300,16 @@ pub fn remove_member(conn: &Db, input: &Input) -> Result<()> {
 }
 
 /// `deleteTeam({orgId, teamId, actorId?, atMs?})`: with its members and project grants.
-pub fn delete(conn: &Db, input: &Input) -> Result<()> {
-    let org_id = input.id("orgId")?;
-    let team_id = input.id("teamId")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
+pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteTeam) -> Result<()> {
+    let DeleteTeam { org_id, team_id, actor_id, at_ms } = req;
+    let at = at_ms.unwrap_or_else(now_ms);
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         if !parents::team_exists(c, &org_id, &team_id)? {
             return Err(not_found("team", json!({ "orgId": org_id, "teamId": team_id })));
         }
         c.execute("DELETE FROM _smithers_cp_teams WHERE org_id = ?1 AND team_id = ?2", params![org_id, team_id])?;
-        audit::insert_legacy(c, &team_event(&org_id, actor_id.as_deref(), "team.delete", &team_id, at, json!({})))?;
+        audit::insert(c, ctx, &team_event(&org_id, actor_id.as_deref(), "team.delete", &team_id, at, json!({})))?;
         Ok(())
     })
 }

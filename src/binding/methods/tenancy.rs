@@ -1,11 +1,11 @@
-//! Orgs, teams, projects, access, quotas and removal.
+//! Orgs, teams, projects, access and quotas.
 
 use crate::binding::call::{self, Given::*};
 use crate::binding::input;
 use crate::binding::scope::OrgScope;
 use crate::binding::store::ControlPlaneStore;
 use crate::binding::env_data::to_js;
-use control_plane_core::tenancy::orgs;
+use control_plane_core::tenancy::{access, orgs, projects, quotas, teams};
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result};
 use napi_derive::napi;
@@ -57,6 +57,109 @@ impl ControlPlaneStore {
     pub fn delete_org<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
         call::value(self, env, input, Optional, orgs::delete)
     }
+
+    #[napi(ts_args_type = "input: ControlPlaneCreateTeamInput & ControlPlaneRequestOrigin", ts_return_type = "ControlPlaneTeam")]
+    pub fn create_team<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Required, teams::create)
+    }
+
+    /// Adds the user to the team, or changes their role.
+    #[napi(ts_args_type = "input: ControlPlaneAddTeamMemberInput & ControlPlaneRequestOrigin")]
+    pub fn add_team_member(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, teams::add_member)
+    }
+
+    /// By teamId.
+    #[napi(ts_args_type = "input?: ControlPlaneListTeamsInput", ts_return_type = "ControlPlanePage<ControlPlaneTeam>")]
+    pub fn list_teams<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, teams::list_page)
+    }
+
+    #[napi(ts_args_type = "input?: ControlPlaneGetTeamInput", ts_return_type = "ControlPlaneTeam | null")]
+    pub fn get_team<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, teams::get)
+    }
+
+    /// By userId.
+    #[napi(ts_args_type = "input?: ControlPlaneListTeamMembersInput", ts_return_type = "ControlPlanePage<ControlPlaneTeamMember>")]
+    pub fn list_team_members<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, teams::list_members)
+    }
+
+    /// `NOT_FOUND` when the user is not in the team.
+    #[napi(ts_args_type = "input: ControlPlaneRemoveTeamMemberInput & ControlPlaneRequestOrigin")]
+    pub fn remove_team_member(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, teams::remove_member)
+    }
+
+    /// With its members and project grants; `NOT_FOUND` when there is no such team.
+    #[napi(ts_args_type = "input: ControlPlaneDeleteTeamInput & ControlPlaneRequestOrigin")]
+    pub fn delete_team(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, teams::delete)
+    }
+
+    #[napi(ts_args_type = "input: ControlPlaneCreateProjectInput & ControlPlaneRequestOrigin", ts_return_type = "ControlPlaneProject")]
+    pub fn create_project<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Required, projects::create)
+    }
+
+    /// Grants the team a role on the project, or changes it.
+    #[napi(ts_args_type = "input: ControlPlaneAddProjectTeamInput & ControlPlaneRequestOrigin")]
+    pub fn add_project_team(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, projects::add_team)
+    }
+
+    /// By projectId.
+    #[napi(ts_args_type = "input?: ControlPlaneListProjectsInput", ts_return_type = "ControlPlanePage<ControlPlaneProject>")]
+    pub fn list_projects<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, projects::list_page)
+    }
+
+    #[napi(ts_args_type = "input?: ControlPlaneGetProjectInput", ts_return_type = "ControlPlaneProject | null")]
+    pub fn get_project<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, projects::get)
+    }
+
+    /// The project's grants, by teamId.
+    #[napi(ts_args_type = "input?: ControlPlaneListProjectTeamsInput", ts_return_type = "ControlPlanePage<ControlPlaneProjectTeam>")]
+    pub fn list_project_teams<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, projects::list_teams)
+    }
+
+    /// `NOT_FOUND` when the team has no grant on the project.
+    #[napi(ts_args_type = "input: ControlPlaneRemoveProjectTeamInput & ControlPlaneRequestOrigin")]
+    pub fn remove_project_team(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, projects::remove_team)
+    }
+
+    /// With everything it holds; `NOT_FOUND` when there is no such project.
+    #[napi(ts_args_type = "input: ControlPlaneDeleteProjectInput & ControlPlaneRequestOrigin")]
+    pub fn delete_project(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, projects::delete)
+    }
+
+    /// Every project the user reaches through their teams, by projectId.
+    #[napi(ts_args_type = "input?: ControlPlaneListProjectAccessInput", ts_return_type = "ControlPlaneProjectAccess[]")]
+    pub fn list_project_access<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, access::list)
+    }
+
+    /// Empty `roles` and `grants` when the user has no access.
+    #[napi(ts_args_type = "input?: ControlPlaneGetProjectAccessInput", ts_return_type = "ControlPlaneProjectAccess")]
+    pub fn get_project_access<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, access::get)
+    }
+
+    /// Sets the limits given (a number, or `null` for none) and keeps the others.
+    #[napi(ts_args_type = "input?: ControlPlaneSetOrgQuotaInput & ControlPlaneRequestOrigin", ts_return_type = "ControlPlaneOrgQuota")]
+    pub fn set_org_quota<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, quotas::set)
+    }
+
+    #[napi(ts_args_type = "input?: ControlPlaneOrgRef", ts_return_type = "ControlPlaneOrgQuota")]
+    pub fn get_org_quota<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, quotas::get)
+    }
 }
 
 #[napi]
@@ -80,5 +183,96 @@ impl OrgScope {
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneDeleteOrgInput>", ts_return_type = "ControlPlaneOrgDeletion")]
     pub fn delete_org<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
         call::value(self, env, input, Optional, orgs::delete)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneCreateTeamInput>", ts_return_type = "ControlPlaneTeam")]
+    pub fn create_team<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Required, teams::create)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneAddTeamMemberInput>")]
+    pub fn add_team_member(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, teams::add_member)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneListTeamsInput>", ts_return_type = "ControlPlanePage<ControlPlaneTeam>")]
+    pub fn list_teams<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, teams::list_page)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneGetTeamInput>", ts_return_type = "ControlPlaneTeam | null")]
+    pub fn get_team<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, teams::get)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneListTeamMembersInput>", ts_return_type = "ControlPlanePage<ControlPlaneTeamMember>")]
+    pub fn list_team_members<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, teams::list_members)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneRemoveTeamMemberInput>")]
+    pub fn remove_team_member(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, teams::remove_member)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneDeleteTeamInput>")]
+    pub fn delete_team(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, teams::delete)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneCreateProjectInput>", ts_return_type = "ControlPlaneProject")]
+    pub fn create_project<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Required, projects::create)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneAddProjectTeamInput>")]
+    pub fn add_project_team(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, projects::add_team)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneListProjectsInput>", ts_return_type = "ControlPlanePage<ControlPlaneProject>")]
+    pub fn list_projects<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, projects::list_page)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneGetProjectInput>", ts_return_type = "ControlPlaneProject | null")]
+    pub fn get_project<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, projects::get)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneListProjectTeamsInput>", ts_return_type = "ControlPlanePage<ControlPlaneProjectTeam>")]
+    pub fn list_project_teams<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, projects::list_teams)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneRemoveProjectTeamInput>")]
+    pub fn remove_project_team(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, projects::remove_team)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneDeleteProjectInput>")]
+    pub fn delete_project(&self, env: &Env, input: Option<Unknown>) -> Result<()> {
+        call::void(self, env, input, projects::delete)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneListProjectAccessInput>", ts_return_type = "ControlPlaneProjectAccess[]")]
+    pub fn list_project_access<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, access::list)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneGetProjectAccessInput>", ts_return_type = "ControlPlaneProjectAccess")]
+    pub fn get_project_access<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, access::get)
+    }
+
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneSetOrgQuotaInput>", ts_return_type = "ControlPlaneOrgQuota")]
+    pub fn set_org_quota<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, quotas::set)
+    }
+
+    /// `getOrgQuota` of this handle's org.
+    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneOrgRef>", ts_return_type = "ControlPlaneOrgQuota")]
+    pub fn get_org_quota<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
+        call::value(self, env, input, Optional, quotas::get)
     }
 }
