@@ -364,3 +364,142 @@ export type ControlPlaneSetOrgQuotaInput = { orgId: string, actorId?: string | n
  * Now when missing.
  */
 updatedAtMs?: number | null, maxProjects?: number | null, maxTeams?: number | null, maxMembersPerTeam?: number | null, maxSecretRefs?: number | null, maxIdentityProviders?: number | null, };
+
+export type ControlPlaneBillingAccount = { orgId: string, plan: string, 
+/**
+ * The customer's id at the billing provider.
+ */
+billingCustomerId: string | null, status: string, updatedAtMs: number, };
+
+/**
+ * `upsertBillingAccount`'s input: the org's one account, created or replaced.
+ */
+export type ControlPlaneUpsertBillingAccountInput = { orgId: string, plan: string, 
+/**
+ * Kept as given (not trimmed; empty allowed); `null` when missing.
+ */
+billingCustomerId?: string | null, 
+/**
+ * `active` when missing.
+ */
+status?: string | null, 
+/**
+ * Now when missing.
+ */
+updatedAtMs?: number | null, };
+
+export type ControlPlaneIdentityProvider = { orgId: string, providerId: string, 
+/**
+ * `saml`, `oidc`, or another kind the caller names.
+ */
+type: string, issuer: string, ssoUrl: string | null, 
+/**
+ * Where the signing certificate is kept (a reference, not the certificate).
+ */
+certificateRef: string | null, status: string, metadata: Record<string, unknown>, createdAtMs: number, updatedAtMs: number, };
+
+/**
+ * `upsertIdentityProvider`'s input: an update replaces every field but `createdAtMs`.
+ */
+export type ControlPlaneUpsertIdentityProviderInput = { orgId: string, 
+/**
+ * A random UUID when missing or blank.
+ */
+providerId?: string | null, type: "saml" | "oidc" | (string & {}), issuer: string, ssoUrl?: string | null, certificateRef?: string | null, 
+/**
+ * `active` when missing.
+ */
+status?: string | null, 
+/**
+ * A JSON object (at most 64 KiB of JSON, 16 levels deep); `{}` when missing.
+ */
+metadata?: Record<string, unknown> | null, 
+/**
+ * `updatedAtMs` when missing; an update keeps the provider's first one.
+ */
+createdAtMs?: number | null, 
+/**
+ * Now when missing.
+ */
+updatedAtMs?: number | null, };
+
+/**
+ * `listIdentityProviders`'s input.
+ */
+export type ControlPlaneListIdentityProvidersInput = { orgId: string, 
+/**
+ * Only the providers of this status; all when missing.
+ */
+status?: string | null, };
+
+/**
+ * `deleteIdentityProvider`'s input.
+ */
+export type ControlPlaneDeleteIdentityProviderInput = { orgId: string, providerId: string, actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+atMs?: number | null, };
+
+/**
+ * A reference to a secret kept in a secret manager; never the secret's value.
+ */
+export type ControlPlaneSecretRef = { orgId: string, 
+/**
+ * `null` for an org-wide ref.
+ */
+projectId: string | null, name: string, 
+/**
+ * The secret manager holding the value.
+ */
+provider: string, 
+/**
+ * Where the value is in the manager.
+ */
+ref: string, createdBy: string | null, createdAtMs: number, rotatedAtMs: number | null, };
+
+/**
+ * `putSecretRef`'s input. A `ref` that looks like a secret value (a key, a token, a
+ * private key, a long random string) is refused with `SECRET_VALUE_REJECTED`.
+ */
+export type ControlPlanePutSecretRefInput = { orgId: string, 
+/**
+ * The project the ref belongs to; org-wide when missing, `null` or empty.
+ */
+projectId?: string | null, 
+/**
+ * Unique within its scope (the project, or the org-wide refs): a put replaces the ref of
+ * that name.
+ */
+name: string, provider: string, ref: string, 
+/**
+ * Also the actor of the audit event.
+ */
+createdBy?: string | null, 
+/**
+ * Now when missing.
+ */
+createdAtMs?: number | null, rotatedAtMs?: number | null, };
+
+/**
+ * `listSecretRefs`'s input.
+ */
+export type ControlPlaneListSecretRefsInput = { orgId: string, 
+/**
+ * Missing: every ref of the org; `null` or empty: the org-wide refs only; an id: that
+ * project's refs.
+ */
+projectId?: string | null, };
+
+/**
+ * `deleteSecretRef`'s input.
+ */
+export type ControlPlaneDeleteSecretRefInput = { orgId: string, 
+/**
+ * The ref's project; the org-wide ref when missing, `null` or empty.
+ */
+projectId?: string | null, name: string, actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+atMs?: number | null, };

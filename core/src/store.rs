@@ -6,7 +6,6 @@ use crate::request::FromInput;
 use crate::validate::Input;
 use crate::audit::{self, export, retention};
 use crate::metering::{limits, rollups, usage};
-use crate::settings::{billing, identity, secrets};
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::Value;
@@ -17,24 +16,16 @@ fn json<T: Serialize>(value: T) -> Result<String> {
 
 /// The names `call` accepts: the documented store's methods first, then ours.
 pub const METHODS: &[&str] = &[
-    "upsertBillingAccount",
-    "upsertIdentityProvider",
-    "listIdentityProviders",
     "recordUsage",
     "summarizeUsage",
     "setUsageLimit",
     "checkUsageLimit",
-    "putSecretRef",
-    "listSecretRefs",
     "recordAuditEvent",
     "exportOrgAudit",
     "recordUsageBatch",
     "consumeUsage",
-    "getBillingAccount",
     "listUsageLimits",
-    "deleteIdentityProvider",
     "deleteUsageLimit",
-    "deleteSecretRef",
     "queryAuditLog",
     "explainAuditQuery",
     "verifyAuditChain",
@@ -57,24 +48,16 @@ pub fn call_value(conn: &Db, method: &str, input: &Value) -> Result<String> {
 /// Runs one store method on its validated-as-an-object input.
 fn run(conn: &Db, method: &str, input: &Input) -> Result<String> {
     match method {
-        "upsertBillingAccount" => json(billing::upsert(conn, input)?),
-        "upsertIdentityProvider" => json(identity::upsert(conn, input)?),
-        "listIdentityProviders" => json(identity::list(conn, input)?),
         "recordUsage" => json(usage::record(conn, input)?),
         "summarizeUsage" => json(usage::summarize(conn, input)?),
         "setUsageLimit" => json(limits::set(conn, input)?),
         "checkUsageLimit" => json(limits::check(conn, input)?),
-        "putSecretRef" => json(secrets::put(conn, input)?),
-        "listSecretRefs" => json(secrets::list(conn, input)?),
         "recordAuditEvent" => json(audit::record(conn, input)?),
         "exportOrgAudit" => json(export::export(conn, input)?),
         "recordUsageBatch" => json(usage::record_batch(conn, input)?),
         "consumeUsage" => json(limits::consume(conn, input)?),
-        "getBillingAccount" => json(billing::get_input(conn, input)?),
         "listUsageLimits" => json(limits::list_page(conn, input)?),
-        "deleteIdentityProvider" => json(identity::delete(conn, input)?),
         "deleteUsageLimit" => json(limits::delete(conn, input)?),
-        "deleteSecretRef" => json(secrets::delete(conn, input)?),
         "queryAuditLog" => json(audit::query(conn, input)?),
         "explainAuditQuery" => json(audit::explain(conn, input)?),
         "verifyAuditChain" => json(audit::verify(conn, input)?),

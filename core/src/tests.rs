@@ -4,6 +4,7 @@
 use crate::error::CpError;
 use crate::db::Db;
 use crate::request::{self, FromInput, RequestContext};
+use crate::settings::{billing, identity, secrets};
 use crate::tenancy::{access, orgs, projects, quotas, teams};
 use crate::{db, schema, store};
 use serde::Serialize;
@@ -59,6 +60,9 @@ fn every_operation_reads_and_validates_its_input() {
         projects::delete,
         access::list, access::get,
         quotas::set, quotas::get,
+        billing::upsert, billing::get_account,
+        identity::upsert, identity::list, identity::delete,
+        secrets::put, secrets::list, secrets::delete,
     ];
     let legacy_ops: Vec<(&str, Box<dyn Fn(Value) -> Result<Value, CpError> + '_>)> =
         store::METHODS.iter().map(|m| (*m, Box::new(|input| legacy(&conn, m, input)) as Box<dyn Fn(Value) -> Result<Value, CpError>>)).collect();
@@ -159,11 +163,11 @@ fn usage_limits_check_the_inclusive_window_per_scope() {
 fn secret_refs_are_listed_by_scope() {
     let conn = seeded();
     for (project, name) in [(None, "B"), (Some("web"), "A"), (Some("web"), "B")] {
-        legacy(&conn, "putSecretRef", json!({ "orgId": "acme", "projectId": project, "name": name, "provider": "vault", "ref": "vault://x" }))
+        call(&conn, secrets::put, json!({ "orgId": "acme", "projectId": project, "name": name, "provider": "vault", "ref": "vault://x" }))
             .unwrap();
     }
     let names = |input: Value| -> Vec<String> {
-        legacy(&conn, "listSecretRefs", input).unwrap().as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect()
+        call(&conn, secrets::list, input).unwrap().as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect()
     };
     assert_eq!(names(json!({ "orgId": "acme" })), ["A", "B", "B"]);
     assert_eq!(names(json!({ "orgId": "acme", "projectId": null })), ["B"]);

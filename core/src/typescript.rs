@@ -32,6 +32,7 @@ macro_rules! declarations {
 fn declarations() -> String {
     use crate::page::{Page, PageRequest};
     use crate::request::RequestContext;
+    use crate::settings::{billing, identity, secrets};
     use crate::tenancy::{access, orgs, projects, quotas, teams};
     let types: Vec<String> = declarations![
         RequestContext,
@@ -74,6 +75,16 @@ fn declarations() -> String {
         quotas::QuotaUsage,
         quotas::OrgQuota,
         quotas::SetOrgQuota,
+        billing::BillingAccount,
+        billing::UpsertBillingAccount,
+        identity::IdentityProvider,
+        identity::UpsertIdentityProvider,
+        identity::ListIdentityProviders,
+        identity::DeleteIdentityProvider,
+        secrets::SecretRef,
+        secrets::PutSecretRef,
+        secrets::ListSecretRefs,
+        secrets::DeleteSecretRef,
     ];
     // Every integer the store hands over fits a JS number (at most 2^53 - 1): ts-rs writes
     // 64-bit integers as `bigint`.

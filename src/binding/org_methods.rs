@@ -112,22 +112,16 @@ macro_rules! for_each_org_method {
     ($class:ident) => {
         $crate::binding::org_methods::org_methods!($class {
             required: [
-                upsert_billing_account = "upsertBillingAccount",
-                upsert_identity_provider = "upsertIdentityProvider",
-                list_identity_providers = "listIdentityProviders",
                 record_usage = "recordUsage",
                 consume_usage = "consumeUsage",
                 summarize_usage = "summarizeUsage",
                 set_usage_limit = "setUsageLimit",
                 check_usage_limit = "checkUsageLimit",
-                put_secret_ref = "putSecretRef",
-                list_secret_refs = "listSecretRefs",
                 record_audit_event = "recordAuditEvent",
                 export_org_audit = "exportOrgAudit",
                 set_retention = "setRetention",
             ],
             optional: [
-                get_billing_account = "getBillingAccount",
                 list_usage_limits = "listUsageLimits",
                 query_audit_log = "queryAuditLog",
                 explain_audit_query = "explainAuditQuery",
@@ -135,9 +129,7 @@ macro_rules! for_each_org_method {
                 get_retention = "getRetention",
             ],
             void: [
-                delete_identity_provider = "deleteIdentityProvider",
                 delete_usage_limit = "deleteUsageLimit",
-                delete_secret_ref = "deleteSecretRef",
             ],
             promise: [
                 export_org_audit_async = "exportOrgAudit",

@@ -7,27 +7,121 @@ use crate::tenancy::orgs::{self, WriteKind};
 use crate::tenancy::parents::{self, Parents};
 use crate::tenancy::quotas;
 use crate::tenancy::removal::{self, Removal};
-use crate::validate::{parse_metadata, Input};
+use crate::request::{FromInput, RequestContext};
+use crate::validate::{now_ms, parse_metadata, Input};
 use crate::params;
 use crate::engine::Row;
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::{json, Value};
+use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneIdentityProvider")]
 pub struct IdentityProvider {
     pub org_id: String,
     pub provider_id: String,
+    /// `saml`, `oidc`, or another kind the caller names.
     #[serde(rename = "type")]
     pub kind: String,
     pub issuer: String,
     pub sso_url: Option<String>,
+    /// Where the signing certificate is kept (a reference, not the certificate).
     pub certificate_ref: Option<String>,
     pub status: String,
+    #[ts(type = "Record<string, unknown>")]
     pub metadata: Value,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+}
+
+/// `upsertIdentityProvider`'s input: an update replaces every field but `createdAtMs`.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneUpsertIdentityProviderInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct UpsertIdentityProvider {
+    pub org_id: String,
+    /// A random UUID when missing or blank.
+    pub provider_id: Option<String>,
+    #[ts(rename = "type", type = "\"saml\" | \"oidc\" | (string & {})")]
+    pub kind: String,
+    pub issuer: String,
+    pub sso_url: Option<String>,
+    pub certificate_ref: Option<String>,
+    /// `active` when missing.
+    pub status: Option<String>,
+    /// A JSON object (at most 64 KiB of JSON, 16 levels deep); `{}` when missing.
+    #[ts(optional, type = "Record<string, unknown> | null")]
+    pub metadata: Option<Value>,
+    /// `updatedAtMs` when missing; an update keeps the provider's first one.
+    pub created_at_ms: Option<i64>,
+    /// Now when missing.
+    pub updated_at_ms: Option<i64>,
+}
+
+impl FromInput for UpsertIdentityProvider {
+    fn from_input(input: &Input) -> Result<Self> {
+        // In the order the store has always read them, so the same field is named first.
+        let org_id = input.id("orgId")?;
+        let provider_id = input.id_or_new("providerId")?;
+        let (metadata, _) = input.metadata("metadata")?;
+        let updated_at_ms = input.timestamp("updatedAtMs")?;
+        let created_at_ms = input.timestamp_or("createdAtMs", updated_at_ms)?;
+        let status = input.string_or("status", "active")?;
+        let kind = input.string("type")?;
+        let issuer = input.string("issuer")?;
+        let sso_url = input.opt_string("ssoUrl")?;
+        let certificate_ref = input.opt_string("certificateRef")?;
+        Ok(UpsertIdentityProvider {
+            org_id,
+            provider_id: Some(provider_id),
+            kind,
+            issuer,
+            sso_url,
+            certificate_ref,
+            status: Some(status),
+            metadata: Some(metadata),
+            created_at_ms: Some(created_at_ms),
+            updated_at_ms: Some(updated_at_ms),
+        })
+    }
+}
+
+/// `listIdentityProviders`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneListIdentityProvidersInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ListIdentityProviders {
+    pub org_id: String,
+    /// Only the providers of this status; all when missing.
+    pub status: Option<String>,
+}
+
+impl FromInput for ListIdentityProviders {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(ListIdentityProviders { org_id: input.id("orgId")?, status: input.opt_string("status")? })
+    }
+}
+
+/// `deleteIdentityProvider`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneDeleteIdentityProviderInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct DeleteIdentityProvider {
+    pub org_id: String,
+    pub provider_id: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub at_ms: Option<i64>,
+}
+
+impl FromInput for DeleteIdentityProvider {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(DeleteIdentityProvider {
+            org_id: input.id("orgId")?,
+            provider_id: input.id("providerId")?,
+            actor_id: input.opt_id("actorId")?,
+            at_ms: Some(input.timestamp("atMs")?),
+        })
+    }
 }
 
 const SELECT: &str = "SELECT org_id, provider_id, type, issuer, sso_url, certificate_ref, status, metadata_json,
@@ -49,17 +143,15 @@ fn from_row(r: &dyn Row) -> Result<IdentityProvider> {
 }
 
 /// `upsertIdentityProvider`: an update replaces every field but keeps the first `createdAtMs`.
-pub fn upsert(conn: &Db, input: &Input) -> Result<IdentityProvider> {
-    let org_id = input.id("orgId")?;
-    let provider_id = input.id_or_new("providerId")?;
-    let (metadata, metadata_json) = input.metadata("metadata")?;
-    let updated_at_ms = input.timestamp("updatedAtMs")?;
-    let created_at_ms = input.timestamp_or("createdAtMs", updated_at_ms)?;
-    let status = input.string_or("status", "active")?;
-    let kind = input.string("type")?;
-    let issuer = input.string("issuer")?;
-    let sso_url = input.opt_string("ssoUrl")?;
-    let certificate_ref = input.opt_string("certificateRef")?;
+pub fn upsert(conn: &Db, ctx: &RequestContext, req: UpsertIdentityProvider) -> Result<IdentityProvider> {
+    let UpsertIdentityProvider { org_id, provider_id, kind, issuer, sso_url, certificate_ref, status, metadata, created_at_ms, updated_at_ms } = req;
+    let provider_id = provider_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let status = status.unwrap_or_else(|| "active".into());
+    let metadata = metadata.unwrap_or_else(crate::request::empty);
+    // The text `Input::metadata` stores: the object as JSON.
+    let metadata_json = metadata.to_string();
+    let updated_at_ms = updated_at_ms.unwrap_or_else(now_ms);
+    let created_at_ms = created_at_ms.unwrap_or(updated_at_ms);
     let kept_created_at_ms = db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
         let sql = "SELECT 1 AS found FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2";
@@ -93,8 +185,9 @@ pub fn upsert(conn: &Db, input: &Input) -> Result<IdentityProvider> {
                     updated_at_ms
                 ], |r| r.get(0))
             .map_err(|e| Parents::org(&org_id).explain(c, e))?;
-        audit::insert_legacy(
+        audit::insert(
             c,
+            ctx,
             &NewEvent {
                 org_id: &org_id,
                 project_id: None,
@@ -123,10 +216,8 @@ pub fn upsert(conn: &Db, input: &Input) -> Result<IdentityProvider> {
 }
 
 /// `listIdentityProviders`: the org's providers, optionally of one status, by providerId.
-pub fn list(conn: &Db, input: &Input) -> Result<Vec<IdentityProvider>> {
-    let org_id = input.id("orgId")?;
-    let status = input.opt_string("status")?;
-    list_for(conn, &org_id, status.as_deref())
+pub fn list(conn: &Db, _ctx: &RequestContext, req: ListIdentityProviders) -> Result<Vec<IdentityProvider>> {
+    list_for(conn, &req.org_id, req.status.as_deref())
 }
 
 pub fn list_for(conn: &Db, org_id: &str, status: Option<&str>) -> Result<Vec<IdentityProvider>> {
@@ -136,13 +227,12 @@ pub fn list_for(conn: &Db, org_id: &str, status: Option<&str>) -> Result<Vec<Ide
 }
 
 /// `deleteIdentityProvider({orgId, providerId, actorId?, atMs?})`.
-pub fn delete(conn: &Db, input: &Input) -> Result<()> {
-    let org_id = input.id("orgId")?;
-    let provider_id = input.id("providerId")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
-    removal::remove_legacy(
+pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteIdentityProvider) -> Result<()> {
+    let DeleteIdentityProvider { org_id, provider_id, actor_id, at_ms } = req;
+    let at = at_ms.unwrap_or_else(now_ms);
+    removal::remove(
         conn,
+        ctx,
         Removal {
             what: "identity provider",
             details: json!({ "orgId": org_id, "providerId": provider_id }),

@@ -8,25 +8,120 @@ use crate::tenancy::orgs::{self, WriteKind};
 use crate::tenancy::parents::{self, Parents};
 use crate::tenancy::quotas;
 use crate::tenancy::removal::{self, Removal};
-use crate::validate::{Input, ORG_KEY};
+use crate::request::{FromInput, RequestContext};
+use crate::validate::{now_ms, Input, ORG_KEY};
 use crate::params;
 use crate::engine::Row;
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::json;
+use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// A reference to a secret kept in a secret manager; never the secret's value.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneSecretRef")]
 pub struct SecretRef {
     pub org_id: String,
+    /// `null` for an org-wide ref.
     pub project_id: Option<String>,
     pub name: String,
+    /// The secret manager holding the value.
     pub provider: String,
+    /// Where the value is in the manager.
     #[serde(rename = "ref")]
     pub reference: String,
     pub created_by: Option<String>,
     pub created_at_ms: i64,
     pub rotated_at_ms: Option<i64>,
+}
+
+/// `putSecretRef`'s input. A `ref` that looks like a secret value (a key, a token, a
+/// private key, a long random string) is refused with `SECRET_VALUE_REJECTED`.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlanePutSecretRefInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct PutSecretRef {
+    pub org_id: String,
+    /// The project the ref belongs to; org-wide when missing, `null` or empty.
+    pub project_id: Option<String>,
+    /// Unique within its scope (the project, or the org-wide refs): a put replaces the ref of
+    /// that name.
+    pub name: String,
+    pub provider: String,
+    #[ts(rename = "ref")]
+    pub reference: String,
+    /// Also the actor of the audit event.
+    pub created_by: Option<String>,
+    /// Now when missing.
+    pub created_at_ms: Option<i64>,
+    pub rotated_at_ms: Option<i64>,
+}
+
+impl FromInput for PutSecretRef {
+    fn from_input(input: &Input) -> Result<Self> {
+        // In the order the store has always read them, so the same field is named first.
+        let org_id = input.id("orgId")?;
+        let project_id = input.opt_id("projectId")?;
+        let name = input.string("name")?;
+        let created_at_ms = input.timestamp("createdAtMs")?;
+        let rotated_at_ms = input.opt_timestamp("rotatedAtMs")?;
+        let provider = input.string("provider")?;
+        let reference = input.string("ref")?;
+        let created_by = input.opt_id("createdBy")?;
+        Ok(PutSecretRef { org_id, project_id, name, provider, reference, created_by, created_at_ms: Some(created_at_ms), rotated_at_ms })
+    }
+}
+
+/// `listSecretRefs`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneListSecretRefsInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ListSecretRefs {
+    pub org_id: String,
+    /// Missing: every ref of the org; `null` or empty: the org-wide refs only; an id: that
+    /// project's refs.
+    #[ts(as = "Option<String>", rename = "projectId")]
+    pub scope: Scope,
+}
+
+impl FromInput for ListSecretRefs {
+    fn from_input(input: &Input) -> Result<Self> {
+        let org_id = input.id("orgId")?;
+        // A `projectId` that is there, even as null, narrows the list.
+        let scope = if !input.has("projectId") {
+            Scope::All
+        } else {
+            match input.opt_id("projectId")? {
+                None => Scope::OrgWide,
+                Some(id) => Scope::Project(id),
+            }
+        };
+        Ok(ListSecretRefs { org_id, scope })
+    }
+}
+
+/// `deleteSecretRef`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneDeleteSecretRefInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct DeleteSecretRef {
+    pub org_id: String,
+    /// The ref's project; the org-wide ref when missing, `null` or empty.
+    pub project_id: Option<String>,
+    pub name: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    pub at_ms: Option<i64>,
+}
+
+impl FromInput for DeleteSecretRef {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(DeleteSecretRef {
+            org_id: input.id("orgId")?,
+            project_id: input.opt_id("projectId")?,
+            name: input.string("name")?,
+            actor_id: input.opt_id("actorId")?,
+            at_ms: Some(input.timestamp("atMs")?),
+        })
+    }
 }
 
 const SELECT: &str = "SELECT org_id, project_id, name, provider, ref, created_by, created_at_ms, rotated_at_ms
@@ -108,17 +203,18 @@ fn entropy(s: &str) -> f64 {
 }
 
 /// `putSecretRef`: stores the reference, replacing any of the same (org, scope, name).
-pub fn put(conn: &Db, input: &Input) -> Result<SecretRef> {
+pub fn put(conn: &Db, ctx: &RequestContext, req: PutSecretRef) -> Result<SecretRef> {
     let secret = SecretRef {
-        org_id: input.id("orgId")?,
-        project_id: input.opt_id("projectId")?,
-        name: input.string("name")?,
-        created_at_ms: input.timestamp("createdAtMs")?,
-        rotated_at_ms: input.opt_timestamp("rotatedAtMs")?,
-        provider: input.string("provider")?,
-        reference: input.string("ref")?,
-        created_by: input.opt_id("createdBy")?,
+        org_id: req.org_id,
+        project_id: req.project_id,
+        name: req.name,
+        provider: req.provider,
+        reference: req.reference,
+        created_by: req.created_by,
+        created_at_ms: req.created_at_ms.unwrap_or_else(now_ms),
+        rotated_at_ms: req.rotated_at_ms,
     };
+    // Before the transaction: a refused value touches nothing.
     if let Some(kind) = credential_kind(&secret.reference) {
         return Err(CpError::new(
             "SECRET_VALUE_REJECTED",
@@ -157,8 +253,9 @@ pub fn put(conn: &Db, input: &Input) -> Result<SecretRef> {
             secret.rotated_at_ms
         ])
         .map_err(|e| parents.explain(c, e))?;
-        audit::insert_legacy(
+        audit::insert(
             c,
+            ctx,
             &NewEvent {
                 org_id: &secret.org_id,
                 project_id: secret.project_id.as_deref(),
@@ -176,6 +273,7 @@ pub fn put(conn: &Db, input: &Input) -> Result<SecretRef> {
 }
 
 /// Which secret refs to list.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Scope {
     /// Every ref of the org, project-scoped and org-wide.
     All,
@@ -186,17 +284,8 @@ pub enum Scope {
 
 /// `listSecretRefs`: `projectId` absent lists all of the org; `null` or empty the org-wide
 /// refs; an id that project's refs. Ordered by name.
-pub fn list(conn: &Db, input: &Input) -> Result<Vec<SecretRef>> {
-    let org_id = input.id("orgId")?;
-    let scope = if !input.has("projectId") {
-        Scope::All
-    } else {
-        match input.opt_id("projectId")? {
-            None => Scope::OrgWide,
-            Some(id) => Scope::Project(id),
-        }
-    };
-    list_for(conn, &org_id, &scope)
+pub fn list(conn: &Db, _ctx: &RequestContext, req: ListSecretRefs) -> Result<Vec<SecretRef>> {
+    list_for(conn, &req.org_id, &req.scope)
 }
 
 pub fn list_for(conn: &Db, org_id: &str, scope: &Scope) -> Result<Vec<SecretRef>> {
@@ -212,15 +301,13 @@ pub fn list_for(conn: &Db, org_id: &str, scope: &Scope) -> Result<Vec<SecretRef>
 
 /// `deleteSecretRef({orgId, projectId?, name, actorId?, atMs?})`: absent or `null`
 /// `projectId` names the org-wide ref.
-pub fn delete(conn: &Db, input: &Input) -> Result<()> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.opt_id("projectId")?;
-    let name = input.string("name")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
+pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteSecretRef) -> Result<()> {
+    let DeleteSecretRef { org_id, project_id, name, actor_id, at_ms } = req;
+    let at = at_ms.unwrap_or_else(now_ms);
     let project_key = project_id.as_deref().unwrap_or(ORG_KEY);
-    removal::remove_legacy(
+    removal::remove(
         conn,
+        ctx,
         Removal {
             what: "secret ref",
             details: json!({ "orgId": org_id, "projectId": project_id, "name": name }),
