@@ -1,5 +1,7 @@
 // Compiled with `tsc --noEmit` by `npm test`: a TypeScript caller of the store type-checks,
-// and each wrong call below is an error (an unused @ts-expect-error fails the build).
+// and each wrong call below is an error (an unused @ts-expect-error fails the build). The
+// program has `strict`, `noUncheckedIndexedAccess`, and both @types/node and bun-types
+// (tsconfig.json), as a gateway's project may. It is never run.
 import {
   ControlPlaneError,
   ControlPlaneStore,
@@ -36,7 +38,7 @@ const idps = store.listIdentityProviders({ orgId: org.orgId, status: "active" })
 const event: ControlPlaneUsageEvent = store.recordUsage({ orgId: org.orgId, projectId: null, metric: "tokens", quantity: 1 });
 const run: string | null = event.runId;
 const summary = store.summarizeUsage({ orgId: org.orgId, sinceMs: 0 });
-const total: number = summary[0].quantity;
+const total: number | undefined = summary[0]?.quantity;
 store.setUsageLimit({ orgId: org.orgId, metric: "tokens", period: "daily", limitQuantity: 10 });
 const check: ControlPlaneUsageLimitCheck | null = store.checkUsageLimit({ orgId: org.orgId, metric: "tokens", period: "daily" });
 if (check) {
@@ -62,7 +64,7 @@ const consumedEvent: ControlPlaneUsageEvent | null = consumed.event;
 const fits: boolean = consumed.checks.every((c) => c.allowed && c.usedQuantity >= 0);
 const plain: ControlPlaneUsageSummary[] = store.summarizeUsage({ orgId: org.orgId });
 const grouped = store.summarizeUsage({ orgId: org.orgId, groupBy: ["projectId"], bucket: "day" });
-const bucketStart: number | undefined = grouped[0].bucketStartMs;
+const bucketStart: number | undefined = grouped[0]?.bucketStartMs;
 
 const suspended = store.suspendOrg({ orgId: org.orgId, reason: "billing" });
 const reason: string | null = suspended.suspendReason;
@@ -73,7 +75,7 @@ if (deletion.mode === "hard") {
 const orgPage = store.listOrgs({ status: "active", limit: 10 });
 const next: string | null = orgPage.nextCursor;
 const members = store.listTeamMembers({ orgId: org.orgId, teamId: team.teamId, cursor: next });
-const memberRole: string = members.items[0].role;
+const memberRole: string | undefined = members.items[0]?.role;
 store.removeTeamMember({ orgId: org.orgId, teamId: team.teamId, userId: "u1", actorId: "admin" });
 const access = store.getProjectAccess({ orgId: org.orgId, projectId: project.projectId, userId: "u1" });
 const roles: string[] = access.roles;
