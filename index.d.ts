@@ -32,14 +32,69 @@ export declare class Database {
   close(): void;
 }
 
-/** A handle of another SQLite binding that names a file. */
-export type ForeignSqliteHandle =
-  | { readonly name: string; readonly memory?: boolean } // better-sqlite3
-  | { readonly filename: string } // bun:sqlite
-  | { location(): string | null }; // node:sqlite
+/**
+ * What the store binds to a statement of another binding's handle: an integer as a
+ * number while it is exact (past 2^53, a `bigint`), a real as a number, text as a
+ * string, a blob as a `Buffer`, NULL as `null`.
+ */
+export type SqliteBindValue = string | number | bigint | null | Uint8Array;
 
-/** What the store and `ensureControlPlaneTables` accept. */
-export type ControlPlaneSqlite = Database | string | ForeignSqliteHandle;
+/**
+ * A statement of another binding's handle, as the store uses it: `run(...params)` for a
+ * statement that writes, `all(...params)` for rows, each given positional `SqliteBindValue`s.
+ * A row may be an array or an object (its keys in column order), its values `null`,
+ * `undefined`, booleans, numbers, `bigint`s, strings or `Uint8Array`s. Where the statement
+ * has them, the store reads rows as arrays instead: bun:sqlite's `values(...params)`,
+ * better-sqlite3's `raw(true)` (on a statement whose `reader` is true), node:sqlite's
+ * `setReturnArrays(true)`.
+ *
+ * The parameters are typed `any[]`, not `SqliteBindValue[]`: better-sqlite3's typings give
+ * `prepare(sql)` a statement whose `run` takes `[{}]`, which `SqliteBindValue` (with `null`)
+ * does not fit, though the binding accepts every value the store binds.
+ */
+export interface SqliteStatementLike {
+  run(...params: any[]): unknown;
+  all(...params: any[]): unknown[];
+  /** Not called by this store; here so that an inline handle's `get` is typed too. */
+  get?(...params: any[]): unknown;
+}
+
+/**
+ * Another SQLite binding's handle: a bun:sqlite `Database`, a better-sqlite3 `Database`, a
+ * node:sqlite `DatabaseSync`, or any object with `exec(sql)` and `prepare(sql)` or
+ * `query(sql)` (`prepare` when it has both) returning a statement (`SqliteStatementLike`).
+ *
+ * The store runs every statement through the handle, on its connection, on the JS thread;
+ * it never opens the file itself. It turns `foreign_keys` on and changes no other setting.
+ * A store write made while the handle's owner holds a transaction joins it as a savepoint
+ * (the transaction is read from `inTransaction` or `isTransaction` where the handle has
+ * one, else from SQLite's refusal of a nested `BEGIN`). `store.close()` lets go of the
+ * handle and leaves it open: its owner closes it.
+ */
+export type SqliteHandle = { exec(sql: string): unknown } & (
+  | { prepare(sql: string): SqliteStatementLike }
+  | { query(sql: string): SqliteStatementLike }
+);
+
+/**
+ * @deprecated Use `SqliteHandle`. This was a handle that names a file (`{name}`,
+ * `{filename}`, `{location()}`); the store never opens another binding's file itself, so
+ * such an object without `exec` and `prepare`/`query` is refused (`INVALID_INPUT`).
+ */
+export type ForeignSqliteHandle = SqliteHandle;
+
+/**
+ * What the store and `ensureControlPlaneTables` accept:
+ * - a `Database` of this package: the store shares its connection;
+ * - a file path, or `":memory:"`: the store opens a connection of its own (a file in WAL
+ *   mode, created readable by its owner only), and `store.close()` closes it;
+ * - another binding's handle (`SqliteHandle`): every statement runs through it.
+ *
+ * A `Database` is a `SqliteHandle` by its shape, so the union does not name it: naming it
+ * would take away the parameter types an inline `{exec, query}` handle gets from this one
+ * (its generic `query` and the handle's make no one contextual signature).
+ */
+export type ControlPlaneSqlite = string | SqliteHandle;
 
 export type ControlPlaneErrorCode =
   | "INVALID_INPUT"
@@ -343,7 +398,11 @@ export type ControlPlaneExport = {
   auditEvents: ControlPlaneAuditEvent[];
 };
 
-/** Creates or upgrades the control-plane tables; idempotent. */
+/**
+ * Creates or upgrades the control-plane tables through `sqlite` (what the store's
+ * constructor takes); idempotent. A connection it opened for a path is closed again; a
+ * `Database` or another binding's handle is left open.
+ */
 export declare function ensureControlPlaneTables(sqlite: ControlPlaneSqlite): void;
 
 export type ControlPlaneRetention = { orgId: string; auditDays: number | null; usageDays: number | null; updatedAtMs: number | null };
@@ -435,11 +494,24 @@ export declare class OrgScope {
 
 export declare class ControlPlaneStore {
   /**
-   * A `Database` of this package shares its connection with the store; a path or another
-   * binding's file-backed handle makes the store open its own connection to that file.
+   * Creates or upgrades the schema, on:
+   * - a `Database` of this package: the store shares its connection;
+   * - a file path, or `":memory:"`: a connection of the store's own (a file is opened in
+   *   WAL mode);
+   * - another binding's handle (bun:sqlite, better-sqlite3, node:sqlite, or any object with
+   *   `exec` and `prepare`/`query`): every statement runs through that handle, on its
+   *   connection (the store never opens its file), and a store write inside the owner's
+   *   transaction joins it as a savepoint. See `SqliteHandle`.
+   *
+   * Anything else is `INVALID_INPUT` (`details.field: "sqlite"`).
    */
   constructor(sqlite: ControlPlaneSqlite);
-  /** Closes the connection if the store opened it itself. */
+  /**
+   * On a path: closes the store's connection, and later calls are `CLOSED`. On another
+   * binding's handle: lets go of it without closing it (its owner closes it), and later
+   * calls are `CLOSED`. On a `Database` of this package: nothing; the store goes on using
+   * the connection until the `Database` is closed. Closing twice is harmless.
+   */
   close(): void;
   /**
    * A handle scoped to one org: the org-level methods without `orgId`; `context.actorId`

@@ -2,11 +2,18 @@
 // and each wrong call below is an error (an unused @ts-expect-error fails the build). The
 // program has `strict`, `noUncheckedIndexedAccess`, and both @types/node and bun-types
 // (tsconfig.json), as a gateway's project may. It is never run.
+import { Database as BunDatabase } from "bun:sqlite";
+import BetterSqlite3 from "better-sqlite3";
+import { DatabaseSync } from "node:sqlite";
 import {
   ControlPlaneError,
   ControlPlaneStore,
   Database,
   ensureControlPlaneTables,
+  type ControlPlaneSqlite,
+  type ForeignSqliteHandle,
+  type SqliteBindValue,
+  type SqliteHandle,
   type ControlPlaneAuditEvent,
   type ControlPlaneExport,
   type ControlPlaneOrg,
@@ -20,8 +27,54 @@ const db = new Database(":memory:");
 ensureControlPlaneTables(db);
 const store = new ControlPlaneStore(db);
 new ControlPlaneStore("control-plane.db");
-new ControlPlaneStore({ name: "gateway.db", memory: false });
+new ControlPlaneStore(":memory:");
+
+// Another binding's handle: every statement runs through it (the store never opens its file).
+const bun = new BunDatabase("gateway.db");
+new ControlPlaneStore(bun);
+ensureControlPlaneTables(bun);
+const better = new BetterSqlite3("gateway.db");
+new ControlPlaneStore(better);
+ensureControlPlaneTables(better);
+new ControlPlaneStore(new DatabaseSync("gateway.db"));
+// The minimal handle: exec, and query or prepare returning a statement with run and all.
+new ControlPlaneStore({
+  exec: (sql) => better.exec(sql),
+  query: (sql) => {
+    const statement = better.prepare(sql);
+    return {
+      run: (...params) => statement.run(...params),
+      get: (...params) => statement.get(...params) ?? null,
+      all: (...params) => statement.all(...params),
+    };
+  },
+});
+const viaPrepare = {
+  exec(sql: string): void {
+    bun.exec(sql);
+  },
+  prepare(sql: string) {
+    const statement = bun.prepare(sql);
+    return { run: (...params: SqliteBindValue[]) => statement.run(...params), all: () => statement.all() };
+  },
+};
+ensureControlPlaneTables(viaPrepare);
+const handles: SqliteHandle[] = [bun, better, viaPrepare];
+const sqlite: ControlPlaneSqlite[] = [db, "gateway.db", ...handles];
+// The old name still compiles (deprecated).
+const legacy: ForeignSqliteHandle = bun;
+// @ts-expect-error an object is no handle
+new ControlPlaneStore({});
+// @ts-expect-error exec alone is no handle: query or prepare is needed too
+new ControlPlaneStore({ exec: (sql: string) => bun.exec(sql) });
+// @ts-expect-error query alone is no handle: exec is needed too
+new ControlPlaneStore({ query: (sql: string) => bun.query(sql) });
+// @ts-expect-error query must return a statement with run and all
+new ControlPlaneStore({ exec: (sql: string) => bun.exec(sql), query: (sql: string) => ({ get: () => null }) });
+// @ts-expect-error a handle that names a file is not opened by the store: no exec, no query
 new ControlPlaneStore({ filename: "gateway.db" });
+// @ts-expect-error nor better-sqlite3's shape of name
+ensureControlPlaneTables({ name: "gateway.db", memory: false });
 
 const org: ControlPlaneOrg = store.createOrg({ slug: "acme", name: "Acme" });
 const maybe: ControlPlaneOrg | null = store.getOrg(org.orgId);
@@ -215,4 +268,4 @@ store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 // @ts-expect-error no such bucket
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { kept, purged, auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { handles, sqlite, legacy, kept, purged, auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
