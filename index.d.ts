@@ -96,27 +96,80 @@ export type ForeignSqliteHandle = SqliteHandle;
  */
 export type ControlPlaneSqlite = string | SqliteHandle;
 
-export type ControlPlaneErrorCode =
-  | "INVALID_INPUT"
-  | "DUPLICATE_ID"
-  | "IDEMPOTENCY_CONFLICT"
-  | "ORG_SUSPENDED"
-  | "ORG_DELETED"
-  | "NOT_FOUND"
-  | "QUOTA_EXCEEDED"
-  | "SECRET_VALUE_REJECTED"
-  | "BUSY"
-  | "STORAGE_ERROR"
-  | "CLOSED"
-  | "TENANT_MISMATCH"
-  | "INTERNAL";
+/**
+ * The codes a `ControlPlaneError` has, each explained in docs/errors.md (its `docsUrl`).
+ * `ControlPlaneErrorCode` is this interface's keys, so a `switch (err.code)` case with a
+ * misspelt code does not compile.
+ *
+ * The escape hatch, for a code that a later version of the store adds before these types
+ * name it: add the code to this interface in your project (declaration merging),
+ *
+ * ```ts
+ * declare module "smithers-control-plane" {
+ *   interface ControlPlaneErrorCodes {
+ *     NEW_CODE: true;
+ *   }
+ * }
+ * ```
+ *
+ * and `"NEW_CODE"` is then a `ControlPlaneErrorCode` everywhere in that project.
+ */
+export interface ControlPlaneErrorCodes {
+  /** The input was refused (`details.field` names the field), or names a parent that does not exist. */
+  INVALID_INPUT: true;
+  /** An org, team or project with that slug or id already exists. */
+  DUPLICATE_ID: true;
+  /** A usage `idempotencyKey` already recorded in the org was sent with different content. */
+  IDEMPOTENCY_CONFLICT: true;
+  /** The org is suspended, and the write would create something new. */
+  ORG_SUSPENDED: true;
+  /** The org is soft-deleted: every write to it is refused. */
+  ORG_DELETED: true;
+  /** A removal of something that is not there. */
+  NOT_FOUND: true;
+  /** A create would take the org past a quota set with `setOrgQuota`. */
+  QUOTA_EXCEEDED: true;
+  /** `putSecretRef` was given a `ref` that looks like a credential itself. */
+  SECRET_VALUE_REJECTED: true;
+  /** The write lock could not be had. */
+  BUSY: true;
+  /** Any other failure of SQLite or of the file (or an export file). */
+  STORAGE_ERROR: true;
+  /** The connection is closed: `store.close()` was called, or the `Database` or handle's owner closed it. */
+  CLOSED: true;
+  /** A handle from `forOrg` was given an input that names another org. */
+  TENANT_MISMATCH: true;
+  /** The store could not use the SQLite handle it was given, outside any SQLite error. */
+  INTERNAL: true;
+}
 
+/** One of the codes of `ControlPlaneErrorCodes`. */
+export type ControlPlaneErrorCode = keyof ControlPlaneErrorCodes;
+
+/**
+ * Every error the store throws. `instanceof ControlPlaneError` holds in every realm and for
+ * every copy of this package loaded in the process (a `Symbol.hasInstance` brand).
+ */
 export declare class ControlPlaneError extends Error {
   readonly name: "ControlPlaneError";
-  readonly code: ControlPlaneErrorCode | (string & {});
+  readonly code: ControlPlaneErrorCode;
+  /** One sentence saying what went wrong. */
   readonly summary: string;
+  /** The same text as `summary`. */
+  readonly message: string;
+  /** A plain object whose fields docs/errors.md lists for the code, or `undefined`. */
   readonly details: Record<string, unknown> | undefined;
-  constructor(code: string, summary: string, details?: Record<string, unknown>);
+  /** A link to the code's entry in docs/errors.md (`...errors.md#duplicate_id`). */
+  readonly docsUrl: string;
+  /**
+   * The error underneath, when there is one: what another binding's handle threw, on the
+   * `BUSY`, `STORAGE_ERROR` (its message in `summary`) or `CLOSED` the store made of it, or
+   * `options.cause` of an error constructed with one. Absent otherwise: a connection of the
+   * store's own has no JS error underneath, and an error the store turns into one of its
+   * own codes (a unique constraint into `DUPLICATE_ID`) carries none.
+   */
+  readonly cause?: unknown;
+  constructor(code: ControlPlaneErrorCode, summary: string, details?: Record<string, unknown>, options?: { cause?: unknown });
 }
 
 export type ControlPlaneOrgStatus = "active" | "suspended" | "deleted";

@@ -10,6 +10,7 @@ import {
   ControlPlaneStore,
   Database,
   ensureControlPlaneTables,
+  type ControlPlaneErrorCode,
   type ControlPlaneSqlite,
   type ForeignSqliteHandle,
   type SqliteBindValue,
@@ -238,8 +239,55 @@ try {
   if (error instanceof ControlPlaneError) {
     const code: string = error.code;
     const details: Record<string, unknown> | undefined = error.details;
+    const docsUrl: string = error.docsUrl;
+    const cause: unknown = error.cause;
+    const message: string = error.message;
+    const summaryText: string = error.summary;
+    const name: "ControlPlaneError" = error.name;
+    if (error.code === "DUPLICATE_ID") retryWithAnotherSlug();
+    // @ts-expect-error a misspelt code is no code
+    if (error.code === "DUPLICATE_IDD") retryWithAnotherSlug();
   }
 }
+function retryWithAnotherSlug(): void {}
+
+// `code` is a closed union: each code has a case, and a misspelt one does not compile.
+function advice(error: ControlPlaneError): string {
+  switch (error.code) {
+    case "INVALID_INPUT":
+    case "DUPLICATE_ID":
+    case "IDEMPOTENCY_CONFLICT":
+    case "ORG_SUSPENDED":
+    case "ORG_DELETED":
+    case "QUOTA_EXCEEDED":
+    case "SECRET_VALUE_REJECTED":
+    case "TENANT_MISMATCH":
+      return "fix the request";
+    case "NOT_FOUND":
+      return "already gone";
+    case "BUSY":
+      return "retry";
+    case "STORAGE_ERROR":
+    case "CLOSED":
+    case "INTERNAL":
+      return "look at the database";
+    // @ts-expect-error a misspelt code does not compile
+    case "DUPLICATE_IDD":
+      return "typo";
+    // @ts-expect-error a code this program did not add (augmented/codes.ts adds one in its own program)
+    case "NEW_CODE":
+      return "later";
+    default: {
+      // Every code has a case above: nothing is left.
+      const unreachable: never = error.code;
+      return unreachable;
+    }
+  }
+}
+const made = new ControlPlaneError("BUSY", "Busy.", { retry: true }, { cause: new Error("locked") });
+const madeCode: ControlPlaneErrorCode = made.code;
+// @ts-expect-error a misspelt code does not construct either
+new ControlPlaneError("BUSSY", "Busy.");
 
 // @ts-expect-error slug is required
 store.createOrg({ name: "Acme" });
@@ -268,4 +316,4 @@ store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 // @ts-expect-error no such bucket
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { handles, sqlite, legacy, kept, purged, auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { handles, sqlite, legacy, advice, madeCode, kept, purged, auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
