@@ -21,7 +21,10 @@ export declare class Statement<Row extends SQLRow = SQLRow> {
 
 /** A small bun:sqlite-shaped handle on a native SQLite connection. */
 export declare class Database {
-  /** @param filename a file path, or ":memory:" (the default). */
+  /**
+   * @param filename a file path (a new file is created readable and writable by its owner
+   * only, and opened in WAL mode), or ":memory:" (the default).
+   */
   constructor(filename?: string);
   readonly filename: string;
   readonly open: boolean;
@@ -29,6 +32,7 @@ export declare class Database {
   /** Returns the same statement for the same SQL. */
   query<Row extends SQLRow = SQLRow>(sql: string): Statement<Row>;
   prepare<Row extends SQLRow = SQLRow>(sql: string): Statement<Row>;
+  /** Closes the connection (a store sharing it too); later calls fail with `CLOSED`. Closing twice is harmless. */
   close(): void;
 }
 
@@ -272,10 +276,10 @@ export type ControlPlaneChainReport = {
   firstBadId?: number;
 };
 
-/** Who did it and when, for the lifecycle and removal calls. */
 /** Where a request came from: recorded on every audit event the call writes. */
 export type ControlPlaneRequestOrigin = { ipAddress?: string; userAgent?: string; requestId?: string };
 
+/** Who did it and when, for the lifecycle and removal calls. */
 type ActorInput = { actorId?: string | null; atMs?: number } & ControlPlaneRequestOrigin;
 
 export type ControlPlaneTeam = {
@@ -695,12 +699,19 @@ export declare class ControlPlaneStore {
   queryAuditLog(input: ControlPlaneAuditQuery): ControlPlanePage<ControlPlaneAuditEvent>;
   /** SQLite's query plan for the same query: which index serves it. */
   explainAuditQuery(input: ControlPlaneAuditQuery): string[];
-  /** `exportOrgAudit` run off the JS thread. */
+  /**
+   * `exportOrgAudit` as a promise: run off the JS thread on a connection of the store's own
+   * (a path or a `Database`; on a file, through a connection opened for the work). On
+   * another binding's handle it runs on the JS thread (the handle cannot be used from
+   * another), before the promise is returned.
+   */
   exportOrgAuditAsync(input: { orgId: string; sinceMs?: number; untilMs?: number; exportedAtMs?: number }): Promise<ControlPlaneExport>;
   /**
-   * Streams the export to `path` in constant memory, off the JS thread, atomically (a
-   * temporary file renamed into place). `json`: the `exportOrgAudit` object; `ndjson`: one
-   * record a line with a `type`; `csv`: the audit events only.
+   * Streams the export to `path` in constant memory, atomically (a temporary file beside
+   * it, synced, renamed into place; readable by its owner only). `json`: the
+   * `exportOrgAudit` object; `ndjson`: one record a line with a `type`; `csv`: the audit
+   * events only. Off the JS thread as `exportOrgAuditAsync` is (on another binding's
+   * handle, on the JS thread).
    */
   exportOrgAuditToFile(input: {
     orgId: string;
@@ -732,6 +743,9 @@ export declare class ControlPlaneStore {
    * early (`done: false`), to report progress between calls.
    */
   purgeExpired(input?: { nowMs?: number; dryRun?: boolean; deletedOrgGraceDays?: number; batchSize?: number; maxBatches?: number }): ControlPlanePurge;
-  /** `verifyAuditChain` off the JS thread, streaming the chain in constant memory. */
+  /**
+   * `verifyAuditChain` as a promise, off the JS thread as `exportOrgAuditAsync` is (on
+   * another binding's handle, on the JS thread).
+   */
   verifyAuditChainAsync(input: { orgId: string }): Promise<ControlPlaneChainReport>;
 }
