@@ -21,7 +21,10 @@ export declare class Statement<Row extends SQLRow = SQLRow> {
 
 /** A small bun:sqlite-shaped handle on a native SQLite connection. */
 export declare class Database {
-  /** @param filename a file path, or ":memory:" (the default). */
+  /**
+   * @param filename a file path (a new file is created readable and writable by its owner
+   * only, and opened in WAL mode), or ":memory:" (the default).
+   */
   constructor(filename?: string);
   readonly filename: string;
   readonly open: boolean;
@@ -29,39 +32,148 @@ export declare class Database {
   /** Returns the same statement for the same SQL. */
   query<Row extends SQLRow = SQLRow>(sql: string): Statement<Row>;
   prepare<Row extends SQLRow = SQLRow>(sql: string): Statement<Row>;
+  /** Closes the connection (a store sharing it too); later calls fail with `CLOSED`. Closing twice is harmless. */
   close(): void;
 }
 
-/** A handle of another SQLite binding that names a file. */
-export type ForeignSqliteHandle =
-  | { readonly name: string; readonly memory?: boolean } // better-sqlite3
-  | { readonly filename: string } // bun:sqlite
-  | { location(): string | null }; // node:sqlite
+/**
+ * What the store binds to a statement of another binding's handle: an integer as a
+ * number while it is exact (past 2^53, a `bigint`), a real as a number, text as a
+ * string, a blob as a `Buffer`, NULL as `null`.
+ */
+export type SqliteBindValue = string | number | bigint | null | Uint8Array;
 
-/** What the store and `ensureControlPlaneTables` accept. */
-export type ControlPlaneSqlite = Database | string | ForeignSqliteHandle;
+/**
+ * A statement of another binding's handle, as the store uses it: `run(...params)` for a
+ * statement that writes, `all(...params)` for rows, each given positional `SqliteBindValue`s.
+ * A row may be an array or an object (its keys in column order), its values `null`,
+ * `undefined`, booleans, numbers, `bigint`s, strings or `Uint8Array`s. Where the statement
+ * has them, the store reads rows as arrays instead: bun:sqlite's `values(...params)`,
+ * better-sqlite3's `raw(true)` (on a statement whose `reader` is true), node:sqlite's
+ * `setReturnArrays(true)`.
+ *
+ * The parameters are typed `any[]`, not `SqliteBindValue[]`: better-sqlite3's typings give
+ * `prepare(sql)` a statement whose `run` takes `[{}]`, which `SqliteBindValue` (with `null`)
+ * does not fit, though the binding accepts every value the store binds.
+ */
+export interface SqliteStatementLike {
+  run(...params: any[]): unknown;
+  all(...params: any[]): unknown[];
+  /** Not called by this store; here so that an inline handle's `get` is typed too. */
+  get?(...params: any[]): unknown;
+}
 
-export type ControlPlaneErrorCode =
-  | "INVALID_INPUT"
-  | "DUPLICATE_ID"
-  | "IDEMPOTENCY_CONFLICT"
-  | "ORG_SUSPENDED"
-  | "ORG_DELETED"
-  | "NOT_FOUND"
-  | "QUOTA_EXCEEDED"
-  | "SECRET_VALUE_REJECTED"
-  | "BUSY"
-  | "STORAGE_ERROR"
-  | "CLOSED"
-  | "TENANT_MISMATCH"
-  | "INTERNAL";
+/**
+ * Another SQLite binding's handle: a bun:sqlite `Database`, a better-sqlite3 `Database`, a
+ * node:sqlite `DatabaseSync`, or any object with `exec(sql)` and `prepare(sql)` or
+ * `query(sql)` (`prepare` when it has both) returning a statement (`SqliteStatementLike`).
+ *
+ * The store runs every statement through the handle, on its connection, on the JS thread;
+ * it never opens the file itself. It turns `foreign_keys` on and changes no other setting.
+ * A store write made while the handle's owner holds a transaction joins it as a savepoint
+ * (the transaction is read from `inTransaction` or `isTransaction` where the handle has
+ * one, else from SQLite's refusal of a nested `BEGIN`). `store.close()` lets go of the
+ * handle and leaves it open: its owner closes it.
+ */
+export type SqliteHandle = { exec(sql: string): unknown } & (
+  | { prepare(sql: string): SqliteStatementLike }
+  | { query(sql: string): SqliteStatementLike }
+);
 
+/**
+ * @deprecated Use `SqliteHandle`. This was a handle that names a file (`{name}`,
+ * `{filename}`, `{location()}`); the store never opens another binding's file itself, so
+ * such an object without `exec` and `prepare`/`query` is refused (`INVALID_INPUT`).
+ */
+export type ForeignSqliteHandle = SqliteHandle;
+
+/**
+ * What the store and `ensureControlPlaneTables` accept:
+ * - a `Database` of this package: the store shares its connection;
+ * - a file path, or `":memory:"`: the store opens a connection of its own (a file in WAL
+ *   mode, created readable by its owner only), and `store.close()` closes it;
+ * - another binding's handle (`SqliteHandle`): every statement runs through it.
+ *
+ * A `Database` is a `SqliteHandle` by its shape, so the union does not name it: naming it
+ * would take away the parameter types an inline `{exec, query}` handle gets from this one
+ * (its generic `query` and the handle's make no one contextual signature).
+ */
+export type ControlPlaneSqlite = string | SqliteHandle;
+
+/**
+ * The codes a `ControlPlaneError` has, each explained in docs/errors.md (its `docsUrl`).
+ * `ControlPlaneErrorCode` is this interface's keys, so a `switch (err.code)` case with a
+ * misspelt code does not compile.
+ *
+ * The escape hatch, for a code that a later version of the store adds before these types
+ * name it: add the code to this interface in your project (declaration merging),
+ *
+ * ```ts
+ * declare module "smithers-control-plane" {
+ *   interface ControlPlaneErrorCodes {
+ *     NEW_CODE: true;
+ *   }
+ * }
+ * ```
+ *
+ * and `"NEW_CODE"` is then a `ControlPlaneErrorCode` everywhere in that project.
+ */
+export interface ControlPlaneErrorCodes {
+  /** The input was refused (`details.field` names the field), or names a parent that does not exist. */
+  INVALID_INPUT: true;
+  /** An org, team or project with that slug or id already exists. */
+  DUPLICATE_ID: true;
+  /** A usage `idempotencyKey` already recorded in the org was sent with different content. */
+  IDEMPOTENCY_CONFLICT: true;
+  /** The org is suspended, and the write would create something new. */
+  ORG_SUSPENDED: true;
+  /** The org is soft-deleted: every write to it is refused. */
+  ORG_DELETED: true;
+  /** A removal of something that is not there. */
+  NOT_FOUND: true;
+  /** A create would take the org past a quota set with `setOrgQuota`. */
+  QUOTA_EXCEEDED: true;
+  /** `putSecretRef` was given a `ref` that looks like a credential itself. */
+  SECRET_VALUE_REJECTED: true;
+  /** The write lock could not be had. */
+  BUSY: true;
+  /** Any other failure of SQLite or of the file (or an export file). */
+  STORAGE_ERROR: true;
+  /** The connection is closed: `store.close()` was called, or the `Database` or handle's owner closed it. */
+  CLOSED: true;
+  /** A handle from `forOrg` was given an input that names another org. */
+  TENANT_MISMATCH: true;
+  /** The store could not use the SQLite handle it was given, outside any SQLite error. */
+  INTERNAL: true;
+}
+
+/** One of the codes of `ControlPlaneErrorCodes`. */
+export type ControlPlaneErrorCode = keyof ControlPlaneErrorCodes;
+
+/**
+ * Every error the store throws. `instanceof ControlPlaneError` holds in every realm and for
+ * every copy of this package loaded in the process (a `Symbol.hasInstance` brand).
+ */
 export declare class ControlPlaneError extends Error {
   readonly name: "ControlPlaneError";
-  readonly code: ControlPlaneErrorCode | (string & {});
+  readonly code: ControlPlaneErrorCode;
+  /** One sentence saying what went wrong. */
   readonly summary: string;
+  /** The same text as `summary`. */
+  readonly message: string;
+  /** A plain object whose fields docs/errors.md lists for the code, or `undefined`. */
   readonly details: Record<string, unknown> | undefined;
-  constructor(code: string, summary: string, details?: Record<string, unknown>);
+  /** A link to the code's entry in docs/errors.md (`...errors.md#duplicate_id`). */
+  readonly docsUrl: string;
+  /**
+   * The error underneath, when there is one: what another binding's handle threw, on the
+   * `BUSY`, `STORAGE_ERROR` (its message in `summary`) or `CLOSED` the store made of it, or
+   * `options.cause` of an error constructed with one. Absent otherwise: a connection of the
+   * store's own has no JS error underneath, and an error the store turns into one of its
+   * own codes (a unique constraint into `DUPLICATE_ID`) carries none.
+   */
+  readonly cause?: unknown;
+  constructor(code: ControlPlaneErrorCode, summary: string, details?: Record<string, unknown>, options?: { cause?: unknown });
 }
 
 export type ControlPlaneOrgStatus = "active" | "suspended" | "deleted";
@@ -164,10 +276,10 @@ export type ControlPlaneChainReport = {
   firstBadId?: number;
 };
 
-/** Who did it and when, for the lifecycle and removal calls. */
 /** Where a request came from: recorded on every audit event the call writes. */
 export type ControlPlaneRequestOrigin = { ipAddress?: string; userAgent?: string; requestId?: string };
 
+/** Who did it and when, for the lifecycle and removal calls. */
 type ActorInput = { actorId?: string | null; atMs?: number } & ControlPlaneRequestOrigin;
 
 export type ControlPlaneTeam = {
@@ -343,7 +455,11 @@ export type ControlPlaneExport = {
   auditEvents: ControlPlaneAuditEvent[];
 };
 
-/** Creates or upgrades the control-plane tables; idempotent. */
+/**
+ * Creates or upgrades the control-plane tables through `sqlite` (what the store's
+ * constructor takes); idempotent. A connection it opened for a path is closed again; a
+ * `Database` or another binding's handle is left open.
+ */
 export declare function ensureControlPlaneTables(sqlite: ControlPlaneSqlite): void;
 
 export type ControlPlaneRetention = { orgId: string; auditDays: number | null; usageDays: number | null; updatedAtMs: number | null };
@@ -435,11 +551,24 @@ export declare class OrgScope {
 
 export declare class ControlPlaneStore {
   /**
-   * A `Database` of this package shares its connection with the store; a path or another
-   * binding's file-backed handle makes the store open its own connection to that file.
+   * Creates or upgrades the schema, on:
+   * - a `Database` of this package: the store shares its connection;
+   * - a file path, or `":memory:"`: a connection of the store's own (a file is opened in
+   *   WAL mode);
+   * - another binding's handle (bun:sqlite, better-sqlite3, node:sqlite, or any object with
+   *   `exec` and `prepare`/`query`): every statement runs through that handle, on its
+   *   connection (the store never opens its file), and a store write inside the owner's
+   *   transaction joins it as a savepoint. See `SqliteHandle`.
+   *
+   * Anything else is `INVALID_INPUT` (`details.field: "sqlite"`).
    */
   constructor(sqlite: ControlPlaneSqlite);
-  /** Closes the connection if the store opened it itself. */
+  /**
+   * On a path: closes the store's connection, and later calls are `CLOSED`. On another
+   * binding's handle: lets go of it without closing it (its owner closes it), and later
+   * calls are `CLOSED`. On a `Database` of this package: nothing; the store goes on using
+   * the connection until the `Database` is closed. Closing twice is harmless.
+   */
   close(): void;
   /**
    * A handle scoped to one org: the org-level methods without `orgId`; `context.actorId`
@@ -570,12 +699,19 @@ export declare class ControlPlaneStore {
   queryAuditLog(input: ControlPlaneAuditQuery): ControlPlanePage<ControlPlaneAuditEvent>;
   /** SQLite's query plan for the same query: which index serves it. */
   explainAuditQuery(input: ControlPlaneAuditQuery): string[];
-  /** `exportOrgAudit` run off the JS thread. */
+  /**
+   * `exportOrgAudit` as a promise: run off the JS thread on a connection of the store's own
+   * (a path or a `Database`; on a file, through a connection opened for the work). On
+   * another binding's handle it runs on the JS thread (the handle cannot be used from
+   * another), before the promise is returned.
+   */
   exportOrgAuditAsync(input: { orgId: string; sinceMs?: number; untilMs?: number; exportedAtMs?: number }): Promise<ControlPlaneExport>;
   /**
-   * Streams the export to `path` in constant memory, off the JS thread, atomically (a
-   * temporary file renamed into place). `json`: the `exportOrgAudit` object; `ndjson`: one
-   * record a line with a `type`; `csv`: the audit events only.
+   * Streams the export to `path` in constant memory, atomically (a temporary file beside
+   * it, synced, renamed into place; readable by its owner only). `json`: the
+   * `exportOrgAudit` object; `ndjson`: one record a line with a `type`; `csv`: the audit
+   * events only. Off the JS thread as `exportOrgAuditAsync` is (on another binding's
+   * handle, on the JS thread).
    */
   exportOrgAuditToFile(input: {
     orgId: string;
@@ -607,6 +743,9 @@ export declare class ControlPlaneStore {
    * early (`done: false`), to report progress between calls.
    */
   purgeExpired(input?: { nowMs?: number; dryRun?: boolean; deletedOrgGraceDays?: number; batchSize?: number; maxBatches?: number }): ControlPlanePurge;
-  /** `verifyAuditChain` off the JS thread, streaming the chain in constant memory. */
+  /**
+   * `verifyAuditChain` as a promise, off the JS thread as `exportOrgAuditAsync` is (on
+   * another binding's handle, on the JS thread).
+   */
   verifyAuditChainAsync(input: { orgId: string }): Promise<ControlPlaneChainReport>;
 }
