@@ -1,4 +1,7 @@
-// Generated from the core's request and result types by `UPDATE_TYPES=1 cargo test -p control-plane-core typescript`: do not edit.
+// Generated, do not edit: the request and result types from the core's Rust types
+// (`UPDATE_TYPES=1 cargo test -p control-plane-core typescript`), then the classes from the
+// binding's #[napi] definitions (`npm run build`). index.d.ts adds the rest.
+import type { ControlPlaneSqlite } from "./index";
 
 /** Where a request came from, written on every audit event the call writes. */
 export type ControlPlaneRequestOrigin = Omit<ControlPlaneRequestContext, "actorId">;
@@ -119,3 +122,30 @@ atMs?: number | null, };
  * What `deleteOrg` did.
  */
 export type ControlPlaneOrgDeletion = { "mode": "soft", org: ControlPlaneOrg, } | { "mode": "hard", orgId: string, deleted: Record<string, number>, };
+
+/**
+ * One of the store's tables and its rows.
+ */
+export type ControlPlaneTableRows = { table: string, rows: number, };
+
+/**
+ * What `stats()` reports.
+ */
+export type ControlPlaneStats = { 
+/**
+ * The store's schema version in this database.
+ */
+schemaVersion: number, 
+/**
+ * Every `_smithers_cp_` table, by name.
+ */
+tables: Array<ControlPlaneTableRows>, };
+
+/**
+ * What `checkIntegrity()` reports.
+ */
+export type ControlPlaneIntegrity = { 
+/**
+ * `"ok"`, or SQLite's first report of what is wrong.
+ */
+integrity: string, };

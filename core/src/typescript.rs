@@ -8,7 +8,10 @@
 use ts_rs::TS;
 
 /// Written by hand: the types that are not a struct of the core.
-const PREAMBLE: &str = r#"// Generated from the core's request and result types by `UPDATE_TYPES=1 cargo test -p control-plane-core typescript`: do not edit.
+const PREAMBLE: &str = r#"// Generated, do not edit: the request and result types from the core's Rust types
+// (`UPDATE_TYPES=1 cargo test -p control-plane-core typescript`), then the classes from the
+// binding's #[napi] definitions (`npm run build`). index.d.ts adds the rest.
+import type { ControlPlaneSqlite } from "./index";
 
 /** Where a request came from, written on every audit event the call writes. */
 export type ControlPlaneRequestOrigin = Omit<ControlPlaneRequestContext, "actorId">;
@@ -48,6 +51,9 @@ fn declarations() -> String {
         orgs::DeleteMode,
         orgs::DeleteOrg,
         orgs::OrgDeletion,
+        crate::storage::TableRows,
+        crate::storage::Stats,
+        crate::storage::Integrity,
     ];
     // Every integer the store hands over fits a JS number (at most 2^53 - 1): ts-rs writes
     // 64-bit integers as `bigint`.

@@ -199,7 +199,7 @@ impl ControlPlaneStore {
     /// A handle scoped to one org: the org-level methods, each taking its input without
     /// `orgId` (one naming another org is `TENANT_MISMATCH`), with `context.actorId` as the
     /// default actor of every audited write.
-    #[napi(ts_args_type = "orgId: string, context?: ControlPlaneRequestContext", ts_return_type = "ControlPlaneOrgScope")]
+    #[napi(ts_args_type = "orgId: string, context?: ControlPlaneRequestContext", ts_return_type = "OrgScope")]
     pub fn for_org(&self, env: Env, org_id: Unknown, context: Option<Unknown>) -> Result<OrgScope> {
         OrgScope::new(&env, self.backend.clone(), org_id, context)
     }

@@ -2,4 +2,5 @@
 //! them. Each calls one typed core function (`call`); the same operation on the org-scoped
 //! handle (`OrgScope`) is written beside it, its org put in by the handle.
 
+mod storage;
 mod tenancy;
