@@ -232,10 +232,6 @@ pub struct Span<'a> {
     pub until_ms: i64,
 }
 
-/// The quantity of each window, in three statements however many windows
-/// there are: one for every run of whole buckets (a join of the runs, as constant rows,
-/// with the rollups' key), one for the buckets at the edges, and one for the tail.
-/// `tail` is `tail(conn)` read in the same transaction.
 /// Adds each run of whole buckets and each edge's bucket (when its time bounds settle the
 /// edge) to its window's sum, in one statement; the edges whose bucket the edge splits.
 fn bucket_sums(
@@ -275,6 +271,11 @@ fn bucket_sums(
     Ok(split)
 }
 
+/// The quantity of each window (of one org, metric and unit), in two statements however
+/// many windows there are: one for every run of whole buckets and every edge's bucket (a
+/// join of them, as constant rows, with the rollups' key), and one for the tail; only an
+/// edge that splits its bucket's events reads further (finer buckets, or the events).
+/// `tail` is `tail(conn)` read in the same transaction.
 pub fn totals(
     conn: &Db,
     tail: (i64, i64),
