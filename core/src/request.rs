@@ -64,3 +64,28 @@ pub fn call_json<R: FromInput, T>(db: &Db, text: &str, op: impl FnOnce(&Db, &Req
         serde_json::from_str(text).map_err(|e| crate::error::CpError::field("input", format!("input is not valid JSON: {e}")))?;
     call(db, &input, op)
 }
+
+/// A JSON object as TypeScript writes it, `Record<string, unknown>`: the type of an
+/// optional `metadata` field that the request holds read (`{}` when missing), as
+/// `#[ts(as = "Option<JsonObject>")]`.
+pub struct JsonObject;
+
+impl ts_rs::TS for JsonObject {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name() -> String {
+        "Record<string, unknown>".into()
+    }
+    fn inline() -> String {
+        Self::name()
+    }
+    fn inline_flattened() -> String {
+        Self::name()
+    }
+    fn decl() -> String {
+        panic!("JsonObject is written inline")
+    }
+    fn decl_concrete() -> String {
+        panic!("JsonObject is written inline")
+    }
+}

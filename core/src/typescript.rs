@@ -33,6 +33,8 @@ macro_rules! declarations {
 
 /// Every request and result type, in the order they are written.
 fn declarations() -> String {
+    use crate::audit::{self, export, retention};
+    use crate::metering::{limits, rollups, usage};
     use crate::page::{Page, PageRequest};
     use crate::request::RequestContext;
     use crate::tenancy::orgs;
@@ -54,6 +56,42 @@ fn declarations() -> String {
         crate::storage::TableRows,
         crate::storage::Stats,
         crate::storage::Integrity,
+        usage::UsageEvent,
+        usage::NewUsage,
+        usage::Returning,
+        usage::RecordUsageBatch,
+        usage::UsageBatch,
+        usage::Window,
+        usage::Dimension,
+        usage::Bucket,
+        usage::SummarizeUsage,
+        usage::UsageGroup,
+        usage::UsageSummary,
+        limits::UsagePeriod,
+        limits::UsageLimit,
+        limits::UsageLimitCheck,
+        limits::SetUsageLimit,
+        limits::CheckUsageLimit,
+        limits::ConsumeCheck,
+        limits::Consumption,
+        limits::ListUsageLimits,
+        limits::DeleteUsageLimit,
+        rollups::CheckRollups,
+        rollups::RollupCheck,
+        audit::AuditEvent,
+        audit::RecordAuditEvent,
+        audit::AuditOrder,
+        audit::AuditQuery,
+        audit::ChainReport,
+        export::OrgExport,
+        export::ExportOrgAudit,
+        export::ExportFormat,
+        export::ExportOrgAuditToFile,
+        export::FileExport,
+        retention::Retention,
+        retention::SetRetention,
+        retention::PurgeExpired,
+        retention::Purge,
     ];
     // Every integer the store hands over fits a JS number (at most 2^53 - 1): ts-rs writes
     // 64-bit integers as `bigint`.

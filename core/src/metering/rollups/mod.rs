@@ -30,6 +30,9 @@ pub use windows::{for_each, pieces, total, totals, Piece, Span};
 use crate::error::Result;
 use crate::params;
 use crate::db::Db;
+use crate::request::{FromInput, RequestContext};
+use crate::validate::Input;
+use ts_rs::TS;
 
 /// A tenth of a second: the finest buckets, so a window edge that splits one holds at
 /// most 100 ms of events to read one by one, however dense the usage.
@@ -85,9 +88,25 @@ pub fn series_id(conn: &Db, series: &Series) -> Result<Option<i64>> {
     )
 }
 
+/// `checkRollups`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneCheckRollupsInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct CheckRollups {
+    /// Rebuild the rollups when they disagree with the raw events; `true` when missing.
+    #[ts(as = "Option<bool>")]
+    pub repair: bool,
+}
+
+impl FromInput for CheckRollups {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(CheckRollups { repair: input.bool_or("repair", true)? })
+    }
+}
+
 /// What `checkRollups` found and did.
-#[derive(Debug, serde::Serialize, PartialEq)]
+#[derive(Debug, serde::Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneRollupCheck")]
 pub struct RollupCheck {
     /// The day-level totals of every org, metric and unit equal the raw events'.
     pub consistent: bool,
@@ -98,8 +117,8 @@ pub struct RollupCheck {
 /// `checkRollups({repair?})`: folds the tail in, compares the rollups with the raw events
 /// (a pass over every event), and rebuilds them when they disagree, unless `repair` is
 /// `false`. In one write transaction.
-pub fn check(conn: &Db, input: &crate::validate::Input) -> Result<RollupCheck> {
-    let repair = input.bool_or("repair", true)?;
+pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckRollups) -> Result<RollupCheck> {
+    let CheckRollups { repair } = req;
     crate::db::write(conn, |c| {
         catch_up(c)?;
         let consistent = consistent(c)?;
