@@ -48,12 +48,19 @@ pub fn empty() -> Value {
     Value::Object(Default::default())
 }
 
-/// Runs one operation on its JSON input as every caller does: the input must be an object;
-/// the request context is read first, then the request, then the operation runs.
-pub fn call<R: FromInput, T>(db: &Db, input: &Value, op: impl FnOnce(&Db, &RequestContext, R) -> Result<T>) -> Result<T> {
+/// Reads a call's JSON input as every caller does: the input must be an object; the
+/// request context is read first, then the request.
+pub fn read<R: FromInput>(input: &Value) -> Result<(RequestContext, R)> {
     let input = Input::new(input)?;
     let ctx = RequestContext::from_input(&input)?;
     let request = R::from_input(&input)?;
+    Ok((ctx, request))
+}
+
+/// Runs one operation on its JSON input as every caller does: the input read (`read`),
+/// then the operation run.
+pub fn call<R: FromInput, T>(db: &Db, input: &Value, op: impl FnOnce(&Db, &RequestContext, R) -> Result<T>) -> Result<T> {
+    let (ctx, request) = read(input)?;
     op(db, &ctx, request)
 }
 
