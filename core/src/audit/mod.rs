@@ -374,7 +374,7 @@ pub fn record(conn: &Db, ctx: &RequestContext, req: RecordAuditEvent) -> Result<
         insert(c, ctx, &ev)
     })?;
     let metadata = ev.metadata;
-    let RequestContext { ip_address, user_agent, request_id, .. } = ctx.clone();
+    let (ip_address, user_agent, request_id) = (ctx.ip_address.clone(), ctx.user_agent.clone(), ctx.request_id.clone());
     Ok(AuditEvent { id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata, ip_address, user_agent, request_id })
 }
 
