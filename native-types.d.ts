@@ -7,6 +7,15 @@ import type { ControlPlaneSqlite } from "./index";
 export type ControlPlaneRequestOrigin = Omit<ControlPlaneRequestContext, "actorId">;
 /** An org-level method's input on a handle scoped to one org: `orgId` put in by the handle. */
 export type ScopedInput<I> = Omit<I, "orgId"> & { orgId?: string } & ControlPlaneRequestOrigin;
+/** What `recordUsageBatch` returns for its `returning` option: the events, or their ids. */
+export type ControlPlaneUsageBatchOf<R> = R extends "ids" ? ControlPlaneUsageIds : ControlPlaneUsageEvent[];
+/**
+ * What `summarizeUsage` returns for its input: the default summary (per metric and unit)
+ * unless the input groups (`groupBy`) or buckets (`bucket`) the rows.
+ */
+export type ControlPlaneUsageRows<I> = I extends { groupBy?: undefined | null; bucket?: undefined | null; [field: string]: unknown }
+  ? ControlPlaneUsageSummary[]
+  : ControlPlaneUsageGroup[];
 
 /**
  * Who made a request and from where: read from a call's input (`actorId`, `ipAddress`,
@@ -207,7 +216,12 @@ returning?: ControlPlaneUsageBatchReturning | null, };
 /**
  * What `recordUsageBatch` recorded: the events, or (`returning: "ids"`) their ids.
  */
-export type ControlPlaneUsageBatch = Array<ControlPlaneUsageEvent> | { count: number, ids: Array<number>, };
+export type ControlPlaneUsageBatch = Array<ControlPlaneUsageEvent> | ControlPlaneUsageIds;
+
+/**
+ * The ids of a batch's events, in the batch's order.
+ */
+export type ControlPlaneUsageIds = { count: number, ids: Array<number>, };
 
 /**
  * A usage window, both ends inclusive; all time when neither end is given.

@@ -17,6 +17,15 @@ import type { ControlPlaneSqlite } from "./index";
 export type ControlPlaneRequestOrigin = Omit<ControlPlaneRequestContext, "actorId">;
 /** An org-level method's input on a handle scoped to one org: `orgId` put in by the handle. */
 export type ScopedInput<I> = Omit<I, "orgId"> & { orgId?: string } & ControlPlaneRequestOrigin;
+/** What `recordUsageBatch` returns for its `returning` option: the events, or their ids. */
+export type ControlPlaneUsageBatchOf<R> = R extends "ids" ? ControlPlaneUsageIds : ControlPlaneUsageEvent[];
+/**
+ * What `summarizeUsage` returns for its input: the default summary (per metric and unit)
+ * unless the input groups (`groupBy`) or buckets (`bucket`) the rows.
+ */
+export type ControlPlaneUsageRows<I> = I extends { groupBy?: undefined | null; bucket?: undefined | null; [field: string]: unknown }
+  ? ControlPlaneUsageSummary[]
+  : ControlPlaneUsageGroup[];
 "#;
 
 /// One type's declaration, with its doc comment, exported.
@@ -61,6 +70,7 @@ fn declarations() -> String {
         usage::Returning,
         usage::RecordUsageBatch,
         usage::UsageBatch,
+        usage::UsageIds,
         usage::Window,
         usage::Dimension,
         usage::Bucket,

@@ -274,7 +274,15 @@ impl FromInput for RecordUsageBatch {
 #[ts(rename = "ControlPlaneUsageBatch")]
 pub enum UsageBatch {
     Events(Vec<UsageEvent>),
-    Ids { count: usize, ids: Vec<i64> },
+    Ids(UsageIds),
+}
+
+/// The ids of a batch's events, in the batch's order.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(rename = "ControlPlaneUsageIds")]
+pub struct UsageIds {
+    pub count: usize,
+    pub ids: Vec<i64>,
 }
 
 /// `recordUsageBatch`: every event or none, in one transaction.
@@ -324,7 +332,7 @@ fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: Returning) -> Result<U
                     .collect();
                 UsageBatch::Events(events)
             }
-            Returning::Ids => UsageBatch::Ids { count: ids.len(), ids },
+            Returning::Ids => UsageBatch::Ids(UsageIds { count: ids.len(), ids }),
         })
     })
 }

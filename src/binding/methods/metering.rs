@@ -40,8 +40,9 @@ impl ControlPlaneStore {
 
     /// Records every event or none, in one transaction; errors name the event's index.
     #[napi(
-        ts_args_type = "events: ControlPlaneUsageInput[], options?: { returning?: ControlPlaneUsageBatchReturning }",
-        ts_return_type = "ControlPlaneUsageBatch"
+        ts_generic_types = "R extends ControlPlaneUsageBatchReturning = \"events\"",
+        ts_args_type = "events: ControlPlaneUsageInput[], options?: { returning?: R | null }",
+        ts_return_type = "ControlPlaneUsageBatchOf<R>"
     )]
     pub fn record_usage_batch<'e>(&self, env: &'e Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'e>> {
         call::run(self, env, &batch_input(env, events, options)?, usage::record_batch)
@@ -55,7 +56,11 @@ impl ControlPlaneStore {
     }
 
     /// By default the quantities summed per metric and unit over the window.
-    #[napi(ts_args_type = "input: ControlPlaneUsageSummaryInput", ts_return_type = "ControlPlaneUsageGroup[]")]
+    #[napi(
+        ts_generic_types = "I extends ControlPlaneUsageSummaryInput",
+        ts_args_type = "input: I",
+        ts_return_type = "ControlPlaneUsageRows<I>"
+    )]
     pub fn summarize_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
         call::value(self, env, input, Required, usage::summarize)
     }
@@ -101,8 +106,9 @@ impl OrgScope {
 
     /// Records every event or none; each event's org is this handle's.
     #[napi(
-        ts_args_type = "events: ScopedInput<ControlPlaneUsageInput>[], options?: { returning?: ControlPlaneUsageBatchReturning }",
-        ts_return_type = "ControlPlaneUsageBatch"
+        ts_generic_types = "R extends ControlPlaneUsageBatchReturning = \"events\"",
+        ts_args_type = "events: ScopedInput<ControlPlaneUsageInput>[], options?: { returning?: R | null }",
+        ts_return_type = "ControlPlaneUsageBatchOf<R>"
     )]
     pub fn record_usage_batch<'e>(&self, env: &'e Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'e>> {
         let mut input = batch_input(env, events, options)?;
@@ -119,7 +125,11 @@ impl OrgScope {
         call::value(self, env, input, Required, limits::consume)
     }
 
-    #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneUsageSummaryInput>", ts_return_type = "ControlPlaneUsageGroup[]")]
+    #[napi(
+        ts_generic_types = "I extends ScopedInput<ControlPlaneUsageSummaryInput> = {}",
+        ts_args_type = "input?: I",
+        ts_return_type = "ControlPlaneUsageRows<I>"
+    )]
     pub fn summarize_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
         call::value(self, env, input, Required, usage::summarize)
     }
