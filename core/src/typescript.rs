@@ -17,6 +17,15 @@ import type { ControlPlaneSqlite } from "./index";
 export type ControlPlaneRequestOrigin = Omit<ControlPlaneRequestContext, "actorId">;
 /** An org-level method's input on a handle scoped to one org: `orgId` put in by the handle. */
 export type ScopedInput<I> = Omit<I, "orgId"> & { orgId?: string } & ControlPlaneRequestOrigin;
+/** What `recordUsageBatch` returns for its `returning` option: the events, or their ids. */
+export type ControlPlaneUsageBatchOf<R> = R extends "ids" ? ControlPlaneUsageIds : ControlPlaneUsageEvent[];
+/**
+ * What `summarizeUsage` returns for its input: the default summary (per metric and unit)
+ * unless the input groups (`groupBy`) or buckets (`bucket`) the rows.
+ */
+export type ControlPlaneUsageRows<I> = I extends { groupBy?: undefined | null; bucket?: undefined | null; [field: string]: unknown }
+  ? ControlPlaneUsageSummary[]
+  : ControlPlaneUsageGroup[];
 "#;
 
 /// One type's declaration, with its doc comment, exported.
@@ -33,6 +42,8 @@ macro_rules! declarations {
 
 /// Every request and result type, in the order they are written.
 fn declarations() -> String {
+    use crate::audit::{self, export, retention};
+    use crate::metering::{limits, rollups, usage};
     use crate::page::{Page, PageRequest};
     use crate::request::RequestContext;
     use crate::tenancy::orgs;
@@ -54,6 +65,43 @@ fn declarations() -> String {
         crate::storage::TableRows,
         crate::storage::Stats,
         crate::storage::Integrity,
+        usage::UsageEvent,
+        usage::NewUsage,
+        usage::Returning,
+        usage::RecordUsageBatch,
+        usage::UsageBatch,
+        usage::UsageIds,
+        usage::Window,
+        usage::Dimension,
+        usage::Bucket,
+        usage::SummarizeUsage,
+        usage::UsageGroup,
+        usage::UsageSummary,
+        limits::UsagePeriod,
+        limits::UsageLimit,
+        limits::UsageLimitCheck,
+        limits::SetUsageLimit,
+        limits::CheckUsageLimit,
+        limits::ConsumeCheck,
+        limits::Consumption,
+        limits::ListUsageLimits,
+        limits::DeleteUsageLimit,
+        rollups::CheckRollups,
+        rollups::RollupCheck,
+        audit::AuditEvent,
+        audit::RecordAuditEvent,
+        audit::AuditOrder,
+        audit::AuditQuery,
+        audit::ChainReport,
+        export::OrgExport,
+        export::ExportOrgAudit,
+        export::ExportFormat,
+        export::ExportOrgAuditToFile,
+        export::FileExport,
+        retention::Retention,
+        retention::SetRetention,
+        retention::PurgeExpired,
+        retention::Purge,
     ];
     // Every integer the store hands over fits a JS number (at most 2^53 - 1): ts-rs writes
     // 64-bit integers as `bigint`.

@@ -5,13 +5,8 @@
 //! and its entry in the generated types.
 
 use super::env_data::{parse_json, to_js};
-use super::input;
-use control_plane_core::error::CpError;
-use napi::{JsValue, ValueType};
-use serde_json::json;
-use super::store::AsyncCall;
 use control_plane_core::store;
-use napi::bindgen_prelude::{AsyncTask, Unknown};
+use napi::bindgen_prelude::Unknown;
 use napi::{Env, Result};
 use serde_json::Value;
 
@@ -44,38 +39,14 @@ pub fn void<C: Inputs>(class: &C, env: &Env, method: &str, input: Option<Unknown
     class.backend().run(env, |db| store::call_value(db, method, &input)).map(|_| ()).map_err(|e| to_js(env, e))
 }
 
-pub fn task<C: Inputs>(class: &C, env: &Env, method: &'static str, input: Option<Unknown>) -> Result<AsyncTask<AsyncCall>> {
-    let input = class.input(env, input, Given::Required)?;
-    class.backend().task(env, method, input)
-}
-
-/// `recordUsageBatch(events, options?)`'s input: `{events, returning}`.
-pub fn batch_input(env: &Env, events: Unknown, options: Option<Unknown>) -> Result<Value> {
-    if !events.is_array().unwrap_or(false) {
-        return Err(to_js(env, CpError::field("events", "events must be an array.")));
-    }
-    let events = input::read_field(env, events.raw(), "events").map_err(|e| to_js(env, e))?;
-    let returning = match options {
-        Some(options) if options.get_type().ok() == Some(ValueType::Object) => {
-            match input::read(env, options.raw()).map_err(|e| to_js(env, e))?.get("returning") {
-                Some(Value::Null) | None => json!("events"),
-                Some(value) => value.clone(),
-            }
-        }
-        _ => json!("events"),
-    };
-    Ok(json!({ "events": events, "returning": returning }))
-}
-
-/// One napi-rs method per name, in four shapes: a result (`required`: the documented
-/// store's, whose input must be given; `optional`: a missing input is `{}`), `undefined`
-/// (`void`), or a promise run on the thread pool (`promise`).
+/// One napi-rs method per name, in three shapes: a result (`required`: the documented
+/// store's, whose input must be given; `optional`: a missing input is `{}`) or `undefined`
+/// (`void`).
 macro_rules! org_methods {
     ($class:ident {
         required: [$($required:ident = $required_js:literal),* $(,)?],
         optional: [$($optional:ident = $optional_js:literal),* $(,)?],
-        void: [$($void:ident = $void_js:literal),* $(,)?],
-        promise: [$($promise:ident = $promise_js:literal),* $(,)?] $(,)?
+        void: [$($void:ident = $void_js:literal),* $(,)?] $(,)?
     }) => {
         #[napi_derive::napi]
         impl $class {
@@ -97,12 +68,6 @@ macro_rules! org_methods {
                     $crate::binding::org_methods::void(self, &env, $void_js, input)
                 }
             )*
-            $(
-                #[napi]
-                pub fn $promise(&self, env: napi::Env, input: Option<napi::bindgen_prelude::Unknown>) -> napi::Result<napi::bindgen_prelude::AsyncTask<$crate::binding::store::AsyncCall>> {
-                    $crate::binding::org_methods::task(self, &env, $promise_js, input)
-                }
-            )*
         }
     };
 }
@@ -117,16 +82,8 @@ macro_rules! for_each_org_method {
                 upsert_billing_account = "upsertBillingAccount",
                 upsert_identity_provider = "upsertIdentityProvider",
                 list_identity_providers = "listIdentityProviders",
-                record_usage = "recordUsage",
-                consume_usage = "consumeUsage",
-                summarize_usage = "summarizeUsage",
-                set_usage_limit = "setUsageLimit",
-                check_usage_limit = "checkUsageLimit",
                 put_secret_ref = "putSecretRef",
                 list_secret_refs = "listSecretRefs",
-                record_audit_event = "recordAuditEvent",
-                export_org_audit = "exportOrgAudit",
-                set_retention = "setRetention",
             ],
             optional: [
                 list_teams = "listTeams",
@@ -136,15 +93,10 @@ macro_rules! for_each_org_method {
                 get_project = "getProject",
                 list_project_teams = "listProjectTeams",
                 get_billing_account = "getBillingAccount",
-                list_usage_limits = "listUsageLimits",
                 list_project_access = "listProjectAccess",
                 get_project_access = "getProjectAccess",
                 set_org_quota = "setOrgQuota",
                 get_org_quota = "getOrgQuota",
-                query_audit_log = "queryAuditLog",
-                explain_audit_query = "explainAuditQuery",
-                verify_audit_chain = "verifyAuditChain",
-                get_retention = "getRetention",
             ],
             void: [
                 add_team_member = "addTeamMember",
@@ -154,13 +106,7 @@ macro_rules! for_each_org_method {
                 delete_team = "deleteTeam",
                 delete_project = "deleteProject",
                 delete_identity_provider = "deleteIdentityProvider",
-                delete_usage_limit = "deleteUsageLimit",
                 delete_secret_ref = "deleteSecretRef",
-            ],
-            promise: [
-                export_org_audit_async = "exportOrgAudit",
-                export_org_audit_to_file = "exportOrgAuditToFile",
-                verify_audit_chain_async = "verifyAuditChain",
             ],
         });
     };

@@ -141,7 +141,7 @@ pub fn delete(conn: &Db, input: &Input) -> Result<()> {
     let provider_id = input.id("providerId")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
-    removal::remove(
+    removal::remove_legacy(
         conn,
         Removal {
             what: "identity provider",

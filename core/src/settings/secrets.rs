@@ -219,7 +219,7 @@ pub fn delete(conn: &Db, input: &Input) -> Result<()> {
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
     let project_key = project_id.as_deref().unwrap_or(ORG_KEY);
-    removal::remove(
+    removal::remove_legacy(
         conn,
         Removal {
             what: "secret ref",

@@ -165,7 +165,7 @@ pub fn remove_team(conn: &Db, input: &Input) -> Result<()> {
     let team_id = input.id("teamId")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
-    removal::remove(
+    removal::remove_legacy(
         conn,
         Removal {
             what: "project team",

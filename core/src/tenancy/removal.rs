@@ -4,6 +4,7 @@
 use crate::audit::{self, NewEvent};
 use crate::db;
 use crate::error::{CpError, Result};
+use crate::request::RequestContext;
 use crate::tenancy::orgs::{self, WriteKind};
 use crate::db::Db;
 use crate::engine::SqlValue;
@@ -24,13 +25,24 @@ pub struct Removal<'a> {
     pub event: NewEvent<'a>,
 }
 
-pub fn remove(conn: &Db, removal: Removal) -> Result<()> {
+/// Runs the removal; its audit event carries the request's context.
+pub fn remove(conn: &Db, ctx: &RequestContext, removal: Removal) -> Result<()> {
+    run(conn, removal, |c, event| audit::insert(c, ctx, event))
+}
+
+/// `remove` for an operation still called through the string dispatcher, whose context
+/// `audit::insert_legacy` reads. Goes when the last such caller is typed.
+pub fn remove_legacy(conn: &Db, removal: Removal) -> Result<()> {
+    run(conn, removal, audit::insert_legacy)
+}
+
+fn run(conn: &Db, removal: Removal, insert: impl Fn(&Db, &NewEvent) -> Result<i64>) -> Result<()> {
     db::write(conn, |c| {
         orgs::guard(c, removal.event.org_id, WriteKind::Other)?;
         if c.execute(removal.delete_sql, removal.params)? == 0 {
             return Err(not_found(removal.what, removal.details.clone()));
         }
-        audit::insert_legacy(c, &removal.event)?;
+        insert(c, &removal.event)?;
         Ok(())
     })
 }

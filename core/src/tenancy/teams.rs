@@ -147,7 +147,7 @@ pub fn remove_member(conn: &Db, input: &Input) -> Result<()> {
     let user_id = input.id("userId")?;
     let actor_id = input.opt_id("actorId")?;
     let at = input.timestamp("atMs")?;
-    removal::remove(
+    removal::remove_legacy(
         conn,
         Removal {
             what: "team member",
