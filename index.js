@@ -37,11 +37,12 @@ Object.defineProperty(ControlPlaneError.prototype, BRAND, { value: true });
 
 native.useRealm(ControlPlaneError, JSON.parse);
 
-module.exports = {
-  ControlPlaneStore: native.ControlPlaneStore,
-  ControlPlaneError,
-  Database: native.Database,
-  OrgScope: native.OrgScope,
-  Statement: native.Statement,
-  ensureControlPlaneTables: native.ensureControlPlaneTables,
-};
+// One assignment per name: that is how Node's ES module loader finds the names an
+// `import { ControlPlaneStore } from ...` of this file may take (so there is no second list
+// in an .mjs file, and one copy of the module whichever way it is loaded).
+exports.ControlPlaneStore = native.ControlPlaneStore;
+exports.ControlPlaneError = ControlPlaneError;
+exports.Database = native.Database;
+exports.OrgScope = native.OrgScope;
+exports.Statement = native.Statement;
+exports.ensureControlPlaneTables = native.ensureControlPlaneTables;

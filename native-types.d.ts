@@ -1,9 +1,21 @@
-// Generated from the core's request and result types by `UPDATE_TYPES=1 cargo test -p control-plane-core typescript`: do not edit.
+// Generated, do not edit: the request and result types from the core's Rust types
+// (`UPDATE_TYPES=1 cargo test -p control-plane-core typescript`), then the classes from the
+// binding's #[napi] definitions (`npm run build`). index.d.ts adds the rest.
+import type { ControlPlaneSqlite } from "./index";
 
 /** Where a request came from, written on every audit event the call writes. */
 export type ControlPlaneRequestOrigin = Omit<ControlPlaneRequestContext, "actorId">;
 /** An org-level method's input on a handle scoped to one org: `orgId` put in by the handle. */
 export type ScopedInput<I> = Omit<I, "orgId"> & { orgId?: string } & ControlPlaneRequestOrigin;
+/** What `recordUsageBatch` returns for its `returning` option: the events, or their ids. */
+export type ControlPlaneUsageBatchOf<R> = R extends "ids" ? ControlPlaneUsageIds : ControlPlaneUsageEvent[];
+/**
+ * What `summarizeUsage` returns for its input: the default summary (per metric and unit)
+ * unless the input groups (`groupBy`) or buckets (`bucket`) the rows.
+ */
+export type ControlPlaneUsageRows<I> = I extends { groupBy?: undefined | null; bucket?: undefined | null; [field: string]: unknown }
+  ? ControlPlaneUsageSummary[]
+  : ControlPlaneUsageGroup[];
 
 /**
  * Who made a request and from where: read from a call's input (`actorId`, `ipAddress`,
@@ -503,3 +515,540 @@ projectId?: string | null, name: string, actorId?: string | null,
  * Now when missing.
  */
 atMs?: number | null, };
+
+/**
+ * One of the store's tables and its rows.
+ */
+export type ControlPlaneTableRows = { table: string, rows: number, };
+
+/**
+ * What `stats()` reports.
+ */
+export type ControlPlaneStats = { 
+/**
+ * The store's schema version in this database.
+ */
+schemaVersion: number, 
+/**
+ * Every `_smithers_cp_` table, by name.
+ */
+tables: Array<ControlPlaneTableRows>, };
+
+/**
+ * What `checkIntegrity()` reports.
+ */
+export type ControlPlaneIntegrity = { 
+/**
+ * `"ok"`, or SQLite's first report of what is wrong.
+ */
+integrity: string, };
+
+/**
+ * A usage event as recorded.
+ */
+export type ControlPlaneUsageEvent = { id: number, orgId: string, projectId: string | null, runId: string | null, metric: string, quantity: number, unit: string, observedAtMs: number, metadata: Record<string, unknown>, 
+/**
+ * Present only for events recorded with a key.
+ */
+idempotencyKey?: string, 
+/**
+ * With a key: `true` when the key had been seen and this is the event first recorded
+ * with it.
+ */
+duplicate?: boolean, };
+
+/**
+ * `recordUsage`'s and `consumeUsage`'s input: a usage event about to be recorded,
+ * validated, its defaults filled in as it is read.
+ */
+export type ControlPlaneUsageInput = { orgId: string, projectId?: string | null, runId?: string | null, metric: string, 
+/**
+ * A finite number >= 0.
+ */
+quantity: number, 
+/**
+ * `count` when missing.
+ */
+unit?: string | null, 
+/**
+ * Now when missing.
+ */
+observedAtMs?: number | null, 
+/**
+ * A JSON object (at most 64 KiB of JSON, 16 levels deep); `{}` when missing.
+ */
+metadata?: Record<string, unknown> | null, 
+/**
+ * The same key in the same org records once (at most 255 characters).
+ */
+idempotencyKey?: string | null, };
+
+/**
+ * What `recordUsageBatch` hands back.
+ */
+export type ControlPlaneUsageBatchReturning = "events" | "ids";
+
+/**
+ * `recordUsageBatch`'s input: the events, each read as `recordUsage` reads one.
+ */
+export type ControlPlaneRecordUsageBatchInput = { events: Array<ControlPlaneUsageInput>, 
+/**
+ * `events` when missing.
+ */
+returning?: ControlPlaneUsageBatchReturning | null, };
+
+/**
+ * What `recordUsageBatch` recorded: the events, or (`returning: "ids"`) their ids.
+ */
+export type ControlPlaneUsageBatch = Array<ControlPlaneUsageEvent> | ControlPlaneUsageIds;
+
+/**
+ * The ids of a batch's events, in the batch's order.
+ */
+export type ControlPlaneUsageIds = { count: number, ids: Array<number>, };
+
+/**
+ * A usage window, both ends inclusive; all time when neither end is given.
+ */
+export type ControlPlaneUsageWindow = { 
+/**
+ * 0 when missing.
+ */
+sinceMs?: number | null, 
+/**
+ * The end of time when missing.
+ */
+untilMs?: number | null, };
+
+/**
+ * The dimensions a summary can group by.
+ */
+export type ControlPlaneUsageDimension = "projectId" | "metric" | "unit";
+
+/**
+ * The time buckets a summary can sum by: hours, days, or UTC calendar months.
+ */
+export type ControlPlaneUsageBucket = "hour" | "day" | "month";
+
+/**
+ * `summarizeUsage`'s input: which events a summary reads, and how it groups them.
+ */
+export type ControlPlaneUsageSummaryInput = { orgId: string, 
+/**
+ * Absent: every event; `null`: events without a project; an id: that project's.
+ */
+projectId?: string | null, metric?: string | null, 
+/**
+ * `["metric", "unit"]` when missing.
+ */
+groupBy?: Array<ControlPlaneUsageDimension> | null, 
+/**
+ * Not bucketed in time when missing.
+ */
+bucket?: ControlPlaneUsageBucket | null, 
+/**
+ * 0 when missing.
+ */
+sinceMs?: number | null, 
+/**
+ * The end of time when missing.
+ */
+untilMs?: number | null, };
+
+/**
+ * A row of a summary: the grouped fields are present, the others not.
+ */
+export type ControlPlaneUsageGroup = { orgId: string, 
+/**
+ * Start of the hour, day or UTC calendar month, when bucketed.
+ */
+bucketStartMs?: number, 
+/**
+ * When grouped by project: the project, or `null` for events without one.
+ */
+projectId?: string | null, metric?: string, unit?: string, quantity: number, };
+
+/**
+ * The quantity of one metric and unit in a window: the default summary's row.
+ */
+export type ControlPlaneUsageSummary = { orgId: string, metric: string, unit: string, quantity: number, };
+
+/**
+ * The period of a usage limit: a day, a week (7 days) or a month (30 days), ending at the
+ * time checked.
+ */
+export type ControlPlaneUsagePeriod = "daily" | "weekly" | "monthly";
+
+/**
+ * A limit on one metric and unit, over a period: the org's (`projectId` null) or one
+ * project's.
+ */
+export type ControlPlaneUsageLimit = { orgId: string, projectId: string | null, metric: string, unit: string, period: string, limitQuantity: number, updatedAtMs: number, };
+
+/**
+ * A limit with what was used in the window checked.
+ */
+export type ControlPlaneUsageLimitCheck = { usedQuantity: number, remainingQuantity: number, exceeded: boolean, orgId: string, projectId: string | null, metric: string, unit: string, period: string, limitQuantity: number, updatedAtMs: number, };
+
+/**
+ * `setUsageLimit`'s input.
+ */
+export type ControlPlaneSetUsageLimitInput = { orgId: string, 
+/**
+ * The project's limit; the org-wide one when missing.
+ */
+projectId?: string | null, metric: string, 
+/**
+ * `count` when missing.
+ */
+unit?: string | null, 
+/**
+ * `monthly` when missing.
+ */
+period?: ControlPlaneUsagePeriod | null, 
+/**
+ * A finite number >= 0.
+ */
+limitQuantity: number, 
+/**
+ * Now when missing.
+ */
+updatedAtMs?: number | null, };
+
+/**
+ * `checkUsageLimit`'s input: which limit, and the window to weigh against it.
+ */
+export type ControlPlaneCheckUsageLimitInput = { orgId: string, 
+/**
+ * The project's limit; the org-wide one when missing.
+ */
+projectId?: string | null, metric: string, 
+/**
+ * `count` when missing.
+ */
+unit?: string | null, 
+/**
+ * `monthly` when missing.
+ */
+period?: ControlPlaneUsagePeriod | null, 
+/**
+ * One period before `untilMs` (not before 0) when missing.
+ */
+sinceMs?: number | null, 
+/**
+ * Now when missing.
+ */
+untilMs?: number | null, };
+
+/**
+ * One limit as `consumeUsage` weighed it: usage in its window before this event, and
+ * whether the event fits.
+ */
+export type ControlPlaneConsumeCheck = { 
+/**
+ * The period ending at the event, which `usedQuantity` covers.
+ */
+sinceMs: number, untilMs: number, 
+/**
+ * Usage already recorded after the event's time, within one period of it (events of
+ * another process that committed first, or a backdated event's successors); it
+ * counts against the limit too.
+ */
+laterQuantity: number, 
+/**
+ * `usedQuantity + laterQuantity + quantity <= limitQuantity`.
+ */
+allowed: boolean, usedQuantity: number, remainingQuantity: number, exceeded: boolean, orgId: string, projectId: string | null, metric: string, unit: string, period: string, limitQuantity: number, updatedAtMs: number, };
+
+/**
+ * What `consumeUsage` decided: the event, recorded only if it fits every limit that
+ * applies, and each limit as weighed.
+ */
+export type ControlPlaneConsumption = { allowed: boolean, 
+/**
+ * The event recorded (or first recorded with its idempotency key); `null` when refused.
+ */
+event: ControlPlaneUsageEvent | null, checks: Array<ControlPlaneConsumeCheck>, };
+
+/**
+ * `listUsageLimits`'s input.
+ */
+export type ControlPlaneListUsageLimitsInput = { orgId: string, 
+/**
+ * Absent: every limit of the org; `null`: the org-wide ones; an id: that project's.
+ */
+projectId?: string | null, 
+/**
+ * 1 to 1000; 50 when missing.
+ */
+limit?: number | null, 
+/**
+ * The `nextCursor` of the page before; the first page when missing.
+ */
+cursor?: string | null, };
+
+/**
+ * `deleteUsageLimit`'s input: the limit's key, and who removes it when.
+ */
+export type ControlPlaneDeleteUsageLimitInput = { orgId: string, 
+/**
+ * The project's limit; the org-wide one when missing.
+ */
+projectId?: string | null, metric: string, 
+/**
+ * `count` when missing.
+ */
+unit?: string | null, 
+/**
+ * `monthly` when missing.
+ */
+period?: ControlPlaneUsagePeriod | null, actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+atMs?: number | null, };
+
+/**
+ * `checkRollups`'s input.
+ */
+export type ControlPlaneCheckRollupsInput = { 
+/**
+ * Rebuild the rollups when they disagree with the raw events; `true` when missing.
+ */
+repair?: boolean | null, };
+
+/**
+ * What `checkRollups` found and did.
+ */
+export type ControlPlaneRollupCheck = { 
+/**
+ * The day-level totals of every org, metric and unit equal the raw events'.
+ */
+consistent: boolean, 
+/**
+ * The rollups were rebuilt from the raw events.
+ */
+repaired: boolean, };
+
+/**
+ * An event of an org's audit log.
+ */
+export type ControlPlaneAuditEvent = { id: number, orgId: string, projectId: string | null, actorId: string | null, action: string, targetType: string, targetId: string | null, occurredAtMs: number, metadata: Record<string, unknown>, 
+/**
+ * Where the request came from, when the caller said (absent for events without).
+ */
+ipAddress?: string, userAgent?: string, requestId?: string, };
+
+/**
+ * `recordAuditEvent`'s input: a caller's own event.
+ */
+export type ControlPlaneRecordAuditEventInput = { orgId: string, projectId?: string | null, 
+/**
+ * The request context's actor when missing.
+ */
+actorId?: string | null, action: string, targetType: string, targetId?: string | null, 
+/**
+ * Now when missing.
+ */
+occurredAtMs?: number | null, 
+/**
+ * A JSON object (at most 64 KiB of JSON, 16 levels deep); `{}` when missing.
+ */
+metadata?: Record<string, unknown> | null, };
+
+/**
+ * The order of an audit query's events, by time.
+ */
+export type ControlPlaneAuditOrder = "asc" | "desc";
+
+/**
+ * `queryAuditLog`'s and `explainAuditQuery`'s input: one org's events, the given filters
+ * all applying.
+ */
+export type ControlPlaneAuditQuery = { orgId: string, projectId?: string | null, actorId?: string | null, action?: string | null, targetType?: string | null, targetId?: string | null, 
+/**
+ * 0 when missing.
+ */
+sinceMs?: number | null, 
+/**
+ * The end of time when missing. Both ends inclusive.
+ */
+untilMs?: number | null, 
+/**
+ * `asc` when missing.
+ */
+order?: ControlPlaneAuditOrder | null, ipAddress?: string | null, requestId?: string | null, 
+/**
+ * 1 to 1000; 50 when missing.
+ */
+limit?: number | null, 
+/**
+ * The `nextCursor` of the page before; the first page when missing.
+ */
+cursor?: string | null, };
+
+/**
+ * What `verifyAuditChain` found.
+ */
+export type ControlPlaneChainReport = { ok: boolean, 
+/**
+ * Chained events whose link and hash were checked.
+ */
+checked: number, 
+/**
+ * Events without a hash (written by a store that does not chain).
+ */
+unchained: number, 
+/**
+ * Chained events this store removed on purpose, bridged by their kept hashes.
+ */
+redacted: number, 
+/**
+ * The first event that fails; 0 when chained events have no chain head.
+ */
+firstBadId?: number, };
+
+/**
+ * Everything an org holds, read from one snapshot.
+ */
+export type ControlPlaneExport = { exportedAtMs: number, org: ControlPlaneOrg, projects: Array<ControlPlaneProject>, teams: Array<ControlPlaneTeam>, billing: ControlPlaneBillingAccount | null, identityProviders: Array<ControlPlaneIdentityProvider>, 
+/**
+ * Summed per metric and unit over the window.
+ */
+usage: Array<ControlPlaneUsageSummary>, usageLimits: Array<ControlPlaneUsageLimit>, secretRefs: Array<ControlPlaneSecretRef>, 
+/**
+ * The events in the window, by time.
+ */
+auditEvents: Array<ControlPlaneAuditEvent>, };
+
+/**
+ * `exportOrgAudit`'s input.
+ */
+export type ControlPlaneExportOrgAuditInput = { orgId: string, 
+/**
+ * Now when missing.
+ */
+exportedAtMs?: number | null, 
+/**
+ * 0 when missing.
+ */
+sinceMs?: number | null, 
+/**
+ * The end of time when missing.
+ */
+untilMs?: number | null, };
+
+/**
+ * The layout of an export file: `json`, the `exportOrgAudit` object; `ndjson`, one record
+ * a line, each with a `type`; `csv`, the audit events only, with a header.
+ */
+export type ControlPlaneExportFormat = "json" | "ndjson" | "csv";
+
+/**
+ * `exportOrgAuditToFile`'s input.
+ */
+export type ControlPlaneExportOrgAuditToFileInput = { orgId: string, 
+/**
+ * Replaced whole once the export is written; a temporary file beside it until then.
+ */
+path: string, format: ControlPlaneExportFormat, 
+/**
+ * Now when missing.
+ */
+exportedAtMs?: number | null, 
+/**
+ * 0 when missing.
+ */
+sinceMs?: number | null, 
+/**
+ * The end of time when missing.
+ */
+untilMs?: number | null, };
+
+/**
+ * What `exportOrgAuditToFile` wrote.
+ */
+export type ControlPlaneFileExport = { path: string, format: ControlPlaneExportFormat, exportedAtMs: number, 
+/**
+ * The file's size, in bytes.
+ */
+bytes: number, projects: number, teams: number, identityProviders: number, usageLimits: number, secretRefs: number, auditEvents: number, };
+
+/**
+ * How long an org's events are kept.
+ */
+export type ControlPlaneRetention = { orgId: string, 
+/**
+ * Days an audit event is kept after it occurred; `null`: kept for ever.
+ */
+auditDays: number | null, 
+/**
+ * Days a usage event is kept as a row (from the start of its day); its sums stay in
+ * the rollups for ever. `null`: kept for ever.
+ */
+usageDays: number | null, 
+/**
+ * When it was last set; `null` when it never was.
+ */
+updatedAtMs: number | null, };
+
+/**
+ * `setRetention`'s input.
+ */
+export type ControlPlaneSetRetentionInput = { orgId: string, 
+/**
+ * Days an audit event is kept after it occurred (a whole number, 1 to 1000000);
+ * missing or `null`: kept for ever.
+ */
+auditDays?: number | null, 
+/**
+ * Days a usage event is kept as a row, from the start of its day (a whole number, 1
+ * to 1000000); its sums stay in the rollups. Missing or `null`: kept for ever.
+ */
+usageDays?: number | null, actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+updatedAtMs?: number | null, };
+
+/**
+ * `purgeExpired`'s input.
+ */
+export type ControlPlanePurgeExpiredInput = { 
+/**
+ * The time retentions are counted back from; now when missing.
+ */
+nowMs?: number | null, 
+/**
+ * Only count what is due; `false` when missing.
+ */
+dryRun?: boolean | null, 
+/**
+ * Days a soft-deleted org is kept before it is removed; 30 when missing.
+ */
+deletedOrgGraceDays?: number | null, 
+/**
+ * Events removed per write transaction; 1000 when missing.
+ */
+batchSize?: number | null, 
+/**
+ * Stop after this many batches (`done: false`); no limit when missing.
+ */
+maxBatches?: number | null, };
+
+/**
+ * What a purge removed (or, in a dry run, would remove).
+ */
+export type ControlPlanePurge = { dryRun: boolean, nowMs: number, 
+/**
+ * Whether everything due is done; `false` when `maxBatches` stopped the purge first.
+ */
+done: boolean, batches: number, 
+/**
+ * Rows removed (or, in a dry run, to remove) per table.
+ */
+deleted: Record<string, number>, 
+/**
+ * The soft-deleted orgs removed.
+ */
+orgs: Array<string>, };

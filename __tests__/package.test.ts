@@ -15,7 +15,7 @@ describe("the packed package", () => {
     const work = tempDir();
     const packed = JSON.parse(execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: ROOT, encoding: "utf8" }));
     const files = packed[0].files.map((f: { path: string }) => f.path).sort();
-    expect(files).toEqual(expect.arrayContaining(["bin/control-plane.js", "control-plane-store.node", "index.d.ts", "index.js", "index.mjs", "package.json", "README.md"]));
+    expect(files).toEqual(expect.arrayContaining(["bin/control-plane.js", "control-plane-store.node", "index.d.ts", "native.d.ts", "index.js", "package.json", "README.md"]));
     expect(files.some((f: string) => f.startsWith("src/") || f.startsWith("__tests__/") || f.startsWith("target/"))).toBe(false);
 
     const app = path.join(work, "app");

@@ -7,7 +7,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { Command, CommanderError, InvalidArgumentError } = require("commander");
-const { ControlPlaneStore, ControlPlaneError, Database } = require("..");
+const { ControlPlaneStore, ControlPlaneError } = require("..");
 
 const EXIT = { ok: 0, refused: 1, usage: 2, notFound: 3 };
 
@@ -76,6 +76,20 @@ function show(value, columns) {
   }
 }
 
+/** Every org's id, deleted ones too, page by page. */
+function allOrgIds(store) {
+  const ids = [];
+  for (const status of ["active", "suspended", "deleted"]) {
+    let cursor = null;
+    do {
+      const page = store.listOrgs({ status, cursor, limit: 1000 });
+      ids.push(...page.items.map((org) => org.orgId));
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+  return ids.sort();
+}
+
 function showPage(page, columns) {
   show(globals().json ? page : page.items, columns);
   if (!globals().json && page.nextCursor) process.stdout.write(`(more: --cursor ${page.nextCursor})\n`);
@@ -87,12 +101,7 @@ program
   .command("init")
   .description("create or upgrade the control-plane tables in the file")
   .action(() =>
-    withStore(() => {
-      const db = new Database(path.resolve(globals().db));
-      const version = db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get();
-      db.close();
-      show({ db: path.resolve(globals().db), schemaVersion: Number(version.value) });
-    }),
+    withStore((s) => show({ db: path.resolve(globals().db), schemaVersion: s.stats().schemaVersion })),
   );
 
 const orgs = program.command("orgs").description("organizations");
@@ -362,10 +371,8 @@ program
   .action((o) =>
     withStore((s) => {
       const rollups = s.checkRollups({ repair: o.repair });
-      const db = new Database(path.resolve(globals().db));
-      const orgIds = db.query("SELECT org_id FROM _smithers_cp_orgs ORDER BY org_id").all().map((r) => String(r.org_id));
-      const integrity = String(db.query("PRAGMA integrity_check").get().integrity_check);
-      db.close();
+      const orgIds = allOrgIds(s);
+      const { integrity } = s.checkIntegrity();
       const broken = orgIds.map((orgId) => ({ orgId, ...s.verifyAuditChain({ orgId }) })).filter((r) => !r.ok);
       show({ integrity, rollupsConsistent: rollups.consistent, rollupsRepaired: rollups.repaired, orgs: orgIds.length, brokenAuditChains: broken.map((r) => r.orgId) });
       if (integrity !== "ok" || broken.length > 0 || (!rollups.consistent && !rollups.repaired)) process.exitCode = EXIT.refused;
@@ -376,18 +383,14 @@ program
   .command("stats")
   .description("rows per table, file size and schema version")
   .action(() =>
-    withStore(() => {
+    withStore((s) => {
       const file = path.resolve(globals().db);
-      const db = new Database(file);
-      const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' ORDER BY name").all();
-      const rows = tables.map(({ name }) => ({ table: name, rows: db.query(`SELECT COUNT(*) AS n FROM ${name}`).get().n }));
-      const version = db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get();
-      db.close();
-      const bytes = ["", "-wal"].reduce((n, s) => n + (fs.existsSync(file + s) ? fs.statSync(file + s).size : 0), 0);
-      if (globals().json) show({ db: file, bytes, schemaVersion: Number(version.value), tables: rows });
+      const { schemaVersion, tables } = s.stats();
+      const bytes = ["", "-wal"].reduce((n, suffix) => n + (fs.existsSync(file + suffix) ? fs.statSync(file + suffix).size : 0), 0);
+      if (globals().json) show({ db: file, bytes, schemaVersion, tables });
       else {
-        show(rows, ["table", "rows"]);
-        process.stdout.write(`\n${file}: ${bytes} bytes (with WAL), schema version ${version.value}\n`);
+        show(tables, ["table", "rows"]);
+        process.stdout.write(`\n${file}: ${bytes} bytes (with WAL), schema version ${schemaVersion}\n`);
       }
     }),
   );

@@ -1,10 +1,20 @@
 // Compiled with `tsc --noEmit` by `npm test`: a TypeScript caller of the store type-checks,
-// and each wrong call below is an error (an unused @ts-expect-error fails the build).
+// and each wrong call below is an error (an unused @ts-expect-error fails the build). The
+// program has `strict`, `noUncheckedIndexedAccess`, and both @types/node and bun-types
+// (tsconfig.json), as a gateway's project may. It is never run.
+import { Database as BunDatabase } from "bun:sqlite";
+import BetterSqlite3 from "better-sqlite3";
+import { DatabaseSync } from "node:sqlite";
 import {
   ControlPlaneError,
   ControlPlaneStore,
   Database,
   ensureControlPlaneTables,
+  type ControlPlaneErrorCode,
+  type ControlPlaneSqlite,
+  type ForeignSqliteHandle,
+  type SqliteBindValue,
+  type SqliteHandle,
   type ControlPlaneAuditEvent,
   type ControlPlaneExport,
   type ControlPlaneOrg,
@@ -18,8 +28,54 @@ const db = new Database(":memory:");
 ensureControlPlaneTables(db);
 const store = new ControlPlaneStore(db);
 new ControlPlaneStore("control-plane.db");
-new ControlPlaneStore({ name: "gateway.db", memory: false });
+new ControlPlaneStore(":memory:");
+
+// Another binding's handle: every statement runs through it (the store never opens its file).
+const bun = new BunDatabase("gateway.db");
+new ControlPlaneStore(bun);
+ensureControlPlaneTables(bun);
+const better = new BetterSqlite3("gateway.db");
+new ControlPlaneStore(better);
+ensureControlPlaneTables(better);
+new ControlPlaneStore(new DatabaseSync("gateway.db"));
+// The minimal handle: exec, and query or prepare returning a statement with run and all.
+new ControlPlaneStore({
+  exec: (sql) => better.exec(sql),
+  query: (sql) => {
+    const statement = better.prepare(sql);
+    return {
+      run: (...params) => statement.run(...params),
+      get: (...params) => statement.get(...params) ?? null,
+      all: (...params) => statement.all(...params),
+    };
+  },
+});
+const viaPrepare = {
+  exec(sql: string): void {
+    bun.exec(sql);
+  },
+  prepare(sql: string) {
+    const statement = bun.prepare(sql);
+    return { run: (...params: SqliteBindValue[]) => statement.run(...params), all: () => statement.all() };
+  },
+};
+ensureControlPlaneTables(viaPrepare);
+const handles: SqliteHandle[] = [bun, better, viaPrepare];
+const sqlite: ControlPlaneSqlite[] = [db, "gateway.db", ...handles];
+// The old name still compiles (deprecated).
+const legacy: ForeignSqliteHandle = bun;
+// @ts-expect-error an object is no handle
+new ControlPlaneStore({});
+// @ts-expect-error exec alone is no handle: query or prepare is needed too
+new ControlPlaneStore({ exec: (sql: string) => bun.exec(sql) });
+// @ts-expect-error query alone is no handle: exec is needed too
+new ControlPlaneStore({ query: (sql: string) => bun.query(sql) });
+// @ts-expect-error query must return a statement with run and all
+new ControlPlaneStore({ exec: (sql: string) => bun.exec(sql), query: (sql: string) => ({ get: () => null }) });
+// @ts-expect-error a handle that names a file is not opened by the store: no exec, no query
 new ControlPlaneStore({ filename: "gateway.db" });
+// @ts-expect-error nor better-sqlite3's shape of name
+ensureControlPlaneTables({ name: "gateway.db", memory: false });
 
 const org: ControlPlaneOrg = store.createOrg({ slug: "acme", name: "Acme" });
 const maybe: ControlPlaneOrg | null = store.getOrg(org.orgId);
@@ -36,7 +92,7 @@ const idps = store.listIdentityProviders({ orgId: org.orgId, status: "active" })
 const event: ControlPlaneUsageEvent = store.recordUsage({ orgId: org.orgId, projectId: null, metric: "tokens", quantity: 1 });
 const run: string | null = event.runId;
 const summary = store.summarizeUsage({ orgId: org.orgId, sinceMs: 0 });
-const total: number = summary[0].quantity;
+const total: number | undefined = summary[0]?.quantity;
 store.setUsageLimit({ orgId: org.orgId, metric: "tokens", period: "daily", limitQuantity: 10 });
 const check: ControlPlaneUsageLimitCheck | null = store.checkUsageLimit({ orgId: org.orgId, metric: "tokens", period: "daily" });
 if (check) {
@@ -62,7 +118,7 @@ const consumedEvent: ControlPlaneUsageEvent | null = consumed.event;
 const fits: boolean = consumed.checks.every((c) => c.allowed && c.usedQuantity >= 0);
 const plain: ControlPlaneUsageSummary[] = store.summarizeUsage({ orgId: org.orgId });
 const grouped = store.summarizeUsage({ orgId: org.orgId, groupBy: ["projectId"], bucket: "day" });
-const bucketStart: number | undefined = grouped[0].bucketStartMs;
+const bucketStart: number | undefined = grouped[0]?.bucketStartMs;
 
 const suspended = store.suspendOrg({ orgId: org.orgId, reason: "billing" });
 const reason: string | null = suspended.suspendReason;
@@ -73,7 +129,7 @@ if (deletion.mode === "hard") {
 const orgPage = store.listOrgs({ status: "active", limit: 10 });
 const next: string | null = orgPage.nextCursor;
 const members = store.listTeamMembers({ orgId: org.orgId, teamId: team.teamId, cursor: next });
-const memberRole: string = members.items[0].role;
+const memberRole: string | undefined = members.items[0]?.role;
 store.removeTeamMember({ orgId: org.orgId, teamId: team.teamId, userId: "u1", actorId: "admin" });
 const access = store.getProjectAccess({ orgId: org.orgId, projectId: project.projectId, userId: "u1" });
 const roles: string[] = access.roles;
@@ -183,8 +239,55 @@ try {
   if (error instanceof ControlPlaneError) {
     const code: string = error.code;
     const details: Record<string, unknown> | undefined = error.details;
+    const docsUrl: string = error.docsUrl;
+    const cause: unknown = error.cause;
+    const message: string = error.message;
+    const summaryText: string = error.summary;
+    const name: "ControlPlaneError" = error.name;
+    if (error.code === "DUPLICATE_ID") retryWithAnotherSlug();
+    // @ts-expect-error a misspelt code is no code
+    if (error.code === "DUPLICATE_IDD") retryWithAnotherSlug();
   }
 }
+function retryWithAnotherSlug(): void {}
+
+// `code` is a closed union: each code has a case, and a misspelt one does not compile.
+function advice(error: ControlPlaneError): string {
+  switch (error.code) {
+    case "INVALID_INPUT":
+    case "DUPLICATE_ID":
+    case "IDEMPOTENCY_CONFLICT":
+    case "ORG_SUSPENDED":
+    case "ORG_DELETED":
+    case "QUOTA_EXCEEDED":
+    case "SECRET_VALUE_REJECTED":
+    case "TENANT_MISMATCH":
+      return "fix the request";
+    case "NOT_FOUND":
+      return "already gone";
+    case "BUSY":
+      return "retry";
+    case "STORAGE_ERROR":
+    case "CLOSED":
+    case "INTERNAL":
+      return "look at the database";
+    // @ts-expect-error a misspelt code does not compile
+    case "DUPLICATE_IDD":
+      return "typo";
+    // @ts-expect-error a code this program did not add (augmented/codes.ts adds one in its own program)
+    case "NEW_CODE":
+      return "later";
+    default: {
+      // Every code has a case above: nothing is left.
+      const unreachable: never = error.code;
+      return unreachable;
+    }
+  }
+}
+const made = new ControlPlaneError("BUSY", "Busy.", { retry: true }, { cause: new Error("locked") });
+const madeCode: ControlPlaneErrorCode = made.code;
+// @ts-expect-error a misspelt code does not construct either
+new ControlPlaneError("BUSSY", "Busy.");
 
 // @ts-expect-error slug is required
 store.createOrg({ name: "Acme" });
@@ -213,4 +316,4 @@ store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 // @ts-expect-error no such bucket
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
-export { kept, purged, auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+export { handles, sqlite, legacy, advice, madeCode, kept, purged, auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };

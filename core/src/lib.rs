@@ -19,6 +19,7 @@ pub mod page;
 pub mod request;
 pub mod schema;
 pub mod settings;
+pub mod storage;
 pub mod store;
 pub mod tenancy;
 pub mod validate;

@@ -48,12 +48,19 @@ pub fn empty() -> Value {
     Value::Object(Default::default())
 }
 
-/// Runs one operation on its JSON input as every caller does: the input must be an object;
-/// the request context is read first, then the request, then the operation runs.
-pub fn call<R: FromInput, T>(db: &Db, input: &Value, op: impl FnOnce(&Db, &RequestContext, R) -> Result<T>) -> Result<T> {
+/// Reads a call's JSON input as every caller does: the input must be an object; the
+/// request context is read first, then the request.
+pub fn read<R: FromInput>(input: &Value) -> Result<(RequestContext, R)> {
     let input = Input::new(input)?;
     let ctx = RequestContext::from_input(&input)?;
     let request = R::from_input(&input)?;
+    Ok((ctx, request))
+}
+
+/// Runs one operation on its JSON input as every caller does: the input read (`read`),
+/// then the operation run.
+pub fn call<R: FromInput, T>(db: &Db, input: &Value, op: impl FnOnce(&Db, &RequestContext, R) -> Result<T>) -> Result<T> {
+    let (ctx, request) = read(input)?;
     op(db, &ctx, request)
 }
 
@@ -63,4 +70,29 @@ pub fn call_json<R: FromInput, T>(db: &Db, text: &str, op: impl FnOnce(&Db, &Req
     let input: Value =
         serde_json::from_str(text).map_err(|e| crate::error::CpError::field("input", format!("input is not valid JSON: {e}")))?;
     call(db, &input, op)
+}
+
+/// A JSON object as TypeScript writes it, `Record<string, unknown>`: the type of an
+/// optional `metadata` field that the request holds read (`{}` when missing), as
+/// `#[ts(as = "Option<JsonObject>")]`.
+pub struct JsonObject;
+
+impl ts_rs::TS for JsonObject {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name() -> String {
+        "Record<string, unknown>".into()
+    }
+    fn inline() -> String {
+        Self::name()
+    }
+    fn inline_flattened() -> String {
+        Self::name()
+    }
+    fn decl() -> String {
+        panic!("JsonObject is written inline")
+    }
+    fn decl_concrete() -> String {
+        panic!("JsonObject is written inline")
+    }
 }

@@ -4,6 +4,8 @@
 use crate::error::CpError;
 use crate::db::Db;
 use crate::request::{self, FromInput, RequestContext};
+use crate::audit::{self, export, retention};
+use crate::metering::{limits, rollups, usage};
 use crate::settings::{billing, identity, secrets};
 use crate::tenancy::{access, orgs, projects, quotas, teams};
 use crate::{db, schema, store};
@@ -55,6 +57,9 @@ fn every_operation_reads_and_validates_its_input() {
     let conn = seeded();
     let typed = ops![&conn;
         orgs::get_org, orgs::suspend, orgs::unsuspend, orgs::delete, orgs::list, orgs::create, orgs::get_by_slug,
+        usage::record, usage::record_batch, usage::summarize, limits::consume, limits::set, limits::check,
+        limits::list_page, limits::delete, rollups::check, audit::record, audit::query, audit::explain, audit::verify,
+        export::export, export::export_to_file, retention::set, retention::get, retention::purge,
         teams::create, teams::add_member, teams::list_page, teams::get, teams::list_members, teams::remove_member, teams::delete,
         projects::create, projects::add_team, projects::list_page, projects::get, projects::list_teams, projects::remove_team,
         projects::delete,
@@ -79,8 +84,8 @@ fn every_operation_reads_and_validates_its_input() {
             // The operations that take no org: the first page of orgs, the rollups' check,
             // a purge with nothing due.
             Ok(out) if method == "orgs::list" => assert_eq!(out["items"].as_array().map(|items| items.len()), Some(1), "{out}"),
-            Ok(out) if method == "checkRollups" => assert_eq!(out, json!({ "consistent": true, "repaired": false })),
-            Ok(out) if method == "purgeExpired" => assert_eq!((out["done"].clone(), out["orgs"].clone()), (json!(true), json!([]))),
+            Ok(out) if method == "rollups::check" => assert_eq!(out, json!({ "consistent": true, "repaired": false })),
+            Ok(out) if method == "retention::purge" => assert_eq!((out["done"].clone(), out["orgs"].clone()), (json!(true), json!([]))),
             Ok(out) => panic!("{method} accepted a bad orgId: {out}"),
         }
     }
@@ -114,7 +119,7 @@ fn duplicates_and_missing_parents_are_typed() {
     assert_eq!(dup.details, Some(json!({ "kind": "control-plane.project", "id": "web", "orgId": "acme" })));
     let missing = call(&conn, teams::create, json!({ "orgId": "ghost", "slug": "t", "name": "T" })).unwrap_err();
     assert_eq!(missing, CpError::org_not_found("ghost"));
-    let missing = legacy(&conn, "recordUsage", json!({ "orgId": "acme", "projectId": "x", "metric": "m", "quantity": 1 })).unwrap_err();
+    let missing = call(&conn, usage::record, json!({ "orgId": "acme", "projectId": "x", "metric": "m", "quantity": 1 })).unwrap_err();
     assert_eq!(missing, CpError::project_not_found("acme", "x"));
     let missing = call(&conn, teams::add_member, json!({ "orgId": "acme", "teamId": "t", "userId": "u" })).unwrap_err();
     assert_eq!(missing, CpError::team_not_found("acme", "t"));
@@ -138,25 +143,25 @@ fn a_failing_audit_insert_rolls_back_the_row() {
 #[test]
 fn usage_limits_check_the_inclusive_window_per_scope() {
     let conn = seeded();
-    legacy(&conn, "setUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
-    legacy(&conn, "setUsageLimit", json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "limitQuantity": 3 }))
+    call(&conn, limits::set, json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
+    call(&conn, limits::set, json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "limitQuantity": 3 }))
         .unwrap();
     let day = 86_400_000i64;
     for (project, quantity, at) in [(Some("web"), 2.0, 10 * day), (None, 5.0, 9 * day), (Some("web"), 1.5, 9 * day - 1)] {
-        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "projectId": project, "metric": "tok", "quantity": quantity, "observedAtMs": at }))
+        call(&conn, usage::record, json!({ "orgId": "acme", "projectId": project, "metric": "tok", "quantity": quantity, "observedAtMs": at }))
             .unwrap();
     }
-    let org = legacy(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": 10 * day })).unwrap();
+    let org = call(&conn, limits::check, json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": 10 * day })).unwrap();
     assert_eq!(org["usedQuantity"], json!(7.0));
     assert_eq!(org["remainingQuantity"], json!(3.0));
-    let web = legacy(
+    let web = call(
         &conn,
-        "checkUsageLimit",
+        limits::check,
         json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "untilMs": 10 * day, "sinceMs": 0 }),
     )
     .unwrap();
     assert_eq!((web["usedQuantity"].as_f64(), web["exceeded"].as_bool()), (Some(3.5), Some(true)));
-    assert_eq!(legacy(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok" })).unwrap(), Value::Null);
+    assert_eq!(call(&conn, limits::check, json!({ "orgId": "acme", "metric": "tok" })).unwrap(), Value::Null);
 }
 
 #[test]
@@ -179,14 +184,14 @@ fn export_reads_one_org_in_documented_order() {
     let conn = seeded();
     call(&conn, orgs::create, json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
     call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A", "createdAtMs": 3 })).unwrap();
-    legacy(&conn, "recordAuditEvent", json!({ "orgId": "other", "action": "x", "targetType": "y", "occurredAtMs": 2 })).unwrap();
-    let out = legacy(&conn, "exportOrgAudit", json!({ "orgId": "acme", "exportedAtMs": 9 })).unwrap();
+    call(&conn, audit::record, json!({ "orgId": "other", "action": "x", "targetType": "y", "occurredAtMs": 2 })).unwrap();
+    let out = call(&conn, export::export, json!({ "orgId": "acme", "exportedAtMs": 9 })).unwrap();
     assert_eq!(out["exportedAtMs"], json!(9));
     let slugs: Vec<&str> = out["projects"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap()).collect();
     assert_eq!(slugs, ["api", "web"]);
     let actions: Vec<&str> = out["auditEvents"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["org.create", "project.create", "project.create"]);
-    assert_eq!(legacy(&conn, "exportOrgAudit", json!({ "orgId": "ghost" })).unwrap_err(), CpError::org_not_found("ghost"));
+    assert_eq!(call(&conn, export::export, json!({ "orgId": "ghost" })).unwrap_err(), CpError::org_not_found("ghost"));
 }
 
 #[test]
@@ -301,11 +306,11 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
             let event = json!({ "orgId": org, "projectId": project, "metric": metric, "quantity": quantity, "observedAtMs": at });
             // Half the events one by one (trigger), half in batches (accumulated in Rust).
             if i % 2 == 0 {
-                legacy(&conn, "recordUsage", event).unwrap();
+                call(&conn, usage::record, event).unwrap();
             } else {
                 batch.push(event);
                 if batch.len() == 50 {
-                    legacy(&conn, "recordUsageBatch", json!({ "events": batch, "returning": "ids" })).unwrap();
+                    call(&conn, usage::record_batch, json!({ "events": batch, "returning": "ids" })).unwrap();
                     batch.clear();
                 }
             }
@@ -334,7 +339,7 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
 fn stale_rollups_are_detected_and_rebuilt() {
     let conn = seeded();
     for at in [5, 90_000, 4_000_000] {
-        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
+        call(&conn, usage::record, json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
     }
     // A row written by another writer joins the tail and counts at once.
     conn.execute(
@@ -348,7 +353,7 @@ fn stale_rollups_are_detected_and_rebuilt() {
     schema::ensure(&conn).unwrap();
     assert_eq!(crate::metering::rollups::tail(&conn).unwrap(), (0, 4));
     // The check folds the tail in and finds the rollups right.
-    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
     assert_eq!(crate::metering::rollups::tail(&conn).unwrap(), (4, 4));
 
     // Rollups that disagree with the rows (damaged, or a row slipped in under the watermark)
@@ -356,12 +361,12 @@ fn stale_rollups_are_detected_and_rebuilt() {
     conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
     schema::ensure(&conn).unwrap();
     assert!(!crate::metering::rollups::consistent(&conn).unwrap());
-    assert_eq!(legacy(&conn, "checkRollups", json!({ "repair": false })).unwrap(), json!({ "consistent": false, "repaired": false }));
+    assert_eq!(call(&conn, rollups::check, json!({ "repair": false })).unwrap(), json!({ "consistent": false, "repaired": false }));
     assert!(!crate::metering::rollups::consistent(&conn).unwrap());
-    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": false, "repaired": true }));
+    assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": false, "repaired": true }));
     assert!(crate::metering::rollups::consistent(&conn).unwrap());
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
-    assert_eq!(legacy(&conn, "checkRollups", json!({ "repair": "yes" })).unwrap_err().summary, "repair must be true or false.");
+    assert_eq!(call(&conn, rollups::check, json!({ "repair": "yes" })).unwrap_err().summary, "repair must be true or false.");
 
     // Rollups left without their triggers (someone dropped them) are checked on open: rows
     // deleted meanwhile are no longer in them.
@@ -376,7 +381,7 @@ fn stale_rollups_are_detected_and_rebuilt() {
 fn rollups_of_an_earlier_version_are_rebuilt_keyed_by_series_with_time_bounds() {
     let conn = seeded();
     for at in [5, 1_500, 1_700] {
-        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
+        call(&conn, usage::record, json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
     }
     schema::ensure(&conn).unwrap();
     // The version 4 layout: keyed by strings, no time bounds, and a covering index over the events.
@@ -412,7 +417,7 @@ fn the_tail_is_folded_in_once_it_is_long() {
     let conn = seeded();
     let n = crate::metering::rollups::TAIL_MAX + 10;
     for i in 0..n {
-        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": i * 1_000 })).unwrap();
+        call(&conn, usage::record, json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": i * 1_000 })).unwrap();
     }
     let (watermark, max_id) = crate::metering::rollups::tail(&conn).unwrap();
     assert_eq!(max_id, n);
@@ -424,11 +429,11 @@ fn the_tail_is_folded_in_once_it_is_long() {
 
 #[test]
 fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
-    let verify = |conn: &SqliteEngine| legacy(conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
+    let verify = |conn: &SqliteEngine| call(conn, audit::verify, json!({ "orgId": "acme" })).unwrap();
     let fresh = || {
         let conn = seeded(); // org.create, project.create
         for i in 0..5 {
-            legacy(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t" })).unwrap();
+            call(&conn, audit::record, json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t" })).unwrap();
         }
         conn
     };
@@ -460,8 +465,8 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
 
     // Removing a project on purpose keeps the chain verifiable across the gap.
     let conn = fresh();
-    legacy(&conn, "recordAuditEvent", json!({ "orgId": "acme", "projectId": "web", "action": "p", "targetType": "t" })).unwrap();
-    legacy(&conn, "recordAuditEvent", json!({ "orgId": "acme", "action": "after", "targetType": "t" })).unwrap();
+    call(&conn, audit::record, json!({ "orgId": "acme", "projectId": "web", "action": "p", "targetType": "t" })).unwrap();
+    call(&conn, audit::record, json!({ "orgId": "acme", "action": "after", "targetType": "t" })).unwrap();
     call(&conn, projects::delete, json!({ "orgId": "acme", "projectId": "web" })).unwrap();
     let report = verify(&conn);
     assert_eq!(report["ok"], json!(true), "{report}");
@@ -472,8 +477,8 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
 fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
     const DAY: i64 = 86_400_000;
     let conn = seeded();
-    legacy(&conn, "setUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
-    let consume = |at: i64| legacy(&conn, "consumeUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
+    call(&conn, limits::set, json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
+    let consume = |at: i64| call(&conn, limits::consume, json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
     let t = 100 * DAY;
     // Ten events at t + 5: another process, whose clock read later, committed them first.
     for _ in 0..10 {
@@ -501,7 +506,7 @@ fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
         .collect();
     assert_eq!(ends.len(), 24);
     for until in ends {
-        let check = legacy(&conn, "checkUsageLimit", json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": until })).unwrap();
+        let check = call(&conn, limits::check, json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": until })).unwrap();
         assert!(check["usedQuantity"].as_f64().unwrap() <= 10.0, "window ending at {until}: {check}");
     }
 }
@@ -510,26 +515,26 @@ fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
 fn idempotency_keys_record_an_event_once() {
     let conn = seeded();
     let event = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "quantity": 2, "observedAtMs": 10, "idempotencyKey": "k1" });
-    let first = legacy(&conn, "recordUsage", event.clone()).unwrap();
+    let first = call(&conn, usage::record, event.clone()).unwrap();
     assert_eq!(first["duplicate"], json!(false));
-    let again = legacy(&conn, "recordUsage", event.clone()).unwrap();
+    let again = call(&conn, usage::record, event.clone()).unwrap();
     assert_eq!(again["id"], first["id"]);
     assert_eq!(again["duplicate"], json!(true));
     let mut changed = event.clone();
     changed["quantity"] = json!(3);
-    let conflict = legacy(&conn, "recordUsage", changed).unwrap_err();
+    let conflict = call(&conn, usage::record, changed).unwrap_err();
     assert_eq!(conflict.code, "IDEMPOTENCY_CONFLICT");
     assert_eq!(conflict.details.unwrap()["existingId"], first["id"]);
     // The same key in a batch, and through consumeUsage, returns the original too.
-    let batch = legacy(&conn, "recordUsageBatch", json!({ "events": [event.clone(), { "orgId": "acme", "metric": "tok", "quantity": 1, "idempotencyKey": "k2" }] })).unwrap();
+    let batch = call(&conn, usage::record_batch, json!({ "events": [event.clone(), { "orgId": "acme", "metric": "tok", "quantity": 1, "idempotencyKey": "k2" }] })).unwrap();
     assert_eq!(batch[0]["id"], first["id"]);
     assert_eq!(batch[0]["duplicate"], json!(true));
     assert_eq!(batch[1]["duplicate"], json!(false));
-    let consumed = legacy(&conn, "consumeUsage", event).unwrap();
+    let consumed = call(&conn, limits::consume, event).unwrap();
     assert_eq!(consumed["event"]["id"], first["id"]);
     // Another org may use the same key.
     call(&conn, orgs::create, json!({ "orgId": "beta", "slug": "beta", "name": "Beta" })).unwrap();
-    let other = legacy(&conn, "recordUsage", json!({ "orgId": "beta", "metric": "tok", "quantity": 2, "idempotencyKey": "k1" })).unwrap();
+    let other = call(&conn, usage::record, json!({ "orgId": "beta", "metric": "tok", "quantity": 2, "idempotencyKey": "k1" })).unwrap();
     assert_ne!(other["id"], first["id"]);
     let rows: Vec<(String, i64)> = conn
         .prepare("SELECT org_id, COUNT(*) FROM _smithers_cp_usage_events WHERE idempotency_key IS NOT NULL GROUP BY org_id ORDER BY org_id")
@@ -539,7 +544,7 @@ fn idempotency_keys_record_an_event_once() {
         .map(|r| r.unwrap())
         .collect();
     assert_eq!(rows, vec![("acme".to_string(), 2), ("beta".to_string(), 1)]);
-    assert_eq!(legacy(&conn, "summarizeUsage", json!({ "orgId": "acme" })).unwrap()[0]["quantity"], json!(3.0));
+    assert_eq!(call(&conn, usage::summarize, json!({ "orgId": "acme" })).unwrap()[0]["quantity"], json!(3.0));
 }
 
 #[test]
@@ -549,10 +554,10 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
     call(&conn, orgs::create, json!({ "orgId": "keep", "slug": "keep", "name": "Keep", "createdAtMs": 1 })).unwrap();
     for i in 0..25 {
         for org in ["acme", "keep"] {
-            legacy(&conn, "recordAuditEvent", json!({ "orgId": org, "action": "run.start", "targetType": "run", "occurredAtMs": i * DAY })).unwrap();
+            call(&conn, audit::record, json!({ "orgId": org, "action": "run.start", "targetType": "run", "occurredAtMs": i * DAY })).unwrap();
         }
     }
-    let retention = legacy(&conn, "setRetention", json!({ "orgId": "acme", "auditDays": 10, "updatedAtMs": 30 * DAY })).unwrap();
+    let retention = call(&conn, retention::set, json!({ "orgId": "acme", "auditDays": 10, "updatedAtMs": 30 * DAY })).unwrap();
     assert_eq!(retention, json!({ "orgId": "acme", "auditDays": 10, "usageDays": null, "updatedAtMs": 30 * DAY }));
     let now = 30 * DAY;
     let old = |org: &str| -> i64 {
@@ -560,20 +565,20 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
     };
     // The org and project events at time 1 and 2, and days 0 to 19: 22 events past the cutoff.
     assert_eq!(old("acme"), 22);
-    let dry = legacy(&conn, "purgeExpired", json!({ "nowMs": now, "dryRun": true })).unwrap();
+    let dry = call(&conn, retention::purge, json!({ "nowMs": now, "dryRun": true })).unwrap();
     assert_eq!(dry["deleted"]["_smithers_cp_audit_events"], json!(22));
     assert_eq!(old("acme"), 22);
     // Two batches of 8, then stopped; then the rest.
-    let first = legacy(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8, "maxBatches": 2 })).unwrap();
+    let first = call(&conn, retention::purge, json!({ "nowMs": now, "batchSize": 8, "maxBatches": 2 })).unwrap();
     assert_eq!((first["done"].clone(), first["deleted"]["_smithers_cp_audit_events"].clone()), (json!(false), json!(16)));
-    assert_eq!(legacy(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap()["ok"], json!(true));
-    let rest = legacy(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 8 })).unwrap();
+    assert_eq!(call(&conn, audit::verify, json!({ "orgId": "acme" })).unwrap()["ok"], json!(true));
+    let rest = call(&conn, retention::purge, json!({ "nowMs": now, "batchSize": 8 })).unwrap();
     assert_eq!((rest["done"].clone(), rest["deleted"]["_smithers_cp_audit_events"].clone()), (json!(true), json!(6)));
     assert_eq!(old("acme"), 0);
     assert_eq!(old("keep"), 21); // no retention: untouched
-    let report = legacy(&conn, "verifyAuditChain", json!({ "orgId": "acme" })).unwrap();
+    let report = call(&conn, audit::verify, json!({ "orgId": "acme" })).unwrap();
     assert_eq!((report["ok"].clone(), report["redacted"].clone()), (json!(true), json!(22)));
-    assert_eq!(legacy(&conn, "verifyAuditChain", json!({ "orgId": "keep" })).unwrap()["ok"], json!(true));
+    assert_eq!(call(&conn, audit::verify, json!({ "orgId": "keep" })).unwrap()["ok"], json!(true));
 }
 
 #[test]
@@ -590,7 +595,7 @@ fn purging_usage_keeps_every_window_total_exact() {
         events.push(json!({ "orgId": "acme", "projectId": project, "metric": "tok", "quantity": 1 + rng.below(9), "observedAtMs": at }));
     }
     for chunk in events.chunks(500) {
-        legacy(&conn, "recordUsageBatch", json!({ "events": chunk, "returning": "ids" })).unwrap();
+        call(&conn, usage::record_batch, json!({ "events": chunk, "returning": "ids" })).unwrap();
     }
     let mut windows = Vec::new();
     for _ in 0..300 {
@@ -607,25 +612,25 @@ fn purging_usage_keeps_every_window_total_exact() {
                 (
                     crate::metering::usage::used(conn, "acme", None, "tok", "count", window).unwrap(),
                     crate::metering::usage::used(conn, "acme", Some("web"), "tok", "count", window).unwrap(),
-                    legacy(conn, "summarizeUsage", json!({ "orgId": "acme", "sinceMs": since, "untilMs": until, "groupBy": [] })).unwrap()
+                    call(conn, usage::summarize, json!({ "orgId": "acme", "sinceMs": since, "untilMs": until, "groupBy": [] })).unwrap()
                         .as_array().unwrap().first().map_or(0.0, |r| r["quantity"].as_f64().unwrap()),
                 )
             })
             .collect()
     };
     let before = totals(&conn);
-    legacy(&conn, "setRetention", json!({ "orgId": "acme", "usageDays": 30 })).unwrap();
+    call(&conn, retention::set, json!({ "orgId": "acme", "usageDays": 30 })).unwrap();
     let now = 60 * DAY + 5;
-    let purged = legacy(&conn, "purgeExpired", json!({ "nowMs": now, "batchSize": 200 })).unwrap();
+    let purged = call(&conn, retention::purge, json!({ "nowMs": now, "batchSize": 200 })).unwrap();
     let gone = purged["deleted"]["_smithers_cp_usage_events"].as_i64().unwrap();
     assert!(gone > 500, "{purged}");
     let left: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events WHERE observed_at_ms < ?1", [30 * DAY], |r| r.get(0)).unwrap();
     assert_eq!(left, 0);
     assert_eq!(totals(&conn), before);
     // The check counts the purged sums, and a rebuild keeps them.
-    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
     conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
-    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap()["repaired"], json!(true));
+    assert_eq!(call(&conn, rollups::check, json!({})).unwrap()["repaired"], json!(true));
     assert_eq!(totals(&conn), before);
     // Deleting a project takes its purged sums out of the org's too.
     let web_total = before.iter().map(|t| t.1).fold(0.0, f64::max);
@@ -635,7 +640,7 @@ fn purging_usage_keeps_every_window_total_exact() {
     let expected: f64 = events.iter().filter(|e| e["projectId"] != json!("web")).map(|e| e["quantity"].as_f64().unwrap()).sum();
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", whole).unwrap(), expected);
     assert_eq!(crate::metering::usage::used(&conn, "acme", Some("web"), "tok", "count", whole).unwrap(), 0.0);
-    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
 }
 
 #[test]
@@ -645,13 +650,13 @@ fn purge_removes_soft_deleted_orgs_past_their_grace_period() {
     call(&conn, orgs::create, json!({ "orgId": "recent", "slug": "recent", "name": "Recent" })).unwrap();
     call(&conn, orgs::delete, json!({ "orgId": "acme", "atMs": DAY })).unwrap();
     call(&conn, orgs::delete, json!({ "orgId": "recent", "atMs": 40 * DAY })).unwrap();
-    let purge = legacy(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY })).unwrap();
+    let purge = call(&conn, retention::purge, json!({ "nowMs": 45 * DAY })).unwrap();
     assert_eq!(purge["orgs"], json!(["acme"]));
     assert_eq!(purge["deleted"]["_smithers_cp_orgs"], json!(1));
     assert_eq!(purge["deleted"]["_smithers_cp_projects"], json!(1));
     assert!(call(&conn, orgs::get_org, json!({ "orgId": "acme" })).unwrap().is_null());
     assert_eq!(call(&conn, orgs::get_org, json!({ "orgId": "recent" })).unwrap()["status"], json!("deleted"));
-    let shorter = legacy(&conn, "purgeExpired", json!({ "nowMs": 45 * DAY, "deletedOrgGraceDays": 1 })).unwrap();
+    let shorter = call(&conn, retention::purge, json!({ "nowMs": 45 * DAY, "deletedOrgGraceDays": 1 })).unwrap();
     assert_eq!(shorter["orgs"], json!(["recent"]));
 }
 
@@ -660,11 +665,11 @@ fn fine_levels_are_kept_only_in_dense_minutes_and_a_version_5_file_is_rebuilt_so
     let conn = seeded();
     // A sparse minute (3 events) and a dense one (100 events, 10 ms apart).
     for at in [5_000, 20_000, 40_000] {
-        legacy(&conn, "recordUsage", json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
+        call(&conn, usage::record, json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
     }
     let dense: Vec<Value> = (0..100).map(|i| json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": 120_000 + 10 * i })).collect();
-    legacy(&conn, "recordUsageBatch", json!({ "events": dense, "returning": "ids" })).unwrap();
-    legacy(&conn, "checkRollups", json!({})).unwrap();
+    call(&conn, usage::record_batch, json!({ "events": dense, "returning": "ids" })).unwrap();
+    call(&conn, rollups::check, json!({})).unwrap();
     let fine_rows = |conn: &SqliteEngine, minute: i64| -> i64 {
         conn.query_row(
             "SELECT COUNT(*) FROM _smithers_cp_usage_rollups WHERE level IN (100, 1000) AND bucket_start_ms >= ?1 AND bucket_start_ms < ?1 + 60000",
@@ -699,5 +704,5 @@ fn fine_levels_are_kept_only_in_dense_minutes_and_a_version_5_file_is_rebuilt_so
     schema::ensure(&conn).unwrap();
     assert_eq!(fine_rows(&conn, 0), 0);
     assert!(fine_rows(&conn, 120_000) > 0);
-    assert_eq!(legacy(&conn, "checkRollups", json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
+    assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
 }

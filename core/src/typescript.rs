@@ -8,12 +8,24 @@
 use ts_rs::TS;
 
 /// Written by hand: the types that are not a struct of the core.
-const PREAMBLE: &str = r#"// Generated from the core's request and result types by `UPDATE_TYPES=1 cargo test -p control-plane-core typescript`: do not edit.
+const PREAMBLE: &str = r#"// Generated, do not edit: the request and result types from the core's Rust types
+// (`UPDATE_TYPES=1 cargo test -p control-plane-core typescript`), then the classes from the
+// binding's #[napi] definitions (`npm run build`). index.d.ts adds the rest.
+import type { ControlPlaneSqlite } from "./index";
 
 /** Where a request came from, written on every audit event the call writes. */
 export type ControlPlaneRequestOrigin = Omit<ControlPlaneRequestContext, "actorId">;
 /** An org-level method's input on a handle scoped to one org: `orgId` put in by the handle. */
 export type ScopedInput<I> = Omit<I, "orgId"> & { orgId?: string } & ControlPlaneRequestOrigin;
+/** What `recordUsageBatch` returns for its `returning` option: the events, or their ids. */
+export type ControlPlaneUsageBatchOf<R> = R extends "ids" ? ControlPlaneUsageIds : ControlPlaneUsageEvent[];
+/**
+ * What `summarizeUsage` returns for its input: the default summary (per metric and unit)
+ * unless the input groups (`groupBy`) or buckets (`bucket`) the rows.
+ */
+export type ControlPlaneUsageRows<I> = I extends { groupBy?: undefined | null; bucket?: undefined | null; [field: string]: unknown }
+  ? ControlPlaneUsageSummary[]
+  : ControlPlaneUsageGroup[];
 "#;
 
 /// One type's declaration, with its doc comment, exported.
@@ -30,6 +42,8 @@ macro_rules! declarations {
 
 /// Every request and result type, in the order they are written.
 fn declarations() -> String {
+    use crate::audit::{self, export, retention};
+    use crate::metering::{limits, rollups, usage};
     use crate::page::{Page, PageRequest};
     use crate::request::RequestContext;
     use crate::settings::{billing, identity, secrets};
@@ -85,6 +99,46 @@ fn declarations() -> String {
         secrets::PutSecretRef,
         secrets::ListSecretRefs,
         secrets::DeleteSecretRef,
+        crate::storage::TableRows,
+        crate::storage::Stats,
+        crate::storage::Integrity,
+        usage::UsageEvent,
+        usage::NewUsage,
+        usage::Returning,
+        usage::RecordUsageBatch,
+        usage::UsageBatch,
+        usage::UsageIds,
+        usage::Window,
+        usage::Dimension,
+        usage::Bucket,
+        usage::SummarizeUsage,
+        usage::UsageGroup,
+        usage::UsageSummary,
+        limits::UsagePeriod,
+        limits::UsageLimit,
+        limits::UsageLimitCheck,
+        limits::SetUsageLimit,
+        limits::CheckUsageLimit,
+        limits::ConsumeCheck,
+        limits::Consumption,
+        limits::ListUsageLimits,
+        limits::DeleteUsageLimit,
+        rollups::CheckRollups,
+        rollups::RollupCheck,
+        audit::AuditEvent,
+        audit::RecordAuditEvent,
+        audit::AuditOrder,
+        audit::AuditQuery,
+        audit::ChainReport,
+        export::OrgExport,
+        export::ExportOrgAudit,
+        export::ExportFormat,
+        export::ExportOrgAuditToFile,
+        export::FileExport,
+        retention::Retention,
+        retention::SetRetention,
+        retention::PurgeExpired,
+        retention::Purge,
     ];
     // Every integer the store hands over fits a JS number (at most 2^53 - 1): ts-rs writes
     // 64-bit integers as `bigint`.

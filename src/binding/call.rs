@@ -5,11 +5,11 @@
 //! the caller's realm (`env_data`).
 
 use super::env_data::{parse_json, to_js};
-use super::store::Backend;
+use super::store::{AsyncCall, Backend, Job};
 use control_plane_core::db::Db;
 use control_plane_core::error::{CpError, Result as CoreResult};
 use control_plane_core::request::{self, FromInput, RequestContext};
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Result};
 use serde::Serialize;
 use serde_json::Value;
@@ -57,6 +57,21 @@ pub fn void<C: Inputs, R: FromInput>(class: &C, env: &Env, input: Option<Unknown
 pub fn run<'e, C: Inputs, R: FromInput, T: Serialize>(class: &C, env: &'e Env, input: &Value, op: Op<R, T>) -> Result<Unknown<'e>> {
     let text = class.backend().run(env, |db| request::call(db, input, op).and_then(|out| json(&out))).map_err(|e| to_js(env, e))?;
     parse_json(env, &text)
+}
+
+/// Runs `op` on the libuv thread pool, for a method that returns a promise: the request
+/// is read here, on the JS thread, and runs where `Backend::task` says.
+pub fn task<C: Inputs, R: FromInput + Send + 'static, T: Serialize + 'static>(
+    class: &C,
+    env: &Env,
+    input: Option<Unknown>,
+    op: Op<R, T>,
+) -> Result<AsyncTask<AsyncCall>> {
+    let input = class.input(env, input, Given::Required)?;
+    let job = request::read(&input).map(|(ctx, request): (RequestContext, R)| -> Job {
+        Box::new(move |db: &Db| op(db, &ctx, request).and_then(|out| json(&out)))
+    });
+    class.backend().task(env, job)
 }
 
 /// A result as JSON text.

@@ -16,7 +16,6 @@ mod env_data;
 mod host;
 mod input;
 mod methods;
-mod org_methods;
 mod scope;
 mod store;
 mod values;
@@ -33,7 +32,7 @@ use std::sync::Arc;
 /// `useRealm(ControlPlaneError, JSON.parse)`: every load of `index.js` hands over its
 /// realm's error class and `JSON.parse`; errors and results are built in the last realm
 /// given (`env_data`).
-#[napi(ts_args_type = "errorClass: typeof ControlPlaneError, jsonParse: typeof JSON.parse")]
+#[napi(skip_typescript)]
 pub fn use_realm(env: &Env, error_class: Function<(), Unknown<'static>>, json_parse: Function<(), Unknown<'static>>) -> Result<()> {
     env_data::use_realm(env, error_class, json_parse)
 }

@@ -1,5 +1,5 @@
 //! `store.forOrg(orgId, context?)`: a handle scoped to one org. It has the org-level
-//! methods (defined once with the store's, `org_methods`), each taking its input without
+//! methods (written beside the store's, in `methods`), each taking its input without
 //! `orgId`; the handle puts its org in, and an input that names another org is refused
 //! with `TENANT_MISMATCH` before anything runs. The cross-tenant methods (`createOrg`,
 //! `listOrgs`, `getOrgBySlug`, `checkRollups`, `purgeExpired`) are not on it.
@@ -7,7 +7,6 @@
 use super::env_data::to_js;
 use super::input;
 use super::call::{Given, Inputs};
-use super::org_methods::{self, for_each_org_method};
 use super::store::Backend;
 use control_plane_core::error::CpError;
 use control_plane_core::validate::Input;
@@ -60,7 +59,7 @@ impl OrgScope {
     }
 
     /// Puts the handle's org (and default actor) into one input object.
-    fn scope(&self, value: &mut Value) -> std::result::Result<(), CpError> {
+    pub(crate) fn scope(&self, value: &mut Value) -> std::result::Result<(), CpError> {
         let Value::Object(map) = value else { return Ok(()) };
         match map.get("orgId") {
             None | Some(Value::Null) => {}
@@ -107,8 +106,6 @@ impl Inputs for OrgScope {
     }
 }
 
-for_each_org_method!(OrgScope);
-
 #[napi]
 impl OrgScope {
     /// The org this handle is scoped to.
@@ -125,17 +122,5 @@ impl OrgScope {
             context.insert("actorId".into(), Value::String(actor.clone()));
         }
         super::env_data::parse_json(env, &Value::Object(context).to_string())
-    }
-
-    /// Records every event or none; each event's org is this handle's.
-    #[napi]
-    pub fn record_usage_batch(&self, env: Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'_>> {
-        let mut input = org_methods::batch_input(&env, events, options)?;
-        if let Some(Value::Array(events)) = input.get_mut("events") {
-            for event in events.iter_mut() {
-                self.scope(event).map_err(|e| to_js(&env, e))?;
-            }
-        }
-        org_methods::run_value(self, &env, "recordUsageBatch", input)
     }
 }

@@ -8,12 +8,11 @@ use super::env_data::{parse_json, to_js};
 use super::host::{HostEngine, HostHandle};
 use super::input;
 use super::call::{Given, Inputs};
-use super::org_methods::{self, for_each_org_method};
 use super::scope::OrgScope;
 use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 use control_plane_core::error::{CpError, Result as CoreResult};
-use control_plane_core::{schema, store};
+use control_plane_core::schema;
 use control_plane_core::engine::sqlite::SqliteEngine;
 use control_plane_core::engine::Db;
 use napi::bindgen_prelude::{AsyncTask, ClassInstance, FromNapiValue, JavaScriptClassExt, Object, ObjectFinalize, Unknown};
@@ -105,16 +104,22 @@ impl ObjectFinalize for ControlPlaneStore {
     }
 }
 
-/// A long method run on the libuv thread pool: the export of an org, to memory or a file.
+/// The work of a long method: one typed operation on its request (read on the JS thread),
+/// its result as JSON text.
+pub type Job = Box<dyn FnOnce(&Db) -> CoreResult<String> + Send>;
+
+/// A long method run on the libuv thread pool: the export of an org, to memory or a file,
+/// and the audit chain's check.
 pub struct AsyncCall {
     work: AsyncWork,
-    method: &'static str,
-    input: Value,
 }
 
 enum AsyncWork {
-    /// On a connection of ours: a file gets a connection of its own for the work.
-    Own(Arc<Own>),
+    /// On a connection of ours: a file gets a connection of its own for the work. The job
+    /// is the request read on the JS thread, or the error reading it, which the work
+    /// reports after the connection's own (a store closed since, a file that no longer
+    /// opens), as a call on the JS thread does.
+    Own { own: Arc<Own>, job: Option<CoreResult<Job>> },
     /// On a host handle the work already ran on the JS thread (the handle cannot be used
     /// elsewhere); the task only hands over its result.
     Done(Option<CoreResult<String>>),
@@ -127,10 +132,13 @@ impl<'task> ScopedTask<'task> for AsyncCall {
     fn compute(&mut self) -> Result<CoreResult<String>> {
         Ok(match &mut self.work {
             AsyncWork::Done(result) => result.take().unwrap_or_else(|| Err(closed())),
-            AsyncWork::Own(own) => match &own.path {
-                Some(path) => SqliteEngine::open(path).and_then(|engine| store::call_value(&engine, self.method, &self.input)),
-                None => own.with(|engine| store::call_value(engine, self.method, &self.input)),
-            },
+            AsyncWork::Own { own, job } => {
+                let job = job.take().unwrap_or_else(|| Err(closed()));
+                match &own.path {
+                    Some(path) => SqliteEngine::open(path).and_then(|engine| job.and_then(|job| job(&engine))),
+                    None => own.with(|engine| job.and_then(|job| job(engine))),
+                }
+            }
         })
     }
 
@@ -144,14 +152,15 @@ impl<'task> ScopedTask<'task> for AsyncCall {
 
 impl Backend {
     /// A long method on the thread pool: on a connection of ours, off the JS thread; on a
-    /// host handle, run here (the handle can be used nowhere else) and handed over.
-    pub fn task(&self, env: &Env, method: &'static str, input: Value) -> Result<AsyncTask<AsyncCall>> {
+    /// host handle, run here (the handle can be used nowhere else) and handed over. A
+    /// store already closed throws; any other error rejects the promise.
+    pub fn task(&self, env: &Env, job: CoreResult<Job>) -> Result<AsyncTask<AsyncCall>> {
         let work = match self {
-            Backend::Own { own, .. } if own.is_open() => AsyncWork::Own(own.clone()),
+            Backend::Own { own, .. } if own.is_open() => AsyncWork::Own { own: own.clone(), job: Some(job) },
             Backend::Own { .. } | Backend::Host(None) => return Err(to_js(env, closed())),
-            Backend::Host(Some(_)) => AsyncWork::Done(Some(self.run(env, |db| store::call_value(db, method, &input)))),
+            Backend::Host(Some(_)) => AsyncWork::Done(Some(self.run(env, |db| job.and_then(|job| job(db))))),
         };
-        Ok(AsyncTask::new(AsyncCall { work, method, input }))
+        Ok(AsyncTask::new(AsyncCall { work }))
     }
 }
 
@@ -171,8 +180,6 @@ impl Inputs for ControlPlaneStore {
         }
     }
 }
-
-for_each_org_method!(ControlPlaneStore);
 
 #[napi]
 impl ControlPlaneStore {
@@ -199,29 +206,9 @@ impl ControlPlaneStore {
     /// A handle scoped to one org: the org-level methods, each taking its input without
     /// `orgId` (one naming another org is `TENANT_MISMATCH`), with `context.actorId` as the
     /// default actor of every audited write.
-    #[napi(ts_args_type = "orgId: string, context?: ControlPlaneRequestContext", ts_return_type = "ControlPlaneOrgScope")]
+    #[napi(ts_args_type = "orgId: string, context?: ControlPlaneRequestContext", ts_return_type = "OrgScope")]
     pub fn for_org(&self, env: Env, org_id: Unknown, context: Option<Unknown>) -> Result<OrgScope> {
         OrgScope::new(&env, self.backend.clone(), org_id, context)
-    }
-
-    /// Records every event or none, in one transaction; errors name the event's index.
-    #[napi]
-    pub fn record_usage_batch(&self, env: Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'_>> {
-        let input = org_methods::batch_input(&env, events, options)?;
-        org_methods::run_value(self, &env, "recordUsageBatch", input)
-    }
-    /// Removes, in bounded batches, the audit and usage events past each org's retention and the
-    /// soft-deleted orgs past their grace period; `dryRun` only counts.
-    #[napi]
-    pub fn purge_expired(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        org_methods::value(self, &env, "purgeExpired", input, false)
-    }
-    /// Compares the usage rollups with the raw events (a pass over every event) and
-    /// rebuilds them when they disagree, unless `repair` is false. Opening a file trusts
-    /// them; this is the check, on demand (`control-plane doctor`).
-    #[napi]
-    pub fn check_rollups(&self, env: Env, input: Option<Unknown>) -> Result<Unknown<'_>> {
-        org_methods::value(self, &env, "checkRollups", input, false)
     }
 }
 

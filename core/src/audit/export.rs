@@ -11,12 +11,16 @@ use crate::tenancy::projects::{self, Project};
 use crate::settings::secrets::{self, Scope, SecretRef};
 use crate::tenancy::teams::{self, Team};
 use crate::metering::usage::{self, UsageSummary, Window};
+use crate::request::{FromInput, RequestContext};
 use crate::validate::Input;
 use crate::db::Db;
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Serialize)]
+/// Everything an org holds, read from one snapshot.
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneExport")]
 pub struct OrgExport {
     pub exported_at_ms: i64,
     pub org: Org,
@@ -24,10 +28,35 @@ pub struct OrgExport {
     pub teams: Vec<Team>,
     pub billing: Option<BillingAccount>,
     pub identity_providers: Vec<IdentityProvider>,
+    /// Summed per metric and unit over the window.
     pub usage: Vec<UsageSummary>,
     pub usage_limits: Vec<UsageLimit>,
     pub secret_refs: Vec<SecretRef>,
+    /// The events in the window, by time.
     pub audit_events: Vec<AuditEvent>,
+}
+
+/// `exportOrgAudit`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneExportOrgAuditInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ExportOrgAudit {
+    pub org_id: String,
+    /// The window of the usage summed and of the audit events.
+    #[ts(flatten)]
+    pub window: Window,
+    /// Now when missing.
+    #[ts(as = "Option<i64>")]
+    pub exported_at_ms: i64,
+}
+
+impl FromInput for ExportOrgAudit {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(ExportOrgAudit {
+            org_id: input.id("orgId")?,
+            window: Window::from_input(input)?,
+            exported_at_ms: input.timestamp("exportedAtMs")?,
+        })
+    }
 }
 
 /// Everything of the export but the audit events (left empty), read in the caller's
@@ -48,10 +77,9 @@ fn read_parts(c: &Db, org_id: &str, window: Window, exported_at_ms: i64) -> Resu
     })
 }
 
-pub fn export(conn: &Db, input: &Input) -> Result<OrgExport> {
-    let org_id = input.id("orgId")?;
-    let window = Window::from_input(input)?;
-    let exported_at_ms = input.timestamp("exportedAtMs")?;
+/// `exportOrgAudit`: everything of the org, with its audit events in the window, in memory.
+pub fn export(conn: &Db, _ctx: &RequestContext, req: ExportOrgAudit) -> Result<OrgExport> {
+    let ExportOrgAudit { org_id, window, exported_at_ms } = req;
     crate::metering::rollups::fold_long_tail(conn)?;
     db::read(conn, |c| {
         let mut parts = read_parts(c, &org_id, window, exported_at_ms)?;
@@ -60,13 +88,58 @@ pub fn export(conn: &Db, input: &Input) -> Result<OrgExport> {
     })
 }
 
+/// The layout of an export file: `json`, the `exportOrgAudit` object; `ndjson`, one record
+/// a line, each with a `type`; `csv`, the audit events only, with a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename = "ControlPlaneExportFormat")]
+pub enum ExportFormat {
+    Json,
+    Ndjson,
+    Csv,
+}
+
+/// `exportOrgAuditToFile`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneExportOrgAuditToFileInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ExportOrgAuditToFile {
+    pub org_id: String,
+    /// Replaced whole once the export is written; a temporary file beside it until then.
+    pub path: String,
+    pub format: ExportFormat,
+    /// The window of the usage summed and of the audit events.
+    #[ts(flatten)]
+    pub window: Window,
+    /// Now when missing.
+    #[ts(as = "Option<i64>")]
+    pub exported_at_ms: i64,
+}
+
+impl FromInput for ExportOrgAuditToFile {
+    fn from_input(input: &Input) -> Result<Self> {
+        let org_id = input.id("orgId")?;
+        let path = input.string("path")?;
+        let format = match input.string("format")?.as_str() {
+            "json" => ExportFormat::Json,
+            "ndjson" => ExportFormat::Ndjson,
+            "csv" => ExportFormat::Csv,
+            _ => return Err(CpError::field("format", "format must be one of: json, ndjson, csv.")),
+        };
+        let window = Window::from_input(input)?;
+        let exported_at_ms = input.timestamp("exportedAtMs")?;
+        Ok(ExportOrgAuditToFile { org_id, path, format, window, exported_at_ms })
+    }
+}
+
 /// What `exportOrgAuditToFile` wrote.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneFileExport")]
 pub struct FileExport {
     pub path: String,
-    pub format: String,
+    pub format: ExportFormat,
     pub exported_at_ms: i64,
+    /// The file's size, in bytes.
     pub bytes: u64,
     pub projects: usize,
     pub teams: usize,
@@ -144,16 +217,9 @@ fn ndjson_line<T: Serialize>(kind: &str, value: &T) -> String {
 /// there are, and atomically: written to a temporary file beside `path`, synced, then
 /// renamed over it. `json` is the `exportOrgAudit` object; `ndjson` one record a line,
 /// each with a `type`; `csv` the audit events only, with a header.
-pub fn export_to_file(conn: &Db, input: &Input) -> Result<FileExport> {
+pub fn export_to_file(conn: &Db, _ctx: &RequestContext, req: ExportOrgAuditToFile) -> Result<FileExport> {
     use std::io::Write;
-    let org_id = input.id("orgId")?;
-    let path = input.string("path")?;
-    let format = input.string("format")?;
-    if !["json", "ndjson", "csv"].contains(&format.as_str()) {
-        return Err(CpError::field("format", "format must be one of: json, ndjson, csv."));
-    }
-    let window = Window::from_input(input)?;
-    let exported_at_ms = input.timestamp("exportedAtMs")?;
+    let ExportOrgAuditToFile { org_id, path, format, window, exported_at_ms } = req;
     crate::metering::rollups::fold_long_tail(conn)?;
     let tmp = format!("{path}.tmp-{}-{}", std::process::id(), crate::validate::now_ms());
     let result = db::read(conn, |c| {
@@ -161,13 +227,13 @@ pub fn export_to_file(conn: &Db, input: &Input) -> Result<FileExport> {
         let file = create_private(&tmp).map_err(|e| io_error(e, &path))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
         let write = |out: &mut std::io::BufWriter<std::fs::File>, text: &str| out.write_all(text.as_bytes()).map_err(|e| io_error(e, &path));
-        match format.as_str() {
-            "json" => {
+        match format {
+            ExportFormat::Json => {
                 // The object with its (last, empty) audit events left open: `...,"auditEvents":[`.
                 let head = to_json(&parts);
                 write(&mut out, &head[..head.len() - 2])?;
             }
-            "ndjson" => {
+            ExportFormat::Ndjson => {
                 write(&mut out, &format!("{{\"type\":\"export\",\"exportedAtMs\":{exported_at_ms},\"orgId\":{}}}\n", to_json(&org_id)))?;
                 write(&mut out, &ndjson_line("org", &parts.org))?;
                 for p in &parts.projects { write(&mut out, &ndjson_line("project", p))?; }
@@ -178,20 +244,20 @@ pub fn export_to_file(conn: &Db, input: &Input) -> Result<FileExport> {
                 for l in &parts.usage_limits { write(&mut out, &ndjson_line("usageLimit", l))?; }
                 for s in &parts.secret_refs { write(&mut out, &ndjson_line("secretRef", s))?; }
             }
-            _ => write(&mut out, "id,orgId,projectId,actorId,action,targetType,targetId,occurredAtMs,metadata,ipAddress,userAgent,requestId\n")?,
+            ExportFormat::Csv => write(&mut out, "id,orgId,projectId,actorId,action,targetType,targetId,occurredAtMs,metadata,ipAddress,userAgent,requestId\n")?,
         }
         let mut events = 0u64;
         audit::for_each_in_window(c, &org_id, window.since_ms, window.until_ms, |e| {
-            let text = match format.as_str() {
-                "json" => format!("{}{}", if events == 0 { "" } else { "," }, to_json(&e)),
-                "ndjson" => ndjson_line("auditEvent", &e),
-                _ => csv_row(&e),
+            let text = match format {
+                ExportFormat::Json => format!("{}{}", if events == 0 { "" } else { "," }, to_json(&e)),
+                ExportFormat::Ndjson => ndjson_line("auditEvent", &e),
+                ExportFormat::Csv => csv_row(&e),
             };
             write(&mut out, &text)?;
             events += 1;
             Ok(())
         })?;
-        if format == "json" {
+        if format == ExportFormat::Json {
             write(&mut out, "]}")?;
         }
         let file = out.into_inner().map_err(|e| io_error(e.into_error(), &path))?;
@@ -199,7 +265,7 @@ pub fn export_to_file(conn: &Db, input: &Input) -> Result<FileExport> {
         let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         Ok(FileExport {
             path: path.clone(),
-            format: format.clone(),
+            format,
             exported_at_ms,
             bytes,
             projects: parts.projects.len(),

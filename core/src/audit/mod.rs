@@ -5,19 +5,24 @@ pub mod export;
 pub mod retention;
 
 use crate::db;
-use crate::error::Result;
+use crate::error::{CpError, Result};
+use crate::tenancy::orgs::{self, OrgRef, WriteKind};
 use crate::tenancy::parents::Parents;
-use crate::page::{self, Page};
-use crate::validate::{parse_metadata, Input};
+use crate::page::{self, Page, PageRequest};
+use crate::request::{FromInput, JsonObject};
+use crate::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use crate::params;
 use crate::engine::{Row, SqlValue};
 use crate::db::Db;
 pub use crate::request::RequestContext;
 use serde::Serialize;
 use serde_json::Value;
+use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// An event of an org's audit log.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneAuditEvent")]
 pub struct AuditEvent {
     pub id: i64,
     pub org_id: String,
@@ -27,13 +32,17 @@ pub struct AuditEvent {
     pub target_type: String,
     pub target_id: Option<String>,
     pub occurred_at_ms: i64,
+    #[ts(type = "Record<string, unknown>")]
     pub metadata: Value,
     /// Where the request came from, when the caller said (absent for events without).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub ip_address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub user_agent: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub request_id: Option<String>,
 }
 
@@ -205,8 +214,10 @@ pub fn redact_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Serialize, PartialEq)]
+/// What `verifyAuditChain` found.
+#[derive(Debug, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneChainReport")]
 pub struct ChainReport {
     pub ok: bool,
     /// Chained events whose link and hash were checked.
@@ -215,15 +226,17 @@ pub struct ChainReport {
     pub unchained: i64,
     /// Chained events this store removed on purpose, bridged by their kept hashes.
     pub redacted: i64,
+    /// The first event that fails; 0 when chained events have no chain head.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub first_bad_id: Option<i64>,
 }
 
 /// `verifyAuditChain({orgId})`: walks the org's chain in id order. An edited event fails
 /// its hash; a deleted one breaks the next link (or, at the end, the chain head); one
 /// inserted with a hash breaks its own link.
-pub fn verify(conn: &Db, input: &Input) -> Result<ChainReport> {
-    let org_id = input.id("orgId")?;
+pub fn verify(conn: &Db, _ctx: &RequestContext, req: OrgRef) -> Result<ChainReport> {
+    let OrgRef { org_id } = req;
     db::read(conn, |c| {
         let mut redactions: std::collections::BTreeMap<i64, String> = std::collections::BTreeMap::new();
         c.each(
@@ -309,16 +322,43 @@ fn chain_hash_of_row(id: i64, org_id: &str, r: &dyn Row, prev: &str) -> Result<S
     ))
 }
 
-/// `recordAuditEvent`: a caller's own event.
-pub fn record(conn: &Db, input: &Input) -> Result<AuditEvent> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.opt_id("projectId")?;
-    let occurred_at_ms = input.timestamp("occurredAtMs")?;
-    let (metadata, _) = input.metadata("metadata")?;
-    let actor_id = input.opt_id("actorId")?;
-    let action = input.string("action")?;
-    let target_type = input.string("targetType")?;
-    let target_id = input.opt_id("targetId")?;
+/// `recordAuditEvent`'s input: a caller's own event.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneRecordAuditEventInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct RecordAuditEvent {
+    pub org_id: String,
+    pub project_id: Option<String>,
+    /// The request context's actor when missing.
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<String>,
+    /// Now when missing.
+    #[ts(as = "Option<i64>")]
+    pub occurred_at_ms: i64,
+    /// A JSON object (at most 64 KiB of JSON, 16 levels deep); `{}` when missing.
+    #[ts(as = "Option<JsonObject>")]
+    pub metadata: Value,
+}
+
+impl FromInput for RecordAuditEvent {
+    fn from_input(input: &Input) -> Result<Self> {
+        // In the order the store has always read them, so the same field is named first.
+        let org_id = input.id("orgId")?;
+        let project_id = input.opt_id("projectId")?;
+        let occurred_at_ms = input.timestamp("occurredAtMs")?;
+        let (metadata, _) = input.metadata("metadata")?;
+        let actor_id = input.opt_id("actorId")?;
+        let action = input.string("action")?;
+        let target_type = input.string("targetType")?;
+        let target_id = input.opt_id("targetId")?;
+        Ok(RecordAuditEvent { org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata })
+    }
+}
+
+/// `recordAuditEvent`: a caller's own event, with the request's origin.
+pub fn record(conn: &Db, ctx: &RequestContext, req: RecordAuditEvent) -> Result<AuditEvent> {
+    let RecordAuditEvent { org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata } = req;
     let ev = NewEvent {
         org_id: &org_id,
         project_id: project_id.as_deref(),
@@ -330,11 +370,11 @@ pub fn record(conn: &Db, input: &Input) -> Result<AuditEvent> {
         metadata,
     };
     let id = db::write(conn, |c| {
-        crate::tenancy::orgs::guard(c, ev.org_id, crate::tenancy::orgs::WriteKind::Other)?;
-        insert_legacy(c, &ev)
+        orgs::guard(c, ev.org_id, WriteKind::Other)?;
+        insert(c, ctx, &ev)
     })?;
     let metadata = ev.metadata;
-    let RequestContext { ip_address, user_agent, request_id, .. } = context();
+    let (ip_address, user_agent, request_id) = (ctx.ip_address.clone(), ctx.user_agent.clone(), ctx.request_id.clone());
     Ok(AuditEvent { id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata, ip_address, user_agent, request_id })
 }
 
@@ -363,59 +403,125 @@ pub fn list_window(conn: &Db, org_id: &str, since_ms: i64, until_ms: i64) -> Res
     )
 }
 
+/// The order of an audit query's events, by time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, TS)]
+#[ts(rename = "ControlPlaneAuditOrder", rename_all = "lowercase")]
+pub enum AuditOrder {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// `queryAuditLog`'s and `explainAuditQuery`'s input: one org's events, the given filters
+/// all applying.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneAuditQuery", rename_all = "camelCase", optional_fields = nullable)]
+pub struct AuditQuery {
+    pub org_id: String,
+    pub project_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    /// 0 when missing.
+    #[ts(as = "Option<i64>")]
+    pub since_ms: i64,
+    /// The end of time when missing. Both ends inclusive.
+    #[ts(as = "Option<i64>")]
+    pub until_ms: i64,
+    /// `asc` when missing.
+    pub order: Option<AuditOrder>,
+    pub ip_address: Option<String>,
+    pub request_id: Option<String>,
+    #[ts(flatten)]
+    pub page: PageRequest,
+}
+
+impl FromInput for AuditQuery {
+    fn from_input(input: &Input) -> Result<Self> {
+        // In the order the store has always read them, so the same field is named first.
+        let org_id = input.id("orgId")?;
+        let project_id = input.opt_id("projectId")?;
+        let actor_id = input.opt_id("actorId")?;
+        let target_id = input.opt_id("targetId")?;
+        let action = input.opt_string("action")?;
+        let target_type = input.opt_string("targetType")?;
+        let ip_address = input.opt_string("ipAddress")?;
+        let request_id = input.opt_string("requestId")?;
+        let since_ms = input.timestamp_or("sinceMs", 0)?;
+        let until_ms = input.timestamp_or("untilMs", MAX_SAFE_INTEGER)?;
+        let order = match input.string_or("order", "asc")?.as_str() {
+            "asc" => AuditOrder::Asc,
+            "desc" => AuditOrder::Desc,
+            _ => return Err(CpError::field("order", "order must be one of: asc, desc.")),
+        };
+        let page = PageRequest::from_input(input)?;
+        Ok(AuditQuery {
+            org_id,
+            project_id,
+            actor_id,
+            action,
+            target_type,
+            target_id,
+            since_ms,
+            until_ms,
+            order: Some(order),
+            ip_address,
+            request_id,
+            page,
+        })
+    }
+}
+
 /// An audit query's filters, as SQL: only the given ones appear in the text, so that
 /// SQLite can pick the index that serves them (org + actor, org + action, org + target,
 /// else org + time).
-struct AuditQuery {
+struct QuerySql<'a> {
     sql: String,
-    args: Vec<Value>,
+    args: Vec<SqlValue<'a>>,
     limit: usize,
 }
 
-fn build_query(input: &Input) -> Result<AuditQuery> {
-    let org_id = input.id("orgId")?;
+fn build_query(q: &AuditQuery) -> Result<QuerySql<'_>> {
     let mut clauses = vec!["org_id = ?".to_string()];
-    let mut args = vec![Value::String(org_id)];
-    for (field, column) in [("projectId", "project_id"), ("actorId", "actor_id"), ("targetId", "target_id")] {
-        if let Some(v) = input.opt_id(field)? {
+    let mut args = vec![SqlValue::Text(&q.org_id)];
+    let filters = [
+        (&q.project_id, "project_id"),
+        (&q.actor_id, "actor_id"),
+        (&q.target_id, "target_id"),
+        (&q.action, "action"),
+        (&q.target_type, "target_type"),
+        (&q.ip_address, "ip_address"),
+        (&q.request_id, "request_id"),
+    ];
+    for (value, column) in filters {
+        if let Some(v) = value {
             clauses.push(format!("{column} = ?"));
-            args.push(Value::String(v));
+            args.push(SqlValue::Text(v));
         }
     }
-    for (field, column) in [("action", "action"), ("targetType", "target_type"), ("ipAddress", "ip_address"), ("requestId", "request_id")] {
-        if let Some(v) = input.opt_string(field)? {
-            clauses.push(format!("{column} = ?"));
-            args.push(Value::String(v));
-        }
-    }
-    let since = input.timestamp_or("sinceMs", 0)?;
-    let until = input.timestamp_or("untilMs", crate::validate::MAX_SAFE_INTEGER)?;
     clauses.push("occurred_at_ms >= ? AND occurred_at_ms <= ?".into());
-    args.extend([Value::from(since), Value::from(until)]);
-    let descending = match input.string_or("order", "asc")?.as_str() {
-        "asc" => false,
-        "desc" => true,
-        _ => return Err(crate::error::CpError::field("order", "order must be one of: asc, desc.")),
-    };
-    let (limit, cursor) = page::params(input)?;
+    args.extend([SqlValue::Int(q.since_ms), SqlValue::Int(q.until_ms)]);
+    let descending = q.order.unwrap_or_default() == AuditOrder::Desc;
+    let PageRequest { limit, cursor } = &q.page;
     if cursor.is_some() {
-        let (at, id) = (page::int(&cursor, 0)?, page::int(&cursor, 1)?);
+        let (at, id) = (page::int(cursor, 0)?, page::int(cursor, 1)?);
         clauses.push(format!("(occurred_at_ms, id) {} (?, ?)", if descending { "<" } else { ">" }));
-        args.extend([Value::from(at), Value::from(id)]);
+        // A key part the cursor lacks cannot be: `page::int` refuses such a cursor.
+        args.extend([SqlValue::Int(at.unwrap_or(0)), SqlValue::Int(id.unwrap_or(0))]);
     }
     let dir = if descending { "DESC" } else { "ASC" };
     // Named, not left to the planner: without statistics it may prefer the org + time
     // index even where an equality on the actor or action narrows the rows far more.
-    let has = |field: &str| input.get(field).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()));
-    let index = if has("requestId") {
+    let index = if q.request_id.is_some() {
         "_smithers_cp_audit_org_request_idx"
-    } else if has("ipAddress") {
+    } else if q.ip_address.is_some() {
         "_smithers_cp_audit_org_ip_idx"
-    } else if has("actorId") {
+    } else if q.actor_id.is_some() {
         "_smithers_cp_audit_org_actor_idx"
-    } else if has("action") {
+    } else if q.action.is_some() {
         "_smithers_cp_audit_org_action_idx"
-    } else if has("targetType") {
+    } else if q.target_type.is_some() {
         "_smithers_cp_audit_org_target_idx"
     } else {
         "_smithers_cp_audit_org_time_idx"
@@ -426,28 +532,19 @@ fn build_query(input: &Input) -> Result<AuditQuery> {
         clauses.join(" AND "),
         limit + 1
     );
-    Ok(AuditQuery { sql, args, limit })
-}
-
-fn to_sql(args: &[Value]) -> Vec<SqlValue<'_>> {
-    args.iter()
-        .map(|v| match v {
-            Value::String(s) => SqlValue::Text(s),
-            v => SqlValue::Int(v.as_i64().unwrap_or(0)),
-        })
-        .collect()
+    Ok(QuerySql { sql, args, limit: *limit })
 }
 
 /// `queryAuditLog`: one org's events, filtered, in time order (`asc` or `desc`), a page at
 /// a time.
-pub fn query(conn: &Db, input: &Input) -> Result<Page<AuditEvent>> {
-    let q = build_query(input)?;
-    let rows = conn.rows(&q.sql, &to_sql(&q.args), from_row)?;
+pub fn query(conn: &Db, _ctx: &RequestContext, req: AuditQuery) -> Result<Page<AuditEvent>> {
+    let q = build_query(&req)?;
+    let rows = conn.rows(&q.sql, &q.args, from_row)?;
     Ok(page::finish(rows, q.limit, |e| vec![Value::from(e.occurred_at_ms), Value::from(e.id)]))
 }
 
 /// `explainAuditQuery`: SQLite's plan for the same query, to show which index serves it.
-pub fn explain(conn: &Db, input: &Input) -> Result<Vec<String>> {
-    let q = build_query(input)?;
-    conn.rows(&format!("EXPLAIN QUERY PLAN {}", q.sql), &to_sql(&q.args), |r| r.get::<String>(3))
+pub fn explain(conn: &Db, _ctx: &RequestContext, req: AuditQuery) -> Result<Vec<String>> {
+    let q = build_query(&req)?;
+    conn.rows(&format!("EXPLAIN QUERY PLAN {}", q.sql), &q.args, |r| r.get::<String>(3))
 }

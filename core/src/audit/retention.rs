@@ -8,20 +8,25 @@
 //! the org's chain still verifies across the gap (as after `deleteProject`).
 
 use crate::audit::{self, NewEvent};
+use crate::counts::TableCounts;
 use crate::db::{self, Db};
 use crate::error::{CpError, Result};
-use crate::tenancy::orgs::{self, WriteKind};
+use crate::tenancy::orgs::{self, OrgRef, WriteKind};
+use crate::request::{FromInput, RequestContext};
 use crate::validate::Input;
 use crate::params;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::json;
+use ts_rs::TS;
 
 const DAY: i64 = 86_400_000;
 /// How long a soft-deleted org is kept before a purge removes it, unless told otherwise.
 pub const DELETED_ORG_GRACE_DAYS: i64 = 30;
 
-#[derive(Debug, Serialize, PartialEq)]
+/// How long an org's events are kept.
+#[derive(Debug, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneRetention")]
 pub struct Retention {
     pub org_id: String,
     /// Days an audit event is kept after it occurred; `null`: kept for ever.
@@ -29,6 +34,7 @@ pub struct Retention {
     /// Days a usage event is kept as a row (from the start of its day); its sums stay in
     /// the rollups for ever. `null`: kept for ever.
     pub usage_days: Option<i64>,
+    /// When it was last set; `null` when it never was.
     pub updated_at_ms: Option<i64>,
 }
 
@@ -42,13 +48,38 @@ fn days(input: &Input, field: &str, at_least: i64) -> Result<Option<i64>> {
     }
 }
 
+/// `setRetention`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneSetRetentionInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct SetRetention {
+    pub org_id: String,
+    /// Days an audit event is kept after it occurred (a whole number, 1 to 1000000);
+    /// missing or `null`: kept for ever.
+    pub audit_days: Option<i64>,
+    /// Days a usage event is kept as a row, from the start of its day (a whole number, 1
+    /// to 1000000); its sums stay in the rollups. Missing or `null`: kept for ever.
+    pub usage_days: Option<i64>,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    #[ts(as = "Option<i64>")]
+    pub updated_at_ms: i64,
+}
+
+impl FromInput for SetRetention {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(SetRetention {
+            org_id: input.id("orgId")?,
+            audit_days: days(input, "auditDays", 1)?,
+            usage_days: days(input, "usageDays", 1)?,
+            actor_id: input.opt_id("actorId")?,
+            updated_at_ms: input.timestamp("updatedAtMs")?,
+        })
+    }
+}
+
 /// `setRetention({orgId, auditDays?, usageDays?})`: null (or absent) keeps for ever.
-pub fn set(conn: &Db, input: &Input) -> Result<Retention> {
-    let org_id = input.id("orgId")?;
-    let audit_days = days(input, "auditDays", 1)?;
-    let usage_days = days(input, "usageDays", 1)?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("updatedAtMs")?;
+pub fn set(conn: &Db, ctx: &RequestContext, req: SetRetention) -> Result<Retention> {
+    let SetRetention { org_id, audit_days, usage_days, actor_id, updated_at_ms: at } = req;
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         c.execute(
@@ -57,8 +88,9 @@ pub fn set(conn: &Db, input: &Input) -> Result<Retention> {
                updated_at_ms = excluded.updated_at_ms",
             params![org_id, audit_days, usage_days, at],
         )?;
-        audit::insert_legacy(
+        audit::insert(
             c,
+            ctx,
             &NewEvent {
                 org_id: &org_id,
                 project_id: None,
@@ -76,8 +108,8 @@ pub fn set(conn: &Db, input: &Input) -> Result<Retention> {
 }
 
 /// `getRetention({orgId})`: the org's retention; `null` days where none was set.
-pub fn get(conn: &Db, input: &Input) -> Result<Retention> {
-    let org_id = input.id("orgId")?;
+pub fn get(conn: &Db, _ctx: &RequestContext, req: OrgRef) -> Result<Retention> {
+    let OrgRef { org_id } = req;
     db::read(conn, |c| {
         if orgs::get(c, &org_id)?.is_none() {
             return Err(CpError::org_not_found(&org_id));
@@ -93,23 +125,19 @@ pub fn get(conn: &Db, input: &Input) -> Result<Retention> {
 }
 
 /// What a purge removed (or, in a dry run, would remove).
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlanePurge")]
 pub struct Purge {
     pub dry_run: bool,
     pub now_ms: i64,
     /// Whether everything due is done; `false` when `maxBatches` stopped the purge first.
     pub done: bool,
     pub batches: i64,
-    /// Rows removed per table.
-    pub deleted: Map<String, Value>,
+    /// Rows removed (or, in a dry run, to remove) per table.
+    pub deleted: TableCounts,
     /// The soft-deleted orgs removed.
     pub orgs: Vec<String>,
-}
-
-fn add(deleted: &mut Map<String, Value>, table: &str, n: i64) {
-    let total = deleted.get(table).and_then(Value::as_i64).unwrap_or(0) + n;
-    deleted.insert(table.to_string(), json!(total));
 }
 
 /// One kind of rows a retention purges: the retention column giving its days, its table
@@ -140,7 +168,7 @@ fn purge_rows(conn: &Db, kind: &Kind, report: &mut Purge, batch: i64, max_batche
                 params![org_id, cutoff],
                 |r| r.get(0),
             )?;
-            add(&mut report.deleted, kind.table, n);
+            report.deleted.add(kind.table, n);
             continue;
         }
         loop {
@@ -149,7 +177,7 @@ fn purge_rows(conn: &Db, kind: &Kind, report: &mut Purge, batch: i64, max_batche
             }
             let n = db::write(conn, |c| (kind.batch)(c, &org_id, cutoff, batch))?;
             report.batches += 1;
-            add(&mut report.deleted, kind.table, n);
+            report.deleted.add(kind.table, n);
             if n < batch {
                 break;
             }
@@ -158,14 +186,43 @@ fn purge_rows(conn: &Db, kind: &Kind, report: &mut Purge, batch: i64, max_batche
     Ok(true)
 }
 
+/// `purgeExpired`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlanePurgeExpiredInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct PurgeExpired {
+    /// The time retentions are counted back from; now when missing.
+    #[ts(as = "Option<i64>")]
+    pub now_ms: i64,
+    /// Only count what is due; `false` when missing.
+    #[ts(as = "Option<bool>")]
+    pub dry_run: bool,
+    /// Days a soft-deleted org is kept before it is removed; 30 when missing.
+    #[ts(as = "Option<i64>")]
+    pub deleted_org_grace_days: i64,
+    /// Events removed per write transaction; 1000 when missing.
+    #[ts(as = "Option<i64>")]
+    pub batch_size: i64,
+    /// Stop after this many batches (`done: false`); no limit when missing.
+    #[ts(as = "Option<i64>")]
+    pub max_batches: i64,
+}
+
+impl FromInput for PurgeExpired {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(PurgeExpired {
+            now_ms: input.timestamp("nowMs")?,
+            dry_run: input.bool_or("dryRun", false)?,
+            deleted_org_grace_days: days(input, "deletedOrgGraceDays", 0)?.unwrap_or(DELETED_ORG_GRACE_DAYS),
+            batch_size: days(input, "batchSize", 1)?.unwrap_or(1_000),
+            max_batches: days(input, "maxBatches", 1)?.unwrap_or(i64::MAX),
+        })
+    }
+}
+
 /// `purgeExpired({nowMs?, dryRun?, deletedOrgGraceDays?, batchSize?, maxBatches?})`.
-pub fn purge(conn: &Db, input: &Input) -> Result<Purge> {
-    let now = input.timestamp("nowMs")?;
-    let dry_run = input.bool_or("dryRun", false)?;
-    let grace = days(input, "deletedOrgGraceDays", 0)?.unwrap_or(DELETED_ORG_GRACE_DAYS);
-    let batch = days(input, "batchSize", 1)?.unwrap_or(1_000);
-    let max_batches = days(input, "maxBatches", 1)?.unwrap_or(i64::MAX);
-    let mut report = Purge { dry_run, now_ms: now, done: true, batches: 0, deleted: Map::new(), orgs: Vec::new() };
+pub fn purge(conn: &Db, _ctx: &RequestContext, req: PurgeExpired) -> Result<Purge> {
+    let PurgeExpired { now_ms: now, dry_run, deleted_org_grace_days: grace, batch_size: batch, max_batches } = req;
+    let mut report = Purge { dry_run, now_ms: now, done: true, batches: 0, deleted: TableCounts::default(), orgs: Vec::new() };
 
     // Audit events past each org's retention; usage events past it, from the start of the
     // day their period ends in (their sums stay in the rollups, as millisecond sums).
@@ -194,7 +251,7 @@ pub fn purge(conn: &Db, input: &Input) -> Result<Purge> {
         let counts = db::write(conn, |c| orgs::hard_delete(c, &org_id, dry_run))?;
         report.batches += 1;
         for (table, n) in counts.0 {
-            add(&mut report.deleted, &table, n);
+            report.deleted.add(&table, n);
         }
         report.orgs.push(org_id);
     }

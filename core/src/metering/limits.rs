@@ -4,20 +4,25 @@ use crate::audit::{self, NewEvent};
 use crate::db;
 use crate::error::Result;
 use crate::tenancy::orgs::{self, WriteKind};
-use crate::page::{self, Page};
+use crate::page::{self, Page, PageRequest};
 use crate::tenancy::parents::Parents;
 use crate::tenancy::removal::{self, Removal};
 use crate::metering::rollups::{self, Span, ALL};
 use crate::metering::usage::{self, NewUsage, UsageEvent, Window};
+use crate::request::{FromInput, RequestContext};
 use crate::validate::{js_number, period_ms, Input, ORG_KEY};
 use crate::params;
 use crate::engine::Row;
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::json;
+use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// A limit on one metric and unit, over a period: the org's (`projectId` null) or one
+/// project's.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneUsageLimit")]
 pub struct UsageLimit {
     pub org_id: String,
     pub project_id: Option<String>,
@@ -28,8 +33,20 @@ pub struct UsageLimit {
     pub updated_at_ms: i64,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// The period of a usage limit: a day, a week (7 days) or a month (30 days), ending at the
+/// time checked.
+#[derive(TS)]
+#[ts(rename = "ControlPlaneUsagePeriod", rename_all = "lowercase")]
+pub enum UsagePeriod {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+/// A limit with what was used in the window checked.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneUsageLimitCheck")]
 pub struct UsageLimitCheck {
     #[serde(flatten)]
     pub limit: UsageLimit,
@@ -53,15 +70,44 @@ fn from_row(r: &dyn Row) -> Result<UsageLimit> {
     })
 }
 
+/// `setUsageLimit`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneSetUsageLimitInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct SetUsageLimit {
+    pub org_id: String,
+    /// The project's limit; the org-wide one when missing.
+    pub project_id: Option<String>,
+    pub metric: String,
+    /// `count` when missing.
+    #[ts(as = "Option<String>")]
+    pub unit: String,
+    /// `monthly` when missing.
+    #[ts(as = "Option<UsagePeriod>")]
+    pub period: String,
+    /// A finite number >= 0.
+    pub limit_quantity: f64,
+    /// Now when missing.
+    #[ts(as = "Option<i64>")]
+    pub updated_at_ms: i64,
+}
+
+impl FromInput for SetUsageLimit {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(SetUsageLimit {
+            org_id: input.id("orgId")?,
+            project_id: input.opt_id("projectId")?,
+            metric: input.string("metric")?,
+            unit: input.string_or("unit", "count")?,
+            period: input.period("period")?,
+            limit_quantity: input.non_negative("limitQuantity")?,
+            updated_at_ms: input.timestamp("updatedAtMs")?,
+        })
+    }
+}
+
 /// `setUsageLimit`: one limit per (org, project or org-wide, metric, unit, period).
-pub fn set(conn: &Db, input: &Input) -> Result<UsageLimit> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.opt_id("projectId")?;
-    let metric = input.string("metric")?;
-    let unit = input.string_or("unit", "count")?;
-    let period = input.period("period")?;
-    let limit_quantity = input.non_negative("limitQuantity")?;
-    let updated_at_ms = input.timestamp("updatedAtMs")?;
+pub fn set(conn: &Db, ctx: &RequestContext, req: SetUsageLimit) -> Result<UsageLimit> {
+    let SetUsageLimit { org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms } = req;
     let parents = Parents::project(&org_id, project_id.as_deref());
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
@@ -85,8 +131,9 @@ pub fn set(conn: &Db, input: &Input) -> Result<UsageLimit> {
             limit_quantity,
             updated_at_ms
         ])?;
-        audit::insert_legacy(
+        audit::insert(
             c,
+            ctx,
             &NewEvent {
                 org_id: &org_id,
                 project_id: project_id.as_deref(),
@@ -117,17 +164,46 @@ pub fn get(
         ), params![org_id, project_id.unwrap_or(ORG_KEY), metric, unit, period], from_row)?)
 }
 
+/// `checkUsageLimit`'s input: which limit, and the window to weigh against it.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneCheckUsageLimitInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct CheckUsageLimit {
+    pub org_id: String,
+    /// The project's limit; the org-wide one when missing.
+    pub project_id: Option<String>,
+    pub metric: String,
+    /// `count` when missing.
+    #[ts(as = "Option<String>")]
+    pub unit: String,
+    /// `monthly` when missing.
+    #[ts(as = "Option<UsagePeriod>")]
+    pub period: String,
+    /// One period before `untilMs` (not before 0) when missing.
+    #[ts(as = "Option<i64>")]
+    pub since_ms: i64,
+    /// Now when missing.
+    #[ts(as = "Option<i64>")]
+    pub until_ms: i64,
+}
+
+impl FromInput for CheckUsageLimit {
+    fn from_input(input: &Input) -> Result<Self> {
+        let org_id = input.id("orgId")?;
+        let project_id = input.opt_id("projectId")?;
+        let metric = input.string("metric")?;
+        let unit = input.string_or("unit", "count")?;
+        let period = input.period("period")?;
+        let until_ms = input.timestamp("untilMs")?;
+        let period_len = period_ms(&period).unwrap_or(0);
+        let since_ms = input.timestamp_or("sinceMs", (until_ms - period_len).max(0))?;
+        Ok(CheckUsageLimit { org_id, project_id, metric, unit, period, since_ms, until_ms })
+    }
+}
+
 /// `checkUsageLimit`: `null` when no limit is set for exactly this scope; otherwise the
 /// limit with what was used in the window (by default the period up to now).
-pub fn check(conn: &Db, input: &Input) -> Result<Option<UsageLimitCheck>> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.opt_id("projectId")?;
-    let metric = input.string("metric")?;
-    let unit = input.string_or("unit", "count")?;
-    let period = input.period("period")?;
-    let until_ms = input.timestamp("untilMs")?;
-    let period_len = period_ms(&period).unwrap_or(0);
-    let since_ms = input.timestamp_or("sinceMs", (until_ms - period_len).max(0))?;
+pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<Option<UsageLimitCheck>> {
+    let CheckUsageLimit { org_id, project_id, metric, unit, period, since_ms, until_ms } = req;
     let window = Window { since_ms, until_ms };
     rollups::fold_long_tail(conn)?;
     db::read(conn, |c| {
@@ -145,9 +221,10 @@ pub fn check(conn: &Db, input: &Input) -> Result<Option<UsageLimitCheck>> {
 }
 
 /// One limit as `consumeUsage` weighed it: usage in its window before this event, and
-/// whether the event fits (`usedQuantity + quantity <= limitQuantity`).
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// whether the event fits.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneConsumeCheck")]
 pub struct ConsumeCheck {
     #[serde(flatten)]
     pub check: UsageLimitCheck,
@@ -155,15 +232,21 @@ pub struct ConsumeCheck {
     pub since_ms: i64,
     pub until_ms: i64,
     /// Usage already recorded after the event's time, within one period of it (events of
-    /// another process that committed first, or a backdated event's successors).
+    /// another process that committed first, or a backdated event's successors); it
+    /// counts against the limit too.
     pub later_quantity: f64,
+    /// `usedQuantity + laterQuantity + quantity <= limitQuantity`.
     pub allowed: bool,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// What `consumeUsage` decided: the event, recorded only if it fits every limit that
+/// applies, and each limit as weighed.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneConsumption")]
 pub struct Consumption {
     pub allowed: bool,
+    /// The event recorded (or first recorded with its idempotency key); `null` when refused.
     pub event: Option<UsageEvent>,
     pub checks: Vec<ConsumeCheck>,
 }
@@ -180,8 +263,7 @@ pub struct Consumption {
 /// waited for the lock, nor one that later events fill when t is in the past. For an
 /// event at the present time with nothing recorded after it, this is the period ending
 /// at t.
-pub fn consume(conn: &Db, input: &Input) -> Result<Consumption> {
-    let usage = NewUsage::from_input(input)?;
+pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Consumption> {
     db::write(conn, |c| {
         orgs::guard(c, &usage.org_id, WriteKind::Other)?;
         // Folding first keeps the sums below bounded; this event joins the tail and is
@@ -251,16 +333,31 @@ pub fn list(conn: &Db, org_id: &str) -> Result<Vec<UsageLimit>> {
     conn.rows(&format!("{SELECT} WHERE org_id = ?1 ORDER BY project_key, metric, unit, period"), params![org_id], from_row)
 }
 
+/// `listUsageLimits`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneListUsageLimitsInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ListUsageLimits {
+    pub org_id: String,
+    /// Absent: every limit of the org; `null`: the org-wide ones; an id: that project's.
+    #[ts(as = "Option<String>")]
+    pub project_id: Option<Option<String>>,
+    #[ts(flatten)]
+    pub page: PageRequest,
+}
+
+impl FromInput for ListUsageLimits {
+    fn from_input(input: &Input) -> Result<Self> {
+        let org_id = input.id("orgId")?;
+        let project_id = if input.has("projectId") { Some(input.opt_id("projectId")?) } else { None };
+        Ok(ListUsageLimits { org_id, project_id, page: PageRequest::from_input(input)? })
+    }
+}
+
 /// `listUsageLimits({orgId, projectId?, cursor?, limit?})`: by (scope, metric, unit,
 /// period), the org-wide ones first; `projectId` absent lists all, `null` the org-wide.
-pub fn list_page(conn: &Db, input: &Input) -> Result<Page<UsageLimit>> {
-    let org_id = input.id("orgId")?;
-    let key: Option<String> = if input.has("projectId") {
-        Some(input.opt_id("projectId")?.unwrap_or_else(|| ORG_KEY.to_string()))
-    } else {
-        None
-    };
-    let (limit, cursor) = page::params(input)?;
+pub fn list_page(conn: &Db, _ctx: &RequestContext, req: ListUsageLimits) -> Result<Page<UsageLimit>> {
+    let ListUsageLimits { org_id, project_id, page: PageRequest { limit, cursor } } = req;
+    let key: Option<String> = project_id.map(|project| project.unwrap_or_else(|| ORG_KEY.to_string()));
     let after: Option<Vec<String>> = match &cursor {
         None => None,
         Some(_) => Some((0..4).map(|i| page::text(&cursor, i).map(Option::unwrap_or_default)).collect::<Result<_>>()?),
@@ -281,18 +378,47 @@ pub fn list_page(conn: &Db, input: &Input) -> Result<Page<UsageLimit>> {
     Ok(Page { items: page.items.into_iter().map(|(l, _)| l).collect(), next_cursor: page.next_cursor })
 }
 
-/// `deleteUsageLimit({orgId, projectId?, metric, unit?, period?, actorId?, atMs?})`.
-pub fn delete(conn: &Db, input: &Input) -> Result<()> {
-    let org_id = input.id("orgId")?;
-    let project_id = input.opt_id("projectId")?;
-    let metric = input.string("metric")?;
-    let unit = input.string_or("unit", "count")?;
-    let period = input.period("period")?;
-    let actor_id = input.opt_id("actorId")?;
-    let at = input.timestamp("atMs")?;
+/// `deleteUsageLimit`'s input: the limit's key, and who removes it when.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneDeleteUsageLimitInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct DeleteUsageLimit {
+    pub org_id: String,
+    /// The project's limit; the org-wide one when missing.
+    pub project_id: Option<String>,
+    pub metric: String,
+    /// `count` when missing.
+    #[ts(as = "Option<String>")]
+    pub unit: String,
+    /// `monthly` when missing.
+    #[ts(as = "Option<UsagePeriod>")]
+    pub period: String,
+    pub actor_id: Option<String>,
+    /// Now when missing.
+    #[ts(as = "Option<i64>")]
+    pub at_ms: i64,
+}
+
+impl FromInput for DeleteUsageLimit {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(DeleteUsageLimit {
+            org_id: input.id("orgId")?,
+            project_id: input.opt_id("projectId")?,
+            metric: input.string("metric")?,
+            unit: input.string_or("unit", "count")?,
+            period: input.period("period")?,
+            actor_id: input.opt_id("actorId")?,
+            at_ms: input.timestamp("atMs")?,
+        })
+    }
+}
+
+/// `deleteUsageLimit`: `NOT_FOUND` when no such limit is set.
+pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteUsageLimit) -> Result<()> {
+    let DeleteUsageLimit { org_id, project_id, metric, unit, period, actor_id, at_ms: at } = req;
     let project_key = project_id.as_deref().unwrap_or(ORG_KEY);
-    removal::remove_legacy(
+    removal::remove(
         conn,
+        ctx,
         Removal {
             what: "usage limit",
             details: json!({ "orgId": org_id, "projectId": project_id, "metric": metric, "unit": unit, "period": period }),

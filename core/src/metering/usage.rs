@@ -10,12 +10,16 @@ use crate::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use crate::db::Db;
 use crate::engine::{SqlValue, ToSql};
 use crate::params;
+use crate::request::{FromInput, JsonObject, RequestContext};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// A usage event as recorded.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneUsageEvent")]
 pub struct UsageEvent {
     pub id: i64,
     pub org_id: String,
@@ -25,17 +29,23 @@ pub struct UsageEvent {
     pub quantity: f64,
     pub unit: String,
     pub observed_at_ms: i64,
+    #[ts(type = "Record<string, unknown>")]
     pub metadata: Value,
     /// Present only for events recorded with a key.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub idempotency_key: Option<String>,
-    /// `true` when the key had been seen and this is the event first recorded with it.
+    /// With a key: `true` when the key had been seen and this is the event first recorded
+    /// with it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub duplicate: Option<bool>,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq)]
+/// The quantity of one metric and unit in a window: the default summary's row.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneUsageSummary")]
 pub struct UsageSummary {
     pub org_id: String,
     pub metric: String,
@@ -43,24 +53,38 @@ pub struct UsageSummary {
     pub quantity: f64,
 }
 
-/// A validated usage event about to be recorded.
+/// `recordUsage`'s and `consumeUsage`'s input: a usage event about to be recorded,
+/// validated, its defaults filled in as it is read.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneUsageInput", rename_all = "camelCase", optional_fields = nullable)]
 pub struct NewUsage {
     pub org_id: String,
     pub project_id: Option<String>,
     pub run_id: Option<String>,
     pub metric: String,
+    /// A finite number >= 0.
     pub quantity: f64,
+    /// `count` when missing.
+    #[ts(as = "Option<String>")]
     pub unit: String,
+    /// Now when missing.
+    #[ts(as = "Option<i64>")]
     pub observed_at_ms: i64,
     /// Whether the caller gave `observedAtMs` (a retry that did not may differ in it).
+    #[ts(skip)]
     observed_given: bool,
-    metadata: Value,
+    /// A JSON object (at most 64 KiB of JSON, 16 levels deep); `{}` when missing.
+    #[ts(as = "Option<JsonObject>")]
+    pub metadata: Value,
+    /// `metadata` as the JSON text stored, written once as it is read.
+    #[ts(skip)]
     metadata_json: String,
+    /// The same key in the same org records once (at most 255 characters).
     pub idempotency_key: Option<String>,
 }
 
-impl NewUsage {
-    pub fn from_input(input: &Input) -> Result<NewUsage> {
+impl FromInput for NewUsage {
+    fn from_input(input: &Input) -> Result<NewUsage> {
         let org_id = input.id("orgId")?;
         let project_id = input.opt_id("projectId")?;
         let observed_given = input.get("observedAtMs").is_some();
@@ -90,7 +114,9 @@ impl NewUsage {
             idempotency_key,
         })
     }
+}
 
+impl NewUsage {
     pub fn parents(&self) -> Parents<'_> {
         Parents::project(&self.org_id, self.project_id.as_deref())
     }
@@ -193,9 +219,8 @@ impl NewUsage {
     }
 }
 
-/// `recordUsage`.
-pub fn record(conn: &Db, input: &Input) -> Result<UsageEvent> {
-    let usage = NewUsage::from_input(input)?;
+/// `recordUsage`: one event, or the one first recorded with its idempotency key.
+pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<UsageEvent> {
     db::write(conn, |c| {
         orgs::guard(c, &usage.org_id, WriteKind::Other)?;
         let event = usage.record_in(c)?;
@@ -204,31 +229,69 @@ pub fn record(conn: &Db, input: &Input) -> Result<UsageEvent> {
     })
 }
 
-/// `recordUsageBatch`: every event or none, in one transaction.
-pub fn record_batch(conn: &Db, input: &Input) -> Result<Value> {
-    let Some(Value::Array(items)) = input.get("events") else {
-        return Err(CpError::field("events", "events must be an array."));
-    };
-    let returning = returning(input)?;
-    let batch = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| Input::new(item).and_then(|input| NewUsage::from_input(&input)).map_err(|e| at_index(e, i)))
-        .collect::<Result<Vec<_>>>()?;
-    record_all(conn, batch, &returning)
+/// What `recordUsageBatch` hands back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, TS)]
+#[ts(rename = "ControlPlaneUsageBatchReturning", rename_all = "lowercase")]
+pub enum Returning {
+    /// Each event as recorded.
+    #[default]
+    Events,
+    /// Only their ids, in the batch's order.
+    Ids,
 }
 
+/// `recordUsageBatch`'s input: the events, each read as `recordUsage` reads one.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneRecordUsageBatchInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct RecordUsageBatch {
+    pub events: Vec<NewUsage>,
+    /// `events` when missing.
+    pub returning: Option<Returning>,
+}
 
-fn returning(input: &Input) -> Result<String> {
-    let returning = input.string_or("returning", "events")?;
-    if returning != "events" && returning != "ids" {
-        return Err(CpError::field("returning", "returning must be one of: events, ids."));
+impl FromInput for RecordUsageBatch {
+    fn from_input(input: &Input) -> Result<Self> {
+        let Some(Value::Array(items)) = input.get("events") else {
+            return Err(CpError::field("events", "events must be an array."));
+        };
+        let returning = match input.string_or("returning", "events")?.as_str() {
+            "events" => Returning::Events,
+            "ids" => Returning::Ids,
+            _ => return Err(CpError::field("returning", "returning must be one of: events, ids.")),
+        };
+        let events = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Input::new(item).and_then(|input| NewUsage::from_input(&input)).map_err(|e| at_index(e, i)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RecordUsageBatch { events, returning: Some(returning) })
     }
-    Ok(returning)
+}
+
+/// What `recordUsageBatch` recorded: the events, or (`returning: "ids"`) their ids.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(untagged)]
+#[ts(rename = "ControlPlaneUsageBatch")]
+pub enum UsageBatch {
+    Events(Vec<UsageEvent>),
+    Ids(UsageIds),
+}
+
+/// The ids of a batch's events, in the batch's order.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(rename = "ControlPlaneUsageIds")]
+pub struct UsageIds {
+    pub count: usize,
+    pub ids: Vec<i64>,
+}
+
+/// `recordUsageBatch`: every event or none, in one transaction.
+pub fn record_batch(conn: &Db, _ctx: &RequestContext, req: RecordUsageBatch) -> Result<UsageBatch> {
+    record_all(conn, req.events, req.returning.unwrap_or_default())
 }
 
 /// Records a validated batch: every event or none, in one transaction.
-fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: &str) -> Result<Value> {
+fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: Returning) -> Result<UsageBatch> {
     db::write(conn, |c| {
         let mut ids = vec![0i64; batch.len()];
         // Keyed events, as recorded or as first recorded (a repeat).
@@ -256,19 +319,20 @@ fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: &str) -> Result<Value>
         }
         insert_pending(c, &batch, &mut pending, &mut ids)?;
         rollups::catch_up_if_long(c)?;
-        Ok(if returning == "events" {
-            let mut keyed = keyed.into_iter().peekable();
-            let events: Vec<UsageEvent> = batch
-                .iter()
-                .enumerate()
-                .map(|(i, usage)| match keyed.next_if(|(k, _)| *k == i) {
-                    Some((_, event)) => event,
-                    None => usage.event(ids[i], None),
-                })
-                .collect();
-            serde_json::to_value(events).unwrap_or(Value::Null)
-        } else {
-            json!({ "count": ids.len(), "ids": ids })
+        Ok(match returning {
+            Returning::Events => {
+                let mut keyed = keyed.into_iter().peekable();
+                let events: Vec<UsageEvent> = batch
+                    .iter()
+                    .enumerate()
+                    .map(|(i, usage)| match keyed.next_if(|(k, _)| *k == i) {
+                        Some((_, event)) => event,
+                        None => usage.event(ids[i], None),
+                    })
+                    .collect();
+                UsageBatch::Events(events)
+            }
+            Returning::Ids => UsageBatch::Ids(UsageIds { count: ids.len(), ids }),
         })
     })
 }
@@ -325,16 +389,21 @@ fn at_index(mut err: CpError, index: usize) -> CpError {
     err
 }
 
-/// A usage window, both ends inclusive.
-#[derive(Clone, Copy, Debug)]
+/// A usage window, both ends inclusive; all time when neither end is given.
+#[derive(Clone, Copy, Debug, PartialEq, TS)]
+#[ts(rename = "ControlPlaneUsageWindow", rename_all = "camelCase", optional_fields = nullable)]
 pub struct Window {
+    /// 0 when missing.
+    #[ts(as = "Option<i64>")]
     pub since_ms: i64,
+    /// The end of time when missing.
+    #[ts(as = "Option<i64>")]
     pub until_ms: i64,
 }
 
-impl Window {
+impl FromInput for Window {
     /// `sinceMs` / `untilMs` from the input, defaulting to all time.
-    pub fn from_input(input: &Input) -> Result<Window> {
+    fn from_input(input: &Input) -> Result<Window> {
         Ok(Window {
             since_ms: input.timestamp_or("sinceMs", 0)?,
             until_ms: input.timestamp_or("untilMs", MAX_SAFE_INTEGER)?,
@@ -349,33 +418,43 @@ pub fn used(conn: &Db, org_id: &str, project_id: Option<&str>, metric: &str, uni
 }
 
 /// The dimensions a summary can group by.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Dimension {
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, TS)]
+#[ts(rename = "ControlPlaneUsageDimension", rename_all = "camelCase")]
+pub enum Dimension {
     ProjectId,
     Metric,
     Unit,
 }
 
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Bucket {
+/// The time buckets a summary can sum by: hours, days, or UTC calendar months.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, TS)]
+#[ts(rename = "ControlPlaneUsageBucket", rename_all = "lowercase")]
+pub enum Bucket {
     Hour,
     Day,
     Month,
 }
 
-/// Which events a summary reads, and how it groups them.
-struct SummaryQuery {
-    org_id: String,
-    window: Window,
-    /// `None`: every event; `Some(None)`: events without a project; `Some(Some(id))`: one project's.
-    project: Option<Option<String>>,
-    metric: Option<String>,
-    group_by: Vec<Dimension>,
-    bucket: Option<Bucket>,
+/// `summarizeUsage`'s input: which events a summary reads, and how it groups them.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneUsageSummaryInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct SummarizeUsage {
+    pub org_id: String,
+    #[ts(flatten)]
+    pub window: Window,
+    /// Absent: every event; `null`: events without a project; an id: that project's.
+    #[ts(as = "Option<String>")]
+    pub project_id: Option<Option<String>>,
+    pub metric: Option<String>,
+    /// `["metric", "unit"]` when missing.
+    #[ts(as = "Option<Vec<Dimension>>")]
+    pub group_by: Vec<Dimension>,
+    /// Not bucketed in time when missing.
+    pub bucket: Option<Bucket>,
 }
 
-impl SummaryQuery {
-    fn from_input(input: &Input) -> Result<SummaryQuery> {
+impl FromInput for SummarizeUsage {
+    fn from_input(input: &Input) -> Result<SummarizeUsage> {
         let org_id = input.id("orgId")?;
         let window = Window::from_input(input)?;
         let project = if input.has("projectId") { Some(input.opt_id("projectId")?) } else { None };
@@ -407,14 +486,16 @@ impl SummaryQuery {
             Some(Value::String(s)) if s == "month" => Some(Bucket::Month),
             Some(_) => return Err(CpError::field("bucket", "bucket must be one of: hour, day, month.")),
         };
-        Ok(SummaryQuery { org_id, window, project, metric, group_by, bucket })
+        Ok(SummarizeUsage { org_id, window, project_id: project, metric, group_by, bucket })
     }
+}
 
-    fn default_for(org_id: &str, window: Window) -> SummaryQuery {
-        SummaryQuery {
+impl SummarizeUsage {
+    fn default_for(org_id: &str, window: Window) -> SummarizeUsage {
+        SummarizeUsage {
             org_id: org_id.to_string(),
             window,
-            project: None,
+            project_id: None,
             metric: None,
             group_by: vec![Dimension::Metric, Dimension::Unit],
             bucket: None,
@@ -438,16 +519,39 @@ fn month_start(ms: i64) -> i64 {
     first_of_month * DAY
 }
 
+/// A row of a summary: the grouped fields are present, the others not.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneUsageGroup")]
+pub struct UsageGroup {
+    pub org_id: String,
+    /// Start of the hour, day or UTC calendar month, when bucketed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub bucket_start_ms: Option<i64>,
+    /// When grouped by project: the project, or `null` for events without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub project_id: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub metric: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub unit: Option<String>,
+    pub quantity: f64,
+}
+
 type GroupKey = (Option<i64>, Option<Option<String>>, Option<String>, Option<String>);
 
-fn summarize_query(conn: &Db, q: &SummaryQuery) -> Result<Vec<Value>> {
+fn summarize_query(conn: &Db, q: &SummarizeUsage) -> Result<Vec<UsageGroup>> {
     let by_project = q.group_by.contains(&Dimension::ProjectId);
     let levels: &[i64] = match q.bucket {
         Some(Bucket::Hour) => &[TENTH, SECOND, MINUTE, HOUR],
         _ => &LEVELS,
     };
     // Per-project scopes when projects are grouped or filtered; the org total otherwise.
-    let scopes: Option<String> = match &q.project {
+    let scopes: Option<String> = match &q.project_id {
         Some(project) => Some(project.clone().unwrap_or_else(|| NO_PROJECT.to_string())),
         None if by_project => None,
         None => Some(ALL.to_string()),
@@ -491,44 +595,33 @@ fn summarize_query(conn: &Db, q: &SummaryQuery) -> Result<Vec<Value>> {
     Ok(groups
         .into_iter()
         .filter(|(_, (_, events))| *events > 0)
-        .map(|((bucket, project, metric, unit), (quantity, _))| {
-            let mut row = Map::new();
-            row.insert("orgId".into(), json!(q.org_id));
-            if let Some(start) = bucket {
-                row.insert("bucketStartMs".into(), json!(start));
-            }
-            if let Some(project) = project {
-                row.insert("projectId".into(), json!(project));
-            }
-            if let Some(metric) = metric {
-                row.insert("metric".into(), json!(metric));
-            }
-            if let Some(unit) = unit {
-                row.insert("unit".into(), json!(unit));
-            }
-            row.insert("quantity".into(), json!(quantity));
-            Value::Object(row)
+        .map(|((bucket_start_ms, project_id, metric, unit), (quantity, _))| UsageGroup {
+            org_id: q.org_id.clone(),
+            bucket_start_ms,
+            project_id,
+            metric,
+            unit,
+            quantity,
         })
         .collect())
 }
 
 /// `summarizeUsage`: by default quantities summed per metric and unit over the window;
 /// optionally filtered by project or metric, grouped differently, or bucketed in time.
-pub fn summarize(conn: &Db, input: &Input) -> Result<Vec<Value>> {
-    let q = SummaryQuery::from_input(input)?;
+pub fn summarize(conn: &Db, _ctx: &RequestContext, q: SummarizeUsage) -> Result<Vec<UsageGroup>> {
     rollups::fold_long_tail(conn)?;
     db::read(conn, |c| summarize_query(c, &q))
 }
 
 /// The default summary of an org, for the export.
 pub fn summarize_for(conn: &Db, org_id: &str, window: Window) -> Result<Vec<UsageSummary>> {
-    Ok(summarize_query(conn, &SummaryQuery::default_for(org_id, window))?
+    Ok(summarize_query(conn, &SummarizeUsage::default_for(org_id, window))?
         .into_iter()
         .map(|row| UsageSummary {
-            org_id: org_id.to_string(),
-            metric: row["metric"].as_str().unwrap_or_default().to_string(),
-            unit: row["unit"].as_str().unwrap_or_default().to_string(),
-            quantity: row["quantity"].as_f64().unwrap_or(0.0),
+            org_id: row.org_id,
+            metric: row.metric.unwrap_or_default(),
+            unit: row.unit.unwrap_or_default(),
+            quantity: row.quantity,
         })
         .collect())
 }

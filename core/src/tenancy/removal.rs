@@ -27,22 +27,12 @@ pub struct Removal<'a> {
 
 /// Runs the removal; its audit event carries the request's context.
 pub fn remove(conn: &Db, ctx: &RequestContext, removal: Removal) -> Result<()> {
-    run(conn, removal, |c, event| audit::insert(c, ctx, event))
-}
-
-/// `remove` for an operation still called through the string dispatcher (`deleteUsageLimit`),
-/// whose context `audit::insert_legacy` reads. Goes when the last such caller is typed.
-pub fn remove_legacy(conn: &Db, removal: Removal) -> Result<()> {
-    run(conn, removal, audit::insert_legacy)
-}
-
-fn run(conn: &Db, removal: Removal, insert: impl Fn(&Db, &NewEvent) -> Result<i64>) -> Result<()> {
     db::write(conn, |c| {
         orgs::guard(c, removal.event.org_id, WriteKind::Other)?;
         if c.execute(removal.delete_sql, removal.params)? == 0 {
             return Err(not_found(removal.what, removal.details.clone()));
         }
-        insert(c, &removal.event)?;
+        audit::insert(c, ctx, &removal.event)?;
         Ok(())
     })
 }

@@ -2,5 +2,8 @@
 //! them. Each calls one typed core function (`call`); the same operation on the org-scoped
 //! handle (`OrgScope`) is written beside it, its org put in by the handle.
 
+mod audit;
+mod metering;
 mod settings;
+mod storage;
 mod tenancy;

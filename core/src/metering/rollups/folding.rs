@@ -1,0 +1,288 @@
+//! Folding usage events into the rollups: the tail, grouped per bucket (with the fine
+//! levels of dense minutes), and a retention purge's events, kept as millisecond sums.
+
+use super::{is_dense, minute_of, scope_of, series_id, Series, ALL, COARSE, DENSE, FINE, MILLI, MINUTE, NO_PROJECT, SECOND, TENTH};
+use crate::db::Db;
+use crate::error::Result;
+use crate::params;
+use std::collections::HashMap;
+
+/// The id of a series, created if new.
+fn series_id_or_new(conn: &Db, series: &Series) -> Result<i64> {
+    if let Some(id) = series_id(conn, series)? {
+        return Ok(id);
+    }
+    conn.insert(
+        "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)",
+        params![series.org_id, series.scope, series.metric, series.unit],
+    )
+}
+
+/// How many events the tail may hold before a writer folds it into the rollups.
+pub const TAIL_MAX: i64 = 16;
+
+/// The watermark and the highest event id: events in `(watermark, max]` are the tail.
+pub fn tail(conn: &Db) -> Result<(i64, i64)> {
+    conn.one(
+        "SELECT (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1) AS watermark,
+                COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// Folds the tail into the rollups, grouped per bucket, and moves the watermark past it.
+/// One pass over the tail's rows, added up in memory, then one upsert per bucket touched.
+/// Runs in the caller's write transaction.
+pub fn catch_up(conn: &Db) -> Result<()> {
+    let (watermark, max_id) = tail(conn)?;
+    if max_id <= watermark {
+        return Ok(());
+    }
+    let mut fold = Fold::default();
+    // Which minutes of which orgs are dense once the tail is in: those marked already, and
+    // those the tail takes past `DENSE`, whose fine levels are built now from the events
+    // (and purged sums) already folded in.
+    let minutes: Vec<(String, i64, i64)> = conn.rows(
+        &format!(
+            "SELECT org_id, observed_at_ms - (observed_at_ms % {MINUTE}) AS minute, COUNT(*) AS events
+             FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2 GROUP BY org_id, minute"
+        ),
+        params![watermark, max_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    for (org_id, minute, events) in minutes {
+        if is_dense(conn, &org_id, minute)? {
+            fold.dense.entry(org_id).or_default().insert(minute);
+            continue;
+        }
+        let folded: i64 = conn.one(
+            "SELECT COUNT(*) AS events FROM _smithers_cp_usage_events INDEXED BY _smithers_cp_usage_org_time_idx
+             WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
+            params![org_id, minute, minute + MINUTE, watermark],
+            |r| r.get(0),
+        )?;
+        if folded + events > DENSE {
+            densify(conn, &mut fold, &org_id, minute, watermark)?;
+            fold.dense.entry(org_id).or_default().insert(minute);
+        }
+    }
+    conn.each(
+        "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
+         FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2",
+        params![watermark, max_id],
+        |r| {
+            // Borrowed, not copied: the strings are only compared unless the series is new.
+            fold.add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+            Ok(())
+        },
+    )?;
+    let ids = fold
+        .series
+        .iter()
+        .map(|[org_id, metric, unit, scope]| series_id_or_new(conn, &Series { org_id, scope, metric, unit }))
+        .collect::<Result<Vec<i64>>>()?;
+    for ((series, level, start), b) in &fold.buckets {
+        conn.execute(
+            "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (series, level, bucket_start_ms)
+             DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events,
+               min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms)",
+            params![ids[*series], level, start, b.quantity, b.events, b.min_at, b.max_at],
+        )?;
+    }
+    conn.execute("UPDATE _smithers_cp_usage_rollup_state SET watermark = ?1 WHERE id = 1", params![max_id])?;
+    Ok(())
+}
+
+/// Marks an org's minute dense and builds its fine levels from what is already folded in:
+/// the events (at most about `DENSE` of them, as the minute was not dense) and the
+/// millisecond sums of purged ones. Fine rows an update left there are replaced.
+fn densify(conn: &Db, fold: &mut Fold, org_id: &str, minute: i64, watermark: i64) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO _smithers_cp_usage_dense_minutes (org_id, minute_start_ms) VALUES (?1, ?2)",
+        params![org_id, minute],
+    )?;
+    conn.execute(
+        &format!(
+            "DELETE FROM _smithers_cp_usage_rollups
+             WHERE series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1)
+               AND level IN ({TENTH}, {SECOND}) AND bucket_start_ms >= ?2 AND bucket_start_ms < ?3"
+        ),
+        params![org_id, minute, minute + MINUTE],
+    )?;
+    conn.each(
+        "SELECT project_id, metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events
+           INDEXED BY _smithers_cp_usage_org_time_idx
+         WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
+        params![org_id, minute, minute + MINUTE, watermark],
+        |r| {
+            let project_id: Option<&str> = r.get(0)?;
+            let (metric, unit, at, quantity): (&str, &str, i64, f64) = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            for scope in [ALL, scope_of(project_id)] {
+                fold.add_sum([org_id, metric, unit, scope], at, quantity, 1, &FINE);
+            }
+            Ok(())
+        },
+    )?;
+    conn.each(
+        &format!(
+            "SELECT s.metric, s.unit, s.scope, u.bucket_start_ms, u.quantity, u.events
+             FROM _smithers_cp_usage_rollups u JOIN _smithers_cp_usage_series s ON s.id = u.series
+             WHERE s.org_id = ?1 AND u.level = {MILLI} AND u.bucket_start_ms >= ?2 AND u.bucket_start_ms < ?3"
+        ),
+        params![org_id, minute, minute + MINUTE],
+        |r| {
+            let (metric, unit, scope): (&str, &str, &str) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            fold.add_sum([org_id, metric, unit, scope], r.get(3)?, r.get(4)?, r.get(5)?, &FINE);
+            Ok(())
+        },
+    )
+}
+
+/// One bucket's sums while folding.
+struct BucketSum {
+    quantity: f64,
+    events: i64,
+    min_at: i64,
+    max_at: i64,
+}
+
+/// The tail added up per bucket. Series (org, metric, unit, scope) are numbered as they
+/// are first seen, so the per-event work is integer keys, not string copies; consecutive
+/// events of one series (the usual case) skip even the lookup.
+#[derive(Default)]
+struct Fold {
+    /// `[org_id, metric, unit, scope]` per series number.
+    series: Vec<[String; 4]>,
+    numbers: HashMap<[String; 4], usize>,
+    /// The last event's two series numbers: every event's and its scope's.
+    last: Option<[usize; 2]>,
+    buckets: HashMap<(usize, i64, i64), BucketSum>,
+    /// The minutes, by org, whose events go into the fine levels too.
+    dense: HashMap<String, std::collections::HashSet<i64>>,
+}
+
+impl Fold {
+    fn add(&mut self, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, at: i64, quantity: f64) {
+        let scope = scope_of(project_id);
+        let key = [org_id, metric, unit, scope];
+        let numbers = match self.last {
+            Some(numbers) if self.series[numbers[1]].iter().zip(key).all(|(a, b)| a == b) => numbers,
+            _ => [self.number(org_id, metric, unit, ALL), self.number(org_id, metric, unit, scope)],
+        };
+        self.last = Some(numbers);
+        let fine = self.dense.get(org_id).is_some_and(|minutes| minutes.contains(&minute_of(at)));
+        for series in numbers {
+            self.add_to(series, at, quantity, 1, &COARSE);
+            if fine {
+                self.add_to(series, at, quantity, 1, &FINE);
+            }
+        }
+    }
+
+    /// Adds a sum of `events` at `at` to one series (by key) at the given levels.
+    fn add_sum(&mut self, key: [&str; 4], at: i64, quantity: f64, events: i64, levels: &[i64]) {
+        let series = self.number(key[0], key[1], key[2], key[3]);
+        self.add_to(series, at, quantity, events, levels);
+    }
+
+    fn add_to(&mut self, series: usize, at: i64, quantity: f64, events: i64, levels: &[i64]) {
+        for &level in levels {
+            let b = self.buckets.entry((series, level, at - at.rem_euclid(level))).or_insert(BucketSum {
+                quantity: 0.0,
+                events: 0,
+                min_at: at,
+                max_at: at,
+            });
+            b.quantity += quantity;
+            b.events += events;
+            b.min_at = b.min_at.min(at);
+            b.max_at = b.max_at.max(at);
+        }
+    }
+
+    fn number(&mut self, org_id: &str, metric: &str, unit: &str, scope: &str) -> usize {
+        let key = [org_id, metric, unit, scope].map(str::to_string);
+        if let Some(&n) = self.numbers.get(&key) {
+            return n;
+        }
+        self.series.push(key.clone());
+        self.numbers.insert(key, self.series.len() - 1);
+        self.series.len() - 1
+    }
+}
+
+/// Before a read: folds in a tail that another writer (one that does not fold, such as
+/// the documented store) has let grow long, so reads stay bounded. Opens its own write
+/// transaction, and only when needed.
+pub fn fold_long_tail(conn: &Db) -> Result<()> {
+    let (watermark, max_id) = tail(conn)?;
+    if max_id - watermark >= 4 * TAIL_MAX {
+        crate::db::write(conn, catch_up)?;
+    }
+    Ok(())
+}
+
+/// Folds the tail in when it has grown to `TAIL_MAX`; runs in the caller's write
+/// transaction. Returns the tail as it is afterwards.
+pub fn catch_up_if_long(conn: &Db) -> Result<(i64, i64)> {
+    let (watermark, max_id) = tail(conn)?;
+    if max_id - watermark >= TAIL_MAX {
+        catch_up(conn)?;
+        return Ok((max_id, max_id));
+    }
+    Ok((watermark, max_id))
+}
+
+/// Moves an org's folded usage events observed before `cutoff` out of the events table,
+/// `batch` of them, keeping their sums as millisecond rollups (level `MILLI`), so every
+/// window's total, edges included, stays what it was. Runs in the caller's write
+/// transaction; the number of events purged.
+pub fn purge_usage(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64> {
+    catch_up(conn)?;
+    const DUE: &str = "SELECT id FROM _smithers_cp_usage_events WHERE org_id = ?1 AND observed_at_ms < ?2
+                       ORDER BY observed_at_ms, id LIMIT ?3";
+    conn.execute(
+        &format!(
+            "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+               SELECT s.id, {MILLI}, e.observed_at_ms, TOTAL(e.quantity), COUNT(*), e.observed_at_ms, e.observed_at_ms
+               FROM _smithers_cp_usage_events e
+               JOIN _smithers_cp_usage_series s
+                 ON s.org_id = e.org_id AND s.metric = e.metric AND s.unit = e.unit
+                AND s.scope IN ('{ALL}', COALESCE(e.project_id, '{NO_PROJECT}'))
+               WHERE e.id IN ({DUE})
+               GROUP BY s.id, e.observed_at_ms
+             ON CONFLICT (series, level, bucket_start_ms)
+             DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events"
+        ),
+        params![org_id, cutoff, batch],
+    )?;
+    conn.execute("INSERT INTO _smithers_cp_usage_purging (id) VALUES (1)", params![])?;
+    let purged = conn.execute(&format!("DELETE FROM _smithers_cp_usage_events WHERE id IN ({DUE})"), params![org_id, cutoff, batch])?;
+    conn.execute("DELETE FROM _smithers_cp_usage_purging", params![])?;
+    Ok(purged as i64)
+}
+
+/// After a project's events went with it: takes what is left of them in the rollups (the
+/// sums of purged events) out of the org's totals too, and drops the project's rollups.
+pub fn forget_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE _smithers_cp_usage_rollups AS a SET quantity = a.quantity - p.quantity, events = a.events - p.events
+         FROM _smithers_cp_usage_rollups AS p
+         JOIN _smithers_cp_usage_series AS ps ON ps.id = p.series
+         JOIN _smithers_cp_usage_series AS sa
+           ON sa.org_id = ps.org_id AND sa.metric = ps.metric AND sa.unit = ps.unit AND sa.scope = ?3
+         WHERE ps.org_id = ?1 AND ps.scope = ?2
+           AND a.series = sa.id AND a.level = p.level AND a.bucket_start_ms = p.bucket_start_ms",
+        params![org_id, project_id, ALL],
+    )?;
+    conn.execute(
+        "DELETE FROM _smithers_cp_usage_rollups
+         WHERE series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2)
+            OR (events <= 0 AND series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?3))",
+        params![org_id, project_id, ALL],
+    )?;
+    Ok(())
+}

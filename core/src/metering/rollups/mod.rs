@@ -1,0 +1,139 @@
+//! Usage rollups: sums of usage events per minute, hour and day, and per tenth of a second
+//! and second in an org's dense minutes (more than `DENSE` events).
+//!
+//! Events are rolled up in batches, not one by one: the rollups cover every event up to a
+//! watermark id, and the few events above it (the tail) are read raw. Ids only grow
+//! (AUTOINCREMENT), so whoever inserts (this store, the documented TypeScript store, raw
+//! SQL) only lengthens the tail; writers of ours fold the tail in once it reaches
+//! `TAIL_MAX` events, grouping it so that events of the same bucket cost one write.
+//! Deletes and updates of rolled-up events are applied by triggers in the same statement.
+//! A window is answered from whole buckets, the two partial minutes at its edges (from
+//! their buckets' time bounds when those settle it; else from the minute's seconds and
+//! tenths if it is dense, or from its few events if not), and the tail: a bounded number
+//! of rows (at most about 330 buckets for a 30-day window) however many events the window
+//! holds.
+//!
+//! - `schema`: the rollup tables and triggers, their creation on open, the consistency
+//!   check and the rebuild;
+//! - `folding`: folding the tail's events into buckets, and a retention purge's events
+//!   into millisecond sums;
+//! - `windows`: answering a window's sum from buckets, edges and the tail.
+
+mod folding;
+mod schema;
+mod windows;
+
+pub use folding::{catch_up, catch_up_if_long, fold_long_tail, forget_project, purge_usage, tail, TAIL_MAX};
+pub use schema::{consistent, ensure, rebuild, TRIGGERS};
+pub use windows::{for_each, pieces, total, totals, Piece, Span};
+
+use crate::error::Result;
+use crate::params;
+use crate::db::Db;
+use crate::request::{FromInput, RequestContext};
+use crate::validate::Input;
+use ts_rs::TS;
+
+/// A tenth of a second: the finest buckets, so a window edge that splits one holds at
+/// most 100 ms of events to read one by one, however dense the usage.
+pub const TENTH: i64 = 100;
+pub const SECOND: i64 = 1_000;
+pub const MINUTE: i64 = 60_000;
+pub const HOUR: i64 = 3_600_000;
+pub const DAY: i64 = 86_400_000;
+/// The level of the millisecond sums that stand for usage events a retention purge removed
+/// (not folded from events, so not in `LEVELS`).
+pub const MILLI: i64 = 1;
+/// Every level, finest first.
+pub const LEVELS: [i64; 5] = [TENTH, SECOND, MINUTE, HOUR, DAY];
+/// The buckets a window's partial edges are read from.
+const EDGE: i64 = LEVELS[0];
+/// The levels kept only in an org's dense minutes, and those kept everywhere.
+const FINE: [i64; 2] = [TENTH, SECOND];
+const COARSE: [i64; 3] = [MINUTE, HOUR, DAY];
+/// An org's minute with more events than this keeps its fine levels: below it, a window
+/// edge in the minute reads at most this many events; above it, the fine buckets cost
+/// less than the events they stand for would to read. At one event a second, the fine
+/// levels would hold two rows per event per series.
+pub const DENSE: i64 = 64;
+
+fn minute_of(at: i64) -> i64 {
+    at - at.rem_euclid(MINUTE)
+}
+
+/// Whether the org's minute keeps its fine levels.
+fn is_dense(conn: &Db, org_id: &str, minute: i64) -> Result<bool> {
+    conn.exists(
+        "SELECT 1 AS dense FROM _smithers_cp_usage_dense_minutes WHERE org_id = ?1 AND minute_start_ms = ?2",
+        params![org_id, minute],
+    )
+}
+
+/// The scope that sums every event of an org; events without a project also count under
+/// `NO_PROJECT`, events with one under their project id.
+pub const ALL: &str = "*";
+pub const NO_PROJECT: &str = "";
+
+/// The scope a usage event's project maps to.
+pub fn scope_of(project_id: Option<&str>) -> &str {
+    project_id.unwrap_or(NO_PROJECT)
+}
+
+/// The id of a series, if any event of it was ever folded in.
+pub fn series_id(conn: &Db, series: &Series) -> Result<Option<i64>> {
+    conn.row(
+        "SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4",
+        params![series.org_id, series.scope, series.metric, series.unit],
+        |r| r.get(0),
+    )
+}
+
+/// `checkRollups`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneCheckRollupsInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct CheckRollups {
+    /// Rebuild the rollups when they disagree with the raw events; `true` when missing.
+    #[ts(as = "Option<bool>")]
+    pub repair: bool,
+}
+
+impl FromInput for CheckRollups {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(CheckRollups { repair: input.bool_or("repair", true)? })
+    }
+}
+
+/// What `checkRollups` found and did.
+#[derive(Debug, serde::Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneRollupCheck")]
+pub struct RollupCheck {
+    /// The day-level totals of every org, metric and unit equal the raw events'.
+    pub consistent: bool,
+    /// The rollups were rebuilt from the raw events.
+    pub repaired: bool,
+}
+
+/// `checkRollups({repair?})`: folds the tail in, compares the rollups with the raw events
+/// (a pass over every event), and rebuilds them when they disagree, unless `repair` is
+/// `false`. In one write transaction.
+pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckRollups) -> Result<RollupCheck> {
+    let CheckRollups { repair } = req;
+    crate::db::write(conn, |c| {
+        catch_up(c)?;
+        let consistent = consistent(c)?;
+        let repaired = !consistent && repair;
+        if repaired {
+            rebuild(c)?;
+        }
+        Ok(RollupCheck { consistent, repaired })
+    })
+}
+
+/// One series of usage: which org, scope, metric and unit.
+pub struct Series<'a> {
+    pub org_id: &'a str,
+    pub scope: &'a str,
+    pub metric: &'a str,
+    pub unit: &'a str,
+}
