@@ -20,7 +20,6 @@ pub mod request;
 pub mod schema;
 pub mod settings;
 pub mod storage;
-pub mod store;
 pub mod tenancy;
 pub mod validate;
 

@@ -1,4 +1,4 @@
-//! Core behaviour through `store::call`, without Node: the same contract the JS suites
+//! Core behaviour through the typed operations, without Node: the same contract the JS suites
 //! check, at the Rust level.
 
 use crate::error::CpError;
@@ -8,7 +8,7 @@ use crate::audit::{self, export, retention};
 use crate::metering::{limits, rollups, usage};
 use crate::settings::{billing, identity, secrets};
 use crate::tenancy::{access, orgs, projects, quotas, teams};
-use crate::{db, schema, store};
+use crate::{schema, storage};
 use serde::Serialize;
 use crate::engine::sqlite::SqliteEngine;
 use serde_json::{json, Value};
@@ -23,11 +23,6 @@ fn open() -> SqliteEngine {
 /// as JSON.
 fn call<R: FromInput, T: Serialize>(conn: &SqliteEngine, op: fn(&Db, &RequestContext, R) -> Result<T, CpError>, input: Value) -> Result<Value, CpError> {
     request::call(conn, &input, op).map(|out| serde_json::to_value(out).unwrap())
-}
-
-/// A method not yet moved to a typed request, through the string dispatcher.
-fn legacy(conn: &SqliteEngine, method: &str, input: Value) -> Result<Value, CpError> {
-    store::call_value(conn, method, &input).map(|out| serde_json::from_str(&out).unwrap())
 }
 
 fn count(conn: &SqliteEngine, table: &str) -> i64 {
@@ -68,10 +63,9 @@ fn every_operation_reads_and_validates_its_input() {
         billing::upsert, billing::get_account,
         identity::upsert, identity::list, identity::delete,
         secrets::put, secrets::list, secrets::delete,
+        storage::stats, storage::check_integrity,
     ];
-    let legacy_ops: Vec<(&str, Box<dyn Fn(Value) -> Result<Value, CpError> + '_>)> =
-        store::METHODS.iter().map(|m| (*m, Box::new(|input| legacy(&conn, m, input)) as Box<dyn Fn(Value) -> Result<Value, CpError>>)).collect();
-    for (method, op) in typed.iter().chain(legacy_ops.iter()) {
+    for (method, op) in typed.iter() {
         let method = *method;
         // Each operation reads and validates its input: the bad id (or a missing required
         // field) is refused with INVALID_INPUT naming the field. The operations that take
@@ -86,6 +80,9 @@ fn every_operation_reads_and_validates_its_input() {
             Ok(out) if method == "orgs::list" => assert_eq!(out["items"].as_array().map(|items| items.len()), Some(1), "{out}"),
             Ok(out) if method == "rollups::check" => assert_eq!(out, json!({ "consistent": true, "repaired": false })),
             Ok(out) if method == "retention::purge" => assert_eq!((out["done"].clone(), out["orgs"].clone()), (json!(true), json!([]))),
+            // The database as a whole: its schema version, and SQLite's verdict.
+            Ok(out) if method == "storage::stats" => assert_eq!(out["schemaVersion"], json!(crate::schema::SCHEMA_VERSION), "{out}"),
+            Ok(out) if method == "storage::check_integrity" => assert_eq!(out, json!({ "integrity": "ok" })),
             Ok(out) => panic!("{method} accepted a bad orgId: {out}"),
         }
     }
@@ -232,7 +229,7 @@ fn assert_rollups_match_raw(conn: &SqliteEngine, rng: &mut Rng, span: i64, fract
     let events: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events", [], |r| r.get(0)).unwrap();
     // Half the window ends fall on, or next to, an event's time: the cases where an edge
     // splits a second's events, or an event sits exactly at an end.
-    let mut end = |rng: &mut Rng, base: i64| -> i64 {
+    let end = |rng: &mut Rng, base: i64| -> i64 {
         if events == 0 || rng.below(2) == 0 {
             return base + rng.below(span as u64) as i64;
         }

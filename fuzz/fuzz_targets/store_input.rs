@@ -10,8 +10,9 @@ use control_plane_core::error::Result;
 use control_plane_core::metering::{limits, rollups, usage};
 use control_plane_core::request;
 use control_plane_core::settings::{billing, identity, secrets};
+use control_plane_core::storage;
 use control_plane_core::tenancy::{access, orgs, projects, quotas, teams};
-use control_plane_core::{schema, store};
+use control_plane_core::schema;
 use libfuzzer_sys::fuzz_target;
 
 /// One operation on its JSON input text, its result dropped.
@@ -24,10 +25,9 @@ macro_rules! typed {
     };
 }
 
-/// Every operation with a name to report it by: the typed ones, then the methods still on
-/// the string dispatcher.
+/// Every operation, with a name to report it by.
 fn operations() -> Vec<(&'static str, Op)> {
-    let mut ops = typed![
+    typed![
         orgs::create, orgs::get_org, orgs::get_by_slug, orgs::list, orgs::suspend, orgs::unsuspend, orgs::delete,
         usage::record, usage::record_batch, usage::summarize, limits::consume, limits::set, limits::check,
         limits::list_page, limits::delete, rollups::check, audit::record, audit::query, audit::explain, audit::verify,
@@ -36,12 +36,8 @@ fn operations() -> Vec<(&'static str, Op)> {
         projects::create, projects::add_team, projects::list_page, projects::get, projects::list_teams, projects::remove_team,
         projects::delete, access::list, access::get, quotas::set, quotas::get,
         billing::upsert, billing::get_account, identity::upsert, identity::list, identity::delete,
-        secrets::put, secrets::list, secrets::delete,
-    ];
-    for &method in store::METHODS {
-        ops.push((method, Box::new(move |db: &Db, text: &str| store::call(db, method, text).map(drop)) as Op));
-    }
-    ops
+        secrets::put, secrets::list, secrets::delete, storage::stats, storage::check_integrity,
+    ]
 }
 
 thread_local! {

@@ -46,29 +46,6 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
 }
 
-thread_local! {
-    // Temporary, while operations move to typed requests: the context of a call that
-    // still goes through `store::call_value`, for `insert_legacy`.
-    static CONTEXT: std::cell::RefCell<RequestContext> = std::cell::RefCell::default();
-}
-
-/// Runs one store call of the string dispatcher with its request context.
-pub fn with_context<T>(context: RequestContext, f: impl FnOnce() -> T) -> T {
-    let previous = CONTEXT.with(|c| c.replace(context));
-    let out = f();
-    CONTEXT.with(|c| *c.borrow_mut() = previous);
-    out
-}
-
-fn context() -> RequestContext {
-    CONTEXT.with(|c| c.borrow().clone())
-}
-
-/// `insert` with the context of a call of the string dispatcher.
-pub fn insert_legacy(conn: &Db, ev: &NewEvent) -> Result<i64> {
-    insert(conn, &context(), ev)
-}
-
 /// An event about to be written, as the mutations describe it.
 pub struct NewEvent<'a> {
     pub org_id: &'a str,
