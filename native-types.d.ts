@@ -23,7 +23,7 @@ export type ControlPlaneUsageRows<I> = I extends { groupBy?: undefined | null; b
  * written on every audit event the call writes: the actor where the write names none of
  * its own, the origin always.
  */
-export type ControlPlaneRequestContext = { actorId?: string | null, ipAddress?: string | null, userAgent?: string | null, requestId?: string | null, };
+export type ControlPlaneRequestContext = { actorId?: string, ipAddress?: string, userAgent?: string, requestId?: string, };
 
 /**
  * A page of a listing; pass `nextCursor` back as `cursor` for the next one (null: no more).

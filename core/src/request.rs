@@ -24,7 +24,7 @@ pub trait FromInput: Sized {
 /// written on every audit event the call writes: the actor where the write names none of
 /// its own, the origin always.
 #[derive(Debug, Clone, Default, PartialEq, ts_rs::TS)]
-#[ts(rename = "ControlPlaneRequestContext", rename_all = "camelCase", optional_fields = nullable)]
+#[ts(rename = "ControlPlaneRequestContext", rename_all = "camelCase", optional_fields)]
 pub struct RequestContext {
     pub actor_id: Option<String>,
     pub ip_address: Option<String>,
