@@ -108,7 +108,13 @@ function load() {
   const local = tryLocal(`${BINARY_NAME}.node`);
   if (local) return local;
 
-  const key = platformKey(process.platform, process.arch, process.platform === "linux" ? detectLibc() : undefined);
+  let key;
+  try {
+    key = platformKey(process.platform, process.arch, process.platform === "linux" ? detectLibc() : undefined);
+  } catch (error) {
+    if (errors.length) error.cause = errors[0]; // a local build that would not load
+    throw error;
+  }
   const localPlatform = tryLocal(`${BINARY_NAME}.${key}.node`);
   if (localPlatform) return localPlatform;
 
@@ -131,7 +137,8 @@ function load() {
 
 const native = load();
 // For the tests of the platform rules, without a property the addon's users would see.
-// The addon's exports object is one per process: a second copy of this file finds it set.
+// require caches the addon's exports object: a second run of this file (a test runner's
+// own module graph) finds the property already set.
 if (!Object.prototype.hasOwnProperty.call(native, "loader")) {
   Object.defineProperty(native, "loader", {
     value: Object.freeze({ platformKey, packageFor, detectLibc, SUPPORTED_PLATFORMS }),

@@ -150,12 +150,17 @@ describe("the loader", () => {
     fs.copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "package.json"));
     return dir;
   };
-  const load = (dir: string, env: Record<string, string> = {}) =>
+  const load = (dir: string, env: Record<string, string> = {}, prelude = "") =>
     execFileSync(
       process.execPath,
-      ["-e", `try { const b = require("./binding.js"); console.log(JSON.stringify({ ok: typeof b.ControlPlaneStore })); } catch (e) { console.log(JSON.stringify({ message: e.message, cause: e.cause && e.cause.message })); }`],
+      ["-e", `${prelude} try { const b = require("./binding.js"); console.log(JSON.stringify({ ok: typeof b.ControlPlaneStore })); } catch (e) { console.log(JSON.stringify({ message: e.message, cause: e.cause && e.cause.message })); }`],
       { cwd: dir, encoding: "utf8", env: { ...process.env, CONTROL_PLANE_NATIVE_PATH: "", ...env } },
     );
+
+  it("fails on a platform we publish nothing for, when there is no local build", () => {
+    const out = JSON.parse(load(bare(), {}, `Object.defineProperty(process, "platform", { value: "freebsd" }); Object.defineProperty(process, "arch", { value: "x64" });`));
+    expect(out.message).toMatch(/^smithers-control-plane has no prebuilt native binary for freebsd-x64\. Supported platforms: linux-x64-gnu, /);
+  });
 
   it.runIf(safeKey() !== undefined)("says which package to install when the platform's package is missing", () => {
     const key = safeKey()!;
