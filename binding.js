@@ -1,5 +1,5 @@
 "use strict";
-// Loads the native addon and exports it (index.js wraps it). The same logic as the loader
+// Loads the native addon and exports what it exports (index.js wraps it). The same logic as the loader
 // napi-rs generates, for our seven platforms only:
 //   1. CONTROL_PLANE_NATIVE_PATH, when set: that file and nothing else;
 //   2. a local build in a clone: `control-plane-store.node` at the package root (what
@@ -135,14 +135,10 @@ function load() {
   );
 }
 
-const native = load();
-// For the tests of the platform rules, without a property the addon's users would see.
-// require caches the addon's exports object: a second run of this file (a test runner's
-// own module graph) finds the property already set.
-if (!Object.prototype.hasOwnProperty.call(native, "loader")) {
-  Object.defineProperty(native, "loader", {
-    value: Object.freeze({ platformKey, packageFor, detectLibc, SUPPORTED_PLATFORMS }),
-    enumerable: false,
-  });
-}
-module.exports = native;
+// The addon's own exports (the same classes and functions) on an object of this realm, with
+// the platform rules for the tests beside them (not enumerable). Nothing is set on the
+// addon's exports object: every realm of the thread shares it, and would be kept alive by
+// what one of them hung on it.
+module.exports = Object.defineProperty({ ...load() }, "loader", {
+  value: Object.freeze({ platformKey, packageFor, detectLibc, SUPPORTED_PLATFORMS }),
+});
