@@ -1,6 +1,6 @@
 "use strict";
-// Loads the native addon and exports what it exports (index.js wraps it). The same logic as the loader
-// napi-rs generates, for our seven platforms only:
+// Loads the native addon and exports what it exports (index.js wraps it). The same logic
+// as the loader napi-rs generates, for our seven platforms only:
 //   1. CONTROL_PLANE_NATIVE_PATH, when set: that file and nothing else;
 //   2. a local build in a clone: `control-plane-store.node` at the package root (what
 //      `npm run build` writes), then `control-plane-store.<platform>.node`;
