@@ -6,7 +6,7 @@
 // realm of its own (Jest, Vitest's vm pools) loads this file again in each file, so every
 // file sees errors that are instances of its own `Error` and of the class it imported.
 
-const native = require("./control-plane-store.node");
+const native = require("./binding.js");
 
 /** Where each code is explained: docs/errors.md, one heading per code. */
 const DOCS = "https://github.com/smithers-control-plane/smithers-control-plane/blob/main/docs/errors.md";
