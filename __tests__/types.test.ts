@@ -114,6 +114,8 @@ describe("types", () => {
   it("the generated types are the committed ones (native-types.d.ts from the core's structs, native.d.ts from the build)", () => {
     // `cargo test -p control-plane-core` fails when native-types.d.ts is stale; the build
     // (run before the tests) rewrites native.d.ts, which must then be what was committed.
+    const tracked = spawnSync("git", ["ls-files", "--", "native.d.ts", "native-types.d.ts"], { cwd: root, encoding: "utf8" });
+    expect(tracked.stdout.split("\n").filter(Boolean).sort()).toEqual(["native-types.d.ts", "native.d.ts"]);
     const diff = spawnSync("git", ["diff", "--stat", "--", "native.d.ts", "native-types.d.ts"], { cwd: root, encoding: "utf8" });
     expect(diff.status).toBe(0);
     expect(diff.stdout).toBe("");

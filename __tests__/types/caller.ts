@@ -154,6 +154,9 @@ const plan: string[] = store.explainAuditQuery({ orgId: org.orgId, action: "a" }
 const chain = store.verifyAuditChain({ orgId: org.orgId });
 const chainOk: boolean = chain.ok;
 const rollupsOk: boolean = store.checkRollups({ repair: false }).consistent;
+const schemaVersion: number = store.stats().schemaVersion;
+const tableRows: number | undefined = store.stats().tables[0]?.rows;
+const integrity: string = store.checkIntegrity().integrity;
 const kept: number | null = store.setRetention({ orgId: org.orgId, auditDays: 90 }).auditDays;
 store.getRetention({ orgId: org.orgId });
 const purged: number | undefined = store.purgeExpired({ dryRun: true }).deleted["_smithers_cp_audit_events"];
