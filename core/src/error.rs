@@ -83,11 +83,6 @@ impl CpError {
             Some(Value::Object(details)),
         )
     }
-
-    /// The error as one JSON object, the form the binding hands to JavaScript.
-    pub fn to_json(&self) -> String {
-        json!({ "code": self.code, "summary": self.summary, "details": self.details }).to_string()
-    }
 }
 
 impl fmt::Display for CpError {

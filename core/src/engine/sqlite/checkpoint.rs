@@ -87,11 +87,6 @@ impl Checkpointer {
         writer.pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)?;
         Ok(Checkpointer { path: path.to_string() })
     }
-
-    /// How many files the worker checkpoints now.
-    pub fn files() -> usize {
-        worker().files.lock().map(|f| f.by_path.len()).unwrap_or(0)
-    }
 }
 
 impl Drop for Checkpointer {

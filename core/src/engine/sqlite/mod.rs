@@ -37,10 +37,6 @@ impl SqliteEngine {
         Ok(SqliteEngine { conn: open(path)? })
     }
 
-    pub fn memory() -> SqliteEngine {
-        SqliteEngine::open(":memory:").expect("an in-memory database opens")
-    }
-
     /// The rusqlite connection, for what is not the core's: raw SQL of our `Database`
     /// handle, and tests.
     pub fn conn(&self) -> &Connection {
