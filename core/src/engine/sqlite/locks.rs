@@ -25,6 +25,7 @@ mod imp {
         fn cp_ofd_fcntl_ptr() -> ffi::sqlite3_syscall_ptr;
         fn cp_ofd_close_ptr() -> ffi::sqlite3_syscall_ptr;
         fn cp_ofd_retry_parked();
+        #[cfg(test)]
         fn cp_ofd_parked(out: *mut c_int, cap: c_int) -> c_int;
         fn cp_ofd_locked_by_this_process() -> c_int;
         fn cp_ofd_take_locked_by_this_process() -> c_int;
@@ -68,6 +69,7 @@ mod imp {
         unsafe { cp_ofd_retry_parked() }
     }
 
+    #[cfg(test)]
     pub fn parked_fds() -> Vec<i32> {
         let mut out = vec![0; 64];
         let n = unsafe { cp_ofd_parked(out.as_mut_ptr(), out.len() as c_int) } as usize;
@@ -100,9 +102,6 @@ mod imp {
         false
     }
     pub fn retry_parked() {}
-    pub fn parked_fds() -> Vec<i32> {
-        Vec::new()
-    }
     pub fn locked_by_this_process() -> bool {
         false
     }
@@ -136,7 +135,8 @@ pub fn retry_parked() {
     imp::retry_parked()
 }
 
-/// The descriptors whose close is put off, for tests.
+/// The descriptors whose close is put off, for the lock tests (Linux only).
+#[cfg(all(test, target_os = "linux"))]
 pub fn parked_fds() -> Vec<i32> {
     imp::parked_fds()
 }
