@@ -8,7 +8,7 @@ pub struct TableCounts(pub Vec<(String, i64)>);
 
 impl TableCounts {
     /// Adds `n` to a table's count, appending the table the first time.
-    pub fn add(&mut self, table: &str, n: i64) {
+    pub(crate) fn add(&mut self, table: &str, n: i64) {
         match self.0.iter_mut().find(|(t, _)| t == table) {
             Some((_, count)) => *count += n,
             None => self.0.push((table.to_string(), n)),

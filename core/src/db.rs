@@ -9,12 +9,12 @@ use crate::engine::Scope;
 /// cannot both read and then both write. Inside the owner's transaction (a shared handle
 /// or `Database`) it is a savepoint, so our work commits or rolls back with theirs and a
 /// failure of ours undoes only our part.
-pub fn write<T>(db: &Db, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+pub(crate) fn write<T>(db: &Db, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
     scoped(db, Scope::Write, f)
 }
 
 /// Runs several reads against one snapshot of the database.
-pub fn read<T>(db: &Db, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+pub(crate) fn read<T>(db: &Db, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
     scoped(db, Scope::Read, f)
 }
 

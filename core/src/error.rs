@@ -39,7 +39,7 @@ impl CpError {
         self
     }
 
-    pub fn invalid(summary: impl Into<String>, details: Option<Value>) -> Self {
+    pub(crate) fn invalid(summary: impl Into<String>, details: Option<Value>) -> Self {
         CpError::new("INVALID_INPUT", summary, details)
     }
 
@@ -48,18 +48,18 @@ impl CpError {
         CpError::invalid(summary, Some(json!({ "field": field })))
     }
 
-    pub fn org_not_found(org_id: &str) -> Self {
+    pub(crate) fn org_not_found(org_id: &str) -> Self {
         CpError::invalid(format!("Control-plane org not found: {org_id}"), Some(json!({ "orgId": org_id })))
     }
 
-    pub fn project_not_found(org_id: &str, project_id: &str) -> Self {
+    pub(crate) fn project_not_found(org_id: &str, project_id: &str) -> Self {
         CpError::invalid(
             format!("Control-plane project not found: {project_id}"),
             Some(json!({ "orgId": org_id, "projectId": project_id })),
         )
     }
 
-    pub fn team_not_found(org_id: &str, team_id: &str) -> Self {
+    pub(crate) fn team_not_found(org_id: &str, team_id: &str) -> Self {
         CpError::invalid(
             format!("Control-plane team not found: {team_id}"),
             Some(json!({ "orgId": org_id, "teamId": team_id })),
@@ -67,7 +67,7 @@ impl CpError {
     }
 
     /// `DUPLICATE_ID` for an entity's slug or id. `org_id` is given for entities scoped to an org.
-    pub fn duplicate(entity: &str, what: &str, value: &str, org_id: Option<&str>) -> Self {
+    pub(crate) fn duplicate(entity: &str, what: &str, value: &str, org_id: Option<&str>) -> Self {
         let mut details = Map::new();
         details.insert("kind".into(), Value::String(format!("control-plane.{entity}")));
         details.insert("id".into(), Value::String(value.to_string()));
@@ -94,6 +94,6 @@ impl fmt::Display for CpError {
 impl std::error::Error for CpError {}
 
 /// True when the error is the database refusing a statement on that kind of constraint.
-pub fn is_constraint(err: &CpError, kind: Constraint) -> bool {
+pub(crate) fn is_constraint(err: &CpError, kind: Constraint) -> bool {
     err.constraint == Some(kind)
 }

@@ -23,8 +23,8 @@ pub mod storage;
 pub mod tenancy;
 pub mod validate;
 
-/// The rusqlite the SQLite engine is built on, for Rust callers (tests, the fuzz target).
-pub use rusqlite;
+/// `params!`, for every module as `crate::params`.
+use engine::params;
 
 #[cfg(test)]
 mod tests;

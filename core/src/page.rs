@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
 
-pub const DEFAULT_LIMIT: usize = 50;
-pub const MAX_LIMIT: usize = 1000;
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 1000;
 
 /// A page of a listing; pass `nextCursor` back as `cursor` for the next one (null: no more).
 #[derive(Debug, Serialize, TS)]
@@ -48,7 +48,7 @@ impl FromInput for PageRequest {
 }
 
 /// `limit` (1 to 1000, default 50) and the decoded `cursor` key, if any.
-pub fn params(input: &Input) -> Result<(usize, Option<Vec<Value>>)> {
+fn params(input: &Input) -> Result<(usize, Option<Vec<Value>>)> {
     let limit = match input.get("limit") {
         None => DEFAULT_LIMIT,
         Some(v) => match v.as_f64() {
@@ -77,13 +77,13 @@ fn decode(cursor: &str) -> Option<Vec<Value>> {
     }
 }
 
-pub fn encode(key: &[Value]) -> String {
+fn encode(key: &[Value]) -> String {
     Value::Array(key.to_vec()).to_string().bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Builds a page from up to `limit + 1` rows fetched in order: the extra row only tells
 /// that there is more.
-pub fn finish<T: Serialize>(mut rows: Vec<T>, limit: usize, key: impl Fn(&T) -> Vec<Value>) -> Page<T> {
+pub(crate) fn finish<T: Serialize>(mut rows: Vec<T>, limit: usize, key: impl Fn(&T) -> Vec<Value>) -> Page<T> {
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(|last| encode(&key(last)))
@@ -94,7 +94,7 @@ pub fn finish<T: Serialize>(mut rows: Vec<T>, limit: usize, key: impl Fn(&T) -> 
 }
 
 /// The cursor's key part `i` as text (for keys of text columns).
-pub fn text(key: &Option<Vec<Value>>, i: usize) -> Result<Option<String>> {
+pub(crate) fn text(key: &Option<Vec<Value>>, i: usize) -> Result<Option<String>> {
     match key {
         None => Ok(None),
         Some(k) => match k.get(i) {
@@ -105,7 +105,7 @@ pub fn text(key: &Option<Vec<Value>>, i: usize) -> Result<Option<String>> {
 }
 
 /// The cursor's key part `i` as an integer.
-pub fn int(key: &Option<Vec<Value>>, i: usize) -> Result<Option<i64>> {
+pub(crate) fn int(key: &Option<Vec<Value>>, i: usize) -> Result<Option<i64>> {
     match key {
         None => Ok(None),
         Some(k) => match k.get(i).and_then(Value::as_i64) {

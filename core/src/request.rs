@@ -44,7 +44,7 @@ impl FromInput for RequestContext {
 }
 
 /// Requests whose fields are all optional read `{}` when the caller gives no input.
-pub fn empty() -> Value {
+pub(crate) fn empty() -> Value {
     Value::Object(Default::default())
 }
 
@@ -75,7 +75,7 @@ pub fn call_json<R: FromInput, T>(db: &Db, text: &str, op: impl FnOnce(&Db, &Req
 /// A JSON object as TypeScript writes it, `Record<string, unknown>`: the type of an
 /// optional `metadata` field that the request holds read (`{}` when missing), as
 /// `#[ts(as = "Option<JsonObject>")]`.
-pub struct JsonObject;
+pub(crate) struct JsonObject;
 
 impl ts_rs::TS for JsonObject {
     type WithoutGenerics = Self;

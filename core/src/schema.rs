@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::params;
 
 /// Bumped when we add a table or column of our own (always additively).
-pub const SCHEMA_VERSION: i64 = 6;
+pub(crate) const SCHEMA_VERSION: i64 = 6;
 
 const DOCUMENTED_TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS _smithers_cp_orgs (
@@ -218,7 +218,7 @@ pub fn ensure(conn: &Db) -> Result<()> {
     })
 }
 
-pub fn schema_version(conn: &Db) -> Result<Option<i64>> {
+pub(crate) fn schema_version(conn: &Db) -> Result<Option<i64>> {
     conn.row(
         "SELECT CAST(value AS INTEGER) AS version FROM _smithers_cp_native_meta WHERE key = 'schema_version'",
         params![],
@@ -337,11 +337,11 @@ fn add_audit_chain(conn: &Db) -> Result<()> {
     Ok(())
 }
 
-pub fn table_exists(conn: &Db, name: &str) -> Result<bool> {
+pub(crate) fn table_exists(conn: &Db, name: &str) -> Result<bool> {
     conn.exists("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?1", params![name])
 }
 
-pub fn has_column(conn: &Db, table: &str, column: &str) -> Result<bool> {
+pub(crate) fn has_column(conn: &Db, table: &str, column: &str) -> Result<bool> {
     conn.exists("SELECT 1 AS found FROM pragma_table_info(?1) WHERE name = ?2", params![table, column])
 }
 

@@ -6,28 +6,28 @@ use crate::error::{CpError, Result};
 use serde_json::{Map, Value};
 
 /// Written in place of `project_id` for org-wide rows, so keys are never NULL.
-pub const ORG_KEY: &str = "__org__";
-pub const ID_PATTERN: &str = "/^[A-Za-z0-9:_-]{1,128}$/";
-pub const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
+pub(crate) const ORG_KEY: &str = "__org__";
+const ID_PATTERN: &str = "/^[A-Za-z0-9:_-]{1,128}$/";
+pub(crate) const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
 /// Longest accepted string field, in characters.
-pub const MAX_STRING_CHARS: usize = 4096;
+const MAX_STRING_CHARS: usize = 4096;
 /// Largest accepted metadata object, as JSON text, and its deepest nesting.
-pub const MAX_METADATA_BYTES: usize = 65_536;
+const MAX_METADATA_BYTES: usize = 65_536;
 pub const MAX_METADATA_DEPTH: usize = 16;
 
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
 
-pub fn is_id(s: &str) -> bool {
+fn is_id(s: &str) -> bool {
     (1..=128).contains(&s.len())
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'_' || b == b'-')
 }
 
-pub fn is_slug(s: &str) -> bool {
+fn is_slug(s: &str) -> bool {
     let b = s.as_bytes();
     let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     match b.len() {
@@ -38,7 +38,7 @@ pub fn is_slug(s: &str) -> bool {
 }
 
 /// Length of a usage-limit period in milliseconds.
-pub fn period_ms(period: &str) -> Option<i64> {
+pub(crate) fn period_ms(period: &str) -> Option<i64> {
     match period {
         "daily" => Some(86_400_000),
         "weekly" => Some(7 * 86_400_000),
@@ -70,11 +70,11 @@ impl<'a> Input<'a> {
     }
 
     /// The raw value of a field; JSON `null` counts as absent, as `undefined` does.
-    pub fn get(&self, field: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, field: &str) -> Option<&'a Value> {
         self.lookup(field).filter(|v| !v.is_null())
     }
 
-    pub fn has(&self, field: &str) -> bool {
+    pub(crate) fn has(&self, field: &str) -> bool {
         self.lookup(field).is_some()
     }
 
@@ -88,7 +88,7 @@ impl<'a> Input<'a> {
     }
 
     /// A required, trimmed, non-empty string of at most `MAX_STRING_CHARS` characters.
-    pub fn string(&self, field: &str) -> Result<String> {
+    pub(crate) fn string(&self, field: &str) -> Result<String> {
         match self.get(field) {
             Some(Value::String(s)) if !s.trim().is_empty() => {
                 let s = s.trim();
@@ -102,7 +102,7 @@ impl<'a> Input<'a> {
     }
 
     /// Like `string`, with a default when the field is absent (an empty string is still an error).
-    pub fn string_or(&self, field: &str, default: &str) -> Result<String> {
+    pub(crate) fn string_or(&self, field: &str, default: &str) -> Result<String> {
         if self.get(field).is_none() {
             return Ok(default.to_string());
         }
@@ -110,7 +110,7 @@ impl<'a> Input<'a> {
     }
 
     /// A boolean, with a default when the field is absent.
-    pub fn bool_or(&self, field: &str, default: bool) -> Result<bool> {
+    pub(crate) fn bool_or(&self, field: &str, default: bool) -> Result<bool> {
         match self.get(field) {
             None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
@@ -136,7 +136,7 @@ impl<'a> Input<'a> {
     }
 
     /// An id that gets a random UUID when missing or blank.
-    pub fn id_or_new(&self, field: &str) -> Result<String> {
+    pub(crate) fn id_or_new(&self, field: &str) -> Result<String> {
         match self.get(field) {
             None => Ok(uuid::Uuid::new_v4().to_string()),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(uuid::Uuid::new_v4().to_string()),
@@ -152,7 +152,7 @@ impl<'a> Input<'a> {
         self.id(field).map(Some)
     }
 
-    pub fn slug(&self, field: &str) -> Result<String> {
+    pub(crate) fn slug(&self, field: &str) -> Result<String> {
         let s = self.string(field)?;
         if !is_slug(&s) {
             return Err(CpError::field(field, format!("{field} must be a lowercase slug.")));
@@ -161,7 +161,7 @@ impl<'a> Input<'a> {
     }
 
     /// A non-negative finite number of milliseconds, floored; `default` when absent.
-    pub fn timestamp_or(&self, field: &str, default: i64) -> Result<i64> {
+    pub(crate) fn timestamp_or(&self, field: &str, default: i64) -> Result<i64> {
         match self.get(field) {
             None => Ok(default),
             Some(_) => self.non_negative(field).map(|n| n.floor().min(MAX_SAFE_INTEGER as f64) as i64),
@@ -169,12 +169,12 @@ impl<'a> Input<'a> {
     }
 
     /// A timestamp that defaults to now.
-    pub fn timestamp(&self, field: &str) -> Result<i64> {
+    pub(crate) fn timestamp(&self, field: &str) -> Result<i64> {
         self.timestamp_or(field, now_ms())
     }
 
     /// An optional timestamp: absent or null is `None`.
-    pub fn opt_timestamp(&self, field: &str) -> Result<Option<i64>> {
+    pub(crate) fn opt_timestamp(&self, field: &str) -> Result<Option<i64>> {
         match self.get(field) {
             None => Ok(None),
             Some(_) => self.timestamp_or(field, 0).map(Some),
@@ -182,7 +182,7 @@ impl<'a> Input<'a> {
     }
 
     /// A required finite number >= 0 (quantities, limits).
-    pub fn non_negative(&self, field: &str) -> Result<f64> {
+    pub(crate) fn non_negative(&self, field: &str) -> Result<f64> {
         match self.get(field).and_then(Value::as_f64) {
             Some(n) if n.is_finite() && n >= 0.0 => Ok(n),
             _ => Err(CpError::field(field, format!("{field} must be a non-negative finite number."))),
@@ -190,7 +190,7 @@ impl<'a> Input<'a> {
     }
 
     /// A usage-limit period name, `monthly` when absent.
-    pub fn period(&self, field: &str) -> Result<String> {
+    pub(crate) fn period(&self, field: &str) -> Result<String> {
         let period = self.string_or(field, "monthly")?;
         if period_ms(&period).is_none() {
             return Err(CpError::invalid(
@@ -203,7 +203,7 @@ impl<'a> Input<'a> {
 
     /// A plain JSON object, `{}` when absent, of at most `MAX_METADATA_BYTES` of JSON and
     /// `MAX_METADATA_DEPTH` levels; returned with the JSON text to store.
-    pub fn metadata(&self, field: &str) -> Result<(Value, String)> {
+    pub(crate) fn metadata(&self, field: &str) -> Result<(Value, String)> {
         match self.get(field) {
             None => Ok((Value::Object(Map::new()), "{}".to_string())),
             Some(v @ Value::Object(_)) => {
@@ -244,7 +244,7 @@ fn depth(value: &Value) -> usize {
 
 /// A number as JavaScript's JSON.stringify writes it: integral values without a ".0", so
 /// JSON text we store reads the same as the documented store's.
-pub fn js_number(n: f64) -> Value {
+pub(crate) fn js_number(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 {
         Value::from(n as i64)
     } else {
@@ -253,7 +253,7 @@ pub fn js_number(n: f64) -> Value {
 }
 
 /// Stored JSON text back to an object: malformed or non-object text reads as `{}`.
-pub fn parse_metadata(text: &str) -> Value {
+pub(crate) fn parse_metadata(text: &str) -> Value {
     match serde_json::from_str::<Value>(text) {
         Ok(v @ Value::Object(_)) => v,
         _ => Value::Object(Map::new()),

@@ -184,7 +184,7 @@ impl dyn Row + '_ {
 }
 
 /// A value as a statement parameter.
-pub trait ToSql {
+pub(crate) trait ToSql {
     fn to_sql(&self) -> SqlValue<'_>;
 }
 
@@ -253,28 +253,28 @@ impl<T: ToSql> ToSql for Option<T> {
 }
 
 /// A statement's parameters, from values of any `ToSql` type: `params![org_id, at]`.
-#[macro_export]
 macro_rules! params {
     () => { &[] as &[$crate::engine::SqlValue] };
     ($($value:expr),+ $(,)?) => {
         &[$($crate::engine::ToSql::to_sql(&$value)),+] as &[$crate::engine::SqlValue]
     };
 }
+pub(crate) use params;
 
 /// The helpers the core writes its statements with, over any engine.
 impl dyn Engine + '_ {
     /// Runs a statement; the number of rows it changed.
-    pub fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+    pub(crate) fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64> {
         Ok(self.run(sql, params)?.changes)
     }
 
     /// Runs an INSERT; the id of the row it inserted.
-    pub fn insert(&self, sql: &str, params: &[SqlValue]) -> Result<i64> {
+    pub(crate) fn insert(&self, sql: &str, params: &[SqlValue]) -> Result<i64> {
         Ok(self.run(sql, params)?.last_insert_id)
     }
 
     /// The first row, read by `f`, or `None` when there is none.
-    pub fn row<T>(&self, sql: &str, params: &[SqlValue], f: impl FnOnce(&dyn Row) -> Result<T>) -> Result<Option<T>> {
+    pub(crate) fn row<T>(&self, sql: &str, params: &[SqlValue], f: impl FnOnce(&dyn Row) -> Result<T>) -> Result<Option<T>> {
         let mut f = Some(f);
         let mut out = None;
         self.query(sql, params, &mut |r| {
@@ -293,7 +293,7 @@ impl dyn Engine + '_ {
     }
 
     /// Every row, each read by `f`.
-    pub fn rows<T>(&self, sql: &str, params: &[SqlValue], mut f: impl FnMut(&dyn Row) -> Result<T>) -> Result<Vec<T>> {
+    pub(crate) fn rows<T>(&self, sql: &str, params: &[SqlValue], mut f: impl FnMut(&dyn Row) -> Result<T>) -> Result<Vec<T>> {
         let mut out = Vec::new();
         self.query(sql, params, &mut |r| {
             out.push(f(r)?);
@@ -303,12 +303,12 @@ impl dyn Engine + '_ {
     }
 
     /// Calls `f` with every row, in order.
-    pub fn each(&self, sql: &str, params: &[SqlValue], mut f: impl FnMut(&dyn Row) -> Result<()>) -> Result<()> {
+    pub(crate) fn each(&self, sql: &str, params: &[SqlValue], mut f: impl FnMut(&dyn Row) -> Result<()>) -> Result<()> {
         self.query(sql, params, &mut |r| f(r).map(|()| true))
     }
 
     /// Whether the query returns a row.
-    pub fn exists(&self, sql: &str, params: &[SqlValue]) -> Result<bool> {
+    pub(crate) fn exists(&self, sql: &str, params: &[SqlValue]) -> Result<bool> {
         Ok(self.row(sql, params, |_| Ok(()))?.is_some())
     }
 }
@@ -317,13 +317,13 @@ impl dyn Engine + '_ {
 pub mod sqlite_scope {
     use super::{Opened, Scope};
 
-    pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
     pub const BEGIN_READ: &str = "BEGIN";
-    pub const SAVEPOINT: &str = "SAVEPOINT cp_write";
-    pub const COMMIT: &str = "COMMIT";
-    pub const ROLLBACK: &str = "ROLLBACK";
-    pub const ROLLBACK_SAVEPOINT: &str = "ROLLBACK TO cp_write";
-    pub const RELEASE: &str = "RELEASE cp_write";
+    const SAVEPOINT: &str = "SAVEPOINT cp_write";
+    const COMMIT: &str = "COMMIT";
+    const ROLLBACK: &str = "ROLLBACK";
+    const ROLLBACK_SAVEPOINT: &str = "ROLLBACK TO cp_write";
+    const RELEASE: &str = "RELEASE cp_write";
 
     /// What to open given whether the connection is already in a transaction.
     pub fn plan(scope: Scope, in_transaction: bool) -> (Opened, Option<&'static str>) {

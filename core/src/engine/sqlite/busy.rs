@@ -44,7 +44,7 @@ unsafe extern "C" fn busy_handler(_: *mut c_void, count: c_int) -> c_int {
 }
 
 /// Installs the handler on `conn`, in place of a busy timeout.
-pub fn install(conn: &Connection) -> rusqlite::Result<()> {
+pub(crate) fn install(conn: &Connection) -> rusqlite::Result<()> {
     // Set through the C API: rusqlite's `busy_handler` wants `&mut Connection`. The
     // handler keeps no state, so nothing is owned on rusqlite's side.
     let rc = unsafe { ffi::sqlite3_busy_handler(conn.handle(), Some(busy_handler), std::ptr::null_mut()) };

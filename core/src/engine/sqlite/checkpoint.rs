@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 /// How often each file's WAL is checkpointed in the background.
-pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// The WAL size (pages) past which a committing connection checkpoints by itself: a
 /// backstop for when the background checkpoints fall behind.
 const WAL_BACKSTOP_PAGES: i64 = 10_000;

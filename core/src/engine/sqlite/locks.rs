@@ -34,7 +34,7 @@ mod imp {
     /// Installs the shims into our SQLite's default ("unix") VFS; true when installed.
     /// Must run before our SQLite opens any file: locks taken before would stay
     /// traditional ones.
-    pub fn install() -> bool {
+    pub(super) fn install() -> bool {
         unsafe {
             // An old kernel (before 3.15) answers EINVAL to F_OFD_*: SQLite then keeps its
             // traditional locks, and we say so.
@@ -65,12 +65,12 @@ mod imp {
         }
     }
 
-    pub fn retry_parked() {
+    pub(super) fn retry_parked() {
         unsafe { cp_ofd_retry_parked() }
     }
 
     #[cfg(test)]
-    pub fn parked_fds() -> Vec<i32> {
+    pub(super) fn parked_fds() -> Vec<i32> {
         let mut out = vec![0; 64];
         let n = unsafe { cp_ofd_parked(out.as_mut_ptr(), out.len() as c_int) } as usize;
         if n > out.len() {
@@ -83,11 +83,11 @@ mod imp {
         out
     }
 
-    pub fn locked_by_this_process() -> bool {
+    pub(super) fn locked_by_this_process() -> bool {
         unsafe { cp_ofd_locked_by_this_process() != 0 }
     }
 
-    pub fn take_locked_by_this_process() -> bool {
+    pub(super) fn take_locked_by_this_process() -> bool {
         unsafe { cp_ofd_take_locked_by_this_process() != 0 }
     }
 }
@@ -98,14 +98,14 @@ mod imp {
 /// caller's policy.
 #[cfg(not(target_os = "linux"))]
 mod imp {
-    pub fn install() -> bool {
+    pub(super) fn install() -> bool {
         false
     }
-    pub fn retry_parked() {}
-    pub fn locked_by_this_process() -> bool {
+    pub(super) fn retry_parked() {}
+    pub(super) fn locked_by_this_process() -> bool {
         false
     }
-    pub fn take_locked_by_this_process() -> bool {
+    pub(super) fn take_locked_by_this_process() -> bool {
         false
     }
 }
@@ -131,23 +131,23 @@ pub fn ofd_locks_available() -> bool {
 /// Closes the descriptors whose close was put off because the other SQLite copy in this
 /// process held a lock on their file, if it no longer does. Called by every close of our
 /// SQLite, and by the checkpoint thread each round.
-pub fn retry_parked() {
+pub(crate) fn retry_parked() {
     imp::retry_parked()
 }
 
 /// The descriptors whose close is put off, for the lock tests (Linux only).
 #[cfg(all(test, target_os = "linux"))]
-pub fn parked_fds() -> Vec<i32> {
+pub(crate) fn parked_fds() -> Vec<i32> {
     imp::parked_fds()
 }
 
 /// Whether the last lock request of our SQLite on this thread failed because of a lock
 /// held by another SQLite copy in this process.
-pub fn locked_by_this_process() -> bool {
+pub(crate) fn locked_by_this_process() -> bool {
     imp::locked_by_this_process()
 }
 
 /// `locked_by_this_process`, then clears it: read once, right after the failure.
-pub fn take_locked_by_this_process() -> bool {
+pub(crate) fn take_locked_by_this_process() -> bool {
     imp::take_locked_by_this_process()
 }

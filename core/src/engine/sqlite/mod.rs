@@ -20,7 +20,7 @@ use serde_json::json;
 use std::time::Duration;
 
 /// How long a writer waits for another connection's lock before failing with `BUSY`.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn is_memory_path(path: &str) -> bool {
     path.is_empty() || path == ":memory:" || path.starts_with("file::memory:")
@@ -65,7 +65,7 @@ impl std::ops::Deref for SqliteEngine {
 /// `synchronous = NORMAL`. In WAL mode NORMAL keeps the database consistent after a
 /// process crash or power loss; a power loss may lose the last transactions committed
 /// before it, never half of one.
-pub fn open(path: &str) -> Result<Connection> {
+fn open(path: &str) -> Result<Connection> {
     // Before our SQLite opens any file: its locks must be OFD locks from the start.
     locks::install();
     if !is_memory_path(path) {
@@ -91,7 +91,7 @@ fn create_private(path: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn configure(conn: &Connection, is_file: bool) -> Result<()> {
+fn configure(conn: &Connection, is_file: bool) -> Result<()> {
     // Waits up to BUSY_TIMEOUT for another connection's lock, but not for one held by
     // another SQLite copy in this process (see busy.rs).
     busy::install(conn)?;
@@ -196,7 +196,7 @@ impl Engine for SqliteEngine {
 }
 
 /// The constraint kind of an extended result code.
-pub fn constraint_of(extended: i32) -> Option<Constraint> {
+fn constraint_of(extended: i32) -> Option<Constraint> {
     match extended {
         ffi::SQLITE_CONSTRAINT_UNIQUE => Some(Constraint::Unique),
         ffi::SQLITE_CONSTRAINT_PRIMARYKEY => Some(Constraint::PrimaryKey),
@@ -222,7 +222,7 @@ pub fn sqlite_error(extended: Option<i32>, message: &str) -> CpError {
 }
 
 /// The message of a `BUSY` whose lock is held by another SQLite copy in this process.
-pub const LOCKED_BY_THIS_PROCESS: &str = "SQLite: the database file is locked by another SQLite connection in this \
+const LOCKED_BY_THIS_PROCESS: &str = "SQLite: the database file is locked by another SQLite connection in this \
      process (another binding's handle); a store opened by path cannot write while that connection holds a \
      transaction. Pass that handle to the store instead.";
 
