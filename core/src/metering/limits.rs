@@ -150,7 +150,7 @@ pub fn set(conn: &Db, ctx: &RequestContext, req: SetUsageLimit) -> Result<UsageL
     Ok(UsageLimit { org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms })
 }
 
-pub fn get(
+fn get(
     conn: &Db,
     org_id: &str,
     project_id: Option<&str>,
@@ -329,7 +329,7 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
 }
 
 /// Every limit of the org, ordered by (project_key, metric, unit, period).
-pub fn list(conn: &Db, org_id: &str) -> Result<Vec<UsageLimit>> {
+pub(crate) fn list(conn: &Db, org_id: &str) -> Result<Vec<UsageLimit>> {
     conn.rows(&format!("{SELECT} WHERE org_id = ?1 ORDER BY project_key, metric, unit, period"), params![org_id], from_row)
 }
 

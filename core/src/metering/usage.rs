@@ -117,7 +117,7 @@ impl FromInput for NewUsage {
 }
 
 impl NewUsage {
-    pub fn parents(&self) -> Parents<'_> {
+    pub(crate) fn parents(&self) -> Parents<'_> {
         Parents::project(&self.org_id, self.project_id.as_deref())
     }
 
@@ -139,7 +139,7 @@ impl NewUsage {
 
     /// The event first recorded with this key, if any; `IDEMPOTENCY_CONFLICT` when it
     /// differs from this one.
-    pub fn find_duplicate(&self, conn: &Db) -> Result<Option<UsageEvent>> {
+    pub(crate) fn find_duplicate(&self, conn: &Db) -> Result<Option<UsageEvent>> {
         let Some(key) = &self.idempotency_key else { return Ok(None) };
         let existing = conn
             .row(
@@ -179,7 +179,7 @@ impl NewUsage {
     }
 
     /// Inserts the event (it joins the rollups' tail; see `rollups`).
-    pub fn insert(&self, conn: &Db) -> Result<i64> {
+    fn insert(&self, conn: &Db) -> Result<i64> {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         conn.insert(SQL.get_or_init(|| insert_sql(1)), &self.values())
         .map_err(|e| {
@@ -210,7 +210,7 @@ impl NewUsage {
 
     /// Records the event, or returns the original for a repeated key. Runs in the caller's
     /// transaction.
-    pub fn record_in(&self, conn: &Db) -> Result<UsageEvent> {
+    pub(crate) fn record_in(&self, conn: &Db) -> Result<UsageEvent> {
         if let Some(existing) = self.find_duplicate(conn)? {
             return Ok(existing);
         }
@@ -412,7 +412,7 @@ impl FromInput for Window {
 }
 
 /// The quantity used in a window: one project's events, or every event of the org.
-pub fn used(conn: &Db, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, window: Window) -> Result<f64> {
+pub(crate) fn used(conn: &Db, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, window: Window) -> Result<f64> {
     let series = Series { org_id, scope: project_id.unwrap_or(ALL), metric, unit };
     rollups::total(conn, &series, window.since_ms, window.until_ms)
 }
@@ -614,7 +614,7 @@ pub fn summarize(conn: &Db, _ctx: &RequestContext, q: SummarizeUsage) -> Result<
 }
 
 /// The default summary of an org, for the export.
-pub fn summarize_for(conn: &Db, org_id: &str, window: Window) -> Result<Vec<UsageSummary>> {
+pub(crate) fn summarize_for(conn: &Db, org_id: &str, window: Window) -> Result<Vec<UsageSummary>> {
     Ok(summarize_query(conn, &SummarizeUsage::default_for(org_id, window))?
         .into_iter()
         .map(|row| UsageSummary {

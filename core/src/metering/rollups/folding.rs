@@ -19,10 +19,10 @@ fn series_id_or_new(conn: &Db, series: &Series) -> Result<i64> {
 }
 
 /// How many events the tail may hold before a writer folds it into the rollups.
-pub const TAIL_MAX: i64 = 16;
+pub(crate) const TAIL_MAX: i64 = 16;
 
 /// The watermark and the highest event id: events in `(watermark, max]` are the tail.
-pub fn tail(conn: &Db) -> Result<(i64, i64)> {
+pub(crate) fn tail(conn: &Db) -> Result<(i64, i64)> {
     conn.one(
         "SELECT (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1) AS watermark,
                 COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id",
@@ -34,7 +34,7 @@ pub fn tail(conn: &Db) -> Result<(i64, i64)> {
 /// Folds the tail into the rollups, grouped per bucket, and moves the watermark past it.
 /// One pass over the tail's rows, added up in memory, then one upsert per bucket touched.
 /// Runs in the caller's write transaction.
-pub fn catch_up(conn: &Db) -> Result<()> {
+pub(crate) fn catch_up(conn: &Db) -> Result<()> {
     let (watermark, max_id) = tail(conn)?;
     if max_id <= watermark {
         return Ok(());
@@ -217,7 +217,7 @@ impl Fold {
 /// Before a read: folds in a tail that another writer (one that does not fold, such as
 /// the documented store) has let grow long, so reads stay bounded. Opens its own write
 /// transaction, and only when needed.
-pub fn fold_long_tail(conn: &Db) -> Result<()> {
+pub(crate) fn fold_long_tail(conn: &Db) -> Result<()> {
     let (watermark, max_id) = tail(conn)?;
     if max_id - watermark >= 4 * TAIL_MAX {
         crate::db::write(conn, catch_up)?;
@@ -227,7 +227,7 @@ pub fn fold_long_tail(conn: &Db) -> Result<()> {
 
 /// Folds the tail in when it has grown to `TAIL_MAX`; runs in the caller's write
 /// transaction. Returns the tail as it is afterwards.
-pub fn catch_up_if_long(conn: &Db) -> Result<(i64, i64)> {
+pub(crate) fn catch_up_if_long(conn: &Db) -> Result<(i64, i64)> {
     let (watermark, max_id) = tail(conn)?;
     if max_id - watermark >= TAIL_MAX {
         catch_up(conn)?;
@@ -240,7 +240,7 @@ pub fn catch_up_if_long(conn: &Db) -> Result<(i64, i64)> {
 /// `batch` of them, keeping their sums as millisecond rollups (level `MILLI`), so every
 /// window's total, edges included, stays what it was. Runs in the caller's write
 /// transaction; the number of events purged.
-pub fn purge_usage(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64> {
+pub(crate) fn purge_usage(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64> {
     catch_up(conn)?;
     const DUE: &str = "SELECT id FROM _smithers_cp_usage_events WHERE org_id = ?1 AND observed_at_ms < ?2
                        ORDER BY observed_at_ms, id LIMIT ?3";
@@ -267,7 +267,7 @@ pub fn purge_usage(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i
 
 /// After a project's events went with it: takes what is left of them in the rollups (the
 /// sums of purged events) out of the org's totals too, and drops the project's rollups.
-pub fn forget_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
+pub(crate) fn forget_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
     conn.execute(
         "UPDATE _smithers_cp_usage_rollups AS a SET quantity = a.quantity - p.quantity, events = a.events - p.events
          FROM _smithers_cp_usage_rollups AS p

@@ -23,9 +23,11 @@ mod folding;
 mod schema;
 mod windows;
 
-pub use folding::{catch_up, catch_up_if_long, fold_long_tail, forget_project, purge_usage, tail, TAIL_MAX};
-pub use schema::{consistent, ensure, rebuild, TRIGGERS};
-pub use windows::{for_each, pieces, total, totals, Piece, Span};
+pub(crate) use folding::{catch_up, catch_up_if_long, fold_long_tail, forget_project, purge_usage, tail};
+#[cfg(test)]
+pub(crate) use folding::TAIL_MAX;
+pub(crate) use schema::{consistent, ensure, rebuild, TRIGGERS};
+pub(crate) use windows::{for_each, total, totals, Span};
 
 use crate::error::Result;
 use crate::params;
@@ -36,16 +38,16 @@ use ts_rs::TS;
 
 /// A tenth of a second: the finest buckets, so a window edge that splits one holds at
 /// most 100 ms of events to read one by one, however dense the usage.
-pub const TENTH: i64 = 100;
-pub const SECOND: i64 = 1_000;
-pub const MINUTE: i64 = 60_000;
-pub const HOUR: i64 = 3_600_000;
-pub const DAY: i64 = 86_400_000;
+pub(crate) const TENTH: i64 = 100;
+pub(crate) const SECOND: i64 = 1_000;
+pub(crate) const MINUTE: i64 = 60_000;
+pub(crate) const HOUR: i64 = 3_600_000;
+pub(crate) const DAY: i64 = 86_400_000;
 /// The level of the millisecond sums that stand for usage events a retention purge removed
 /// (not folded from events, so not in `LEVELS`).
-pub const MILLI: i64 = 1;
+const MILLI: i64 = 1;
 /// Every level, finest first.
-pub const LEVELS: [i64; 5] = [TENTH, SECOND, MINUTE, HOUR, DAY];
+pub(crate) const LEVELS: [i64; 5] = [TENTH, SECOND, MINUTE, HOUR, DAY];
 /// The buckets a window's partial edges are read from.
 const EDGE: i64 = LEVELS[0];
 /// The levels kept only in an org's dense minutes, and those kept everywhere.
@@ -55,7 +57,7 @@ const COARSE: [i64; 3] = [MINUTE, HOUR, DAY];
 /// edge in the minute reads at most this many events; above it, the fine buckets cost
 /// less than the events they stand for would to read. At one event a second, the fine
 /// levels would hold two rows per event per series.
-pub const DENSE: i64 = 64;
+const DENSE: i64 = 64;
 
 fn minute_of(at: i64) -> i64 {
     at - at.rem_euclid(MINUTE)
@@ -71,16 +73,16 @@ fn is_dense(conn: &Db, org_id: &str, minute: i64) -> Result<bool> {
 
 /// The scope that sums every event of an org; events without a project also count under
 /// `NO_PROJECT`, events with one under their project id.
-pub const ALL: &str = "*";
-pub const NO_PROJECT: &str = "";
+pub(crate) const ALL: &str = "*";
+pub(crate) const NO_PROJECT: &str = "";
 
 /// The scope a usage event's project maps to.
-pub fn scope_of(project_id: Option<&str>) -> &str {
+fn scope_of(project_id: Option<&str>) -> &str {
     project_id.unwrap_or(NO_PROJECT)
 }
 
 /// The id of a series, if any event of it was ever folded in.
-pub fn series_id(conn: &Db, series: &Series) -> Result<Option<i64>> {
+fn series_id(conn: &Db, series: &Series) -> Result<Option<i64>> {
     conn.row(
         "SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4",
         params![series.org_id, series.scope, series.metric, series.unit],
@@ -131,9 +133,9 @@ pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckRollups) -> Result<Roll
 }
 
 /// One series of usage: which org, scope, metric and unit.
-pub struct Series<'a> {
-    pub org_id: &'a str,
-    pub scope: &'a str,
-    pub metric: &'a str,
-    pub unit: &'a str,
+pub(crate) struct Series<'a> {
+    pub(crate) org_id: &'a str,
+    pub(crate) scope: &'a str,
+    pub(crate) metric: &'a str,
+    pub(crate) unit: &'a str,
 }

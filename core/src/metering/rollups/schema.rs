@@ -131,7 +131,7 @@ fn add_row(row: &str) -> String {
 }
 
 /// The triggers that keep folded-in rollups right.
-pub const TRIGGERS: [&str; 3] =
+pub(crate) const TRIGGERS: [&str; 3] =
     ["_smithers_cp_usage_rollup_delete", "_smithers_cp_usage_rollup_update", "_smithers_cp_usage_rollup_org_delete"];
 
 /// Creates the rollup tables and triggers. Rollups that are missing (a file the documented
@@ -140,7 +140,7 @@ pub const TRIGGERS: [&str; 3] =
 /// rebuilt if they disagree. Other rollups are trusted: opening a file costs nothing per
 /// event, and `check` compares them with the raw events on demand. Runs inside
 /// `schema::ensure`'s transaction.
-pub fn ensure(conn: &Db) -> Result<()> {
+pub(crate) fn ensure(conn: &Db) -> Result<()> {
     let mut existed: bool = conn.one(
         "SELECT COUNT(*) = 2 AS existed FROM sqlite_master WHERE type = 'table'
            AND name IN ('_smithers_cp_usage_rollups', '_smithers_cp_usage_series')",
@@ -180,7 +180,7 @@ fn triggers_present(conn: &Db) -> Result<bool> {
 
 /// Whether the day-level totals of every org equal its raw events (and the millisecond sums
 /// of those a purge removed), in count and in sum (with the tail folded in first).
-pub fn consistent(conn: &Db) -> Result<bool> {
+pub(crate) fn consistent(conn: &Db) -> Result<bool> {
     let mismatches: i64 = conn.one(&format!(
         "SELECT COUNT(*) AS mismatches FROM (
            SELECT org_id, metric, unit, SUM(events) AS events, TOTAL(quantity) AS quantity FROM (
@@ -203,7 +203,7 @@ pub fn consistent(conn: &Db) -> Result<bool> {
 }
 
 /// Recomputes every rollup from the raw events.
-pub fn rebuild(conn: &Db) -> Result<()> {
+pub(crate) fn rebuild(conn: &Db) -> Result<()> {
     // The millisecond sums of purged events are all that is left of them: kept, with their
     // series, and counted back into the coarse levels (and into the fine ones of the dense
     // minutes, by the fold).

@@ -43,14 +43,14 @@ fn take_sparse(conn: &Db, org_id: &str, parts: &mut Vec<Piece>, known: &mut Vec<
 
 /// A piece of a window: whole buckets of one level, or raw events.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Piece {
+enum Piece {
     Buckets { level: i64, from: i64, to: i64 },
     Raw { from: i64, to: i64 },
 }
 
 /// Splits the half-open window `[from, to)` into whole buckets of the coarsest levels
 /// that fit (of `levels`, finest first) and raw edges.
-pub fn pieces(levels: &[i64], from: i64, to: i64, out: &mut Vec<Piece>) {
+fn pieces(levels: &[i64], from: i64, to: i64, out: &mut Vec<Piece>) {
     if from >= to {
         return;
     }
@@ -80,7 +80,7 @@ fn scope_filter() -> String {
 /// the series in the inclusive window, reading whole buckets of `levels` where they fit.
 /// `tail` is `tail(conn)` read in the same transaction, so the watermark and the rows
 /// agree (a caller reading several series reads it once).
-pub fn for_each(
+pub(crate) fn for_each(
     conn: &Db,
     tail: (i64, i64),
     series: &Series,
@@ -226,10 +226,10 @@ fn split_slot(
 /// One inclusive window to sum, of one scope; the org, metric and unit are shared by the
 /// windows summed together.
 #[derive(Clone, Copy, Debug)]
-pub struct Span<'a> {
-    pub scope: &'a str,
-    pub since_ms: i64,
-    pub until_ms: i64,
+pub(crate) struct Span<'a> {
+    pub(crate) scope: &'a str,
+    pub(crate) since_ms: i64,
+    pub(crate) until_ms: i64,
 }
 
 /// Adds each run of whole buckets and each edge's bucket (when its time bounds settle the
@@ -276,7 +276,7 @@ fn bucket_sums(
 /// join of them, as constant rows, with the rollups' key), and one for the tail; only an
 /// edge that splits its bucket's events reads further (finer buckets, or the events).
 /// `tail` is `tail(conn)` read in the same transaction.
-pub fn totals(
+pub(crate) fn totals(
     conn: &Db,
     tail: (i64, i64),
     org_id: &str,
@@ -441,7 +441,7 @@ fn sql_for(shape: Shape) -> String {
 
 /// The quantity of a series in the inclusive window. Run it inside a
 /// transaction.
-pub fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<f64> {
+pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<f64> {
     let span = Span { scope: series.scope, since_ms, until_ms };
     Ok(totals(conn, tail(conn)?, series.org_id, series.metric, series.unit, &[span])?[0])
 }
