@@ -3,8 +3,8 @@
 
 pub mod access;
 pub mod orgs;
-pub mod parents;
+pub(crate) mod parents;
 pub mod projects;
 pub mod quotas;
-pub mod removal;
+pub(crate) mod removal;
 pub mod teams;

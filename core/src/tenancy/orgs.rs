@@ -220,7 +220,7 @@ fn from_row(r: &dyn Row) -> Result<Org> {
 
 /// What a write is about to do, for the lifecycle guard.
 #[derive(Clone, Copy, PartialEq)]
-pub enum WriteKind {
+pub(crate) enum WriteKind {
     /// Creating a resource (team, project, member, grant, provider, limit, secret ref):
     /// refused while the org is suspended.
     Create,
@@ -231,7 +231,7 @@ pub enum WriteKind {
 /// Refuses writes to an org that does not exist (`INVALID_INPUT`), is deleted
 /// (`ORG_DELETED`), or is suspended when creating (`ORG_SUSPENDED`). Run it inside the
 /// write's transaction.
-pub fn guard(conn: &Db, org_id: &str, kind: WriteKind) -> Result<()> {
+pub(crate) fn guard(conn: &Db, org_id: &str, kind: WriteKind) -> Result<()> {
     let state: Option<(String, Option<String>)> = conn
         .row("SELECT status, suspend_reason FROM _smithers_cp_orgs WHERE org_id = ?1", params![org_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     match state {
@@ -292,7 +292,7 @@ pub fn create(conn: &Db, ctx: &RequestContext, req: CreateOrg) -> Result<Org> {
     Ok(org)
 }
 
-pub fn get(conn: &Db, org_id: &str) -> Result<Option<Org>> {
+pub(crate) fn get(conn: &Db, org_id: &str) -> Result<Option<Org>> {
     Ok(conn.row(&format!("{SELECT} WHERE org_id = ?1"), params![org_id], from_row)?)
 }
 
@@ -380,7 +380,7 @@ const ORG_TABLES: [&str; 18] = [
 
 /// Removes an org and every row of it (the org row's cascade); the rows removed per table.
 /// With `count_only`, only counts them. Runs in the caller's transaction.
-pub fn hard_delete(c: &Db, org_id: &str, count_only: bool) -> Result<TableCounts> {
+pub(crate) fn hard_delete(c: &Db, org_id: &str, count_only: bool) -> Result<TableCounts> {
     let mut deleted = TableCounts::default();
     for table in ORG_TABLES {
         // Rollups name their series by number; the series carry the org.

@@ -8,15 +8,15 @@ use crate::db::Db;
 use crate::engine::SqlValue;
 
 /// Whether the query finds a row.
-pub fn row_exists(conn: &Db, sql: &str, params: &[SqlValue]) -> Result<bool> {
+pub(crate) fn row_exists(conn: &Db, sql: &str, params: &[SqlValue]) -> Result<bool> {
     Ok(conn.row(sql, params, |_| Ok(()))?.is_some())
 }
 
-pub fn org_exists(conn: &Db, org_id: &str) -> Result<bool> {
+fn org_exists(conn: &Db, org_id: &str) -> Result<bool> {
     row_exists(conn, "SELECT 1 AS found FROM _smithers_cp_orgs WHERE org_id = ?1", params![org_id])
 }
 
-pub fn project_exists(conn: &Db, org_id: &str, project_id: &str) -> Result<bool> {
+pub(crate) fn project_exists(conn: &Db, org_id: &str, project_id: &str) -> Result<bool> {
     row_exists(
         conn,
         "SELECT 1 AS found FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2",
@@ -24,29 +24,29 @@ pub fn project_exists(conn: &Db, org_id: &str, project_id: &str) -> Result<bool>
     )
 }
 
-pub fn team_exists(conn: &Db, org_id: &str, team_id: &str) -> Result<bool> {
+pub(crate) fn team_exists(conn: &Db, org_id: &str, team_id: &str) -> Result<bool> {
     row_exists(conn, "SELECT 1 AS found FROM _smithers_cp_teams WHERE org_id = ?1 AND team_id = ?2", params![org_id, team_id])
 }
 
 /// The parents a new row points at.
 #[derive(Clone, Copy, Default)]
-pub struct Parents<'a> {
-    pub org_id: &'a str,
-    pub project_id: Option<&'a str>,
-    pub team_id: Option<&'a str>,
+pub(crate) struct Parents<'a> {
+    pub(crate) org_id: &'a str,
+    pub(crate) project_id: Option<&'a str>,
+    pub(crate) team_id: Option<&'a str>,
 }
 
 impl<'a> Parents<'a> {
-    pub fn org(org_id: &'a str) -> Self {
+    pub(crate) fn org(org_id: &'a str) -> Self {
         Parents { org_id, ..Default::default() }
     }
 
-    pub fn project(org_id: &'a str, project_id: Option<&'a str>) -> Self {
+    pub(crate) fn project(org_id: &'a str, project_id: Option<&'a str>) -> Self {
         Parents { org_id, project_id, team_id: None }
     }
 
     /// The first missing parent as a typed error, or `Ok` when all exist.
-    pub fn check(&self, conn: &Db) -> Result<()> {
+    pub(crate) fn check(&self, conn: &Db) -> Result<()> {
         if !org_exists(conn, self.org_id)? {
             return Err(CpError::org_not_found(self.org_id));
         }
@@ -64,7 +64,7 @@ impl<'a> Parents<'a> {
     }
 
     /// Maps a failed insert: a foreign-key refusal becomes the missing parent's error.
-    pub fn explain(&self, conn: &Db, err: CpError) -> CpError {
+    pub(crate) fn explain(&self, conn: &Db, err: CpError) -> CpError {
         if is_constraint(&err, Constraint::ForeignKey) {
             if let Err(typed) = self.check(conn) {
                 return typed;

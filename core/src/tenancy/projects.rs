@@ -189,10 +189,10 @@ impl FromInput for DeleteProject {
     }
 }
 
-pub const SELECT: &str =
+const SELECT: &str =
     "SELECT org_id, project_id, slug, name, metadata_json, created_at_ms FROM _smithers_cp_projects";
 
-pub fn from_row(r: &dyn Row) -> Result<Project> {
+fn from_row(r: &dyn Row) -> Result<Project> {
     Ok(Project {
         org_id: r.get(0)?,
         project_id: r.get(1)?,
@@ -272,7 +272,7 @@ pub fn add_team(conn: &Db, ctx: &RequestContext, req: AddProjectTeam) -> Result<
 }
 
 /// Every project of the org by slug (for the export).
-pub fn list(conn: &Db, org_id: &str) -> Result<Vec<Project>> {
+pub(crate) fn list(conn: &Db, org_id: &str) -> Result<Vec<Project>> {
     conn.rows(&format!("{SELECT} WHERE org_id = ?1 ORDER BY slug"), params![org_id], from_row)
 }
 

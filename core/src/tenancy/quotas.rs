@@ -16,34 +16,34 @@ use serde_json::{json, Map, Value};
 use ts_rs::TS;
 
 /// A resource with a quota: its input and output name, its column, and how to count it.
-pub struct Resource {
-    pub name: &'static str,
+pub(crate) struct Resource {
+    name: &'static str,
     column: &'static str,
     count_sql: &'static str,
 }
 
-pub const PROJECTS: Resource = Resource {
+pub(crate) const PROJECTS: Resource = Resource {
     name: "maxProjects",
     column: "max_projects",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_projects WHERE org_id = ?1",
 };
-pub const TEAMS: Resource = Resource {
+pub(crate) const TEAMS: Resource = Resource {
     name: "maxTeams",
     column: "max_teams",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_teams WHERE org_id = ?1",
 };
 /// Counted per team: `?2` is the team.
-pub const MEMBERS_PER_TEAM: Resource = Resource {
+pub(crate) const MEMBERS_PER_TEAM: Resource = Resource {
     name: "maxMembersPerTeam",
     column: "max_members_per_team",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2",
 };
-pub const SECRET_REFS: Resource = Resource {
+pub(crate) const SECRET_REFS: Resource = Resource {
     name: "maxSecretRefs",
     column: "max_secret_refs",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_secret_refs WHERE org_id = ?1",
 };
-pub const IDENTITY_PROVIDERS: Resource = Resource {
+pub(crate) const IDENTITY_PROVIDERS: Resource = Resource {
     name: "maxIdentityProviders",
     column: "max_identity_providers",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_identity_providers WHERE org_id = ?1",
@@ -65,7 +65,7 @@ fn limit_of(conn: &Db, resource: &Resource, org_id: &str) -> Result<Option<i64>>
 /// Refuses one more of `resource` when the org is at its limit: `QUOTA_EXCEEDED` with
 /// `{orgId, resource, limit, used}`. Call it inside the create's write transaction, before
 /// inserting, and only for a row that would be new.
-pub fn check(conn: &Db, resource: &Resource, org_id: &str, team_id: Option<&str>) -> Result<()> {
+pub(crate) fn check(conn: &Db, resource: &Resource, org_id: &str, team_id: Option<&str>) -> Result<()> {
     let Some(limit) = limit_of(conn, resource, org_id)? else { return Ok(()) };
     let used = count(conn, resource, org_id, team_id)?;
     if used >= limit {

@@ -11,22 +11,22 @@ use crate::engine::SqlValue;
 use serde_json::Value;
 
 /// `NOT_FOUND` for a removal of something that is not there.
-pub fn not_found(what: &str, details: Value) -> CpError {
+pub(crate) fn not_found(what: &str, details: Value) -> CpError {
     CpError::new("NOT_FOUND", format!("Control-plane {what} not found."), Some(details))
 }
 
-pub struct Removal<'a> {
+pub(crate) struct Removal<'a> {
     /// What is removed, for the error message ("team member").
-    pub what: &'a str,
+    pub(crate) what: &'a str,
     /// The key of what is removed, for the error's details.
-    pub details: Value,
-    pub delete_sql: &'a str,
-    pub params: &'a [SqlValue<'a>],
-    pub event: NewEvent<'a>,
+    pub(crate) details: Value,
+    pub(crate) delete_sql: &'a str,
+    pub(crate) params: &'a [SqlValue<'a>],
+    pub(crate) event: NewEvent<'a>,
 }
 
 /// Runs the removal; its audit event carries the request's context.
-pub fn remove(conn: &Db, ctx: &RequestContext, removal: Removal) -> Result<()> {
+pub(crate) fn remove(conn: &Db, ctx: &RequestContext, removal: Removal) -> Result<()> {
     db::write(conn, |c| {
         orgs::guard(c, removal.event.org_id, WriteKind::Other)?;
         if c.execute(removal.delete_sql, removal.params)? == 0 {

@@ -183,9 +183,9 @@ impl FromInput for DeleteTeam {
     }
 }
 
-pub const SELECT: &str = "SELECT org_id, team_id, slug, name, created_at_ms FROM _smithers_cp_teams";
+const SELECT: &str = "SELECT org_id, team_id, slug, name, created_at_ms FROM _smithers_cp_teams";
 
-pub fn from_row(r: &dyn Row) -> Result<Team> {
+fn from_row(r: &dyn Row) -> Result<Team> {
     Ok(Team { org_id: r.get(0)?, team_id: r.get(1)?, slug: r.get(2)?, name: r.get(3)?, created_at_ms: r.get(4)? })
 }
 
@@ -249,7 +249,7 @@ pub fn add_member(conn: &Db, ctx: &RequestContext, req: AddTeamMember) -> Result
 }
 
 /// Every team of the org by slug (for the export).
-pub fn list(conn: &Db, org_id: &str) -> Result<Vec<Team>> {
+pub(crate) fn list(conn: &Db, org_id: &str) -> Result<Vec<Team>> {
     conn.rows(&format!("{SELECT} WHERE org_id = ?1 ORDER BY slug"), params![org_id], from_row)
 }
 
