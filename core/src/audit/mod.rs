@@ -14,7 +14,7 @@ use crate::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use crate::params;
 use crate::engine::{Row, SqlValue};
 use crate::db::Db;
-pub use crate::request::RequestContext;
+use crate::request::RequestContext;
 use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
@@ -47,15 +47,15 @@ pub struct AuditEvent {
 }
 
 /// An event about to be written, as the mutations describe it.
-pub struct NewEvent<'a> {
-    pub org_id: &'a str,
-    pub project_id: Option<&'a str>,
-    pub actor_id: Option<&'a str>,
-    pub action: &'a str,
-    pub target_type: &'a str,
-    pub target_id: Option<&'a str>,
-    pub occurred_at_ms: i64,
-    pub metadata: Value,
+pub(crate) struct NewEvent<'a> {
+    pub(crate) org_id: &'a str,
+    pub(crate) project_id: Option<&'a str>,
+    pub(crate) actor_id: Option<&'a str>,
+    pub(crate) action: &'a str,
+    pub(crate) target_type: &'a str,
+    pub(crate) target_id: Option<&'a str>,
+    pub(crate) occurred_at_ms: i64,
+    pub(crate) metadata: Value,
 }
 
 const INSERT: &str = "INSERT INTO _smithers_cp_audit_events
@@ -113,7 +113,7 @@ fn chain_hash(
 
 /// Writes one event inside the caller's transaction, links it into the org's hash chain,
 /// and returns its id.
-pub fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Result<i64> {
+pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Result<i64> {
     let parents = Parents::project(ev.org_id, ev.project_id);
     let metadata_json = ev.metadata.to_string();
     let actor_id = ev.actor_id.or(context.actor_id.as_deref());
@@ -165,7 +165,7 @@ pub fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Result<i64>
 /// oldest first (through the org's time index), each leaving its hash (when it has one) so
 /// the chain still verifies across the gap. Runs in the caller's write transaction; the
 /// number of events removed.
-pub fn purge_expired(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64> {
+fn purge_expired(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64> {
     const DUE: &str = "SELECT id FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2
                        ORDER BY occurred_at_ms, id LIMIT ?3";
     conn.execute(
@@ -181,7 +181,7 @@ pub fn purge_expired(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result
 
 /// Before this store deletes chained events on purpose (a project's, with the project),
 /// keeps their hashes so the chain still verifies across the gap.
-pub fn redact_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
+pub(crate) fn redact_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
     conn.execute(
         "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
          SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
@@ -357,7 +357,7 @@ pub fn record(conn: &Db, ctx: &RequestContext, req: RecordAuditEvent) -> Result<
 
 /// Calls `f` for each of the org's events in the window, in (occurredAtMs, id) order, one
 /// row at a time (for exports of any size).
-pub fn for_each_in_window(
+fn for_each_in_window(
     conn: &Db,
     org_id: &str,
     since_ms: i64,
@@ -372,7 +372,7 @@ pub fn for_each_in_window(
 }
 
 /// The org's events with `since <= occurredAtMs <= until`, ordered by (occurredAtMs, id).
-pub fn list_window(conn: &Db, org_id: &str, since_ms: i64, until_ms: i64) -> Result<Vec<AuditEvent>> {
+fn list_window(conn: &Db, org_id: &str, since_ms: i64, until_ms: i64) -> Result<Vec<AuditEvent>> {
     conn.rows(
         &format!("{SELECT} WHERE org_id = ?1 AND occurred_at_ms >= ?2 AND occurred_at_ms <= ?3 ORDER BY occurred_at_ms, id"),
         params![org_id, since_ms, until_ms],

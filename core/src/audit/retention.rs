@@ -21,7 +21,7 @@ use ts_rs::TS;
 
 const DAY: i64 = 86_400_000;
 /// How long a soft-deleted org is kept before a purge removes it, unless told otherwise.
-pub const DELETED_ORG_GRACE_DAYS: i64 = 30;
+const DELETED_ORG_GRACE_DAYS: i64 = 30;
 
 /// How long an org's events are kept.
 #[derive(Debug, Serialize, PartialEq, TS)]

@@ -112,7 +112,7 @@ pub fn upsert(conn: &Db, ctx: &RequestContext, req: UpsertBillingAccount) -> Res
     Ok(account)
 }
 
-pub fn get(conn: &Db, org_id: &str) -> Result<Option<BillingAccount>> {
+pub(crate) fn get(conn: &Db, org_id: &str) -> Result<Option<BillingAccount>> {
     Ok(conn
         .row(
             "SELECT org_id, plan, billing_customer_id, status, updated_at_ms

@@ -220,7 +220,7 @@ pub fn list(conn: &Db, _ctx: &RequestContext, req: ListIdentityProviders) -> Res
     list_for(conn, &req.org_id, req.status.as_deref())
 }
 
-pub fn list_for(conn: &Db, org_id: &str, status: Option<&str>) -> Result<Vec<IdentityProvider>> {
+pub(crate) fn list_for(conn: &Db, org_id: &str, status: Option<&str>) -> Result<Vec<IdentityProvider>> {
     conn.rows(&format!(
         "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY provider_id"
     ), params![org_id, status], from_row)

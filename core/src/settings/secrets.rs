@@ -143,7 +143,7 @@ fn from_row(r: &dyn Row) -> Result<SecretRef> {
 /// What kind of credential a `ref` looks like, if it looks like a secret value rather than
 /// a reference to one. The checks are deliberately about shape, not about any provider's
 /// reference format, so every reference scheme stays accepted.
-pub fn credential_kind(value: &str) -> Option<&'static str> {
+fn credential_kind(value: &str) -> Option<&'static str> {
     let v = value.trim();
     if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
         return Some("private key");
@@ -288,7 +288,7 @@ pub fn list(conn: &Db, _ctx: &RequestContext, req: ListSecretRefs) -> Result<Vec
     list_for(conn, &req.org_id, &req.scope)
 }
 
-pub fn list_for(conn: &Db, org_id: &str, scope: &Scope) -> Result<Vec<SecretRef>> {
+pub(crate) fn list_for(conn: &Db, org_id: &str, scope: &Scope) -> Result<Vec<SecretRef>> {
     let key = match scope {
         Scope::All => None,
         Scope::OrgWide => Some(ORG_KEY),
