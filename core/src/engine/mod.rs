@@ -1,9 +1,9 @@
 //! The one statement interface the core talks to, and the engines behind it.
 //!
-//! The domain (`crate::core`) holds its SQL text and its parameters; an engine runs them.
+//! The domain (the concern modules of this crate) holds its SQL text and its parameters; an engine runs them.
 //! Values cross as our own small enum, never a driver's type, so an engine can be our
 //! rusqlite connection (`sqlite`), the caller's own JavaScript SQLite handle
-//! (`crate::binding::host`), or later a PostgreSQL connection.
+//! (the binding's host engine), or later a PostgreSQL connection.
 //!
 //! SQL text uses SQLite's numbered parameters (`?1`, `?2`, a number may repeat); an
 //! engine whose driver numbers differently rewrites them once per statement text
