@@ -67,7 +67,7 @@ fn emit_warning(env: &Env, message: &str, code: &str) {
         let emit: JsFunction = process.get_named_property_unchecked("emitWarning")?;
         let mut options = Object::new(env)?;
         options.set_named_property("code", code)?;
-        emit.apply(&process, CallArgs::from([message.into_unknown(env)?, options.to_unknown()]))?;
+        emit.apply(process, CallArgs::from([message.into_unknown(env)?, options.to_unknown()]))?;
         Ok(())
     };
     if emit().is_err() {
