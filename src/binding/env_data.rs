@@ -23,11 +23,11 @@ use std::ptr;
 /// and its property reads leave the exception pending and report `Status::PendingException`.
 pub fn take_exception(env: &Env) -> Unknown<'_> {
     let mut thrown = ptr::null_mut();
-    // SAFETY: `env` is the environment of the call being served, on its JS thread (napi-rs
-    // hands out an `Env` nowhere else), and `thrown` is a local out-pointer. Node writes a
-    // handle of the current scope there, so the `Unknown` (which borrows `env`) holds a live
-    // value; should the call fail, `thrown` stays null, which every napi function refuses
-    // as an invalid argument (never dereferenced).
+    // SAFETY: every caller passes the `Env` of the napi call it is serving, on that call's
+    // JS thread, and `thrown` is a local out-pointer. Node writes a handle of the current
+    // scope there, so the `Unknown` (which borrows `env`) holds a live value; should the
+    // call fail, `thrown` stays null, which every napi function refuses as an invalid
+    // argument (it is never dereferenced).
     unsafe {
         sys::napi_get_and_clear_last_exception(env.raw(), &mut thrown);
         Unknown::from_raw_unchecked(env.raw(), thrown)
