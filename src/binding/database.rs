@@ -8,13 +8,12 @@ use control_plane_core::engine::sqlite::raw::{self, Params, Rows};
 use super::values::{sql_of, NotSql};
 use control_plane_core::engine::SqlData;
 use napi::bindgen_prelude::{
-    ClassInstance, JsObjectValue, Null, Object, ObjectFinalize, ObjectRef, ToNapiValue, Uint8Array, Unknown,
+    ClassInstance, FromNapiValue, JsObjectValue, Null, Object, ObjectFinalize, ObjectRef, ToNapiValue, Uint8Array, Unknown,
 };
 use napi::{sys, Env, JsValue, Result, ValueType};
 use napi_derive::napi;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::ptr;
 use std::sync::Arc;
 
 #[napi(custom_finalize)]
@@ -43,7 +42,7 @@ impl Database {
         let filename = match filename {
             None => ":memory:".to_string(),
             Some(value) if value.get_type()? == ValueType::Undefined => ":memory:".to_string(),
-            Some(value) if value.get_type()? == ValueType::String => unsafe { value.cast::<String>()? },
+            Some(value) if value.get_type()? == ValueType::String => String::from_unknown(value)?,
             Some(_) => return Err(to_js(&env, CpError::field("filename", "filename must be a string."))),
         };
         let own = super::connection_for_path(&env, &filename).map_err(|e| to_js(&env, e))?;
@@ -79,8 +78,7 @@ impl Database {
     #[napi(ts_return_type = "Statement")]
     pub fn prepare<'e>(&self, env: &'e Env, sql: String) -> Result<Object<'e>> {
         let statement = Statement { own: self.own.clone(), sql };
-        let instance = unsafe { Statement::to_napi_value(env.raw(), statement)? };
-        Ok(Object::from_raw(env.raw(), instance))
+        Object::from_unknown(statement.into_unknown(env)?)
     }
 
     /// Closes the connection; later calls fail with `CLOSED`. Closing twice is harmless.
@@ -120,7 +118,7 @@ fn param(value: Unknown) -> CoreResult<SqlData> {
 fn params(args: &[Unknown]) -> CoreResult<Params> {
     if let [only] = args {
         if only.get_type().ok() == Some(ValueType::Object) && !only.is_typedarray().unwrap_or(false) {
-            let object = unsafe { only.cast::<Object>() }.map_err(|e| CpError::field("params", e.reason))?;
+            let object = Object::from_unknown(*only).map_err(|e| CpError::field("params", e.reason))?;
             if only.is_array().unwrap_or(false) {
                 let len = object.get_array_length().map_err(|e| CpError::field("params", e.reason))?;
                 let values = (0..len)
@@ -140,29 +138,22 @@ fn params(args: &[Unknown]) -> CoreResult<Params> {
     Ok(Params::Positional(args.iter().map(|&v| param(v)).collect::<CoreResult<Vec<_>>>()?))
 }
 
-fn value_to_js(env: &Env, value: SqlData) -> Result<sys::napi_value> {
-    let raw = env.raw();
-    unsafe {
-        match value {
-            SqlData::Null => Null::to_napi_value(raw, Null),
-            SqlData::Int(i) => f64::to_napi_value(raw, i as f64),
-            SqlData::Real(f) => f64::to_napi_value(raw, f),
-            SqlData::Text(s) => String::to_napi_value(raw, s),
-            SqlData::Blob(b) => Uint8Array::to_napi_value(raw, Uint8Array::new(b)),
-        }
+fn value_to_js(env: &Env, value: SqlData) -> Result<Unknown<'_>> {
+    match value {
+        SqlData::Null => Null.into_unknown(env),
+        SqlData::Int(i) => (i as f64).into_unknown(env),
+        SqlData::Real(f) => f.into_unknown(env),
+        SqlData::Text(s) => s.into_unknown(env),
+        SqlData::Blob(b) => Uint8Array::new(b).into_unknown(env),
     }
 }
 
-fn row_to_js(env: &Env, columns: &[String], row: Vec<SqlData>) -> Result<sys::napi_value> {
-    let raw = env.raw();
-    let mut object = ptr::null_mut();
-    unsafe { sys::napi_create_object(raw, &mut object) };
+fn row_to_js<'e>(env: &'e Env, columns: &[String], row: Vec<SqlData>) -> Result<Unknown<'e>> {
+    let mut object = Object::new(env)?;
     for (name, value) in columns.iter().zip(row) {
-        let key = unsafe { String::to_napi_value(raw, name.clone())? };
-        let value = value_to_js(env, value)?;
-        unsafe { sys::napi_set_property(raw, object, key, value) };
+        object.set(name, value_to_js(env, value)?)?;
     }
-    Ok(object)
+    Ok(object.to_unknown())
 }
 
 /// Which of the three a prototype function is.
@@ -173,22 +164,16 @@ enum Verb {
     All,
 }
 
-fn statement_call(env: &Env, this: &Statement, args: &[Unknown], verb: Verb) -> CoreResult<sys::napi_value> {
+fn statement_call<'e>(env: &'e Env, this: &Statement, args: &[Unknown], verb: Verb) -> CoreResult<Unknown<'e>> {
     let params = params(args)?;
     let napi_err = |e: napi::Error| CpError::new("INTERNAL", e.reason, None);
     this.own.with(|engine| match verb {
         Verb::Run => {
             let done = raw::run(engine.conn(), &this.sql, params)?;
-            let raw_env = env.raw();
-            let mut object = ptr::null_mut();
-            unsafe {
-                sys::napi_create_object(raw_env, &mut object);
-                let changes = f64::to_napi_value(raw_env, done.changes as f64).map_err(napi_err)?;
-                let last = f64::to_napi_value(raw_env, done.last_insert_id as f64).map_err(napi_err)?;
-                sys::napi_set_named_property(raw_env, object, c"changes".as_ptr(), changes);
-                sys::napi_set_named_property(raw_env, object, c"lastInsertRowid".as_ptr(), last);
-            }
-            Ok(object)
+            let mut object = Object::new(env).map_err(napi_err)?;
+            object.set_c_named_property(c"changes", done.changes as f64).map_err(napi_err)?;
+            object.set_c_named_property(c"lastInsertRowid", done.last_insert_id as f64).map_err(napi_err)?;
+            Ok(object.to_unknown())
         }
         Verb::Get | Verb::All => {
             let limit = if matches!(verb, Verb::Get) { 1 } else { usize::MAX };
@@ -196,16 +181,14 @@ fn statement_call(env: &Env, this: &Statement, args: &[Unknown], verb: Verb) -> 
             if matches!(verb, Verb::Get) {
                 return match rows.into_iter().next() {
                     Some(row) => row_to_js(env, &columns, row).map_err(napi_err),
-                    None => unsafe { Null::to_napi_value(env.raw(), Null) }.map_err(napi_err),
+                    None => Null.into_unknown(env).map_err(napi_err),
                 };
             }
-            let mut array = ptr::null_mut();
-            unsafe { sys::napi_create_array_with_length(env.raw(), rows.len(), &mut array) };
+            let mut array = env.create_array(rows.len() as u32).map_err(napi_err)?;
             for (i, row) in rows.into_iter().enumerate() {
-                let row = row_to_js(env, &columns, row).map_err(napi_err)?;
-                unsafe { sys::napi_set_element(env.raw(), array, i as u32, row) };
+                array.set(i as u32, row_to_js(env, &columns, row).map_err(napi_err)?).map_err(napi_err)?;
             }
-            Ok(array)
+            Ok(array.to_unknown())
         }
     })
 }
@@ -216,13 +199,15 @@ pub fn install_statement_methods(env: &Env, exports: &Object) -> Result<()> {
     let class: Object = exports.get_named_property_unchecked("Statement")?;
     let mut prototype: Object = class.get_named_property_unchecked("prototype")?;
     for (name, verb) in [("run", Verb::Run), ("get", Verb::Get), ("all", Verb::All)] {
-        let function = env.create_function_from_closure::<(), Unknown<'static>, _>(name, move |ctx| {
-            let env = Env::from_raw(ctx.env.raw());
+        // The closure hands its result back as the raw value napi-rs returns to JS: an
+        // `Unknown` cannot outlive the call's `Env` borrow in the closure's return type.
+        let function = env.create_function_from_closure::<(), sys::napi_value, _>(name, move |ctx| {
             let this = ctx.this::<ClassInstance<Statement>>()?;
             let args = ctx.arguments::<Unknown>()?;
-            match statement_call(&env, &this, &args, verb) {
-                Ok(value) => Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) }),
-                Err(err) => Err(to_js(&env, if this.own.is_open() { err } else { closed() })),
+            let env: &Env = ctx.env;
+            match statement_call(env, &this, &args, verb) {
+                Ok(value) => Ok(value.raw()),
+                Err(err) => Err(to_js(env, if this.own.is_open() { err } else { closed() })),
             }
         })?;
         prototype.set_named_property(name, function)?;

@@ -11,9 +11,59 @@
 //! class's `Symbol.hasInstance` brand makes `instanceof` hold for either.
 
 use control_plane_core::error::CpError;
-use napi::bindgen_prelude::{Function, FunctionRef, JsObjectValue, Object, ObjectRef, ToNapiValue, Unknown};
+use napi::bindgen_prelude::{
+    Function, FunctionRef, JsObjectValue, JsValuesTupleIntoVec, Object, ObjectRef, ToNapiValue, Unknown,
+};
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;
+
+/// Takes the exception a call into JS left pending (a getter or a method of the caller's
+/// threw) off the environment, so the next call runs, and returns the thrown value
+/// (`undefined` if none was pending). napi-rs has no safe API for this: `Function::apply`
+/// and its property reads leave the exception pending and report `Status::PendingException`.
+pub fn take_exception(env: &Env) -> Unknown<'_> {
+    let mut thrown = ptr::null_mut();
+    // SAFETY: every caller passes the `Env` of the napi call it is serving, on that call's
+    // JS thread, and `thrown` is a local out-pointer. Node writes a handle of the current
+    // scope there, so the `Unknown` (which borrows `env`) holds a live value; should the
+    // call fail, `thrown` stays null, which every napi function refuses as an invalid
+    // argument (it is never dereferenced).
+    unsafe {
+        sys::napi_get_and_clear_last_exception(env.raw(), &mut thrown);
+        Unknown::from_raw_unchecked(env.raw(), thrown)
+    }
+}
+
+/// The arguments of a call into JS, any number of them (napi-rs's `Function::apply` and
+/// `new_instance` take one value or a tuple of fixed length): values of the call's env,
+/// only ever made from `Unknown`s.
+#[derive(Default)]
+pub struct CallArgs(Vec<sys::napi_value>);
+
+impl CallArgs {
+    pub fn with_capacity(capacity: usize) -> Self {
+        CallArgs(Vec::with_capacity(capacity))
+    }
+
+    pub fn push(&mut self, value: Unknown) {
+        self.0.push(value.raw());
+    }
+}
+
+impl<const N: usize> From<[Unknown<'_>; N]> for CallArgs {
+    fn from(values: [Unknown<'_>; N]) -> Self {
+        CallArgs(values.iter().map(|v| v.raw()).collect())
+    }
+}
+
+impl JsValuesTupleIntoVec for CallArgs {
+    fn into_vec(self, _env: sys::napi_env) -> Result<Vec<sys::napi_value>> {
+        Ok(self.0)
+    }
+}
+
+/// A function of JS called with `CallArgs`.
+pub type JsFunction<'e> = Function<'e, CallArgs, Unknown<'e>>;
 
 #[derive(Default)]
 struct PerEnv {
@@ -25,12 +75,12 @@ struct PerEnv {
 }
 
 struct Realm {
-    error_class: FunctionRef<(), Unknown<'static>>,
-    json_parse: FunctionRef<(), Unknown<'static>>,
+    error_class: FunctionRef<CallArgs, Unknown<'static>>,
+    json_parse: FunctionRef<CallArgs, Unknown<'static>>,
 }
 
 /// `useRealm(ControlPlaneError, JSON.parse)`: called by every load of `index.js`.
-pub fn use_realm(env: &Env, error_class: Function<(), Unknown<'static>>, json_parse: Function<(), Unknown<'static>>) -> Result<()> {
+pub fn use_realm(env: &Env, error_class: Function<CallArgs, Unknown<'static>>, json_parse: Function<CallArgs, Unknown<'static>>) -> Result<()> {
     // Replacing the old references releases them, and with them the old realm.
     per_env(env)?.realm = Some(Realm { error_class: error_class.create_ref()?, json_parse: json_parse.create_ref()? });
     Ok(())
@@ -60,48 +110,36 @@ pub fn keep_thrown(env: &Env, thrown: &Object) -> Option<u64> {
 }
 
 /// The kept error of that token, let go of.
-fn take_thrown(env: &Env, token: u64) -> Option<sys::napi_value> {
+fn take_thrown(env: &Env, token: u64) -> Option<Object<'_>> {
     let data = env.get_instance_data::<PerEnv>().ok().flatten()?;
     if data.thrown.as_ref().map(|(t, _)| *t) != Some(token) {
         return None;
     }
     let (_, kept) = data.thrown.take()?;
-    let value = kept.get_value(env).ok().map(|v| v.raw());
+    let value = kept.get_value(env).ok();
     let _ = kept.unref(env);
     value
 }
 
+fn parse_failed() -> Error {
+    Error::new(Status::GenericFailure, "JSON.parse of a result failed")
+}
+
 /// `JSON.parse` of the realm, or of the addon's own global before `index.js` registered.
-fn json_parse(env: &Env) -> Result<sys::napi_value> {
+fn json_parse(env: &Env) -> Result<JsFunction<'_>> {
     if let Some(realm) = realm_of(env) {
-        return Ok(realm.json_parse.borrow_back(env)?.raw());
+        return realm.json_parse.borrow_back(env);
     }
-    let raw = env.raw();
-    let (mut global, mut json, mut parse) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
-    // SAFETY: `raw` is the live env of this call; every out-pointer is a local.
-    unsafe {
-        sys::napi_get_global(raw, &mut global);
-        sys::napi_get_named_property(raw, global, c"JSON".as_ptr(), &mut json);
-        sys::napi_get_named_property(raw, json, c"parse".as_ptr(), &mut parse);
-    }
-    Ok(parse)
+    let json: Object = env.get_global()?.get_named_property_unchecked("JSON").map_err(|_| parse_failed())?;
+    json.get_named_property_unchecked("parse").map_err(|_| parse_failed())
 }
 
 /// Parses JSON text into a JS value of the realm.
 pub fn parse_json<'e>(env: &'e Env, text: &str) -> Result<Unknown<'e>> {
-    let raw = env.raw();
     let parse = json_parse(env)?;
-    // SAFETY: `raw` is the live env of this call; `parse` is a function value of it, and
-    // the argument and result are napi values of the same env.
-    unsafe {
-        let arg = <&str>::to_napi_value(raw, text)?;
-        let (mut undefined, mut out) = (ptr::null_mut(), ptr::null_mut());
-        sys::napi_get_undefined(raw, &mut undefined);
-        if sys::napi_call_function(raw, undefined, parse, 1, &arg, &mut out) != sys::Status::napi_ok {
-            return Err(Error::new(Status::GenericFailure, "JSON.parse of a result failed"));
-        }
-        Ok(Unknown::from_raw_unchecked(raw, out))
-    }
+    let arg = text.into_unknown(env)?;
+    // `apply` leaves what `JSON.parse` threw pending, to be thrown in place of our error.
+    parse.apply((), CallArgs::from([arg])).map_err(|_| parse_failed())
 }
 
 /// The error thrown to JS: a `ControlPlaneError` of the realm with `code`, `summary`
@@ -112,38 +150,32 @@ pub fn to_js(env: &Env, err: CpError) -> Error {
 }
 
 fn build(env: &Env, err: &CpError) -> Result<Error> {
-    let raw = env.raw();
     let details = match &err.details {
-        Some(details) => parse_json(env, &details.to_string())?.raw(),
-        // SAFETY: `raw` is the live env of this call.
-        None => unsafe { <()>::to_napi_value(raw, ())? },
+        Some(details) => parse_json(env, &details.to_string())?,
+        None => ().into_unknown(env)?,
     };
-    // SAFETY: `raw` is the live env of this call; the values are created in it.
-    let mut args = unsafe { vec![<&str>::to_napi_value(raw, err.code)?, <&str>::to_napi_value(raw, err.summary.as_str())?, details] };
+    let code = err.code.into_unknown(env)?;
+    let summary = err.summary.as_str().into_unknown(env)?;
+    let mut args = CallArgs::from([code, summary, details]);
     if let Some(cause) = err.cause.and_then(|token| take_thrown(env, token)) {
         let mut options = Object::new(env)?;
-        // SAFETY: `cause` is a live value of this env, just read from its reference.
-        options.set_named_property("cause", unsafe { Unknown::from_raw_unchecked(raw, cause) })?;
-        args.push(options.raw());
+        options.set_named_property("cause", cause)?;
+        args.push(options.to_unknown());
     }
-    let mut instance = ptr::null_mut();
-    match realm_of(env) {
+    let instance = match realm_of(env) {
         Some(realm) => {
-            let class = realm.error_class.borrow_back(env)?.raw();
-            // SAFETY: `class` is a constructor of this env, `args` its live values.
-            let status = unsafe { sys::napi_new_instance(raw, class, args.len(), args.as_ptr(), &mut instance) };
-            if status != sys::Status::napi_ok {
-                return Err(Error::new(Status::GenericFailure, format!("{}: {}", err.code, err.summary)));
-            }
+            let class = realm.error_class.borrow_back(env)?;
+            class
+                .new_instance(args)
+                .map_err(|_| Error::new(Status::GenericFailure, format!("{}: {}", err.code, err.summary)))?
         }
-        // SAFETY: `raw` is the live env of this call; `instance` and `args` are its values.
-        None => unsafe {
-            sys::napi_create_error(raw, ptr::null_mut(), args[1], &mut instance);
-            for (name, value) in [(c"code", args[0]), (c"summary", args[1]), (c"details", args[2])] {
-                sys::napi_set_named_property(raw, instance, name.as_ptr(), value);
+        None => {
+            let mut instance = env.create_error(Error::new(Status::GenericFailure, err.summary.as_str()))?;
+            for (name, value) in [(c"code", code), (c"summary", summary), (c"details", details)] {
+                instance.set_c_named_property(name, value)?;
             }
-        },
-    }
-    // SAFETY: `instance` was just created in this env.
-    Ok(Error::from(unsafe { Unknown::from_raw_unchecked(raw, instance) }))
+            instance.to_unknown()
+        }
+    };
+    Ok(Error::from(instance))
 }

@@ -16,13 +16,13 @@ use control_plane_core::error::{CpError, Result};
 use control_plane_core::engine::sqlite::sqlite_error;
 use super::values::{sql_of, NotSql};
 use control_plane_core::engine::{placeholders, sqlite_scope, Done, Engine, Opened, Row, Scope, SqlData, SqlValue};
-use napi::bindgen_prelude::{Array, BigInt, BufferSlice, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Unknown};
-use napi::{sys, Env, JsValue, Status, ValueType};
+use super::env_data::{take_exception, CallArgs, JsFunction};
+use napi::bindgen_prelude::{Array, BigInt, BufferSlice, FromNapiValue, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Unknown};
+use napi::{Env, JsValue, Status, ValueType};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::rc::Rc;
-use std::ptr;
 
 /// Statements kept per handle before the cache is emptied (the core's texts are few; the
 /// audit queries' filters and the window sums' shapes make a bounded number more).
@@ -136,29 +136,18 @@ impl<'a> HostEngine<'a> {
     }
 
     /// `this[name](...args)`; the inner `Err` is the value the method threw (cleared).
-    fn call(&self, this: &Object<'a>, name: &CStr, args: &[sys::napi_value]) -> Result<Called<'a>> {
-        let env = self.env.raw();
-        let mut function = ptr::null_mut();
-        let status = unsafe { sys::napi_get_named_property(env, this.raw(), name.as_ptr(), &mut function) };
-        if status == sys::Status::napi_pending_exception {
-            return Ok(Err(self.take_exception()));
+    fn call(&self, this: &Object<'a>, name: &CStr, args: CallArgs) -> Result<Called<'a>> {
+        // Not checked to be a function: calling what is not one fails below.
+        let function: JsFunction<'a> = match this.get_c_named_property_unchecked(name) {
+            Ok(function) => function,
+            Err(err) if err.status == Status::PendingException => return Ok(Err(take_exception(self.env))),
+            Err(_) => return Err(CpError::new("INTERNAL", format!("Reading {name:?} of the SQLite handle failed."), None)),
+        };
+        match function.apply(this, args) {
+            Ok(out) => Ok(Ok(out)),
+            Err(err) if err.status == Status::PendingException => Ok(Err(take_exception(self.env))),
+            Err(_) => Err(CpError::new("INTERNAL", format!("Calling {name:?} on the SQLite handle failed."), None)),
         }
-        if status != sys::Status::napi_ok {
-            return Err(CpError::new("INTERNAL", format!("Reading {name:?} of the SQLite handle failed."), None));
-        }
-        let mut out = ptr::null_mut();
-        let status = unsafe { sys::napi_call_function(env, this.raw(), function, args.len(), args.as_ptr(), &mut out) };
-        match status {
-            sys::Status::napi_ok => Ok(Ok(unsafe { Unknown::from_raw_unchecked(env, out) })),
-            sys::Status::napi_pending_exception => Ok(Err(self.take_exception())),
-            _ => Err(CpError::new("INTERNAL", format!("Calling {name:?} on the SQLite handle failed."), None)),
-        }
-    }
-
-    fn take_exception(&self) -> Unknown<'a> {
-        let mut thrown = ptr::null_mut();
-        unsafe { sys::napi_get_and_clear_last_exception(self.env.raw(), &mut thrown) };
-        unsafe { Unknown::from_raw_unchecked(self.env.raw(), thrown) }
     }
 
     /// A JS value thrown by the handle, as our error: SQLite's code read from the
@@ -167,7 +156,7 @@ impl<'a> HostEngine<'a> {
     fn thrown(&self, thrown: Unknown<'a>) -> CpError {
         let (code, errcode, message, cause) = match thrown.get_type() {
             Ok(ValueType::Object) => {
-                let obj = unsafe { thrown.cast::<Object>() }.ok();
+                let obj = Object::from_unknown(thrown).ok();
                 let text = |name: &str| obj.as_ref().and_then(|o| o.get::<String>(name).ok().flatten());
                 let number = |name: &str| obj.as_ref().and_then(|o| o.get::<f64>(name).ok().flatten());
                 let cause = obj.as_ref().and_then(|o| super::env_data::keep_thrown(self.env, o));
@@ -188,7 +177,7 @@ impl<'a> HostEngine<'a> {
         let Ok(handle) = self.handle() else { return true };
         ["open", "isOpen"].iter().any(|name| {
             handle.get_named_property_unchecked::<Unknown>(name).ok().is_some_and(|v| {
-                v.get_type().ok() == Some(ValueType::Boolean) && unsafe { v.cast::<bool>() }.ok() == Some(false)
+                v.get_type().ok() == Some(ValueType::Boolean) && bool::from_unknown(v).ok() == Some(false)
             })
         })
     }
@@ -201,9 +190,9 @@ impl<'a> HostEngine<'a> {
         }
         let (text, order) = placeholders::positional(sql);
         let handle = self.handle()?;
-        let text_js = unsafe { <&str>::to_napi_value(self.env.raw(), &text) }.map_err(napi_failure)?;
-        let stmt = match self.call(&handle, self.host.prepare, &[text_js])? {
-            Ok(value) if value.get_type().ok() == Some(ValueType::Object) => unsafe { value.cast::<Object>() }.map_err(napi_failure)?,
+        let text_js = text.as_str().into_unknown(self.env).map_err(napi_failure)?;
+        let stmt = match self.call(&handle, self.host.prepare, CallArgs::from([text_js]))? {
+            Ok(value) if value.get_type().ok() == Some(ValueType::Object) => Object::from_unknown(value).map_err(napi_failure)?,
             Ok(_) => return Err(CpError::new("INTERNAL", "The SQLite handle's prepare/query returned no statement.", None)),
             Err(thrown) => return Err(self.thrown(thrown)),
         };
@@ -213,12 +202,12 @@ impl<'a> HostEngine<'a> {
         let rows = if has("values", ValueType::Function) {
             RowsVia::Values
         } else if reader && has("raw", ValueType::Function) {
-            let on = unsafe { bool::to_napi_value(self.env.raw(), true) }.map_err(napi_failure)?;
-            self.call(&stmt, c"raw", &[on])?.map_err(|t| self.thrown(t))?;
+            let on = true.into_unknown(self.env).map_err(napi_failure)?;
+            self.call(&stmt, c"raw", CallArgs::from([on]))?.map_err(|t| self.thrown(t))?;
             RowsVia::AllArrays
         } else if has("setReturnArrays", ValueType::Function) {
-            let on = unsafe { bool::to_napi_value(self.env.raw(), true) }.map_err(napi_failure)?;
-            self.call(&stmt, c"setReturnArrays", &[on])?.map_err(|t| self.thrown(t))?;
+            let on = true.into_unknown(self.env).map_err(napi_failure)?;
+            self.call(&stmt, c"setReturnArrays", CallArgs::from([on]))?.map_err(|t| self.thrown(t))?;
             RowsVia::AllArrays
         } else {
             RowsVia::AllObjects
@@ -235,23 +224,22 @@ impl<'a> HostEngine<'a> {
         Ok((stmt, meta))
     }
 
-    fn args(&self, p: &Meta, params: &[SqlValue]) -> Result<Vec<sys::napi_value>> {
-        p.order
-            .iter()
-            .map(|&i| {
-                let value = params.get(i).copied().ok_or_else(|| {
-                    CpError::new("INTERNAL", format!("statement parameter ?{} has no value", i + 1), None)
-                })?;
-                to_js(self.env, value)
-            })
-            .collect()
+    fn args(&self, p: &Meta, params: &[SqlValue]) -> Result<CallArgs> {
+        let mut args = CallArgs::with_capacity(p.order.len());
+        for &i in &p.order {
+            let value = params.get(i).copied().ok_or_else(|| {
+                CpError::new("INTERNAL", format!("statement parameter ?{} has no value", i + 1), None)
+            })?;
+            args.push(to_js(self.env, value)?);
+        }
+        Ok(args)
     }
 
     /// Runs a statement for its rows.
     fn rows_of(&self, stmt: &Object<'a>, p: &Meta, params: &[SqlValue]) -> Result<Unknown<'a>> {
         let args = self.args(p, params)?;
         let method = if p.rows == RowsVia::Values { c"values" } else { c"all" };
-        self.call(stmt, method, &args)?.map_err(|t| self.thrown(t))
+        self.call(stmt, method, args)?.map_err(|t| self.thrown(t))
     }
 
     fn in_transaction(&self) -> Result<Option<bool>> {
@@ -259,7 +247,7 @@ impl<'a> HostEngine<'a> {
         match self.handle()?.get_named_property_unchecked::<bool>(flag) {
             Ok(value) => Ok(Some(value)),
             // bun:sqlite's getter throws once its owner closed the handle.
-            Err(err) if err.status == Status::PendingException => Err(self.thrown(self.take_exception())),
+            Err(err) if err.status == Status::PendingException => Err(self.thrown(take_exception(self.env))),
             Err(_) => Ok(None),
         }
     }
@@ -274,18 +262,15 @@ impl<'a> HostEngine<'a> {
 }
 
 /// A value bound to a host statement: integers as numbers while exact, else BigInt.
-fn to_js(env: &Env, value: SqlValue) -> Result<sys::napi_value> {
+fn to_js<'e>(env: &'e Env, value: SqlValue) -> Result<Unknown<'e>> {
     const EXACT: i64 = 1 << 53;
-    let raw = env.raw();
-    unsafe {
-        match value {
-            SqlValue::Null => Null::to_napi_value(raw, Null),
-            SqlValue::Int(i) if (-EXACT..=EXACT).contains(&i) => f64::to_napi_value(raw, i as f64),
-            SqlValue::Int(i) => BigInt::to_napi_value(raw, BigInt::from(i)),
-            SqlValue::Real(f) => f64::to_napi_value(raw, f),
-            SqlValue::Text(s) => <&str>::to_napi_value(raw, s),
-            SqlValue::Blob(b) => BufferSlice::copy_from(env, b).map(|b| b.raw()),
-        }
+    match value {
+        SqlValue::Null => Null.into_unknown(env),
+        SqlValue::Int(i) if (-EXACT..=EXACT).contains(&i) => (i as f64).into_unknown(env),
+        SqlValue::Int(i) => BigInt::from(i).into_unknown(env),
+        SqlValue::Real(f) => f.into_unknown(env),
+        SqlValue::Text(s) => s.into_unknown(env),
+        SqlValue::Blob(b) => BufferSlice::copy_from(env, b).map(|b| b.to_unknown()),
     }
     .map_err(napi_failure)
 }
@@ -314,7 +299,7 @@ impl Row for HostRow {
 /// One row (an array, or an object in column order) as our values.
 fn read_row(row: Unknown, keys: &mut Option<Vec<String>>) -> Result<HostRow> {
     if row.is_array().map_err(napi_failure)? {
-        let array = unsafe { row.cast::<Array>() }.map_err(napi_failure)?;
+        let array = Array::from_unknown(row).map_err(napi_failure)?;
         let mut out = Vec::with_capacity(array.len() as usize);
         for i in 0..array.len() {
             out.push(match array.get::<Unknown>(i).map_err(napi_failure)? {
@@ -324,7 +309,7 @@ fn read_row(row: Unknown, keys: &mut Option<Vec<String>>) -> Result<HostRow> {
         }
         return Ok(HostRow(out));
     }
-    let object = unsafe { row.cast::<Object>() }.map_err(napi_failure)?;
+    let object = Object::from_unknown(row).map_err(napi_failure)?;
     let names = match keys {
         Some(names) => names,
         None => keys.insert(Object::keys(&object).map_err(napi_failure)?),
@@ -345,13 +330,13 @@ impl Engine for HostEngine<'_> {
             None
         } else {
             let args = self.args(&p, params)?;
-            Some(self.call(&stmt, c"run", &args)?.map_err(|t| self.thrown(t))?)
+            Some(self.call(&stmt, c"run", args)?.map_err(|t| self.thrown(t))?)
         };
         let from_result = result.and_then(|out| {
             if out.get_type().ok()? != ValueType::Object {
                 return None;
             }
-            let obj = unsafe { out.cast::<Object>() }.ok()?;
+            let obj = Object::from_unknown(out).ok()?;
             let int = |name: &str| -> Option<i64> {
                 match from_js(obj.get_named_property_unchecked::<Unknown>(name).ok()?).ok()? {
                     SqlData::Int(i) => Some(i),
@@ -375,7 +360,7 @@ impl Engine for HostEngine<'_> {
         if !rows.is_array().map_err(napi_failure)? {
             return Err(CpError::new("INTERNAL", "The SQLite handle's all() returned no array.", None));
         }
-        let rows = unsafe { rows.cast::<Array>() }.map_err(napi_failure)?;
+        let rows = Array::from_unknown(rows).map_err(napi_failure)?;
         let mut keys = None;
         for i in 0..rows.len() {
             let Some(row) = rows.get::<Unknown>(i).map_err(napi_failure)? else { break };
@@ -388,8 +373,8 @@ impl Engine for HostEngine<'_> {
 
     fn script(&self, sql: &str) -> Result<()> {
         let handle = self.handle()?;
-        let text = unsafe { <&str>::to_napi_value(self.env.raw(), sql) }.map_err(napi_failure)?;
-        self.call(&handle, c"exec", &[text])?.map_err(|t| self.thrown(t))?;
+        let text = sql.into_unknown(self.env).map_err(napi_failure)?;
+        self.call(&handle, c"exec", CallArgs::from([text]))?.map_err(|t| self.thrown(t))?;
         Ok(())
     }
 

@@ -10,29 +10,39 @@
 //!   message (`createdAtMs must be a non-negative finite number.`).
 //! - `undefined` is absent, as in JSON; only own enumerable string keys are read.
 
+use super::env_data::take_exception;
 use control_plane_core::error::{CpError, Result};
 use control_plane_core::validate::MAX_METADATA_DEPTH;
-use napi::{sys, Env};
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object, Unknown};
+use napi::{sys, Env, JsString, JsStringUtf16, JsValue, Status, ValueType};
 use serde_json::{Map, Number, Value};
-use std::ptr;
+use std::fmt::Write;
 
 /// Deeper than any input needs outside metadata: past it, a value is refused.
 const MAX_DEPTH: usize = 64;
 
 /// The input of a store method: `value` read whole.
 pub fn read(env: &Env, value: sys::napi_value) -> Result<Value> {
-    Reader { env: env.raw(), ancestors: Vec::new() }.value(value, &mut String::new(), 0, None)
+    Reader { env, ancestors: Vec::new() }.read(unknown(env, value), &mut String::new(), 0)
 }
 
 /// An input object made of fields read one by one (`getOrg(orgId)` and the like).
 pub fn read_field(env: &Env, value: sys::napi_value, field: &str) -> Result<Value> {
-    Reader { env: env.raw(), ancestors: Vec::new() }.value(value, &mut field.to_string(), 1, None)
+    Reader { env, ancestors: Vec::new() }.read(unknown(env, value), &mut field.to_string(), 1)
 }
 
-struct Reader {
-    env: sys::napi_env,
+/// The value the callers hand over as the `raw()` of their own `Unknown`.
+fn unknown(env: &Env, value: sys::napi_value) -> Unknown<'_> {
+    // SAFETY: every caller passes the `raw()` of a value it holds as an `Unknown` of this
+    // same `env`, an argument of the call being served, so the handle is live for the
+    // whole read. (Gone once the callers pass that `Unknown` itself.)
+    unsafe { Unknown::from_raw_unchecked(env.raw(), value) }
+}
+
+struct Reader<'e> {
+    env: &'e Env,
     /// The objects on the path to the value being read, to find cycles.
-    ancestors: Vec<sys::napi_value>,
+    ancestors: Vec<Object<'e>>,
 }
 
 /// Whether a value is read as metadata, and how deep inside it.
@@ -51,18 +61,19 @@ fn napi_error(what: &str) -> CpError {
     CpError::field("input", format!("input could not be read: {what}."))
 }
 
-impl Reader {
-    fn check(&self, status: sys::napi_status, what: &str) -> Result<()> {
-        if status == sys::Status::napi_ok {
-            return Ok(());
+impl<'e> Reader<'e> {
+    /// A failed read as our error: a getter (or a proxy's trap) that threw has its
+    /// exception taken off, and is reported as ours.
+    fn failed(&self, err: napi::Error, what: &str) -> CpError {
+        if err.status == Status::PendingException {
+            take_exception(self.env);
+            return napi_error(&format!("{what} threw"));
         }
-        if status == sys::Status::napi_pending_exception {
-            // A getter threw: take its exception off, and report it as ours.
-            let mut thrown = ptr::null_mut();
-            unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut thrown) };
-            return Err(napi_error(&format!("{what} threw")));
-        }
-        Err(napi_error(what))
+        napi_error(what)
+    }
+
+    fn check<T>(&self, read: napi::Result<T>, what: &str) -> Result<T> {
+        read.map_err(|err| self.failed(err, what))
     }
 
     /// Outside metadata a strange value is a marker; inside, an error naming its path.
@@ -73,19 +84,18 @@ impl Reader {
         }
     }
 
-    fn value(&mut self, value: sys::napi_value, path: &mut String, depth: usize, metadata: InMetadata) -> Result<Value> {
-        let mut kind = 0;
-        self.check(unsafe { sys::napi_typeof(self.env, value, &mut kind) }, "a value's type")?;
+    fn read(&mut self, value: Unknown<'e>, path: &mut String, depth: usize) -> Result<Value> {
+        let kind = self.check(value.get_type(), "a value's type")?;
+        self.value(value, kind, path, depth, None)
+    }
+
+    /// A value of that kind (`get_type`), read by its type's own `FromNapiValue`.
+    fn value(&mut self, value: Unknown<'e>, kind: ValueType, path: &mut String, depth: usize, metadata: InMetadata) -> Result<Value> {
         match kind {
-            sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(Value::Null),
-            sys::ValueType::napi_boolean => {
-                let mut b = false;
-                self.check(unsafe { sys::napi_get_value_bool(self.env, value, &mut b) }, "a boolean")?;
-                Ok(Value::Bool(b))
-            }
-            sys::ValueType::napi_number => {
-                let mut f = 0.0;
-                self.check(unsafe { sys::napi_get_value_double(self.env, value, &mut f) }, "a number")?;
+            ValueType::Undefined | ValueType::Null => Ok(Value::Null),
+            ValueType::Boolean => Ok(Value::Bool(self.check(bool::from_unknown(value), "a boolean")?)),
+            ValueType::Number => {
+                let f = self.check(f64::from_unknown(value), "a number")?;
                 if !f.is_finite() {
                     return match metadata {
                         Some(_) => Err(CpError::field(path, format!("{path} must be a finite number."))),
@@ -98,51 +108,45 @@ impl Reader {
                     Number::from_f64(f).expect("finite")
                 }))
             }
-            sys::ValueType::napi_string => self.text(value, path, metadata),
-            sys::ValueType::napi_bigint => self.strange(path, metadata, "a BigInt is not (use a number)"),
-            sys::ValueType::napi_symbol => self.strange(path, metadata, "a symbol is not"),
-            sys::ValueType::napi_function => self.strange(path, metadata, "a function is not"),
-            sys::ValueType::napi_object => self.object(value, path, depth, metadata),
+            ValueType::String => {
+                let text = self.check(JsString::from_unknown(value), "a string")?;
+                let units = self.check(text.into_utf16(), "a string")?;
+                self.text(&units, path, metadata).map(Value::String)
+            }
+            ValueType::BigInt => self.strange(path, metadata, "a BigInt is not (use a number)"),
+            ValueType::Symbol => self.strange(path, metadata, "a symbol is not"),
+            ValueType::Function => self.strange(path, metadata, "a function is not"),
+            ValueType::Object => {
+                let object = self.check(Object::from_unknown(value), "an object")?;
+                self.object(object, path, depth, metadata)
+            }
             _ => self.strange(path, metadata, "this kind of value is not"),
         }
     }
 
-    fn text(&self, value: sys::napi_value, path: &str, metadata: InMetadata) -> Result<Value> {
-        let mut len = 0usize;
-        self.check(unsafe { sys::napi_get_value_string_utf16(self.env, value, ptr::null_mut(), 0, &mut len) }, "a string")?;
-        let mut units = vec![0u16; len + 1];
-        let mut written = 0usize;
-        self.check(
-            unsafe { sys::napi_get_value_string_utf16(self.env, value, units.as_mut_ptr(), len + 1, &mut written) },
-            "a string",
-        )?;
-        units.truncate(written);
-        match String::from_utf16(&units) {
-            Ok(s) => Ok(Value::String(s)),
-            Err(_) => match metadata {
-                Some(_) => Err(not_json(path, "text with a lone surrogate is not")),
-                None => Err(CpError::field(path, format!("{path} must be valid Unicode text (it holds a lone surrogate)."))),
-            },
-        }
+    /// A string's UTF-16 code units (with napi's terminating NUL) as Rust text: a lone
+    /// surrogate is refused.
+    fn text(&self, units: &JsStringUtf16, path: &str, metadata: InMetadata) -> Result<String> {
+        units.as_str().map_err(|_| match metadata {
+            Some(_) => not_json(path, "text with a lone surrogate is not"),
+            None => CpError::field(path, format!("{path} must be valid Unicode text (it holds a lone surrogate).")),
+        })
     }
 
-    fn object(&mut self, value: sys::napi_value, path: &mut String, depth: usize, metadata: InMetadata) -> Result<Value> {
-        let mut flag = false;
-        self.check(unsafe { sys::napi_is_date(self.env, value, &mut flag) }, "a Date")?;
-        if flag {
-            return self.strange(path, metadata, "a Date is not (use its getTime())");
-        }
-        self.check(unsafe { sys::napi_is_typedarray(self.env, value, &mut flag) }, "a typed array")?;
-        if !flag {
-            self.check(unsafe { sys::napi_is_arraybuffer(self.env, value, &mut flag) }, "an ArrayBuffer")?;
-        }
-        if flag {
-            return self.strange(path, metadata, "binary data is not");
+    fn object(&mut self, object: Object<'e>, path: &mut String, depth: usize, metadata: InMetadata) -> Result<Value> {
+        // An array is none of a Date, a typed array or an ArrayBuffer: those checks are
+        // for the other objects only.
+        let is_array = self.check(object.is_array(), "an array")?;
+        if !is_array {
+            if self.check(object.is_date(), "a Date")? {
+                return self.strange(path, metadata, "a Date is not (use its getTime())");
+            }
+            if self.check(object.is_typedarray(), "a typed array")? || self.check(object.is_arraybuffer(), "an ArrayBuffer")? {
+                return self.strange(path, metadata, "binary data is not");
+            }
         }
         for &ancestor in &self.ancestors {
-            let mut same = false;
-            self.check(unsafe { sys::napi_strict_equals(self.env, ancestor, value, &mut same) }, "a value")?;
-            if same {
+            if self.check(self.env.strict_equals(ancestor, object), "a value")? {
                 return Err(not_json(path, "it refers back to an object that contains it"));
             }
         }
@@ -154,58 +158,52 @@ impl Reader {
         if depth > MAX_DEPTH {
             return Err(CpError::field(path, format!("{path} nests more than {MAX_DEPTH} levels.")));
         }
-        let mut is_array = false;
-        self.check(unsafe { sys::napi_is_array(self.env, value, &mut is_array) }, "an array")?;
-        self.ancestors.push(value);
-        let read = if is_array { self.array(value, path, depth, metadata) } else { self.map(value, path, depth, metadata) };
+        self.ancestors.push(object);
+        let read = if is_array { self.array(object, path, depth, metadata) } else { self.map(object, path, depth, metadata) };
         self.ancestors.pop();
         read
     }
 
-    fn array(&mut self, value: sys::napi_value, path: &mut String, depth: usize, metadata: InMetadata) -> Result<Value> {
-        let mut len = 0u32;
-        self.check(unsafe { sys::napi_get_array_length(self.env, value, &mut len) }, "an array's length")?;
+    fn array(&mut self, array: Object<'e>, path: &mut String, depth: usize, metadata: InMetadata) -> Result<Value> {
+        let len = self.check(array.get_array_length_unchecked(), "an array's length")?;
         let mut out = Vec::with_capacity(len as usize);
         let base = path.len();
         for i in 0..len {
-            let mut item = ptr::null_mut();
-            self.check(unsafe { sys::napi_get_element(self.env, value, i, &mut item) }, "an array element")?;
+            let item: Unknown<'e> = self.check(array.get_element(i), "an array element")?;
+            let kind = self.check(item.get_type(), "a value's type")?;
             path.truncate(base);
-            path.push_str(&format!("[{i}]"));
-            out.push(self.value(item, path, depth + 1, metadata.map(|d| d + 1))?);
+            let _ = write!(path, "[{i}]");
+            out.push(self.value(item, kind, path, depth + 1, metadata.map(|d| d + 1))?);
         }
         path.truncate(base);
         Ok(Value::Array(out))
     }
 
-    fn map(&mut self, value: sys::napi_value, path: &mut String, depth: usize, metadata: InMetadata) -> Result<Value> {
-        let mut keys = ptr::null_mut();
-        self.check(
-            unsafe {
-                sys::napi_get_all_property_names(
-                    self.env,
-                    value,
-                    sys::KeyCollectionMode::own_only,
-                    sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
-                    sys::KeyConversion::numbers_to_strings,
-                    &mut keys,
-                )
-            },
+    fn map(&mut self, object: Object<'e>, path: &mut String, depth: usize, metadata: InMetadata) -> Result<Value> {
+        // Own enumerable keys, integers as strings. napi-rs takes one key filter: the
+        // symbols among them are skipped below.
+        let keys = self.check(
+            object.get_all_property_names(KeyCollectionMode::OwnOnly, KeyFilter::Enumerable, KeyConversion::NumbersToStrings),
             "an object's keys",
         )?;
-        let mut len = 0u32;
-        self.check(unsafe { sys::napi_get_array_length(self.env, keys, &mut len) }, "an object's keys")?;
+        let len = self.check(keys.get_array_length_unchecked(), "an object's keys")?;
         let mut out = Map::new();
         let base = path.len();
         for i in 0..len {
-            let mut key = ptr::null_mut();
-            self.check(unsafe { sys::napi_get_element(self.env, keys, i, &mut key) }, "an object's key")?;
-            let Value::String(name) = self.text(key, path, None)? else { unreachable!("text reads a string") };
-            let mut item = ptr::null_mut();
-            self.check(unsafe { sys::napi_get_property(self.env, value, key, &mut item) }, &format!("property {name}"))?;
-            let mut kind = 0;
-            self.check(unsafe { sys::napi_typeof(self.env, item, &mut kind) }, "a value's type")?;
-            if kind == sys::ValueType::napi_undefined {
+            let key: JsString<'e> = self.check(keys.get_element(i), "an object's key")?;
+            let units = match key.into_utf16() {
+                Ok(units) => units,
+                // A symbol: not a key JSON has.
+                Err(err) if err.status == Status::StringExpected => continue,
+                Err(err) => return Err(self.failed(err, "a string")),
+            };
+            let name = self.text(&units, path, None)?;
+            let item: Unknown<'e> = match object.get_property_unchecked(key) {
+                Ok(item) => item,
+                Err(err) => return Err(self.failed(err, &format!("property {name}"))),
+            };
+            let kind = self.check(item.get_type(), "a value's type")?;
+            if kind == ValueType::Undefined {
                 continue; // as JSON: an undefined property is absent
             }
             path.truncate(base);
@@ -220,7 +218,7 @@ impl Reader {
                 None if name == "metadata" => Some(1),
                 None => None,
             };
-            let read = self.value(item, path, depth + 1, inner)?;
+            let read = self.value(item, kind, path, depth + 1, inner)?;
             out.insert(name, read);
         }
         path.truncate(base);

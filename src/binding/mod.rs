@@ -22,10 +22,10 @@ mod values;
 
 use control_plane_core::error::Result as CoreResult;
 use control_plane_core::engine::sqlite::{self, locks};
-use napi::bindgen_prelude::{Function, Object, Unknown};
-use napi::{sys, Env, Result};
+use env_data::{CallArgs, JsFunction};
+use napi::bindgen_prelude::{Function, JsObjectValue, Object, ToNapiValue, Unknown};
+use napi::{Env, JsValue, Result};
 use napi_derive::napi;
-use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ use std::sync::Arc;
 /// realm's error class and `JSON.parse`; errors and results are built in the last realm
 /// given (`env_data`).
 #[napi(skip_typescript)]
-pub fn use_realm(env: &Env, error_class: Function<(), Unknown<'static>>, json_parse: Function<(), Unknown<'static>>) -> Result<()> {
+pub fn use_realm(env: &Env, error_class: Function<CallArgs, Unknown<'static>>, json_parse: Function<CallArgs, Unknown<'static>>) -> Result<()> {
     env_data::use_realm(env, error_class, json_parse)
 }
 
@@ -60,23 +60,17 @@ pub(crate) fn connection_for_path(env: &Env, path: &str) -> CoreResult<Arc<conne
     connection::Own::open(path)
 }
 
-/// `process.emitWarning(message, {code})`, best effort.
+/// `process.emitWarning(message, {code})`, best effort: whatever fails or throws is let go.
 fn emit_warning(env: &Env, message: &str, code: &str) {
-    let raw = env.raw();
-    unsafe {
-        let (mut global, mut process, mut emit, mut options, mut out) =
-            (ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
-        sys::napi_get_global(raw, &mut global);
-        sys::napi_get_named_property(raw, global, c"process".as_ptr(), &mut process);
-        sys::napi_get_named_property(raw, process, c"emitWarning".as_ptr(), &mut emit);
-        sys::napi_create_object(raw, &mut options);
-        let Ok(code) = napi::bindgen_prelude::ToNapiValue::to_napi_value(raw, code) else { return };
-        let Ok(message) = napi::bindgen_prelude::ToNapiValue::to_napi_value(raw, message) else { return };
-        sys::napi_set_named_property(raw, options, c"code".as_ptr(), code);
-        let args = [message, options];
-        if sys::napi_call_function(raw, process, emit, 2, args.as_ptr(), &mut out) != sys::Status::napi_ok {
-            let mut thrown = ptr::null_mut();
-            sys::napi_get_and_clear_last_exception(raw, &mut thrown);
-        }
+    let emit = || -> Result<()> {
+        let process: Object = env.get_global()?.get_named_property_unchecked("process")?;
+        let emit: JsFunction = process.get_named_property_unchecked("emitWarning")?;
+        let mut options = Object::new(env)?;
+        options.set_named_property("code", code)?;
+        emit.apply(process, CallArgs::from([message.into_unknown(env)?, options.to_unknown()]))?;
+        Ok(())
+    };
+    if emit().is_err() {
+        env_data::take_exception(env);
     }
 }

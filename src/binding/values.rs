@@ -2,7 +2,7 @@
 //! row values a host handle returns. One rule for both.
 
 use control_plane_core::engine::{whole_number, SqlData};
-use napi::bindgen_prelude::{BigInt, Uint8ArraySlice, Unknown};
+use napi::bindgen_prelude::{BigInt, FromNapiValue, Uint8ArraySlice, Unknown};
 use napi::{JsValue, ValueType};
 
 /// What SQLite cannot hold, or could not be read.
@@ -16,25 +16,26 @@ pub enum NotSql {
 
 /// `undefined` and `null` as NULL, a boolean as 0 or 1, a whole number as an integer (else
 /// a real), a BigInt as an integer, a string as text, a Uint8Array or Buffer as a blob.
+/// Each is read by its type's own `FromNapiValue` (`from_unknown`), after `get_type`.
 pub fn sql_of(value: Unknown) -> Result<SqlData, NotSql> {
     let read = |e: napi::Error| NotSql::Unreadable(e.reason);
     Ok(match value.get_type().map_err(read)? {
         ValueType::Undefined | ValueType::Null => SqlData::Null,
-        ValueType::Boolean => SqlData::Int(unsafe { value.cast::<bool>() }.map_err(read)? as i64),
+        ValueType::Boolean => SqlData::Int(bool::from_unknown(value).map_err(read)? as i64),
         ValueType::Number => {
-            let f = unsafe { value.cast::<f64>() }.map_err(read)?;
+            let f = f64::from_unknown(value).map_err(read)?;
             whole_number(f).map_or(SqlData::Real(f), SqlData::Int)
         }
         ValueType::BigInt => {
-            let (i, lossless) = unsafe { value.cast::<BigInt>() }.map_err(read)?.get_i64();
+            let (i, lossless) = BigInt::from_unknown(value).map_err(read)?.get_i64();
             if !lossless {
                 return Err(NotSql::BigIntTooLarge);
             }
             SqlData::Int(i)
         }
-        ValueType::String => SqlData::Text(unsafe { value.cast::<String>() }.map_err(read)?),
+        ValueType::String => SqlData::Text(String::from_unknown(value).map_err(read)?),
         ValueType::Object if value.is_typedarray().unwrap_or(false) => {
-            SqlData::Blob(unsafe { value.cast::<Uint8ArraySlice>() }.map_err(read)?.to_vec())
+            SqlData::Blob(Uint8ArraySlice::from_unknown(value).map_err(read)?.to_vec())
         }
         other => return Err(NotSql::Kind(other)),
     })
