@@ -69,8 +69,10 @@ pub type JsFunction<'e> = Function<'e, CallArgs, Unknown<'e>>;
 struct PerEnv {
     realm: Option<Realm>,
     /// The last error the caller's handle threw, kept under its token until an error of
-    /// ours that names it is thrown (as its `cause`) or the next one replaces it.
-    thrown: Option<(u64, ObjectRef)>,
+    /// ours that names it is thrown (as its `cause`) or the next one replaces it. One the
+    /// core turned into an error of its own (a unique constraint into `DUPLICATE_ID`) may
+    /// stay until the environment ends, which takes the reference with it: no leak report.
+    thrown: Option<(u64, ObjectRef<false>)>,
     tokens: u64,
 }
 
@@ -101,7 +103,7 @@ fn realm_of(env: &Env) -> Option<&'static Realm> {
 /// (`CpError::cause`), which then carries it as its `cause`.
 pub fn keep_thrown(env: &Env, thrown: &Object) -> Option<u64> {
     let data = per_env(env).ok()?;
-    let kept = thrown.create_ref().ok()?;
+    let kept = thrown.create_ref::<false>().ok()?;
     data.tokens += 1;
     if let Some((_, old)) = data.thrown.replace((data.tokens, kept)) {
         let _ = old.unref(env);
