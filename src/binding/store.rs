@@ -37,8 +37,7 @@ impl Backend {
         let invalid = || CpError::field("sqlite", "sqlite must be a Database, a file path, ':memory:', or a SQLite database handle.");
         match sqlite.get_type().map_err(|_| invalid())? {
             ValueType::String => {
-                // SAFETY: its type was just read as a string.
-                let path = unsafe { sqlite.cast::<String>() }.map_err(|_| invalid())?;
+                let path = String::from_unknown(sqlite).map_err(|_| invalid())?;
                 let own = if control_plane_core::engine::sqlite::is_memory_path(&path) {
                     Own::open_memory_store()?
                 } else {
@@ -48,13 +47,11 @@ impl Backend {
             }
             ValueType::Object => {
                 if Database::instance_of(env, &sqlite).unwrap_or(false) {
-                    // SAFETY: a live value of this call's env, just found an instance of `Database`.
-                    let db = unsafe { ClassInstance::<Database>::from_napi_value(env.raw(), sqlite.raw()) }.map_err(|_| invalid())?;
+                    let db = ClassInstance::<Database>::from_unknown(sqlite).map_err(|_| invalid())?;
                     db.own.load_schema_if_empty()?;
                     return Ok(Backend::Own { own: db.own.clone(), owned: false });
                 }
-                // SAFETY: its type was just read as an object.
-                let handle = unsafe { sqlite.cast::<Object>() }.map_err(|_| invalid())?;
+                let handle = Object::from_unknown(sqlite).map_err(|_| invalid())?;
                 let host = HostHandle::new(handle)?;
                 // As the documented store does; better-sqlite3 has it on already, bun:sqlite
                 // and node:sqlite do not.
