@@ -693,19 +693,7 @@ export type ControlPlaneUsageLimitCheck = { usedQuantity: number, remainingQuant
 /**
  * `setUsageLimit`'s input.
  */
-export type ControlPlaneSetUsageLimitInput = { orgId: string, 
-/**
- * The project's limit; the org-wide one when missing.
- */
-projectId?: string | null, metric: string, 
-/**
- * `count` when missing.
- */
-unit?: string | null, 
-/**
- * `monthly` when missing.
- */
-period?: ControlPlaneUsagePeriod | null, 
+export type ControlPlaneSetUsageLimitInput = { 
 /**
  * A finite number >= 0.
  */
@@ -713,12 +701,7 @@ limitQuantity: number,
 /**
  * Now when missing.
  */
-updatedAtMs?: number | null, };
-
-/**
- * `checkUsageLimit`'s input: which limit, and the window to weigh against it.
- */
-export type ControlPlaneCheckUsageLimitInput = { orgId: string, 
+updatedAtMs?: number | null, orgId: string, 
 /**
  * The project's limit; the org-wide one when missing.
  */
@@ -730,7 +713,12 @@ unit?: string | null,
 /**
  * `monthly` when missing.
  */
-period?: ControlPlaneUsagePeriod | null, 
+period?: ControlPlaneUsagePeriod | null, };
+
+/**
+ * `checkUsageLimit`'s input: which limit, and the window to weigh against it.
+ */
+export type ControlPlaneCheckUsageLimitInput = { 
 /**
  * One period before `untilMs` (not before 0) when missing.
  */
@@ -738,7 +726,19 @@ sinceMs?: number | null,
 /**
  * Now when missing.
  */
-untilMs?: number | null, };
+untilMs?: number | null, orgId: string, 
+/**
+ * The project's limit; the org-wide one when missing.
+ */
+projectId?: string | null, metric: string, 
+/**
+ * `count` when missing.
+ */
+unit?: string | null, 
+/**
+ * `monthly` when missing.
+ */
+period?: ControlPlaneUsagePeriod | null, };
 
 /**
  * One limit as `consumeUsage` weighed it: usage in its window before this event, and
@@ -790,7 +790,11 @@ cursor?: string | null, };
 /**
  * `deleteUsageLimit`'s input: the limit's key, and who removes it when.
  */
-export type ControlPlaneDeleteUsageLimitInput = { orgId: string, 
+export type ControlPlaneDeleteUsageLimitInput = { actorId?: string | null, 
+/**
+ * Now when missing.
+ */
+atMs?: number | null, orgId: string, 
 /**
  * The project's limit; the org-wide one when missing.
  */
@@ -802,11 +806,7 @@ unit?: string | null,
 /**
  * `monthly` when missing.
  */
-period?: ControlPlaneUsagePeriod | null, actorId?: string | null, 
-/**
- * Now when missing.
- */
-atMs?: number | null, };
+period?: ControlPlaneUsagePeriod | null, };
 
 /**
  * `checkRollups`'s input.

@@ -70,10 +70,11 @@ fn from_row(r: &dyn Row) -> Result<UsageLimit> {
     })
 }
 
-/// `setUsageLimit`'s input.
+/// Which limit: one per (org, project or org-wide, metric, unit, period). Read first by
+/// every request that names a limit, so its fields are the first an error names.
 #[derive(Debug, Clone, PartialEq, TS)]
-#[ts(rename = "ControlPlaneSetUsageLimitInput", rename_all = "camelCase", optional_fields = nullable)]
-pub struct SetUsageLimit {
+#[ts(rename_all = "camelCase", optional_fields = nullable)]
+pub struct LimitKey {
     pub org_id: String,
     /// The project's limit; the org-wide one when missing.
     pub project_id: Option<String>,
@@ -84,6 +85,26 @@ pub struct SetUsageLimit {
     /// `monthly` when missing.
     #[ts(as = "Option<UsagePeriod>")]
     pub period: String,
+}
+
+impl FromInput for LimitKey {
+    fn from_input(input: &Input) -> Result<Self> {
+        Ok(LimitKey {
+            org_id: input.id("orgId")?,
+            project_id: input.opt_id("projectId")?,
+            metric: input.string("metric")?,
+            unit: input.string_or("unit", "count")?,
+            period: input.period("period")?,
+        })
+    }
+}
+
+/// `setUsageLimit`'s input.
+#[derive(Debug, Clone, PartialEq, TS)]
+#[ts(rename = "ControlPlaneSetUsageLimitInput", rename_all = "camelCase", optional_fields = nullable)]
+pub struct SetUsageLimit {
+    #[ts(flatten)]
+    pub key: LimitKey,
     /// A finite number >= 0.
     pub limit_quantity: f64,
     /// Now when missing.
@@ -94,11 +115,7 @@ pub struct SetUsageLimit {
 impl FromInput for SetUsageLimit {
     fn from_input(input: &Input) -> Result<Self> {
         Ok(SetUsageLimit {
-            org_id: input.id("orgId")?,
-            project_id: input.opt_id("projectId")?,
-            metric: input.string("metric")?,
-            unit: input.string_or("unit", "count")?,
-            period: input.period("period")?,
+            key: LimitKey::from_input(input)?,
             limit_quantity: input.non_negative("limitQuantity")?,
             updated_at_ms: input.timestamp("updatedAtMs")?,
         })
@@ -107,7 +124,7 @@ impl FromInput for SetUsageLimit {
 
 /// `setUsageLimit`: one limit per (org, project or org-wide, metric, unit, period).
 pub fn set(conn: &Db, ctx: &RequestContext, req: SetUsageLimit) -> Result<UsageLimit> {
-    let SetUsageLimit { org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms } = req;
+    let SetUsageLimit { key: LimitKey { org_id, project_id, metric, unit, period }, limit_quantity, updated_at_ms } = req;
     let parents = Parents::project(&org_id, project_id.as_deref());
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
@@ -168,16 +185,8 @@ fn get(
 #[derive(Debug, Clone, PartialEq, TS)]
 #[ts(rename = "ControlPlaneCheckUsageLimitInput", rename_all = "camelCase", optional_fields = nullable)]
 pub struct CheckUsageLimit {
-    pub org_id: String,
-    /// The project's limit; the org-wide one when missing.
-    pub project_id: Option<String>,
-    pub metric: String,
-    /// `count` when missing.
-    #[ts(as = "Option<String>")]
-    pub unit: String,
-    /// `monthly` when missing.
-    #[ts(as = "Option<UsagePeriod>")]
-    pub period: String,
+    #[ts(flatten)]
+    pub key: LimitKey,
     /// One period before `untilMs` (not before 0) when missing.
     #[ts(as = "Option<i64>")]
     pub since_ms: i64,
@@ -188,22 +197,18 @@ pub struct CheckUsageLimit {
 
 impl FromInput for CheckUsageLimit {
     fn from_input(input: &Input) -> Result<Self> {
-        let org_id = input.id("orgId")?;
-        let project_id = input.opt_id("projectId")?;
-        let metric = input.string("metric")?;
-        let unit = input.string_or("unit", "count")?;
-        let period = input.period("period")?;
+        let key = LimitKey::from_input(input)?;
         let until_ms = input.timestamp("untilMs")?;
-        let period_len = period_ms(&period).unwrap_or(0);
+        let period_len = period_ms(&key.period).unwrap_or(0);
         let since_ms = input.timestamp_or("sinceMs", (until_ms - period_len).max(0))?;
-        Ok(CheckUsageLimit { org_id, project_id, metric, unit, period, since_ms, until_ms })
+        Ok(CheckUsageLimit { key, since_ms, until_ms })
     }
 }
 
 /// `checkUsageLimit`: `null` when no limit is set for exactly this scope; otherwise the
 /// limit with what was used in the window (by default the period up to now).
 pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<Option<UsageLimitCheck>> {
-    let CheckUsageLimit { org_id, project_id, metric, unit, period, since_ms, until_ms } = req;
+    let CheckUsageLimit { key: LimitKey { org_id, project_id, metric, unit, period }, since_ms, until_ms } = req;
     let window = Window { since_ms, until_ms };
     rollups::fold_long_tail(conn)?;
     db::read(conn, |c| {
@@ -382,16 +387,8 @@ pub fn list_page(conn: &Db, _ctx: &RequestContext, req: ListUsageLimits) -> Resu
 #[derive(Debug, Clone, PartialEq, TS)]
 #[ts(rename = "ControlPlaneDeleteUsageLimitInput", rename_all = "camelCase", optional_fields = nullable)]
 pub struct DeleteUsageLimit {
-    pub org_id: String,
-    /// The project's limit; the org-wide one when missing.
-    pub project_id: Option<String>,
-    pub metric: String,
-    /// `count` when missing.
-    #[ts(as = "Option<String>")]
-    pub unit: String,
-    /// `monthly` when missing.
-    #[ts(as = "Option<UsagePeriod>")]
-    pub period: String,
+    #[ts(flatten)]
+    pub key: LimitKey,
     pub actor_id: Option<String>,
     /// Now when missing.
     #[ts(as = "Option<i64>")]
@@ -401,11 +398,7 @@ pub struct DeleteUsageLimit {
 impl FromInput for DeleteUsageLimit {
     fn from_input(input: &Input) -> Result<Self> {
         Ok(DeleteUsageLimit {
-            org_id: input.id("orgId")?,
-            project_id: input.opt_id("projectId")?,
-            metric: input.string("metric")?,
-            unit: input.string_or("unit", "count")?,
-            period: input.period("period")?,
+            key: LimitKey::from_input(input)?,
             actor_id: input.opt_id("actorId")?,
             at_ms: input.timestamp("atMs")?,
         })
@@ -414,7 +407,7 @@ impl FromInput for DeleteUsageLimit {
 
 /// `deleteUsageLimit`: `NOT_FOUND` when no such limit is set.
 pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteUsageLimit) -> Result<()> {
-    let DeleteUsageLimit { org_id, project_id, metric, unit, period, actor_id, at_ms: at } = req;
+    let DeleteUsageLimit { key: LimitKey { org_id, project_id, metric, unit, period }, actor_id, at_ms: at } = req;
     let project_key = project_id.as_deref().unwrap_or(ORG_KEY);
     removal::remove(
         conn,
