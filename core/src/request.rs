@@ -43,7 +43,7 @@ impl FromInput for RequestContext {
     }
 }
 
-/// Requests whose fields are all optional read `{}` when the caller gives no input.
+/// An empty JSON object: the `metadata` of a request that gave none.
 pub(crate) fn empty() -> Value {
     Value::Object(Default::default())
 }
