@@ -19,7 +19,7 @@ function cli(db: string, ...args: string[]): Promise<{ code: number; stdout: str
 describe("control-plane CLI", () => {
   it("runs the operator's round trip with tables, --json and meaningful exit codes", async () => {
     const db = path.join(tempDir(), "cp.db");
-    expect((await cli(db, "init", "--json")).stdout).toContain('"schemaVersion": 6');
+    expect((await cli(db, "init", "--json")).stdout).toContain('"schemaVersion": 7');
 
     const created = await cli(db, "--json", "orgs", "create", "--slug", "acme", "--name", "Acme", "--id", "org_acme");
     expect(created.code).toBe(0);
@@ -65,7 +65,7 @@ describe("control-plane CLI", () => {
     expect((await cli(db, "orgs", "unsuspend", "org_acme")).code).toBe(0);
 
     const stats = JSON.parse((await cli(db, "--json", "stats")).stdout);
-    expect(stats.schemaVersion).toBe(6);
+    expect(stats.schemaVersion).toBe(7);
     expect(stats.tables.find((t: { table: string }) => t.table === "_smithers_cp_orgs").rows).toBe(1);
     // doctor: healthy, then rollups damaged by raw SQL are found (--no-repair: exit 1) and rebuilt.
     expect(JSON.parse((await cli(db, "--json", "doctor")).stdout)).toEqual({ integrity: "ok", rollupsConsistent: true, rollupsRepaired: false, orgs: 1, brokenAuditChains: [] });

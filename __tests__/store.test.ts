@@ -375,7 +375,7 @@ describe("ensureControlPlaneTables", () => {
     new ControlPlaneStore(db);
     expect(schema()).toEqual(before);
     expect(store.getOrg("acme")).not.toBeNull();
-    expect(db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get()).toEqual({ value: "6" });
+    expect(db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get()).toEqual({ value: "7" });
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 0 });
     expect(db.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
   });

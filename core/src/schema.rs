@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::params;
 
 /// Bumped when we add a table or column of our own (always additively).
-pub(crate) const SCHEMA_VERSION: i64 = 6;
+pub(crate) const SCHEMA_VERSION: i64 = 7;
 
 const DOCUMENTED_TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS _smithers_cp_orgs (
@@ -151,7 +151,7 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 
 /// Every table and trigger this version of the schema has; a file holding all of them at
 /// this version needs nothing done on open.
-const OBJECTS: [&str; 24] = [
+const OBJECTS: [&str; 28] = [
     "_smithers_cp_usage_dense_minutes",
     "_smithers_cp_retention",
     "_smithers_cp_usage_purging",
@@ -176,6 +176,10 @@ const OBJECTS: [&str; 24] = [
     rollups::TRIGGERS[0],
     rollups::TRIGGERS[1],
     rollups::TRIGGERS[2],
+    rollups::FOLD_OBJECTS[0],
+    rollups::FOLD_OBJECTS[1],
+    rollups::FOLD_OBJECTS[2],
+    rollups::FOLD_OBJECTS[3],
 ];
 
 /// Whether the file already has this version's schema: one read, no write, no lock held.

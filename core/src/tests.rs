@@ -252,25 +252,32 @@ fn assert_rollups_match_raw(conn: &SqliteEngine, rng: &mut Rng, span: i64, fract
         let slow = raw_sum(conn, "acme", project, metric, since, until);
         assert_close(fast, slow, fractional, &format!("window [{since}, {until}] {project:?} {metric}"));
     }
-    // Several windows of different scopes summed in one call (as consumeUsage does).
-    use crate::metering::rollups::{Span, ALL};
+    // consumeUsage's two windows of every limit that applies, read in one statement: limits
+    // of 0 refuse every event, so nothing is recorded and the raw sums stay put.
+    for metric in ["tok", "cpu"] {
+        for (project, period) in [(Some("web"), "daily"), (Some("web"), "weekly"), (None, "monthly"), (None, "daily")] {
+            let limit = json!({ "orgId": "acme", "projectId": project, "metric": metric, "period": period, "limitQuantity": 0 });
+            call(conn, limits::set, limit).unwrap();
+        }
+    }
     for _ in 0..50 {
         let metric = ["tok", "cpu"][rng.below(2) as usize];
-        let windows: Vec<(Option<&str>, i64, i64)> = (0..rng.below(5))
-            .map(|_| {
-                let since = end(rng, 0);
-                (["web", "api"].get(rng.below(3) as usize).copied(), since, end(rng, since))
-            })
-            .collect();
-        let spans: Vec<Span> = windows
-            .iter()
-            .map(|&(project, since_ms, until_ms)| Span { scope: project.unwrap_or(ALL), since_ms, until_ms })
-            .collect();
-        let tail = crate::metering::rollups::tail(conn).unwrap();
-        let sums = crate::metering::rollups::totals(conn, tail, "acme", metric, "count", &spans).unwrap();
-        for (&(project, since, until), fast) in windows.iter().zip(sums) {
-            let slow = raw_sum(conn, "acme", project, metric, since, until);
-            assert_close(fast, slow, fractional, &format!("window [{since}, {until}] {project:?} {metric} of {}", spans.len()));
+        let project = [None, Some("web")][rng.below(2) as usize];
+        let at = end(rng, 0);
+        let out = call(conn, limits::consume, json!({ "orgId": "acme", "projectId": project, "metric": metric, "quantity": 1, "observedAtMs": at }))
+            .unwrap();
+        assert_eq!(out["allowed"], json!(false));
+        let checks = out["checks"].as_array().unwrap();
+        assert_eq!(checks.len(), if project.is_some() { 4 } else { 2 });
+        for check in checks {
+            let scope = check["projectId"].as_str();
+            let period = crate::validate::period_ms(check["period"].as_str().unwrap()).unwrap();
+            assert_eq!(check["sinceMs"], json!((at - period).max(0)));
+            let what = format!("consume at {at}: {scope:?} {metric} {}", check["period"]);
+            let used = raw_sum(conn, "acme", scope, metric, (at - period).max(0), at);
+            assert_close(check["usedQuantity"].as_f64().unwrap(), used, fractional, &what);
+            let later = raw_sum(conn, "acme", scope, metric, at + 1, at + period);
+            assert_close(check["laterQuantity"].as_f64().unwrap(), later, fractional, &what);
         }
     }
 }

@@ -7,10 +7,10 @@ use crate::tenancy::orgs::{self, WriteKind};
 use crate::page::{self, Page, PageRequest};
 use crate::tenancy::parents::Parents;
 use crate::tenancy::removal::{self, Removal};
-use crate::metering::rollups::{self, Span, ALL};
-use crate::metering::usage::{self, NewUsage, UsageEvent, Window};
+use crate::metering::rollups::{self, WindowSql, ALL};
+use crate::metering::usage::{NewUsage, UsageEvent};
 use crate::request::{FromInput, RequestContext};
-use crate::validate::{js_number, period_ms, Input, ORG_KEY};
+use crate::validate::{js_number, period_ms, Input, ORG_KEY, PERIODS};
 use crate::params;
 use crate::engine::Row;
 use crate::db::Db;
@@ -167,20 +167,6 @@ pub fn set(conn: &Db, ctx: &RequestContext, req: SetUsageLimit) -> Result<UsageL
     Ok(UsageLimit { org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms })
 }
 
-fn get(
-    conn: &Db,
-    org_id: &str,
-    project_id: Option<&str>,
-    metric: &str,
-    unit: &str,
-    period: &str,
-) -> Result<Option<UsageLimit>> {
-    Ok(conn
-        .row(&format!(
-            "{SELECT} WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4 AND period = ?5"
-        ), params![org_id, project_id.unwrap_or(ORG_KEY), metric, unit, period], from_row)?)
-}
-
 /// `checkUsageLimit`'s input: which limit, and the window to weigh against it.
 #[derive(Debug, Clone, PartialEq, TS)]
 #[ts(rename = "ControlPlaneCheckUsageLimitInput", rename_all = "camelCase", optional_fields = nullable)]
@@ -207,22 +193,37 @@ impl FromInput for CheckUsageLimit {
 
 /// `checkUsageLimit`: `null` when no limit is set for exactly this scope; otherwise the
 /// limit with what was used in the window (by default the period up to now).
+///
+/// One statement reads the limit and the usage together (one snapshot, so no transaction
+/// is opened); a tail another writer let grow long is folded afterwards.
 pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<Option<UsageLimitCheck>> {
     let CheckUsageLimit { key: LimitKey { org_id, project_id, metric, unit, period }, since_ms, until_ms } = req;
-    let window = Window { since_ms, until_ms };
-    rollups::fold_long_tail(conn)?;
-    db::read(conn, |c| {
-        let Some(limit) = get(c, &org_id, project_id.as_deref(), &metric, &unit, &period)? else {
-            return Ok(None);
-        };
-        let used_quantity = usage::used(c, &org_id, project_id.as_deref(), &metric, &unit, window)?;
-        Ok(Some(UsageLimitCheck {
-            remaining_quantity: (limit.limit_quantity - used_quantity).max(0.0),
-            exceeded: used_quantity > limit.limit_quantity,
-            used_quantity,
-            limit,
-        }))
-    })
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let window = WindowSql { org: "?1", metric: "?3", unit: "?4", series: "st.series", scope: "?2", watermark: "st.watermark" };
+        format!(
+            "SELECT l.org_id, l.project_id, l.metric, l.unit, l.period, l.limit_quantity, l.updated_at_ms,
+                    st.watermark, st.max_id, {used} AS used
+             FROM ({state}) AS st
+             JOIN _smithers_cp_usage_limits AS l
+               ON l.org_id = ?1 AND l.project_key = ?7 AND l.metric = ?3 AND l.unit = ?4 AND l.period = ?8",
+            used = window.sum("?5", "?6"),
+            state = rollups::STATE,
+        )
+    });
+    let scope = project_id.as_deref().unwrap_or(ALL);
+    let project_key = project_id.as_deref().unwrap_or(ORG_KEY);
+    let row = conn.row(sql, params![org_id, scope, metric, unit, since_ms, until_ms.saturating_add(1), project_key, period], |r| {
+        Ok((from_row(r)?, (r.get::<i64>(7)?, r.get::<i64>(8)?), r.get::<f64>(9)?))
+    })?;
+    let Some((limit, tail, used_quantity)) = row else { return Ok(None) };
+    rollups::fold_if_long(conn, tail)?;
+    Ok(Some(UsageLimitCheck {
+        remaining_quantity: (limit.limit_quantity - used_quantity).max(0.0),
+        exceeded: used_quantity > limit.limit_quantity,
+        used_quantity,
+        limit,
+    }))
 }
 
 /// One limit as `consumeUsage` weighed it: usage in its window before this event, and
@@ -268,48 +269,57 @@ pub struct Consumption {
 /// waited for the lock, nor one that later events fill when t is in the past. For an
 /// event at the present time with nothing recorded after it, this is the period ending
 /// at t.
+///
+/// Four statements when the event is new: BEGIN IMMEDIATE; one read of the org's state,
+/// the key's first event, every limit that applies and both sums of each (`CONSUME`);
+/// the INSERT; COMMIT.
 pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Consumption> {
+    let at = usage.observed_at_ms;
     db::write(conn, |c| {
-        orgs::guard(c, &usage.org_id, WriteKind::Other)?;
-        // Folding first keeps the sums below bounded; this event joins the tail and is
-        // folded by a later write.
-        let tail = rollups::catch_up_if_long(c)?;
-        if let Some(original) = usage.find_duplicate(c)? {
-            return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
-        }
-        // The project's limits, then the org-wide ones: two searches of the primary key (an
-        // IN list would build a temporary index on every call).
-        let by_key = format!("{SELECT} WHERE org_id = ?1 AND project_key = ?2 AND metric = ?3 AND unit = ?4");
-        let mut limits = Vec::new();
-        let keys = [usage.project_id.as_deref(), None];
-        for key in keys.iter().take(if usage.project_id.is_some() { 2 } else { 1 }) {
-            c.each(&by_key, params![usage.org_id, key.unwrap_or(ORG_KEY), usage.metric, usage.unit], |r| {
-                limits.push(from_row(r)?);
+        let mut org: Option<(String, Option<String>)> = None;
+        let mut duplicate = false;
+        let mut tail = (0, 0);
+        let mut weighed: Vec<(UsageLimit, f64, f64)> = Vec::new();
+        let project_key = usage.project_id.as_deref().unwrap_or(ORG_KEY);
+        c.each(
+            consume_sql(),
+            params![usage.org_id, usage.project_id.as_deref().unwrap_or(ALL), usage.metric, usage.unit, at, project_key, usage.idempotency_key],
+            |r| {
+                if let Some(status) = r.get::<Option<String>>(0)? {
+                    org = Some((status, r.get(1)?));
+                }
+                duplicate = r.get::<Option<i64>>(2)?.is_some();
+                tail = (r.get(3)?, r.get(4)?);
+                if r.get::<Option<String>>(5)?.is_some() {
+                    let limit = UsageLimit {
+                        org_id: r.get(5)?,
+                        project_id: r.get(6)?,
+                        metric: r.get(7)?,
+                        unit: r.get(8)?,
+                        period: r.get(9)?,
+                        limit_quantity: r.get(10)?,
+                        updated_at_ms: r.get(11)?,
+                    };
+                    weighed.push((limit, r.get(12)?, r.get(13)?));
+                }
                 Ok(())
-            })?;
+            },
+        )?;
+        orgs::guard_state(&usage.org_id, org, WriteKind::Other)?;
+        if duplicate {
+            if let Some(original) = usage.find_duplicate(c)? {
+                return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
+            }
         }
         // The project's limits first, then the org-wide ones; each by period length.
-        limits.sort_by_key(|l| (l.project_id.is_none(), period_ms(&l.period)));
-        // Two windows per limit, all summed together: the period ending at the event, and
-        // the period after it.
-        let at = usage.observed_at_ms;
-        let mut spans: Vec<Span> = Vec::with_capacity(2 * limits.len());
-        for limit in &limits {
-            let scope = limit.project_id.as_deref().unwrap_or(ALL);
+        weighed.sort_by_key(|(l, _, _)| (l.project_id.is_none(), period_ms(&l.period)));
+        let mut checks = Vec::with_capacity(weighed.len());
+        for (limit, used_quantity, later_quantity) in weighed {
             let period = period_ms(&limit.period).unwrap_or(0);
-            spans.push(Span { scope, since_ms: (at - period).max(0), until_ms: at });
-            spans.push(Span { scope, since_ms: at.saturating_add(1), until_ms: at.saturating_add(period) });
-        }
-        let sums = rollups::totals(c, tail, &usage.org_id, &usage.metric, &usage.unit, &spans)?;
-        let since: Vec<i64> = spans.iter().step_by(2).map(|span| span.since_ms).collect();
-        drop(spans);
-        let mut checks = Vec::with_capacity(limits.len());
-        for ((limit, since_ms), pair) in limits.into_iter().zip(since).zip(sums.chunks(2)) {
-            let (used_quantity, later_quantity) = (pair[0], pair[1]);
             let weighed = used_quantity + later_quantity;
             checks.push(ConsumeCheck {
                 allowed: weighed + usage.quantity <= limit.limit_quantity,
-                since_ms,
+                since_ms: (at - period).max(0),
                 until_ms: at,
                 later_quantity,
                 check: UsageLimitCheck {
@@ -324,12 +334,61 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
         // A missing project is reported either way: by the insert's foreign key when the
         // event fits, by a lookup when it does not.
         let event = if allowed {
-            Some(usage.record_in(c)?)
+            let id = usage.insert(c)?;
+            rollups::fold_if_crossed(c, id, id)?;
+            Some(usage.event(id, usage.idempotency_key.as_ref().map(|_| false)))
         } else {
             usage.parents().check(c)?;
             None
         };
+        // A tail another writer let grow long is folded now, so later reads stay short.
+        rollups::fold_if_long(c, tail)?;
         Ok(Consumption { allowed, event, checks })
+    })
+}
+
+/// `consumeUsage`'s read: `?1` org, `?2` the event's scope (its project, or `*`), `?3`
+/// metric, `?4` unit, `?5` the event's time, `?6` its project's limit key, `?7` its
+/// idempotency key. One row per limit that applies (or one row of NULL limit when none
+/// does), each with the org's state, whether the key was seen, the tail, and the limit's
+/// two sums: the period ending at the event, and the period after it.
+fn consume_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let length = format!(
+            "CASE l.period {} END",
+            PERIODS.iter().map(|p| format!("WHEN '{p}' THEN {}", period_ms(p).unwrap_or(0))).collect::<Vec<_>>().join(" ")
+        );
+        let window = WindowSql { org: "?1", metric: "?3", unit: "?4", series: "w.series", scope: "w.scope", watermark: "st.watermark" };
+        format!(
+            "WITH st AS MATERIALIZED (
+               SELECT r.watermark AS watermark, COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id,
+                 (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = '{ALL}' AND metric = ?3 AND unit = ?4) AS org_series,
+                 (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series
+               FROM _smithers_cp_usage_rollup_state AS r WHERE r.id = 1
+             ),
+             w AS MATERIALIZED (
+               SELECT l.org_id, l.project_id, l.metric, l.unit, l.period, l.limit_quantity, l.updated_at_ms,
+                 CASE WHEN l.project_key = '{ORG_KEY}' THEN st.org_series ELSE st.series END AS series,
+                 CASE WHEN l.project_key = '{ORG_KEY}' THEN '{ALL}' ELSE l.project_key END AS scope,
+                 max(0, ?5 - {length}) AS used_from, ?5 + 1 AS later_from, ?5 + {length} + 1 AS later_to
+               FROM st, (
+                 SELECT * FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?6 AND metric = ?3 AND unit = ?4
+                 UNION ALL
+                 SELECT * FROM _smithers_cp_usage_limits
+                 WHERE org_id = ?1 AND project_key = '{ORG_KEY}' AND ?6 <> '{ORG_KEY}' AND metric = ?3 AND unit = ?4
+               ) AS l
+             )
+             SELECT o.status, o.suspend_reason,
+               (SELECT id FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?7) AS seen,
+               st.watermark, st.max_id,
+               w.org_id, w.project_id, w.metric, w.unit, w.period, w.limit_quantity, w.updated_at_ms,
+               CASE WHEN w.org_id IS NULL THEN 0 ELSE {used} END AS used,
+               CASE WHEN w.org_id IS NULL THEN 0 ELSE {later} END AS later
+             FROM st LEFT JOIN _smithers_cp_orgs AS o ON o.org_id = ?1 LEFT JOIN w ON true",
+            used = window.sum("w.used_from", "w.later_from"),
+            later = window.sum("w.later_from", "w.later_to"),
+        )
     })
 }
 

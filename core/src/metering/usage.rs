@@ -121,7 +121,7 @@ impl NewUsage {
         Parents::project(&self.org_id, self.project_id.as_deref())
     }
 
-    fn event(&self, id: i64, duplicate: Option<bool>) -> UsageEvent {
+    pub(crate) fn event(&self, id: i64, duplicate: Option<bool>) -> UsageEvent {
         UsageEvent {
             id,
             org_id: self.org_id.clone(),
@@ -179,18 +179,21 @@ impl NewUsage {
     }
 
     /// Inserts the event (it joins the rollups' tail; see `rollups`).
-    fn insert(&self, conn: &Db) -> Result<i64> {
+    pub(crate) fn insert(&self, conn: &Db) -> Result<i64> {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        conn.insert(SQL.get_or_init(|| insert_sql(1)), &self.values())
-        .map_err(|e| {
-            if is_constraint(&e, Constraint::Unique) {
-                // Only reachable if another connection wrote the key between our check and
-                // insert, which BEGIN IMMEDIATE rules out; kept as a clear error regardless.
-                CpError::new("IDEMPOTENCY_CONFLICT", "Usage event key was recorded concurrently.", None)
-            } else {
-                self.parents().explain(conn, e)
-            }
-        })
+        conn.insert(SQL.get_or_init(|| insert_sql(1)), &self.values()).map_err(|e| self.insert_error(conn, e))
+    }
+
+    /// An insert's failure as the caller's error: a missing project by name.
+    fn insert_error(&self, conn: &Db, e: CpError) -> CpError {
+        if is_constraint(&e, Constraint::Unique) {
+            // Only reachable if another connection wrote the key between our check and
+            // insert, which one statement (or BEGIN IMMEDIATE) rules out; kept as a clear
+            // error regardless.
+            CpError::new("IDEMPOTENCY_CONFLICT", "Usage event key was recorded concurrently.", None)
+        } else {
+            self.parents().explain(conn, e)
+        }
     }
 
     /// The values of a row, in `insert_sql`'s column order.
@@ -220,13 +223,38 @@ impl NewUsage {
 }
 
 /// `recordUsage`: one event, or the one first recorded with its idempotency key.
+///
+/// One statement on the way that records: the INSERT itself checks that the org takes
+/// writes and that the key is new (one statement is atomic, its triggers included, so no
+/// transaction is opened around it), and the event is built from the input and the new
+/// id, not read back. When it inserts nothing, the reason is looked up: the org's state
+/// (an error), the key's first event (returned, or a conflict), or, if neither (the
+/// org changed in between), the event is recorded the long way in a write transaction.
+/// Every `TAIL_MAX`-th id also folds the tail (one more statement).
 pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<UsageEvent> {
-    db::write(conn, |c| {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "{INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+             WHERE EXISTS (SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1 AND status <> 'deleted')
+               AND (?9 IS NULL OR NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?9))"
+        )
+    });
+    let done = conn.run(sql, &usage.values()).map_err(|e| usage.insert_error(conn, e))?;
+    if done.changes == 1 {
+        rollups::fold_if_crossed(conn, done.last_insert_id, done.last_insert_id)?;
+        return Ok(usage.event(done.last_insert_id, usage.idempotency_key.as_ref().map(|_| false)));
+    }
+    orgs::guard(conn, &usage.org_id, WriteKind::Other)?;
+    if let Some(existing) = usage.find_duplicate(conn)? {
+        return Ok(existing);
+    }
+    let event = db::write(conn, |c| {
         orgs::guard(c, &usage.org_id, WriteKind::Other)?;
-        let event = usage.record_in(c)?;
-        rollups::catch_up_if_long(c)?;
-        Ok(event)
-    })
+        usage.record_in(c)
+    })?;
+    rollups::fold_if_crossed(conn, event.id, event.id)?;
+    Ok(event)
 }
 
 /// What `recordUsageBatch` hands back.
@@ -318,7 +346,9 @@ fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: Returning) -> Result<U
             keyed.push((i, event));
         }
         insert_pending(c, &batch, &mut pending, &mut ids)?;
-        rollups::catch_up_if_long(c)?;
+        if let (Some(&first), Some(&last)) = (ids.iter().min(), ids.iter().max()) {
+            rollups::fold_if_crossed(c, first, last)?;
+        }
         Ok(match returning {
             Returning::Events => {
                 let mut keyed = keyed.into_iter().peekable();
@@ -366,15 +396,15 @@ fn insert_pending(conn: &Db, batch: &[NewUsage], pending: &mut Vec<usize>, ids: 
     Ok(())
 }
 
+/// The head of every insert of usage events; `NewUsage::values` gives a row's values in
+/// this order.
+const INSERT_COLUMNS: &str = "INSERT INTO _smithers_cp_usage_events
+  (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key)";
+
 /// An INSERT of `rows` usage events, nine parameters a row (`NewUsage::values`).
 fn insert_sql(rows: usize) -> String {
     let row = |k: usize| format!("({})", (9 * k + 1..=9 * k + 9).map(|p| format!("?{p}")).collect::<Vec<_>>().join(","));
-    format!(
-        "INSERT INTO _smithers_cp_usage_events
-           (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key)
-         VALUES {}",
-        (0..rows).map(row).collect::<Vec<_>>().join(",")
-    )
+    format!("{INSERT_COLUMNS} VALUES {}", (0..rows).map(row).collect::<Vec<_>>().join(","))
 }
 
 /// Names the batch index in an error about one event.
@@ -412,9 +442,10 @@ impl FromInput for Window {
 }
 
 /// The quantity used in a window: one project's events, or every event of the org.
+#[cfg(test)]
 pub(crate) fn used(conn: &Db, org_id: &str, project_id: Option<&str>, metric: &str, unit: &str, window: Window) -> Result<f64> {
     let series = Series { org_id, scope: project_id.unwrap_or(ALL), metric, unit };
-    rollups::total(conn, &series, window.since_ms, window.until_ms)
+    Ok(rollups::total(conn, &series, window.since_ms, window.until_ms)?.0)
 }
 
 /// The dimensions a summary can group by.

@@ -234,6 +234,12 @@ pub(crate) enum WriteKind {
 pub(crate) fn guard(conn: &Db, org_id: &str, kind: WriteKind) -> Result<()> {
     let state: Option<(String, Option<String>)> = conn
         .row("SELECT status, suspend_reason FROM _smithers_cp_orgs WHERE org_id = ?1", params![org_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    guard_state(org_id, state, kind)
+}
+
+/// `guard` on the org's state read by the caller: `(status, suspend_reason)`, `None` for
+/// an org that does not exist.
+pub(crate) fn guard_state(org_id: &str, state: Option<(String, Option<String>)>, kind: WriteKind) -> Result<()> {
     match state {
         None => Err(CpError::org_not_found(org_id)),
         Some((status, _)) if status == "deleted" => Err(CpError::new(

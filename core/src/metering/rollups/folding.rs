@@ -1,7 +1,14 @@
-//! Folding usage events into the rollups: the tail, grouped per bucket (with the fine
-//! levels of dense minutes), and a retention purge's events, kept as millisecond sums.
+//! Folding usage events into the rollups in bulk: the tail, grouped per bucket in memory
+//! (with the fine levels of dense minutes), and a retention purge's events, kept as
+//! millisecond sums.
+//!
+//! Two folds produce the same rollups (both are held to one specification in the tests):
+//! this one, which reads the tail and adds it up in a hash map (1M events in about 1.7 s:
+//! a rebuild, a long tail another writer left, a purge), and `fold_sql`'s single
+//! statement, which a writer runs after its insert when the tail is short (one statement,
+//! where this one runs ten or more: on the caller's own handle, statements are the cost).
 
-use super::{is_dense, minute_of, scope_of, series_id, Series, ALL, COARSE, DENSE, FINE, MILLI, MINUTE, NO_PROJECT, SECOND, TENTH};
+use super::{is_dense, minute_of, scope_of, series_id, Series, ALL, COARSE, DENSE, FINE, LONG_TAIL, MILLI, MINUTE, NO_PROJECT, SECOND, TENTH};
 use crate::db::Db;
 use crate::error::Result;
 use crate::params;
@@ -18,8 +25,6 @@ fn series_id_or_new(conn: &Db, series: &Series) -> Result<i64> {
     )
 }
 
-/// How many events the tail may hold before a writer folds it into the rollups.
-pub(crate) const TAIL_MAX: i64 = 16;
 
 /// The watermark and the highest event id: events in `(watermark, max]` are the tail.
 pub(crate) fn tail(conn: &Db) -> Result<(i64, i64)> {
@@ -218,22 +223,15 @@ impl Fold {
 /// the documented store) has let grow long, so reads stay bounded. Opens its own write
 /// transaction, and only when needed.
 pub(crate) fn fold_long_tail(conn: &Db) -> Result<()> {
-    let (watermark, max_id) = tail(conn)?;
-    if max_id - watermark >= 4 * TAIL_MAX {
+    fold_if_long(conn, tail(conn)?)
+}
+
+/// After a read that found the tail `(watermark, max_id)`: folds it if it is long.
+pub(crate) fn fold_if_long(conn: &Db, (watermark, max_id): (i64, i64)) -> Result<()> {
+    if max_id - watermark >= LONG_TAIL {
         crate::db::write(conn, catch_up)?;
     }
     Ok(())
-}
-
-/// Folds the tail in when it has grown to `TAIL_MAX`; runs in the caller's write
-/// transaction. Returns the tail as it is afterwards.
-pub(crate) fn catch_up_if_long(conn: &Db) -> Result<(i64, i64)> {
-    let (watermark, max_id) = tail(conn)?;
-    if max_id - watermark >= TAIL_MAX {
-        catch_up(conn)?;
-        return Ok((max_id, max_id));
-    }
-    Ok((watermark, max_id))
 }
 
 /// Moves an org's folded usage events observed before `cutoff` out of the events table,

@@ -19,15 +19,19 @@
 //!   into millisecond sums;
 //! - `windows`: answering a window's sum from buckets, edges and the tail.
 
+mod fold_sql;
 mod folding;
 mod schema;
+mod window_sql;
 mod windows;
 
-pub(crate) use folding::{catch_up, catch_up_if_long, fold_long_tail, forget_project, purge_usage, tail};
-#[cfg(test)]
-pub(crate) use folding::TAIL_MAX;
+pub(crate) use fold_sql::{fold_if_crossed, fold_trigger, FOLD_OBJECTS, TAIL_MAX};
+pub(crate) use folding::{catch_up, fold_if_long, fold_long_tail, forget_project, purge_usage, tail};
 pub(crate) use schema::{consistent, ensure, rebuild, TRIGGERS};
-pub(crate) use windows::{for_each, total, totals, Span};
+pub(crate) use window_sql::WindowSql;
+pub(crate) use windows::{for_each, STATE};
+#[cfg(test)]
+pub(crate) use windows::total;
 
 use crate::error::Result;
 use crate::params;
@@ -53,6 +57,9 @@ const EDGE: i64 = LEVELS[0];
 /// The levels kept only in an org's dense minutes, and those kept everywhere.
 const FINE: [i64; 2] = [TENTH, SECOND];
 const COARSE: [i64; 3] = [MINUTE, HOUR, DAY];
+/// A tail this long was left by another writer (ours fold every `TAIL_MAX` ids): the
+/// bulk fold takes it, when one of our reads finds it.
+const LONG_TAIL: i64 = 4 * TAIL_MAX;
 /// An org's minute with more events than this keeps its fine levels: below it, a window
 /// edge in the minute reads at most this many events; above it, the fine buckets cost
 /// less than the events they stand for would to read. At one event a second, the fine

@@ -1,7 +1,7 @@
 //! The rollup tables and the triggers that keep them right, their creation and upgrade on
 //! open, the consistency check against the raw events, and the rebuild.
 
-use super::{catch_up, ALL, DAY, HOUR, LEVELS, MILLI, MINUTE, NO_PROJECT};
+use super::{catch_up, fold_trigger, ALL, DAY, HOUR, LEVELS, MILLI, MINUTE, NO_PROJECT};
 use crate::db::Db;
 use crate::error::Result;
 use crate::params;
@@ -163,6 +163,7 @@ pub(crate) fn ensure(conn: &Db) -> Result<()> {
     }
     conn.script(TABLES)?;
     conn.script(&triggers())?;
+    conn.script(&fold_trigger())?;
     if !existed || (!triggers_were_there && !consistent(conn)?) {
         rebuild(conn)?;
     }

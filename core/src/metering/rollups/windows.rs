@@ -1,11 +1,10 @@
 //! Answering a window's sum: whole buckets, the partial minutes at its edges, and the tail.
 
-use super::{is_dense, minute_of, series_id, tail, Series, ALL, COARSE, EDGE, FINE, MILLI, MINUTE, NO_PROJECT};
+
+use super::{is_dense, minute_of, series_id, Series, ALL, EDGE, MILLI, MINUTE, NO_PROJECT};
 use crate::db::Db;
 use crate::error::Result;
 use crate::params;
-use crate::engine::SqlValue;
-use std::collections::HashMap;
 
 /// Takes out of `parts` the pieces finer than a minute that lie in minutes of the org
 /// without fine levels, and returns them: they are read from the events (`split_slot`).
@@ -223,228 +222,27 @@ fn split_slot(
     Ok(())
 }
 
-/// One inclusive window to sum, of one scope; the org, metric and unit are shared by the
-/// windows summed together.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Span<'a> {
-    pub(crate) scope: &'a str,
-    pub(crate) since_ms: i64,
-    pub(crate) until_ms: i64,
+/// The quantity of a series in the inclusive window, and the tail `(watermark, max id)`
+/// as that one statement saw it.
+#[cfg(test)]
+pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, (i64, i64))> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let window = super::WindowSql { org: "?1", metric: "?3", unit: "?4", series: "st.series", scope: "?2", watermark: "st.watermark" };
+        format!("SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st", sum = window.sum("?5", "?6"), state = STATE)
+    });
+    conn.one(sql, params![series.org_id, series.scope, series.metric, series.unit, since_ms, until_ms.saturating_add(1)], |r| {
+        Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+    })
 }
 
-/// Adds each run of whole buckets and each edge's bucket (when its time bounds settle the
-/// edge) to its window's sum, in one statement; the edges whose bucket the edge splits.
-fn bucket_sums(
-    conn: &Db,
-    runs: &[(usize, i64, i64, i64, i64)],
-    edges: &[(usize, i64, i64, i64, i64, i64)],
-    sums: &mut [f64],
-) -> Result<Vec<usize>> {
-    let mut split = Vec::new();
-    if runs.is_empty() && edges.is_empty() {
-        return Ok(split);
-    }
-    let mut values = Vec::with_capacity(5 * runs.len() + 4 * edges.len());
-    for (j, &(_, id, level, from, to)) in runs.iter().enumerate() {
-        values.extend([j as i64, id, level, from, to].map(SqlValue::Int));
-    }
-    for (j, &(_, id, level, slot, _, _)) in edges.iter().enumerate() {
-        values.extend([j as i64, id, level, slot].map(SqlValue::Int));
-    }
-    with_sql(Shape::Buckets { runs: runs.len(), edges: edges.len() }, |sql| {
-        conn.each(sql, &values, |r| {
-            let index = r.get::<i64>(1)? as usize;
-            let quantity: f64 = r.get(2)?;
-            if r.get::<i64>(0)? == 0 {
-                sums[runs[index].0] += quantity;
-                return Ok(());
-            }
-            let (k, _, _, _, from, to) = edges[index];
-            match edge_share(r.get(3)?, r.get(4)?, from, to) {
-                Share::None => {}
-                Share::Whole => sums[k] += quantity,
-                Share::Split => split.push(index),
-            }
-            Ok(())
-        })
-    })?;
-    Ok(split)
-}
-
-/// The quantity of each window (of one org, metric and unit), in two statements however
-/// many windows there are: one for every run of whole buckets and every edge's bucket (a
-/// join of them, as constant rows, with the rollups' key), and one for the tail; only an
-/// edge that splits its bucket's events reads further (finer buckets, or the events).
-/// `tail` is `tail(conn)` read in the same transaction.
-pub(crate) fn totals(
-    conn: &Db,
-    tail: (i64, i64),
-    org_id: &str,
-    metric: &str,
-    unit: &str,
-    spans: &[Span],
-) -> Result<Vec<f64>> {
-    let (watermark, max_id) = tail;
-    let mut sums = vec![0.0f64; spans.len()];
-    if spans.is_empty() {
-        return Ok(sums);
-    }
-    // The rolled-up series of each window's scope (none: nothing of it was folded in yet).
-    let mut ids: Vec<Option<i64>> = Vec::with_capacity(spans.len());
-    for (k, span) in spans.iter().enumerate() {
-        let known = spans[..k].iter().position(|other| other.scope == span.scope).map(|i| ids[i]);
-        ids.push(match known {
-            Some(id) => id,
-            None => series_id(conn, &Series { org_id, scope: span.scope, metric, unit })?,
-        });
-    }
-    // Whole buckets of a minute and coarser, and each window's partial minutes at its two
-    // edges, taken from their minute's bucket when its time bounds settle it (always so for a
-    // window ending now): one statement. Only an edge that falls between a minute's events
-    // looks further: into the minute's finer buckets if the org's minute is dense, else at
-    // its few events.
-    let mut runs: Vec<(usize, i64, i64, i64, i64)> = Vec::new(); // (span, series, level, from, to)
-    let mut edges: Vec<(usize, i64, i64, i64, i64, i64)> = Vec::new(); // (span, series, level, slot, from, to)
-    let mut parts = Vec::with_capacity(16);
-    for (k, span) in spans.iter().enumerate() {
-        let Some(id) = ids[k] else { continue };
-        parts.clear();
-        pieces(&COARSE, span.since_ms, span.until_ms.saturating_add(1), &mut parts);
-        for part in &parts {
-            match *part {
-                Piece::Buckets { level, from, to } => runs.push((k, id, level, from, to)),
-                Piece::Raw { from, to } => edges.push((k, id, MINUTE, minute_of(from), from, to)),
-            }
-        }
-    }
-    let split = bucket_sums(conn, &runs, &edges, &mut sums)?;
-    if !split.is_empty() {
-        let mut known = Vec::new();
-        let (mut runs, mut fine_edges) = (Vec::new(), Vec::new());
-        for j in split {
-            let (k, id, _, _, from, to) = edges[j];
-            parts.clear();
-            parts.push(Piece::Raw { from, to });
-            if take_sparse(conn, org_id, &mut parts, &mut known)?.is_empty() {
-                // A dense minute: its seconds and the tenths at the edge.
-                parts.clear();
-                pieces(&FINE, from, to, &mut parts);
-                for part in &parts {
-                    match *part {
-                        Piece::Buckets { level, from, to } => runs.push((k, id, level, from, to)),
-                        Piece::Raw { from, to } => fine_edges.extend(edge_slots(from, to).map(|(slot, a, b)| (k, id, EDGE, slot, a, b))),
-                    }
-                }
-            } else {
-                let series = Series { org_id, scope: spans[k].scope, metric, unit };
-                let sum = &mut sums[k];
-                split_slot(conn, &series, id, watermark, from, to, &mut |_, q, _| *sum += q)?;
-            }
-        }
-        for j in bucket_sums(conn, &runs, &fine_edges, &mut sums)? {
-            let (k, id, _, _, from, to) = fine_edges[j];
-            let series = Series { org_id, scope: spans[k].scope, metric, unit };
-            let sum = &mut sums[k];
-            split_slot(conn, &series, id, watermark, from, to, &mut |_, q, _| *sum += q)?;
-        }
-    }
-
-    if max_id > watermark {
-        // The tail's rows of this org, metric and unit, added up per window in one pass.
-        let mut values = vec![SqlValue::Int(watermark), SqlValue::Text(org_id), SqlValue::Text(metric), SqlValue::Text(unit)];
-        for span in spans {
-            values.extend([SqlValue::Text(span.scope), SqlValue::Int(span.since_ms), SqlValue::Int(span.until_ms)]);
-        }
-        let row = with_sql(Shape::Tail { spans: spans.len() }, |sql| {
-            conn.row(sql, &values, |r| (0..spans.len()).map(|k| r.get::<f64>(k)).collect::<Result<Vec<f64>>>())
-        })?;
-        if let Some(tail_sums) = row {
-            for (sum, add) in sums.iter_mut().zip(tail_sums) {
-                *sum += add;
-            }
-        }
-    }
-    Ok(sums)
-}
-
-/// The statements `totals` runs, by shape: their text depends only on how many runs,
-/// edges or windows they carry, and is built once per shape and thread.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Shape {
-    Buckets { runs: usize, edges: usize },
-    Tail { spans: usize },
-}
-
-fn with_sql<T>(shape: Shape, f: impl FnOnce(&str) -> T) -> T {
-    thread_local! {
-        static TEXTS: std::cell::RefCell<HashMap<Shape, std::rc::Rc<str>>> = Default::default();
-    }
-    let sql = TEXTS.with(|texts| texts.borrow_mut().entry(shape).or_insert_with(|| sql_for(shape).into()).clone());
-    f(&sql)
-}
-
-fn sql_for(shape: Shape) -> String {
-    let params = |first: usize, width: usize, count: usize| -> String {
-        (0..count)
-            .map(|j| {
-                let p = first + width * j;
-                format!("({})", (p..p + width).map(|i| format!("?{i}")).collect::<Vec<_>>().join(","))
-            })
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    match shape {
-        // (run, series, level, from, to) per run, then (edge, series, slot) per edge. Rows:
-        // (0, run, quantity) for a run; (1, edge, quantity, min_at, max_at) for an edge.
-        Shape::Buckets { runs, edges } => {
-            let mut parts = Vec::new();
-            if runs > 0 {
-                parts.push(format!(
-                    "SELECT 0 AS kind, r.k AS k, (SELECT TOTAL(u.quantity) FROM _smithers_cp_usage_rollups u
-                                     WHERE u.series = r.series AND u.level = r.level
-                                       AND u.bucket_start_ms >= r.lo AND u.bucket_start_ms < r.hi) AS quantity,
-                            NULL AS min_at, NULL AS max_at
-                     FROM (WITH r(k, series, level, lo, hi) AS (VALUES {}) SELECT * FROM r) AS r",
-                    params(1, 5, runs)
-                ));
-            }
-            if edges > 0 {
-                parts.push(format!(
-                    "SELECT 1 AS kind, e.j AS k, u.quantity AS quantity, u.min_at_ms AS min_at, u.max_at_ms AS max_at
-                     FROM (WITH e(j, series, level, slot) AS (VALUES {}) SELECT * FROM e) AS e
-                     JOIN _smithers_cp_usage_rollups u ON u.series = e.series AND u.level = e.level AND u.bucket_start_ms = e.slot",
-                    params(1 + 5 * runs, 4, edges)
-                ));
-            }
-            parts.join(" UNION ALL ")
-        }
-        // ?1 watermark, ?2 org, ?3 metric, ?4 unit; then (scope, since, until) per window.
-        Shape::Tail { spans } => {
-            let sums: Vec<String> = (0..spans)
-                .map(|k| {
-                    let (s, a, b) = (5 + 3 * k, 6 + 3 * k, 7 + 3 * k);
-                    let hit = format!(
-                        "(?{s} = '{ALL}' OR project_id IS ?{s} OR (?{s} = '{NO_PROJECT}' AND project_id IS NULL))
-                         AND observed_at_ms >= ?{a} AND observed_at_ms <= ?{b}"
-                    );
-                    format!("TOTAL(CASE WHEN {hit} THEN quantity END) AS sum{k}")
-                })
-                .collect();
-            format!(
-                "SELECT {} FROM _smithers_cp_usage_events NOT INDEXED
-                 WHERE id > ?1 AND org_id = ?2 AND metric = ?3 AND unit = ?4",
-                sums.join(", ")
-            )
-        }
-    }
-}
-
-/// The quantity of a series in the inclusive window. Run it inside a
-/// transaction.
-pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<f64> {
-    let span = Span { scope: series.scope, since_ms, until_ms };
-    Ok(totals(conn, tail(conn)?, series.org_id, series.metric, series.unit, &[span])?[0])
-}
+/// The rollups' state for one series (`?1` org, `?2` scope, `?3` metric, `?4` unit), as a
+/// one-row table: the watermark, the highest event id, and the series' id (NULL when
+/// nothing of it was folded in yet).
+pub(crate) const STATE: &str = "SELECT r.watermark AS watermark,
+         COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id,
+         (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series
+       FROM _smithers_cp_usage_rollup_state AS r WHERE r.id = 1";
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,281 @@
+//! The writers' fold: the short tail folded into the rollups by one statement.
+//!
+//! `FOLD` inserts the highest event id into the view `_smithers_cp_usage_fold`; its
+//! INSTEAD OF trigger adds the tail's events (ids above the watermark, up to that id) to
+//! their buckets and moves the watermark, in set-based SQL. One statement is atomic, so a
+//! writer runs it on its own after its insert, with no transaction around the two, and two
+//! processes folding at once cannot fold the same events twice: the second finds the
+//! watermark moved. A writer folds when the id it was given crosses a multiple of
+//! `TAIL_MAX`, so no read decides it. The trigger folds only a short tail (at most
+//! `LONG_TAIL` events); a longer one, left by another writer, is folded by the bulk fold
+//! (`folding`) when one of our reads finds it.
+//!
+//! The minutes that the tail takes past `DENSE` events get their fine levels built first,
+//! by a second view's trigger (`_smithers_cp_usage_densify`), which the fold fires only
+//! when there is such a minute: most folds pay one probe for it.
+
+use super::{ALL, DENSE, FINE, LEVELS, LONG_TAIL, MILLI, MINUTE, NO_PROJECT};
+use crate::db::Db;
+use crate::error::Result;
+
+/// How many events the tail may hold before a writer of ours folds it.
+pub(crate) const TAIL_MAX: i64 = 16;
+
+/// Folds a short tail into the rollups: one statement (nothing when the tail is empty or
+/// longer than `LONG_TAIL`).
+const FOLD: &str = "INSERT INTO _smithers_cp_usage_fold (up_to) SELECT MAX(id) AS up_to FROM _smithers_cp_usage_events";
+
+/// The views the fold inserts into and their triggers, by name.
+pub(crate) const FOLD_OBJECTS: [&str; 4] = [
+    "_smithers_cp_usage_fold",
+    "_smithers_cp_usage_fold_tail",
+    "_smithers_cp_usage_densify",
+    "_smithers_cp_usage_densify_minutes",
+];
+
+/// After a writer of ours inserted events with ids `first..=last`: folds the tail when they
+/// cross a multiple of `TAIL_MAX`.
+pub(crate) fn fold_if_crossed(conn: &Db, first: i64, last: i64) -> Result<()> {
+    if last.div_euclid(TAIL_MAX) > (first - 1).div_euclid(TAIL_MAX) {
+        conn.run(FOLD, &[])?;
+    }
+    Ok(())
+}
+
+const EVENTS: &str = "_smithers_cp_usage_events";
+const ROLLUPS: &str = "_smithers_cp_usage_rollups";
+const SERIES: &str = "_smithers_cp_usage_series";
+const DENSE_MINUTES: &str = "_smithers_cp_usage_dense_minutes";
+const WATERMARK: &str = "(SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)";
+
+fn minute_of(at: &str) -> String {
+    format!("{at} - ({at} % {MINUTE})")
+}
+
+/// The minutes (of an org) that the tail up to `up_to` takes past `DENSE` events.
+fn newly_dense(up_to: &str) -> String {
+    format!(
+        "SELECT t.org_id AS org_id, t.minute AS minute FROM (
+           SELECT e.org_id AS org_id, {m} AS minute, COUNT(*) AS events
+           FROM {EVENTS} AS e NOT INDEXED WHERE e.id > {WATERMARK} AND e.id <= {up_to} GROUP BY e.org_id, minute
+         ) AS t
+         WHERE NOT EXISTS (SELECT 1 FROM {DENSE_MINUTES} AS d WHERE d.org_id = t.org_id AND d.minute_start_ms = t.minute)
+           AND t.events + (SELECT COUNT(*) FROM {EVENTS} AS f INDEXED BY _smithers_cp_usage_org_time_idx
+                           WHERE f.org_id = t.org_id AND f.observed_at_ms >= t.minute
+                             AND f.observed_at_ms < t.minute + {MINUTE} AND f.id <= {WATERMARK}) > {DENSE}",
+        m = minute_of("e.observed_at_ms"),
+    )
+}
+
+/// The two series an event `e` counts in (`s`): every event of its org, and its scope.
+fn series_of_e() -> String {
+    format!("s.org_id = e.org_id AND s.metric = e.metric AND s.unit = e.unit AND s.scope IN ('{ALL}', COALESCE(e.project_id, '{NO_PROJECT}'))")
+}
+
+fn levels(levels: &[i64]) -> String {
+    levels.iter().map(|l| format!("SELECT {l} AS level")).collect::<Vec<_>>().join(" UNION ALL ")
+}
+
+/// Adds a row to a bucket that already has one.
+const ADD: &str = "ON CONFLICT (series, level, bucket_start_ms)
+  DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events,
+    min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms)";
+
+/// The views and triggers of the fold, dropped and created anew with the rollup tables.
+pub(crate) fn fold_trigger() -> String {
+    let in_tail = format!("e.id > {WATERMARK} AND e.id <= NEW.up_to");
+    let newly = newly_dense("NEW.up_to");
+    format!(
+        "DROP TRIGGER IF EXISTS _smithers_cp_usage_fold_tail;
+         DROP TRIGGER IF EXISTS _smithers_cp_usage_densify_minutes;
+         DROP VIEW IF EXISTS _smithers_cp_usage_fold;
+         DROP VIEW IF EXISTS _smithers_cp_usage_densify;
+         CREATE VIEW _smithers_cp_usage_fold AS SELECT NULL AS up_to WHERE 0;
+         CREATE VIEW _smithers_cp_usage_densify AS SELECT NULL AS up_to WHERE 0;
+         -- Minutes turning dense: fine rows an update left there are replaced by the fine
+         -- sums of the events folded before and of purged events' sums; then marked.
+         CREATE TRIGGER _smithers_cp_usage_densify_minutes INSTEAD OF INSERT ON _smithers_cp_usage_densify
+         BEGIN
+           DELETE FROM {ROLLUPS} WHERE (series, level, bucket_start_ms) IN (
+             SELECT u.series, u.level, u.bucket_start_ms
+             FROM ({newly}) AS nd
+             CROSS JOIN {SERIES} AS s ON s.org_id = nd.org_id
+             CROSS JOIN {ROLLUPS} AS u ON u.series = s.id AND u.level IN ({fine}) AND u.bucket_start_ms >= nd.minute
+               AND u.bucket_start_ms < nd.minute + {MINUTE});
+           INSERT INTO {ROLLUPS} (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+             SELECT x.series, l.level, x.at - (x.at % l.level), TOTAL(x.quantity), SUM(x.events), MIN(x.at), MAX(x.at)
+             FROM (
+               SELECT s.id AS series, e.observed_at_ms AS at, e.quantity AS quantity, 1 AS events
+               FROM ({newly}) AS nd
+               CROSS JOIN {EVENTS} AS e INDEXED BY _smithers_cp_usage_org_time_idx
+                 ON e.org_id = nd.org_id AND e.observed_at_ms >= nd.minute AND e.observed_at_ms < nd.minute + {MINUTE}
+                AND e.id <= {WATERMARK}
+               CROSS JOIN {SERIES} AS s ON {series_of_e}
+               UNION ALL
+               SELECT u.series, u.bucket_start_ms, u.quantity, u.events
+               FROM ({newly}) AS nd
+               CROSS JOIN {SERIES} AS s ON s.org_id = nd.org_id
+               CROSS JOIN {ROLLUPS} AS u ON u.series = s.id AND u.level = {MILLI}
+                 AND u.bucket_start_ms >= nd.minute AND u.bucket_start_ms < nd.minute + {MINUTE}
+             ) AS x, ({fine_levels}) AS l
+             WHERE true
+             GROUP BY x.series, l.level, x.at - (x.at % l.level)
+           {ADD};
+           INSERT OR IGNORE INTO {DENSE_MINUTES} (org_id, minute_start_ms) SELECT org_id, minute FROM ({newly});
+         END;
+         CREATE TRIGGER _smithers_cp_usage_fold_tail INSTEAD OF INSERT ON _smithers_cp_usage_fold
+         WHEN NEW.up_to > {WATERMARK} AND NEW.up_to - {WATERMARK} <= {LONG_TAIL}
+         BEGIN
+           -- The series the tail's events count in, numbered when new.
+           INSERT OR IGNORE INTO {SERIES} (org_id, scope, metric, unit)
+             SELECT e.org_id, CASE k.scope WHEN 0 THEN '{ALL}' ELSE COALESCE(e.project_id, '{NO_PROJECT}') END, e.metric, e.unit
+             FROM {EVENTS} AS e NOT INDEXED CROSS JOIN (SELECT 0 AS scope UNION ALL SELECT 1) AS k
+             WHERE {in_tail};
+           INSERT INTO _smithers_cp_usage_densify (up_to) SELECT NEW.up_to WHERE EXISTS ({newly});
+           -- The tail's events: every level of their minute if it is dense, else the coarse ones.
+           INSERT INTO {ROLLUPS} (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+             SELECT s.id, l.level, e.observed_at_ms - (e.observed_at_ms % l.level), TOTAL(e.quantity), COUNT(*),
+                    MIN(e.observed_at_ms), MAX(e.observed_at_ms)
+             FROM {EVENTS} AS e NOT INDEXED
+             CROSS JOIN {SERIES} AS s ON {series_of_e}
+             CROSS JOIN ({all_levels}) AS l
+               ON l.level >= {MINUTE} OR EXISTS (SELECT 1 FROM {DENSE_MINUTES} AS d
+                                               WHERE d.org_id = e.org_id AND d.minute_start_ms = {m})
+             WHERE {in_tail}
+             GROUP BY s.id, l.level, e.observed_at_ms - (e.observed_at_ms % l.level)
+           {ADD};
+           UPDATE _smithers_cp_usage_rollup_state SET watermark = NEW.up_to WHERE id = 1;
+         END;",
+        series_of_e = series_of_e(),
+        fine = FINE.map(|l| l.to_string()).join(", "),
+        fine_levels = levels(&FINE),
+        all_levels = levels(&LEVELS),
+        m = minute_of("e.observed_at_ms"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::sqlite::SqliteEngine;
+
+    fn db() -> SqliteEngine {
+        let conn = SqliteEngine::open(":memory:").unwrap();
+        crate::schema::ensure(&conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES ('a','a','A',0),('b','b','B',0);
+             INSERT INTO _smithers_cp_projects (org_id, project_id, slug, name, created_at_ms) VALUES ('a','p','p','P',0),('a','q','q','Q',0);",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn rows(conn: &SqliteEngine, sql: &str) -> Vec<String> {
+        let mut st = conn.prepare(sql).unwrap();
+        let out = st.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect();
+        out
+    }
+
+    /// The rollups as text: every bucket of every series, the dense minutes, the watermark.
+    fn dump(conn: &SqliteEngine) -> Vec<String> {
+        let mut out = rows(
+            conn,
+            "SELECT s.org_id||'/'||s.scope||'/'||s.metric||'/'||s.unit||' '||u.level||' '||u.bucket_start_ms||' '||u.quantity
+                    ||' '||u.events||' '||u.min_at_ms||' '||u.max_at_ms
+             FROM _smithers_cp_usage_rollups u JOIN _smithers_cp_usage_series s ON s.id = u.series ORDER BY 1",
+        );
+        out.extend(rows(conn, "SELECT org_id||' '||minute_start_ms FROM _smithers_cp_usage_dense_minutes ORDER BY 1"));
+        out.extend(rows(conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"));
+        out
+    }
+
+    /// What the rollups must hold once every event is folded in (no purges): each series'
+    /// events summed per bucket of the coarse levels, and of the fine levels in the minutes
+    /// of an org with more than `DENSE` events, which are the dense minutes.
+    fn expected(conn: &SqliteEngine) -> Vec<String> {
+        let mut out = rows(
+            conn,
+            &format!(
+                "SELECT e.org_id||'/'||e.scope||'/'||e.metric||'/'||e.unit||' '||l.level||' '||(e.at - e.at % l.level)
+                        ||' '||TOTAL(e.quantity)||' '||COUNT(*)||' '||MIN(e.at)||' '||MAX(e.at)
+                 FROM (SELECT org_id, '*' AS scope, metric, unit, observed_at_ms AS at, quantity FROM _smithers_cp_usage_events
+                       UNION ALL
+                       SELECT org_id, COALESCE(project_id, ''), metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events) AS e,
+                      ({levels}) AS l
+                 WHERE l.level >= 60000 OR (e.org_id, e.at / 60000) IN (
+                   SELECT org_id, observed_at_ms / 60000 FROM _smithers_cp_usage_events GROUP BY 1, 2 HAVING COUNT(*) > {dense})
+                 GROUP BY e.org_id, e.scope, e.metric, e.unit, l.level, e.at - e.at % l.level ORDER BY 1",
+                levels = super::levels(&super::LEVELS),
+                dense = super::DENSE,
+            ),
+        );
+        out.extend(rows(
+            conn,
+            &format!(
+                "SELECT org_id||' '||(observed_at_ms / 60000 * 60000) FROM _smithers_cp_usage_events
+                 GROUP BY org_id, observed_at_ms / 60000 HAVING COUNT(*) > {} ORDER BY 1",
+                super::DENSE
+            ),
+        ));
+        out.extend(rows(conn, "SELECT 'watermark '||COALESCE(MAX(id), 0) FROM _smithers_cp_usage_events"));
+        out
+    }
+
+    /// Both folds, the writers' statement and the bulk one, leave every bucket equal to its
+    /// events, tails short and long, in few minutes (dense) or over 40 days.
+    #[test]
+    fn both_folds_leave_every_bucket_equal_to_its_events() {
+        let mut seed = 0x9E3779B97F4A7C15u64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..8 {
+            let conn = db();
+            let sql_fold = round % 2 == 0;
+            for step in 0..20 {
+                // The statement folds tails of up to `LONG_TAIL` events; the bulk fold any.
+                let n = 1 + rand(if sql_fold { super::LONG_TAIL as u64 } else if round % 4 < 2 { 40 } else { 300 });
+                let mut sql = String::from(
+                    "INSERT INTO _smithers_cp_usage_events (org_id, project_id, metric, quantity, unit, observed_at_ms) VALUES ",
+                );
+                for i in 0..n {
+                    let org = ["a", "b"][rand(2) as usize];
+                    let project = if org == "a" { ["NULL", "'p'", "'q'"][rand(3) as usize] } else { "NULL" };
+                    let at = if round < 4 { rand(120_000) } else { rand(40 * 86_400_000) };
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&format!("('{org}', {project}, '{}', {}, 'u', {at})", ["m", "n"][rand(2) as usize], rand(64) as f64 / 4.0));
+                }
+                conn.execute_batch(&sql).unwrap();
+                if sql_fold {
+                    conn.execute(super::FOLD, []).unwrap();
+                } else {
+                    super::super::catch_up(&conn).unwrap();
+                }
+                assert_eq!(dump(&conn), expected(&conn), "round {round} step {step}");
+            }
+            if round < 4 {
+                assert!(!rows(&conn, "SELECT org_id FROM _smithers_cp_usage_dense_minutes").is_empty(), "round {round} made dense minutes");
+            }
+        }
+    }
+
+    /// The writers' fold leaves a long tail alone (the bulk fold takes it).
+    #[test]
+    fn the_statement_leaves_a_long_tail_alone() {
+        let conn = db();
+        let values: Vec<String> = (0..=super::LONG_TAIL).map(|i| format!("('a', NULL, 'm', 1, 'u', {i})")).collect();
+        conn.execute_batch(&format!(
+            "INSERT INTO _smithers_cp_usage_events (org_id, project_id, metric, quantity, unit, observed_at_ms) VALUES {}",
+            values.join(",")
+        ))
+        .unwrap();
+        conn.execute(super::FOLD, []).unwrap();
+        assert_eq!(rows(&conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"), ["watermark 0"]);
+        super::super::catch_up(&conn).unwrap();
+        assert_eq!(dump(&conn), expected(&conn));
+    }
+}
