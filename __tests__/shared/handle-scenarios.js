@@ -25,6 +25,41 @@ function minimalHandle(real, prepare) {
   };
 }
 
+/**
+ * The handle, counting the statements run through it: each call of a statement's
+ * run/all/get/values/iterate, and each exec. Everything else passes through.
+ */
+function countingHandle(real) {
+  const counter = { statements: 0 };
+  const RUNS = new Set(["run", "all", "get", "values", "iterate"]);
+  const wrapStatement = (stmt) =>
+    new Proxy(stmt, {
+      get(target, key) {
+        const value = Reflect.get(target, key);
+        if (typeof value !== "function") return value;
+        return (...args) => {
+          if (RUNS.has(key)) counter.statements += 1;
+          return value.apply(target, args);
+        };
+      },
+    });
+  const handle = new Proxy(real, {
+    get(target, key) {
+      const value = Reflect.get(target, key);
+      if (typeof value !== "function") return value;
+      if (key === "prepare" || key === "query") return (text) => wrapStatement(value.call(target, text));
+      if (key === "exec") {
+        return (text) => {
+          counter.statements += 1;
+          return value.call(target, text);
+        };
+      }
+      return value.bind(target);
+    },
+  });
+  return { handle, counter };
+}
+
 function expectCode(fn, code, message) {
   let caught;
   try {
@@ -207,4 +242,54 @@ const scenarios = {
   },
 };
 
-module.exports = { scenarios, minimalHandle };
+/** The statements one call runs on a counting handle. */
+function statementsOf(counter, call) {
+  const before = counter.statements;
+  const out = call();
+  return [out, counter.statements - before];
+}
+
+// The request path's statements per call, on the caller's handle as on our connection
+// (`core/src/budget_tests.rs`): what each call costs on a handle is its statements.
+scenarios["the request path runs its budget of statements on the handle"] = (open) => {
+  const { handle, counter } = countingHandle(open());
+  const store = new ControlPlaneStore(handle);
+  // A handle whose run() reports nothing (the minimal one) costs a changes() query more
+  // for every statement run without rows (BEGIN and COMMIT included).
+  const probe = (handle.prepare ?? handle.query).call(handle, "PRAGMA foreign_keys = ON");
+  const info = probe.run();
+  const write = info && typeof info === "object" && "changes" in info ? 1 : 2;
+
+  // The first audit event of a store reads the chain's state once.
+  assert.equal(statementsOf(counter, () => store.createOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1 }))[1], 4 * write + 1);
+  for (let i = 0; i < 5; i++) {
+    const [, n] = statementsOf(counter, () => store.createOrg({ slug: `org-${i}`, name: "O", createdAtMs: 2 }));
+    // BEGIN, the org, its audit event, COMMIT.
+    assert.equal(n, 4 * write, `createOrg ${i}`);
+  }
+  store.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web", createdAtMs: 2 });
+  store.setUsageLimit({ orgId: "acme", projectId: "web", metric: "tok", unit: "token", period: "daily", limitQuantity: 1e12 });
+  store.setUsageLimit({ orgId: "acme", metric: "tok", unit: "token", period: "monthly", limitQuantity: 1e12 });
+  const usage = (i) => ({ orgId: "acme", projectId: "web", metric: "tok", unit: "token", quantity: 1, observedAtMs: 1_000_000 + i, metadata: { m: 1 } });
+  let folds = 0;
+  for (let i = 0; i < 40; i++) {
+    const [event, n] = statementsOf(counter, () => store.recordUsage(usage(i)));
+    const fold = event.id % 16 === 0 ? write : 0;
+    folds += fold ? 1 : 0;
+    assert.equal(n, write + fold, `recordUsage ${i}`);
+  }
+  assert.ok(folds >= 2);
+  const check = { orgId: "acme", projectId: "web", metric: "tok", unit: "token", period: "daily", untilMs: 1_000_100 };
+  const [checked, n] = statementsOf(counter, () => store.checkUsageLimit(check));
+  assert.equal(checked.usedQuantity, 40);
+  assert.equal(n, 1, "checkUsageLimit");
+  for (let i = 0; i < 20; i++) {
+    const [consumed, n] = statementsOf(counter, () => store.consumeUsage(usage(100 + i)));
+    assert.equal(consumed.allowed, true);
+    const fold = consumed.event.id % 16 === 0 ? write : 0;
+    // BEGIN, the read, the insert, COMMIT.
+    assert.equal(n, 1 + 3 * write + fold, `consumeUsage ${i}`);
+  }
+};
+
+module.exports = { scenarios, minimalHandle, countingHandle };

@@ -27,6 +27,8 @@ pub mod validate;
 use engine::params;
 
 #[cfg(test)]
+mod budget_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

@@ -151,7 +151,7 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 
 /// Every table and trigger this version of the schema has; a file holding all of them at
 /// this version needs nothing done on open.
-const OBJECTS: [&str; 28] = [
+const OBJECTS: [&str; 29] = [
     "_smithers_cp_usage_dense_minutes",
     "_smithers_cp_retention",
     "_smithers_cp_usage_purging",
@@ -180,6 +180,7 @@ const OBJECTS: [&str; 28] = [
     rollups::FOLD_OBJECTS[1],
     rollups::FOLD_OBJECTS[2],
     rollups::FOLD_OBJECTS[3],
+    crate::audit::HEAD_TRIGGER_NAME,
 ];
 
 /// Whether the file already has this version's schema: one read, no write, no lock held.
@@ -338,6 +339,7 @@ fn add_audit_chain(conn: &Db) -> Result<()> {
            FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
          );",
     )?;
+    conn.script(crate::audit::HEAD_TRIGGER)?;
     Ok(())
 }
 

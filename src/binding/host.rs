@@ -15,7 +15,7 @@
 use control_plane_core::error::{CpError, Result};
 use control_plane_core::engine::sqlite::sqlite_error;
 use super::values::{sql_of, NotSql};
-use control_plane_core::engine::{placeholders, sqlite_scope, Done, Engine, Opened, Row, Scope, SqlData, SqlValue};
+use control_plane_core::engine::{placeholders, sqlite_scope, Done, Engine, Memo, Opened, Row, Scope, SqlData, SqlValue};
 use super::env_data::{take_exception, CallArgs, JsFunction};
 use napi::bindgen_prelude::{Array, BigInt, BufferSlice, FromNapiValue, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Unknown};
 use napi::{Env, JsValue, Status, ValueType};
@@ -62,6 +62,8 @@ pub struct HostHandle {
     prepare: &'static CStr,
     /// The handle's own "in a transaction" flag, where it has one.
     transaction_flag: Option<&'static str>,
+    /// What the core remembers of this connection between calls.
+    memo: Memo,
 }
 
 impl HostHandle {
@@ -85,7 +87,13 @@ impl HostHandle {
         } else {
             None
         };
-        Ok(HostHandle { handle: handle.create_ref().map_err(napi_failure)?, statements: RefCell::default(), prepare, transaction_flag })
+        Ok(HostHandle {
+            handle: handle.create_ref().map_err(napi_failure)?,
+            statements: RefCell::default(),
+            prepare,
+            transaction_flag,
+            memo: Memo::default(),
+        })
     }
 
     /// Drops our references to the handle and its statements (the owner closes it).
@@ -124,13 +132,20 @@ fn napi_failure(err: napi::Error) -> CpError {
 
 /// The store's engine for one call: the handle and the JS environment of that call.
 pub struct HostEngine<'a> {
-    pub env: &'a Env,
-    pub host: &'a HostHandle,
+    env: &'a Env,
+    host: &'a HostHandle,
+    /// The handle's transaction flag as `check_open` read it at the start of the call,
+    /// for the call's first `begin` (which would otherwise read it again); spent there.
+    flag_read: std::cell::Cell<Option<bool>>,
 }
 
 type Called<'e> = std::result::Result<Unknown<'e>, Unknown<'e>>;
 
 impl<'a> HostEngine<'a> {
+    pub fn new(env: &'a Env, host: &'a HostHandle) -> HostEngine<'a> {
+        HostEngine { env, host, flag_read: std::cell::Cell::new(None) }
+    }
+
     fn handle(&self) -> Result<Object<'a>> {
         self.host.handle.get_value(self.env).map_err(napi_failure)
     }
@@ -257,7 +272,8 @@ impl<'a> HostEngine<'a> {
     /// the closed database. Its transaction flag throws then; other bindings' statements
     /// throw on their own.
     pub fn check_open(&self) -> Result<()> {
-        self.in_transaction().map(|_| ())
+        self.flag_read.set(self.in_transaction()?);
+        Ok(())
     }
 }
 
@@ -379,7 +395,13 @@ impl Engine for HostEngine<'_> {
     }
 
     fn begin(&self, scope: Scope) -> Result<Opened> {
-        if let Some(in_transaction) = self.in_transaction()? {
+        // Nothing has run since `check_open` read the flag when this is the call's first
+        // scope; later scopes read it afresh.
+        let known = match self.flag_read.take() {
+            Some(flag) => Some(flag),
+            None => self.in_transaction()?,
+        };
+        if let Some(in_transaction) = known {
             let (opened, sql) = sqlite_scope::plan(scope, in_transaction);
             if let Some(sql) = sql {
                 self.run(sql, &[])?;
@@ -407,6 +429,10 @@ impl Engine for HostEngine<'_> {
             self.run(sql, &[])?;
         }
         Ok(())
+    }
+
+    fn memo(&self) -> Option<&Memo> {
+        Some(&self.host.memo)
     }
 }
 

@@ -55,7 +55,7 @@ impl Backend {
                 let host = HostHandle::new(handle)?;
                 // As the documented store does; better-sqlite3 has it on already, bun:sqlite
                 // and node:sqlite do not.
-                control_plane_core::engine::Engine::script(&HostEngine { env, host: &host }, "PRAGMA foreign_keys = ON")?;
+                control_plane_core::engine::Engine::script(&HostEngine::new(env, &host), "PRAGMA foreign_keys = ON")?;
                 Ok(Backend::Host(Some(host)))
             }
             _ => Err(invalid()),
@@ -67,7 +67,7 @@ impl Backend {
         match self {
             Backend::Own { own, .. } => own.with(|engine| f(engine)),
             Backend::Host(Some(host)) => {
-                let engine = HostEngine { env, host };
+                let engine = HostEngine::new(env, host);
                 engine.check_open()?;
                 f(&engine)
             }

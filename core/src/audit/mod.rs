@@ -58,10 +58,6 @@ pub(crate) struct NewEvent<'a> {
     pub(crate) metadata: Value,
 }
 
-const INSERT: &str = "INSERT INTO _smithers_cp_audit_events
-  (org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, ip_address, user_agent, request_id)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-
 const SELECT: &str = "SELECT id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json,
   ip_address, user_agent, request_id
   FROM _smithers_cp_audit_events";
@@ -113,53 +109,98 @@ fn chain_hash(
 
 /// Writes one event inside the caller's transaction, links it into the org's hash chain,
 /// and returns its id.
+///
+/// One statement when the connection's memo guesses right: the hash covers the event's id
+/// and the previous hash, so both are guessed (the id AUTOINCREMENT would give, the org's
+/// chain head), the hash computed, and the INSERT writes the event with its id and hash
+/// only if both guesses hold (`CHECKED_INSERT`); the trigger on the table moves the head.
+/// A wrong or missing guess costs one read of the truth and the INSERT again.
 pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Result<i64> {
     let parents = Parents::project(ev.org_id, ev.project_id);
     let metadata_json = ev.metadata.to_string();
     let actor_id = ev.actor_id.or(context.actor_id.as_deref());
     let origin = [context.ip_address.as_deref(), context.user_agent.as_deref(), context.request_id.as_deref()];
-    let id = conn
-        .insert(
-            INSERT,
-            params![
-                ev.org_id,
-                ev.project_id,
-                actor_id,
-                ev.action,
-                ev.target_type,
-                ev.target_id,
-                ev.occurred_at_ms,
-                metadata_json,
-                origin[0],
-                origin[1],
-                origin[2]
-            ],
-        )
-        .map_err(|e| parents.explain(conn, e))?;
-    let prev: String = conn
-        .row("SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1", params![ev.org_id], |r| r.get(0))?
-        .unwrap_or_default();
-    let hash = chain_hash(
-        id,
-        ev.org_id,
-        ev.project_id,
-        actor_id,
-        ev.action,
-        ev.target_type,
-        ev.target_id,
-        ev.occurred_at_ms,
-        &metadata_json,
-        origin,
-        &prev,
-    );
-    conn.execute("UPDATE _smithers_cp_audit_events SET chain_prev = ?2, chain_hash = ?3 WHERE id = ?1", params![id, prev, hash])?;
-    conn.execute(
-        "INSERT INTO _smithers_cp_audit_chain_heads (org_id, last_id, last_hash, events) VALUES (?1, ?2, ?3, 1)
-         ON CONFLICT(org_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, events = events + 1",
-        params![ev.org_id, id, hash],
+    let write = |id: i64, prev: &str| -> Result<Option<String>> {
+        let hash = chain_hash(
+            id,
+            ev.org_id,
+            ev.project_id,
+            actor_id,
+            ev.action,
+            ev.target_type,
+            ev.target_id,
+            ev.occurred_at_ms,
+            &metadata_json,
+            origin,
+            prev,
+        );
+        let done = conn
+            .run(
+                CHECKED_INSERT,
+                params![
+                    ev.org_id,
+                    ev.project_id,
+                    actor_id,
+                    ev.action,
+                    ev.target_type,
+                    ev.target_id,
+                    ev.occurred_at_ms,
+                    metadata_json,
+                    origin[0],
+                    origin[1],
+                    origin[2],
+                    id,
+                    prev,
+                    hash
+                ],
+            )
+            .map_err(|e| parents.explain(conn, e))?;
+        Ok((done.changes == 1).then_some(hash))
+    };
+    let memo = conn.memo();
+    if let Some((id, prev)) = memo.and_then(|m| m.audit_guess(ev.org_id)) {
+        if let Some(hash) = write(id, &prev)? {
+            memo.inspect(|m| m.audit_written(ev.org_id, id, &hash));
+            return Ok(id);
+        }
+    }
+    let (id, prev): (i64, String) = conn.one(
+        "SELECT 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
+                        COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0)) AS id,
+                COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '') AS prev",
+        params![ev.org_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
+    let Some(hash) = write(id, &prev)? else {
+        // Only another writer inside our own write transaction could move them.
+        return Err(CpError::new("INTERNAL", "The audit chain moved while an event was written to it.", None));
+    };
+    memo.inspect(|m| m.audit_written(ev.org_id, id, &hash));
     Ok(id)
 }
+
+/// Writes an audit event with the id and chain hash given (`?12`, `?14`) only if the id is
+/// the one AUTOINCREMENT gives next and `?13` is the org's chain head.
+const CHECKED_INSERT: &str = "INSERT INTO _smithers_cp_audit_events
+  (org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, ip_address, user_agent,
+   request_id, id, chain_prev, chain_hash)
+  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14
+  WHERE ?12 = 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
+                      COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0))
+    AND ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
+
+/// Moves an org's chain head to each chained event written (ours; the documented store's
+/// events have no hash and are not in the chain).
+pub(crate) const HEAD_TRIGGER: &str = "DROP TRIGGER IF EXISTS _smithers_cp_audit_chain_head;
+  CREATE TRIGGER _smithers_cp_audit_chain_head AFTER INSERT ON _smithers_cp_audit_events
+  WHEN NEW.chain_hash IS NOT NULL
+  BEGIN
+    INSERT INTO _smithers_cp_audit_chain_heads (org_id, last_id, last_hash, events) VALUES (NEW.org_id, NEW.id, NEW.chain_hash, 1)
+    ON CONFLICT (org_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, events = events + 1;
+  END;";
+
+/// The trigger's name, for the schema's list of objects.
+pub(crate) const HEAD_TRIGGER_NAME: &str = "_smithers_cp_audit_chain_head";
 
 /// A retention purge's batch: up to `batch` of the org's events older than `cutoff`, the
 /// oldest first (through the org's time index), each leaving its hash (when it has one) so

@@ -9,8 +9,11 @@
 //! engine whose driver numbers differently rewrites them once per statement text
 //! (`placeholders`).
 
+pub mod memo;
 pub mod placeholders;
 pub mod sqlite;
+
+pub use memo::Memo;
 
 use crate::error::{CpError, Result};
 
@@ -89,6 +92,11 @@ pub trait Engine {
     fn begin(&self, scope: Scope) -> Result<Opened>;
     /// Commits (`commit`) or rolls back what `begin` opened.
     fn end(&self, opened: Opened, commit: bool) -> Result<()>;
+    /// What the core remembers of this connection between calls (`memo`), if the engine
+    /// keeps it: guesses that save a read, each checked by the statement that uses it.
+    fn memo(&self) -> Option<&Memo> {
+        None
+    }
 }
 
 /// The engine as the core's functions take it.

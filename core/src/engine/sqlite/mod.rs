@@ -29,12 +29,13 @@ pub fn is_memory_path(path: &str) -> bool {
 /// A connection of ours, as an `Engine`.
 pub struct SqliteEngine {
     conn: Connection,
+    memo: super::Memo,
 }
 
 impl SqliteEngine {
     /// Opens a file (created owner-only) or `:memory:` with our settings.
     pub fn open(path: &str) -> Result<SqliteEngine> {
-        Ok(SqliteEngine { conn: open(path)? })
+        Ok(SqliteEngine { conn: open(path)?, memo: super::Memo::default() })
     }
 
     /// The rusqlite connection, for what is not the core's: raw SQL of our `Database`
@@ -192,6 +193,10 @@ impl Engine for SqliteEngine {
             self.conn.prepare_cached(sql)?.execute([])?;
         }
         Ok(())
+    }
+
+    fn memo(&self) -> Option<&super::Memo> {
+        Some(&self.memo)
     }
 }
 
