@@ -137,10 +137,9 @@ pub(crate) fn fold_trigger() -> String {
              SELECT s.id, l.level, e.observed_at_ms - (e.observed_at_ms % l.level), TOTAL(e.quantity), COUNT(*),
                     MIN(e.observed_at_ms), MAX(e.observed_at_ms)
              FROM {EVENTS} AS e NOT INDEXED
+             LEFT JOIN {DENSE_MINUTES} AS d ON d.org_id = e.org_id AND d.minute_start_ms = {m}
              CROSS JOIN {SERIES} AS s ON {series_of_e}
-             CROSS JOIN ({all_levels}) AS l
-               ON l.level >= {MINUTE} OR EXISTS (SELECT 1 FROM {DENSE_MINUTES} AS d
-                                               WHERE d.org_id = e.org_id AND d.minute_start_ms = {m})
+             CROSS JOIN ({all_levels}) AS l ON l.level >= {MINUTE} OR d.org_id IS NOT NULL
              WHERE {in_tail}
              GROUP BY s.id, l.level, e.observed_at_ms - (e.observed_at_ms % l.level)
            {ADD};
