@@ -11,6 +11,7 @@
 //! of a statement to hand it.
 
 pub mod placeholders;
+pub mod postgres;
 pub mod sqlite;
 
 use crate::error::{CpError, Result};
