@@ -36,12 +36,14 @@ pub(crate) struct PgServer {
 }
 
 /// The folder holding `initdb` and `pg_ctl`: on PATH, else the newest
-/// /usr/lib/postgresql/<version>/bin.
+/// /usr/lib/postgresql/<version>/bin; where the programs really are when PATH has links to
+/// them.
 pub(crate) fn find_bin() -> Result<PathBuf, String> {
     let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     if let Some(path) = std::env::var_os("PATH") {
         if let Some(dir) = std::env::split_paths(&path).find(|d| has_both(d)) {
-            return Ok(dir);
+            let real = std::fs::canonicalize(dir.join("initdb")).map_err(|e| format!("{}: {e}", dir.display()))?;
+            return Ok(real.parent().map_or(dir, Path::to_path_buf));
         }
     }
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
