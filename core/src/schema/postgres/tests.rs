@@ -195,8 +195,7 @@ fn key_columns(keys: &str, relation: &str) -> String {
 }
 
 fn postgres_shape(conn: &Db, table: &str) -> Shape {
-    let mut shape = Shape::default();
-    shape.columns = conn
+    let columns = conn
         .rows(
             "SELECT column_name::text AS name, data_type::text AS type, is_nullable::text AS nullable,
                     column_default::text AS dflt, is_identity::text AS identity
@@ -217,6 +216,7 @@ fn postgres_shape(conn: &Db, table: &str) -> Shape {
             },
         )
         .unwrap();
+    let mut shape = Shape { columns, ..Shape::default() };
     let constraints = conn
         .rows(
             &format!(
