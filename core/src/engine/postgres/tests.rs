@@ -475,3 +475,11 @@ fn tls_is_used_as_the_url_asks() {
     assert!(ssl(at("wrong.invalid", &format!("sslmode=verify-ca&sslrootcert={ca}"))).unwrap());
     assert!(ssl(at("wrong.invalid", &format!("sslmode=require&sslrootcert={ca}"))).unwrap());
 }
+
+#[test]
+fn the_pool_is_shared_across_threads_and_a_connection_moves_to_one() {
+    fn shared<T: Send + Sync + Clone>() {}
+    fn movable<T: Send>() {}
+    shared::<PostgresPool>();
+    movable::<PostgresEngine>();
+}
