@@ -9,7 +9,8 @@ use crate::error::{Constraint, CpError};
 use ::postgres::error::{DbError, SqlState};
 use serde_json::{json, Map, Value};
 
-/// The code of an error that says the store cannot reach its database.
+/// The code of an error that says the store cannot reach its database (the errors below
+/// write it out: the code's every use is a literal, for docs/errors.md's check).
 pub const UNAVAILABLE: &str = "UNAVAILABLE";
 
 /// What became of the connection a failure happened on.
@@ -27,16 +28,22 @@ pub(crate) enum Fate {
 /// A failure of a statement (or of `BEGIN`, `COMMIT`...) on a connection.
 pub(crate) fn statement_error(err: &::postgres::Error) -> (CpError, Fate) {
     if let Some(db) = err.as_db_error() {
-        let broken = connection_state(db.code());
-        let cp = db_error(db, if broken { UNAVAILABLE } else { code_of(db.code()) });
-        return (cp, if broken { Fate::Broken } else { Fate::Refused });
+        let mut cp = db_error(db);
+        if connection_state(db.code()) {
+            cp.code = "UNAVAILABLE";
+            return (cp, Fate::Broken);
+        }
+        if retryable(db.code()) {
+            cp.code = "BUSY";
+        }
+        return (cp, Fate::Refused);
     }
     // No SQLSTATE: the socket failed or closed, the protocol broke, or a value did not
     // convert (our own conversions run before anything is sent, so that is rare).
     let text = chain(err);
     if err.is_closed() || has_io_source(err) {
         let summary = format!("PostgreSQL: the connection to the server is lost: {text}");
-        return (CpError::new(UNAVAILABLE, summary, Some(json!({ "pgCode": null }))), Fate::Broken);
+        return (CpError::new("UNAVAILABLE", summary, Some(json!({ "pgCode": null }))), Fate::Broken);
     }
     (CpError::new("STORAGE_ERROR", format!("PostgreSQL: {text}"), Some(json!({ "pgCode": null }))), Fate::NotSent)
 }
@@ -47,28 +54,24 @@ pub(crate) fn statement_error(err: &::postgres::Error) -> (CpError, Fate) {
 pub(crate) fn connect_error(err: &::postgres::Error) -> CpError {
     match err.as_db_error() {
         Some(db) => {
-            let mut cp = db_error(db, UNAVAILABLE);
+            let mut cp = db_error(db);
+            cp.code = "UNAVAILABLE";
             cp.summary = format!("PostgreSQL: cannot connect: {}", db.message());
             cp
         }
         None => CpError::new(
-            UNAVAILABLE,
+            "UNAVAILABLE",
             format!("PostgreSQL: cannot connect: {}", chain(err)),
             Some(json!({ "pgCode": null })),
         ),
     }
 }
 
-/// The code for a statement the server refused with `state`.
-fn code_of(state: &SqlState) -> &'static str {
-    if *state == SqlState::T_R_SERIALIZATION_FAILURE
+/// Whether a refusal with `state` is `BUSY`: what a retry may get past.
+fn retryable(state: &SqlState) -> bool {
+    *state == SqlState::T_R_SERIALIZATION_FAILURE
         || *state == SqlState::T_R_DEADLOCK_DETECTED
         || *state == SqlState::LOCK_NOT_AVAILABLE
-    {
-        "BUSY"
-    } else {
-        "STORAGE_ERROR"
-    }
 }
 
 /// Whether `state` says the connection is over: class 08 (connection exception), the
@@ -98,7 +101,9 @@ fn constraint_of(db: &DbError) -> Option<Constraint> {
     }
 }
 
-fn db_error(db: &DbError, code: &'static str) -> CpError {
+/// `STORAGE_ERROR` for a refusal, with its SQLSTATE and what it names; callers set
+/// another code where it is one.
+fn db_error(db: &DbError) -> CpError {
     let mut details = Map::new();
     details.insert("pgCode".into(), Value::String(db.code().code().to_string()));
     for (key, value) in [("table", db.table()), ("column", db.column()), ("constraint", db.constraint())] {
@@ -112,7 +117,7 @@ fn db_error(db: &DbError, code: &'static str) -> CpError {
         summary.push_str(detail);
         summary.push(')');
     }
-    let mut cp = CpError::new(code, summary, Some(Value::Object(details)));
+    let mut cp = CpError::new("STORAGE_ERROR", summary, Some(Value::Object(details)));
     cp.constraint = constraint_of(db);
     cp
 }

@@ -14,7 +14,6 @@
 //! Trusted authorities are those of the PEM file `sslrootcert` names, else (or with
 //! `sslrootcert=system`) Mozilla's (webpki-roots).
 
-use super::errors::UNAVAILABLE;
 use crate::error::{CpError, Result};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -187,7 +186,7 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 fn unavailable(summary: String) -> CpError {
-    CpError::new(UNAVAILABLE, summary, Some(serde_json::json!({ "pgCode": null })))
+    CpError::new("UNAVAILABLE", summary, Some(serde_json::json!({ "pgCode": null })))
 }
 
 /// The authorities to trust: the PEM file's, or Mozilla's.
