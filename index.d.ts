@@ -102,6 +102,8 @@ export interface ControlPlaneErrorCodes {
   BUSY: true;
   /** Any other failure of SQLite or of the file (or an export file). */
   STORAGE_ERROR: true;
+  /** The database server cannot be reached, or the connection to it was lost (PostgreSQL). */
+  UNAVAILABLE: true;
   /** The connection is closed: `store.close()` was called, or the `Database` or handle's owner closed it. */
   CLOSED: true;
   /** A handle from `forOrg` was given an input that names another org. */

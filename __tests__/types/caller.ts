@@ -269,6 +269,7 @@ function advice(error: ControlPlaneError): string {
     case "NOT_FOUND":
       return "already gone";
     case "BUSY":
+    case "UNAVAILABLE":
       return "retry";
     case "STORAGE_ERROR":
     case "CLOSED":

@@ -1,5 +1,8 @@
 //! The schema: the documented store's tables, unchanged, so that either store can open a
-//! file the other wrote; the legacy secret-refs migration; our own schema version.
+//! file the other wrote; the legacy secret-refs migration; our own schema version. The
+//! same base tables in PostgreSQL's types are `postgres`.
+
+pub mod postgres;
 
 use crate::db;
 use crate::metering::rollups;

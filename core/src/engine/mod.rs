@@ -7,10 +7,12 @@
 //!
 //! SQL text uses SQLite's numbered parameters (`?1`, `?2`, a number may repeat); an
 //! engine whose driver numbers differently rewrites them once per statement text
-//! (`placeholders`).
+//! (`placeholders`). Where the SQL itself differs, the engine's `dialect` says which form
+//! of a statement to hand it.
 
 pub mod memo;
 pub mod placeholders;
+pub mod postgres;
 pub mod sqlite;
 
 pub use memo::Memo;
@@ -80,9 +82,22 @@ pub enum Opened {
     Nothing,
 }
 
+/// Which SQL an engine speaks, for the statements whose text differs between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: our connections and the caller's JS handles.
+    Sqlite,
+    /// PostgreSQL (`postgres::PostgresEngine`).
+    Postgres,
+}
+
 /// The statement interface. Small on purpose: run a statement, stream a query's rows,
 /// run a script of statements, and open and close a scope.
 pub trait Engine {
+    /// The SQL this engine speaks; every engine but PostgreSQL's is SQLite.
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
     /// Runs one statement with its parameters; rows it returns are ignored.
     fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Done>;
     /// Runs a query, calling `each` with every row until it returns `Ok(false)`.

@@ -16,9 +16,7 @@ pub fn positional(sql: &str) -> (String, Vec<usize>) {
 }
 
 /// The statement with `?N` written as `$N` (PostgreSQL), which may repeat as SQLite's do.
-/// No engine numbers this way yet: only its test calls it.
-#[cfg_attr(not(test), allow(dead_code))]
-fn dollar(sql: &str) -> String {
+pub(crate) fn dollar(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     each_parameter(sql, &mut out, |number, out| {
         out.push('$');

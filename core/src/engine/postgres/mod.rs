@@ -1,0 +1,446 @@
+//! The engine on PostgreSQL: a small pool of connections (the `postgres` crate, the
+//! synchronous client over tokio-postgres), each lent out as an `Engine` for one unit of
+//! work.
+//!
+//! `PostgresPool::get` lends a connection as a `PostgresEngine`: the core runs its
+//! statements and scopes on it (a transaction needs one connection from `begin` to `end`),
+//! and dropping it gives the connection back (rolling back a transaction left open). The
+//! pool is `Send + Sync` and cheap to clone, so each thread (a libuv worker running a
+//! store's call) takes its own connection; the engine itself stays on its thread.
+//!
+//! On a connection:
+//!
+//! - statements are prepared once and kept by their text (`?N` written `$N`);
+//! - parameters are encoded as the types the prepared statement takes, NULLs included,
+//!   and columns read by their types (`values`);
+//! - `Done::changes` is the number of rows the statement changed; PostgreSQL has no
+//!   last-inserted row id, so `Done::last_insert_id` is the first column of the last row
+//!   a statement returns (`INSERT ... RETURNING id`), else 0;
+//! - `begin(Scope::Write)` opens a transaction and takes the store's write lock (an
+//!   advisory lock held to the transaction's end), as SQLite's `BEGIN IMMEDIATE` takes
+//!   the file's: writers go one at a time, and each sees what the one before committed.
+//!   Waiting for it longer than `lock_timeout` fails with `BUSY`, as SQLite's busy
+//!   timeout does. Nested, a write scope is a savepoint. `begin(Scope::Read)` is a
+//!   REPEATABLE READ transaction: one snapshot for all its reads;
+//! - a statement that fails inside a transaction aborts it in PostgreSQL (SQLite keeps
+//!   it going): the engine remembers, and a `COMMIT` of such a transaction rolls it back
+//!   and fails, unless a savepoint rolled back past the failure;
+//! - errors carry the codes the SQLite engine gives (`errors`), and `UNAVAILABLE` when
+//!   the server cannot be reached; a connection that failed that way is not reused.
+
+mod errors;
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
+pub mod tls;
+mod values;
+
+pub use errors::UNAVAILABLE;
+
+use super::{placeholders, Dialect, Done, Engine, Opened, Row, Scope, SqlValue};
+use crate::error::{CpError, Result};
+use ::postgres::types::ToSql;
+use ::postgres::{Client, NoTls, Statement};
+use errors::{statement_error, Fate};
+use std::cell::{RefCell, RefMut};
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+/// The advisory lock a write scope holds to its transaction's end: the store's one
+/// write lock.
+pub const WRITE_LOCK: i64 = 0x636f_6e74_726f_6c01; // "control" + 1
+
+/// How many prepared statements a connection keeps (the core has about a hundred).
+const STATEMENT_CACHE: usize = 256;
+
+/// How a pool connects and what its connections are set to.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// How many connections the pool opens at most.
+    pub pool_size: usize,
+    /// How long opening a connection's socket may take.
+    pub connect_timeout: Duration,
+    /// `statement_timeout` of every connection; `None` keeps the server's.
+    pub statement_timeout: Option<Duration>,
+    /// `lock_timeout` of every connection: how long a writer waits for the write lock (or
+    /// any lock) before failing with `BUSY`. The SQLite engine's busy timeout.
+    pub lock_timeout: Duration,
+    /// How long `get` waits for a connection when all are lent out, before `BUSY`.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            pool_size: 8,
+            connect_timeout: Duration::from_secs(10),
+            statement_timeout: Some(Duration::from_secs(30)),
+            lock_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One connection and what the engine keeps about it.
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+    /// Transactions and savepoints open: 0 outside a transaction.
+    depth: u32,
+    /// A statement failed in the open transaction, which PostgreSQL then refuses to go
+    /// on with until it is rolled back (to a savepoint from before the failure).
+    aborted: bool,
+    /// The connection failed (`UNAVAILABLE`): it is closed, not given back.
+    broken: bool,
+}
+
+impl Conn {
+    /// The prepared statement for the core's SQL text, prepared on first use.
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = match self.client.prepare(&placeholders::dollar(sql)) {
+            Ok(statement) => statement,
+            Err(e) => return Err(self.failed(&e)),
+        };
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    /// The core's error for a failure on this connection, noting what it did to it.
+    fn failed(&mut self, err: &::postgres::Error) -> CpError {
+        let (cp, fate) = statement_error(err);
+        match fate {
+            Fate::Broken => self.broken = true,
+            Fate::Refused if self.depth > 0 => self.aborted = true,
+            Fate::Refused | Fate::NotSent => {}
+        }
+        cp
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.client.batch_execute(sql).map_err(|e| self.failed(&e))
+    }
+}
+
+/// The parameters of a statement, each as the type the statement takes.
+fn bind_all<'a>(statement: &Statement, params: &[SqlValue<'a>]) -> Result<Vec<values::Bound<'a>>> {
+    let types = statement.params();
+    if types.len() != params.len() {
+        return Err(CpError::new(
+            "STORAGE_ERROR",
+            format!("PostgreSQL: the statement takes {} parameters, {} given", types.len(), params.len()),
+            Some(serde_json::json!({ "pgCode": null })),
+        ));
+    }
+    params.iter().zip(types).enumerate().map(|(i, (value, ty))| values::bind(*value, ty, i)).collect()
+}
+
+fn refs<'b>(bound: &'b [values::Bound<'_>]) -> Vec<&'b (dyn ToSql + Sync)> {
+    bound.iter().map(|b| b as &(dyn ToSql + Sync)).collect()
+}
+
+struct Shared {
+    config: ::postgres::Config,
+    tls: Option<MakeRustlsConnect>,
+    options: PgOptions,
+    state: Mutex<PoolState>,
+    /// Signalled when a connection is given back or a slot frees up.
+    freed: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<Conn>,
+    /// Connections open, idle or lent out (or being opened).
+    open: usize,
+    closed: bool,
+}
+
+/// The pool: clone it freely; every clone lends from the same connections.
+#[derive(Clone)]
+pub struct PostgresPool(Arc<Shared>);
+
+fn lock(state: &Mutex<PoolState>) -> MutexGuard<'_, PoolState> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl PostgresPool {
+    /// A pool for the connection string (`postgres://user@host:port/db?sslmode=...`, or
+    /// libpq's `key=value` form; see `tls` for the TLS modes). Opens one connection at
+    /// once, so a wrong address or a refused login fails here (`UNAVAILABLE`).
+    pub fn connect(url: &str, options: PgOptions) -> Result<PostgresPool> {
+        let target = tls::parse_target(url)?;
+        let mut config: ::postgres::Config = target.config.parse().map_err(|e: ::postgres::Error| {
+            CpError::new("INVALID_INPUT", format!("PostgreSQL: {e}"), Some(serde_json::json!({ "field": "url" })))
+        })?;
+        let tls = tls::client_config(&target)?.map(MakeRustlsConnect::new);
+        config.ssl_mode(if tls.is_some() { ::postgres::config::SslMode::Require } else { ::postgres::config::SslMode::Disable });
+        config.connect_timeout(options.connect_timeout);
+        // NOTICEs (`CREATE TABLE IF NOT EXISTS` skipping a table) are not the caller's.
+        config.notice_callback(|_| {});
+        let options = PgOptions { pool_size: options.pool_size.max(1), ..options };
+        let pool = PostgresPool(Arc::new(Shared {
+            config,
+            tls,
+            options,
+            state: Mutex::new(PoolState { idle: Vec::new(), open: 0, closed: false }),
+            freed: Condvar::new(),
+        }));
+        drop(pool.get()?);
+        Ok(pool)
+    }
+
+    pub fn options(&self) -> &PgOptions {
+        &self.0.options
+    }
+
+    /// Connections open, and how many of them are idle.
+    pub fn counts(&self) -> (usize, usize) {
+        let state = lock(&self.0.state);
+        (state.open, state.idle.len())
+    }
+
+    /// A connection for a unit of work: an idle one, a new one while the pool has room,
+    /// or the next one given back, waiting up to `acquire_timeout` (then `BUSY`).
+    pub fn get(&self) -> Result<PostgresEngine> {
+        let options = &self.0.options;
+        let deadline = Instant::now() + options.acquire_timeout;
+        let mut state = lock(&self.0.state);
+        loop {
+            if state.closed {
+                return Err(CpError::new("CLOSED", "PostgreSQL: the connection pool is closed", None));
+            }
+            if let Some(conn) = state.idle.pop() {
+                if conn.client.is_closed() {
+                    state.open -= 1;
+                    continue;
+                }
+                return Ok(self.lend(conn));
+            }
+            if state.open < options.pool_size {
+                state.open += 1;
+                drop(state);
+                return match self.open() {
+                    Ok(conn) => Ok(self.lend(conn)),
+                    Err(err) => {
+                        lock(&self.0.state).open -= 1;
+                        self.0.freed.notify_one();
+                        Err(err)
+                    }
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(errors::pool_exhausted(options.pool_size, options.acquire_timeout));
+            }
+            state = self.0.freed.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    /// Closes the idle connections and refuses to lend any more; those lent out close
+    /// when given back.
+    pub fn close(&self) {
+        let idle = {
+            let mut state = lock(&self.0.state);
+            state.closed = true;
+            state.open -= state.idle.len();
+            std::mem::take(&mut state.idle)
+        };
+        drop(idle);
+        self.0.freed.notify_all();
+    }
+
+    fn lend(&self, conn: Conn) -> PostgresEngine {
+        PostgresEngine { pool: self.0.clone(), conn: Some(RefCell::new(conn)) }
+    }
+
+    fn open(&self) -> Result<Conn> {
+        let shared = &self.0;
+        let client = match &shared.tls {
+            None => shared.config.connect(NoTls),
+            Some(tls) => shared.config.connect(tls.clone()),
+        }
+        .map_err(|e| errors::connect_error(&e))?;
+        let mut conn = Conn { client, statements: HashMap::new(), depth: 0, aborted: false, broken: false };
+        let mut settings = format!("SET lock_timeout = {}", shared.options.lock_timeout.as_millis());
+        if let Some(timeout) = shared.options.statement_timeout {
+            settings.push_str(&format!("; SET statement_timeout = {}", timeout.as_millis()));
+        }
+        conn.client.batch_execute(&settings).map_err(|e| errors::connect_error(&e))?;
+        Ok(conn)
+    }
+}
+
+/// Takes back a connection: idle again if it is sound, else closed.
+impl Shared {
+    fn give_back(&self, conn: Conn) {
+        let mut state = lock(&self.state);
+        let keep = !conn.broken && !conn.client.is_closed() && !state.closed && conn.depth == 0;
+        let dropped = if keep {
+            state.idle.push(conn);
+            None
+        } else {
+            state.open -= 1;
+            Some(conn)
+        };
+        drop(state);
+        // Closing a connection sends a message: not under the pool's lock.
+        drop(dropped);
+        self.freed.notify_one();
+    }
+}
+
+/// A connection lent by the pool, as the core's engine. Not `Sync`: one thread uses it
+/// at a time. Dropping it gives the connection back.
+pub struct PostgresEngine {
+    pool: Arc<Shared>,
+    conn: Option<RefCell<Conn>>,
+}
+
+impl PostgresEngine {
+    fn conn(&self) -> RefMut<'_, Conn> {
+        self.conn.as_ref().expect("a lent connection until dropped").borrow_mut()
+    }
+}
+
+impl Drop for PostgresEngine {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut conn = conn.into_inner();
+            if conn.depth > 0 && !conn.broken {
+                // A scope left open (a panic in the core): undone before anyone else uses it.
+                conn.broken = conn.client.batch_execute("ROLLBACK").is_err();
+                conn.depth = 0;
+                conn.aborted = false;
+            }
+            self.pool.give_back(conn);
+        }
+    }
+}
+
+struct PgRow<'r>(&'r ::postgres::Row);
+
+impl Row for PgRow<'_> {
+    fn value(&self, column: usize) -> Result<SqlValue<'_>> {
+        let ty = self.0.columns().get(column).map(|c| c.type_()).ok_or_else(|| {
+            CpError::new("STORAGE_ERROR", format!("PostgreSQL: no column {column} in the row"), None)
+        })?;
+        let raw: values::Raw = self
+            .0
+            .try_get(column)
+            .map_err(|e| CpError::new("STORAGE_ERROR", format!("PostgreSQL: column {column}: {e}"), None))?;
+        values::read(ty, raw.0, column)
+    }
+}
+
+impl Engine for PostgresEngine {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Done> {
+        let mut conn = self.conn();
+        let statement = conn.statement(sql)?;
+        let bound = bind_all(&statement, params)?;
+        if statement.columns().is_empty() {
+            let changes = conn.client.execute(&statement, &refs(&bound)).map_err(|e| conn.failed(&e))?;
+            return Ok(Done { changes, last_insert_id: 0 });
+        }
+        // `... RETURNING id`: the rows are the rows changed, the last one's id the last
+        // inserted.
+        let rows = conn.client.query(&statement, &refs(&bound)).map_err(|e| conn.failed(&e))?;
+        let last_insert_id = match rows.last() {
+            Some(row) => match PgRow(row).value(0)? {
+                SqlValue::Int(id) => id,
+                _ => 0,
+            },
+            None => 0,
+        };
+        Ok(Done { changes: rows.len() as u64, last_insert_id })
+    }
+
+    fn query(&self, sql: &str, params: &[SqlValue], each: &mut dyn FnMut(&dyn Row) -> Result<bool>) -> Result<()> {
+        // The rows are read whole, then handed over with the connection free again, so
+        // `each` may run statements of its own.
+        let rows = {
+            let mut conn = self.conn();
+            let statement = conn.statement(sql)?;
+            let bound = bind_all(&statement, params)?;
+            let result = conn.client.query(&statement, &refs(&bound));
+            result.map_err(|e| conn.failed(&e))?
+        };
+        for row in &rows {
+            if !each(&PgRow(row))? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn script(&self, sql: &str) -> Result<()> {
+        self.conn().batch(sql)
+    }
+
+    fn begin(&self, scope: Scope) -> Result<Opened> {
+        let mut conn = self.conn();
+        let (opened, sql) = match (scope, conn.depth > 0) {
+            (Scope::Write, false) => (Opened::Transaction, format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")),
+            (Scope::Write, true) => (Opened::Savepoint, "SAVEPOINT cp_write".to_string()),
+            (Scope::Read, false) => (Opened::Transaction, "BEGIN ISOLATION LEVEL REPEATABLE READ".to_string()),
+            (Scope::Read, true) => return Ok(Opened::Nothing),
+        };
+        match conn.batch(&sql) {
+            Ok(()) => {
+                conn.depth += 1;
+                Ok(opened)
+            }
+            Err(err) => {
+                // `BEGIN` ran and the lock was not had: the transaction is open, and aborted.
+                if opened == Opened::Transaction && !conn.broken {
+                    conn.broken = conn.client.batch_execute("ROLLBACK").is_err();
+                }
+                Err(err)
+            }
+        }
+    }
+
+    fn end(&self, opened: Opened, commit: bool) -> Result<()> {
+        let mut conn = self.conn();
+        match opened {
+            Opened::Nothing => Ok(()),
+            // Already closed: a COMMIT that failed ended the transaction.
+            Opened::Transaction if conn.depth == 0 => Ok(()),
+            Opened::Transaction => {
+                let aborted = conn.aborted;
+                let result = conn.client.batch_execute(if commit && !aborted { "COMMIT" } else { "ROLLBACK" });
+                conn.depth = 0;
+                conn.aborted = false;
+                match result {
+                    Err(e) => Err(conn.failed(&e)),
+                    Ok(()) if commit && aborted => Err(errors::aborted_transaction()),
+                    Ok(()) => Ok(()),
+                }
+            }
+            Opened::Savepoint if commit => {
+                conn.batch("RELEASE SAVEPOINT cp_write")?;
+                conn.depth -= 1;
+                Ok(())
+            }
+            Opened::Savepoint => {
+                let result = conn.batch("ROLLBACK TO SAVEPOINT cp_write; RELEASE SAVEPOINT cp_write");
+                if result.is_ok() {
+                    conn.depth -= 1;
+                    conn.aborted = false;
+                }
+                result
+            }
+        }
+    }
+}

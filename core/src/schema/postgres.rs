@@ -1,0 +1,90 @@
+//! The schema's PostgreSQL form (`postgres.sql`): the SQLite schema's base tables in
+//! PostgreSQL's types, created in one transaction under an advisory lock, so that
+//! processes starting together against one database do not race to create them
+//! (concurrent `CREATE TABLE IF NOT EXISTS` of one table fails in PostgreSQL).
+
+use crate::db::{self, Db};
+use crate::engine::{Dialect, SqlValue};
+use crate::error::{CpError, Result};
+use crate::params;
+
+/// The PostgreSQL form's own version, in `_smithers_cp_native_meta` as SQLite's: it
+/// starts at 1, as there are no older PostgreSQL stores to upgrade.
+pub const VERSION: i64 = 1;
+
+/// The advisory lock the creating transaction holds (released at its end).
+pub const MIGRATION_LOCK: i64 = 0x636f_6e74_726f_6c02; // "control" + 2
+
+const TABLES_SQL: &str = include_str!("postgres.sql");
+
+/// The tables `postgres.sql` creates.
+pub const TABLES: [&str; 16] = [
+    "_smithers_cp_orgs",
+    "_smithers_cp_teams",
+    "_smithers_cp_team_members",
+    "_smithers_cp_projects",
+    "_smithers_cp_project_teams",
+    "_smithers_cp_billing_accounts",
+    "_smithers_cp_identity_providers",
+    "_smithers_cp_usage_events",
+    "_smithers_cp_usage_limits",
+    "_smithers_cp_secret_refs",
+    "_smithers_cp_audit_events",
+    "_smithers_cp_native_meta",
+    "_smithers_cp_org_quotas",
+    "_smithers_cp_audit_chain_heads",
+    "_smithers_cp_audit_chain_redactions",
+    "_smithers_cp_retention",
+];
+
+/// Whether the database has every table at this version: one read, no lock.
+fn is_current(conn: &Db) -> Result<bool> {
+    let mut sql = String::from(
+        "SELECT COUNT(*) AS present FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename IN (",
+    );
+    sql.push_str(&(1..=TABLES.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
+    sql.push(')');
+    let names: Vec<SqlValue> = TABLES.iter().map(|&n| SqlValue::Text(n)).collect();
+    let present: i64 = conn.one(&sql, &names, |r| r.get(0))?;
+    if present != TABLES.len() as i64 {
+        return Ok(false);
+    }
+    Ok(schema_version(conn)? == Some(VERSION))
+}
+
+pub fn schema_version(conn: &Db) -> Result<Option<i64>> {
+    conn.row(
+        "SELECT CAST(value AS BIGINT) AS version FROM _smithers_cp_native_meta WHERE key = 'schema_version'",
+        params![],
+        |r| r.get(0),
+    )
+}
+
+/// Creates the tables (in the connection's current schema); safe to call any number of
+/// times, from any number of processes at once. A database at this version is only read.
+pub fn ensure(conn: &Db) -> Result<()> {
+    if conn.dialect() != Dialect::Postgres {
+        return Err(CpError::new("INTERNAL", "schema::postgres::ensure needs a PostgreSQL engine", None));
+    }
+    if is_current(conn)? {
+        return Ok(());
+    }
+    db::write(conn, |c| {
+        c.run("SELECT pg_advisory_xact_lock(?1)", params![MIGRATION_LOCK])?;
+        // Another process may have created them while we waited for the lock.
+        if is_current(c)? {
+            return Ok(());
+        }
+        c.script(TABLES_SQL)?;
+        c.execute(
+            "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value
+             WHERE CAST(_smithers_cp_native_meta.value AS BIGINT) < CAST(excluded.value AS BIGINT)",
+            params![VERSION.to_string()],
+        )?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests;
