@@ -163,20 +163,35 @@ function countingHandle(db, counter) {
 // ---------------------------------------------------------------------------------------
 // The sides. `where` is "memory" or "file" (WAL, synchronous=NORMAL: our files' settings).
 
-function openHandle(where) {
+/**
+ * A handle of this runtime's binding: empty, or holding a copy of `image` (another
+ * handle's `serialize()`): in memory, or written to a new file opened with our settings.
+ */
+function openHandle(where, image) {
   const file = where === "memory" ? null : newFile();
-  const db = new Handle(file ?? ":memory:");
+  let db;
+  if (image && !file) {
+    // An image of a WAL file says so in its header (bytes 18 and 19), and SQLite cannot
+    // open such an image in memory: marked as a rollback-journal database, it can.
+    const bytes = Buffer.from(image);
+    if (bytes[18] === 2) bytes[18] = bytes[19] = 1;
+    db = isBun ? Handle.deserialize(bytes) : new Handle(bytes);
+  } else {
+    if (image) fs.writeFileSync(file, image);
+    db = new Handle(file ?? ":memory:");
+  }
   if (file) db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
   return { db, file };
 }
 
 /** The documented statements on a handle of this runtime's binding. */
-function documented(where, counter) {
-  const { db, file } = openHandle(where);
-  db.exec(DOCUMENTED_DDL);
+function documented(where, counter, image) {
+  const { db, file } = openHandle(where, image);
+  if (!image) db.exec(DOCUMENTED_DDL);
   const store = new DocumentedStore(counter ? countingHandle(db, counter) : db);
   return {
     store,
+    db,
     close() {
       db.close();
       if (file) removeFile(file);
@@ -185,11 +200,12 @@ function documented(where, counter) {
 }
 
 /** Our store on a handle of this runtime's binding. */
-function oursOnHandle(where, counter) {
-  const { db, file } = openHandle(where);
+function oursOnHandle(where, counter, image) {
+  const { db, file } = openHandle(where, image);
   const store = new ControlPlaneStore(counter ? countingHandle(db, counter) : db);
   return {
     store,
+    db,
     close() {
       store.close();
       db.close();
@@ -198,9 +214,10 @@ function oursOnHandle(where, counter) {
   };
 }
 
-/** Our store on its own connection, by path. */
-function oursOwn(where) {
+/** Our store on its own connection, by path (a file: empty, or a copy of `image`). */
+function oursOwn(where, image) {
   const file = where === "memory" ? null : newFile();
+  if (file && image) fs.writeFileSync(file, image);
   const store = new ControlPlaneStore(file ?? ":memory:");
   return {
     store,
@@ -267,7 +284,7 @@ function rows() {
   const list = [];
 
   {
-    const counts = sizes(4_000, 1_500);
+    const counts = sizes(3_000, 1_200);
     list.push({
       name: "recordUsage",
       note: "both return the recorded event (the documented store re-reads its row)",
@@ -283,7 +300,7 @@ function rows() {
   }
 
   {
-    const counts = sizes(3_000, 1_000);
+    const counts = sizes(2_500, 800);
     list.push({
       name: "createOrg",
       note: "ours also links the org's audit event into its hash chain; the documented store writes it unchained, in its own autocommit",
@@ -306,7 +323,7 @@ function rows() {
     list.push({
       name: "checkUsageLimit, 35 events in the window",
       note: "the project's monthly limit; the same check repeated",
-      n: sizes(5_000, 5_000),
+      n: sizes(3_000, 3_000),
       warm: 100,
       setup: (s) => {
         seedTenant(s);
@@ -328,8 +345,9 @@ function rows() {
     list.push({
       name: "checkUsageLimit, 100k events in the window",
       note: "100,000 events spread over the 30-day window, loaded in bulk",
-      n: sizes(20, 20),
+      n: sizes(12, 12),
       warm: 2,
+      sameStores: true,
       setup: (s, side) => {
         seedTenant(s);
         s.setUsageLimit(monthlyProjectLimit);
@@ -354,7 +372,7 @@ function rows() {
     list.push({
       name: "consumeUsage (2 limits), 1k events in the window",
       note: "documented: checkUsageLimit for both limits, then recordUsage if both allow",
-      n: sizes(600, 400),
+      n: sizes(400, 300),
       warm: 20,
       setup: (s, side) => {
         seedTenant(s);
@@ -380,7 +398,7 @@ function rows() {
     list.push({
       name: "recordUsageBatch ×1,000",
       note: "ours with returning: \"ids\"; documented: its inserts in a loop in one db.transaction, collecting the ids",
-      n: sizes(12, 12),
+      n: sizes(10, 10),
       warm: 1,
       setup: (s) => seedTenant(s),
       inputs: (n) => Array.from({ length: n }, (_, b) => Array.from({ length: 1_000 }, (_, k) => event(b * 1_000 + k, T0 + b * 1_000 + k))),
@@ -420,50 +438,121 @@ function describePath(p) {
 const now = () => performance.now() * 1_000; // µs
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-/** One side's run of a row: a fresh store, seeded, `warm` untimed calls, `n` timed ones. */
-function runSide(row, p, side, inputs, counter) {
-  const opened = side === "documented" ? documented(p.where, counter) : p.ours === "own" && !counter ? oursOwn(p.where) : oursOnHandle(p.where, counter);
+/** A fresh store of one side: "documented", or ours "own" (by path) or "handle". */
+function open(side, where, counter, image) {
+  if (side === "documented") return documented(where, counter, image);
+  return side === "own" ? oursOwn(where, image) : oursOnHandle(where, counter, image);
+}
+
+/** A side's store, seeded (or opened on a copy of a seeded database, from `images`),
+ * with its call and `warm` untimed calls made. */
+function prepared(row, side, where, inputs, counter, images) {
+  const kind = side === "documented" ? "documented" : "ours";
+  // Our own connection in memory cannot be opened on a copy: it is seeded.
+  const image = images && !(side === "own" && where === "memory") ? images[kind] : undefined;
+  const opened = open(side, where, counter, image);
   try {
     const s = opened.store;
-    row.setup(s, side);
-    const state = side === "documented" && row.documentedState ? row.documentedState(s) : null;
-    const call = side === "documented" ? row.documented : row.ours;
-    let last;
-    for (let i = 0; i < row.warm; i++) last = call(s, inputs[i], state);
-    if (counter) counter.reset();
-    const start = now();
-    for (let i = row.warm; i < inputs.length; i++) last = call(s, inputs[i], state);
-    const micros = (now() - start) / (inputs.length - row.warm);
-    return { micros, last };
-  } finally {
+    if (!image) row.setup(s, kind);
+    const state = kind === "documented" && row.documentedState ? row.documentedState(s) : null;
+    const call = kind === "documented" ? row.documented : row.ours;
+    for (let i = 0; i < row.warm; i++) call(s, inputs[i], state);
+    return { ...opened, run: (i) => call(s, inputs[i], state) };
+  } catch (err) {
     opened.close();
+    throw err;
   }
 }
 
-function measure(row, p) {
-  const n = row.n[p.where];
+/** µs per call of the timed calls (those after the warm ones), and the last result. */
+function timed(row, side, inputs) {
+  let last;
+  const start = now();
+  for (let i = row.warm; i < inputs.length; i++) last = side.run(i);
+  return { micros: (now() - start) / (inputs.length - row.warm), last };
+}
+
+/**
+ * A `sameStores` row's data, loaded once per side (its setup) and copied into every store
+ * that can be opened on a copy: ours written by our own connection to a file (the same
+ * file format on every engine), the documented store's by a handle in memory.
+ */
+const imageCache = new Map();
+function imagesOf(row) {
+  if (!imageCache.has(row.name)) {
+    const file = newFile();
+    const ours = new ControlPlaneStore(file);
+    row.setup(ours, "ours");
+    ours.close(); // checkpoints the WAL into the file and removes it
+    const oursImage = fs.readFileSync(file);
+    removeFile(file);
+    const doc = documented("memory");
+    row.setup(doc.store, "documented");
+    const docImage = Buffer.from(doc.db.serialize());
+    doc.close();
+    imageCache.set(row.name, { ours: oursImage, documented: docImage });
+  }
+  return imageCache.get(row.name);
+}
+
+/**
+ * One row on one kind of database: the documented statements and both forms of ours
+ * (own connection, handle), in ROUNDS rounds, the order of the three rotating each round.
+ * Each round opens fresh stores, each closed before the next side opens; a row marked
+ * `sameStores` (a read that leaves its store as it was, over data that is costly to load)
+ * opens each side's store once and times its rounds on it.
+ */
+function measure(row, where) {
+  const n = row.n[where];
   const inputs = row.inputs(row.warm + n);
-  const times = { ours: [], documented: [] };
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? ["ours", "documented"] : ["documented", "ours"];
-    const last = {};
-    for (const side of order) {
-      const { micros, last: result } = runSide(row, p, side, inputs, null);
-      times[side].push(micros);
-      last[side] = result;
+  const sides = ["own", "documented", "handle"];
+  const times = Object.fromEntries(sides.map((k) => [k, []]));
+  const images = row.sameStores ? imagesOf(row) : undefined;
+  const kept = images ? Object.fromEntries(sides.map((k) => [k, prepared(row, k, where, inputs, null, images)])) : null;
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = sides.map((_, k) => sides[(k + r) % sides.length]);
+      const last = {};
+      for (const k of order) {
+        const side = kept ? kept[k] : prepared(row, k, where, inputs, null);
+        try {
+          const out = timed(row, side, inputs);
+          times[k].push(out.micros);
+          last[k] = out.last;
+        } finally {
+          if (!kept) side.close();
+        }
+      }
+      for (const k of ["own", "handle"]) {
+        if (!row.agree(last[k], last.documented)) {
+          throw new Error(`${row.name} (${where}, ours ${k}): the sides disagree: ${JSON.stringify(last[k]).slice(0, 400)} vs ${JSON.stringify(last.documented).slice(0, 400)}`);
+        }
+      }
     }
-    if (!row.agree(last.ours, last.documented)) {
-      throw new Error(`${row.name} (${p.label}): the two sides disagree: ${JSON.stringify(last.ours).slice(0, 400)} vs ${JSON.stringify(last.documented).slice(0, 400)}`);
-    }
+    return { n, documented: median(times.documented), own: median(times.own), handle: median(times.handle), counted: count(row, where, inputs, images) };
+  } finally {
+    if (kept) for (const side of Object.values(kept)) side.close();
   }
-  // The statements per call, counted over the same timed calls on counting handles.
+}
+
+function count(row, where, inputs, images) {
+  const n = inputs.length - row.warm;
+  // The statements per call, counted over the same calls on counting handles of the same
+  // settings (ours on a handle: the core runs the same statements on its own connection),
+  // on the same data.
   const counted = {};
-  for (const side of ["ours", "documented"]) {
+  for (const [kind, side] of [["ours", "handle"], ["documented", "documented"]]) {
     const counter = newCounter();
-    runSide(row, p, side, inputs, counter);
-    counted[side] = { perCall: counter.statements / n, viaExec: counter.viaExec / n, txViaPrepare: counter.transactionStatementsViaPrepare / n, bySql: counter.bySql };
+    const s = prepared(row, side, where, inputs, counter, images);
+    try {
+      counter.reset();
+      timed(row, s, inputs);
+    } finally {
+      s.close();
+    }
+    counted[kind] = { perCall: counter.statements / n, viaExec: counter.viaExec / n, txViaPrepare: counter.transactionStatementsViaPrepare / n, bySql: counter.bySql };
   }
-  return { n, ours: median(times.ours), documented: median(times.documented), counted };
+  return counted;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -508,20 +597,29 @@ function main() {
   console.log(`request path: ${runtime} on ${os.platform()}-${os.arch()}, ${os.cpus().length} cores; ${binding} (SQLite ${versions.theirs}); our own connection SQLite ${versions.ours}`);
   console.log(`${ROUNDS} alternating rounds per row on fresh stores, medians; µs per call (lower is faster); ratio = ours ÷ documented (lower is better)${SCALE !== 1 ? `; BENCH_SCALE=${SCALE}` : ""}`);
   const all = rows();
+  const measured = new Map();
+  for (const where of ["memory", "file"]) {
+    for (const row of all) {
+      const rowStarted = now();
+      measured.set(`${row.name}|${where}`, measure(row, where));
+      if (process.env.BENCH_ROW_TIMES) console.error(`  ${row.name}, ${where}: ${((now() - rowStarted) / 1e6).toFixed(1)} s`);
+    }
+  }
   const results = [];
   for (const p of PATHS) {
     console.log(`\n== ${p.label}: ${describePath(p)}`);
     const lines = [];
     for (const row of all) {
-      const m = measure(row, p);
-      const ratio = m.ours / m.documented;
+      const m = measured.get(`${row.name}|${p.where}`);
+      const ours = m[p.ours];
+      const ratio = ours / m.documented;
       const target = p.key ? row.targets[p.key] : null;
       const pass = target === null ? null : ratio <= target;
       results.push({ path: p, row, m, ratio, target, pass });
       lines.push([
         row.name,
         m.n,
-        fmtMicros(m.ours),
+        fmtMicros(ours),
         fmtMicros(m.documented),
         fmtRatio(ratio),
         fmtCount(m.counted.ours.perCall),
