@@ -287,7 +287,7 @@ function rows() {
     const counts = sizes(3_000, 1_200);
     list.push({
       name: "recordUsage",
-      note: "both return the recorded event (the documented store re-reads its row)",
+      note: "one event a call; both return the event recorded (the documented store re-reads its row by id); ours in one BEGIN IMMEDIATE ... COMMIT with the org's lifecycle guard, folding usage into its rollups every 16 events",
       n: counts,
       warm: 100,
       setup: (s) => seedTenant(s),
@@ -303,7 +303,7 @@ function rows() {
     const counts = sizes(2_500, 800);
     list.push({
       name: "createOrg",
-      note: "ours also links the org's audit event into its hash chain; the documented store writes it unchained, in its own autocommit",
+      note: "ours in one transaction with its audit event linked into the org's hash chain; the documented store inserts the org and an unchained audit event in two autocommits, then re-reads the org",
       n: counts,
       warm: 100,
       setup: () => null,
@@ -321,8 +321,8 @@ function rows() {
     const history = spreadOverMonth(35).map((e, i) => ({ ...e, runId: `run-${i}` }));
     const expected = sumQuantities(history);
     list.push({
-      name: "checkUsageLimit, 35 events in the window",
-      note: "the project's monthly limit; the same check repeated",
+      name: "checkUsageLimit, 35 events",
+      note: "the project's monthly limit, 35 events of its metric in the 30 days before untilMs, recorded one call at a time (ours: 32 folded into rollups, 3 in the tail); the same check repeated",
       n: sizes(3_000, 3_000),
       warm: 100,
       setup: (s) => {
@@ -343,8 +343,8 @@ function rows() {
     const history = spreadOverMonth(EVENTS);
     const expected = sumQuantities(history);
     list.push({
-      name: "checkUsageLimit, 100k events in the window",
-      note: "100,000 events spread over the 30-day window, loaded in bulk",
+      name: "checkUsageLimit, 100k events",
+      note: "the same limit and window, 100,000 events spread over it, loaded in bulk (ours by recordUsageBatch, the documented store's inserts in one transaction)",
       n: sizes(12, 12),
       warm: 2,
       sameStores: true,
@@ -370,8 +370,8 @@ function rows() {
       { orgId: ORG, metric: METRIC, unit: UNIT, period: "monthly", limitQuantity: 1e15, updatedAtMs: 0 },
     ];
     list.push({
-      name: "consumeUsage (2 limits), 1k events in the window",
-      note: "documented: checkUsageLimit for both limits, then recordUsage if both allow",
+      name: "consumeUsage, 2 limits, 1k events",
+      note: "the project's daily and the org's monthly limit, 1,000 events in the day before the first call, then one call a second; ours checks both and records in one BEGIN IMMEDIATE; the documented store, as a gateway does it today: checkUsageLimit for both, then recordUsage if both allow (three autocommit calls, not atomic)",
       n: sizes(400, 300),
       warm: 20,
       setup: (s, side) => {
@@ -397,7 +397,7 @@ function rows() {
   {
     list.push({
       name: "recordUsageBatch ×1,000",
-      note: "ours with returning: \"ids\"; documented: its inserts in a loop in one db.transaction, collecting the ids",
+      note: "1,000 events a call; ours recordUsageBatch(events, { returning: \"ids\" }); documented: its insert (after its project check) in a loop inside one db.transaction, collecting the ids",
       n: sizes(10, 10),
       warm: 1,
       setup: (s) => seedTenant(s),
@@ -419,14 +419,14 @@ const PATHS = isBun
   ? [
       { key: "bunMemory", label: "bun handle, memory", where: "memory", ours: "handle" },
       { key: "bunWal", label: "bun handle, WAL", where: "file", ours: "handle" },
-      { key: null, label: "own :memory: under Bun (informative)", where: "memory", ours: "own" },
-      { key: null, label: "own WAL file under Bun (informative)", where: "file", ours: "own" },
+      { key: null, label: "own :memory: (info)", where: "memory", ours: "own" },
+      { key: null, label: "own WAL (info)", where: "file", ours: "own" },
     ]
   : [
       { key: "ownMemory", label: "own :memory:", where: "memory", ours: "own" },
-      { key: "ownWal", label: "own WAL file", where: "file", ours: "own" },
-      { key: null, label: "better-sqlite3 handle, memory (informative)", where: "memory", ours: "handle" },
-      { key: null, label: "better-sqlite3 handle, WAL (informative)", where: "file", ours: "handle" },
+      { key: "ownWal", label: "own WAL", where: "file", ours: "own" },
+      { key: null, label: "better-sqlite3 handle, memory (info)", where: "memory", ours: "handle" },
+      { key: null, label: "better-sqlite3 handle, WAL (info)", where: "file", ours: "handle" },
     ];
 
 function describePath(p) {
@@ -582,20 +582,25 @@ const fmtRatio = (x) => (x < 0.01 ? x.toFixed(4) : x < 0.1 ? x.toFixed(3) : x.to
 const fmtCount = (x) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
 
 function printTable(header, lines) {
-  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => String(l[c]).length)));
-  const right = header.map((_, c) => c > 0);
-  const line = (cells) => cells.map((x, c) => (right[c] ? String(x).padStart(widths[c]) : String(x).padEnd(widths[c]))).join("  ");
+  const widths = header.map((h, c) => Math.max(h.length, ...lines.filter(Array.isArray).map((l) => String(l[c]).length)));
+  const right = header.map((_, c) => c > 1);
+  const line = (cells) => cells.map((x, c) => (right[c] ? String(x).padStart(widths[c]) : String(x).padEnd(widths[c]))).join("  ").trimEnd();
+  const rule = widths.map((w) => "-".repeat(w)).join("  ");
   console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const l of lines) console.log(line(l));
+  console.log(rule);
+  for (const l of lines) console.log(Array.isArray(l) ? line(l) : rule);
 }
 
 function main() {
   const started = now();
   const versions = sqliteVersions();
   const runtime = isBun ? `Bun ${Bun.version}` : `Node ${process.version}`;
-  console.log(`request path: ${runtime} on ${os.platform()}-${os.arch()}, ${os.cpus().length} cores; ${binding} (SQLite ${versions.theirs}); our own connection SQLite ${versions.ours}`);
-  console.log(`${ROUNDS} alternating rounds per row on fresh stores, medians; µs per call (lower is faster); ratio = ours ÷ documented (lower is better)${SCALE !== 1 ? `; BENCH_SCALE=${SCALE}` : ""}`);
+  console.log(`request path: ${runtime}, ${os.platform()}-${os.arch()}, ${os.cpus().length} cores; ${binding} ${isBun ? "" : `${require("better-sqlite3/package.json").version} `}(SQLite ${versions.theirs}); our own connection: SQLite ${versions.ours}`);
+  console.log(`µs per call (lower is faster): the mean of a round's timed calls, the median of ${ROUNDS} rounds; ours ÷ doc: the cost ratio ours ÷ documented (lower is better); stmts/call: statements run per call; (info): no targets${SCALE !== 1 ? `; BENCH_SCALE=${SCALE}` : ""}`);
+  console.log("");
+  for (const p of PATHS) console.log(`  ${p.label.padEnd(PATHS.reduce((w, q) => Math.max(w, q.label.length), 0))}  ${describePath(p)}`);
+  console.log("");
+
   const all = rows();
   const measured = new Map();
   for (const where of ["memory", "file"]) {
@@ -605,11 +610,12 @@ function main() {
       if (process.env.BENCH_ROW_TIMES) console.error(`  ${row.name}, ${where}: ${((now() - rowStarted) / 1e6).toFixed(1)} s`);
     }
   }
+
   const results = [];
+  const lines = [];
   for (const p of PATHS) {
-    console.log(`\n== ${p.label}: ${describePath(p)}`);
-    const lines = [];
-    for (const row of all) {
+    if (lines.length) lines.push(null);
+    all.forEach((row, i) => {
       const m = measured.get(`${row.name}|${p.where}`);
       const ours = m[p.ours];
       const ratio = ours / m.documented;
@@ -617,6 +623,7 @@ function main() {
       const pass = target === null ? null : ratio <= target;
       results.push({ path: p, row, m, ratio, target, pass });
       lines.push([
+        i === 0 ? p.label : "",
         row.name,
         m.n,
         fmtMicros(ours),
@@ -624,28 +631,30 @@ function main() {
         fmtRatio(ratio),
         fmtCount(m.counted.ours.perCall),
         fmtCount(m.counted.documented.perCall),
-        target === null ? "(none)" : `≤ ${target} ${pass ? "PASS" : "FAIL"}`,
+        target === null ? "-" : `≤ ${target} ${pass ? "PASS" : "FAIL"}`,
       ]);
-    }
-    printTable(["call", "calls", "ours µs", "documented µs", "ours ÷ doc", "stmts/call ours", "stmts/call doc", "target"], lines);
+    });
   }
+  printTable(["path", "call", "calls", "ours µs", "documented µs", "ours ÷ doc", "stmts/call ours", "stmts/call doc", "target"], lines);
 
-  // How the counts were taken, from what the counting passes saw.
-  const ownNote = isBun ? "under Bun the own-connection rows' counts come from a store on a wrapped bun:sqlite handle" : "the own-connection rows' counts come from a store on a wrapped better-sqlite3 handle";
+  // How it was measured and counted, from what the runs saw.
   const execPerCall = Math.max(...results.map((r) => r.m.counted.ours.viaExec));
   const txPerCall = results.find((r) => r.row.name === "recordUsage").m.counted.ours.txViaPrepare;
-  console.log(`\nStatements per call: counted in an untimed pass of the same calls through a counting wrapper around the handle`);
-  console.log(`(exec counts the statements of its script; prepare/query's statements count each run/get/all/values/iterate).`);
-  console.log(`The core runs the same statements on every engine, so ${ownNote} with the same settings.`);
-  console.log(`Our transaction statements reach the handle through prepare(sql).run() (recordUsage: ${fmtCount(txPerCall)} per call); exec ran ${fmtCount(execPerCall)} statements per call at most.`);
-  console.log(`Documented batches' BEGIN/COMMIT (inside db.transaction) count as 2.`);
-  console.log(`Notes: ${all.map((r) => `${r.name}: ${r.note}`).join("; ")}.`);
+  const notes = [
+    `Rounds: each round opens fresh stores, each closed before the next side opens, and rotates which side goes first; the documented side of a row is measured once per database kind, in the same rounds as both forms of ours. The 100k row loads its events once per side and opens its stores on copies of that load (in memory: sqlite3_deserialize; ours by path in memory loads its own), timing its rounds on the same stores (a check leaves them as they were).`,
+    `Like with like: both sides in memory, or both on a WAL file with synchronous=NORMAL; the same inputs, built before the clock starts; both sides return the same data; the two sides' usedQuantity (and the other results' fields) are checked to agree after every round.`,
+    ...all.map((r) => `${r.name}: ${r.note}.`),
+    `Own WAL file: our connection checkpoints its WAL on a background thread (not in the JS thread's µs per call); a handle, ours or the documented store's, checkpoints inline every 1,000 WAL pages.`,
+    `Statements per call: counted in a separate, untimed pass of the same calls on the same data, through a counting wrapper around a ${binding} handle with the same settings: every run/get/all/values/iterate of a statement from prepare/query counts one (also on what raw() returns), exec counts the statements of its script, and the documented side's db.transaction counts its BEGIN and COMMIT. The core runs the same statements on every engine, so the count on a wrapped handle is the count for our own connection too. Our BEGIN/COMMIT reach the handle through prepare(sql).run() (recordUsage: ${fmtCount(txPerCall)} per call); exec ran ${fmtCount(execPerCall)} of our statements per call.`,
+  ];
+  console.log("");
+  for (const note of notes) console.log(wrap(`- ${note}`, 110, "  "));
 
   if (LIST_STATEMENTS) {
     for (const r of results) {
       if (r.path !== PATHS[0]) continue;
       for (const side of ["ours", "documented"]) {
-        console.log(`\n${r.row.name}, ${side}: statements over ${r.m.n} calls`);
+        console.log(`\n${r.row.name} (${r.path.where}), ${side}: statements over ${r.m.n} calls`);
         for (const [sql, k] of [...r.m.counted[side].bySql].sort((a, b) => b[1] - a[1])) console.log(`  ${String(k).padStart(7)}  ${sql.slice(0, 160)}`);
       }
     }
@@ -655,7 +664,23 @@ function main() {
   const met = targeted.filter((r) => r.pass);
   console.log(`\nTargets (${runtime}): ${met.length} of ${targeted.length} targets met`);
   for (const r of targeted.filter((x) => !x.pass)) console.log(`  FAIL  ${r.path.label}: ${r.row.name}: ${fmtRatio(r.ratio)} > ${r.target}`);
-  console.log(`(${((now() - started) / 1e6).toFixed(1)} s)`);
+  console.log(`(${((now() - started) / 1e6).toFixed(0)} s)`);
+}
+
+/** `text` in lines of at most `width` characters, the later ones indented. */
+function wrap(text, width, indent) {
+  const out = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = indent + word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) out.push(line);
+  return out.join("\n");
 }
 
 try {
