@@ -11,9 +11,10 @@
 //         kind of handle, same settings; informative: our store by path.
 // Like with like: the same inputs (built before the clock starts), the same data in the
 // window (the two sides' usedQuantity must agree, or this throws), the same data
-// returned, the same calls timed, the same durability. Every row alternates ROUNDS rounds
-// of each side on fresh stores (each closed before the other side opens; the side that
-// goes first alternates too) and reports the medians of µs per call.
+// returned, the same calls timed, the same durability. Every row runs ROUNDS rounds of
+// the documented side and both forms of ours (own connection, handle) on fresh stores,
+// each closed before the next opens, the order rotating each round, and reports the
+// medians of µs per call; each path compares one form of ours with that documented side.
 // Statements per call are counted in a separate, untimed pass: the same calls on a store
 // given a counting wrapper around a handle of this runtime's binding.
 // Prints figures, ratios, counts and the targets; asserts nothing; exits 0.
@@ -273,8 +274,11 @@ const spreadOverMonth = (n) => Array.from({ length: n }, (_, i) => ({ ...event(i
 
 /**
  * A row: `n` timed calls after `warm` untimed ones, per side and round.
- * - setup(s, side): seeds a fresh store (side: "ours" or "documented"), returns state;
- * - ours(s, i, state) / documented(s, i, state): call i;
+ * - setup(s, side): seeds a fresh store (side: "ours" or "documented");
+ * - inputs(count): every call's input, the same for both sides;
+ * - ours(s, input) / documented(s, input, state): one call (documentedState(s) makes the
+ *   state);
+ * - sameStores: load once, time every round on the same stores (see `measure`);
  * - agree(oursLast, documentedLast): what both sides must agree on (compared after every
  *   round; a difference throws);
  * - targets: the cost ratio each path must stay under, by path key.
