@@ -288,7 +288,7 @@ function rows() {
   const list = [];
 
   {
-    const counts = sizes(3_000, 1_200);
+    const counts = sizes(3_000, 1_000);
     list.push({
       name: "recordUsage",
       note: "one event a call; both return the event recorded (the documented store re-reads its row by id); ours in one BEGIN IMMEDIATE ... COMMIT with the org's lifecycle guard, folding usage into its rollups every 16 events",
@@ -304,7 +304,7 @@ function rows() {
   }
 
   {
-    const counts = sizes(2_500, 800);
+    const counts = sizes(2_000, 600);
     list.push({
       name: "createOrg",
       note: "ours in one transaction with its audit event linked into the org's hash chain; the documented store inserts the org and an unchained audit event in two autocommits, then re-reads the org",
@@ -327,7 +327,7 @@ function rows() {
     list.push({
       name: "checkUsageLimit, 35 events",
       note: "the project's monthly limit, 35 events of its metric in the 30 days before untilMs, recorded one call at a time (ours: 32 folded into rollups, 3 in the tail); the same check repeated",
-      n: sizes(3_000, 3_000),
+      n: sizes(2_000, 2_000),
       warm: 100,
       setup: (s) => {
         seedTenant(s);
@@ -349,7 +349,7 @@ function rows() {
     list.push({
       name: "checkUsageLimit, 100k events",
       note: "the same limit and window, 100,000 events spread over it, loaded in bulk (ours by recordUsageBatch, the documented store's inserts in one transaction)",
-      n: sizes(12, 12),
+      n: sizes(8, 8),
       warm: 2,
       sameStores: true,
       setup: (s, side) => {
@@ -376,7 +376,7 @@ function rows() {
     list.push({
       name: "consumeUsage, 2 limits, 1k events",
       note: "the project's daily and the org's monthly limit, 1,000 events in the day before the first call, then one call a second; ours checks both and records in one BEGIN IMMEDIATE; the documented store, as a gateway does it today: checkUsageLimit for both, then recordUsage if both allow (three autocommit calls, not atomic)",
-      n: sizes(400, 300),
+      n: sizes(300, 250),
       warm: 20,
       setup: (s, side) => {
         seedTenant(s);
@@ -402,7 +402,7 @@ function rows() {
     list.push({
       name: "recordUsageBatch ×1,000",
       note: "1,000 events a call; ours recordUsageBatch(events, { returning: \"ids\" }); documented: its insert (after its project check) in a loop inside one db.transaction, collecting the ids",
-      n: sizes(10, 10),
+      n: sizes(8, 8),
       warm: 1,
       setup: (s) => seedTenant(s),
       inputs: (n) => Array.from({ length: n }, (_, b) => Array.from({ length: 1_000 }, (_, k) => event(b * 1_000 + k, T0 + b * 1_000 + k))),
