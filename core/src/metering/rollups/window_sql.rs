@@ -35,12 +35,14 @@ pub(crate) struct WindowSql<'a> {
     pub watermark: &'a str,
 }
 
+// With `%`, not `/`: a caller's handle may bind a JavaScript number as REAL (better-sqlite3
+// does), and `/` of a REAL does not truncate; `%` casts its operands to INTEGER first.
 fn ceil(x: &str, level: i64) -> String {
-    format!("((({x}) + {}) / {level} * {level})", level - 1)
+    format!("(({x}) + {m} - ((({x}) + {m}) % {level}))", m = level - 1)
 }
 
 fn floor(x: &str, level: i64) -> String {
-    format!("(({x}) / {level} * {level})")
+    format!("(({x}) - (({x}) % {level}))")
 }
 
 /// The half-open ranges of whole `level` buckets in `[a, b)` below the level `parent`
