@@ -228,13 +228,38 @@ fn split_slot(
 pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, (i64, i64))> {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = SQL.get_or_init(|| {
-        let window = super::WindowSql { org: "?1", metric: "?3", unit: "?4", series: "st.series", scope: "?2", watermark: "st.watermark" };
-        format!("SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st", sum = window.sum("?5", "?6"), state = STATE)
+        let window = super::WindowSql {
+            org: "?1",
+            metric: "?3",
+            unit: "?4",
+            series: "st.series",
+            scope: "?2",
+            watermark: "st.watermark",
+            at: "w.",
+            a: "w.a",
+            b: "w.b",
+        };
+        format!(
+            "WITH {tables} SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st, ({window}) AS w",
+            tables = super::window_sql::TABLES,
+            sum = window.sum(),
+            state = STATE,
+            window = *WINDOW,
+        )
     });
     conn.one(sql, params![series.org_id, series.scope, series.metric, series.unit, since_ms, until_ms.saturating_add(1)], |r| {
         Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
     })
 }
+
+/// One window `[?5, ?6)` and its bounds, as a one-row table (`window_sql`).
+pub(crate) static WINDOW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT w0.*, {fine} FROM (SELECT ?5 AS a, ?6 AS b, {coarse}) AS w0",
+        fine = super::window_sql::edge_bounds("", "w0"),
+        coarse = super::window_sql::bounds("", "?5", "?6"),
+    )
+});
 
 /// The rollups' state for one series (`?1` org, `?2` scope, `?3` metric, `?4` unit), as a
 /// one-row table: the watermark, the highest event id, and the series' id (NULL when
