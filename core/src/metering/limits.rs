@@ -388,7 +388,12 @@ fn consume_sql() -> &'static str {
              st AS MATERIALIZED (
                SELECT r.watermark AS watermark, COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id,
                  (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = '{ALL}' AND metric = ?3 AND unit = ?4) AS org_series,
-                 (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series
+                 (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series,
+                 -- Whether anything of the org lies after the event (an event, or a purged
+                 -- event's sum): when not, as for an event recorded now, every later sum is 0.
+                 EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND observed_at_ms > ?5)
+                 OR EXISTS (SELECT 1 FROM _smithers_cp_usage_series AS s JOIN _smithers_cp_usage_rollups AS u ON u.series = s.id
+                            WHERE s.org_id = ?1 AND u.level = {MILLI} AND u.bucket_start_ms > ?5) AS anything_later
                FROM _smithers_cp_usage_rollup_state AS r WHERE r.id = 1
              ),
              w0 AS MATERIALIZED (
@@ -410,9 +415,10 @@ fn consume_sql() -> &'static str {
                st.watermark, st.max_id,
                w.org_id, w.project_id, w.metric, w.unit, w.period, w.limit_quantity, w.updated_at_ms,
                CASE WHEN w.org_id IS NULL THEN 0 ELSE {used} END AS used,
-               CASE WHEN w.org_id IS NULL THEN 0 ELSE {later} END AS later
+               CASE WHEN w.org_id IS NULL OR NOT st.anything_later THEN 0 ELSE {later} END AS later
              FROM st LEFT JOIN _smithers_cp_orgs AS o ON o.org_id = ?1 LEFT JOIN w ON true",
             tables = rollups::WINDOW_TABLES,
+            MILLI = rollups::MILLI,
             used_bounds = rollups::bounds("u_", "w0.u_a", "w0.u_b"),
             later_bounds = rollups::bounds("l_", "w0.l_a", "w0.l_b"),
             used_edges = rollups::edge_bounds("u_", "w1"),

@@ -49,7 +49,7 @@ pub(crate) const HOUR: i64 = 3_600_000;
 pub(crate) const DAY: i64 = 86_400_000;
 /// The level of the millisecond sums that stand for usage events a retention purge removed
 /// (not folded from events, so not in `LEVELS`).
-const MILLI: i64 = 1;
+pub(crate) const MILLI: i64 = 1;
 /// Every level, finest first.
 pub(crate) const LEVELS: [i64; 5] = [TENTH, SECOND, MINUTE, HOUR, DAY];
 /// The buckets a window's partial edges are read from.
