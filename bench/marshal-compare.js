@@ -247,8 +247,41 @@ function mutateFields(log, valid) {
   return rand(4) === 0 ? hostileObject(log, input) : input;
 }
 
+/** Inputs made to hit the reader's corners, each given to every hot method first. */
+const CORNERS = [
+  () => ({ "\ud800": 1 }),
+  () => ({ orgId: "acme", "\ud800": 1 }),
+  () => ({ orgId: "acme", metric: undefined, "\ud800": 1 }),
+  () => ({ orgId: "acme", [Symbol("s")]: 1, "\ud800": 1 }),
+  () => ({ a: { b: 1, "\udc00": 2 } }),
+  () => ({ a: { b: undefined, "\udc00": 2 } }),
+  () => ({ metadata: { b: 1, "\udc00": 2 } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: undefined }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: null }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: NaN }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: 10n }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: "\ud800" }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: [NaN] }),
+  () => ({ orgId: "acme", metric: "m", quantity: -0, observedAtMs: -0 }),
+  () => ({ orgId: "acme", metric: "m", quantity: 2 ** 53, observedAtMs: 2 ** 53 + 2 }),
+  () => ({ orgId: "acme", metric: "m\ufffd", quantity: 1, unit: "\ufffd" }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, extra: { metadata: { x: NaN } } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, 7: "seven", 1: "one" }),
+  () => Object.assign(Object.create({ orgId: "acme" }), { metric: "m", quantity: 1 }),
+  () => Object.defineProperty({ metric: "m", quantity: 1 }, "orgId", { value: "acme", enumerable: false }),
+  () => new Proxy({ orgId: "acme", metric: "m", quantity: 1 }, { ownKeys: () => ["orgId", "metric", "quantity", "ghost"] }),
+];
+const cornerCases = [];
+for (const method of HOT) {
+  for (const corner of CORNERS) {
+    cornerCases.push({ label: method, call: (h) => (method === "recordUsageBatch" ? h.store.recordUsageBatch([corner()]) : h.store[method](corner())) });
+    if (method !== "createOrg") cornerCases.push({ label: `scope.${method}`, call: (h) => (method === "recordUsageBatch" ? h.scope.recordUsageBatch([corner()]) : h.scope[method](corner())) });
+  }
+}
+
 /** One call: a function of (pkg, handles, log) that makes its arguments and calls. */
 function makeCase() {
+  if (cornerCases.length) return cornerCases.shift();
   const r = rand(100);
   if (r < 70) {
     // Mostly the hot methods.
