@@ -16,6 +16,7 @@ mod env_data;
 mod host;
 mod input;
 mod methods;
+mod probe;
 mod scope;
 mod store;
 mod values;

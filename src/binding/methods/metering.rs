@@ -17,10 +17,10 @@ fn batch_input(env: &Env, events: Unknown, options: Option<Unknown>) -> Result<V
     if !events.is_array().unwrap_or(false) {
         return Err(to_js(env, CpError::field("events", "events must be an array.")));
     }
-    let events = input::read_field(env, events.raw(), "events").map_err(|e| to_js(env, e))?;
+    let events = input::read_field(env, events, "events").map_err(|e| to_js(env, e))?;
     let returning = match options {
         Some(options) if options.get_type().ok() == Some(ValueType::Object) => {
-            match input::read(env, options.raw()).map_err(|e| to_js(env, e))?.get("returning") {
+            match input::read(env, options).map_err(|e| to_js(env, e))?.get("returning") {
                 Some(Value::Null) | None => json!("events"),
                 Some(value) => value.clone(),
             }
@@ -45,7 +45,7 @@ impl ControlPlaneStore {
         ts_return_type = "ControlPlaneUsageBatchOf<R>"
     )]
     pub fn record_usage_batch<'e>(&self, env: &'e Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::run(self, env, &batch_input(env, events, options)?, usage::record_batch)
+        call::run(self, env, &batch_input(env, events, options)?.into(), usage::record_batch)
     }
 
     /// Checks every limit that applies (the project's and the org-wide ones, every period)
@@ -117,7 +117,7 @@ impl OrgScope {
                 self.scope(event).map_err(|e| to_js(env, e))?;
             }
         }
-        call::run(self, env, &input, usage::record_batch)
+        call::run(self, env, &input.into(), usage::record_batch)
     }
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneUsageInput>", ts_return_type = "ControlPlaneConsumption")]
