@@ -113,5 +113,9 @@ if (typeof native.marshalProbe === "function") {
   for (const [label, what, input] of readers) {
     console.log(`    read ${label.padEnd(26)} before (whole object to a JSON value, then typed) ${piece(`${what}:json`, input).toFixed(2)}   one pass ${piece(what, input).toFixed(2)}`);
   }
+  for (const shape of native.marshalProbe("shapes", null, 0)) {
+    const n = shape === "usageEvents" || shape === "usageIds" ? 50 : 2_000;
+    const each = shape === "usageEvents" ? " (100 events)" : shape === "usageIds" ? " (1,000 ids)" : "";
+    console.log(`    result ${(shape + each).padEnd(28)} JSON text + JSON.parse ${piece(`json:${shape}`, null, n).toFixed(2)}   factory ${piece(`factory:${shape}`, null, n).toFixed(2)}`);
+  }
 }
-

@@ -2,10 +2,12 @@
 //! the store (`ControlPlaneStore`, the input as given) and the handle scoped to one org
 //! (`OrgScope`, its org put in). Each class says how it reads an input (`Inputs`); the
 //! operation is the core's typed function, and its result goes back as JSON text parsed in
-//! the caller's realm (`env_data`).
+//! the caller's realm (`env_data`), or, for the request path's methods, built there by its
+//! factory (`results`).
 
 use super::env_data::{parse_json, to_js};
 use super::input::Read;
+use super::results::ToJs;
 use super::store::{AsyncCall, Backend, Job};
 use control_plane_core::db::Db;
 use control_plane_core::error::{CpError, Result as CoreResult};
@@ -45,6 +47,25 @@ pub fn value<'e, C: Inputs, R: FromInput, T: Serialize>(
 ) -> Result<Unknown<'e>> {
     let input = class.input(env, input, given)?;
     run(class, env, &input, op)
+}
+
+/// Runs `op` on the method's input and returns its result built in the caller's realm
+/// (`results`): the request path's methods.
+pub fn built<'e, C: Inputs, R: FromInput, T: ToJs>(
+    class: &C,
+    env: &'e Env,
+    input: Option<Unknown>,
+    given: Given,
+    op: Op<R, T>,
+) -> Result<Unknown<'e>> {
+    let input = class.input(env, input, given)?;
+    run_built(class, env, &input, op)
+}
+
+/// `run`, for a result built in the caller's realm.
+pub fn run_built<'e, C: Inputs, R: FromInput, T: ToJs>(class: &C, env: &'e Env, input: &Read, op: Op<R, T>) -> Result<Unknown<'e>> {
+    let out = class.backend().run(env, |db| call(db, input, op)).map_err(|e| to_js(env, e))?;
+    out.to_js(env)
 }
 
 /// Runs `op` on the method's input, for a method that returns nothing.

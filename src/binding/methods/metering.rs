@@ -35,7 +35,7 @@ impl ControlPlaneStore {
     /// Records one event; a repeated idempotency key returns the event first recorded.
     #[napi(ts_args_type = "input: ControlPlaneUsageInput", ts_return_type = "ControlPlaneUsageEvent")]
     pub fn record_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, usage::record)
+        call::built(self, env, input, Required, usage::record)
     }
 
     /// Records every event or none, in one transaction; errors name the event's index.
@@ -45,14 +45,14 @@ impl ControlPlaneStore {
         ts_return_type = "ControlPlaneUsageBatchOf<R>"
     )]
     pub fn record_usage_batch<'e>(&self, env: &'e Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::run(self, env, &batch_input(env, events, options)?.into(), usage::record_batch)
+        call::run_built(self, env, &batch_input(env, events, options)?.into(), usage::record_batch)
     }
 
     /// Checks every limit that applies (the project's and the org-wide ones, every period)
     /// and records the event only if it fits them all, atomically.
     #[napi(ts_args_type = "input: ControlPlaneUsageInput", ts_return_type = "ControlPlaneConsumption")]
     pub fn consume_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, limits::consume)
+        call::built(self, env, input, Required, limits::consume)
     }
 
     /// By default the quantities summed per metric and unit over the window.
@@ -73,7 +73,7 @@ impl ControlPlaneStore {
     /// `null` when no limit is set for exactly this scope.
     #[napi(ts_args_type = "input: ControlPlaneCheckUsageLimitInput", ts_return_type = "ControlPlaneUsageLimitCheck | null")]
     pub fn check_usage_limit<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, limits::check)
+        call::built(self, env, input, Required, limits::check)
     }
 
     /// By (scope, metric, unit, period), the org-wide ones first.
@@ -101,7 +101,7 @@ impl ControlPlaneStore {
 impl OrgScope {
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneUsageInput>", ts_return_type = "ControlPlaneUsageEvent")]
     pub fn record_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, usage::record)
+        call::built(self, env, input, Required, usage::record)
     }
 
     /// Records every event or none; each event's org is this handle's.
@@ -117,12 +117,12 @@ impl OrgScope {
                 self.scope(event).map_err(|e| to_js(env, e))?;
             }
         }
-        call::run(self, env, &input.into(), usage::record_batch)
+        call::run_built(self, env, &input.into(), usage::record_batch)
     }
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneUsageInput>", ts_return_type = "ControlPlaneConsumption")]
     pub fn consume_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, limits::consume)
+        call::built(self, env, input, Required, limits::consume)
     }
 
     #[napi(
@@ -141,7 +141,7 @@ impl OrgScope {
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneCheckUsageLimitInput>", ts_return_type = "ControlPlaneUsageLimitCheck | null")]
     pub fn check_usage_limit<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, limits::check)
+        call::built(self, env, input, Required, limits::check)
     }
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneListUsageLimitsInput>", ts_return_type = "ControlPlanePage<ControlPlaneUsageLimit>")]

@@ -21,7 +21,7 @@ fn one_field(env: &Env, value: Unknown, field: &str) -> Result<Read> {
 impl ControlPlaneStore {
     #[napi(ts_args_type = "input: ControlPlaneCreateOrgInput & ControlPlaneRequestOrigin", ts_return_type = "ControlPlaneOrg")]
     pub fn create_org<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, orgs::create)
+        call::built(self, env, input, Required, orgs::create)
     }
 
     /// Also a deleted org, with its status.
