@@ -119,13 +119,17 @@ impl Field {
 }
 
 /// An input object's fields, by name, as the binding read them (in the object's key
-/// order; names are distinct).
+/// order; names are distinct). The names share one buffer: an input has a handful.
 #[derive(Debug, Default)]
-pub struct Fields(Vec<Named>);
+pub struct Fields {
+    names: String,
+    fields: Vec<Named>,
+}
 
 #[derive(Debug)]
 struct Named {
-    name: String,
+    /// Where the name is in `names`.
+    name: std::ops::Range<usize>,
     field: Field,
     /// The field as a JSON value, made once if an accessor asks for one (`Input::get`).
     json: OnceCell<Value>,
@@ -133,47 +137,53 @@ struct Named {
 
 impl Fields {
     pub fn with_capacity(capacity: usize) -> Self {
-        Fields(Vec::with_capacity(capacity))
+        Fields { names: String::with_capacity(16 * capacity), fields: Vec::with_capacity(capacity) }
     }
 
     /// Sets a field: replaces the one of that name, or adds it.
     pub fn set(&mut self, name: &str, field: Field) {
-        match self.0.iter_mut().find(|n| n.name == name) {
-            Some(named) => *named = Named { name: named.name.clone(), field, json: OnceCell::new() },
-            None => self.push(name.to_string(), field),
+        match self.position(name) {
+            Some(i) => {
+                let named = &mut self.fields[i];
+                named.field = field;
+                named.json = OnceCell::new();
+            }
+            None => self.push(name, field),
         }
     }
 
     /// Adds a field whose name the fields do not have yet.
-    pub fn push(&mut self, name: String, field: Field) {
-        self.0.push(Named { name, field, json: OnceCell::new() });
+    pub fn push(&mut self, name: &str, field: Field) {
+        let start = self.names.len();
+        self.names.push_str(name);
+        self.fields.push(Named { name: start..self.names.len(), field, json: OnceCell::new() });
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.fields.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.fields.is_empty()
     }
 
     /// The name of the field at that index, in the order they were added.
     pub fn name(&self, index: usize) -> Option<&str> {
-        self.0.get(index).map(|n| n.name.as_str())
+        self.fields.get(index).map(|n| &self.names[n.name.clone()])
     }
 
     /// The field of that name, `null` included.
     pub fn field(&self, name: &str) -> Option<&Field> {
-        self.named(name).map(|n| &n.field)
+        self.position(name).map(|i| &self.fields[i].field)
     }
 
-    fn named(&self, name: &str) -> Option<&Named> {
-        self.0.iter().find(|n| n.name == name)
+    fn position(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|n| &self.names[n.name.clone()] == name)
     }
 
     /// The field of that name as a JSON value.
     fn json(&self, name: &str) -> Option<&Value> {
-        let named = self.named(name)?;
+        let named = &self.fields[self.position(name)?];
         Some(match &named.field {
             Field::Json(v) => v,
             field => named.json.get_or_init(|| field.json()),
@@ -182,7 +192,7 @@ impl Fields {
 
     /// The fields as a JSON object.
     pub fn to_json(&self) -> Value {
-        Value::Object(self.0.iter().map(|n| (n.name.clone(), n.field.json())).collect())
+        Value::Object(self.fields.iter().map(|n| (self.names[n.name.clone()].to_string(), n.field.json())).collect())
     }
 }
 
@@ -484,7 +494,7 @@ mod tests {
                 Value::Array(a) if a.len() == 1 && name == "strange" => Field::Strange(a[0].as_str().unwrap().to_string()),
                 other => Field::Json(other.clone()),
             };
-            fields.push(name.clone(), field);
+            fields.push(name, field);
         }
         fields
     }
@@ -543,7 +553,7 @@ mod tests {
         fields = Field::Json(json!({ "a": 1 }));
         assert_eq!(fields.json(), json!({ "a": 1 }));
         let mut fields = Fields::default();
-        fields.push("orgId".into(), Field::Text("a".into()));
+        fields.push("orgId", Field::Text("a".into()));
         fields.set("orgId", Field::Text("b".into()));
         fields.set("actorId", Field::Null);
         assert_eq!(fields.to_json(), json!({ "orgId": "b", "actorId": null }));

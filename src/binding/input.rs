@@ -89,25 +89,40 @@ const INLINE_UNITS: usize = 128;
 /// UTF-8 would be an encoding pass): `None` when it holds a lone surrogate. The status of
 /// a value that is not a string (`StringExpected` for a symbol) is the error.
 fn text(env: &Env, value: Unknown) -> std::result::Result<Option<String>, Status> {
+    let mut text = String::new();
+    Ok(text_into(env, value, &mut text)?.then_some(text))
+}
+
+/// `text`, appended to `out`; `false` when the string holds a lone surrogate.
+fn text_into(env: &Env, value: Unknown, out: &mut String) -> std::result::Result<bool, Status> {
     let mut inline = [0u16; INLINE_UNITS];
     let written = utf16(env, value, &mut inline)?;
     // Filling the buffer (one unit is napi's terminating NUL) may have cut the string.
     if written < INLINE_UNITS - 1 {
-        return Ok(decode(&inline[..written]));
+        let units = &inline[..written];
+        if units.iter().all(|&unit| unit < 0x80) {
+            let mut ascii = [0u8; INLINE_UNITS];
+            for (byte, &unit) in ascii.iter_mut().zip(units) {
+                *byte = unit as u8;
+            }
+            out.push_str(std::str::from_utf8(&ascii[..written]).expect("ASCII"));
+            return Ok(true);
+        }
+        return Ok(decode_into(units, out));
     }
     let len = utf16(env, value, &mut [])?;
     let mut units = vec![0u16; len + 1];
     let written = utf16(env, value, &mut units)?;
-    Ok(decode(&units[..written]))
+    Ok(decode_into(&units[..written], out))
 }
 
-fn decode(units: &[u16]) -> Option<String> {
-    if units.iter().all(|&unit| unit < 0x80) {
-        let mut text = String::with_capacity(units.len());
-        text.extend(units.iter().map(|&unit| unit as u8 as char));
-        return Some(text);
+fn decode_into(units: &[u16], out: &mut String) -> bool {
+    match String::from_utf16(units) {
+        Ok(text) if out.is_empty() => *out = text,
+        Ok(text) => out.push_str(&text),
+        Err(_) => return false,
     }
-    String::from_utf16(units).ok()
+    true
 }
 
 /// `napi_get_value_string_utf16` into `buf` (at most `buf.len()` units, the last a NUL),
@@ -294,10 +309,18 @@ impl<'e> Reader<'_, 'e> {
         // As `map` does, a key with a lone surrogate is named by the path before it: the
         // last key whose value was read.
         let mut last = 0;
+        let mut name = String::new();
         for i in 0..len {
             let key: Unknown<'e> = self.check(keys.get_element(i), "an object's key")?;
-            let before = out.name(last).unwrap_or("");
-            let Some(name) = self.key(key, before)? else { continue };
+            name.clear();
+            match text_into(self.env, key, &mut name) {
+                Ok(true) => {}
+                Err(Status::StringExpected) => continue, // a symbol: not a key JSON has
+                read => {
+                    let before = out.name(last).unwrap_or("");
+                    self.decoded(read.map(|_| None), before, None)?;
+                }
+            }
             let item: Unknown<'e> = match object.get_property_unchecked(key) {
                 Ok(item) => item,
                 Err(err) => return Err(self.failed(err, &format!("property {name}"))),
@@ -317,7 +340,7 @@ impl<'e> Reader<'_, 'e> {
                 ValueType::Object => Field::Json(self.value(item, kind, &mut name.clone(), 1, None)?),
                 _ => Field::Strange("this kind of value is not".into()),
             };
-            out.push(name, field);
+            out.push(&name, field);
             last = out.len() - 1;
         }
         self.ancestors.pop();
