@@ -102,6 +102,70 @@ function usageIds(into, count, ...ids) {
 
 native.useRealm(ControlPlaneError, JSON.parse, { usageEvent, usageLimitCheck, consumption, org, usageEvents, usageIds });
 
+// The request path's methods read their input here, in JS, where reading an object is
+// cheap, and hand its fields to the addon as arguments (src/binding/gathered.rs): only an
+// input read here exactly as the addon would read it (not a proxy; its own enumerable
+// keys all among the method's fields and all data properties, so no getter runs; its
+// strings well-formed; at most one of its values an object, which the addon reads).
+// Anything else goes to the addon's own method as given. Each load of this file puts its
+// methods on the classes' prototypes, in place of the last load's.
+const { types } = require("node:util");
+const isProxy = types.isProxy;
+const keysOf = Object.keys;
+const ownDescriptor = Object.getOwnPropertyDescriptor;
+const hasOwn = Object.hasOwn;
+const isArray = Array.isArray;
+const apply = Reflect.apply;
+const isWellFormed = String.prototype.isWellFormed;
+
+/** `[input, ...values]` for `call`, or `undefined` when the addon must read `input` itself. */
+function gather(input, slots, count) {
+  if (typeof input !== "object" || input === null || isArray(input) || isProxy(input)) return undefined;
+  const args = [input];
+  for (let i = 0; i < count; i++) args.push(undefined);
+  let objects = 0;
+  try {
+    const keys = keysOf(input);
+    for (let i = 0; i < keys.length; i++) {
+      const slot = slots[keys[i]];
+      if (slot === undefined) return undefined;
+      const own = ownDescriptor(input, keys[i]);
+      if (own === undefined || !hasOwn(own, "value")) return undefined;
+      const value = own.value;
+      if (typeof value === "string") {
+        if (!apply(isWellFormed, value, [])) return undefined;
+      } else if (typeof value === "object" && value !== null && ++objects > 1) {
+        return undefined;
+      }
+      args[slot + 1] = value;
+    }
+  } catch {
+    return undefined; // an exotic object (a module namespace): read by the addon
+  }
+  return args;
+}
+
+if (typeof isWellFormed === "function" && typeof isProxy === "function" && Array.isArray(native.gathered)) {
+  for (const { of, name, fields, call, original } of native.gathered) {
+    const slots = Object.create(null);
+    fields.forEach((field, i) => {
+      slots[field] = i;
+    });
+    const count = fields.length;
+    const method = {
+      [name](input) {
+        const args = gather(input, slots, count);
+        if (args !== undefined) {
+          const out = apply(call, this, args);
+          if (out !== undefined) return out;
+        }
+        return apply(original, this, arguments);
+      },
+    }[name];
+    Object.defineProperty(native[of].prototype, name, { value: method, writable: true, enumerable: true, configurable: true });
+  }
+}
+
 // One assignment per name: that is how Node's ES module loader finds the names an
 // `import { ControlPlaneStore } from ...` of this file may take (so there is no second list
 // in an .mjs file, and one copy of the module whichever way it is loaded).

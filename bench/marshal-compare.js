@@ -270,8 +270,42 @@ const CORNERS = [
   () => Object.assign(Object.create({ orgId: "acme" }), { metric: "m", quantity: 1 }),
   () => Object.defineProperty({ metric: "m", quantity: 1 }, "orgId", { value: "acme", enumerable: false }),
   () => new Proxy({ orgId: "acme", metric: "m", quantity: 1 }, { ownKeys: () => ["orgId", "metric", "quantity", "ghost"] }),
+  // Where index.js reads the input itself, and where it must not.
+  () => ({ orgId: "acme", metric: "m", quantity: 1, constructor: 1 }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, toString: "x" }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, __proto__: { unit: "u" } }),
+  () => JSON.parse('{"orgId": "acme", "metric": "m", "quantity": 1, "__proto__": 1}'),
+  () => Object.assign(new Date(0), { orgId: "acme", metric: "m", quantity: 1 }),
+  () => Object.assign(new Uint8Array(0), { orgId: "acme", metric: "m", quantity: 1 }),
+  () => Object.assign(new ArrayBuffer(1), { orgId: "acme", metric: "m", quantity: 1 }),
+  () => Object.assign(new SharedArrayBuffer(1), { orgId: "acme", metric: "m", quantity: 1 }),
+  () => Object.assign(new DataView(new ArrayBuffer(1)), { orgId: "acme", metric: "m", quantity: 1 }),
+  () => new String(""), () => new Number(1), () => new Boolean(true), () => Object.create(null),
+  () => (function () { return arguments; })("acme"),
+  () => Object.assign(Object.create(null), { orgId: "acme", metric: "m", quantity: 1, slug: "s", name: "n", metadata: { k: 1 } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: new Proxy({ a: 1 }, {}) }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: 1 }, runId: "\ud800" }),
+  () => ({ orgId: { a: 1 }, metric: { b: NaN }, quantity: 1 }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: NaN }, unit: { b: 10n } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: 1 }, unit: [1] }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, unit: "\ud800", runId: "\udc00" }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, projectId: "web", runId: "r", unit: "count", observedAtMs: 5, idempotencyKey: "k", actorId: "a", ipAddress: "i", userAgent: "u", requestId: "q" }),
+  () => ({ orgId: "acme", slug: "s", name: "n", createdAtMs: 1, period: "daily", sinceMs: 0, untilMs: 5 }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: [1, 2] }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: () => 1 }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: new Date(0) }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, observedAtMs: 10n, unit: Symbol("u") }),
 ];
 const cornerCases = [];
+// A method called on something that is not of its class.
+for (const method of HOT) {
+  if (method === "recordUsageBatch") continue;
+  const input = () => ({ orgId: "acme", metric: "m", quantity: 1, slug: "s", name: "n" });
+  cornerCases.push({ label: `${method} on another this`, call: (h) => h.store[method].call({}, input()) });
+  cornerCases.push({ label: `${method} on a scope's this`, call: (h) => h.store[method].call(h.scope, input()) });
+  if (method !== "createOrg") cornerCases.push({ label: `scope.${method} on a store's this`, call: (h) => h.scope[method].call(h.store, input()) });
+  cornerCases.push({ label: `${method} with no input`, call: (h) => h.store[method]() });
+}
 for (const method of HOT) {
   for (const corner of CORNERS) {
     cornerCases.push({ label: method, call: (h) => (method === "recordUsageBatch" ? h.store.recordUsageBatch([corner()]) : h.store[method](corner())) });

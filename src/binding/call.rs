@@ -23,6 +23,9 @@ pub trait Inputs {
     /// The input object of a method, read from JS; `Given::Required` for the documented
     /// store's methods, whose missing input is an error rather than `{}`.
     fn input(&self, env: &Env, input: Option<Unknown>, given: Given) -> Result<Read>;
+    /// An input as read made the method's input (the org-scoped handle puts its org in):
+    /// the last step of `input`, for an input read another way (`gathered`).
+    fn prepare(&self, env: &Env, read: Read) -> Result<Read>;
 }
 
 /// Whether a method's input may be left out.

@@ -27,6 +27,12 @@ use serde_json::{Map, Number, Value};
 use std::fmt::Write;
 use std::ptr;
 
+/// What a value JSON cannot hold was, in its marker or its error.
+const BIGINT: &str = "a BigInt is not (use a number)";
+const SYMBOL: &str = "a symbol is not";
+const FUNCTION: &str = "a function is not";
+const OTHER_KIND: &str = "this kind of value is not";
+
 /// Deeper than any input needs outside metadata: past it, a value is refused.
 const MAX_DEPTH: usize = 64;
 
@@ -69,6 +75,25 @@ pub fn read_input(env: &Env, value: Unknown) -> Result<Read> {
         }
     }
     reader.value(value, kind, &mut String::new(), 0, None).map(Read::Json)
+}
+
+/// The input of a request path's method from the fields its realm gathered (`fast`):
+/// `values[i]` the input's own data property `names[i]` or `undefined`. The input is
+/// still checked as `read_input` checks it: one that is not a plain object (a Date, a
+/// typed array) is read whole instead.
+pub fn read_gathered(env: &Env, input: Unknown, names: &[&str], values: &[Unknown]) -> Result<Read> {
+    let mut reader = Reader { env, ancestors: Vec::new() };
+    if reader.check(input.get_type(), "a value's type")? == ValueType::Object {
+        let object = reader.check(Object::from_unknown(input), "an object")?;
+        if !reader.check(object.is_array(), "an array")?
+            && !reader.check(object.is_date(), "a Date")?
+            && !reader.check(object.is_typedarray(), "a typed array")?
+            && !reader.check(object.is_arraybuffer(), "an ArrayBuffer")?
+        {
+            return reader.gathered(object, names, values).map(Read::Fields);
+        }
+    }
+    read_input(env, input)
 }
 
 /// A value read whole (the options of `recordUsageBatch`, a `forOrg` context).
@@ -213,14 +238,14 @@ impl<'e> Reader<'_, 'e> {
                 }))
             }
             ValueType::String => self.string(value, path, metadata).map(Value::String),
-            ValueType::BigInt => self.strange(path, metadata, "a BigInt is not (use a number)"),
-            ValueType::Symbol => self.strange(path, metadata, "a symbol is not"),
-            ValueType::Function => self.strange(path, metadata, "a function is not"),
+            ValueType::BigInt => self.strange(path, metadata, BIGINT),
+            ValueType::Symbol => self.strange(path, metadata, SYMBOL),
+            ValueType::Function => self.strange(path, metadata, FUNCTION),
             ValueType::Object => {
                 let object = self.check(Object::from_unknown(value), "an object")?;
                 self.object(object, path, depth, metadata)
             }
-            _ => self.strange(path, metadata, "this kind of value is not"),
+            _ => self.strange(path, metadata, OTHER_KIND),
         }
     }
 
@@ -325,23 +350,43 @@ impl<'e> Reader<'_, 'e> {
                 Ok(item) => item,
                 Err(err) => return Err(self.failed(err, &format!("property {name}"))),
             };
-            let kind = self.check(item.get_type(), "a value's type")?;
-            let field = match kind {
-                ValueType::Undefined => continue, // as JSON: an undefined property is absent
-                ValueType::Null => Field::Null,
-                // `metadata` is stored as JSON: read as `map` reads it, strictly.
-                _ if name == "metadata" => Field::Json(self.value(item, kind, &mut name.clone(), 1, Some(1))?),
-                ValueType::Boolean => Field::Bool(self.check(bool::from_unknown(item), "a boolean")?),
-                ValueType::Number => Field::number(self.check(f64::from_unknown(item), "a number")?),
-                ValueType::String => Field::Text(self.string(item, &name, None)?),
-                ValueType::BigInt => Field::Strange("a BigInt is not (use a number)".into()),
-                ValueType::Symbol => Field::Strange("a symbol is not".into()),
-                ValueType::Function => Field::Strange("a function is not".into()),
-                ValueType::Object => Field::Json(self.value(item, kind, &mut name.clone(), 1, None)?),
-                _ => Field::Strange("this kind of value is not".into()),
-            };
+            let Some(field) = self.field(&name, item)? else { continue };
             out.push(&name, field);
             last = out.len() - 1;
+        }
+        self.ancestors.pop();
+        Ok(out)
+    }
+
+    /// The value of an input's field `name` as the field (`None` for `undefined`, which
+    /// is absent, as in JSON); the input object is among the ancestors.
+    fn field(&mut self, name: &str, item: Unknown<'e>) -> Result<Option<Field>> {
+        let kind = self.check(item.get_type(), "a value's type")?;
+        Ok(Some(match kind {
+            ValueType::Undefined => return Ok(None),
+            ValueType::Null => Field::Null,
+            // `metadata` is stored as JSON: read as `map` reads it, strictly.
+            _ if name == "metadata" => Field::Json(self.value(item, kind, &mut name.to_string(), 1, Some(1))?),
+            ValueType::Boolean => Field::Bool(self.check(bool::from_unknown(item), "a boolean")?),
+            ValueType::Number => Field::number(self.check(f64::from_unknown(item), "a number")?),
+            ValueType::String => Field::Text(self.string(item, name, None)?),
+            ValueType::BigInt => Field::Strange(BIGINT.into()),
+            ValueType::Symbol => Field::Strange(SYMBOL.into()),
+            ValueType::Function => Field::Strange(FUNCTION.into()),
+            ValueType::Object => Field::Json(self.value(item, kind, &mut name.to_string(), 1, None)?),
+            _ => Field::Strange(OTHER_KIND.into()),
+        }))
+    }
+
+    /// Fields the caller's realm gathered (`fast`): `values[i]` is the input's own data
+    /// property `names[i]`, or `undefined` when it has none.
+    fn gathered(&mut self, object: Object<'e>, names: &[&str], values: &[Unknown<'e>]) -> Result<Fields> {
+        let mut out = Fields::with_capacity(names.len());
+        self.ancestors.push(object);
+        for (name, &item) in names.iter().zip(values) {
+            if let Some(field) = self.field(name, item)? {
+                out.push(name, field);
+            }
         }
         self.ancestors.pop();
         Ok(out)

@@ -14,6 +14,7 @@ mod call;
 mod connection;
 mod database;
 mod env_data;
+mod gathered;
 mod host;
 mod input;
 mod methods;
@@ -46,8 +47,9 @@ pub fn use_realm(
 }
 
 #[napi(module_exports)]
-pub fn module_exports(env: Env, exports: Object) -> Result<()> {
-    database::install_statement_methods(&env, &exports)
+pub fn module_exports(env: Env, mut exports: Object) -> Result<()> {
+    database::install_statement_methods(&env, &exports)?;
+    gathered::install(&env, &mut exports)
 }
 
 static WARNED_NO_OFD_LOCKS: AtomicBool = AtomicBool::new(false);

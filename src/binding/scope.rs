@@ -119,6 +119,10 @@ impl Inputs for OrgScope {
             }
             _ => Read::Fields(Fields::default()),
         };
+        self.prepare(env, read)
+    }
+
+    fn prepare(&self, env: &Env, read: Read) -> Result<Read> {
         match read {
             Read::Fields(mut fields) => {
                 self.scope_fields(&mut fields).map_err(|e| to_js(env, e))?;

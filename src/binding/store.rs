@@ -180,6 +180,10 @@ impl Inputs for ControlPlaneStore {
             _ => Ok(Read::Fields(Fields::default())),
         }
     }
+
+    fn prepare(&self, _env: &Env, read: Read) -> Result<Read> {
+        Ok(read)
+    }
 }
 
 #[napi]
