@@ -110,30 +110,39 @@ native.useRealm(ControlPlaneError, JSON.parse, { usageEvent, usageLimitCheck, co
 // Anything else goes to the addon's own method as given. Each load of this file puts its
 // methods on the classes' prototypes, in place of the last load's.
 const { types } = require("node:util");
-const isProxy = types.isProxy;
+const { isProxy, isDate, isTypedArray, isArrayBuffer } = types;
+const prototypeOf = Object.getPrototypeOf;
+const ObjectPrototype = Object.prototype;
 const keysOf = Object.keys;
 const ownDescriptor = Object.getOwnPropertyDescriptor;
 const hasOwn = Object.hasOwn;
 const isArray = Array.isArray;
 const apply = Reflect.apply;
-const isWellFormed = String.prototype.isWellFormed;
+// Node 18 has no isWellFormed: there the addon reads every input.
+const wellFormed = typeof String.prototype.isWellFormed === "function" ? Function.prototype.call.bind(String.prototype.isWellFormed) : undefined;
 
-/** `[input, ...values]` for `call`, or `undefined` when the addon must read `input` itself. */
+/**
+ * `[input, ...values]` for `call`, or `undefined` when the addon must read `input` itself.
+ * Nothing here runs code of the caller's (no getter, no trap: a proxy is not read), and
+ * whatever is not surely read alike goes to the addon.
+ */
 function gather(input, slots, count) {
   if (typeof input !== "object" || input === null || isArray(input) || isProxy(input)) return undefined;
-  const args = [input];
-  for (let i = 0; i < count; i++) args.push(undefined);
+  const args = new Array(count + 1);
+  args[0] = input;
+  for (let i = 1; i <= count; i++) args[i] = undefined;
   let objects = 0;
   try {
     const keys = keysOf(input);
     for (let i = 0; i < keys.length; i++) {
-      const slot = slots[keys[i]];
+      const key = keys[i];
+      const slot = slots[key];
       if (slot === undefined) return undefined;
-      const own = ownDescriptor(input, keys[i]);
+      const own = ownDescriptor(input, key);
       if (own === undefined || !hasOwn(own, "value")) return undefined;
       const value = own.value;
       if (typeof value === "string") {
-        if (!apply(isWellFormed, value, [])) return undefined;
+        if (!wellFormed(value)) return undefined;
       } else if (typeof value === "object" && value !== null && ++objects > 1) {
         return undefined;
       }
@@ -142,10 +151,41 @@ function gather(input, slots, count) {
   } catch {
     return undefined; // an exotic object (a module namespace): read by the addon
   }
+  const metadata = slots.metadata === undefined ? undefined : args[slots.metadata + 1];
+  if (typeof metadata === "object" && metadata !== null) flatten(metadata, args);
   return args;
 }
 
-if (typeof isWellFormed === "function" && typeof isProxy === "function" && Array.isArray(native.gathered)) {
+/**
+ * A `metadata` that is a plain object of scalars (finite numbers, well-formed strings,
+ * booleans, nulls, under well-formed keys): its keys and values, added after the fields.
+ * Anything else is left for the addon to read.
+ */
+function flatten(metadata, args) {
+  const proto = prototypeOf(metadata);
+  if (proto !== ObjectPrototype && proto !== null) return;
+  if (isArray(metadata) || isProxy(metadata) || isDate(metadata) || isTypedArray(metadata) || isArrayBuffer(metadata)) return;
+  const count = args.length;
+  try {
+    const keys = keysOf(metadata);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const own = ownDescriptor(metadata, key);
+      if (own === undefined || !hasOwn(own, "value") || !wellFormed(key)) return void (args.length = count);
+      const value = own.value;
+      const scalar =
+        value === null || typeof value === "boolean" || typeof value === "undefined" ||
+        (typeof value === "number" && value - value === 0) || (typeof value === "string" && wellFormed(value));
+      if (!scalar) return void (args.length = count);
+      args[args.length] = key;
+      args[args.length] = value;
+    }
+  } catch {
+    args.length = count;
+  }
+}
+
+if (wellFormed !== undefined && typeof isProxy === "function" && Array.isArray(native.gathered)) {
   for (const { of, name, fields, call, original } of native.gathered) {
     const slots = Object.create(null);
     fields.forEach((field, i) => {

@@ -81,6 +81,23 @@ describe("reading a request path's input", () => {
     expectError(() => store().forOrg("acme").recordUsage({ orgId: 10n as never, metric: "m", quantity: 1 }), "TENANT_MISMATCH", 'This handle is scoped to org acme; the input names org ["a BigInt is not (use a number)"].', { expected: "acme", got: ["a BigInt is not (use a number)"] });
   });
 
+  it("metadata reads alike however it is handed over: a getter in it runs once, its numbers keep their JSON", () => {
+    const s = store();
+    let runs = 0;
+    const withGetter = Object.defineProperty({ a: 1 }, "b", { enumerable: true, get: () => (runs++, 2) });
+    expect(s.recordUsage({ orgId: "acme", metric: "m", quantity: 1, observedAtMs: 5, metadata: withGetter }).metadata).toEqual({ a: 1, b: 2 });
+    expect(runs).toBe(1);
+    const metadata = { big: 2 ** 60, tenth: 0.1, zero: -0, e: 1e21, s: "é", n: null, t: true, u: undefined };
+    const first = s.recordUsage({ orgId: "acme", metric: "m", quantity: 1, observedAtMs: 6, idempotencyKey: "k", metadata });
+    // The same event again, its metadata read by the addon (a proxy is not read in JS): the
+    // values compare equal, so it is the same event, not a conflict.
+    const again = s.recordUsage({ orgId: "acme", metric: "m", quantity: 1, observedAtMs: 6, idempotencyKey: "k", metadata: new Proxy({ ...metadata }, {}) });
+    expect([first.duplicate, again.duplicate, again.id]).toEqual([false, true, first.id]);
+    expect(again.metadata).toEqual({ big: 2 ** 60, tenth: 0.1, zero: 0, e: 1e21, s: "é", n: null, t: true });
+    expect(Object.keys(first.metadata)).toEqual(["big", "tenth", "zero", "e", "s", "n", "t"]);
+    expectError(() => s.recordUsage({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: Infinity } }), "INVALID_INPUT", "metadata.a must be a finite number.", { field: "metadata.a" });
+  });
+
   it("-0 reads as 0, as its JSON would", () => {
     const out = store().recordUsage({ orgId: "acme", metric: "m", quantity: -0, observedAtMs: -0 });
     expect(Object.is(out.quantity, 0) && Object.is(out.observedAtMs, 0)).toBe(true);

@@ -295,6 +295,26 @@ const CORNERS = [
   () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: () => 1 }),
   () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: new Date(0) }),
   () => ({ orgId: "acme", metric: "m", quantity: 1, observedAtMs: 10n, unit: Symbol("u") }),
+  // A metadata index.js may hand over flattened, and ones it must not.
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: 1, b: "x", c: null, d: true, e: undefined, f: -0, g: 2 ** 60, h: 0.1, i: 1e21 } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: Number.NaN } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: Infinity, b: 10n } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { "\ud800": 1 } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: "\udc00" } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: undefined, "\ud800": 1 } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: JSON.parse('{"__proto__": 1, "metadata": 2}') }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: Object.assign(Object.create(null), { z: 1, a: 2 }) }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: Object.setPrototypeOf(new Date(0), Object.prototype) }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: Object.setPrototypeOf(new Uint8Array(2), Object.prototype) }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: Object.setPrototypeOf([1, 2], Object.prototype) }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: Object.setPrototypeOf(new ArrayBuffer(2), Object.prototype) }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: Object.setPrototypeOf(new SharedArrayBuffer(2), Object.prototype) }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: (function () { return arguments; })(1, "a") }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { 2: "b", 1: "a", z: 0 } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { s: "x".repeat(70_000) } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: { b: 1 } } }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: Object.freeze({ a: 1 }) }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: new (class M { constructor() { this.a = 1; } })() }),
 ];
 const cornerCases = [];
 // A method called on something that is not of its class.

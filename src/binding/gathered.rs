@@ -8,9 +8,12 @@
 //! anything a caller could see: an object that is not a proxy, whose own enumerable keys
 //! are all among the method's fields, each a data property (no getter runs: the values
 //! are the properties' own), each string well-formed, and at most one value an object
-//! (read here, strictly, as `input` reads any). Any other input, the JS method hands to
-//! the napi-rs method as given (`original`), which reads it as before; so does a call
-//! with a `this` that is not of the method's class (`call` returns `undefined` for it).
+//! (read here, strictly, as `input` reads any). A `metadata` that is itself a plain
+//! object of such scalars (finite numbers, well-formed strings, booleans, nulls) comes
+//! flattened too, its keys and values after the fields: `call(input, ...values, ...[key,
+//! value]...)`. Any other input, the JS method hands to the napi-rs method as given
+//! (`original`), which reads it as before; so does a call with a `this` that is not of
+//! the method's class (`call` returns `undefined` for it).
 //!
 //! `install` puts the table on the addon's exports as `gathered`:
 //! `[{ of, name, fields, call, original }]`.

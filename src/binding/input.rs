@@ -63,37 +63,22 @@ impl From<Value> for Read {
 /// else (an array, a Date, a string...) read whole, as before, into its JSON value.
 pub fn read_input(env: &Env, value: Unknown) -> Result<Read> {
     let mut reader = Reader { env, ancestors: Vec::new() };
-    let kind = reader.check(value.get_type(), "a value's type")?;
-    if kind == ValueType::Object {
-        let object = reader.check(Object::from_unknown(value), "an object")?;
-        if !reader.check(object.is_array(), "an array")?
-            && !reader.check(object.is_date(), "a Date")?
-            && !reader.check(object.is_typedarray(), "a typed array")?
-            && !reader.check(object.is_arraybuffer(), "an ArrayBuffer")?
-        {
-            return reader.fields(object).map(Read::Fields);
-        }
+    match reader.plain_object(value)? {
+        Some(object) => reader.fields(object).map(Read::Fields),
+        None => reader.read(value, &mut String::new(), 0).map(Read::Json),
     }
-    reader.value(value, kind, &mut String::new(), 0, None).map(Read::Json)
 }
 
-/// The input of a request path's method from the fields its realm gathered (`fast`):
-/// `values[i]` the input's own data property `names[i]` or `undefined`. The input is
+/// The input of a request path's method from the fields its realm gathered (`gathered`):
+/// `values[i]` the input's own data property `names[i]`, or `undefined`. The input is
 /// still checked as `read_input` checks it: one that is not a plain object (a Date, a
 /// typed array) is read whole instead.
 pub fn read_gathered(env: &Env, input: Unknown, names: &[&str], values: &[Unknown]) -> Result<Read> {
     let mut reader = Reader { env, ancestors: Vec::new() };
-    if reader.check(input.get_type(), "a value's type")? == ValueType::Object {
-        let object = reader.check(Object::from_unknown(input), "an object")?;
-        if !reader.check(object.is_array(), "an array")?
-            && !reader.check(object.is_date(), "a Date")?
-            && !reader.check(object.is_typedarray(), "a typed array")?
-            && !reader.check(object.is_arraybuffer(), "an ArrayBuffer")?
-        {
-            return reader.gathered(object, names, values).map(Read::Fields);
-        }
+    match reader.plain_object(input)? {
+        Some(object) => reader.gathered(object, names, values).map(Read::Fields),
+        None => reader.read(input, &mut String::new(), 0).map(Read::Json),
     }
-    read_input(env, input)
 }
 
 /// A value read whole (the options of `recordUsageBatch`, a `forOrg` context).
@@ -211,6 +196,20 @@ impl<'e> Reader<'_, 'e> {
             Some(_) => Err(not_json(path, what)),
             None => Ok(marker(what)),
         }
+    }
+
+    /// `value` as an object whose fields are an input's: not an array, a Date, a typed
+    /// array or an ArrayBuffer (which `object` reads otherwise).
+    fn plain_object(&self, value: Unknown<'e>) -> Result<Option<Object<'e>>> {
+        if self.check(value.get_type(), "a value's type")? != ValueType::Object {
+            return Ok(None);
+        }
+        let object = self.check(Object::from_unknown(value), "an object")?;
+        let other = self.check(object.is_array(), "an array")?
+            || self.check(object.is_date(), "a Date")?
+            || self.check(object.is_typedarray(), "a typed array")?
+            || self.check(object.is_arraybuffer(), "an ArrayBuffer")?;
+        Ok((!other).then_some(object))
     }
 
     fn read(&mut self, value: Unknown<'e>, path: &mut String, depth: usize) -> Result<Value> {
@@ -381,15 +380,41 @@ impl<'e> Reader<'_, 'e> {
     /// Fields the caller's realm gathered (`fast`): `values[i]` is the input's own data
     /// property `names[i]`, or `undefined` when it has none.
     fn gathered(&mut self, object: Object<'e>, names: &[&str], values: &[Unknown<'e>]) -> Result<Fields> {
+        let (values, metadata) = values.split_at(names.len().min(values.len()));
         let mut out = Fields::with_capacity(names.len());
         self.ancestors.push(object);
-        for (name, &item) in names.iter().zip(values) {
-            if let Some(field) = self.field(name, item)? {
+        for (&name, &item) in names.iter().zip(values) {
+            let field = if name == "metadata" && !metadata.is_empty() { self.flat_metadata(metadata).map(Some)? } else { self.field(name, item)? };
+            if let Some(field) = field {
                 out.push(name, field);
             }
         }
         self.ancestors.pop();
         Ok(out)
+    }
+
+    /// `metadata` as index.js gathered it when it is a plain object of scalars: its keys
+    /// and values in order, `[key, value, ...]`, each value read as `map` reads one.
+    fn flat_metadata(&mut self, pairs: &[Unknown<'e>]) -> Result<Field> {
+        let mut map = Map::new();
+        let mut path = String::from("metadata");
+        for pair in pairs.chunks(2) {
+            let [key, item] = *pair else { break };
+            path.truncate("metadata".len());
+            let name = match text(self.env, key) {
+                Ok(Some(name)) => name,
+                read => return self.decoded(read, &path, None).map(|_| Field::Null),
+            };
+            let kind = self.check(item.get_type(), "a value's type")?;
+            if kind == ValueType::Undefined {
+                continue;
+            }
+            path.push('.');
+            path.push_str(&name);
+            let value = self.value(item, kind, &mut path, 2, Some(2))?;
+            map.insert(name, value);
+        }
+        Ok(Field::Json(Value::Object(map)))
     }
 
     fn map(&mut self, object: Object<'e>, path: &mut String, depth: usize, metadata: InMetadata) -> Result<Value> {
