@@ -162,9 +162,10 @@ function gather(input, slots, count) {
  * Anything else is left for the addon to read.
  */
 function flatten(metadata, args) {
+  // A proxy first: asking for its prototype would run its trap.
+  if (isProxy(metadata) || isArray(metadata) || isDate(metadata) || isTypedArray(metadata) || isArrayBuffer(metadata)) return;
   const proto = prototypeOf(metadata);
   if (proto !== ObjectPrototype && proto !== null) return;
-  if (isArray(metadata) || isProxy(metadata) || isDate(metadata) || isTypedArray(metadata) || isArrayBuffer(metadata)) return;
   const count = args.length;
   try {
     const keys = keysOf(metadata);

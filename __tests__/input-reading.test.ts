@@ -32,6 +32,18 @@ describe("reading a request path's input", () => {
     ]);
   });
 
+  it("a proxy as metadata has only the traps napi runs", () => {
+    const log: string[] = [];
+    const metadata = new Proxy({ a: 1 }, {
+      getPrototypeOf: (t) => (log.push("getPrototypeOf"), Reflect.getPrototypeOf(t)),
+      ownKeys: (t) => (log.push("ownKeys"), Reflect.ownKeys(t)),
+      getOwnPropertyDescriptor: (t, k) => (log.push(`gopd ${String(k)}`), Reflect.getOwnPropertyDescriptor(t, k)),
+      get: (t, k, r) => (log.push(`get ${String(k)}`), Reflect.get(t, k, r)),
+    });
+    expect(store().recordUsage({ orgId: "acme", metric: "m", quantity: 1, observedAtMs: 5, metadata }).metadata).toStrictEqual({ a: 1 });
+    expect(log).toEqual(["ownKeys", "gopd a", "get a"]);
+  });
+
   it("a getter runs once; getters inside two values run in the object's key order", () => {
     const log: string[] = [];
     const input = { orgId: "acme", metric: "m", quantity: 1, observedAtMs: 5 };

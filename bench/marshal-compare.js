@@ -315,8 +315,32 @@ const CORNERS = [
   () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: { a: { b: 1 } } }),
   () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: Object.freeze({ a: 1 }) }),
   () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: new (class M { constructor() { this.a = 1; } })() }),
+  () => ({ orgId: "acme", metric: "m", quantity: 1, metadata: new Proxy({ a: 1 }, { getPrototypeOf() { throw new Error("asked"); } }) }),
 ];
 const cornerCases = [];
+// Batches: what is read of each event, and under which path.
+const ev = (extra) => ({ orgId: "acme", metric: "m", quantity: 1, observedAtMs: 5, ...extra });
+const BATCHES = [
+  () => [ev({}), ev({ metadata: { a: Number.NaN } })],
+  () => [ev({}), ev({ runId: "\ud800" }), ev({ unit: 10n })],
+  () => [ev({}), { orgId: "acme", metric: undefined, "\ud800": 1 }],
+  () => [ev({ a: { b: "\udc00" } })],
+  () => [ev({}), 5, "x", null, undefined, [ev({})]],
+  () => [ev({}), , ev({})], // eslint-disable-line no-sparse-arrays
+  () => { const a = [ev({})]; a.push(a); return a; },
+  () => { const e = ev({}); e.self = e; return [e]; },
+  () => { const a = [ev({})]; Object.defineProperty(a, 1, { enumerable: true, get() { throw new Error("index"); } }); return a; },
+  () => [new Proxy(ev({}), {}), Object.assign(new Date(0), ev({})), Object.create(ev({}))],
+  () => [ev({ idempotencyKey: "k" }), ev({ idempotencyKey: "k", quantity: 2 })],
+  () => [ev({ orgId: "other" }), ev({ orgId: "ghost" })],
+  () => [ev({ metadata: { x: 1 } }), ev({ metadata: deep(20) })],
+];
+for (const batch of BATCHES) {
+  for (const options of [undefined, { returning: "ids" }, { returning: 5 }]) {
+    cornerCases.push({ label: "recordUsageBatch", call: (h) => h.store.recordUsageBatch(batch(), options) });
+    cornerCases.push({ label: "scope.recordUsageBatch", call: (h) => h.scope.recordUsageBatch(batch(), options) });
+  }
+}
 // A method called on something that is not of its class.
 for (const method of HOT) {
   if (method === "recordUsageBatch") continue;

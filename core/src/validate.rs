@@ -93,6 +93,33 @@ pub enum Field {
     Strange(String),
     /// An object or an array (or anything read under `metadata`), as JSON.
     Json(Value),
+    /// A list of input objects (a batch's events), each read as an input of its own.
+    Inputs(Vec<Item>),
+}
+
+/// One input of a list (`Field::Inputs`): an object's fields, or the JSON value of
+/// anything else, which `Input::new` refuses as it refuses any input that is not an object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Fields(Fields),
+    Json(Value),
+}
+
+impl Item {
+    /// The input object this item is.
+    pub fn input(&self) -> Result<Input<'_>> {
+        match self {
+            Item::Fields(fields) => Ok(Input::fields(fields)),
+            Item::Json(value) => Input::new(value),
+        }
+    }
+
+    fn json(&self) -> Value {
+        match self {
+            Item::Fields(fields) => fields.to_json(),
+            Item::Json(value) => value.clone(),
+        }
+    }
 }
 
 impl Field {
@@ -114,19 +141,20 @@ impl Field {
             Field::Text(s) => Value::String(s.clone()),
             Field::Strange(what) => marker(what),
             Field::Json(v) => v.clone(),
+            Field::Inputs(items) => Value::Array(items.iter().map(Item::json).collect()),
         }
     }
 }
 
 /// An input object's fields, by name, as the binding read them (in the object's key
 /// order; names are distinct). The names share one buffer: an input has a handful.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Fields {
     names: String,
     fields: Vec<Named>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 struct Named {
     /// Where the name is in `names`.
     name: std::ops::Range<usize>,
@@ -177,6 +205,14 @@ impl Fields {
         self.position(name).map(|i| &self.fields[i].field)
     }
 
+    /// The field of that name, to change in place.
+    pub fn field_mut(&mut self, name: &str) -> Option<&mut Field> {
+        let i = self.position(name)?;
+        let named = &mut self.fields[i];
+        named.json = OnceCell::new();
+        Some(&mut named.field)
+    }
+
     fn position(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|n| &self.names[n.name.clone()] == name)
     }
@@ -225,7 +261,7 @@ impl<'a> Scalar<'a> {
             Field::Bool(b) => Scalar::Bool(*b),
             Field::Number(n) => Scalar::Number(*n),
             Field::Text(s) => Scalar::Text(s),
-            Field::Strange(_) => Scalar::Other,
+            Field::Strange(_) | Field::Inputs(_) => Scalar::Other,
             Field::Json(v) => return Scalar::of_json(v),
         })
     }
@@ -276,6 +312,20 @@ impl<'a> Input<'a> {
             map.iter().find(|(key, _)| key.as_str() == field).map(|(_, value)| value)
         } else {
             map.get(field)
+        }
+    }
+
+    /// A list of input objects (a batch's events), each as an input (or why it is not
+    /// one); `None` when the field is not a list.
+    pub(crate) fn inputs(&self, field: &str) -> Option<Vec<Result<Input<'a>>>> {
+        if let Source::Fields(fields) = self.0 {
+            if let Some(Field::Inputs(items)) = fields.field(field) {
+                return Some(items.iter().map(Item::input).collect());
+            }
+        }
+        match self.get(field)? {
+            Value::Array(items) => Some(items.iter().map(Input::new).collect()),
+            _ => None,
         }
     }
 

@@ -20,7 +20,7 @@
 
 use super::env_data::take_exception;
 use control_plane_core::error::{CpError, Result};
-use control_plane_core::validate::{self, Field, Fields, Input, MAX_METADATA_DEPTH};
+use control_plane_core::validate::{self, Field, Fields, Input, Item, MAX_METADATA_DEPTH};
 use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object, Unknown};
 use napi::{sys, Env, JsValue, Status, ValueType};
 use serde_json::{Map, Number, Value};
@@ -64,7 +64,7 @@ impl From<Value> for Read {
 pub fn read_input(env: &Env, value: Unknown) -> Result<Read> {
     let mut reader = Reader { env, ancestors: Vec::new() };
     match reader.plain_object(value)? {
-        Some(object) => reader.fields(object).map(Read::Fields),
+        Some(object) => reader.fields(object, "", 0).map(Read::Fields),
         None => reader.read(value, &mut String::new(), 0).map(Read::Json),
     }
 }
@@ -79,6 +79,31 @@ pub fn read_gathered(env: &Env, input: Unknown, names: &[&str], values: &[Unknow
         Some(object) => reader.gathered(object, names, values).map(Read::Fields),
         None => reader.read(input, &mut String::new(), 0).map(Read::Json),
     }
+}
+
+/// `recordUsageBatch`'s events (an array: the caller checked), each as `read_input` reads
+/// an input, under its path (`events[i]`): a plain object into its fields, anything else
+/// into its JSON value.
+pub fn read_events(env: &Env, events: Unknown) -> Result<Vec<Item>> {
+    let mut reader = Reader { env, ancestors: Vec::new() };
+    let array = reader.check(Object::from_unknown(events), "an object")?;
+    reader.ancestors.push(array);
+    let len = reader.check(array.get_array_length_unchecked(), "an array's length")?;
+    let mut items = Vec::with_capacity(len as usize);
+    let mut path = String::new();
+    for i in 0..len {
+        let item: Unknown = reader.check(array.get_element(i), "an array element")?;
+        path.clear();
+        let _ = write!(path, "events[{i}]");
+        items.push(match reader.plain_object(item)? {
+            Some(object) => Item::Fields(reader.fields(object, &path, 2)?),
+            None => {
+                let kind = reader.check(item.get_type(), "a value's type")?;
+                Item::Json(reader.value(item, kind, &mut path, 2, None)?)
+            }
+        });
+    }
+    Ok(items)
 }
 
 /// A value read whole (the options of `recordUsageBatch`, a `forOrg` context).
@@ -320,8 +345,9 @@ impl<'e> Reader<'_, 'e> {
     }
 
     /// An input object's own enumerable keys into its fields: `map`'s reading at the top
-    /// of an input, each scalar held as itself rather than as a JSON value.
-    fn fields(&mut self, object: Object<'e>) -> Result<Fields> {
+    /// of an input (`base` empty, `depth` 0) or of a batch's event (`events[i]`, 2), each
+    /// scalar held as itself rather than as a JSON value.
+    fn fields(&mut self, object: Object<'e>, base: &str, depth: usize) -> Result<Fields> {
         let keys = self.check(
             object.get_all_property_names(KeyCollectionMode::OwnOnly, KeyFilter::Enumerable, KeyConversion::NumbersToStrings),
             "an object's keys",
@@ -331,8 +357,9 @@ impl<'e> Reader<'_, 'e> {
         // The object holds what is read inside it: a value that refers back to it is a cycle.
         self.ancestors.push(object);
         // As `map` does, a key with a lone surrogate is named by the path before it: the
-        // last key whose value was read.
-        let mut last = 0;
+        // last key whose value was read (or the object's own path).
+        let mut path = String::from(base);
+        let mut at = String::new();
         let mut name = String::new();
         for i in 0..len {
             let key: Unknown<'e> = self.check(keys.get_element(i), "an object's key")?;
@@ -341,50 +368,55 @@ impl<'e> Reader<'_, 'e> {
                 Ok(true) => {}
                 Err(Status::StringExpected) => continue, // a symbol: not a key JSON has
                 read => {
-                    let before = out.name(last).unwrap_or("");
-                    self.decoded(read.map(|_| None), before, None)?;
+                    self.decoded(read.map(|_| None), &path, None)?;
                 }
             }
             let item: Unknown<'e> = match object.get_property_unchecked(key) {
                 Ok(item) => item,
                 Err(err) => return Err(self.failed(err, &format!("property {name}"))),
             };
-            let Some(field) = self.field(&name, item)? else { continue };
+            at.clear();
+            if !base.is_empty() {
+                at.push_str(base);
+                at.push('.');
+            }
+            at.push_str(&name);
+            let Some(field) = self.field(&name, &at, item, depth + 1)? else { continue };
             out.push(&name, field);
-            last = out.len() - 1;
+            std::mem::swap(&mut path, &mut at);
         }
         self.ancestors.pop();
         Ok(out)
     }
 
-    /// The value of an input's field `name` as the field (`None` for `undefined`, which
-    /// is absent, as in JSON); the input object is among the ancestors.
-    fn field(&mut self, name: &str, item: Unknown<'e>) -> Result<Option<Field>> {
+    /// The value of an input's field `name` (at `path`, `depth`) as the field (`None` for
+    /// `undefined`, which is absent, as in JSON); the input object is among the ancestors.
+    fn field(&mut self, name: &str, path: &str, item: Unknown<'e>, depth: usize) -> Result<Option<Field>> {
         let kind = self.check(item.get_type(), "a value's type")?;
         Ok(Some(match kind {
             ValueType::Undefined => return Ok(None),
             ValueType::Null => Field::Null,
             // `metadata` is stored as JSON: read as `map` reads it, strictly.
-            _ if name == "metadata" => Field::Json(self.value(item, kind, &mut name.to_string(), 1, Some(1))?),
+            _ if name == "metadata" => Field::Json(self.value(item, kind, &mut path.to_string(), depth, Some(1))?),
             ValueType::Boolean => Field::Bool(self.check(bool::from_unknown(item), "a boolean")?),
             ValueType::Number => Field::number(self.check(f64::from_unknown(item), "a number")?),
-            ValueType::String => Field::Text(self.string(item, name, None)?),
+            ValueType::String => Field::Text(self.string(item, path, None)?),
             ValueType::BigInt => Field::Strange(BIGINT.into()),
             ValueType::Symbol => Field::Strange(SYMBOL.into()),
             ValueType::Function => Field::Strange(FUNCTION.into()),
-            ValueType::Object => Field::Json(self.value(item, kind, &mut name.to_string(), 1, None)?),
+            ValueType::Object => Field::Json(self.value(item, kind, &mut path.to_string(), depth, None)?),
             _ => Field::Strange(OTHER_KIND.into()),
         }))
     }
 
-    /// Fields the caller's realm gathered (`fast`): `values[i]` is the input's own data
+    /// Fields the caller's realm gathered (`gathered`): `values[i]` is the input's own data
     /// property `names[i]`, or `undefined` when it has none.
     fn gathered(&mut self, object: Object<'e>, names: &[&str], values: &[Unknown<'e>]) -> Result<Fields> {
         let (values, metadata) = values.split_at(names.len().min(values.len()));
         let mut out = Fields::with_capacity(names.len());
         self.ancestors.push(object);
         for (&name, &item) in names.iter().zip(values) {
-            let field = if name == "metadata" && !metadata.is_empty() { self.flat_metadata(metadata).map(Some)? } else { self.field(name, item)? };
+            let field = if name == "metadata" && !metadata.is_empty() { self.flat_metadata(metadata).map(Some)? } else { self.field(name, name, item, 1)? };
             if let Some(field) = field {
                 out.push(name, field);
             }

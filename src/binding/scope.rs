@@ -81,7 +81,7 @@ impl OrgScope {
     }
 
     /// `scope`, on an input object's fields.
-    fn scope_fields(&self, fields: &mut Fields) -> std::result::Result<(), CpError> {
+    pub(crate) fn scope_fields(&self, fields: &mut Fields) -> std::result::Result<(), CpError> {
         match fields.field("orgId") {
             None | Some(Field::Null) => {}
             Some(Field::Text(s)) if s.trim() == self.org_id => {}

@@ -2,22 +2,24 @@
 
 use crate::binding::call::{self, Given::*};
 use crate::binding::env_data::to_js;
-use crate::binding::input;
+use crate::binding::input::{self, Read};
 use crate::binding::scope::OrgScope;
 use crate::binding::store::ControlPlaneStore;
 use control_plane_core::error::CpError;
 use control_plane_core::metering::{limits, rollups, usage};
+use control_plane_core::validate::{Field, Fields, Item};
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result, ValueType};
 use napi_derive::napi;
 use serde_json::{json, Value};
 
-/// `recordUsageBatch(events, options?)`'s input: `{events, returning}`.
-fn batch_input(env: &Env, events: Unknown, options: Option<Unknown>) -> Result<Value> {
+/// `recordUsageBatch(events, options?)`'s input: `{events, returning}`, each event read
+/// as an input of its own.
+fn batch_input(env: &Env, events: Unknown, options: Option<Unknown>) -> Result<Read> {
     if !events.is_array().unwrap_or(false) {
         return Err(to_js(env, CpError::field("events", "events must be an array.")));
     }
-    let events = input::read_field(env, events, "events").map_err(|e| to_js(env, e))?;
+    let events = input::read_events(env, events).map_err(|e| to_js(env, e))?;
     let returning = match options {
         Some(options) if options.get_type().ok() == Some(ValueType::Object) => {
             match input::read(env, options).map_err(|e| to_js(env, e))?.get("returning") {
@@ -27,7 +29,10 @@ fn batch_input(env: &Env, events: Unknown, options: Option<Unknown>) -> Result<V
         }
         _ => json!("events"),
     };
-    Ok(json!({ "events": events, "returning": returning }))
+    let mut fields = Fields::with_capacity(2);
+    fields.push("events", Field::Inputs(events));
+    fields.push("returning", Field::Json(returning));
+    Ok(Read::Fields(fields))
 }
 
 #[napi]
@@ -45,7 +50,7 @@ impl ControlPlaneStore {
         ts_return_type = "ControlPlaneUsageBatchOf<R>"
     )]
     pub fn record_usage_batch<'e>(&self, env: &'e Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::run_built(self, env, &batch_input(env, events, options)?.into(), usage::record_batch)
+        call::run_built(self, env, &batch_input(env, events, options)?, usage::record_batch)
     }
 
     /// Checks every limit that applies (the project's and the org-wide ones, every period)
@@ -112,12 +117,18 @@ impl OrgScope {
     )]
     pub fn record_usage_batch<'e>(&self, env: &'e Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'e>> {
         let mut input = batch_input(env, events, options)?;
-        if let Some(Value::Array(events)) = input.get_mut("events") {
-            for event in events.iter_mut() {
-                self.scope(event).map_err(|e| to_js(env, e))?;
+        if let Read::Fields(fields) = &mut input {
+            if let Some(Field::Inputs(events)) = fields.field_mut("events") {
+                for event in events.iter_mut() {
+                    match event {
+                        Item::Fields(fields) => self.scope_fields(fields),
+                        Item::Json(value) => self.scope(value),
+                    }
+                    .map_err(|e| to_js(env, e))?;
+                }
             }
         }
-        call::run_built(self, env, &input.into(), usage::record_batch)
+        call::run_built(self, env, &input, usage::record_batch)
     }
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneUsageInput>", ts_return_type = "ControlPlaneConsumption")]
