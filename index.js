@@ -44,7 +44,7 @@ const parse = JSON.parse;
 const metadataOf = (text) => (text === "{}" ? {} : parse(text));
 
 // Object literals only (no assignment, which a setter on Object.prototype would see), as
-// JSON.parse defines its keys.
+// JSON.parse defines its keys; arrays filled by index, not by a `push` one could replace.
 function usageEvent(id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata, idempotencyKey, duplicate) {
   return event(id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadataOf(metadata), idempotencyKey, duplicate);
 }
@@ -62,16 +62,16 @@ function usageLimitCheck(orgId, projectId, metric, unit, period, limitQuantity, 
 
 /** `consumption(allowed, ...event (11, its id null when none), ...checks (14 each))`. */
 function consumption(allowed, id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata, idempotencyKey, duplicate, ...checks) {
-  const event = id === null ? null : usageEvent(id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata, idempotencyKey, duplicate);
+  const recorded = id === null ? null : usageEvent(id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata, idempotencyKey, duplicate);
   const made = [];
   for (let i = 0; i < checks.length; i += 14) {
     const c = checks;
-    made.push({
+    made[made.length] = {
       orgId: c[i], projectId: c[i + 1], metric: c[i + 2], unit: c[i + 3], period: c[i + 4], limitQuantity: c[i + 5], updatedAtMs: c[i + 6],
       usedQuantity: c[i + 7], remainingQuantity: c[i + 8], exceeded: c[i + 9], sinceMs: c[i + 10], untilMs: c[i + 11], laterQuantity: c[i + 12], allowed: c[i + 13],
-    });
+    };
   }
-  return { allowed, event, checks: made };
+  return { allowed, event: recorded, checks: made };
 }
 
 function org(orgId, slug, name, createdAtMs, status, suspendedAtMs, suspendReason, deletedAtMs) {
@@ -88,7 +88,7 @@ function usageEvents(into, metadata, ...fields) {
   const all = metadata === undefined ? undefined : parse(metadata);
   for (let i = 0, k = 0; i < fields.length; i += 10, k++) {
     const f = fields;
-    events.push(event(f[i], f[i + 1], f[i + 2], f[i + 3], f[i + 4], f[i + 5], f[i + 6], f[i + 7], all === undefined ? {} : all[k], f[i + 8], f[i + 9]));
+    events[events.length] = event(f[i], f[i + 1], f[i + 2], f[i + 3], f[i + 4], f[i + 5], f[i + 6], f[i + 7], all === undefined ? {} : all[k], f[i + 8], f[i + 9]);
   }
   return events;
 }
@@ -96,7 +96,8 @@ function usageEvents(into, metadata, ...fields) {
 /** `usageIds(into, count, ...ids)`: adds to `into`'s ids, a new result at first. */
 function usageIds(into, count, ...ids) {
   if (into === undefined) return { count, ids };
-  for (const id of ids) into.ids.push(id);
+  const all = into.ids;
+  for (let i = 0; i < ids.length; i++) all[all.length] = ids[i];
   return into;
 }
 

@@ -612,6 +612,25 @@ mod tests {
     }
 
     #[test]
+    fn a_list_of_inputs_reads_as_its_json_array_does() {
+        let v = json!({ "events": [{ "orgId": "a" }, 5, null], "one": { "orgId": "a" } });
+        let mut fields = Fields::default();
+        let mut event = Fields::default();
+        event.push("orgId", Field::Text("a".into()));
+        fields.push("events", Field::Inputs(vec![Item::Fields(event), Item::Json(json!(5)), Item::Json(Value::Null)]));
+        fields.push("one", Field::Json(json!({ "orgId": "a" })));
+        for input in [Input::new(&v).unwrap(), Input::fields(&fields)] {
+            let items = input.inputs("events").unwrap();
+            assert_eq!(items.len(), 3);
+            assert_eq!(items[0].as_ref().unwrap().id("orgId").unwrap(), "a");
+            assert_eq!(items[1].as_ref().err().unwrap().summary, "input must be an object.");
+            assert!(items[2].is_err());
+            assert!(input.inputs("one").is_none() && input.inputs("absent").is_none());
+            assert_eq!(input.get("events").unwrap(), &json!([{ "orgId": "a" }, 5, null]));
+        }
+    }
+
+    #[test]
     fn slugs_are_lowercase_with_inner_dashes() {
         for ok in ["a", "0", "ab", "a-b", &"a".repeat(64)] {
             assert!(is_slug(ok), "{ok}");
