@@ -12,7 +12,7 @@ use crate::metering::usage::{NewUsage, UsageEvent};
 use crate::request::{FromInput, RequestContext};
 use crate::validate::{js_number, period_ms, Input, ORG_KEY, PERIODS};
 use crate::params;
-use crate::engine::Row;
+use crate::engine::{Built, Dialect, Row};
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::json;
@@ -198,16 +198,17 @@ impl FromInput for CheckUsageLimit {
 /// is opened); a tail another writer let grow long is folded afterwards.
 pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<Option<UsageLimitCheck>> {
     let CheckUsageLimit { key: LimitKey { org_id, project_id, metric, unit, period }, since_ms, until_ms } = req;
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let sql = SQL.get_or_init(|| {
-        let window = WindowSql { org: "?1", metric: "?3", unit: "?4", series: "st.series", scope: "?2", watermark: "st.watermark" };
+    static SQL: Built = Built::new();
+    let sql = SQL.get(conn.dialect(), |dialect| {
+        let window =
+            WindowSql { org: "?1", metric: "?3", unit: "?4", series: "st.series", scope: "?2", watermark: "st.watermark", dialect };
         format!(
             "SELECT l.org_id, l.project_id, l.metric, l.unit, l.period, l.limit_quantity, l.updated_at_ms,
                     st.watermark, st.max_id, {used} AS used
              FROM ({state}) AS st
              JOIN _smithers_cp_usage_limits AS l
                ON l.org_id = ?1 AND l.project_key = ?7 AND l.metric = ?3 AND l.unit = ?4 AND l.period = ?8",
-            used = window.sum("?5", "?6"),
+            used = window.sum(dialect.pick("?5", "CAST(?5 AS BIGINT)"), dialect.pick("?6", "CAST(?6 AS BIGINT)")),
             state = rollups::STATE,
         )
     });
@@ -282,7 +283,7 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
         let mut weighed: Vec<(UsageLimit, f64, f64)> = Vec::new();
         let project_key = usage.project_id.as_deref().unwrap_or(ORG_KEY);
         c.each(
-            consume_sql(),
+            consume_sql(c.dialect()),
             params![usage.org_id, usage.project_id.as_deref().unwrap_or(ALL), usage.metric, usage.unit, at, project_key, usage.idempotency_key],
             |r| {
                 if let Some(status) = r.get::<Option<String>>(0)? {
@@ -352,14 +353,18 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
 /// idempotency key. One row per limit that applies (or one row of NULL limit when none
 /// does), each with the org's state, whether the key was seen, the tail, and the limit's
 /// two sums: the period ending at the event, and the period after it.
-fn consume_sql() -> &'static str {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| {
+fn consume_sql(dialect: Dialect) -> &'static str {
+    static SQL: Built = Built::new();
+    SQL.get(dialect, |dialect| {
         let length = format!(
             "CASE l.period {} END",
             PERIODS.iter().map(|p| format!("WHEN '{p}' THEN {}", period_ms(p).unwrap_or(0))).collect::<Vec<_>>().join(" ")
         );
-        let window = WindowSql { org: "?1", metric: "?3", unit: "?4", series: "w.series", scope: "w.scope", watermark: "st.watermark" };
+        let window =
+            WindowSql { org: "?1", metric: "?3", unit: "?4", series: "w.series", scope: "w.scope", watermark: "st.watermark", dialect };
+        // The event's time: a bare parameter in arithmetic is an INTEGER to PostgreSQL.
+        let at = dialect.pick("?5", "CAST(?5 AS BIGINT)");
+        let max = dialect.pick("max", "GREATEST");
         format!(
             "WITH st AS MATERIALIZED (
                SELECT r.watermark AS watermark, COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id,
@@ -371,7 +376,7 @@ fn consume_sql() -> &'static str {
                SELECT l.org_id, l.project_id, l.metric, l.unit, l.period, l.limit_quantity, l.updated_at_ms,
                  CASE WHEN l.project_key = '{ORG_KEY}' THEN st.org_series ELSE st.series END AS series,
                  CASE WHEN l.project_key = '{ORG_KEY}' THEN '{ALL}' ELSE l.project_key END AS scope,
-                 max(0, ?5 - {length}) AS used_from, ?5 + 1 AS later_from, ?5 + {length} + 1 AS later_to
+                 {max}(0, {at} - {length}) AS used_from, {at} + 1 AS later_from, {at} + {length} + 1 AS later_to
                FROM st, (
                  SELECT * FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?6 AND metric = ?3 AND unit = ?4
                  UNION ALL
@@ -432,9 +437,11 @@ pub fn list_page(conn: &Db, _ctx: &RequestContext, req: ListUsageLimits) -> Resu
         .rows(&format!(
             "SELECT org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms, project_key
              FROM _smithers_cp_usage_limits
-             WHERE org_id = ?1 AND (?2 IS NULL OR project_key = ?2)
-               AND (?3 IS NULL OR (project_key, metric, unit, period) > (?3, ?4, ?5, ?6))
-             ORDER BY project_key, metric, unit, period LIMIT ?7"
+             WHERE org_id = ?1 AND ({p2} IS NULL OR project_key = ?2)
+               AND ({p3} IS NULL OR (project_key, metric, unit, period) > (?3, ?4, ?5, ?6))
+             ORDER BY project_key, metric, unit, period LIMIT ?7",
+            p2 = conn.dialect().text_param(2),
+            p3 = conn.dialect().text_param(3),
         ), params![org_id, key, part(0), part(1), part(2), part(3), limit as i64 + 1], |r| {
             Ok((from_row(r)?, r.get::<String>(7)?))
         })?;

@@ -188,7 +188,13 @@ pub fn set(conn: &Db, ctx: &RequestContext, req: SetOrgQuota) -> Result<OrgQuota
     let at = updated_at_ms.unwrap_or_else(now_ms);
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
-        c.execute("INSERT OR IGNORE INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2)", params![org_id, at])?;
+        c.execute(
+            c.sql(
+                "INSERT OR IGNORE INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2)",
+                "INSERT INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            ),
+            params![org_id, at],
+        )?;
         let mut metadata = Map::new();
         for (resource, value) in &changes {
             c.execute(&format!(

@@ -18,6 +18,8 @@
 
 use super::{ALL, DAY, EDGE, HOUR, MILLI, MINUTE, NO_PROJECT, SECOND};
 
+use crate::engine::Dialect;
+
 const EVENTS: &str = "_smithers_cp_usage_events";
 const ROLLUPS: &str = "_smithers_cp_usage_rollups";
 const DENSE_MINUTES: &str = "_smithers_cp_usage_dense_minutes";
@@ -33,6 +35,8 @@ pub(crate) struct WindowSql<'a> {
     pub series: &'a str,
     pub scope: &'a str,
     pub watermark: &'a str,
+    /// The SQL the expression is written in.
+    pub dialect: Dialect,
 }
 
 fn ceil(x: &str, level: i64) -> String {
@@ -45,22 +49,32 @@ fn floor(x: &str, level: i64) -> String {
 
 /// The half-open ranges of whole `level` buckets in `[a, b)` below the level `parent`
 /// (`None`: the coarsest level).
-fn runs(a: &str, b: &str, level: i64, parent: Option<i64>) -> Vec<(String, String)> {
+fn runs(d: Dialect, a: &str, b: &str, level: i64, parent: Option<i64>) -> Vec<(String, String)> {
+    let (min, max) = (d.pick("min", "LEAST"), d.pick("max", "GREATEST"));
     match parent {
         None => vec![(ceil(a, level), floor(b, level))],
         Some(p) => vec![
-            (ceil(a, level), format!("min({}, {})", ceil(a, p), floor(b, level))),
-            (format!("max({}, {})", floor(b, p), ceil(a, p)), floor(b, level)),
+            (ceil(a, level), format!("{min}({}, {})", ceil(a, p), floor(b, level))),
+            (format!("{max}({}, {})", floor(b, p), ceil(a, p)), floor(b, level)),
         ],
     }
 }
 
 /// The two edges of `[a, b)` left over at `level`: each inside one bucket of it.
-fn edges(a: &str, b: &str, level: i64) -> [(String, String); 2] {
+fn edges(d: Dialect, a: &str, b: &str, level: i64) -> [(String, String); 2] {
+    let (min, max) = (d.pick("min", "LEAST"), d.pick("max", "GREATEST"));
     [
-        (format!("({a})"), format!("min({}, {b})", ceil(a, level))),
-        (format!("max({}, {})", floor(b, level), ceil(a, level)), format!("({b})")),
+        (format!("({a})"), format!("{min}({}, {b})", ceil(a, level))),
+        (format!("{max}({}, {})", floor(b, level), ceil(a, level)), format!("({b})")),
     ]
+}
+
+/// The sum of a column over the rows, 0.0 when there are none: SQLite's `TOTAL`.
+fn total(d: Dialect, column: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("TOTAL({column})"),
+        Dialect::Postgres => format!("COALESCE(SUM({column}), 0.0)"),
+    }
 }
 
 impl WindowSql<'_> {
@@ -68,11 +82,11 @@ impl WindowSql<'_> {
     pub(crate) fn sum(&self, a: &str, b: &str) -> String {
         let mut terms = Vec::new();
         for (level, parent) in [(DAY, None), (HOUR, Some(DAY)), (MINUTE, Some(HOUR))] {
-            for (lo, hi) in runs(a, b, level, parent) {
+            for (lo, hi) in runs(self.dialect, a, b, level, parent) {
                 terms.push(self.buckets(level, &lo, &hi));
             }
         }
-        for (from, to) in edges(a, b, MINUTE) {
+        for (from, to) in edges(self.dialect, a, b, MINUTE) {
             let fine = self.fine(&from, &to);
             let dense = format!(
                 "EXISTS (SELECT 1 FROM {DENSE_MINUTES} WHERE org_id = {org} AND minute_start_ms = {minute})",
@@ -88,9 +102,10 @@ impl WindowSql<'_> {
     /// The buckets of `level` starting in `[lo, hi)`.
     fn buckets(&self, level: i64, lo: &str, hi: &str) -> String {
         format!(
-            "(SELECT TOTAL(quantity) FROM {ROLLUPS} WHERE series = {series} AND level = {level}
+            "(SELECT {total} FROM {ROLLUPS} WHERE series = {series} AND level = {level}
                AND bucket_start_ms >= {lo} AND bucket_start_ms < {hi})",
-            series = self.series
+            series = self.series,
+            total = total(self.dialect, "quantity"),
         )
     }
 
@@ -113,11 +128,11 @@ impl WindowSql<'_> {
     fn fine(&self, from: &str, to: &str) -> String {
         let mut terms = Vec::new();
         for (level, parent) in [(SECOND, MINUTE), (EDGE, SECOND)] {
-            for (lo, hi) in runs(from, to, level, Some(parent)) {
+            for (lo, hi) in runs(self.dialect, from, to, level, Some(parent)) {
                 terms.push(self.buckets(level, &lo, &hi));
             }
         }
-        for (a, b) in edges(from, to, EDGE) {
+        for (a, b) in edges(self.dialect, from, to, EDGE) {
             terms.push(self.edge(EDGE, &a, &b, &self.raw(&a, &b)));
         }
         format!("({})", terms.join(" + "))
@@ -127,11 +142,13 @@ impl WindowSql<'_> {
     /// (org_id, observed_at_ms) index), and the millisecond sums of purged ones.
     fn raw(&self, from: &str, to: &str) -> String {
         format!(
-            "((SELECT TOTAL(quantity) FROM {EVENTS} INDEXED BY _smithers_cp_usage_org_time_idx
+            "((SELECT {total} FROM {EVENTS}{indexed}
                 WHERE org_id = {org} AND observed_at_ms >= {from} AND observed_at_ms < {to} AND id <= {watermark}
                   AND metric = {metric} AND unit = {unit} AND {scope})
-              + (SELECT TOTAL(quantity) FROM {ROLLUPS} WHERE series = {series} AND level = {MILLI}
+              + (SELECT {total} FROM {ROLLUPS} WHERE series = {series} AND level = {MILLI}
                    AND bucket_start_ms >= {from} AND bucket_start_ms < {to}))",
+            total = total(self.dialect, "quantity"),
+            indexed = self.dialect.pick(" INDEXED BY _smithers_cp_usage_org_time_idx", ""),
             org = self.org,
             watermark = self.watermark,
             metric = self.metric,
@@ -144,9 +161,11 @@ impl WindowSql<'_> {
     /// The tail's events in `[a, b)`: above the watermark, read in id order.
     fn tail(&self, a: &str, b: &str) -> String {
         format!(
-            "(SELECT TOTAL(quantity) FROM {EVENTS} NOT INDEXED
+            "(SELECT {total} FROM {EVENTS}{not_indexed}
                WHERE id > {watermark} AND org_id = {org} AND metric = {metric} AND unit = {unit}
                  AND observed_at_ms >= {a} AND observed_at_ms < {b} AND {scope})",
+            total = total(self.dialect, "quantity"),
+            not_indexed = self.dialect.pick(" NOT INDEXED", ""),
             watermark = self.watermark,
             org = self.org,
             metric = self.metric,
@@ -158,6 +177,7 @@ impl WindowSql<'_> {
     /// Whether an event (its `project_id`) is in the window's scope.
     fn scope_filter(&self) -> String {
         let s = self.scope;
-        format!("({s} = '{ALL}' OR project_id IS {s} OR ({s} = '{NO_PROJECT}' AND project_id IS NULL))")
+        let is = self.dialect.pick("IS", "IS NOT DISTINCT FROM");
+        format!("({s} = '{ALL}' OR project_id {is} {s} OR ({s} = '{NO_PROJECT}' AND project_id IS NULL))")
     }
 }
