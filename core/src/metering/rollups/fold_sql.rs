@@ -243,12 +243,38 @@ pub(crate) fn postgres_fold() -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::db::Db;
+    use crate::engine::postgres::{testing, PgOptions, PostgresEngine, PostgresPool};
     use crate::engine::sqlite::SqliteEngine;
+    use crate::engine::Dialect;
 
-    fn db() -> SqliteEngine {
-        let conn = SqliteEngine::open(":memory:").unwrap();
-        crate::schema::ensure(&conn).unwrap();
-        conn.execute_batch(
+    /// A store on either engine: the tests below run on both.
+    enum Store {
+        Sqlite(SqliteEngine),
+        Postgres(PostgresEngine, #[allow(dead_code)] PostgresPool),
+    }
+
+    impl std::ops::Deref for Store {
+        type Target = Db<'static>;
+        fn deref(&self) -> &Self::Target {
+            match self {
+                Store::Sqlite(c) => c,
+                Store::Postgres(c, _) => c,
+            }
+        }
+    }
+
+    fn db(dialect: Dialect) -> Store {
+        let conn = match dialect {
+            Dialect::Sqlite => Store::Sqlite(SqliteEngine::open(":memory:").unwrap()),
+            Dialect::Postgres => {
+                let url = testing::shared().fresh_database();
+                let pool = PostgresPool::connect(&url, PgOptions { pool_size: 1, ..Default::default() }).unwrap();
+                Store::Postgres(pool.get().unwrap(), pool)
+            }
+        };
+        crate::schema::ensure(&*conn).unwrap();
+        conn.script(
             "INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES ('a','a','A',0),('b','b','B',0);
              INSERT INTO _smithers_cp_projects (org_id, project_id, slug, name, created_at_ms) VALUES ('a','p','p','P',0),('a','q','q','Q',0);",
         )
@@ -256,14 +282,12 @@ mod tests {
         conn
     }
 
-    fn rows(conn: &SqliteEngine, sql: &str) -> Vec<String> {
-        let mut st = conn.prepare(sql).unwrap();
-        let out = st.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect();
-        out
+    fn rows(conn: &Db, sql: &str) -> Vec<String> {
+        conn.rows(sql, &[], |r| r.get::<String>(0)).unwrap()
     }
 
     /// The rollups as text: every bucket of every series, the dense minutes, the watermark.
-    fn dump(conn: &SqliteEngine) -> Vec<String> {
+    fn dump(conn: &Db) -> Vec<String> {
         let mut out = rows(
             conn,
             "SELECT s.org_id||'/'||s.scope||'/'||s.metric||'/'||s.unit||' '||u.level||' '||u.bucket_start_ms||' '||u.quantity
@@ -278,12 +302,12 @@ mod tests {
     /// What the rollups must hold once every event is folded in (no purges): each series'
     /// events summed per bucket of the coarse levels, and of the fine levels in the minutes
     /// of an org with more than `DENSE` events, which are the dense minutes.
-    fn expected(conn: &SqliteEngine) -> Vec<String> {
+    fn expected(conn: &Db) -> Vec<String> {
         let mut out = rows(
             conn,
             &format!(
                 "SELECT e.org_id||'/'||e.scope||'/'||e.metric||'/'||e.unit||' '||l.level||' '||(e.at - e.at % l.level)
-                        ||' '||TOTAL(e.quantity)||' '||COUNT(*)||' '||MIN(e.at)||' '||MAX(e.at)
+                        ||' '||{total}(e.quantity)||' '||COUNT(*)||' '||MIN(e.at)||' '||MAX(e.at)
                  FROM (SELECT org_id, '*' AS scope, metric, unit, observed_at_ms AS at, quantity FROM _smithers_cp_usage_events
                        UNION ALL
                        SELECT org_id, COALESCE(project_id, ''), metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events) AS e,
@@ -293,6 +317,7 @@ mod tests {
                  GROUP BY e.org_id, e.scope, e.metric, e.unit, l.level, e.at - e.at % l.level ORDER BY 1",
                 levels = super::levels(&super::LEVELS),
                 dense = super::DENSE,
+                total = conn.dialect().pick("TOTAL", "SUM"),
             ),
         );
         out.extend(rows(
@@ -311,6 +336,15 @@ mod tests {
     /// events, tails short and long, in few minutes (dense) or over 40 days.
     #[test]
     fn both_folds_leave_every_bucket_equal_to_its_events() {
+        both_folds(Dialect::Sqlite);
+    }
+
+    #[test]
+    fn both_folds_leave_every_bucket_equal_to_its_events_on_postgres() {
+        both_folds(Dialect::Postgres);
+    }
+
+    fn both_folds(dialect: Dialect) {
         let mut seed = 0x9E3779B97F4A7C15u64;
         let mut rand = move |n: u64| {
             seed ^= seed << 13;
@@ -319,7 +353,7 @@ mod tests {
             seed % n
         };
         for round in 0..8 {
-            let conn = db();
+            let conn = db(dialect);
             let sql_fold = round % 2 == 0;
             for step in 0..20 {
                 // The statement folds tails of up to `LONG_TAIL` events; the bulk fold any.
@@ -336,16 +370,16 @@ mod tests {
                     }
                     sql.push_str(&format!("('{org}', {project}, '{}', {}, 'u', {at})", ["m", "n"][rand(2) as usize], rand(64) as f64 / 4.0));
                 }
-                conn.execute_batch(&sql).unwrap();
+                conn.script(&sql).unwrap();
                 if sql_fold {
-                    conn.execute(super::FOLD, []).unwrap();
+                    conn.run(conn.sql(super::FOLD, super::POSTGRES_FOLD), &[]).unwrap();
                 } else {
-                    super::super::catch_up(&conn).unwrap();
+                    super::super::catch_up(&*conn).unwrap();
                 }
-                assert_eq!(dump(&conn), expected(&conn), "round {round} step {step}");
+                assert_eq!(dump(&*conn), expected(&*conn), "round {round} step {step}");
             }
             if round < 4 {
-                assert!(!rows(&conn, "SELECT org_id FROM _smithers_cp_usage_dense_minutes").is_empty(), "round {round} made dense minutes");
+                assert!(!rows(&*conn, "SELECT org_id FROM _smithers_cp_usage_dense_minutes").is_empty(), "round {round} made dense minutes");
             }
         }
     }
@@ -353,16 +387,25 @@ mod tests {
     /// The writers' fold leaves a long tail alone (the bulk fold takes it).
     #[test]
     fn the_statement_leaves_a_long_tail_alone() {
-        let conn = db();
+        long_tail(Dialect::Sqlite);
+    }
+
+    #[test]
+    fn the_statement_leaves_a_long_tail_alone_on_postgres() {
+        long_tail(Dialect::Postgres);
+    }
+
+    fn long_tail(dialect: Dialect) {
+        let conn = db(dialect);
         let values: Vec<String> = (0..=super::LONG_TAIL).map(|i| format!("('a', NULL, 'm', 1, 'u', {i})")).collect();
-        conn.execute_batch(&format!(
+        conn.script(&format!(
             "INSERT INTO _smithers_cp_usage_events (org_id, project_id, metric, quantity, unit, observed_at_ms) VALUES {}",
             values.join(",")
         ))
         .unwrap();
-        conn.execute(super::FOLD, []).unwrap();
-        assert_eq!(rows(&conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"), ["watermark 0"]);
-        super::super::catch_up(&conn).unwrap();
-        assert_eq!(dump(&conn), expected(&conn));
+        conn.run(conn.sql(super::FOLD, super::POSTGRES_FOLD), &[]).unwrap();
+        assert_eq!(rows(&*conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"), ["watermark 0"]);
+        super::super::catch_up(&*conn).unwrap();
+        assert_eq!(dump(&*conn), expected(&*conn));
     }
 }
