@@ -9,6 +9,7 @@
 //! - `input`: JS values read into the core's inputs; `env_data`: the error class and
 //!   `JSON.parse`, per Node environment.
 
+mod async_store;
 mod call;
 mod connection;
 mod database;

@@ -248,14 +248,10 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
              RETURNING id"
         ),
     });
-    // On PostgreSQL ids are drawn before commit, so commits could land out of id order and
-    // an event below the rollups' watermark would never be folded: inserts take the write
-    // lock, as SQLite's one writer does.
-    let done = match conn.dialect() {
-        Dialect::Sqlite => conn.run(sql, &usage.values()),
-        Dialect::Postgres => db::write(conn, |c| c.run(sql, &usage.values())),
-    }
-    .map_err(|e| usage.insert_error(conn, e))?;
+    // On PostgreSQL too ids commit in order (each inserter holds its table's row of
+    // `_smithers_cp_sequence` until it commits), so no event commits below the rollups'
+    // watermark.
+    let done = conn.run(sql, &usage.values()).map_err(|e| usage.insert_error(conn, e))?;
     if done.changes == 1 {
         rollups::fold_if_crossed(conn, done.last_insert_id, done.last_insert_id)?;
         return Ok(usage.event(done.last_insert_id, usage.idempotency_key.as_ref().map(|_| false)));

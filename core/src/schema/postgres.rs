@@ -19,7 +19,7 @@ pub const MIGRATION_LOCK: i64 = 0x636f_6e74_726f_6c02; // "control" + 2
 const TABLES_SQL: &str = include_str!("postgres.sql");
 
 /// The tables `postgres.sql` creates.
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 17] = [
     "_smithers_cp_orgs",
     "_smithers_cp_teams",
     "_smithers_cp_team_members",
@@ -36,6 +36,7 @@ pub const TABLES: [&str; 16] = [
     "_smithers_cp_audit_chain_heads",
     "_smithers_cp_audit_chain_redactions",
     "_smithers_cp_retention",
+    "_smithers_cp_sequence",
 ];
 
 /// Whether the database has every table at this version: one read, no lock.

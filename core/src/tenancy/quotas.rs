@@ -245,7 +245,11 @@ fn get_for(conn: &Db, org_id: &str) -> Result<OrgQuota> {
         projects: count(conn, &PROJECTS, org_id, None)?,
         teams: count(conn, &TEAMS, org_id, None)?,
         members_in_fullest_team: conn.one(
-            "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id)",
+            conn.sql(
+                "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id)",
+                // A subquery in FROM is named in PostgreSQL.
+                "SELECT COALESCE(MAX(n), 0) AS n FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id) AS t",
+            ),
             params![org_id],
             |r| r.get(0),
         )?,
