@@ -113,6 +113,17 @@ const SCRIPT: [string, ...unknown[]][] = [
   ["verifyAuditChain", { orgId: "acme" }],
   ["deleteOrg", { orgId: "beta", deletedAtMs: 12_000 }],
   ["listOrgs", {}],
+  // Retention: audit events and usage of acme older than a day before "now" go, their
+  // usage kept as sums (every window's total the same), the chain still verifying.
+  ["setRetention", { orgId: "acme", auditDays: 1, usageDays: 1, updatedAtMs: 13_000 }],
+  ["purgeExpired", { nowMs: 86_400_000 + 86_400_000 + 30_000, batchSize: 7, dryRun: true }],
+  ["purgeExpired", { nowMs: 86_400_000 + 86_400_000 + 30_000, batchSize: 7 }],
+  ["summarizeUsage", { orgId: "acme", groupBy: ["project", "metric", "unit"] }],
+  ["summarizeUsage", { orgId: "acme", metric: "tok", bucket: "minute", sinceMs: 86_400_000, untilMs: 86_440_000 }],
+  ["checkUsageLimit", { orgId: "acme", metric: "tok", period: "daily", untilMs: 86_440_000 }],
+  ["queryAuditLog", { orgId: "acme" }],
+  ["verifyAuditChain", { orgId: "acme" }],
+  ["checkRollups", { repair: false }],
   ["getOrg", 42],
   ["createOrg", "not an object"],
 ];
