@@ -318,18 +318,19 @@ impl Rng {
     }
 }
 
-fn raw_sum(conn: &SqliteEngine, org: &str, project: Option<&str>, metric: &str, since: i64, until: i64) -> f64 {
-    conn.query_row(
+fn raw_sum(conn: &Db, org: &str, project: Option<&str>, metric: &str, since: i64, until: i64) -> f64 {
+    let sql = conn.sql(
         "SELECT TOTAL(quantity) FROM _smithers_cp_usage_events WHERE org_id = ?1 AND (?2 IS NULL OR project_id = ?2)
            AND metric = ?3 AND unit = 'count' AND observed_at_ms >= ?4 AND observed_at_ms <= ?5",
-        rusqlite::params![org, project, metric, since, until],
-        |r| r.get(0),
-    )
-    .unwrap()
+        "SELECT COALESCE(SUM(quantity), 0.0) AS q FROM _smithers_cp_usage_events WHERE org_id = ?1
+           AND (CAST(?2 AS TEXT) IS NULL OR project_id = ?2)
+           AND metric = ?3 AND unit = 'count' AND observed_at_ms >= ?4 AND observed_at_ms <= ?5",
+    );
+    conn.one(sql, crate::params![org, project, metric, since, until], |r| r.get(0)).unwrap()
 }
 
-fn assert_rollups_match_raw(conn: &SqliteEngine, rng: &mut Rng, span: i64, fractional: bool) {
-    let events: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events", [], |r| r.get(0)).unwrap();
+fn assert_rollups_match_raw(conn: &Db, rng: &mut Rng, span: i64, fractional: bool) {
+    let events: i64 = count(conn, "_smithers_cp_usage_events");
     // Half the window ends fall on, or next to, an event's time: the cases where an edge
     // splits a second's events, or an event sits exactly at an end.
     let end = |rng: &mut Rng, base: i64| -> i64 {
@@ -337,9 +338,9 @@ fn assert_rollups_match_raw(conn: &SqliteEngine, rng: &mut Rng, span: i64, fract
             return base + rng.below(span as u64) as i64;
         }
         let at: i64 = conn
-            .query_row(
+            .one(
                 "SELECT observed_at_ms FROM _smithers_cp_usage_events ORDER BY id LIMIT 1 OFFSET ?1",
-                [rng.below(events as u64) as i64],
+                crate::params![rng.below(events as u64) as i64],
                 |r| r.get(0),
             )
             .unwrap();
@@ -393,13 +394,13 @@ fn assert_close(fast: f64, slow: f64, fractional: bool, what: &str) {
     }
 }
 
-#[test]
+on_both! {
 fn rollup_sums_equal_raw_sums_for_random_windows() {
     let day = crate::metering::rollups::DAY;
     // Spread over 40 days (seconds rarely hold two events), and packed into 20 seconds
     // (every second holds dozens, so window edges cut between a second's events).
     for (fractional, span) in [(false, 40 * day), (true, 40 * day), (false, 20_000), (true, 20_000)] {
-        let conn = seeded();
+        let conn = seeded_any();
         call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A" })).unwrap();
         call(&conn, orgs::create, json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
         let mut rng = Rng(0x9E3779B97F4A7C15 ^ fractional as u64 ^ span as u64);
@@ -426,21 +427,21 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
         conn.execute(
             "INSERT INTO _smithers_cp_usage_events (org_id, project_id, metric, quantity, unit, observed_at_ms)
              VALUES ('acme', 'web', 'tok', 3, 'count', ?1)",
-            [span / 2],
+            crate::params![span / 2],
         )
         .unwrap();
         assert!(crate::metering::rollups::tail(&conn).unwrap().1 > crate::metering::rollups::tail(&conn).unwrap().0);
         assert_rollups_match_raw(&conn, &mut rng, span, fractional);
 
         // Deletes, updates and a cascade keep them exact.
-        conn.execute("DELETE FROM _smithers_cp_usage_events WHERE id % 7 = 0", []).unwrap();
-        conn.execute("UPDATE _smithers_cp_usage_events SET quantity = quantity + 1, observed_at_ms = observed_at_ms + 3600001 WHERE id % 5 = 0", []).unwrap();
-        conn.execute("DELETE FROM _smithers_cp_projects WHERE project_id = 'api'", []).unwrap();
+        conn.execute("DELETE FROM _smithers_cp_usage_events WHERE id % 7 = 0", &[]).unwrap();
+        conn.execute("UPDATE _smithers_cp_usage_events SET quantity = quantity + 1, observed_at_ms = observed_at_ms + 3600001 WHERE id % 5 = 0", &[]).unwrap();
+        conn.execute("DELETE FROM _smithers_cp_projects WHERE project_id = 'api'", &[]).unwrap();
         assert_rollups_match_raw(&conn, &mut rng, span, fractional);
         crate::metering::rollups::catch_up(&conn).unwrap();
         assert!(crate::metering::rollups::consistent(&conn).unwrap());
     }
-}
+}}
 
 #[test]
 fn stale_rollups_are_detected_and_rebuilt() {
@@ -534,11 +535,11 @@ fn the_tail_is_folded_in_once_it_is_long() {
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), n as f64);
 }}
 
-#[test]
+on_both! {
 fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
-    let verify = |conn: &SqliteEngine| call(conn, audit::verify, json!({ "orgId": "acme" })).unwrap();
+    let verify = |conn: &Db| call(conn, audit::verify, json!({ "orgId": "acme" })).unwrap();
     let fresh = || {
-        let conn = seeded(); // org.create, project.create
+        let conn = seeded_any(); // org.create, project.create
         for i in 0..5 {
             call(&conn, audit::record, json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t" })).unwrap();
         }
@@ -548,22 +549,22 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
     assert_eq!(verify(&conn), json!({ "ok": true, "checked": 7, "unchained": 0, "redacted": 0 }));
 
     // An event written by a store that does not chain: reported, not tampering.
-    conn.execute_batch("INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms) VALUES ('acme', 'ts', 't', 1)").unwrap();
+    conn.script("INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms) VALUES ('acme', 'ts', 't', 1)").unwrap();
     assert_eq!(verify(&conn), json!({ "ok": true, "checked": 7, "unchained": 1, "redacted": 0 }));
 
-    conn.execute_batch("UPDATE _smithers_cp_audit_events SET actor_id = 'mallory' WHERE id = 4").unwrap();
+    conn.script("UPDATE _smithers_cp_audit_events SET actor_id = 'mallory' WHERE id = 4").unwrap();
     assert_eq!(verify(&conn)["firstBadId"], json!(4));
 
     let conn = fresh();
-    conn.execute_batch("DELETE FROM _smithers_cp_audit_events WHERE id = 3").unwrap();
+    conn.script("DELETE FROM _smithers_cp_audit_events WHERE id = 3").unwrap();
     assert_eq!(verify(&conn)["firstBadId"], json!(4));
 
     let conn = fresh();
-    conn.execute_batch("DELETE FROM _smithers_cp_audit_events WHERE id = 7").unwrap();
+    conn.script("DELETE FROM _smithers_cp_audit_events WHERE id = 7").unwrap();
     assert_eq!(verify(&conn)["firstBadId"], json!(7), "a deleted last event is caught by the chain head");
 
     let conn = fresh();
-    conn.execute_batch(
+    conn.script(
         "INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms, chain_prev, chain_hash)
          VALUES ('acme', 'forged', 't', 1, 'x', 'y')",
     )
@@ -578,7 +579,7 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
     let report = verify(&conn);
     assert_eq!(report["ok"], json!(true), "{report}");
     assert_eq!(report["redacted"], json!(2)); // project.create and "p"
-}
+}}
 
 on_both! {
 fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
@@ -646,10 +647,10 @@ fn idempotency_keys_record_an_event_once() {
     assert_eq!(call(&conn, usage::summarize, json!({ "orgId": "acme" })).unwrap()[0]["quantity"], json!(3.0));
 }}
 
-#[test]
+on_both! {
 fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() {
     const DAY: i64 = 86_400_000;
-    let conn = seeded();
+    let conn = seeded_any();
     call(&conn, orgs::create, json!({ "orgId": "keep", "slug": "keep", "name": "Keep", "createdAtMs": 1 })).unwrap();
     for i in 0..25 {
         for org in ["acme", "keep"] {
@@ -660,7 +661,7 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
     assert_eq!(retention, json!({ "orgId": "acme", "auditDays": 10, "usageDays": null, "updatedAtMs": 30 * DAY }));
     let now = 30 * DAY;
     let old = |org: &str| -> i64 {
-        conn.query_row("SELECT COUNT(*) FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2", rusqlite::params![org, now - 10 * DAY], |r| r.get(0)).unwrap()
+        conn.one("SELECT COUNT(*) AS n FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2", crate::params![org, now - 10 * DAY], |r| r.get(0)).unwrap()
     };
     // The org and project events at time 1 and 2, and days 0 to 19: 22 events past the cutoff.
     assert_eq!(old("acme"), 22);
@@ -678,12 +679,12 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
     let report = call(&conn, audit::verify, json!({ "orgId": "acme" })).unwrap();
     assert_eq!((report["ok"].clone(), report["redacted"].clone()), (json!(true), json!(22)));
     assert_eq!(call(&conn, audit::verify, json!({ "orgId": "keep" })).unwrap()["ok"], json!(true));
-}
+}}
 
-#[test]
+on_both! {
 fn purging_usage_keeps_every_window_total_exact() {
     const DAY: i64 = 86_400_000;
-    let conn = seeded();
+    let conn = seeded_any();
     call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "API" })).unwrap();
     let mut rng = Rng(0x5EED_CAFE);
     // 60 days: sparse events over all of it, and dense bursts (ms apart) on a few days.
@@ -703,7 +704,7 @@ fn purging_usage_keeps_every_window_total_exact() {
         let b = if rng.below(2) == 0 { a + rng.below(3 * DAY as u64) as i64 } else { events[rng.below(1_500) as usize]["observedAtMs"].as_i64().unwrap() + rng.below(3) as i64 - 1 };
         windows.push((a.min(b).max(0), a.max(b)));
     }
-    let totals = |conn: &SqliteEngine| -> Vec<(f64, f64, f64)> {
+    let totals = |conn: &Db| -> Vec<(f64, f64, f64)> {
         windows
             .iter()
             .map(|&(since, until)| {
@@ -723,12 +724,12 @@ fn purging_usage_keeps_every_window_total_exact() {
     let purged = call(&conn, retention::purge, json!({ "nowMs": now, "batchSize": 200 })).unwrap();
     let gone = purged["deleted"]["_smithers_cp_usage_events"].as_i64().unwrap();
     assert!(gone > 500, "{purged}");
-    let left: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events WHERE observed_at_ms < ?1", [30 * DAY], |r| r.get(0)).unwrap();
+    let left: i64 = conn.one("SELECT COUNT(*) AS n FROM _smithers_cp_usage_events WHERE observed_at_ms < ?1", crate::params![30 * DAY], |r| r.get(0)).unwrap();
     assert_eq!(left, 0);
     assert_eq!(totals(&conn), before);
     // The check counts the purged sums, and a rebuild keeps them.
     assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
-    conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
+    conn.script("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
     assert_eq!(call(&conn, rollups::check, json!({})).unwrap()["repaired"], json!(true));
     assert_eq!(totals(&conn), before);
     // Deleting a project takes its purged sums out of the org's too.
@@ -740,12 +741,12 @@ fn purging_usage_keeps_every_window_total_exact() {
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", whole).unwrap(), expected);
     assert_eq!(crate::metering::usage::used(&conn, "acme", Some("web"), "tok", "count", whole).unwrap(), 0.0);
     assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
-}
+}}
 
-#[test]
+on_both! {
 fn purge_removes_soft_deleted_orgs_past_their_grace_period() {
     const DAY: i64 = 86_400_000;
-    let conn = seeded();
+    let conn = seeded_any();
     call(&conn, orgs::create, json!({ "orgId": "recent", "slug": "recent", "name": "Recent" })).unwrap();
     call(&conn, orgs::delete, json!({ "orgId": "acme", "atMs": DAY })).unwrap();
     call(&conn, orgs::delete, json!({ "orgId": "recent", "atMs": 40 * DAY })).unwrap();
@@ -757,7 +758,7 @@ fn purge_removes_soft_deleted_orgs_past_their_grace_period() {
     assert_eq!(call(&conn, orgs::get_org, json!({ "orgId": "recent" })).unwrap()["status"], json!("deleted"));
     let shorter = call(&conn, retention::purge, json!({ "nowMs": 45 * DAY, "deletedOrgGraceDays": 1 })).unwrap();
     assert_eq!(shorter["orgs"], json!(["recent"]));
-}
+}}
 
 #[test]
 fn fine_levels_are_kept_only_in_dense_minutes_and_a_version_5_file_is_rebuilt_so() {
