@@ -2,7 +2,8 @@
 // the store at `url`, waits at the start barrier, then makes `count` calls one after
 // another, and prints what each call was told and its interval on the shared clock.
 //   consume: consumeUsage of 1 `runs` on acme/web, a key per call;
-//   project: createProject acme/<worker>-<i>, its result or error code.
+//   project: createProject acme/<worker>-<i>, its result or error code;
+//   teams: createTeam acme/<worker>-<i> until killed (no barrier, nothing printed).
 const { ControlPlaneStore } = require("../..");
 const { now } = require("./barrier");
 
@@ -10,6 +11,10 @@ const [url, mode, count, worker, startAt] = [process.argv[2], process.argv[3], N
 
 async function main() {
   const store = await ControlPlaneStore.connect(url, { poolSize: 1 });
+  if (mode === "teams") {
+    process.stdout.write("ready\n");
+    for (let i = 0; ; i++) await store.createTeam({ orgId: "acme", teamId: `${worker}-${i}`, slug: `${worker}-${i}`, name: "T" });
+  }
   // A first call opens the pool's connection before the barrier.
   await store.getOrg("acme");
   while (now() < startAt) {
