@@ -4,6 +4,7 @@
 // results as the sync store, and the races on PostgreSQL are exact.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
+import { Worker } from "node:worker_threads";
 import path from "node:path";
 import { AsyncControlPlaneStore, ControlPlaneError, ControlPlaneStore } from "../index.js";
 import { barrierStart, overlappingPairs, tempDir } from "./helpers";
@@ -262,6 +263,28 @@ function runWorker(args: string[]): Promise<string> {
 }
 
 type Raced<R> = { results: R[]; intervals: [number, number][] };
+
+describe("worker threads", () => {
+  it("4 worker threads each use the async store on PostgreSQL, with their own pools and errors", async () => {
+    const url = freshPostgres();
+    const outs = await Promise.all(
+      [0, 1, 2, 3].map(
+        (index) =>
+          new Promise<Record<string, unknown>>((resolve, reject) => {
+            const worker = new Worker(path.join(__dirname, "workers/async-worker.js"), { workerData: { url, index } });
+            worker.once("message", resolve);
+            worker.once("error", reject);
+          }),
+      ),
+    );
+    for (const out of outs) {
+      expect(out).toEqual({ usage: 100, error: { isControlPlaneError: true, isError: true, code: "DUPLICATE_ID" } });
+    }
+    const store = await ControlPlaneStore.connect(url);
+    expect((await store.listOrgs({})).items.map((o) => o.orgId)).toEqual(["w0", "w1", "w2", "w3"]);
+    await store.close();
+  });
+});
 
 describe("the server restarted under load", () => {
   it("calls fail with UNAVAILABLE while it is down, then succeed on new connections, with nothing lost that was acknowledged", async () => {
