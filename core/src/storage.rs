@@ -47,8 +47,10 @@ pub fn stats(conn: &Db, _ctx: &RequestContext, _req: NoInput) -> Result<Stats> {
         let names: Vec<String> = c.rows(
             c.sql(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' ORDER BY name",
+                // Ordered by the names' bytes, as SQLite orders them, whatever the database's collation.
                 "SELECT tablename::text AS name FROM pg_catalog.pg_tables
-                 WHERE schemaname = current_schema() AND tablename LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' ORDER BY name",
+                 WHERE schemaname = current_schema() AND tablename LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'
+                 ORDER BY tablename::text COLLATE \"C\"",
             ),
             params![],
             |r| r.get(0),
