@@ -356,8 +356,18 @@ describe("a client SIGKILLed in the middle of its writes, on PostgreSQL", () => 
       await store.createTeam({ orgId: "acme", teamId: `after-${round}`, slug: `after-${round}`, name: "After" });
       expect(performance.now() - started).toBeLessThan(4_000);
     }
-    const teams = (await store.listTeams({ orgId: "acme", limit: 1_000 })).items;
-    const created = (await store.queryAuditLog({ orgId: "acme", action: "team.create", limit: 1_000 })).items;
+    // Every page: the killed clients may have written more than one holds.
+    const all = async <T>(page: (cursor: string | null) => Promise<{ items: T[]; nextCursor?: string | null }>) => {
+      const items: T[] = [];
+      for (let cursor: string | null = null; ; ) {
+        const p = await page(cursor);
+        items.push(...p.items);
+        if (!p.nextCursor) return items;
+        cursor = p.nextCursor;
+      }
+    };
+    const teams = await all((cursor) => store.listTeams({ orgId: "acme", limit: 1_000, cursor }));
+    const created = await all((cursor) => store.queryAuditLog({ orgId: "acme", action: "team.create", limit: 1_000, cursor }));
     expect(teams.length).toBeGreaterThan(3 + 3);
     expect(created.map((e) => e.targetId).sort()).toEqual(teams.map((t) => t.teamId).sort());
     expect(await store.verifyAuditChain({ orgId: "acme" })).toMatchObject({ ok: true, checked: teams.length + 1 });
