@@ -58,6 +58,52 @@ function defineRealmSuite(t, pkg, handles) {
         store.close();
       });
 
+      it("returns the request path's results (built by this file's factories) as objects and arrays of this realm", () => {
+        const store = new ControlPlaneStore(handle.open());
+        const org = store.createOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1 });
+        expect(org).toStrictEqual({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1, status: "active", suspendedAtMs: null, suspendReason: null, deletedAtMs: null });
+        store.setUsageLimit({ orgId: "acme", metric: "tokens", limitQuantity: 10, updatedAtMs: 2 });
+        const event = { id: 1, orgId: "acme", projectId: null, runId: "r", metric: "tokens", quantity: 2, unit: "count", observedAtMs: 5, metadata: { a: [1, { b: null }] } };
+        const recorded = store.recordUsage({ orgId: "acme", runId: "r", metric: "tokens", quantity: 2, observedAtMs: 5, metadata: { a: [1, { b: null }] } });
+        expect(recorded).toStrictEqual(event);
+        expect(recorded.metadata.a).toBeInstanceOf(Array);
+        const keyed = { orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: 6, idempotencyKey: "k" };
+        expect(store.recordUsage(keyed)).toStrictEqual({ ...event, id: 2, runId: null, quantity: 1, observedAtMs: 6, metadata: {}, idempotencyKey: "k", duplicate: false });
+        const again = store.recordUsage(keyed);
+        expect(again).toStrictEqual({ ...event, id: 2, runId: null, quantity: 1, observedAtMs: 6, metadata: {}, idempotencyKey: "k", duplicate: true });
+        expect(again.metadata).not.toBe(store.recordUsage(keyed).metadata);
+        const limit = { orgId: "acme", projectId: null, metric: "tokens", unit: "count", period: "monthly", limitQuantity: 10, updatedAtMs: 2 };
+        expect(store.checkUsageLimit({ orgId: "acme", metric: "tokens", sinceMs: 0, untilMs: 10 })).toStrictEqual({ ...limit, usedQuantity: 3, remainingQuantity: 7, exceeded: false });
+        expect(store.checkUsageLimit({ orgId: "acme", metric: "none" })).toBe(null);
+        const consumed = store.consumeUsage({ orgId: "acme", metric: "tokens", quantity: 4, observedAtMs: 7 });
+        expect(consumed).toStrictEqual({
+          allowed: true,
+          event: { ...event, id: 3, runId: null, quantity: 4, observedAtMs: 7, metadata: {} },
+          checks: [{ ...limit, usedQuantity: 3, remainingQuantity: 7, exceeded: false, sinceMs: 0, untilMs: 7, laterQuantity: 0, allowed: true }],
+        });
+        expect(consumed.checks).toBeInstanceOf(Array);
+        expect(store.consumeUsage({ orgId: "acme", metric: "tokens", quantity: 40, observedAtMs: 8 })).toStrictEqual({
+          allowed: false,
+          event: null,
+          checks: [{ ...limit, usedQuantity: 7, remainingQuantity: 3, exceeded: false, sinceMs: 0, untilMs: 8, laterQuantity: 0, allowed: false }],
+        });
+        const batch = store.recordUsageBatch([{ orgId: "acme", metric: "m", quantity: 1, observedAtMs: 9, metadata: { n: 1 } }, { orgId: "acme", metric: "m", quantity: 2, observedAtMs: 9 }]);
+        expect(batch).toStrictEqual([
+          { ...event, id: 4, runId: null, metric: "m", quantity: 1, observedAtMs: 9, metadata: { n: 1 } },
+          { ...event, id: 5, runId: null, metric: "m", quantity: 2, observedAtMs: 9, metadata: {} },
+        ]);
+        expect(batch).toBeInstanceOf(Array);
+        const ids = store.recordUsageBatch([{ orgId: "acme", metric: "m", quantity: 1, observedAtMs: 9 }], { returning: "ids" });
+        expect(ids).toStrictEqual({ count: 1, ids: [6] });
+        expect(ids.ids).toBeInstanceOf(Array);
+        expect(store.recordUsageBatch([], { returning: "ids" })).toStrictEqual({ count: 0, ids: [] });
+        expect(store.recordUsageBatch([])).toStrictEqual([]);
+        for (const made of [org, recorded, recorded.metadata, consumed, consumed.event, consumed.checks[0], batch[0], ids]) {
+          expect(Object.getPrototypeOf(made)).toBe(Object.prototype);
+        }
+        store.close();
+      });
+
       it("rejects promises with this file's errors", async () => {
         const store = new ControlPlaneStore(handle.open());
         await expect(store.exportOrgAuditAsync({ orgId: "ghost" })).rejects.toBeInstanceOf(Error);

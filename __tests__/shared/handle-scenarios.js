@@ -292,4 +292,39 @@ scenarios["the request path runs its budget of statements on the handle"] = (ope
   }
 };
 
+// Checks and consumeUsage read their windows in SQL from the window's ends; a handle may
+// bind JavaScript numbers as REAL (better-sqlite3 does), which must not change a sum.
+scenarios["checks and consumeUsage on the handle sum exactly what the raw rows hold"] = (open, sql) => {
+  const handle = open();
+  const store = new ControlPlaneStore(handle);
+  store.createOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1 });
+  store.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web", createdAtMs: 1 });
+  const day = 86_400_000;
+  const start = 20_000 * day + 12_345;
+  // 300 events over three days, some seconds and minutes dense, at uneven milliseconds.
+  for (let i = 0; i < 300; i++) {
+    const at = start + (i < 150 ? i * 997_331 : 150 * 997_331 + (i - 150) * 211);
+    store.recordUsage({ orgId: "acme", projectId: i % 3 ? "web" : null, metric: "tok", unit: "token", quantity: 1 + (i % 5), observedAtMs: at });
+  }
+  store.setUsageLimit({ orgId: "acme", projectId: "web", metric: "tok", unit: "token", period: "daily", limitQuantity: 0 });
+  store.setUsageLimit({ orgId: "acme", metric: "tok", unit: "token", period: "weekly", limitQuantity: 0 });
+  const raw = (project, since, until) =>
+    sql(handle).all(
+      `SELECT TOTAL(quantity) AS q FROM _smithers_cp_usage_events WHERE org_id = 'acme' AND metric = 'tok'
+       AND observed_at_ms >= ${since} AND observed_at_ms <= ${until} ${project ? `AND project_id = '${project}'` : ""}`,
+    )[0].q;
+  for (let k = 0; k < 40; k++) {
+    const until = start + Math.floor((k / 40) * 3.2 * day) + (k % 7) * 13_337;
+    const check = store.checkUsageLimit({ orgId: "acme", projectId: "web", metric: "tok", unit: "token", period: "daily", untilMs: until });
+    assert.equal(check.usedQuantity, raw("web", Math.max(0, until - day), until), `check until ${until}`);
+    const consumed = store.consumeUsage({ orgId: "acme", projectId: "web", metric: "tok", unit: "token", quantity: 1, observedAtMs: until });
+    assert.equal(consumed.allowed, false);
+    for (const c of consumed.checks) {
+      const period = c.period === "daily" ? day : 7 * day;
+      assert.equal(c.usedQuantity, raw(c.projectId, Math.max(0, until - period), until), `consume ${c.period} until ${until}`);
+      assert.equal(c.laterQuantity, raw(c.projectId, until + 1, until + period), `consume ${c.period} later than ${until}`);
+    }
+  }
+};
+
 module.exports = { scenarios, minimalHandle, countingHandle };

@@ -1,5 +1,5 @@
 //! Typed requests: each operation's input is a struct of its own, read once from the
-//! caller's JSON object (`FromInput`) with the validation rules of `validate`, and passed
+//! caller's input object (`FromInput`, through `validate::Input`) with the validation rules of `validate`, and passed
 //! to the operation's function with the request's context:
 //! `op(&Db, &RequestContext, Request) -> Result<Output>`.
 
@@ -48,12 +48,17 @@ pub(crate) fn empty() -> Value {
     Value::Object(Default::default())
 }
 
-/// Reads a call's JSON input as every caller does: the input must be an object; the
-/// request context is read first, then the request.
+/// Reads a call's JSON input as every caller does: the input must be an object; then
+/// `read_input`.
 pub fn read<R: FromInput>(input: &Value) -> Result<(RequestContext, R)> {
-    let input = Input::new(input)?;
-    let ctx = RequestContext::from_input(&input)?;
-    let request = R::from_input(&input)?;
+    read_input(&Input::new(input)?)
+}
+
+/// Reads a call's input object (JSON, or the fields the binding read): the request
+/// context first, then the request.
+pub fn read_input<R: FromInput>(input: &Input) -> Result<(RequestContext, R)> {
+    let ctx = RequestContext::from_input(input)?;
+    let request = R::from_input(input)?;
     Ok((ctx, request))
 }
 

@@ -806,3 +806,65 @@ fn fine_levels_are_kept_only_in_dense_minutes_and_a_version_5_file_is_rebuilt_so
     assert!(fine_rows(&conn, 120_000) > 0);
     assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
 }
+
+/// Our connection, binding every integer parameter as REAL, as a JavaScript handle may
+/// (better-sqlite3 binds numbers so): the window sums must not change.
+struct RealNumbers(SqliteEngine);
+
+impl crate::engine::Engine for RealNumbers {
+    fn run(&self, sql: &str, params: &[crate::engine::SqlValue]) -> crate::error::Result<crate::engine::Done> {
+        self.0.run(sql, &reals(params))
+    }
+    fn query(
+        &self,
+        sql: &str,
+        params: &[crate::engine::SqlValue],
+        each: &mut dyn FnMut(&dyn crate::engine::Row) -> crate::error::Result<bool>,
+    ) -> crate::error::Result<()> {
+        self.0.query(sql, &reals(params), each)
+    }
+    fn script(&self, sql: &str) -> crate::error::Result<()> {
+        self.0.script(sql)
+    }
+    fn begin(&self, scope: crate::engine::Scope) -> crate::error::Result<crate::engine::Opened> {
+        self.0.begin(scope)
+    }
+    fn end(&self, opened: crate::engine::Opened, commit: bool) -> crate::error::Result<()> {
+        self.0.end(opened, commit)
+    }
+}
+
+fn reals<'a>(params: &[crate::engine::SqlValue<'a>]) -> Vec<crate::engine::SqlValue<'a>> {
+    use crate::engine::SqlValue;
+    params.iter().map(|v| if let SqlValue::Int(i) = v { SqlValue::Real(*i as f64) } else { *v }).collect()
+}
+
+#[test]
+fn window_sums_hold_when_numbers_are_bound_as_real() {
+    let conn = RealNumbers(seeded());
+    let day = crate::metering::rollups::DAY;
+    let start = 20_000 * day + 12_345;
+    for i in 0..300i64 {
+        let at = start + if i < 150 { i * 997_331 } else { 150 * 997_331 + (i - 150) * 211 };
+        let event = json!({ "orgId": "acme", "projectId": if i % 3 == 0 { None } else { Some("web") }, "metric": "tok", "quantity": 1 + i % 5, "observedAtMs": at });
+        request::call(&conn, &event, usage::record).unwrap();
+    }
+    for (project, period) in [(Some("web"), "daily"), (None, "weekly")] {
+        let limit = json!({ "orgId": "acme", "projectId": project, "metric": "tok", "period": period, "limitQuantity": 0 });
+        request::call(&conn, &limit, limits::set).unwrap();
+    }
+    for k in 0..40i64 {
+        let until = start + k * 3 * day / 40 + (k % 7) * 13_337;
+        let check = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "untilMs": until });
+        let out = serde_json::to_value(request::call(&conn, &check, limits::check).unwrap()).unwrap();
+        assert_eq!(out["usedQuantity"].as_f64().unwrap(), raw_sum(&conn.0, "acme", Some("web"), "tok", (until - day).max(0), until), "until {until}");
+        let consume = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "quantity": 1, "observedAtMs": until });
+        let out = serde_json::to_value(request::call(&conn, &consume, limits::consume).unwrap()).unwrap();
+        for c in out["checks"].as_array().unwrap() {
+            let period = crate::validate::period_ms(c["period"].as_str().unwrap()).unwrap();
+            let scope = c["projectId"].as_str();
+            assert_eq!(c["usedQuantity"].as_f64().unwrap(), raw_sum(&conn.0, "acme", scope, "tok", (until - period).max(0), until));
+            assert_eq!(c["laterQuantity"].as_f64().unwrap(), raw_sum(&conn.0, "acme", scope, "tok", until + 1, until + period));
+        }
+    }
+}

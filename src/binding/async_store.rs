@@ -295,10 +295,10 @@ impl NativeAsyncStore {
     /// The input object of a call, read as the sync method reads its arguments.
     fn input(&self, env: &Env, args: Args, given: Given, first: Option<Unknown>, second: Option<Unknown>) -> Result<Value> {
         let given_value = |v: &Option<Unknown>| v.as_ref().is_some_and(|v| !matches!(v.get_type(), Ok(ValueType::Undefined | ValueType::Null)));
-        let read = |v: Unknown| input::read(env, v.raw()).map_err(|e| to_js(env, e));
+        let read = |v: Unknown| input::read(env, v).map_err(|e| to_js(env, e));
         let field = |v: Option<Unknown>, name: &str| -> Result<Value> {
             let value = match v {
-                Some(v) => input::read_field(env, v.raw(), name).map_err(|e| to_js(env, e))?,
+                Some(v) => input::read_field(env, v, name).map_err(|e| to_js(env, e))?,
                 None => Value::Null,
             };
             Ok(json!({ name: value }))
@@ -312,7 +312,7 @@ impl NativeAsyncStore {
                 let Some(events) = first.filter(|e| e.is_array().unwrap_or(false)) else {
                     return Err(to_js(env, CpError::field("events", "events must be an array.")));
                 };
-                let events = input::read_field(env, events.raw(), "events").map_err(|e| to_js(env, e))?;
+                let events = input::read_field(env, events, "events").map_err(|e| to_js(env, e))?;
                 let returning = match second {
                     Some(options) if options.get_type().ok() == Some(ValueType::Object) => match read(options)?.get("returning") {
                         Some(Value::Null) | None => json!("events"),

@@ -2,9 +2,12 @@
 //! the store (`ControlPlaneStore`, the input as given) and the handle scoped to one org
 //! (`OrgScope`, its org put in). Each class says how it reads an input (`Inputs`); the
 //! operation is the core's typed function, and its result goes back as JSON text parsed in
-//! the caller's realm (`env_data`).
+//! the caller's realm (`env_data`), or, for the request path's methods, built there by its
+//! factory (`results`).
 
 use super::env_data::{parse_json, to_js};
+use super::input::Read;
+use super::results::ToJs;
 use super::store::{AsyncCall, Backend, Job};
 use control_plane_core::db::Db;
 use control_plane_core::error::{CpError, Result as CoreResult};
@@ -12,7 +15,6 @@ use control_plane_core::request::{self, FromInput, RequestContext};
 use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Result};
 use serde::Serialize;
-use serde_json::Value;
 use std::cell::Ref;
 
 /// How a class reads a method's input and where it runs.
@@ -20,7 +22,10 @@ pub trait Inputs {
     fn backend(&self) -> Ref<'_, Backend>;
     /// The input object of a method, read from JS; `Given::Required` for the documented
     /// store's methods, whose missing input is an error rather than `{}`.
-    fn input(&self, env: &Env, input: Option<Unknown>, given: Given) -> Result<Value>;
+    fn input(&self, env: &Env, input: Option<Unknown>, given: Given) -> Result<Read>;
+    /// An input as read made the method's input (the org-scoped handle puts its org in):
+    /// the last step of `input`, for an input read another way (`gathered`).
+    fn prepare(&self, env: &Env, read: Read) -> Result<Read>;
 }
 
 /// Whether a method's input may be left out.
@@ -47,16 +52,41 @@ pub fn value<'e, C: Inputs, R: FromInput, T: Serialize>(
     run(class, env, &input, op)
 }
 
+/// Runs `op` on the method's input and returns its result built in the caller's realm
+/// (`results`): the request path's methods.
+pub fn built<'e, C: Inputs, R: FromInput, T: ToJs>(
+    class: &C,
+    env: &'e Env,
+    input: Option<Unknown>,
+    given: Given,
+    op: Op<R, T>,
+) -> Result<Unknown<'e>> {
+    let input = class.input(env, input, given)?;
+    run_built(class, env, &input, op)
+}
+
+/// `run`, for a result built in the caller's realm.
+pub fn run_built<'e, C: Inputs, R: FromInput, T: ToJs>(class: &C, env: &'e Env, input: &Read, op: Op<R, T>) -> Result<Unknown<'e>> {
+    let out = class.backend().run(env, |db| call(db, input, op)).map_err(|e| to_js(env, e))?;
+    out.to_js(env)
+}
+
 /// Runs `op` on the method's input, for a method that returns nothing.
 pub fn void<C: Inputs, R: FromInput>(class: &C, env: &Env, input: Option<Unknown>, op: Op<R, ()>) -> Result<()> {
     let input = class.input(env, input, Given::Required)?;
-    class.backend().run(env, |db| request::call(db, &input, op)).map_err(|e| to_js(env, e))
+    class.backend().run(env, |db| call(db, &input, op)).map_err(|e| to_js(env, e))
 }
 
 /// Runs `op` on an input already read (and scoped).
-pub fn run<'e, C: Inputs, R: FromInput, T: Serialize>(class: &C, env: &'e Env, input: &Value, op: Op<R, T>) -> Result<Unknown<'e>> {
-    let text = class.backend().run(env, |db| request::call(db, input, op).and_then(|out| json(&out))).map_err(|e| to_js(env, e))?;
+pub fn run<'e, C: Inputs, R: FromInput, T: Serialize>(class: &C, env: &'e Env, input: &Read, op: Op<R, T>) -> Result<Unknown<'e>> {
+    let text = class.backend().run(env, |db| call(db, input, op).and_then(|out| json(&out))).map_err(|e| to_js(env, e))?;
     parse_json(env, &text)
+}
+
+/// Reads the request and runs the operation, as `request::call` does a JSON input.
+fn call<R: FromInput, T>(db: &Db, input: &Read, op: Op<R, T>) -> CoreResult<T> {
+    let (ctx, request) = request::read_input(&input.input()?)?;
+    op(db, &ctx, request)
 }
 
 /// Runs `op` on the libuv thread pool, for a method that returns a promise: the request
@@ -68,7 +98,7 @@ pub fn task<C: Inputs, R: FromInput + Send + 'static, T: Serialize + 'static>(
     op: Op<R, T>,
 ) -> Result<AsyncTask<AsyncCall>> {
     let input = class.input(env, input, Given::Required)?;
-    let job = request::read(&input).map(|(ctx, request): (RequestContext, R)| -> Job {
+    let job = input.input().and_then(|input| request::read_input(&input)).map(|(ctx, request): (RequestContext, R)| -> Job {
         Box::new(move |db: &Db| op(db, &ctx, request).and_then(|out| json(&out)))
     });
     class.backend().task(env, job)

@@ -1,7 +1,9 @@
 //! What the addon keeps per Node environment (the main thread and each worker thread):
-//! the realm that loaded `index.js` last, as its `ControlPlaneError` class and its
-//! `JSON.parse`. Errors are built from that class and results parsed by that `JSON.parse`,
-//! so they belong to that realm: an instance of its `Error`, its `Object`, its `Array`.
+//! the realm that loaded `index.js` last, as its `ControlPlaneError` class, its
+//! `JSON.parse` and its result factories (`results`: one function per result shape of the
+//! request path, which builds that result from its fields). Errors are built from that
+//! class and results by those factories or that `JSON.parse`, so they belong to that realm:
+//! an instance of its `Error`, its `Object`, its `Array`.
 //!
 //! Why the last one: a test runner that gives each test file its own realm (Jest's VM
 //! contexts, Vitest's vm pools) loads `index.js` again in every file but loads the addon
@@ -10,6 +12,7 @@
 //! one realm (a runner's module registry beside Node's) each export their own class; the
 //! class's `Symbol.hasInstance` brand makes `instanceof` hold for either.
 
+use super::results::Shape;
 use control_plane_core::error::CpError;
 use napi::bindgen_prelude::{
     Function, FunctionRef, JsObjectValue, JsValuesTupleIntoVec, Object, ObjectRef, ToNapiValue, Unknown,
@@ -79,13 +82,36 @@ struct PerEnv {
 struct Realm {
     error_class: FunctionRef<CallArgs, Unknown<'static>>,
     json_parse: FunctionRef<CallArgs, Unknown<'static>>,
+    /// The factory of each shape, in `Shape`'s order.
+    factories: Vec<FunctionRef<CallArgs, Unknown<'static>>>,
 }
 
-/// `useRealm(ControlPlaneError, JSON.parse)`: called by every load of `index.js`.
-pub fn use_realm(env: &Env, error_class: Function<CallArgs, Unknown<'static>>, json_parse: Function<CallArgs, Unknown<'static>>) -> Result<()> {
+/// `useRealm(ControlPlaneError, JSON.parse, factories)`: called by every load of
+/// `index.js`; `factories` has a function for each of `Shape::ALL`, by its name.
+pub fn use_realm(
+    env: &Env,
+    error_class: Function<CallArgs, Unknown<'static>>,
+    json_parse: Function<CallArgs, Unknown<'static>>,
+    factories: Object,
+) -> Result<()> {
+    let factories = Shape::ALL
+        .iter()
+        .map(|shape| {
+            let factory: Function<CallArgs, Unknown<'static>> = factories.get_named_property_unchecked(shape.name())?;
+            factory.create_ref()
+        })
+        .collect::<Result<Vec<_>>>()?;
     // Replacing the old references releases them, and with them the old realm.
-    per_env(env)?.realm = Some(Realm { error_class: error_class.create_ref()?, json_parse: json_parse.create_ref()? });
+    per_env(env)?.realm = Some(Realm { error_class: error_class.create_ref()?, json_parse: json_parse.create_ref()?, factories });
     Ok(())
+}
+
+/// The realm's factory of that shape; `None` before `index.js` registered a realm.
+pub fn factory(env: &Env, shape: Shape) -> Result<Option<JsFunction<'_>>> {
+    match realm_of(env) {
+        Some(realm) => realm.factories[shape as usize].borrow_back(env).map(Some),
+        None => Ok(None),
+    }
 }
 
 fn per_env(env: &Env) -> Result<&'static mut PerEnv> {

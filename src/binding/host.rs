@@ -20,7 +20,7 @@ use super::env_data::{take_exception, CallArgs, JsFunction};
 use napi::bindgen_prelude::{Array, BigInt, BufferSlice, FromNapiValue, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Unknown};
 use napi::{Env, JsValue, Status, ValueType};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::ffi::CStr;
 use std::rc::Rc;
 

@@ -6,17 +6,22 @@
 //! - `database`: `Database` and `Statement`, a bun:sqlite-shaped handle on our connection.
 //! - `host`: the engine that runs the core's statements on the caller's own SQLite handle.
 //! - `connection`: a connection of ours (path form, `Database`), with its checkpoints.
-//! - `input`: JS values read into the core's inputs; `env_data`: the error class and
-//!   `JSON.parse`, per Node environment.
+//! - `input`: JS values read into the core's inputs; `gathered`: the request path's
+//!   methods with their input read by `index.js`; `results`: results built in the caller's
+//!   realm; `env_data`: the error class, `JSON.parse` and the result factories, per Node
+//!   environment; `probe`: the marshalling's pieces alone, for `bench/marshal.js`.
 
 mod async_store;
 mod call;
 mod connection;
 mod database;
 mod env_data;
+mod gathered;
 mod host;
 mod input;
 mod methods;
+mod probe;
+mod results;
 mod scope;
 mod store;
 mod values;
@@ -30,17 +35,23 @@ use napi_derive::napi;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// `useRealm(ControlPlaneError, JSON.parse)`: every load of `index.js` hands over its
-/// realm's error class and `JSON.parse`; errors and results are built in the last realm
-/// given (`env_data`).
+/// `useRealm(ControlPlaneError, JSON.parse, factories)`: every load of `index.js` hands
+/// over its realm's error class, `JSON.parse` and result factories; errors and results
+/// are built in the last realm given (`env_data`).
 #[napi(skip_typescript)]
-pub fn use_realm(env: &Env, error_class: Function<CallArgs, Unknown<'static>>, json_parse: Function<CallArgs, Unknown<'static>>) -> Result<()> {
-    env_data::use_realm(env, error_class, json_parse)
+pub fn use_realm(
+    env: &Env,
+    error_class: Function<CallArgs, Unknown<'static>>,
+    json_parse: Function<CallArgs, Unknown<'static>>,
+    factories: Object,
+) -> Result<()> {
+    env_data::use_realm(env, error_class, json_parse, factories)
 }
 
 #[napi(module_exports)]
-pub fn module_exports(env: Env, exports: Object) -> Result<()> {
-    database::install_statement_methods(&env, &exports)
+pub fn module_exports(env: Env, mut exports: Object) -> Result<()> {
+    database::install_statement_methods(&env, &exports)?;
+    gathered::install(&env, &mut exports)
 }
 
 static WARNED_NO_OFD_LOCKS: AtomicBool = AtomicBool::new(false);

@@ -5,13 +5,13 @@
 //! `listOrgs`, `getOrgBySlug`, `checkRollups`, `purgeExpired`) are not on it.
 
 use super::env_data::to_js;
-use super::input;
+use super::input::{self, Read};
 use super::call::{Given, Inputs};
 use super::store::Backend;
 use control_plane_core::error::CpError;
-use control_plane_core::validate::Input;
+use control_plane_core::validate::{Field, Fields, Input};
 use napi::bindgen_prelude::Unknown;
-use napi::{Env, JsValue, Result, ValueType};
+use napi::{Env, Result, ValueType};
 use napi_derive::napi;
 use serde_json::{json, Map, Value};
 use std::cell::{Ref, RefCell};
@@ -53,6 +53,11 @@ impl OrgScope {
         self.scoping.scope(value)
     }
 
+    /// `scope`, on an input object's fields.
+    pub(crate) fn scope_fields(&self, fields: &mut Fields) -> std::result::Result<(), CpError> {
+        self.scoping.scope_fields(fields)
+    }
+
     /// This handle's org as an input object.
     pub(crate) fn org_input(&self) -> Value {
         self.scoping.org_input()
@@ -62,12 +67,12 @@ impl OrgScope {
 impl Scoping {
     /// `forOrg(orgId, context?)`'s arguments, read as given.
     pub fn read(env: &Env, org_id: Unknown, context: Option<Unknown>) -> Result<Scoping> {
-        let org = input::read_field(env, org_id.raw(), "orgId").map_err(|e| to_js(env, e))?;
+        let org = input::read_field(env, org_id, "orgId").map_err(|e| to_js(env, e))?;
         let org = json!({ "orgId": org });
         let org_id = Input::new(&org).and_then(|i| i.id("orgId")).map_err(|e| to_js(env, e))?;
         let context = match context {
             Some(c) if !matches!(c.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
-                input::read(env, c.raw()).map_err(|e| to_js(env, e))?
+                input::read(env, c).map_err(|e| to_js(env, e))?
             }
             _ => json!({}),
         };
@@ -82,7 +87,7 @@ impl Scoping {
         Ok(Scoping { org_id, actor_id, context: kept })
     }
 
-    /// Puts the handle's org (and default actor) into one input object.
+    /// Puts the handle's org (and default actor) into one input object (a batch's event).
     pub(crate) fn scope(&self, value: &mut Value) -> std::result::Result<(), CpError> {
         let Value::Object(map) = value else { return Ok(()) };
         match map.get("orgId") {
@@ -99,6 +104,27 @@ impl Scoping {
         for (field, value) in &self.context {
             if map.get(field).is_none_or(Value::is_null) {
                 map.insert(field.clone(), value.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// `scope`, on an input object's fields.
+    pub(crate) fn scope_fields(&self, fields: &mut Fields) -> std::result::Result<(), CpError> {
+        match fields.field("orgId") {
+            None | Some(Field::Null) => {}
+            Some(Field::Text(s)) if s.trim() == self.org_id => {}
+            Some(other) => return Err(mismatch(&self.org_id, &other.json())),
+        }
+        fields.set("orgId", Field::Text(self.org_id.clone()));
+        if let Some(actor) = &self.actor_id {
+            if fields.field("actorId").is_none_or(|f| *f == Field::Null) {
+                fields.set("actorId", Field::Text(actor.clone()));
+            }
+        }
+        for (field, value) in &self.context {
+            if fields.field(field).is_none_or(|f| *f == Field::Null) {
+                fields.set(field, Field::Text(value.as_str().unwrap_or_default().to_string()));
             }
         }
         Ok(())
@@ -124,18 +150,28 @@ impl Inputs for OrgScope {
         self.backend.borrow()
     }
 
-    fn input(&self, env: &Env, input: Option<Unknown>, _given: Given) -> Result<Value> {
-        let mut value = match input {
+    fn input(&self, env: &Env, input: Option<Unknown>, _given: Given) -> Result<Read> {
+        let read = match input {
             Some(input) if !matches!(input.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
-                input::read(env, input.raw()).map_err(|e| to_js(env, e))?
+                input::read_input(env, input).map_err(|e| to_js(env, e))?
             }
-            _ => json!({}),
+            _ => Read::Fields(Fields::default()),
         };
-        if !value.is_object() {
-            return Err(to_js(env, CpError::field("input", "input must be an object.")));
+        self.prepare(env, read)
+    }
+
+    fn prepare(&self, env: &Env, read: Read) -> Result<Read> {
+        match read {
+            Read::Fields(mut fields) => {
+                self.scope_fields(&mut fields).map_err(|e| to_js(env, e))?;
+                Ok(Read::Fields(fields))
+            }
+            Read::Json(mut value) if value.is_object() => {
+                self.scope(&mut value).map_err(|e| to_js(env, e))?;
+                Ok(Read::Json(value))
+            }
+            Read::Json(_) => Err(to_js(env, CpError::field("input", "input must be an object."))),
         }
-        self.scope(&mut value).map_err(|e| to_js(env, e))?;
-        Ok(value)
     }
 }
 

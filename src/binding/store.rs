@@ -6,7 +6,7 @@ use super::connection::{closed, Own};
 use super::database::Database;
 use super::env_data::{parse_json, to_js};
 use super::host::{HostEngine, HostHandle};
-use super::input;
+use super::input::{self, Read};
 use super::call::{Given, Inputs};
 use super::scope::OrgScope;
 use std::cell::{Ref, RefCell};
@@ -18,9 +18,10 @@ use control_plane_core::engine::postgres::PostgresPool;
 use control_plane_core::engine::Db;
 use napi::bindgen_prelude::{AsyncTask, ClassInstance, FromNapiValue, JavaScriptClassExt, Object, ObjectFinalize, Unknown};
 use napi::ScopedTask;
-use napi::{Env, JsValue, Result, ValueType};
+use napi::{Env, Result, ValueType};
 use napi_derive::napi;
-use serde_json::{json, Value};
+use control_plane_core::validate::Fields;
+use serde_json::Value;
 use std::sync::Arc;
 
 /// Where a store's statements run.
@@ -191,14 +192,18 @@ impl Inputs for ControlPlaneStore {
         self.backend.borrow()
     }
 
-    fn input(&self, env: &Env, input: Option<Unknown>, given: Given) -> Result<Value> {
+    fn input(&self, env: &Env, input: Option<Unknown>, given: Given) -> Result<Read> {
         match input {
             Some(input) if !matches!(input.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
-                input::read(env, input.raw()).map_err(|e| to_js(env, e))
+                input::read_input(env, input).map_err(|e| to_js(env, e))
             }
-            _ if given == Given::Required => Ok(Value::Null),
-            _ => Ok(json!({})),
+            _ if given == Given::Required => Ok(Read::Json(Value::Null)),
+            _ => Ok(Read::Fields(Fields::default())),
         }
+    }
+
+    fn prepare(&self, _env: &Env, read: Read) -> Result<Read> {
+        Ok(read)
     }
 }
 

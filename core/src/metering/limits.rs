@@ -200,16 +200,29 @@ pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<O
     let CheckUsageLimit { key: LimitKey { org_id, project_id, metric, unit, period }, since_ms, until_ms } = req;
     static SQL: Built = Built::new();
     let sql = SQL.get(conn.dialect(), |dialect| {
-        let window =
-            WindowSql { org: "?1", metric: "?3", unit: "?4", series: "st.series", scope: "?2", watermark: "st.watermark", dialect };
+        let window = WindowSql {
+            org: "?1",
+            metric: "?3",
+            unit: "?4",
+            series: "st.series",
+            scope: "?2",
+            watermark: "st.watermark",
+            at: "w.",
+            a: "w.a",
+            b: "w.b",
+            dialect,
+        };
         format!(
-            "SELECT l.org_id, l.project_id, l.metric, l.unit, l.period, l.limit_quantity, l.updated_at_ms,
+            "WITH {tables}
+             SELECT l.org_id, l.project_id, l.metric, l.unit, l.period, l.limit_quantity, l.updated_at_ms,
                     st.watermark, st.max_id, {used} AS used
-             FROM ({state}) AS st
+             FROM ({state}) AS st, ({window}) AS w
              JOIN _smithers_cp_usage_limits AS l
                ON l.org_id = ?1 AND l.project_key = ?7 AND l.metric = ?3 AND l.unit = ?4 AND l.period = ?8",
-            used = window.sum(dialect.pick("?5", "CAST(?5 AS BIGINT)"), dialect.pick("?6", "CAST(?6 AS BIGINT)")),
+            used = window.sum(),
+            tables = rollups::window_tables(dialect),
             state = rollups::STATE,
+            window = rollups::window_bounds(dialect),
         )
     });
     let scope = project_id.as_deref().unwrap_or(ALL);
@@ -360,39 +373,63 @@ fn consume_sql(dialect: Dialect) -> &'static str {
             "CASE l.period {} END",
             PERIODS.iter().map(|p| format!("WHEN '{p}' THEN {}", period_ms(p).unwrap_or(0))).collect::<Vec<_>>().join(" ")
         );
-        let window =
-            WindowSql { org: "?1", metric: "?3", unit: "?4", series: "w.series", scope: "w.scope", watermark: "st.watermark", dialect };
+        let window = |at, a, b| WindowSql {
+            org: "?1",
+            metric: "?3",
+            unit: "?4",
+            series: "w.series",
+            scope: "w.scope",
+            watermark: "st.watermark",
+            at,
+            a,
+            b,
+            dialect,
+        };
         // The event's time: a bare parameter in arithmetic is an INTEGER to PostgreSQL.
         let at = dialect.pick("?5", "CAST(?5 AS BIGINT)");
         let max = dialect.pick("max", "GREATEST");
         format!(
-            "WITH st AS MATERIALIZED (
+            "WITH {tables},
+             st AS MATERIALIZED (
                SELECT r.watermark AS watermark, COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id,
                  (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = '{ALL}' AND metric = ?3 AND unit = ?4) AS org_series,
-                 (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series
+                 (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series,
+                 -- Whether anything of the org lies after the event (an event, or a purged
+                 -- event's sum): when not, as for an event recorded now, every later sum is 0.
+                 EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND observed_at_ms > ?5)
+                 OR EXISTS (SELECT 1 FROM _smithers_cp_usage_series AS s JOIN _smithers_cp_usage_rollups AS u ON u.series = s.id
+                            WHERE s.org_id = ?1 AND u.level = {MILLI} AND u.bucket_start_ms > ?5) AS anything_later
                FROM _smithers_cp_usage_rollup_state AS r WHERE r.id = 1
              ),
-             w AS MATERIALIZED (
+             w0 AS MATERIALIZED (
                SELECT l.org_id, l.project_id, l.metric, l.unit, l.period, l.limit_quantity, l.updated_at_ms,
                  CASE WHEN l.project_key = '{ORG_KEY}' THEN st.org_series ELSE st.series END AS series,
                  CASE WHEN l.project_key = '{ORG_KEY}' THEN '{ALL}' ELSE l.project_key END AS scope,
-                 {max}(0, {at} - {length}) AS used_from, {at} + 1 AS later_from, {at} + {length} + 1 AS later_to
+                 {max}(0, {at} - {length}) AS u_a, {at} + 1 AS u_b, {at} + 1 AS l_a, {at} + {length} + 1 AS l_b
                FROM st, (
                  SELECT * FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?6 AND metric = ?3 AND unit = ?4
                  UNION ALL
                  SELECT * FROM _smithers_cp_usage_limits
                  WHERE org_id = ?1 AND project_key = '{ORG_KEY}' AND ?6 <> '{ORG_KEY}' AND metric = ?3 AND unit = ?4
                ) AS l
-             )
+             ),
+             w1 AS (SELECT w0.*, {used_bounds}, {later_bounds} FROM w0),
+             w AS (SELECT w1.*, {used_edges}, {later_edges} FROM w1)
              SELECT o.status, o.suspend_reason,
                (SELECT id FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?7) AS seen,
                st.watermark, st.max_id,
                w.org_id, w.project_id, w.metric, w.unit, w.period, w.limit_quantity, w.updated_at_ms,
                CASE WHEN w.org_id IS NULL THEN 0 ELSE {used} END AS used,
-               CASE WHEN w.org_id IS NULL THEN 0 ELSE {later} END AS later
+               CASE WHEN w.org_id IS NULL OR NOT st.anything_later THEN 0 ELSE {later} END AS later
              FROM st LEFT JOIN _smithers_cp_orgs AS o ON o.org_id = ?1 LEFT JOIN w ON true",
-            used = window.sum("w.used_from", "w.later_from"),
-            later = window.sum("w.later_from", "w.later_to"),
+            tables = rollups::window_tables(dialect),
+            MILLI = rollups::MILLI,
+            used_bounds = rollups::bounds(dialect, "u_", "w0.u_a", "w0.u_b"),
+            later_bounds = rollups::bounds(dialect, "l_", "w0.l_a", "w0.l_b"),
+            used_edges = rollups::edge_bounds(dialect, "u_", "w1"),
+            later_edges = rollups::edge_bounds(dialect, "l_", "w1"),
+            used = window("w.u_", "w.u_a", "w.u_b").sum(),
+            later = window("w.l_", "w.l_a", "w.l_b").sum(),
         )
     })
 }

@@ -290,7 +290,7 @@ pub struct RecordUsageBatch {
 
 impl FromInput for RecordUsageBatch {
     fn from_input(input: &Input) -> Result<Self> {
-        let Some(Value::Array(items)) = input.get("events") else {
+        let Some(items) = input.inputs("events") else {
             return Err(CpError::field("events", "events must be an array."));
         };
         let returning = match input.string_or("returning", "events")?.as_str() {
@@ -299,9 +299,9 @@ impl FromInput for RecordUsageBatch {
             _ => return Err(CpError::field("returning", "returning must be one of: events, ids.")),
         };
         let events = items
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(i, item)| Input::new(item).and_then(|input| NewUsage::from_input(&input)).map_err(|e| at_index(e, i)))
+            .map(|(i, item)| item.and_then(|input| NewUsage::from_input(&input)).map_err(|e| at_index(e, i)))
             .collect::<Result<Vec<_>>>()?;
         Ok(RecordUsageBatch { events, returning: Some(returning) })
     }

@@ -2,32 +2,37 @@
 
 use crate::binding::call::{self, Given::*};
 use crate::binding::env_data::to_js;
-use crate::binding::input;
+use crate::binding::input::{self, Read};
 use crate::binding::scope::OrgScope;
 use crate::binding::store::ControlPlaneStore;
 use control_plane_core::error::CpError;
 use control_plane_core::metering::{limits, rollups, usage};
+use control_plane_core::validate::{Field, Fields, Item};
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result, ValueType};
 use napi_derive::napi;
 use serde_json::{json, Value};
 
-/// `recordUsageBatch(events, options?)`'s input: `{events, returning}`.
-fn batch_input(env: &Env, events: Unknown, options: Option<Unknown>) -> Result<Value> {
+/// `recordUsageBatch(events, options?)`'s input: `{events, returning}`, each event read
+/// as an input of its own.
+fn batch_input(env: &Env, events: Unknown, options: Option<Unknown>) -> Result<Read> {
     if !events.is_array().unwrap_or(false) {
         return Err(to_js(env, CpError::field("events", "events must be an array.")));
     }
-    let events = input::read_field(env, events.raw(), "events").map_err(|e| to_js(env, e))?;
+    let events = input::read_events(env, events).map_err(|e| to_js(env, e))?;
     let returning = match options {
         Some(options) if options.get_type().ok() == Some(ValueType::Object) => {
-            match input::read(env, options.raw()).map_err(|e| to_js(env, e))?.get("returning") {
+            match input::read(env, options).map_err(|e| to_js(env, e))?.get("returning") {
                 Some(Value::Null) | None => json!("events"),
                 Some(value) => value.clone(),
             }
         }
         _ => json!("events"),
     };
-    Ok(json!({ "events": events, "returning": returning }))
+    let mut fields = Fields::with_capacity(2);
+    fields.push("events", Field::Inputs(events));
+    fields.push("returning", Field::Json(returning));
+    Ok(Read::Fields(fields))
 }
 
 #[napi]
@@ -35,7 +40,7 @@ impl ControlPlaneStore {
     /// Records one event; a repeated idempotency key returns the event first recorded.
     #[napi(ts_args_type = "input: ControlPlaneUsageInput", ts_return_type = "ControlPlaneUsageEvent")]
     pub fn record_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, usage::record)
+        call::built(self, env, input, Required, usage::record)
     }
 
     /// Records every event or none, in one transaction; errors name the event's index.
@@ -45,14 +50,14 @@ impl ControlPlaneStore {
         ts_return_type = "ControlPlaneUsageBatchOf<R>"
     )]
     pub fn record_usage_batch<'e>(&self, env: &'e Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::run(self, env, &batch_input(env, events, options)?, usage::record_batch)
+        call::run_built(self, env, &batch_input(env, events, options)?, usage::record_batch)
     }
 
     /// Checks every limit that applies (the project's and the org-wide ones, every period)
     /// and records the event only if it fits them all, atomically.
     #[napi(ts_args_type = "input: ControlPlaneUsageInput", ts_return_type = "ControlPlaneConsumption")]
     pub fn consume_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, limits::consume)
+        call::built(self, env, input, Required, limits::consume)
     }
 
     /// By default the quantities summed per metric and unit over the window.
@@ -73,7 +78,7 @@ impl ControlPlaneStore {
     /// `null` when no limit is set for exactly this scope.
     #[napi(ts_args_type = "input: ControlPlaneCheckUsageLimitInput", ts_return_type = "ControlPlaneUsageLimitCheck | null")]
     pub fn check_usage_limit<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, limits::check)
+        call::built(self, env, input, Required, limits::check)
     }
 
     /// By (scope, metric, unit, period), the org-wide ones first.
@@ -101,7 +106,7 @@ impl ControlPlaneStore {
 impl OrgScope {
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneUsageInput>", ts_return_type = "ControlPlaneUsageEvent")]
     pub fn record_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, usage::record)
+        call::built(self, env, input, Required, usage::record)
     }
 
     /// Records every event or none; each event's org is this handle's.
@@ -112,17 +117,23 @@ impl OrgScope {
     )]
     pub fn record_usage_batch<'e>(&self, env: &'e Env, events: Unknown, options: Option<Unknown>) -> Result<Unknown<'e>> {
         let mut input = batch_input(env, events, options)?;
-        if let Some(Value::Array(events)) = input.get_mut("events") {
-            for event in events.iter_mut() {
-                self.scope(event).map_err(|e| to_js(env, e))?;
+        if let Read::Fields(fields) = &mut input {
+            if let Some(Field::Inputs(events)) = fields.field_mut("events") {
+                for event in events.iter_mut() {
+                    match event {
+                        Item::Fields(fields) => self.scope_fields(fields),
+                        Item::Json(value) => self.scope(value),
+                    }
+                    .map_err(|e| to_js(env, e))?;
+                }
             }
         }
-        call::run(self, env, &input, usage::record_batch)
+        call::run_built(self, env, &input, usage::record_batch)
     }
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneUsageInput>", ts_return_type = "ControlPlaneConsumption")]
     pub fn consume_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, limits::consume)
+        call::built(self, env, input, Required, limits::consume)
     }
 
     #[napi(
@@ -141,7 +152,7 @@ impl OrgScope {
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneCheckUsageLimitInput>", ts_return_type = "ControlPlaneUsageLimitCheck | null")]
     pub fn check_usage_limit<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, limits::check)
+        call::built(self, env, input, Required, limits::check)
     }
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneListUsageLimitsInput>", ts_return_type = "ControlPlanePage<ControlPlaneUsageLimit>")]

@@ -1,27 +1,27 @@
 //! Orgs, teams, projects, access and quotas.
 
 use crate::binding::call::{self, Given::*};
-use crate::binding::input;
+use crate::binding::input::{self, Read};
 use crate::binding::scope::OrgScope;
 use crate::binding::store::ControlPlaneStore;
 use crate::binding::env_data::to_js;
 use control_plane_core::tenancy::{access, orgs, projects, quotas, teams};
 use napi::bindgen_prelude::Unknown;
-use napi::{Env, JsValue, Result};
+use napi::{Env, Result};
 use napi_derive::napi;
 use serde_json::json;
 
 /// `getOrg(orgId)` and `getOrgBySlug(slug)` take the value itself: `{field: value}`.
-fn one_field(env: &Env, value: Unknown, field: &str) -> Result<serde_json::Value> {
-    let value = input::read_field(env, value.raw(), field).map_err(|e| to_js(env, e))?;
-    Ok(json!({ field: value }))
+fn one_field(env: &Env, value: Unknown, field: &str) -> Result<Read> {
+    let value = input::read_field(env, value, field).map_err(|e| to_js(env, e))?;
+    Ok(json!({ field: value }).into())
 }
 
 #[napi]
 impl ControlPlaneStore {
     #[napi(ts_args_type = "input: ControlPlaneCreateOrgInput & ControlPlaneRequestOrigin", ts_return_type = "ControlPlaneOrg")]
     pub fn create_org<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::value(self, env, input, Required, orgs::create)
+        call::built(self, env, input, Required, orgs::create)
     }
 
     /// Also a deleted org, with its status.
@@ -167,7 +167,7 @@ impl OrgScope {
     /// `getOrg` of this handle's org.
     #[napi(ts_return_type = "ControlPlaneOrg | null")]
     pub fn get_org<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        call::run(self, env, &self.org_input(), orgs::get_org)
+        call::run(self, env, &self.org_input().into(), orgs::get_org)
     }
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneSuspendOrgInput>", ts_return_type = "ControlPlaneOrg")]

@@ -28,8 +28,8 @@ mod windows;
 pub(crate) use fold_sql::{fold_if_crossed, fold_trigger, FOLD_OBJECTS, TAIL_MAX};
 pub(crate) use folding::{catch_up, fold_if_long, fold_long_tail, forget_project, purge_usage, tail};
 pub(crate) use schema::{consistent, ensure, ensure_postgres, rebuild, TRIGGERS};
-pub(crate) use window_sql::WindowSql;
-pub(crate) use windows::{for_each, STATE};
+pub(crate) use window_sql::{bounds, edge_bounds, tables as window_tables, WindowSql};
+pub(crate) use windows::{for_each, window_bounds, STATE};
 #[cfg(test)]
 pub(crate) use windows::total;
 
@@ -49,7 +49,7 @@ pub(crate) const HOUR: i64 = 3_600_000;
 pub(crate) const DAY: i64 = 86_400_000;
 /// The level of the millisecond sums that stand for usage events a retention purge removed
 /// (not folded from events, so not in `LEVELS`).
-const MILLI: i64 = 1;
+pub(crate) const MILLI: i64 = 1;
 /// Every level, finest first.
 pub(crate) const LEVELS: [i64; 5] = [TENTH, SECOND, MINUTE, HOUR, DAY];
 /// The buckets a window's partial edges are read from.

@@ -15,47 +15,58 @@
 //! it is the coarsest that fits, they split its one run in two. What is left at the edges
 //! is `[a, min(ceil(a), b))` and `[max(floor(b), ceil(a)), b)`, each inside one bucket of
 //! the finest level used.
+//!
+//! The bounds are columns, each written once (`bounds`, `edge_bounds`: two layers of a
+//! query's FROM), and the sum refers to them by name: the statement's text stays a few
+//! kilobytes, which matters because every engine finds its prepared statement by its text.
 
 use super::{ALL, DAY, EDGE, HOUR, MILLI, MINUTE, NO_PROJECT, SECOND};
 
 use crate::engine::Dialect;
 
-const EVENTS: &str = "_smithers_cp_usage_events";
-const ROLLUPS: &str = "_smithers_cp_usage_rollups";
-const DENSE_MINUTES: &str = "_smithers_cp_usage_dense_minutes";
+/// Short names for the tables a window's sum reads, defined by `TABLES` in the statement's
+/// WITH clause: the sum names them dozens of times.
+const EVENTS: &str = "ev";
+const ROLLUPS: &str = "ru";
+const DENSE_MINUTES: &str = "dm";
 
-/// What a window's expression refers to, each an SQL expression: the org, metric and unit
-/// of the usage, the series id of the window's scope (NULL when nothing of it was folded
-/// yet), the scope itself (`*`, a project id, or `''` for events without one), and the
-/// watermark the rollups cover.
-pub(crate) struct WindowSql<'a> {
-    pub org: &'a str,
-    pub metric: &'a str,
-    pub unit: &'a str,
-    pub series: &'a str,
-    pub scope: &'a str,
-    pub watermark: &'a str,
-    /// The SQL the expression is written in.
-    pub dialect: Dialect,
+/// The WITH clause's definitions of the short names (plain views of the tables, which
+/// SQLite flattens: the lookups use the tables' keys and indexes as before).
+pub(crate) const TABLES: &str = "ev AS (SELECT * FROM _smithers_cp_usage_events),
+  ru AS (SELECT * FROM _smithers_cp_usage_rollups),
+  dm AS (SELECT * FROM _smithers_cp_usage_dense_minutes)";
+
+/// `TABLES` in PostgreSQL's form: the sum names each table many times, and PostgreSQL
+/// materializes a CTE referenced more than once unless told `NOT MATERIALIZED` (then it
+/// inlines it, and the lookups use the tables' indexes).
+const TABLES_POSTGRES: &str = "ev AS NOT MATERIALIZED (SELECT * FROM _smithers_cp_usage_events),
+  ru AS NOT MATERIALIZED (SELECT * FROM _smithers_cp_usage_rollups),
+  dm AS NOT MATERIALIZED (SELECT * FROM _smithers_cp_usage_dense_minutes)";
+
+/// `TABLES` in the dialect `d`.
+pub(crate) fn tables(d: Dialect) -> &'static str {
+    d.pick(TABLES, TABLES_POSTGRES)
 }
 
+// With `%`, not `/`: a caller's handle may bind a JavaScript number as REAL (better-sqlite3
+// does), and `/` of a REAL does not truncate; `%` casts its operands to INTEGER first.
 fn ceil(x: &str, level: i64) -> String {
-    format!("((({x}) + {}) / {level} * {level})", level - 1)
+    format!("(({x}) + {m} - ((({x}) + {m}) % {level}))", m = level - 1)
 }
 
 fn floor(x: &str, level: i64) -> String {
-    format!("(({x}) / {level} * {level})")
+    format!("(({x}) - (({x}) % {level}))")
 }
 
-/// The half-open ranges of whole `level` buckets in `[a, b)` below the level `parent`
-/// (`None`: the coarsest level).
-fn runs(d: Dialect, a: &str, b: &str, level: i64, parent: Option<i64>) -> Vec<(String, String)> {
+/// The ranges of whole `level` buckets in `[a, b)` below the level `parent` (`None`: the
+/// coarsest level), as (name, low, high).
+fn runs(d: Dialect, name: &str, a: &str, b: &str, level: i64, parent: Option<i64>) -> Vec<(String, String, String)> {
     let (min, max) = (d.pick("min", "LEAST"), d.pick("max", "GREATEST"));
     match parent {
-        None => vec![(ceil(a, level), floor(b, level))],
+        None => vec![(name.to_string(), ceil(a, level), floor(b, level))],
         Some(p) => vec![
-            (ceil(a, level), format!("{min}({}, {})", ceil(a, p), floor(b, level))),
-            (format!("{max}({}, {})", floor(b, p), ceil(a, p)), floor(b, level)),
+            (format!("{name}1"), ceil(a, level), format!("{min}({}, {})", ceil(a, p), floor(b, level))),
+            (format!("{name}2"), format!("{max}({}, {})", floor(b, p), ceil(a, p)), floor(b, level)),
         ],
     }
 }
@@ -69,6 +80,60 @@ fn edges(d: Dialect, a: &str, b: &str, level: i64) -> [(String, String); 2] {
     ]
 }
 
+/// The coarse runs (days, hours, minutes) and the two edge minutes of the window
+/// `[a, b)`, as the select list of a query over a row holding `a` and `b`; columns named
+/// with the prefix `p`.
+pub(crate) fn bounds(d: Dialect, p: &str, a: &str, b: &str) -> String {
+    let mut columns = Vec::new();
+    for (name, level, parent) in [("d", DAY, None), ("h", HOUR, Some(DAY)), ("m", MINUTE, Some(HOUR))] {
+        for (name, lo, hi) in runs(d, name, a, b, level, parent) {
+            columns.push(format!("{lo} AS {p}{name}_lo, {hi} AS {p}{name}_hi"));
+        }
+    }
+    for (k, (from, to)) in edges(d, a, b, MINUTE).iter().enumerate() {
+        columns.push(format!("{from} AS {p}e{k}_from, {to} AS {p}e{k}_to"));
+    }
+    columns.join(",\n")
+}
+
+/// Inside each edge minute of `bounds`' columns (in the row `r`): its whole seconds and
+/// tenths and its two edge tenths, as a select list; columns named with the prefix `p`.
+pub(crate) fn edge_bounds(d: Dialect, p: &str, r: &str) -> String {
+    let mut columns = Vec::new();
+    for k in 0..2 {
+        let (from, to) = (format!("{r}.{p}e{k}_from"), format!("{r}.{p}e{k}_to"));
+        for (name, level, parent) in [("s", SECOND, MINUTE), ("t", EDGE, SECOND)] {
+            for (name, lo, hi) in runs(d, name, &from, &to, level, Some(parent)) {
+                columns.push(format!("{lo} AS {p}e{k}{name}_lo, {hi} AS {p}e{k}{name}_hi"));
+            }
+        }
+        for (j, (a, b)) in edges(d, &from, &to, EDGE).iter().enumerate() {
+            columns.push(format!("{a} AS {p}e{k}x{j}_from, {b} AS {p}e{k}x{j}_to"));
+        }
+    }
+    columns.join(",\n")
+}
+
+/// What a window's expression refers to, each an SQL expression: the org, metric and unit
+/// of the usage, the series id of the window's scope (NULL when nothing of it was folded
+/// yet), the scope itself (`*`, a project id, or `''` for events without one), the
+/// watermark the rollups cover, and the window's bounds: the columns of `bounds` and
+/// `edge_bounds`, as `{at}name` (`at` is the row and prefix, such as `w.u_`), its ends as
+/// `a` and `b`.
+pub(crate) struct WindowSql<'a> {
+    pub org: &'a str,
+    pub metric: &'a str,
+    pub unit: &'a str,
+    pub series: &'a str,
+    pub scope: &'a str,
+    pub watermark: &'a str,
+    pub at: &'a str,
+    pub a: &'a str,
+    pub b: &'a str,
+    /// The SQL the expression is written in.
+    pub dialect: Dialect,
+}
+
 /// The sum of a column over the rows, 0.0 when there are none: SQLite's `TOTAL`.
 fn total(d: Dialect, column: &str) -> String {
     match d {
@@ -78,32 +143,34 @@ fn total(d: Dialect, column: &str) -> String {
 }
 
 impl WindowSql<'_> {
-    /// The quantity of usage in `[a, b)`, ends given as SQL integer expressions (>= 0).
-    pub(crate) fn sum(&self, a: &str, b: &str) -> String {
-        let mut terms = Vec::new();
-        for (level, parent) in [(DAY, None), (HOUR, Some(DAY)), (MINUTE, Some(HOUR))] {
-            for (lo, hi) in runs(self.dialect, a, b, level, parent) {
-                terms.push(self.buckets(level, &lo, &hi));
+    /// The quantity of usage in the window.
+    pub(crate) fn sum(&self) -> String {
+        let at = self.at;
+        let mut terms = vec![self.buckets(DAY, &format!("{at}d"))];
+        for (name, level) in [("h", HOUR), ("m", MINUTE)] {
+            for k in 1..=2 {
+                terms.push(self.buckets(level, &format!("{at}{name}{k}")));
             }
         }
-        for (from, to) in edges(self.dialect, a, b, MINUTE) {
-            let fine = self.fine(&from, &to);
+        for k in 0..2 {
+            let (from, to) = (format!("{at}e{k}_from"), format!("{at}e{k}_to"));
             let dense = format!(
                 "EXISTS (SELECT 1 FROM {DENSE_MINUTES} WHERE org_id = {org} AND minute_start_ms = {minute})",
                 org = self.org,
                 minute = floor(&from, MINUTE)
             );
-            terms.push(self.edge(MINUTE, &from, &to, &format!("CASE WHEN {dense} THEN {fine} ELSE {} END", self.raw(&from, &to))));
+            let split = format!("CASE WHEN {dense} THEN {} ELSE {} END", self.fine(k), self.raw(&from, &to));
+            terms.push(self.edge(MINUTE, &from, &to, &split));
         }
-        terms.push(self.tail(a, b));
+        terms.push(self.tail());
         format!("({})", terms.join("\n + "))
     }
 
-    /// The buckets of `level` starting in `[lo, hi)`.
-    fn buckets(&self, level: i64, lo: &str, hi: &str) -> String {
+    /// The buckets of `level` starting in `[{range}_lo, {range}_hi)`.
+    fn buckets(&self, level: i64, range: &str) -> String {
         format!(
             "(SELECT {total} FROM {ROLLUPS} WHERE series = {series} AND level = {level}
-               AND bucket_start_ms >= {lo} AND bucket_start_ms < {hi})",
+               AND bucket_start_ms >= {range}_lo AND bucket_start_ms < {range}_hi)",
             series = self.series,
             total = total(self.dialect, "quantity"),
         )
@@ -123,17 +190,19 @@ impl WindowSql<'_> {
         )
     }
 
-    /// `[from, to)` inside one dense minute: its whole seconds and tenths, and the tenths
-    /// at its two ends.
-    fn fine(&self, from: &str, to: &str) -> String {
+    /// Edge `k` inside its dense minute: its whole seconds and tenths, and the tenths at its
+    /// two ends.
+    fn fine(&self, k: usize) -> String {
+        let at = self.at;
         let mut terms = Vec::new();
-        for (level, parent) in [(SECOND, MINUTE), (EDGE, SECOND)] {
-            for (lo, hi) in runs(self.dialect, from, to, level, Some(parent)) {
-                terms.push(self.buckets(level, &lo, &hi));
+        for (name, level) in [("s", SECOND), ("t", EDGE)] {
+            for j in 1..=2 {
+                terms.push(self.buckets(level, &format!("{at}e{k}{name}{j}")));
             }
         }
-        for (a, b) in edges(self.dialect, from, to, EDGE) {
-            terms.push(self.edge(EDGE, &a, &b, &self.raw(&a, &b)));
+        for j in 0..2 {
+            let (from, to) = (format!("{at}e{k}x{j}_from"), format!("{at}e{k}x{j}_to"));
+            terms.push(self.edge(EDGE, &from, &to, &self.raw(&from, &to)));
         }
         format!("({})", terms.join(" + "))
     }
@@ -142,13 +211,12 @@ impl WindowSql<'_> {
     /// (org_id, observed_at_ms) index), and the millisecond sums of purged ones.
     fn raw(&self, from: &str, to: &str) -> String {
         format!(
-            "((SELECT {total} FROM {EVENTS}{indexed}
+            "((SELECT {total} FROM {EVENTS}
                 WHERE org_id = {org} AND observed_at_ms >= {from} AND observed_at_ms < {to} AND id <= {watermark}
                   AND metric = {metric} AND unit = {unit} AND {scope})
               + (SELECT {total} FROM {ROLLUPS} WHERE series = {series} AND level = {MILLI}
                    AND bucket_start_ms >= {from} AND bucket_start_ms < {to}))",
             total = total(self.dialect, "quantity"),
-            indexed = self.dialect.pick(" INDEXED BY _smithers_cp_usage_org_time_idx", ""),
             org = self.org,
             watermark = self.watermark,
             metric = self.metric,
@@ -158,19 +226,21 @@ impl WindowSql<'_> {
         )
     }
 
-    /// The tail's events in `[a, b)`: above the watermark, read in id order.
-    fn tail(&self, a: &str, b: &str) -> String {
+    /// The tail's events in the window: above the watermark, read in id order.
+    fn tail(&self) -> String {
         format!(
-            "(SELECT {total} FROM {EVENTS}{not_indexed}
+            "(SELECT {total} FROM {events}
                WHERE id > {watermark} AND org_id = {org} AND metric = {metric} AND unit = {unit}
                  AND observed_at_ms >= {a} AND observed_at_ms < {b} AND {scope})",
-            total = total(self.dialect, "quantity"),
-            not_indexed = self.dialect.pick(" NOT INDEXED", ""),
             watermark = self.watermark,
             org = self.org,
             metric = self.metric,
             unit = self.unit,
+            a = self.a,
+            b = self.b,
             scope = self.scope_filter(),
+            total = total(self.dialect, "quantity"),
+            events = self.dialect.pick("_smithers_cp_usage_events NOT INDEXED", "_smithers_cp_usage_events"),
         )
     }
 

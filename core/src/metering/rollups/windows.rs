@@ -231,12 +231,43 @@ fn split_slot(
 pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, (i64, i64))> {
     static SQL: crate::engine::Built = crate::engine::Built::new();
     let sql = SQL.get(conn.dialect(), |dialect| {
-        let window = super::WindowSql { org: "?1", metric: "?3", unit: "?4", series: "st.series", scope: "?2", watermark: "st.watermark", dialect };
-        let sum = window.sum(dialect.pick("?5", "CAST(?5 AS BIGINT)"), dialect.pick("?6", "CAST(?6 AS BIGINT)"));
-        format!("SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st", state = STATE)
+        let window = super::WindowSql {
+            org: "?1",
+            metric: "?3",
+            unit: "?4",
+            series: "st.series",
+            scope: "?2",
+            watermark: "st.watermark",
+            at: "w.",
+            a: "w.a",
+            b: "w.b",
+            dialect,
+        };
+        format!(
+            "WITH {tables} SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st, ({window}) AS w",
+            tables = super::window_sql::tables(dialect),
+            sum = window.sum(),
+            state = STATE,
+            window = window_bounds(dialect),
+        )
     });
     conn.one(sql, params![series.org_id, series.scope, series.metric, series.unit, since_ms, until_ms.saturating_add(1)], |r| {
         Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+    })
+}
+
+/// One window `[?5, ?6)` and its bounds, as a one-row table (`window_sql`).
+/// On PostgreSQL the ends are cast to BIGINT: a bare parameter added to a number would be
+/// typed `integer`.
+pub(crate) fn window_bounds(d: Dialect) -> &'static str {
+    static SQL: crate::engine::Built = crate::engine::Built::new();
+    SQL.get(d, |d| {
+        let (a, b) = (d.pick("?5", "CAST(?5 AS BIGINT)"), d.pick("?6", "CAST(?6 AS BIGINT)"));
+        format!(
+            "SELECT w0.*, {fine} FROM (SELECT {a} AS a, {b} AS b, {coarse}) AS w0",
+            fine = super::window_sql::edge_bounds(d, "", "w0"),
+            coarse = super::window_sql::bounds(d, "", a, b),
+        )
     })
 }
 
