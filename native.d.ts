@@ -1202,6 +1202,25 @@ export declare class Database {
   close(): void
 }
 
+/** The native side of the async store (index.js wraps it; internal). */
+export declare class NativeAsyncStore {
+  /** Runs one method on the thread pool: `first` and `second` are its arguments. */
+  call(method: string, first?: {} | null, second?: {} | null): Promise<{} | null>
+  /** A copy scoped to one org (`forOrg`), sharing the connections. */
+  scoped(orgId: string, context?: ControlPlaneRequestContext): NativeAsyncStore
+  /** The org of a scoped copy. */
+  get orgId(): string | null
+  /** The request context of a scoped copy. */
+  get context(): ControlPlaneRequestContext
+  /** Which engine: `"postgres"` or `"sqlite"` (`null` once closed). */
+  get dialect(): string | null
+  /**
+   * Closes the store: the pool's idle connections at once, those lent out when their
+   * call ends (PostgreSQL); the SQLite connection. Later calls fail with `CLOSED`.
+   */
+  close(): void
+}
+
 export declare class OrgScope {
   recordAuditEvent(input?: ScopedInput<ControlPlaneRecordAuditEventInput>): ControlPlaneAuditEvent
   queryAuditLog(input?: ScopedInput<ControlPlaneAuditQuery>): ControlPlanePage<ControlPlaneAuditEvent>
@@ -1269,6 +1288,27 @@ export declare class OrgScope {
  */
 export declare class Statement {
   get sql(): string
+}
+
+/**
+ * `connect`'s options (PostgreSQL; SQLite takes none). TLS is asked for in the URL:
+ * `sslmode=require` or `verify-full` (the server's certificate checked against
+ * `sslrootcert=<file>`, else the system's roots).
+ */
+export interface ControlPlaneConnectOptions {
+  /** How many connections the pool opens at most (8 when missing). */
+  poolSize?: number
+  /** Each statement's `statement_timeout`, in ms (30 000 when missing; 0: none). */
+  statementTimeoutMs?: number
+  /** How long a writer waits for the write lock before `BUSY`, in ms (5 000). */
+  lockTimeoutMs?: number
+  /** How long opening a connection may take, in ms (10 000). */
+  connectTimeoutMs?: number
+  /**
+   * How long a call waits for a connection when all are lent out, before `BUSY`, in ms
+   * (10 000).
+   */
+  acquireTimeoutMs?: number
 }
 
 /** `ensureControlPlaneTables(sqlite)`: creates or upgrades the schema; idempotent. */

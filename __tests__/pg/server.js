@@ -154,6 +154,10 @@ function startServer(options = {}) {
       bin,
       database,
       timings: { initdbMs, startMs, createdbMs, totalMs: performance.now() - began },
+      /** Stops the server (fast: sessions are ended), keeping its data; `resume` starts it again. */
+      halt: () => run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"], asPostgres),
+      /** Starts the halted server again, on the same port. */
+      resume: () => run(path.join(bin, "pg_ctl"), ["-D", data, "-l", log, "-w", "-t", "60", "-o", `-p ${port}`, "start"], asPostgres),
       /** Runs SQL through psql on the unix socket; its unaligned output. */
       psql: (sql) => run(psqlProgram, ["-h", dir, "-p", String(port), "-U", "postgres", "-d", database, "-XAtc", sql], false).stdout.trim(),
       stop,

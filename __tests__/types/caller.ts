@@ -321,3 +321,26 @@ store.setOrgQuota({ orgId: "o", maxTeams: "5" });
 store.summarizeUsage({ orgId: "o", bucket: "week" });
 
 export { handles, sqlite, legacy, advice, madeCode, kept, purged, auditIp, scopedOrgId, scopedActor, scopedOrg, scopedEvent, scopedIds, scopedExport, scopedLater, rollupsOk, chainLater, bySlug, active, teams, oneTeam, projects, oneProject, grants, account, limits, accessList, quotaNow, plan, chainOk, later, toFile, reason, memberRole, roles, maxProjects, firstAudit, keyed, dup, batch, ids, consumedEvent, fits, plain, bucketStart, notEvents, maybe, nothing, tier, customer, sso, idps, run, total, rotated, secrets, audit, billingOrNull, n, member, notNull, used };
+
+// The async store: the sync store's methods, each returning a Promise of the same result.
+async function asyncCaller(): Promise<void> {
+  const pg = await ControlPlaneStore.connect("postgres://app@db/control", { poolSize: 4, statementTimeoutMs: 5_000 });
+  const org: ControlPlaneOrg = await pg.createOrg({ slug: "acme", name: "Acme" });
+  const found: ControlPlaneOrg | null = await pg.getOrg(org.orgId);
+  const event: ControlPlaneUsageEvent = await pg.recordUsage({ orgId: org.orgId, metric: "tok", quantity: 1 });
+  const scoped = pg.forOrg(org.orgId, { actorId: "ann" });
+  const orgId: string = scoped.orgId;
+  const consumed = await scoped.consumeUsage({ metric: "tok", quantity: 1 });
+  const allowed: boolean = consumed.allowed;
+  const nothing: void = await scoped.addTeamMember({ teamId: "t", userId: "u" });
+  const dialect: "postgres" | "sqlite" | null = pg.dialect;
+  await pg.close();
+  // @ts-expect-error a promise, not the org
+  const notAwaited: ControlPlaneOrg = pg.createOrg({ slug: "b", name: "B" });
+  // @ts-expect-error the scoped handle has no createOrg
+  await scoped.createOrg({ slug: "c", name: "C" });
+  // @ts-expect-error options are typed
+  await ControlPlaneStore.connect("sqlite::memory:", { poolSize: "4" });
+  void [found, event, orgId, allowed, nothing, dialect, notAwaited];
+}
+void asyncCaller;

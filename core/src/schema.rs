@@ -202,6 +202,9 @@ fn is_current(conn: &Db) -> Result<bool> {
 /// Creates or upgrades every table, in one transaction; safe to call any number of times.
 /// A file already at this version is only read (opening costs the same at 10 events or 2M).
 pub fn ensure(conn: &Db) -> Result<()> {
+    if conn.dialect() == crate::engine::Dialect::Postgres {
+        return postgres::ensure(conn);
+    }
     if is_current(conn)? {
         return Ok(());
     }

@@ -45,7 +45,13 @@ pub fn stats(conn: &Db, _ctx: &RequestContext, _req: NoInput) -> Result<Stats> {
     db::read(conn, |c| {
         let schema_version = schema::schema_version(c)?.unwrap_or(0);
         let names: Vec<String> = c.rows(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' ORDER BY name",
+            c.sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' ORDER BY name",
+                // Ordered by the names' bytes, as SQLite orders them, whatever the database's collation.
+                "SELECT tablename::text AS name FROM pg_catalog.pg_tables
+                 WHERE schemaname = current_schema() AND tablename LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'
+                 ORDER BY tablename::text COLLATE \"C\"",
+            ),
             params![],
             |r| r.get(0),
         )?;
@@ -69,5 +75,9 @@ pub struct Integrity {
 
 /// `checkIntegrity()`: SQLite's `PRAGMA integrity_check` over the whole database.
 pub fn check_integrity(conn: &Db, _ctx: &RequestContext, _req: NoInput) -> Result<Integrity> {
-    Ok(Integrity { integrity: conn.one("PRAGMA integrity_check", params![], |r| r.get(0))? })
+    // PostgreSQL keeps no such check of its own over a database (its amcheck is an
+    // extension): the server answers for its storage, so the answer is "ok" once it is
+    // reached.
+    let sql = conn.sql("PRAGMA integrity_check", "SELECT 'ok' AS integrity");
+    Ok(Integrity { integrity: conn.one(sql, params![], |r| r.get(0))? })
 }

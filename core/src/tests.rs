@@ -19,22 +19,120 @@ fn open() -> SqliteEngine {
     conn
 }
 
+/// A store on either engine, for the tests that run on both (`on_both!`).
+enum AnyDb {
+    Sqlite(SqliteEngine),
+    /// The pool's connection (the pool is kept for as long as it is lent).
+    Postgres(crate::engine::postgres::PostgresEngine, #[allow(dead_code)] crate::engine::postgres::PostgresPool),
+}
+
+impl std::ops::Deref for AnyDb {
+    type Target = Db<'static>;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            AnyDb::Sqlite(c) => c,
+            AnyDb::Postgres(c, _) => c,
+        }
+    }
+}
+
+impl crate::engine::Engine for AnyDb {
+    fn dialect(&self) -> crate::engine::Dialect {
+        (**self).dialect()
+    }
+    fn run(&self, sql: &str, params: &[crate::engine::SqlValue]) -> crate::error::Result<crate::engine::Done> {
+        (**self).run(sql, params)
+    }
+    fn query(
+        &self,
+        sql: &str,
+        params: &[crate::engine::SqlValue],
+        each: &mut dyn FnMut(&dyn crate::engine::Row) -> crate::error::Result<bool>,
+    ) -> crate::error::Result<()> {
+        (**self).query(sql, params, each)
+    }
+    fn script(&self, sql: &str) -> crate::error::Result<()> {
+        (**self).script(sql)
+    }
+    fn begin(&self, scope: crate::engine::Scope) -> crate::error::Result<crate::engine::Opened> {
+        (**self).begin(scope)
+    }
+    fn end(&self, opened: crate::engine::Opened, commit: bool) -> crate::error::Result<()> {
+        (**self).end(opened, commit)
+    }
+    fn memo(&self) -> Option<&crate::engine::Memo> {
+        (**self).memo()
+    }
+}
+
+thread_local! {
+    /// The engine `open_any` opens in this test's thread.
+    static ENGINE: std::cell::Cell<crate::engine::Dialect> = const { std::cell::Cell::new(crate::engine::Dialect::Sqlite) };
+}
+
+/// A new store with its schema on the test's engine: an in-memory SQLite database, or a
+/// database of its own on the PostgreSQL server the tests share.
+fn open_any() -> AnyDb {
+    match ENGINE.get() {
+        crate::engine::Dialect::Sqlite => AnyDb::Sqlite(open()),
+        crate::engine::Dialect::Postgres => {
+            let url = crate::engine::postgres::testing::shared().fresh_database();
+            let options = crate::engine::postgres::PgOptions { pool_size: 1, ..Default::default() };
+            let pool = crate::engine::postgres::PostgresPool::connect(&url, options).unwrap();
+            let conn = pool.get().unwrap();
+            schema::ensure(&conn).unwrap();
+            AnyDb::Postgres(conn, pool)
+        }
+    }
+}
+
+/// A test run on both engines: `sqlite` and `postgres` tests in a module of its name.
+macro_rules! on_both {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            use super::*;
+            fn run() $body
+            #[test]
+            fn sqlite() {
+                ENGINE.set(crate::engine::Dialect::Sqlite);
+                run()
+            }
+            #[test]
+            fn postgres() {
+                ENGINE.set(crate::engine::Dialect::Postgres);
+                run()
+            }
+        }
+    };
+}
+
 /// One operation through the typed API, on a JSON input as a caller gives it; the result
 /// as JSON.
-fn call<R: FromInput, T: Serialize>(conn: &SqliteEngine, op: fn(&Db, &RequestContext, R) -> Result<T, CpError>, input: Value) -> Result<Value, CpError> {
+fn call<R: FromInput, T: Serialize>(conn: &Db, op: fn(&Db, &RequestContext, R) -> Result<T, CpError>, input: Value) -> Result<Value, CpError> {
     request::call(conn, &input, op).map(|out| serde_json::to_value(out).unwrap())
 }
 
-fn count(conn: &SqliteEngine, table: &str) -> i64 {
-    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+fn count(conn: &Db, table: &str) -> i64 {
+    conn.one(&format!("SELECT COUNT(*) AS n FROM {table}"), &[], |r| r.get(0)).unwrap()
 }
 
 fn seeded() -> SqliteEngine {
     let conn = open();
-    call(&conn, orgs::create, json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 1 })).unwrap();
-    call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "web", "slug": "web", "name": "Web", "createdAtMs": 2 }))
-        .unwrap();
+    seed(&conn);
     conn
+}
+
+fn seeded_any() -> AnyDb {
+    let conn = open_any();
+    seed(&conn);
+    conn
+}
+
+fn seed(conn: &Db) {
+    call(conn, orgs::create, json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 1 })).unwrap();
+    call(conn, projects::create, json!({ "orgId": "acme", "projectId": "web", "slug": "web", "name": "Web", "createdAtMs": 2 }))
+        .unwrap();
 }
 
 /// Every operation, each with a name to report it by: `ops![conn; module::function, ...]`.
@@ -47,9 +145,9 @@ macro_rules! ops {
     }};
 }
 
-#[test]
+on_both! {
 fn every_operation_reads_and_validates_its_input() {
-    let conn = seeded();
+    let conn = seeded_any();
     let typed = ops![&conn;
         orgs::get_org, orgs::suspend, orgs::unsuspend, orgs::delete, orgs::list, orgs::create, orgs::get_by_slug,
         usage::record, usage::record_batch, usage::summarize, limits::consume, limits::set, limits::check,
@@ -81,16 +179,21 @@ fn every_operation_reads_and_validates_its_input() {
             Ok(out) if method == "rollups::check" => assert_eq!(out, json!({ "consistent": true, "repaired": false })),
             Ok(out) if method == "retention::purge" => assert_eq!((out["done"].clone(), out["orgs"].clone()), (json!(true), json!([]))),
             // The database as a whole: its schema version, and SQLite's verdict.
-            Ok(out) if method == "storage::stats" => assert_eq!(out["schemaVersion"], json!(crate::schema::SCHEMA_VERSION), "{out}"),
+            // (PostgreSQL's schema has versions of its own.)
+            Ok(out) if method == "storage::stats" => {
+                let version = conn.dialect().pick("sqlite", "postgres");
+                let expected = if version == "sqlite" { crate::schema::SCHEMA_VERSION } else { crate::schema::postgres::VERSION };
+                assert_eq!(out["schemaVersion"], json!(expected), "{out}")
+            }
             Ok(out) if method == "storage::check_integrity" => assert_eq!(out, json!({ "integrity": "ok" })),
             Ok(out) => panic!("{method} accepted a bad orgId: {out}"),
         }
     }
-}
+}}
 
-#[test]
+on_both! {
 fn create_org_writes_the_row_and_its_audit_event() {
-    let conn = open();
+    let conn = open_any();
     let org = call(&conn, orgs::create, json!({ "orgId": "acme", "slug": "acme", "name": " Acme ", "createdAtMs": 5.7 })).unwrap();
     assert_eq!(
         org,
@@ -98,18 +201,18 @@ fn create_org_writes_the_row_and_its_audit_event() {
                 "suspendedAtMs": null, "suspendReason": null, "deletedAtMs": null })
     );
     let (action, actor, at): (String, String, i64) = conn
-        .query_row("SELECT action, actor_id, occurred_at_ms FROM _smithers_cp_audit_events", [], |r| {
+        .one("SELECT action, actor_id, occurred_at_ms FROM _smithers_cp_audit_events", &[], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .unwrap();
     assert_eq!((action.as_str(), actor.as_str(), at), ("org.create", "system", 5));
     assert_eq!(call(&conn, orgs::get_org, json!({ "orgId": "acme" })).unwrap(), org);
     assert_eq!(call(&conn, orgs::get_org, json!({ "orgId": "nope" })).unwrap(), Value::Null);
-}
+}}
 
-#[test]
+on_both! {
 fn duplicates_and_missing_parents_are_typed() {
-    let conn = seeded();
+    let conn = seeded_any();
     let dup = call(&conn, orgs::create, json!({ "slug": "acme", "name": "X" })).unwrap_err();
     assert_eq!((dup.code, dup.summary.as_str()), ("DUPLICATE_ID", "Duplicate control-plane org slug: acme"));
     let dup = call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "web", "slug": "w2", "name": "W" })).unwrap_err();
@@ -122,7 +225,7 @@ fn duplicates_and_missing_parents_are_typed() {
     assert_eq!(missing, CpError::team_not_found("acme", "t"));
     assert_eq!(count(&conn, "_smithers_cp_teams") + count(&conn, "_smithers_cp_usage_events"), 0);
     assert_eq!(count(&conn, "_smithers_cp_audit_events"), 2);
-}
+}}
 
 #[test]
 fn a_failing_audit_insert_rolls_back_the_row() {
@@ -137,9 +240,9 @@ fn a_failing_audit_insert_rolls_back_the_row() {
     assert!(conn.is_autocommit(), "the transaction was closed");
 }
 
-#[test]
+on_both! {
 fn usage_limits_check_the_inclusive_window_per_scope() {
-    let conn = seeded();
+    let conn = seeded_any();
     call(&conn, limits::set, json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
     call(&conn, limits::set, json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "period": "daily", "limitQuantity": 3 }))
         .unwrap();
@@ -159,11 +262,11 @@ fn usage_limits_check_the_inclusive_window_per_scope() {
     .unwrap();
     assert_eq!((web["usedQuantity"].as_f64(), web["exceeded"].as_bool()), (Some(3.5), Some(true)));
     assert_eq!(call(&conn, limits::check, json!({ "orgId": "acme", "metric": "tok" })).unwrap(), Value::Null);
-}
+}}
 
-#[test]
+on_both! {
 fn secret_refs_are_listed_by_scope() {
-    let conn = seeded();
+    let conn = seeded_any();
     for (project, name) in [(None, "B"), (Some("web"), "A"), (Some("web"), "B")] {
         call(&conn, secrets::put, json!({ "orgId": "acme", "projectId": project, "name": name, "provider": "vault", "ref": "vault://x" }))
             .unwrap();
@@ -174,11 +277,11 @@ fn secret_refs_are_listed_by_scope() {
     assert_eq!(names(json!({ "orgId": "acme" })), ["A", "B", "B"]);
     assert_eq!(names(json!({ "orgId": "acme", "projectId": null })), ["B"]);
     assert_eq!(names(json!({ "orgId": "acme", "projectId": "web" })), ["A", "B"]);
-}
+}}
 
-#[test]
+on_both! {
 fn export_reads_one_org_in_documented_order() {
-    let conn = seeded();
+    let conn = seeded_any();
     call(&conn, orgs::create, json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
     call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A", "createdAtMs": 3 })).unwrap();
     call(&conn, audit::record, json!({ "orgId": "other", "action": "x", "targetType": "y", "occurredAtMs": 2 })).unwrap();
@@ -189,7 +292,7 @@ fn export_reads_one_org_in_documented_order() {
     let actions: Vec<&str> = out["auditEvents"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["org.create", "project.create", "project.create"]);
     assert_eq!(call(&conn, export::export, json!({ "orgId": "ghost" })).unwrap_err(), CpError::org_not_found("ghost"));
-}
+}}
 
 #[test]
 fn malformed_input_json_is_invalid_input() {
@@ -215,18 +318,19 @@ impl Rng {
     }
 }
 
-fn raw_sum(conn: &SqliteEngine, org: &str, project: Option<&str>, metric: &str, since: i64, until: i64) -> f64 {
-    conn.query_row(
+fn raw_sum(conn: &Db, org: &str, project: Option<&str>, metric: &str, since: i64, until: i64) -> f64 {
+    let sql = conn.sql(
         "SELECT TOTAL(quantity) FROM _smithers_cp_usage_events WHERE org_id = ?1 AND (?2 IS NULL OR project_id = ?2)
            AND metric = ?3 AND unit = 'count' AND observed_at_ms >= ?4 AND observed_at_ms <= ?5",
-        rusqlite::params![org, project, metric, since, until],
-        |r| r.get(0),
-    )
-    .unwrap()
+        "SELECT COALESCE(SUM(quantity), 0.0) AS q FROM _smithers_cp_usage_events WHERE org_id = ?1
+           AND (CAST(?2 AS TEXT) IS NULL OR project_id = ?2)
+           AND metric = ?3 AND unit = 'count' AND observed_at_ms >= ?4 AND observed_at_ms <= ?5",
+    );
+    conn.one(sql, crate::params![org, project, metric, since, until], |r| r.get(0)).unwrap()
 }
 
-fn assert_rollups_match_raw(conn: &SqliteEngine, rng: &mut Rng, span: i64, fractional: bool) {
-    let events: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events", [], |r| r.get(0)).unwrap();
+fn assert_rollups_match_raw(conn: &Db, rng: &mut Rng, span: i64, fractional: bool) {
+    let events: i64 = count(conn, "_smithers_cp_usage_events");
     // Half the window ends fall on, or next to, an event's time: the cases where an edge
     // splits a second's events, or an event sits exactly at an end.
     let end = |rng: &mut Rng, base: i64| -> i64 {
@@ -234,9 +338,9 @@ fn assert_rollups_match_raw(conn: &SqliteEngine, rng: &mut Rng, span: i64, fract
             return base + rng.below(span as u64) as i64;
         }
         let at: i64 = conn
-            .query_row(
+            .one(
                 "SELECT observed_at_ms FROM _smithers_cp_usage_events ORDER BY id LIMIT 1 OFFSET ?1",
-                [rng.below(events as u64) as i64],
+                crate::params![rng.below(events as u64) as i64],
                 |r| r.get(0),
             )
             .unwrap();
@@ -290,13 +394,13 @@ fn assert_close(fast: f64, slow: f64, fractional: bool, what: &str) {
     }
 }
 
-#[test]
+on_both! {
 fn rollup_sums_equal_raw_sums_for_random_windows() {
     let day = crate::metering::rollups::DAY;
     // Spread over 40 days (seconds rarely hold two events), and packed into 20 seconds
     // (every second holds dozens, so window edges cut between a second's events).
     for (fractional, span) in [(false, 40 * day), (true, 40 * day), (false, 20_000), (true, 20_000)] {
-        let conn = seeded();
+        let conn = seeded_any();
         call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "A" })).unwrap();
         call(&conn, orgs::create, json!({ "orgId": "other", "slug": "other", "name": "O" })).unwrap();
         let mut rng = Rng(0x9E3779B97F4A7C15 ^ fractional as u64 ^ span as u64);
@@ -323,21 +427,21 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
         conn.execute(
             "INSERT INTO _smithers_cp_usage_events (org_id, project_id, metric, quantity, unit, observed_at_ms)
              VALUES ('acme', 'web', 'tok', 3, 'count', ?1)",
-            [span / 2],
+            crate::params![span / 2],
         )
         .unwrap();
         assert!(crate::metering::rollups::tail(&conn).unwrap().1 > crate::metering::rollups::tail(&conn).unwrap().0);
         assert_rollups_match_raw(&conn, &mut rng, span, fractional);
 
         // Deletes, updates and a cascade keep them exact.
-        conn.execute("DELETE FROM _smithers_cp_usage_events WHERE id % 7 = 0", []).unwrap();
-        conn.execute("UPDATE _smithers_cp_usage_events SET quantity = quantity + 1, observed_at_ms = observed_at_ms + 3600001 WHERE id % 5 = 0", []).unwrap();
-        conn.execute("DELETE FROM _smithers_cp_projects WHERE project_id = 'api'", []).unwrap();
+        conn.execute("DELETE FROM _smithers_cp_usage_events WHERE id % 7 = 0", &[]).unwrap();
+        conn.execute("UPDATE _smithers_cp_usage_events SET quantity = quantity + 1, observed_at_ms = observed_at_ms + 3600001 WHERE id % 5 = 0", &[]).unwrap();
+        conn.execute("DELETE FROM _smithers_cp_projects WHERE project_id = 'api'", &[]).unwrap();
         assert_rollups_match_raw(&conn, &mut rng, span, fractional);
         crate::metering::rollups::catch_up(&conn).unwrap();
         assert!(crate::metering::rollups::consistent(&conn).unwrap());
     }
-}
+}}
 
 #[test]
 fn stale_rollups_are_detected_and_rebuilt() {
@@ -416,9 +520,9 @@ fn rollups_of_an_earlier_version_are_rebuilt_keyed_by_series_with_time_bounds() 
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 2.0);
 }
 
-#[test]
+on_both! {
 fn the_tail_is_folded_in_once_it_is_long() {
-    let conn = seeded();
+    let conn = seeded_any();
     let n = crate::metering::rollups::TAIL_MAX + 10;
     for i in 0..n {
         call(&conn, usage::record, json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": i * 1_000 })).unwrap();
@@ -429,13 +533,13 @@ fn the_tail_is_folded_in_once_it_is_long() {
     assert!(watermark >= crate::metering::rollups::TAIL_MAX);
     let window = crate::metering::usage::Window { since_ms: 0, until_ms: n * 1_000 };
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), n as f64);
-}
+}}
 
-#[test]
+on_both! {
 fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
-    let verify = |conn: &SqliteEngine| call(conn, audit::verify, json!({ "orgId": "acme" })).unwrap();
+    let verify = |conn: &Db| call(conn, audit::verify, json!({ "orgId": "acme" })).unwrap();
     let fresh = || {
-        let conn = seeded(); // org.create, project.create
+        let conn = seeded_any(); // org.create, project.create
         for i in 0..5 {
             call(&conn, audit::record, json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t" })).unwrap();
         }
@@ -445,22 +549,22 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
     assert_eq!(verify(&conn), json!({ "ok": true, "checked": 7, "unchained": 0, "redacted": 0 }));
 
     // An event written by a store that does not chain: reported, not tampering.
-    conn.execute_batch("INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms) VALUES ('acme', 'ts', 't', 1)").unwrap();
+    conn.script("INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms) VALUES ('acme', 'ts', 't', 1)").unwrap();
     assert_eq!(verify(&conn), json!({ "ok": true, "checked": 7, "unchained": 1, "redacted": 0 }));
 
-    conn.execute_batch("UPDATE _smithers_cp_audit_events SET actor_id = 'mallory' WHERE id = 4").unwrap();
+    conn.script("UPDATE _smithers_cp_audit_events SET actor_id = 'mallory' WHERE id = 4").unwrap();
     assert_eq!(verify(&conn)["firstBadId"], json!(4));
 
     let conn = fresh();
-    conn.execute_batch("DELETE FROM _smithers_cp_audit_events WHERE id = 3").unwrap();
+    conn.script("DELETE FROM _smithers_cp_audit_events WHERE id = 3").unwrap();
     assert_eq!(verify(&conn)["firstBadId"], json!(4));
 
     let conn = fresh();
-    conn.execute_batch("DELETE FROM _smithers_cp_audit_events WHERE id = 7").unwrap();
+    conn.script("DELETE FROM _smithers_cp_audit_events WHERE id = 7").unwrap();
     assert_eq!(verify(&conn)["firstBadId"], json!(7), "a deleted last event is caught by the chain head");
 
     let conn = fresh();
-    conn.execute_batch(
+    conn.script(
         "INSERT INTO _smithers_cp_audit_events (org_id, action, target_type, occurred_at_ms, chain_prev, chain_hash)
          VALUES ('acme', 'forged', 't', 1, 'x', 'y')",
     )
@@ -475,12 +579,12 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
     let report = verify(&conn);
     assert_eq!(report["ok"], json!(true), "{report}");
     assert_eq!(report["redacted"], json!(2)); // project.create and "p"
-}
+}}
 
-#[test]
+on_both! {
 fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
     const DAY: i64 = 86_400_000;
-    let conn = seeded();
+    let conn = seeded_any();
     call(&conn, limits::set, json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
     let consume = |at: i64| call(&conn, limits::consume, json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
     let t = 100 * DAY;
@@ -502,22 +606,18 @@ fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
     assert_eq!(consume(t + 5 + DAY + 1)["allowed"], json!(true));
     // No window of one day, wherever it ends, holds more than the limit.
     let ends: Vec<i64> = conn
-        .prepare("SELECT observed_at_ms + d FROM _smithers_cp_usage_events, (SELECT 0 AS d UNION ALL SELECT 86400000) WHERE metric = 'tok'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+        .rows("SELECT observed_at_ms + d AS until FROM _smithers_cp_usage_events, (SELECT 0 AS d UNION ALL SELECT 86400000) AS ds WHERE metric = 'tok'", &[], |r| r.get(0))
+        .unwrap();
     assert_eq!(ends.len(), 24);
     for until in ends {
         let check = call(&conn, limits::check, json!({ "orgId": "acme", "metric": "tok", "period": "daily", "untilMs": until })).unwrap();
         assert!(check["usedQuantity"].as_f64().unwrap() <= 10.0, "window ending at {until}: {check}");
     }
-}
+}}
 
-#[test]
+on_both! {
 fn idempotency_keys_record_an_event_once() {
-    let conn = seeded();
+    let conn = seeded_any();
     let event = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "quantity": 2, "observedAtMs": 10, "idempotencyKey": "k1" });
     let first = call(&conn, usage::record, event.clone()).unwrap();
     assert_eq!(first["duplicate"], json!(false));
@@ -541,20 +641,16 @@ fn idempotency_keys_record_an_event_once() {
     let other = call(&conn, usage::record, json!({ "orgId": "beta", "metric": "tok", "quantity": 2, "idempotencyKey": "k1" })).unwrap();
     assert_ne!(other["id"], first["id"]);
     let rows: Vec<(String, i64)> = conn
-        .prepare("SELECT org_id, COUNT(*) FROM _smithers_cp_usage_events WHERE idempotency_key IS NOT NULL GROUP BY org_id ORDER BY org_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+        .rows("SELECT org_id, COUNT(*) AS n FROM _smithers_cp_usage_events WHERE idempotency_key IS NOT NULL GROUP BY org_id ORDER BY org_id", &[], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
     assert_eq!(rows, vec![("acme".to_string(), 2), ("beta".to_string(), 1)]);
     assert_eq!(call(&conn, usage::summarize, json!({ "orgId": "acme" })).unwrap()[0]["quantity"], json!(3.0));
-}
+}}
 
-#[test]
+on_both! {
 fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() {
     const DAY: i64 = 86_400_000;
-    let conn = seeded();
+    let conn = seeded_any();
     call(&conn, orgs::create, json!({ "orgId": "keep", "slug": "keep", "name": "Keep", "createdAtMs": 1 })).unwrap();
     for i in 0..25 {
         for org in ["acme", "keep"] {
@@ -565,7 +661,7 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
     assert_eq!(retention, json!({ "orgId": "acme", "auditDays": 10, "usageDays": null, "updatedAtMs": 30 * DAY }));
     let now = 30 * DAY;
     let old = |org: &str| -> i64 {
-        conn.query_row("SELECT COUNT(*) FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2", rusqlite::params![org, now - 10 * DAY], |r| r.get(0)).unwrap()
+        conn.one("SELECT COUNT(*) AS n FROM _smithers_cp_audit_events WHERE org_id = ?1 AND occurred_at_ms < ?2", crate::params![org, now - 10 * DAY], |r| r.get(0)).unwrap()
     };
     // The org and project events at time 1 and 2, and days 0 to 19: 22 events past the cutoff.
     assert_eq!(old("acme"), 22);
@@ -583,12 +679,12 @@ fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() 
     let report = call(&conn, audit::verify, json!({ "orgId": "acme" })).unwrap();
     assert_eq!((report["ok"].clone(), report["redacted"].clone()), (json!(true), json!(22)));
     assert_eq!(call(&conn, audit::verify, json!({ "orgId": "keep" })).unwrap()["ok"], json!(true));
-}
+}}
 
-#[test]
+on_both! {
 fn purging_usage_keeps_every_window_total_exact() {
     const DAY: i64 = 86_400_000;
-    let conn = seeded();
+    let conn = seeded_any();
     call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "API" })).unwrap();
     let mut rng = Rng(0x5EED_CAFE);
     // 60 days: sparse events over all of it, and dense bursts (ms apart) on a few days.
@@ -608,7 +704,7 @@ fn purging_usage_keeps_every_window_total_exact() {
         let b = if rng.below(2) == 0 { a + rng.below(3 * DAY as u64) as i64 } else { events[rng.below(1_500) as usize]["observedAtMs"].as_i64().unwrap() + rng.below(3) as i64 - 1 };
         windows.push((a.min(b).max(0), a.max(b)));
     }
-    let totals = |conn: &SqliteEngine| -> Vec<(f64, f64, f64)> {
+    let totals = |conn: &Db| -> Vec<(f64, f64, f64)> {
         windows
             .iter()
             .map(|&(since, until)| {
@@ -628,12 +724,12 @@ fn purging_usage_keeps_every_window_total_exact() {
     let purged = call(&conn, retention::purge, json!({ "nowMs": now, "batchSize": 200 })).unwrap();
     let gone = purged["deleted"]["_smithers_cp_usage_events"].as_i64().unwrap();
     assert!(gone > 500, "{purged}");
-    let left: i64 = conn.query_row("SELECT COUNT(*) FROM _smithers_cp_usage_events WHERE observed_at_ms < ?1", [30 * DAY], |r| r.get(0)).unwrap();
+    let left: i64 = conn.one("SELECT COUNT(*) AS n FROM _smithers_cp_usage_events WHERE observed_at_ms < ?1", crate::params![30 * DAY], |r| r.get(0)).unwrap();
     assert_eq!(left, 0);
     assert_eq!(totals(&conn), before);
     // The check counts the purged sums, and a rebuild keeps them.
     assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
-    conn.execute_batch("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
+    conn.script("UPDATE _smithers_cp_usage_rollups SET quantity = 0 WHERE level = 86400000").unwrap();
     assert_eq!(call(&conn, rollups::check, json!({})).unwrap()["repaired"], json!(true));
     assert_eq!(totals(&conn), before);
     // Deleting a project takes its purged sums out of the org's too.
@@ -645,12 +741,12 @@ fn purging_usage_keeps_every_window_total_exact() {
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", whole).unwrap(), expected);
     assert_eq!(crate::metering::usage::used(&conn, "acme", Some("web"), "tok", "count", whole).unwrap(), 0.0);
     assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
-}
+}}
 
-#[test]
+on_both! {
 fn purge_removes_soft_deleted_orgs_past_their_grace_period() {
     const DAY: i64 = 86_400_000;
-    let conn = seeded();
+    let conn = seeded_any();
     call(&conn, orgs::create, json!({ "orgId": "recent", "slug": "recent", "name": "Recent" })).unwrap();
     call(&conn, orgs::delete, json!({ "orgId": "acme", "atMs": DAY })).unwrap();
     call(&conn, orgs::delete, json!({ "orgId": "recent", "atMs": 40 * DAY })).unwrap();
@@ -662,7 +758,7 @@ fn purge_removes_soft_deleted_orgs_past_their_grace_period() {
     assert_eq!(call(&conn, orgs::get_org, json!({ "orgId": "recent" })).unwrap()["status"], json!("deleted"));
     let shorter = call(&conn, retention::purge, json!({ "nowMs": 45 * DAY, "deletedOrgGraceDays": 1 })).unwrap();
     assert_eq!(shorter["orgs"], json!(["recent"]));
-}
+}}
 
 #[test]
 fn fine_levels_are_kept_only_in_dense_minutes_and_a_version_5_file_is_rebuilt_so() {

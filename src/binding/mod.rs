@@ -11,6 +11,7 @@
 //!   realm; `env_data`: the error class, `JSON.parse` and the result factories, per Node
 //!   environment; `probe`: the marshalling's pieces alone, for `bench/marshal.js`.
 
+mod async_store;
 mod call;
 mod connection;
 mod database;

@@ -20,7 +20,14 @@ use std::rc::Rc;
 #[napi]
 pub struct OrgScope {
     backend: Rc<RefCell<Backend>>,
-    org_id: String,
+    scoping: Scoping,
+}
+
+/// What a handle scoped to one org puts into every input: its org, and its request
+/// context. The async store's `forOrg` scopes by the same.
+#[derive(Clone)]
+pub struct Scoping {
+    pub org_id: String,
     /// The request context: `actorId` is the default actor of every audited write, and
     /// `ipAddress`, `userAgent`, `requestId` go on every audit event written through it.
     actor_id: Option<String>,
@@ -38,6 +45,28 @@ fn mismatch(expected: &str, got: &Value) -> CpError {
 
 impl OrgScope {
     pub fn new(env: &Env, backend: Rc<RefCell<Backend>>, org_id: Unknown, context: Option<Unknown>) -> Result<OrgScope> {
+        Ok(OrgScope { backend, scoping: Scoping::read(env, org_id, context)? })
+    }
+
+    /// Puts the handle's org (and default actor) into one input object.
+    pub(crate) fn scope(&self, value: &mut Value) -> std::result::Result<(), CpError> {
+        self.scoping.scope(value)
+    }
+
+    /// `scope`, on an input object's fields.
+    pub(crate) fn scope_fields(&self, fields: &mut Fields) -> std::result::Result<(), CpError> {
+        self.scoping.scope_fields(fields)
+    }
+
+    /// This handle's org as an input object.
+    pub(crate) fn org_input(&self) -> Value {
+        self.scoping.org_input()
+    }
+}
+
+impl Scoping {
+    /// `forOrg(orgId, context?)`'s arguments, read as given.
+    pub fn read(env: &Env, org_id: Unknown, context: Option<Unknown>) -> Result<Scoping> {
         let org = input::read_field(env, org_id, "orgId").map_err(|e| to_js(env, e))?;
         let org = json!({ "orgId": org });
         let org_id = Input::new(&org).and_then(|i| i.id("orgId")).map_err(|e| to_js(env, e))?;
@@ -55,7 +84,7 @@ impl OrgScope {
                 kept.insert(field.to_string(), Value::String(value));
             }
         }
-        Ok(OrgScope { backend, org_id, actor_id, context: kept })
+        Ok(Scoping { org_id, actor_id, context: kept })
     }
 
     /// Puts the handle's org (and default actor) into one input object (a batch's event).
@@ -105,6 +134,15 @@ impl OrgScope {
     pub(crate) fn org_input(&self) -> Value {
         json!({ "orgId": self.org_id })
     }
+
+    /// The request context as `forOrg`'s handle reports it.
+    pub(crate) fn context_json(&self) -> Value {
+        let mut context = self.context.clone();
+        if let Some(actor) = &self.actor_id {
+            context.insert("actorId".into(), Value::String(actor.clone()));
+        }
+        Value::Object(context)
+    }
 }
 
 impl Inputs for OrgScope {
@@ -142,16 +180,12 @@ impl OrgScope {
     /// The org this handle is scoped to.
     #[napi(getter)]
     pub fn org_id(&self) -> String {
-        self.org_id.clone()
+        self.scoping.org_id.clone()
     }
 
     /// The request context given to `forOrg`.
     #[napi(getter, ts_return_type = "ControlPlaneRequestContext")]
     pub fn context<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        let mut context = self.context.clone();
-        if let Some(actor) = &self.actor_id {
-            context.insert("actorId".into(), Value::String(actor.clone()));
-        }
-        super::env_data::parse_json(env, &Value::Object(context).to_string())
+        super::env_data::parse_json(env, &self.scoping.context_json().to_string())
     }
 }

@@ -14,6 +14,7 @@ use std::rc::Rc;
 use control_plane_core::error::{CpError, Result as CoreResult};
 use control_plane_core::schema;
 use control_plane_core::engine::sqlite::SqliteEngine;
+use control_plane_core::engine::postgres::PostgresPool;
 use control_plane_core::engine::Db;
 use napi::bindgen_prelude::{AsyncTask, ClassInstance, FromNapiValue, JavaScriptClassExt, Object, ObjectFinalize, Unknown};
 use napi::ScopedTask;
@@ -124,6 +125,20 @@ enum AsyncWork {
     /// On a host handle the work already ran on the JS thread (the handle cannot be used
     /// elsewhere); the task only hands over its result.
     Done(Option<CoreResult<String>>),
+    /// On a PostgreSQL pool (the async store's): a connection lent for the work.
+    Pool { pool: PostgresPool, job: Option<CoreResult<Job>> },
+}
+
+impl AsyncCall {
+    /// The work on a connection of ours, off the JS thread (a closed one fails the work).
+    pub fn on_own(own: Arc<Own>, job: CoreResult<Job>) -> AsyncCall {
+        AsyncCall { work: AsyncWork::Own { own, job: Some(job) } }
+    }
+
+    /// The work on a connection the pool lends, off the JS thread.
+    pub fn on_pool(pool: PostgresPool, job: CoreResult<Job>) -> AsyncCall {
+        AsyncCall { work: AsyncWork::Pool { pool, job: Some(job) } }
+    }
 }
 
 impl<'task> ScopedTask<'task> for AsyncCall {
@@ -133,6 +148,12 @@ impl<'task> ScopedTask<'task> for AsyncCall {
     fn compute(&mut self) -> Result<CoreResult<String>> {
         Ok(match &mut self.work {
             AsyncWork::Done(result) => result.take().unwrap_or_else(|| Err(closed())),
+            // The request's own error first, as on the JS thread: a bad input costs no
+            // connection.
+            AsyncWork::Pool { pool, job } => match job.take().unwrap_or_else(|| Err(closed())) {
+                Ok(job) => pool.get().and_then(|engine| job(&engine)),
+                Err(err) => Err(err),
+            },
             AsyncWork::Own { own, job } => {
                 let job = job.take().unwrap_or_else(|| Err(closed()));
                 match &own.path {

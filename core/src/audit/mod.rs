@@ -12,7 +12,7 @@ use crate::page::{self, Page, PageRequest};
 use crate::request::{FromInput, JsonObject};
 use crate::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use crate::params;
-use crate::engine::{Row, SqlValue};
+use crate::engine::{Dialect, Row, SqlValue};
 use crate::db::Db;
 use crate::request::RequestContext;
 use serde::Serialize;
@@ -136,7 +136,7 @@ pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Resu
         );
         let done = conn
             .run(
-                CHECKED_INSERT,
+                conn.sql(CHECKED_INSERT, POSTGRES_INSERT),
                 params![
                     ev.org_id,
                     ev.project_id,
@@ -165,9 +165,16 @@ pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Resu
         }
     }
     let (id, prev): (i64, String) = conn.one(
-        "SELECT 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
+        conn.sql(
+            "SELECT 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
                         COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0)) AS id,
                 COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '') AS prev",
+            // The id the table's numbering gives next (`_smithers_cp_sequence`, SQLite's
+            // sqlite_sequence), the head read under the write lock the caller's
+            // transaction holds (the head's row locked too, for writers of raw SQL).
+            "SELECT 1 + (SELECT seq FROM _smithers_cp_sequence WHERE name = '_smithers_cp_audit_events') AS id,
+                    COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1 FOR UPDATE), '') AS prev",
+        ),
         params![ev.org_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -189,6 +196,15 @@ const CHECKED_INSERT: &str = "INSERT INTO _smithers_cp_audit_events
                       COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0))
     AND ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
 
+/// PostgreSQL's form of `CHECKED_INSERT`: the same two checks, the next id from
+/// `_smithers_cp_sequence` (SQLite's sqlite_sequence; see schema/postgres.sql).
+const POSTGRES_INSERT: &str = "INSERT INTO _smithers_cp_audit_events
+  (org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, ip_address, user_agent,
+   request_id, id, chain_prev, chain_hash)
+  SELECT ?1, ?2, ?3, ?4, ?5, ?6, CAST(?7 AS BIGINT), ?8, ?9, ?10, ?11, CAST(?12 AS BIGINT), CAST(?13 AS TEXT), ?14
+  WHERE CAST(?12 AS BIGINT) = 1 + (SELECT seq FROM _smithers_cp_sequence WHERE name = '_smithers_cp_audit_events')
+    AND ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
+
 /// Moves an org's chain head to each chained event written (ours; the documented store's
 /// events have no hash and are not in the chain).
 pub(crate) const HEAD_TRIGGER: &str = "DROP TRIGGER IF EXISTS _smithers_cp_audit_chain_head;
@@ -198,6 +214,18 @@ pub(crate) const HEAD_TRIGGER: &str = "DROP TRIGGER IF EXISTS _smithers_cp_audit
     INSERT INTO _smithers_cp_audit_chain_heads (org_id, last_id, last_hash, events) VALUES (NEW.org_id, NEW.id, NEW.chain_hash, 1)
     ON CONFLICT (org_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, events = events + 1;
   END;";
+
+/// The head trigger's PostgreSQL form: a function, and the trigger that calls it.
+pub(crate) const POSTGRES_HEAD_TRIGGER: &str = "CREATE OR REPLACE FUNCTION _smithers_cp_audit_chain_head() RETURNS trigger
+  LANGUAGE plpgsql AS $head$
+  BEGIN
+    INSERT INTO _smithers_cp_audit_chain_heads AS h (org_id, last_id, last_hash, events) VALUES (NEW.org_id, NEW.id, NEW.chain_hash, 1)
+    ON CONFLICT (org_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, events = h.events + 1;
+    RETURN NULL;
+  END $head$;
+  DROP TRIGGER IF EXISTS _smithers_cp_audit_chain_head ON _smithers_cp_audit_events;
+  CREATE TRIGGER _smithers_cp_audit_chain_head AFTER INSERT ON _smithers_cp_audit_events
+  FOR EACH ROW WHEN (NEW.chain_hash IS NOT NULL) EXECUTE FUNCTION _smithers_cp_audit_chain_head();";
 
 /// The trigger's name, for the schema's list of objects.
 pub(crate) const HEAD_TRIGGER_NAME: &str = "_smithers_cp_audit_chain_head";
@@ -211,9 +239,11 @@ fn purge_expired(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64
                        ORDER BY occurred_at_ms, id LIMIT ?3";
     conn.execute(
         &format!(
-            "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
+            "INSERT {or_ignore}INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
              SELECT org_id, id, chain_hash, 'retention' FROM _smithers_cp_audit_events
-             WHERE id IN ({DUE}) AND chain_hash IS NOT NULL"
+             WHERE id IN ({DUE}) AND chain_hash IS NOT NULL{on_conflict}",
+            or_ignore = conn.sql("OR IGNORE ", ""),
+            on_conflict = conn.sql("", " ON CONFLICT DO NOTHING"),
         ),
         params![org_id, cutoff, batch],
     )?;
@@ -224,9 +254,14 @@ fn purge_expired(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64
 /// keeps their hashes so the chain still verifies across the gap.
 pub(crate) fn redact_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
+        conn.sql(
+            "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
          SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
          WHERE org_id = ?1 AND project_id = ?2 AND chain_hash IS NOT NULL",
+            "INSERT INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
+             SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
+             WHERE org_id = ?1 AND project_id = ?2 AND chain_hash IS NOT NULL ON CONFLICT DO NOTHING",
+        ),
         params![org_id, project_id],
     )?;
     Ok(())
@@ -278,9 +313,12 @@ pub fn verify(conn: &Db, _ctx: &RequestContext, req: OrgRef) -> Result<ChainRepo
         // SQLite would sort all of the org's events in memory first (270 MB at 1M events);
         // this way memory stays flat, at the cost of passing over other orgs' rows.
         c.each(
-            "SELECT id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, chain_prev, chain_hash,
+            &format!(
+                "SELECT id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, chain_prev, chain_hash,
                     ip_address, user_agent, request_id
-             FROM _smithers_cp_audit_events NOT INDEXED WHERE org_id = ?1 ORDER BY id",
+             FROM _smithers_cp_audit_events{} WHERE org_id = ?1 ORDER BY id",
+                c.sql(" NOT INDEXED", "")
+            ),
             params![org_id],
             |r| {
                 let id: i64 = r.get(0)?;
@@ -500,7 +538,7 @@ struct QuerySql<'a> {
     limit: usize,
 }
 
-fn build_query(q: &AuditQuery) -> Result<QuerySql<'_>> {
+fn build_query(q: &AuditQuery, dialect: Dialect) -> Result<QuerySql<'_>> {
     let mut clauses = vec!["org_id = ?".to_string()];
     let mut args = vec![SqlValue::Text(&q.org_id)];
     let filters = [
@@ -544,8 +582,11 @@ fn build_query(q: &AuditQuery) -> Result<QuerySql<'_>> {
     } else {
         "_smithers_cp_audit_org_time_idx"
     };
+    // PostgreSQL names no index in a query; its planner has the statistics.
+    let indexed = dialect.pick(" INDEXED BY ", "");
+    let index = dialect.pick(index, "");
     let sql = format!(
-        "{} INDEXED BY {index} WHERE {} ORDER BY occurred_at_ms {dir}, id {dir} LIMIT {}",
+        "{}{indexed}{index} WHERE {} ORDER BY occurred_at_ms {dir}, id {dir} LIMIT {}",
         SELECT,
         clauses.join(" AND "),
         limit + 1
@@ -556,13 +597,17 @@ fn build_query(q: &AuditQuery) -> Result<QuerySql<'_>> {
 /// `queryAuditLog`: one org's events, filtered, in time order (`asc` or `desc`), a page at
 /// a time.
 pub fn query(conn: &Db, _ctx: &RequestContext, req: AuditQuery) -> Result<Page<AuditEvent>> {
-    let q = build_query(&req)?;
+    let q = build_query(&req, conn.dialect())?;
     let rows = conn.rows(&q.sql, &q.args, from_row)?;
     Ok(page::finish(rows, q.limit, |e| vec![Value::from(e.occurred_at_ms), Value::from(e.id)]))
 }
 
-/// `explainAuditQuery`: SQLite's plan for the same query, to show which index serves it.
+/// `explainAuditQuery`: the database's plan for the same query, to show which index serves
+/// it (SQLite's `EXPLAIN QUERY PLAN` details; PostgreSQL's `EXPLAIN` lines).
 pub fn explain(conn: &Db, _ctx: &RequestContext, req: AuditQuery) -> Result<Vec<String>> {
-    let q = build_query(&req)?;
-    conn.rows(&format!("EXPLAIN QUERY PLAN {}", q.sql), &q.args, |r| r.get::<String>(3))
+    let q = build_query(&req, conn.dialect())?;
+    match conn.dialect() {
+        Dialect::Sqlite => conn.rows(&format!("EXPLAIN QUERY PLAN {}", q.sql), &q.args, |r| r.get::<String>(3)),
+        Dialect::Postgres => conn.rows(&format!("EXPLAIN {}", q.sql), &q.args, |r| r.get::<String>(0)),
+    }
 }

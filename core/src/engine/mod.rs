@@ -91,6 +91,40 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// Text parameter `n` where nothing in the statement says its type (`?N IS NULL`):
+    /// PostgreSQL must be told it.
+    pub fn text_param(self, n: u8) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("CAST(?{n} AS TEXT)"),
+        }
+    }
+
+    /// A statement's form in this dialect: SQLite's, or PostgreSQL's. The module owning a
+    /// statement states both side by side, only where they differ.
+    pub fn pick<'s>(self, sqlite: &'s str, postgres: &'s str) -> &'s str {
+        match self {
+            Dialect::Sqlite => sqlite,
+            Dialect::Postgres => postgres,
+        }
+    }
+}
+
+/// A statement's text built once per dialect, for the texts put together from parts.
+pub(crate) struct Built([std::sync::OnceLock<String>; 2]);
+
+impl Built {
+    pub(crate) const fn new() -> Built {
+        Built([std::sync::OnceLock::new(), std::sync::OnceLock::new()])
+    }
+
+    /// The text for `dialect`, built by `build` the first time.
+    pub(crate) fn get(&self, dialect: Dialect, build: impl FnOnce(Dialect) -> String) -> &str {
+        self.0[dialect as usize].get_or_init(|| build(dialect))
+    }
+}
+
 /// The statement interface. Small on purpose: run a statement, stream a query's rows,
 /// run a script of statements, and open and close a scope.
 pub trait Engine {
@@ -286,6 +320,11 @@ pub(crate) use params;
 
 /// The helpers the core writes its statements with, over any engine.
 impl dyn Engine + '_ {
+    /// The form of a statement this engine speaks: SQLite's text, or PostgreSQL's.
+    pub(crate) fn sql<'s>(&self, sqlite: &'s str, postgres: &'s str) -> &'s str {
+        self.dialect().pick(sqlite, postgres)
+    }
+
     /// Runs a statement; the number of rows it changed.
     pub(crate) fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64> {
         Ok(self.run(sql, params)?.changes)

@@ -12,7 +12,7 @@ use crate::metering::usage::{NewUsage, UsageEvent};
 use crate::request::{FromInput, RequestContext};
 use crate::validate::{js_number, period_ms, Input, ORG_KEY, PERIODS};
 use crate::params;
-use crate::engine::Row;
+use crate::engine::{Built, Dialect, Row};
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::json;
@@ -198,8 +198,8 @@ impl FromInput for CheckUsageLimit {
 /// is opened); a tail another writer let grow long is folded afterwards.
 pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<Option<UsageLimitCheck>> {
     let CheckUsageLimit { key: LimitKey { org_id, project_id, metric, unit, period }, since_ms, until_ms } = req;
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let sql = SQL.get_or_init(|| {
+    static SQL: Built = Built::new();
+    let sql = SQL.get(conn.dialect(), |dialect| {
         let window = WindowSql {
             org: "?1",
             metric: "?3",
@@ -210,6 +210,7 @@ pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<O
             at: "w.",
             a: "w.a",
             b: "w.b",
+            dialect,
         };
         format!(
             "WITH {tables}
@@ -219,9 +220,9 @@ pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<O
              JOIN _smithers_cp_usage_limits AS l
                ON l.org_id = ?1 AND l.project_key = ?7 AND l.metric = ?3 AND l.unit = ?4 AND l.period = ?8",
             used = window.sum(),
-            tables = rollups::WINDOW_TABLES,
+            tables = rollups::window_tables(dialect),
             state = rollups::STATE,
-            window = *rollups::WINDOW,
+            window = rollups::window_bounds(dialect),
         )
     });
     let scope = project_id.as_deref().unwrap_or(ALL);
@@ -295,7 +296,7 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
         let mut weighed: Vec<(UsageLimit, f64, f64)> = Vec::new();
         let project_key = usage.project_id.as_deref().unwrap_or(ORG_KEY);
         c.each(
-            consume_sql(),
+            consume_sql(c.dialect()),
             params![usage.org_id, usage.project_id.as_deref().unwrap_or(ALL), usage.metric, usage.unit, at, project_key, usage.idempotency_key],
             |r| {
                 if let Some(status) = r.get::<Option<String>>(0)? {
@@ -365,9 +366,9 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
 /// idempotency key. One row per limit that applies (or one row of NULL limit when none
 /// does), each with the org's state, whether the key was seen, the tail, and the limit's
 /// two sums: the period ending at the event, and the period after it.
-fn consume_sql() -> &'static str {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SQL.get_or_init(|| {
+fn consume_sql(dialect: Dialect) -> &'static str {
+    static SQL: Built = Built::new();
+    SQL.get(dialect, |dialect| {
         let length = format!(
             "CASE l.period {} END",
             PERIODS.iter().map(|p| format!("WHEN '{p}' THEN {}", period_ms(p).unwrap_or(0))).collect::<Vec<_>>().join(" ")
@@ -382,7 +383,11 @@ fn consume_sql() -> &'static str {
             at,
             a,
             b,
+            dialect,
         };
+        // The event's time: a bare parameter in arithmetic is an INTEGER to PostgreSQL.
+        let at = dialect.pick("?5", "CAST(?5 AS BIGINT)");
+        let max = dialect.pick("max", "GREATEST");
         format!(
             "WITH {tables},
              st AS MATERIALIZED (
@@ -400,7 +405,7 @@ fn consume_sql() -> &'static str {
                SELECT l.org_id, l.project_id, l.metric, l.unit, l.period, l.limit_quantity, l.updated_at_ms,
                  CASE WHEN l.project_key = '{ORG_KEY}' THEN st.org_series ELSE st.series END AS series,
                  CASE WHEN l.project_key = '{ORG_KEY}' THEN '{ALL}' ELSE l.project_key END AS scope,
-                 max(0, ?5 - {length}) AS u_a, ?5 + 1 AS u_b, ?5 + 1 AS l_a, ?5 + {length} + 1 AS l_b
+                 {max}(0, {at} - {length}) AS u_a, {at} + 1 AS u_b, {at} + 1 AS l_a, {at} + {length} + 1 AS l_b
                FROM st, (
                  SELECT * FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?6 AND metric = ?3 AND unit = ?4
                  UNION ALL
@@ -417,12 +422,12 @@ fn consume_sql() -> &'static str {
                CASE WHEN w.org_id IS NULL THEN 0 ELSE {used} END AS used,
                CASE WHEN w.org_id IS NULL OR NOT st.anything_later THEN 0 ELSE {later} END AS later
              FROM st LEFT JOIN _smithers_cp_orgs AS o ON o.org_id = ?1 LEFT JOIN w ON true",
-            tables = rollups::WINDOW_TABLES,
+            tables = rollups::window_tables(dialect),
             MILLI = rollups::MILLI,
-            used_bounds = rollups::bounds("u_", "w0.u_a", "w0.u_b"),
-            later_bounds = rollups::bounds("l_", "w0.l_a", "w0.l_b"),
-            used_edges = rollups::edge_bounds("u_", "w1"),
-            later_edges = rollups::edge_bounds("l_", "w1"),
+            used_bounds = rollups::bounds(dialect, "u_", "w0.u_a", "w0.u_b"),
+            later_bounds = rollups::bounds(dialect, "l_", "w0.l_a", "w0.l_b"),
+            used_edges = rollups::edge_bounds(dialect, "u_", "w1"),
+            later_edges = rollups::edge_bounds(dialect, "l_", "w1"),
             used = window("w.u_", "w.u_a", "w.u_b").sum(),
             later = window("w.l_", "w.l_a", "w.l_b").sum(),
         )
@@ -469,9 +474,11 @@ pub fn list_page(conn: &Db, _ctx: &RequestContext, req: ListUsageLimits) -> Resu
         .rows(&format!(
             "SELECT org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms, project_key
              FROM _smithers_cp_usage_limits
-             WHERE org_id = ?1 AND (?2 IS NULL OR project_key = ?2)
-               AND (?3 IS NULL OR (project_key, metric, unit, period) > (?3, ?4, ?5, ?6))
-             ORDER BY project_key, metric, unit, period LIMIT ?7"
+             WHERE org_id = ?1 AND ({p2} IS NULL OR project_key = ?2)
+               AND ({p3} IS NULL OR (project_key, metric, unit, period) > (?3, ?4, ?5, ?6))
+             ORDER BY project_key, metric, unit, period LIMIT ?7",
+            p2 = conn.dialect().text_param(2),
+            p3 = conn.dialect().text_param(3),
         ), params![org_id, key, part(0), part(1), part(2), part(3), limit as i64 + 1], |r| {
             Ok((from_row(r)?, r.get::<String>(7)?))
         })?;

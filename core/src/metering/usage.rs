@@ -8,7 +8,7 @@ use crate::tenancy::parents::Parents;
 use crate::metering::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND, TENTH};
 use crate::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use crate::db::Db;
-use crate::engine::{SqlValue, ToSql};
+use crate::engine::{Built, Dialect, SqlValue, ToSql};
 use crate::params;
 use crate::request::{FromInput, JsonObject, RequestContext};
 use serde::Serialize;
@@ -180,8 +180,8 @@ impl NewUsage {
 
     /// Inserts the event (it joins the rollups' tail; see `rollups`).
     pub(crate) fn insert(&self, conn: &Db) -> Result<i64> {
-        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        conn.insert(SQL.get_or_init(|| insert_sql(1)), &self.values()).map_err(|e| self.insert_error(conn, e))
+        static SQL: Built = Built::new();
+        conn.insert(SQL.get(conn.dialect(), |d| insert_sql(d, 1)), &self.values()).map_err(|e| self.insert_error(conn, e))
     }
 
     /// An insert's failure as the caller's error: a missing project by name.
@@ -232,14 +232,25 @@ impl NewUsage {
 /// org changed in between), the event is recorded the long way in a write transaction.
 /// Every `TAIL_MAX`-th id also folds the tail (one more statement).
 pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<UsageEvent> {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let sql = SQL.get_or_init(|| {
-        format!(
+    static SQL: Built = Built::new();
+    let sql = SQL.get(conn.dialect(), |d| match d {
+        Dialect::Sqlite => format!(
             "{INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
              WHERE EXISTS (SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1 AND status <> 'deleted')
                AND (?9 IS NULL OR NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?9))"
-        )
+        ),
+        // A SELECT's bare parameters are TEXT to PostgreSQL: the numbers are cast.
+        Dialect::Postgres => format!(
+            "{INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, CAST(?5 AS DOUBLE PRECISION), ?6, CAST(?7 AS BIGINT), ?8, CAST(?9 AS TEXT)
+             WHERE EXISTS (SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1 AND status <> 'deleted')
+               AND (CAST(?9 AS TEXT) IS NULL
+                    OR NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?9))
+             RETURNING id"
+        ),
     });
+    // On PostgreSQL too ids commit in order (each inserter holds its table's row of
+    // `_smithers_cp_sequence` until it commits), so no event commits below the rollups'
+    // watermark.
     let done = conn.run(sql, &usage.values()).map_err(|e| usage.insert_error(conn, e))?;
     if done.changes == 1 {
         rollups::fold_if_crossed(conn, done.last_insert_id, done.last_insert_id)?;
@@ -377,12 +388,17 @@ const ROWS_PER_INSERT: usize = 32;
 /// event at fault.
 fn insert_pending(conn: &Db, batch: &[NewUsage], pending: &mut Vec<usize>, ids: &mut [i64]) -> Result<()> {
     if pending.len() == ROWS_PER_INSERT {
-        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        static SQL: Built = Built::new();
         let values: Vec<SqlValue> = pending.iter().flat_map(|&i| batch[i].values()).collect();
-        if let Ok(last) = conn.insert(SQL.get_or_init(|| insert_sql(ROWS_PER_INSERT)), &values) {
-            let first = last - pending.len() as i64 + 1;
-            for (k, &i) in pending.iter().enumerate() {
-                ids[i] = first + k as i64;
+        let sql = SQL.get(conn.dialect(), |d| insert_sql(d, ROWS_PER_INSERT));
+        let inserted = match conn.dialect() {
+            Dialect::Sqlite => conn.insert(sql, &values).map(|last| (0..pending.len() as i64).map(|k| last - k).rev().collect()),
+            // Every row's id as returned, in the rows' order.
+            Dialect::Postgres => conn.rows(sql, &values, |r| r.get::<i64>(0)),
+        };
+        if let Ok(inserted) = inserted {
+            for (&id, &i) in inserted.iter().zip(pending.iter()) {
+                ids[i] = id;
             }
             pending.clear();
             return Ok(());
@@ -402,9 +418,10 @@ const INSERT_COLUMNS: &str = "INSERT INTO _smithers_cp_usage_events
   (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key)";
 
 /// An INSERT of `rows` usage events, nine parameters a row (`NewUsage::values`).
-fn insert_sql(rows: usize) -> String {
+/// PostgreSQL's form returns the ids.
+fn insert_sql(d: Dialect, rows: usize) -> String {
     let row = |k: usize| format!("({})", (9 * k + 1..=9 * k + 9).map(|p| format!("?{p}")).collect::<Vec<_>>().join(","));
-    format!("{INSERT_COLUMNS} VALUES {}", (0..rows).map(row).collect::<Vec<_>>().join(","))
+    format!("{INSERT_COLUMNS} VALUES {}{}", (0..rows).map(row).collect::<Vec<_>>().join(","), d.pick("", " RETURNING id"))
 }
 
 /// Names the batch index in an error about one event.
@@ -594,13 +611,17 @@ fn summarize_query(conn: &Db, q: &SummarizeUsage) -> Result<Vec<UsageGroup>> {
         "SELECT scope, metric, unit FROM (
            SELECT scope, metric, unit FROM _smithers_cp_usage_series WHERE org_id = ?1
            UNION
-           SELECT '{ALL}', metric, unit FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?4 AND org_id = ?1
+           SELECT '{ALL}', metric, unit FROM _smithers_cp_usage_events{ni} WHERE id > ?4 AND org_id = ?1
            UNION
-           SELECT COALESCE(project_id, '{NO_PROJECT}'), metric, unit FROM _smithers_cp_usage_events NOT INDEXED
+           SELECT COALESCE(project_id, '{NO_PROJECT}'), metric, unit FROM _smithers_cp_usage_events{ni}
            WHERE id > ?4 AND org_id = ?1
-         )
-         WHERE (?2 IS NULL AND scope != '{ALL}' OR scope = ?2) AND (?3 IS NULL OR metric = ?3)
-         ORDER BY scope, metric, unit"
+         ){alias}
+         WHERE ({p2} IS NULL AND scope != '{ALL}' OR scope = ?2) AND ({p3} IS NULL OR metric = ?3)
+         ORDER BY scope, metric, unit",
+        ni = conn.sql(" NOT INDEXED", ""),
+        alias = conn.sql("", " AS seen"),
+        p2 = conn.sql("?2", "CAST(?2 AS TEXT)"),
+        p3 = conn.sql("?3", "CAST(?3 AS TEXT)"),
     ), params![q.org_id, scopes, q.metric, watermark], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
 
     let mut groups: BTreeMap<GroupKey, (f64, i64)> = BTreeMap::new();

@@ -1,5 +1,6 @@
 //! The schema's PostgreSQL form (`postgres.sql`): the SQLite schema's base tables in
-//! PostgreSQL's types, created in one transaction under an advisory lock, so that
+//! PostgreSQL's types, with the audit chain's head trigger and the usage rollups (their
+//! modules' PostgreSQL forms), created in one transaction under an advisory lock, so that
 //! processes starting together against one database do not race to create them
 //! (concurrent `CREATE TABLE IF NOT EXISTS` of one table fails in PostgreSQL).
 
@@ -8,9 +9,9 @@ use crate::engine::{Dialect, SqlValue};
 use crate::error::{CpError, Result};
 use crate::params;
 
-/// The PostgreSQL form's own version, in `_smithers_cp_native_meta` as SQLite's: it
-/// starts at 1, as there are no older PostgreSQL stores to upgrade.
-pub const VERSION: i64 = 1;
+/// The PostgreSQL form's own version, in `_smithers_cp_native_meta` as SQLite's: 1 had
+/// the base tables only; 2 adds the audit chain's head trigger and the usage rollups.
+pub const VERSION: i64 = 2;
 
 /// The advisory lock the creating transaction holds (released at its end).
 pub const MIGRATION_LOCK: i64 = 0x636f_6e74_726f_6c02; // "control" + 2
@@ -18,7 +19,7 @@ pub const MIGRATION_LOCK: i64 = 0x636f_6e74_726f_6c02; // "control" + 2
 const TABLES_SQL: &str = include_str!("postgres.sql");
 
 /// The tables `postgres.sql` creates.
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 17] = [
     "_smithers_cp_orgs",
     "_smithers_cp_teams",
     "_smithers_cp_team_members",
@@ -35,6 +36,7 @@ pub const TABLES: [&str; 16] = [
     "_smithers_cp_audit_chain_heads",
     "_smithers_cp_audit_chain_redactions",
     "_smithers_cp_retention",
+    "_smithers_cp_sequence",
 ];
 
 /// Whether the database has every table at this version: one read, no lock.
@@ -76,6 +78,8 @@ pub fn ensure(conn: &Db) -> Result<()> {
             return Ok(());
         }
         c.script(TABLES_SQL)?;
+        c.script(crate::audit::POSTGRES_HEAD_TRIGGER)?;
+        crate::metering::rollups::ensure_postgres(c)?;
         c.execute(
             "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value

@@ -222,7 +222,8 @@ pub fn list(conn: &Db, _ctx: &RequestContext, req: ListIdentityProviders) -> Res
 
 pub(crate) fn list_for(conn: &Db, org_id: &str, status: Option<&str>) -> Result<Vec<IdentityProvider>> {
     conn.rows(&format!(
-        "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY provider_id"
+        "{SELECT} WHERE org_id = ?1 AND ({p2} IS NULL OR status = ?2) ORDER BY provider_id",
+        p2 = conn.dialect().text_param(2)
     ), params![org_id, status], from_row)
 }
 

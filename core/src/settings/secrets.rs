@@ -295,7 +295,8 @@ pub(crate) fn list_for(conn: &Db, org_id: &str, scope: &Scope) -> Result<Vec<Sec
         Scope::Project(id) => Some(id.as_str()),
     };
     conn.rows(&format!(
-        "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR project_key = ?2) ORDER BY name, project_key"
+        "{SELECT} WHERE org_id = ?1 AND ({p2} IS NULL OR project_key = ?2) ORDER BY name, project_key",
+        p2 = conn.dialect().text_param(2)
     ), params![org_id, key], from_row)
 }
 

@@ -65,11 +65,11 @@ impl FromInput for GetProjectAccess {
 
 fn resolve(conn: &Db, org_id: &str, user_id: &str, project_id: Option<&str>) -> Result<Vec<ProjectAccess>> {
     let rows = conn.rows(
-        "SELECT pt.project_id, pt.team_id, pt.role, m.role AS member_role
+        &format!("SELECT pt.project_id, pt.team_id, pt.role, m.role AS member_role
          FROM _smithers_cp_team_members AS m
          JOIN _smithers_cp_project_teams AS pt ON pt.org_id = m.org_id AND pt.team_id = m.team_id
-         WHERE m.org_id = ?1 AND m.user_id = ?2 AND (?3 IS NULL OR pt.project_id = ?3)
-         ORDER BY pt.project_id, pt.team_id",
+         WHERE m.org_id = ?1 AND m.user_id = ?2 AND ({p3} IS NULL OR pt.project_id = ?3)
+         ORDER BY pt.project_id, pt.team_id", p3 = conn.dialect().text_param(3)),
         params![org_id, user_id, project_id],
         |r| Ok((r.get::<String>(0)?, Grant { team_id: r.get(1)?, role: r.get(2)?, member_role: r.get(3)? })),
     )?;

@@ -317,8 +317,10 @@ pub fn list(conn: &Db, _ctx: &RequestContext, req: ListOrgs) -> Result<Page<Org>
     let ListOrgs { status, page: PageRequest { limit, cursor } } = req;
     let after = page::text(&cursor, 0)?;
     let rows = conn.rows(&format!(
-        "{SELECT} WHERE (?1 IS NULL AND status != 'deleted' OR status = ?1) AND (?2 IS NULL OR org_id > ?2)
-         ORDER BY org_id LIMIT ?3"
+        "{SELECT} WHERE ({p1} IS NULL AND status != 'deleted' OR status = ?1) AND ({p2} IS NULL OR org_id > ?2)
+         ORDER BY org_id LIMIT ?3",
+        p1 = conn.dialect().text_param(1),
+        p2 = conn.dialect().text_param(2),
     ), params![status, after, limit as i64 + 1], from_row)?;
     Ok(page::finish(rows, limit, |o| vec![json!(o.org_id)]))
 }

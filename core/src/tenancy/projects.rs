@@ -282,7 +282,8 @@ pub fn list_page(conn: &Db, _ctx: &RequestContext, req: ListProjects) -> Result<
     let after = page::text(&cursor, 0)?;
     let rows = conn
         .rows(&format!(
-            "{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR project_id > ?2) ORDER BY project_id LIMIT ?3"
+            "{SELECT} WHERE org_id = ?1 AND ({p2} IS NULL OR project_id > ?2) ORDER BY project_id LIMIT ?3",
+            p2 = conn.dialect().text_param(2)
         ), params![org_id, after, limit as i64 + 1], from_row)?;
     Ok(page::finish(rows, limit, |p| vec![json!(p.project_id)]))
 }
@@ -299,8 +300,8 @@ pub fn list_teams(conn: &Db, _ctx: &RequestContext, req: ListProjectTeams) -> Re
     let after = page::text(&cursor, 0)?;
     let rows = conn
         .rows(
-            "SELECT org_id, project_id, team_id, role, created_at_ms FROM _smithers_cp_project_teams
-             WHERE org_id = ?1 AND project_id = ?2 AND (?3 IS NULL OR team_id > ?3) ORDER BY team_id LIMIT ?4",
+            &format!("SELECT org_id, project_id, team_id, role, created_at_ms FROM _smithers_cp_project_teams
+             WHERE org_id = ?1 AND project_id = ?2 AND ({p3} IS NULL OR team_id > ?3) ORDER BY team_id LIMIT ?4", p3 = conn.dialect().text_param(3)),
         params![org_id, project_id, after, limit as i64 + 1], |r| {
             Ok(ProjectTeam { org_id: r.get(0)?, project_id: r.get(1)?, team_id: r.get(2)?, role: r.get(3)?, created_at_ms: r.get(4)? })
         })?;

@@ -188,7 +188,13 @@ pub fn set(conn: &Db, ctx: &RequestContext, req: SetOrgQuota) -> Result<OrgQuota
     let at = updated_at_ms.unwrap_or_else(now_ms);
     db::write(conn, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
-        c.execute("INSERT OR IGNORE INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2)", params![org_id, at])?;
+        c.execute(
+            c.sql(
+                "INSERT OR IGNORE INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2)",
+                "INSERT INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            ),
+            params![org_id, at],
+        )?;
         let mut metadata = Map::new();
         for (resource, value) in &changes {
             c.execute(&format!(
@@ -239,7 +245,11 @@ fn get_for(conn: &Db, org_id: &str) -> Result<OrgQuota> {
         projects: count(conn, &PROJECTS, org_id, None)?,
         teams: count(conn, &TEAMS, org_id, None)?,
         members_in_fullest_team: conn.one(
-            "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id)",
+            conn.sql(
+                "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id)",
+                // A subquery in FROM is named in PostgreSQL.
+                "SELECT COALESCE(MAX(n), 0) AS n FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id) AS t",
+            ),
             params![org_id],
             |r| r.get(0),
         )?,

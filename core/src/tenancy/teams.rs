@@ -258,7 +258,7 @@ pub fn list_page(conn: &Db, _ctx: &RequestContext, req: ListTeams) -> Result<Pag
     let ListTeams { org_id, page: PageRequest { limit, cursor } } = req;
     let after = page::text(&cursor, 0)?;
     let rows = conn
-        .rows(&format!("{SELECT} WHERE org_id = ?1 AND (?2 IS NULL OR team_id > ?2) ORDER BY team_id LIMIT ?3"), params![org_id, after, limit as i64 + 1], from_row)?;
+        .rows(&format!("{SELECT} WHERE org_id = ?1 AND ({p2} IS NULL OR team_id > ?2) ORDER BY team_id LIMIT ?3", p2 = conn.dialect().text_param(2)), params![org_id, after, limit as i64 + 1], from_row)?;
     Ok(page::finish(rows, limit, |t| vec![json!(t.team_id)]))
 }
 
@@ -274,8 +274,8 @@ pub fn list_members(conn: &Db, _ctx: &RequestContext, req: ListTeamMembers) -> R
     let after = page::text(&cursor, 0)?;
     let rows = conn
         .rows(
-            "SELECT org_id, team_id, user_id, role, created_at_ms FROM _smithers_cp_team_members
-             WHERE org_id = ?1 AND team_id = ?2 AND (?3 IS NULL OR user_id > ?3) ORDER BY user_id LIMIT ?4",
+            &format!("SELECT org_id, team_id, user_id, role, created_at_ms FROM _smithers_cp_team_members
+             WHERE org_id = ?1 AND team_id = ?2 AND ({p3} IS NULL OR user_id > ?3) ORDER BY user_id LIMIT ?4", p3 = conn.dialect().text_param(3)),
         params![org_id, team_id, after, limit as i64 + 1], |r| {
             Ok(TeamMember { org_id: r.get(0)?, team_id: r.get(1)?, user_id: r.get(2)?, role: r.get(3)?, created_at_ms: r.get(4)? })
         })?;

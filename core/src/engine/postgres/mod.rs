@@ -269,7 +269,14 @@ impl PostgresPool {
         }
         .map_err(|e| errors::connect_error(&e))?;
         let mut conn = Conn { client, statements: HashMap::new(), depth: 0, aborted: false, broken: false };
-        let mut settings = format!("SET lock_timeout = {}", shared.options.lock_timeout.as_millis());
+        // Generic plans from the first execution: the core's statements are prepared once
+        // per connection and run many times, and planning the window sums' statements
+        // anew for each call's values (the default for a statement's first five runs, and
+        // after, whenever the generic plan looks no cheaper) costs more than running them.
+        let mut settings = format!(
+            "SET plan_cache_mode = force_generic_plan; SET lock_timeout = {}",
+            shared.options.lock_timeout.as_millis()
+        );
         if let Some(timeout) = shared.options.statement_timeout {
             settings.push_str(&format!("; SET statement_timeout = {}", timeout.as_millis()));
         }

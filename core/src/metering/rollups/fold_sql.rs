@@ -16,6 +16,7 @@
 
 use super::{ALL, DENSE, FINE, LEVELS, LONG_TAIL, MILLI, MINUTE, NO_PROJECT};
 use crate::db::Db;
+use crate::engine::Dialect;
 use crate::error::Result;
 
 /// How many events the tail may hold before a writer of ours folds it.
@@ -33,11 +34,14 @@ pub(crate) const FOLD_OBJECTS: [&str; 4] = [
     "_smithers_cp_usage_densify_minutes",
 ];
 
+/// PostgreSQL's form of `FOLD`: the fold is a function (`postgres_fold`).
+const POSTGRES_FOLD: &str = "SELECT _smithers_cp_usage_fold(MAX(id)) AS watermark FROM _smithers_cp_usage_events";
+
 /// After a writer of ours inserted events with ids `first..=last`: folds the tail when they
 /// cross a multiple of `TAIL_MAX`.
 pub(crate) fn fold_if_crossed(conn: &Db, first: i64, last: i64) -> Result<()> {
     if last.div_euclid(TAIL_MAX) > (first - 1).div_euclid(TAIL_MAX) {
-        conn.run(FOLD, &[])?;
+        conn.run(conn.sql(FOLD, POSTGRES_FOLD), &[])?;
     }
     Ok(())
 }
@@ -54,16 +58,22 @@ fn minute_of(at: &str) -> String {
 
 /// The minutes (of an org) that the tail up to `up_to` takes past `DENSE` events.
 fn newly_dense(up_to: &str) -> String {
+    newly_dense_in(Dialect::Sqlite, up_to)
+}
+
+fn newly_dense_in(d: Dialect, up_to: &str) -> String {
     format!(
         "SELECT t.org_id AS org_id, t.minute AS minute FROM (
            SELECT e.org_id AS org_id, {m} AS minute, COUNT(*) AS events
-           FROM {EVENTS} AS e NOT INDEXED WHERE e.id > {WATERMARK} AND e.id <= {up_to} GROUP BY e.org_id, minute
+           FROM {EVENTS} AS e{not_indexed} WHERE e.id > {WATERMARK} AND e.id <= {up_to} GROUP BY e.org_id, minute
          ) AS t
          WHERE NOT EXISTS (SELECT 1 FROM {DENSE_MINUTES} AS d WHERE d.org_id = t.org_id AND d.minute_start_ms = t.minute)
-           AND t.events + (SELECT COUNT(*) FROM {EVENTS} AS f INDEXED BY _smithers_cp_usage_org_time_idx
+           AND t.events + (SELECT COUNT(*) FROM {EVENTS} AS f{indexed}
                            WHERE f.org_id = t.org_id AND f.observed_at_ms >= t.minute
                              AND f.observed_at_ms < t.minute + {MINUTE} AND f.id <= {WATERMARK}) > {DENSE}",
         m = minute_of("e.observed_at_ms"),
+        not_indexed = d.pick(" NOT INDEXED", ""),
+        indexed = d.pick(" INDEXED BY _smithers_cp_usage_org_time_idx", ""),
     )
 }
 
@@ -153,14 +163,118 @@ pub(crate) fn fold_trigger() -> String {
     )
 }
 
+/// The fold's PostgreSQL form: one plpgsql function, `_smithers_cp_usage_fold(up_to)`, of
+/// the two triggers' statements (the densifying ones run when there is a minute to
+/// densify). It takes the write lock first, so two folds (or a fold and a writer) cannot
+/// interleave, and reads the watermark after it: statements in a function each see what
+/// committed before them. Returns the watermark.
+pub(crate) fn postgres_fold() -> String {
+    let d = Dialect::Postgres;
+    let watermark = "(SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)";
+    let in_tail = format!("e.id > {watermark} AND e.id <= up_to");
+    let newly = newly_dense_in(d, "up_to");
+    let add = "ON CONFLICT (series, level, bucket_start_ms)
+  DO UPDATE SET quantity = r.quantity + excluded.quantity, events = r.events + excluded.events,
+    min_at_ms = LEAST(r.min_at_ms, excluded.min_at_ms), max_at_ms = GREATEST(r.max_at_ms, excluded.max_at_ms)";
+    let bigint_levels =
+        |ls: &[i64]| ls.iter().map(|l| format!("SELECT CAST({l} AS BIGINT) AS level")).collect::<Vec<_>>().join(" UNION ALL ");
+    format!(
+        "CREATE OR REPLACE FUNCTION _smithers_cp_usage_fold(up_to BIGINT) RETURNS BIGINT LANGUAGE plpgsql AS $fold$
+         DECLARE mark BIGINT;
+         BEGIN
+           IF up_to IS NULL THEN RETURN NULL; END IF;
+           PERFORM pg_advisory_xact_lock({lock});
+           SELECT watermark INTO mark FROM _smithers_cp_usage_rollup_state WHERE id = 1;
+           IF NOT (up_to > mark AND up_to - mark <= {LONG_TAIL}) THEN RETURN mark; END IF;
+           INSERT INTO {SERIES} (org_id, scope, metric, unit)
+             SELECT e.org_id, CASE k.scope WHEN 0 THEN '{ALL}' ELSE COALESCE(e.project_id, '{NO_PROJECT}') END, e.metric, e.unit
+             FROM {EVENTS} AS e CROSS JOIN (SELECT 0 AS scope UNION ALL SELECT 1) AS k
+             WHERE {in_tail}
+           ON CONFLICT DO NOTHING;
+           IF EXISTS ({newly}) THEN
+             DELETE FROM {ROLLUPS} WHERE (series, level, bucket_start_ms) IN (
+               SELECT u.series, u.level, u.bucket_start_ms
+               FROM ({newly}) AS nd
+               JOIN {SERIES} AS s ON s.org_id = nd.org_id
+               JOIN {ROLLUPS} AS u ON u.series = s.id AND u.level IN ({fine}) AND u.bucket_start_ms >= nd.minute
+                 AND u.bucket_start_ms < nd.minute + {MINUTE});
+             INSERT INTO {ROLLUPS} AS r (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+               SELECT x.series, l.level, x.at - (x.at % l.level), SUM(x.quantity), SUM(x.events), MIN(x.at), MAX(x.at)
+               FROM (
+                 SELECT s.id AS series, e.observed_at_ms AS at, e.quantity AS quantity, CAST(1 AS BIGINT) AS events
+                 FROM ({newly}) AS nd
+                 JOIN {EVENTS} AS e
+                   ON e.org_id = nd.org_id AND e.observed_at_ms >= nd.minute AND e.observed_at_ms < nd.minute + {MINUTE}
+                  AND e.id <= {watermark}
+                 JOIN {SERIES} AS s ON {series_of_e}
+                 UNION ALL
+                 SELECT u.series, u.bucket_start_ms, u.quantity, u.events
+                 FROM ({newly}) AS nd
+                 JOIN {SERIES} AS s ON s.org_id = nd.org_id
+                 JOIN {ROLLUPS} AS u ON u.series = s.id AND u.level = {MILLI}
+                   AND u.bucket_start_ms >= nd.minute AND u.bucket_start_ms < nd.minute + {MINUTE}
+               ) AS x, ({fine_levels}) AS l
+               GROUP BY x.series, l.level, x.at - (x.at % l.level)
+             {add};
+             INSERT INTO {DENSE_MINUTES} (org_id, minute_start_ms) SELECT org_id, minute FROM ({newly}) AS nd
+             ON CONFLICT DO NOTHING;
+           END IF;
+           INSERT INTO {ROLLUPS} AS r (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+             SELECT s.id, l.level, e.observed_at_ms - (e.observed_at_ms % l.level), SUM(e.quantity), COUNT(*),
+                    MIN(e.observed_at_ms), MAX(e.observed_at_ms)
+             FROM {EVENTS} AS e
+             LEFT JOIN {DENSE_MINUTES} AS d ON d.org_id = e.org_id AND d.minute_start_ms = {m}
+             JOIN {SERIES} AS s ON {series_of_e}
+             JOIN ({all_levels}) AS l ON l.level >= {MINUTE} OR d.org_id IS NOT NULL
+             WHERE {in_tail}
+             GROUP BY s.id, l.level, e.observed_at_ms - (e.observed_at_ms % l.level)
+           {add};
+           UPDATE _smithers_cp_usage_rollup_state SET watermark = up_to WHERE id = 1;
+           RETURN up_to;
+         END $fold$;",
+        lock = crate::engine::postgres::WRITE_LOCK,
+        series_of_e = series_of_e(),
+        fine = FINE.map(|l| l.to_string()).join(", "),
+        fine_levels = bigint_levels(&FINE),
+        all_levels = bigint_levels(&LEVELS),
+        m = minute_of("e.observed_at_ms"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::db::Db;
+    use crate::engine::postgres::{testing, PgOptions, PostgresEngine, PostgresPool};
     use crate::engine::sqlite::SqliteEngine;
+    use crate::engine::Dialect;
 
-    fn db() -> SqliteEngine {
-        let conn = SqliteEngine::open(":memory:").unwrap();
-        crate::schema::ensure(&conn).unwrap();
-        conn.execute_batch(
+    /// A store on either engine: the tests below run on both.
+    enum Store {
+        Sqlite(SqliteEngine),
+        Postgres(PostgresEngine, #[allow(dead_code)] PostgresPool),
+    }
+
+    impl std::ops::Deref for Store {
+        type Target = Db<'static>;
+        fn deref(&self) -> &Self::Target {
+            match self {
+                Store::Sqlite(c) => c,
+                Store::Postgres(c, _) => c,
+            }
+        }
+    }
+
+    fn db(dialect: Dialect) -> Store {
+        let conn = match dialect {
+            Dialect::Sqlite => Store::Sqlite(SqliteEngine::open(":memory:").unwrap()),
+            Dialect::Postgres => {
+                let url = testing::shared().fresh_database();
+                let pool = PostgresPool::connect(&url, PgOptions { pool_size: 1, ..Default::default() }).unwrap();
+                Store::Postgres(pool.get().unwrap(), pool)
+            }
+        };
+        crate::schema::ensure(&*conn).unwrap();
+        conn.script(
             "INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES ('a','a','A',0),('b','b','B',0);
              INSERT INTO _smithers_cp_projects (org_id, project_id, slug, name, created_at_ms) VALUES ('a','p','p','P',0),('a','q','q','Q',0);",
         )
@@ -168,14 +282,12 @@ mod tests {
         conn
     }
 
-    fn rows(conn: &SqliteEngine, sql: &str) -> Vec<String> {
-        let mut st = conn.prepare(sql).unwrap();
-        let out = st.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect();
-        out
+    fn rows(conn: &Db, sql: &str) -> Vec<String> {
+        conn.rows(sql, &[], |r| r.get::<String>(0)).unwrap()
     }
 
     /// The rollups as text: every bucket of every series, the dense minutes, the watermark.
-    fn dump(conn: &SqliteEngine) -> Vec<String> {
+    fn dump(conn: &Db) -> Vec<String> {
         let mut out = rows(
             conn,
             "SELECT s.org_id||'/'||s.scope||'/'||s.metric||'/'||s.unit||' '||u.level||' '||u.bucket_start_ms||' '||u.quantity
@@ -190,12 +302,12 @@ mod tests {
     /// What the rollups must hold once every event is folded in (no purges): each series'
     /// events summed per bucket of the coarse levels, and of the fine levels in the minutes
     /// of an org with more than `DENSE` events, which are the dense minutes.
-    fn expected(conn: &SqliteEngine) -> Vec<String> {
+    fn expected(conn: &Db) -> Vec<String> {
         let mut out = rows(
             conn,
             &format!(
                 "SELECT e.org_id||'/'||e.scope||'/'||e.metric||'/'||e.unit||' '||l.level||' '||(e.at - e.at % l.level)
-                        ||' '||TOTAL(e.quantity)||' '||COUNT(*)||' '||MIN(e.at)||' '||MAX(e.at)
+                        ||' '||{total}(e.quantity)||' '||COUNT(*)||' '||MIN(e.at)||' '||MAX(e.at)
                  FROM (SELECT org_id, '*' AS scope, metric, unit, observed_at_ms AS at, quantity FROM _smithers_cp_usage_events
                        UNION ALL
                        SELECT org_id, COALESCE(project_id, ''), metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events) AS e,
@@ -205,6 +317,7 @@ mod tests {
                  GROUP BY e.org_id, e.scope, e.metric, e.unit, l.level, e.at - e.at % l.level ORDER BY 1",
                 levels = super::levels(&super::LEVELS),
                 dense = super::DENSE,
+                total = conn.dialect().pick("TOTAL", "SUM"),
             ),
         );
         out.extend(rows(
@@ -223,6 +336,15 @@ mod tests {
     /// events, tails short and long, in few minutes (dense) or over 40 days.
     #[test]
     fn both_folds_leave_every_bucket_equal_to_its_events() {
+        both_folds(Dialect::Sqlite);
+    }
+
+    #[test]
+    fn both_folds_leave_every_bucket_equal_to_its_events_on_postgres() {
+        both_folds(Dialect::Postgres);
+    }
+
+    fn both_folds(dialect: Dialect) {
         let mut seed = 0x9E3779B97F4A7C15u64;
         let mut rand = move |n: u64| {
             seed ^= seed << 13;
@@ -231,7 +353,7 @@ mod tests {
             seed % n
         };
         for round in 0..8 {
-            let conn = db();
+            let conn = db(dialect);
             let sql_fold = round % 2 == 0;
             for step in 0..20 {
                 // The statement folds tails of up to `LONG_TAIL` events; the bulk fold any.
@@ -248,16 +370,16 @@ mod tests {
                     }
                     sql.push_str(&format!("('{org}', {project}, '{}', {}, 'u', {at})", ["m", "n"][rand(2) as usize], rand(64) as f64 / 4.0));
                 }
-                conn.execute_batch(&sql).unwrap();
+                conn.script(&sql).unwrap();
                 if sql_fold {
-                    conn.execute(super::FOLD, []).unwrap();
+                    conn.run(conn.sql(super::FOLD, super::POSTGRES_FOLD), &[]).unwrap();
                 } else {
-                    super::super::catch_up(&conn).unwrap();
+                    super::super::catch_up(&*conn).unwrap();
                 }
-                assert_eq!(dump(&conn), expected(&conn), "round {round} step {step}");
+                assert_eq!(dump(&*conn), expected(&*conn), "round {round} step {step}");
             }
             if round < 4 {
-                assert!(!rows(&conn, "SELECT org_id FROM _smithers_cp_usage_dense_minutes").is_empty(), "round {round} made dense minutes");
+                assert!(!rows(&*conn, "SELECT org_id FROM _smithers_cp_usage_dense_minutes").is_empty(), "round {round} made dense minutes");
             }
         }
     }
@@ -265,16 +387,25 @@ mod tests {
     /// The writers' fold leaves a long tail alone (the bulk fold takes it).
     #[test]
     fn the_statement_leaves_a_long_tail_alone() {
-        let conn = db();
+        long_tail(Dialect::Sqlite);
+    }
+
+    #[test]
+    fn the_statement_leaves_a_long_tail_alone_on_postgres() {
+        long_tail(Dialect::Postgres);
+    }
+
+    fn long_tail(dialect: Dialect) {
+        let conn = db(dialect);
         let values: Vec<String> = (0..=super::LONG_TAIL).map(|i| format!("('a', NULL, 'm', 1, 'u', {i})")).collect();
-        conn.execute_batch(&format!(
+        conn.script(&format!(
             "INSERT INTO _smithers_cp_usage_events (org_id, project_id, metric, quantity, unit, observed_at_ms) VALUES {}",
             values.join(",")
         ))
         .unwrap();
-        conn.execute(super::FOLD, []).unwrap();
-        assert_eq!(rows(&conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"), ["watermark 0"]);
-        super::super::catch_up(&conn).unwrap();
-        assert_eq!(dump(&conn), expected(&conn));
+        conn.run(conn.sql(super::FOLD, super::POSTGRES_FOLD), &[]).unwrap();
+        assert_eq!(rows(&*conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"), ["watermark 0"]);
+        super::super::catch_up(&*conn).unwrap();
+        assert_eq!(dump(&*conn), expected(&*conn));
     }
 }

@@ -20,7 +20,10 @@ fn series_id_or_new(conn: &Db, series: &Series) -> Result<i64> {
         return Ok(id);
     }
     conn.insert(
-        "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)",
+        conn.sql(
+            "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        ),
         params![series.org_id, series.scope, series.metric, series.unit],
     )
 }
@@ -51,7 +54,8 @@ pub(crate) fn catch_up(conn: &Db) -> Result<()> {
     let minutes: Vec<(String, i64, i64)> = conn.rows(
         &format!(
             "SELECT org_id, observed_at_ms - (observed_at_ms % {MINUTE}) AS minute, COUNT(*) AS events
-             FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2 GROUP BY org_id, minute"
+             FROM _smithers_cp_usage_events {not_indexed}WHERE id > ?1 AND id <= ?2 GROUP BY org_id, minute",
+            not_indexed = conn.sql("NOT INDEXED ", ""),
         ),
         params![watermark, max_id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -62,8 +66,12 @@ pub(crate) fn catch_up(conn: &Db) -> Result<()> {
             continue;
         }
         let folded: i64 = conn.one(
-            "SELECT COUNT(*) AS events FROM _smithers_cp_usage_events INDEXED BY _smithers_cp_usage_org_time_idx
+            conn.sql(
+                "SELECT COUNT(*) AS events FROM _smithers_cp_usage_events INDEXED BY _smithers_cp_usage_org_time_idx
              WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
+                "SELECT COUNT(*) AS events FROM _smithers_cp_usage_events
+                 WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
+            ),
             params![org_id, minute, minute + MINUTE, watermark],
             |r| r.get(0),
         )?;
@@ -73,8 +81,12 @@ pub(crate) fn catch_up(conn: &Db) -> Result<()> {
         }
     }
     conn.each(
-        "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
+        conn.sql(
+            "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
          FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2",
+            "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
+             FROM _smithers_cp_usage_events WHERE id > ?1 AND id <= ?2",
+        ),
         params![watermark, max_id],
         |r| {
             // Borrowed, not copied: the strings are only compared unless the series is new.
@@ -89,11 +101,18 @@ pub(crate) fn catch_up(conn: &Db) -> Result<()> {
         .collect::<Result<Vec<i64>>>()?;
     for ((series, level, start), b) in &fold.buckets {
         conn.execute(
-            "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+            conn.sql(
+                "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (series, level, bucket_start_ms)
              DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events,
                min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms)",
+                "INSERT INTO _smithers_cp_usage_rollups AS u (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (series, level, bucket_start_ms)
+                 DO UPDATE SET quantity = u.quantity + excluded.quantity, events = u.events + excluded.events,
+                   min_at_ms = LEAST(u.min_at_ms, excluded.min_at_ms), max_at_ms = GREATEST(u.max_at_ms, excluded.max_at_ms)",
+            ),
             params![ids[*series], level, start, b.quantity, b.events, b.min_at, b.max_at],
         )?;
     }
@@ -106,7 +125,10 @@ pub(crate) fn catch_up(conn: &Db) -> Result<()> {
 /// millisecond sums of purged ones. Fine rows an update left there are replaced.
 fn densify(conn: &Db, fold: &mut Fold, org_id: &str, minute: i64, watermark: i64) -> Result<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO _smithers_cp_usage_dense_minutes (org_id, minute_start_ms) VALUES (?1, ?2)",
+        conn.sql(
+            "INSERT OR IGNORE INTO _smithers_cp_usage_dense_minutes (org_id, minute_start_ms) VALUES (?1, ?2)",
+            "INSERT INTO _smithers_cp_usage_dense_minutes (org_id, minute_start_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        ),
         params![org_id, minute],
     )?;
     conn.execute(
@@ -118,9 +140,13 @@ fn densify(conn: &Db, fold: &mut Fold, org_id: &str, minute: i64, watermark: i64
         params![org_id, minute, minute + MINUTE],
     )?;
     conn.each(
-        "SELECT project_id, metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events
+        conn.sql(
+            "SELECT project_id, metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events
            INDEXED BY _smithers_cp_usage_org_time_idx
          WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
+            "SELECT project_id, metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events
+             WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
+        ),
         params![org_id, minute, minute + MINUTE, watermark],
         |r| {
             let project_id: Option<&str> = r.get(0)?;
@@ -245,7 +271,7 @@ pub(crate) fn purge_usage(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> R
     conn.execute(
         &format!(
             "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
-               SELECT s.id, {MILLI}, e.observed_at_ms, TOTAL(e.quantity), COUNT(*), e.observed_at_ms, e.observed_at_ms
+               SELECT s.id, {MILLI}, e.observed_at_ms, {total}, COUNT(*), e.observed_at_ms, e.observed_at_ms
                FROM _smithers_cp_usage_events e
                JOIN _smithers_cp_usage_series s
                  ON s.org_id = e.org_id AND s.metric = e.metric AND s.unit = e.unit
@@ -253,7 +279,9 @@ pub(crate) fn purge_usage(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> R
                WHERE e.id IN ({DUE})
                GROUP BY s.id, e.observed_at_ms
              ON CONFLICT (series, level, bucket_start_ms)
-             DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events"
+             DO UPDATE SET quantity = {existing}quantity + excluded.quantity, events = {existing}events + excluded.events",
+            total = conn.sql("TOTAL(e.quantity)", "SUM(e.quantity)"),
+            existing = conn.sql("", "_smithers_cp_usage_rollups."),
         ),
         params![org_id, cutoff, batch],
     )?;

@@ -22,6 +22,8 @@
 
 use super::{ALL, DAY, EDGE, HOUR, MILLI, MINUTE, NO_PROJECT, SECOND};
 
+use crate::engine::Dialect;
+
 /// Short names for the tables a window's sum reads, defined by `TABLES` in the statement's
 /// WITH clause: the sum names them dozens of times.
 const EVENTS: &str = "ev";
@@ -33,6 +35,18 @@ const DENSE_MINUTES: &str = "dm";
 pub(crate) const TABLES: &str = "ev AS (SELECT * FROM _smithers_cp_usage_events),
   ru AS (SELECT * FROM _smithers_cp_usage_rollups),
   dm AS (SELECT * FROM _smithers_cp_usage_dense_minutes)";
+
+/// `TABLES` in PostgreSQL's form: the sum names each table many times, and PostgreSQL
+/// materializes a CTE referenced more than once unless told `NOT MATERIALIZED` (then it
+/// inlines it, and the lookups use the tables' indexes).
+const TABLES_POSTGRES: &str = "ev AS NOT MATERIALIZED (SELECT * FROM _smithers_cp_usage_events),
+  ru AS NOT MATERIALIZED (SELECT * FROM _smithers_cp_usage_rollups),
+  dm AS NOT MATERIALIZED (SELECT * FROM _smithers_cp_usage_dense_minutes)";
+
+/// `TABLES` in the dialect `d`.
+pub(crate) fn tables(d: Dialect) -> &'static str {
+    d.pick(TABLES, TABLES_POSTGRES)
+}
 
 // With `%`, not `/`: a caller's handle may bind a JavaScript number as REAL (better-sqlite3
 // does), and `/` of a REAL does not truncate; `%` casts its operands to INTEGER first.
@@ -46,35 +60,37 @@ fn floor(x: &str, level: i64) -> String {
 
 /// The ranges of whole `level` buckets in `[a, b)` below the level `parent` (`None`: the
 /// coarsest level), as (name, low, high).
-fn runs(name: &str, a: &str, b: &str, level: i64, parent: Option<i64>) -> Vec<(String, String, String)> {
+fn runs(d: Dialect, name: &str, a: &str, b: &str, level: i64, parent: Option<i64>) -> Vec<(String, String, String)> {
+    let (min, max) = (d.pick("min", "LEAST"), d.pick("max", "GREATEST"));
     match parent {
         None => vec![(name.to_string(), ceil(a, level), floor(b, level))],
         Some(p) => vec![
-            (format!("{name}1"), ceil(a, level), format!("min({}, {})", ceil(a, p), floor(b, level))),
-            (format!("{name}2"), format!("max({}, {})", floor(b, p), ceil(a, p)), floor(b, level)),
+            (format!("{name}1"), ceil(a, level), format!("{min}({}, {})", ceil(a, p), floor(b, level))),
+            (format!("{name}2"), format!("{max}({}, {})", floor(b, p), ceil(a, p)), floor(b, level)),
         ],
     }
 }
 
 /// The two edges of `[a, b)` left over at `level`: each inside one bucket of it.
-fn edges(a: &str, b: &str, level: i64) -> [(String, String); 2] {
+fn edges(d: Dialect, a: &str, b: &str, level: i64) -> [(String, String); 2] {
+    let (min, max) = (d.pick("min", "LEAST"), d.pick("max", "GREATEST"));
     [
-        (format!("({a})"), format!("min({}, {b})", ceil(a, level))),
-        (format!("max({}, {})", floor(b, level), ceil(a, level)), format!("({b})")),
+        (format!("({a})"), format!("{min}({}, {b})", ceil(a, level))),
+        (format!("{max}({}, {})", floor(b, level), ceil(a, level)), format!("({b})")),
     ]
 }
 
 /// The coarse runs (days, hours, minutes) and the two edge minutes of the window
 /// `[a, b)`, as the select list of a query over a row holding `a` and `b`; columns named
 /// with the prefix `p`.
-pub(crate) fn bounds(p: &str, a: &str, b: &str) -> String {
+pub(crate) fn bounds(d: Dialect, p: &str, a: &str, b: &str) -> String {
     let mut columns = Vec::new();
     for (name, level, parent) in [("d", DAY, None), ("h", HOUR, Some(DAY)), ("m", MINUTE, Some(HOUR))] {
-        for (name, lo, hi) in runs(name, a, b, level, parent) {
+        for (name, lo, hi) in runs(d, name, a, b, level, parent) {
             columns.push(format!("{lo} AS {p}{name}_lo, {hi} AS {p}{name}_hi"));
         }
     }
-    for (k, (from, to)) in edges(a, b, MINUTE).iter().enumerate() {
+    for (k, (from, to)) in edges(d, a, b, MINUTE).iter().enumerate() {
         columns.push(format!("{from} AS {p}e{k}_from, {to} AS {p}e{k}_to"));
     }
     columns.join(",\n")
@@ -82,16 +98,16 @@ pub(crate) fn bounds(p: &str, a: &str, b: &str) -> String {
 
 /// Inside each edge minute of `bounds`' columns (in the row `r`): its whole seconds and
 /// tenths and its two edge tenths, as a select list; columns named with the prefix `p`.
-pub(crate) fn edge_bounds(p: &str, r: &str) -> String {
+pub(crate) fn edge_bounds(d: Dialect, p: &str, r: &str) -> String {
     let mut columns = Vec::new();
     for k in 0..2 {
         let (from, to) = (format!("{r}.{p}e{k}_from"), format!("{r}.{p}e{k}_to"));
         for (name, level, parent) in [("s", SECOND, MINUTE), ("t", EDGE, SECOND)] {
-            for (name, lo, hi) in runs(name, &from, &to, level, Some(parent)) {
+            for (name, lo, hi) in runs(d, name, &from, &to, level, Some(parent)) {
                 columns.push(format!("{lo} AS {p}e{k}{name}_lo, {hi} AS {p}e{k}{name}_hi"));
             }
         }
-        for (j, (a, b)) in edges(&from, &to, EDGE).iter().enumerate() {
+        for (j, (a, b)) in edges(d, &from, &to, EDGE).iter().enumerate() {
             columns.push(format!("{a} AS {p}e{k}x{j}_from, {b} AS {p}e{k}x{j}_to"));
         }
     }
@@ -114,6 +130,16 @@ pub(crate) struct WindowSql<'a> {
     pub at: &'a str,
     pub a: &'a str,
     pub b: &'a str,
+    /// The SQL the expression is written in.
+    pub dialect: Dialect,
+}
+
+/// The sum of a column over the rows, 0.0 when there are none: SQLite's `TOTAL`.
+fn total(d: Dialect, column: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("TOTAL({column})"),
+        Dialect::Postgres => format!("COALESCE(SUM({column}), 0.0)"),
+    }
 }
 
 impl WindowSql<'_> {
@@ -143,9 +169,10 @@ impl WindowSql<'_> {
     /// The buckets of `level` starting in `[{range}_lo, {range}_hi)`.
     fn buckets(&self, level: i64, range: &str) -> String {
         format!(
-            "(SELECT TOTAL(quantity) FROM {ROLLUPS} WHERE series = {series} AND level = {level}
+            "(SELECT {total} FROM {ROLLUPS} WHERE series = {series} AND level = {level}
                AND bucket_start_ms >= {range}_lo AND bucket_start_ms < {range}_hi)",
-            series = self.series
+            series = self.series,
+            total = total(self.dialect, "quantity"),
         )
     }
 
@@ -184,11 +211,12 @@ impl WindowSql<'_> {
     /// (org_id, observed_at_ms) index), and the millisecond sums of purged ones.
     fn raw(&self, from: &str, to: &str) -> String {
         format!(
-            "((SELECT TOTAL(quantity) FROM {EVENTS}
+            "((SELECT {total} FROM {EVENTS}
                 WHERE org_id = {org} AND observed_at_ms >= {from} AND observed_at_ms < {to} AND id <= {watermark}
                   AND metric = {metric} AND unit = {unit} AND {scope})
-              + (SELECT TOTAL(quantity) FROM {ROLLUPS} WHERE series = {series} AND level = {MILLI}
+              + (SELECT {total} FROM {ROLLUPS} WHERE series = {series} AND level = {MILLI}
                    AND bucket_start_ms >= {from} AND bucket_start_ms < {to}))",
+            total = total(self.dialect, "quantity"),
             org = self.org,
             watermark = self.watermark,
             metric = self.metric,
@@ -201,7 +229,7 @@ impl WindowSql<'_> {
     /// The tail's events in the window: above the watermark, read in id order.
     fn tail(&self) -> String {
         format!(
-            "(SELECT TOTAL(quantity) FROM _smithers_cp_usage_events NOT INDEXED
+            "(SELECT {total} FROM {events}
                WHERE id > {watermark} AND org_id = {org} AND metric = {metric} AND unit = {unit}
                  AND observed_at_ms >= {a} AND observed_at_ms < {b} AND {scope})",
             watermark = self.watermark,
@@ -211,12 +239,15 @@ impl WindowSql<'_> {
             a = self.a,
             b = self.b,
             scope = self.scope_filter(),
+            total = total(self.dialect, "quantity"),
+            events = self.dialect.pick("_smithers_cp_usage_events NOT INDEXED", "_smithers_cp_usage_events"),
         )
     }
 
     /// Whether an event (its `project_id`) is in the window's scope.
     fn scope_filter(&self) -> String {
         let s = self.scope;
-        format!("({s} = '{ALL}' OR project_id IS {s} OR ({s} = '{NO_PROJECT}' AND project_id IS NULL))")
+        let is = self.dialect.pick("IS", "IS NOT DISTINCT FROM");
+        format!("({s} = '{ALL}' OR project_id {is} {s} OR ({s} = '{NO_PROJECT}' AND project_id IS NULL))")
     }
 }

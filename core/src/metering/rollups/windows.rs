@@ -3,6 +3,7 @@
 
 use super::{is_dense, minute_of, series_id, Series, ALL, EDGE, MILLI, MINUTE, NO_PROJECT};
 use crate::db::Db;
+use crate::engine::Dialect;
 use crate::error::Result;
 use crate::params;
 
@@ -71,8 +72,9 @@ fn pieces(levels: &[i64], from: i64, to: i64, out: &mut Vec<Piece>) {
 
 /// The SQL condition that picks a series' raw events by scope (`?4`): every event, one
 /// project's, or those without a project.
-fn scope_filter() -> String {
-    format!("(?4 = '{ALL}' OR project_id IS ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))")
+fn scope_filter(d: Dialect) -> String {
+    let is = d.pick("IS", "IS NOT DISTINCT FROM");
+    format!("(?4 = '{ALL}' OR project_id {is} ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))")
 }
 
 /// Calls `f(time, quantity, events)` for each bucket (at its start) and each raw event of
@@ -120,10 +122,11 @@ pub(crate) fn for_each(
     if max_id > watermark {
         // Every tail event in the window: the rollups and the edges above hold none of them.
         conn.each(&format!(
-            "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events NOT INDEXED
+            "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events{}
              WHERE id > ?7 AND org_id = ?1 AND metric = ?2 AND unit = ?3
                AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {}",
-            scope_filter()
+            conn.sql(" NOT INDEXED", ""),
+            scope_filter(conn.dialect())
         ), params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark], |r| {
             f(r.get(0)?, r.get(1)?, 1);
             Ok(())
@@ -207,14 +210,14 @@ fn split_slot(
     // The events still in the table, and the millisecond sums of those a retention purge
     // took out of it.
     conn.each(&format!(
-        "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events
-           INDEXED BY _smithers_cp_usage_org_time_idx
+        "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events{}
          WHERE org_id = ?1 AND observed_at_ms >= ?5 AND observed_at_ms < ?6 AND id <= ?7
            AND metric = ?2 AND unit = ?3 AND {}
          UNION ALL
          SELECT bucket_start_ms, quantity FROM _smithers_cp_usage_rollups
          WHERE series = ?8 AND level = {MILLI} AND bucket_start_ms >= ?5 AND bucket_start_ms < ?6",
-        scope_filter()
+        conn.sql("\n           INDEXED BY _smithers_cp_usage_org_time_idx", ""),
+        scope_filter(conn.dialect())
     ), params![series.org_id, series.metric, series.unit, series.scope, from, to, watermark, id], |r| {
         f(r.get(0)?, r.get(1)?, 1);
             Ok(())
@@ -226,8 +229,8 @@ fn split_slot(
 /// as that one statement saw it.
 #[cfg(test)]
 pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, (i64, i64))> {
-    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let sql = SQL.get_or_init(|| {
+    static SQL: crate::engine::Built = crate::engine::Built::new();
+    let sql = SQL.get(conn.dialect(), |dialect| {
         let window = super::WindowSql {
             org: "?1",
             metric: "?3",
@@ -238,13 +241,14 @@ pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) ->
             at: "w.",
             a: "w.a",
             b: "w.b",
+            dialect,
         };
         format!(
             "WITH {tables} SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st, ({window}) AS w",
-            tables = super::window_sql::TABLES,
+            tables = super::window_sql::tables(dialect),
             sum = window.sum(),
             state = STATE,
-            window = *WINDOW,
+            window = window_bounds(dialect),
         )
     });
     conn.one(sql, params![series.org_id, series.scope, series.metric, series.unit, since_ms, until_ms.saturating_add(1)], |r| {
@@ -253,13 +257,19 @@ pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) ->
 }
 
 /// One window `[?5, ?6)` and its bounds, as a one-row table (`window_sql`).
-pub(crate) static WINDOW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "SELECT w0.*, {fine} FROM (SELECT ?5 AS a, ?6 AS b, {coarse}) AS w0",
-        fine = super::window_sql::edge_bounds("", "w0"),
-        coarse = super::window_sql::bounds("", "?5", "?6"),
-    )
-});
+/// On PostgreSQL the ends are cast to BIGINT: a bare parameter added to a number would be
+/// typed `integer`.
+pub(crate) fn window_bounds(d: Dialect) -> &'static str {
+    static SQL: crate::engine::Built = crate::engine::Built::new();
+    SQL.get(d, |d| {
+        let (a, b) = (d.pick("?5", "CAST(?5 AS BIGINT)"), d.pick("?6", "CAST(?6 AS BIGINT)"));
+        format!(
+            "SELECT w0.*, {fine} FROM (SELECT {a} AS a, {b} AS b, {coarse}) AS w0",
+            fine = super::window_sql::edge_bounds(d, "", "w0"),
+            coarse = super::window_sql::bounds(d, "", a, b),
+        )
+    })
+}
 
 /// The rollups' state for one series (`?1` org, `?2` scope, `?3` metric, `?4` unit), as a
 /// one-row table: the watermark, the highest event id, and the series' id (NULL when

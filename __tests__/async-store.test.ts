@@ -1,0 +1,421 @@
+// The async store (`ControlPlaneStore.connect`), one suite run on each engine it opens:
+// SQLite in memory, a SQLite file, and a real PostgreSQL server (`pg/server.js`, started
+// here; without PostgreSQL the suite fails, it never skips). The same calls give the same
+// results as the sync store, and the races on PostgreSQL are exact.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { Worker } from "node:worker_threads";
+import path from "node:path";
+import { AsyncControlPlaneStore, ControlPlaneError, ControlPlaneStore } from "../index.js";
+import { barrierStart, overlappingPairs, tempDir } from "./helpers";
+import { startServer } from "./pg/server.js";
+
+type Server = ReturnType<typeof startServer>;
+let server: Server;
+let databases = 0;
+
+beforeAll(() => {
+  server = startServer();
+});
+afterAll(() => server?.stop());
+
+/** A database of its own on the test server. */
+function freshPostgres(): string {
+  const name = `t${process.pid}_${databases++}`;
+  server.psql(`CREATE DATABASE ${name}`);
+  return server.url.replace(/\/[^/]+$/, `/${name}`);
+}
+
+const TARGETS: [string, () => string][] = [
+  ["sqlite::memory:", () => "sqlite::memory:"],
+  ["sqlite:<file>", () => `sqlite:${path.join(tempDir(), "async.db")}`],
+  ["postgres://", freshPostgres],
+];
+
+async function rejection(promise: Promise<unknown>, code: string, message?: string): Promise<ControlPlaneError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ControlPlaneError);
+  const error = caught as ControlPlaneError;
+  expect(error.code).toBe(code);
+  if (message) expect(error.message).toBe(message);
+  return error;
+}
+
+/**
+ * Calls run on the sync store and on each async one, every result (or error) recorded:
+ * they must all be the same. Explicit ids and times, so nothing depends on the clock.
+ */
+const SCRIPT: [string, ...unknown[]][] = [
+  ["createOrg", { orgId: "acme", slug: "acme", name: " Acme ", createdAtMs: 1_000 }],
+  ["createOrg", { orgId: "beta", slug: "beta", name: "Beta", createdAtMs: 1_001 }],
+  ["createOrg", { orgId: "dup", slug: "acme", name: "Dup" }],
+  ["getOrg", "acme"],
+  ["getOrg", "nope"],
+  ["getOrgBySlug", "beta"],
+  ["listOrgs", { limit: 1 }],
+  ["createProject", { orgId: "acme", projectId: "web", slug: "web", name: "Web", createdAtMs: 2_000 }],
+  ["createProject", { orgId: "acme", projectId: "api", slug: "api", name: "API", createdAtMs: 2_001 }],
+  ["createProject", { orgId: "acme", projectId: "web", slug: "w2", name: "W" }],
+  ["listProjects", { orgId: "acme" }],
+  ["createTeam", { orgId: "acme", teamId: "core", slug: "core", name: "Core", createdAtMs: 3_000 }],
+  ["addTeamMember", { orgId: "acme", teamId: "core", userId: "ann", role: "admin", createdAtMs: 3_001 }],
+  ["addProjectTeam", { orgId: "acme", projectId: "web", teamId: "core", role: "write", createdAtMs: 3_002 }],
+  ["listTeamMembers", { orgId: "acme", teamId: "core" }],
+  ["listProjectAccess", { orgId: "acme", userId: "ann" }],
+  ["getProjectAccess", { orgId: "acme", userId: "ann", projectId: "web" }],
+  ["setOrgQuota", { orgId: "acme", maxTeams: 1, updatedAtMs: 4_000 }],
+  ["createTeam", { orgId: "acme", teamId: "two", slug: "two", name: "Two" }],
+  ["getOrgQuota", { orgId: "acme" }],
+  ["recordUsage", { orgId: "acme", projectId: "web", metric: "tok", quantity: 2.5, observedAtMs: 86_400_000 }],
+  ["recordUsage", { orgId: "acme", metric: "tok", quantity: 1, observedAtMs: 86_400_001, idempotencyKey: "k1" }],
+  ["recordUsage", { orgId: "acme", metric: "tok", quantity: 1, observedAtMs: 86_400_001, idempotencyKey: "k1" }],
+  ["recordUsage", { orgId: "acme", metric: "tok", quantity: 2, observedAtMs: 86_400_001, idempotencyKey: "k1" }],
+  ["recordUsage", { orgId: "acme", projectId: "nope", metric: "tok", quantity: 1 }],
+  [
+    "recordUsageBatch",
+    Array.from({ length: 40 }, (_, i) => ({ orgId: "acme", projectId: i % 2 ? "api" : null, metric: "tok", quantity: i, observedAtMs: 86_400_000 + i * 997 })),
+    { returning: "ids" },
+  ],
+  ["setUsageLimit", { orgId: "acme", metric: "tok", period: "daily", limitQuantity: 800, updatedAtMs: 5_000 }],
+  ["checkUsageLimit", { orgId: "acme", metric: "tok", period: "daily", untilMs: 172_799_999 }],
+  ["consumeUsage", { orgId: "acme", projectId: "web", metric: "tok", quantity: 10, observedAtMs: 86_500_000, idempotencyKey: "c1" }],
+  ["consumeUsage", { orgId: "acme", metric: "tok", quantity: 100, observedAtMs: 86_500_001 }],
+  ["listUsageLimits", { orgId: "acme" }],
+  ["summarizeUsage", { orgId: "acme" }],
+  ["summarizeUsage", { orgId: "acme", groupBy: ["project", "metric", "unit"] }],
+  ["summarizeUsage", { orgId: "acme", metric: "tok", bucket: "hour", sinceMs: 86_400_000, untilMs: 86_500_000 }],
+  ["checkRollups", {}],
+  ["deleteUsageLimit", { orgId: "acme", metric: "tok", period: "daily" }],
+  ["recordAuditEvent", { orgId: "acme", action: "key.rotate", targetType: "key", targetId: "k", occurredAtMs: 6_000, metadata: { b: 1, a: [2] } }],
+  ["queryAuditLog", { orgId: "acme", limit: 3 }],
+  ["queryAuditLog", { orgId: "acme", action: "key.rotate" }],
+  ["verifyAuditChain", { orgId: "acme" }],
+  ["setRetention", { orgId: "beta", auditDays: 30, updatedAtMs: 7_000 }],
+  ["getRetention", { orgId: "beta" }],
+  ["upsertBillingAccount", { orgId: "acme", provider: "stripe", customerRef: "cus_1", plan: "pro", status: "active", updatedAtMs: 8_000 }],
+  ["getBillingAccount", { orgId: "acme" }],
+  ["upsertIdentityProvider", { orgId: "acme", providerId: "okta", kind: "oidc", displayName: "Okta", config: { issuer: "x" }, updatedAtMs: 8_001 }],
+  ["listIdentityProviders", { orgId: "acme" }],
+  ["putSecretRef", { orgId: "acme", projectId: "web", name: "B", provider: "vault", ref: "vault://b", createdAtMs: 9_000 }],
+  ["putSecretRef", { orgId: "acme", name: "A", provider: "vault", ref: "vault://a", createdAtMs: 9_001 }],
+  ["listSecretRefs", { orgId: "acme" }],
+  ["deleteSecretRef", { orgId: "acme", name: "A" }],
+  ["exportOrgAudit", { orgId: "acme", exportedAtMs: 10_000 }],
+  ["suspendOrg", { orgId: "beta", reason: "unpaid", suspendedAtMs: 11_000 }],
+  ["createProject", { orgId: "beta", projectId: "p", slug: "p", name: "P" }],
+  ["unsuspendOrg", { orgId: "beta" }],
+  ["deleteProject", { orgId: "acme", projectId: "api" }],
+  ["summarizeUsage", { orgId: "acme", groupBy: ["project", "metric", "unit"] }],
+  ["verifyAuditChain", { orgId: "acme" }],
+  ["deleteOrg", { orgId: "beta", deletedAtMs: 12_000 }],
+  ["listOrgs", {}],
+  // Retention: audit events and usage of acme older than a day before "now" go, their
+  // usage kept as sums (every window's total the same), the chain still verifying.
+  ["setRetention", { orgId: "acme", auditDays: 1, usageDays: 1, updatedAtMs: 13_000 }],
+  ["purgeExpired", { nowMs: 86_400_000 + 86_400_000 + 30_000, batchSize: 7, dryRun: true }],
+  ["purgeExpired", { nowMs: 86_400_000 + 86_400_000 + 30_000, batchSize: 7 }],
+  ["summarizeUsage", { orgId: "acme", groupBy: ["project", "metric", "unit"] }],
+  ["summarizeUsage", { orgId: "acme", metric: "tok", bucket: "minute", sinceMs: 86_400_000, untilMs: 86_440_000 }],
+  ["checkUsageLimit", { orgId: "acme", metric: "tok", period: "daily", untilMs: 86_440_000 }],
+  ["queryAuditLog", { orgId: "acme" }],
+  ["verifyAuditChain", { orgId: "acme" }],
+  ["checkRollups", { repair: false }],
+  ["getOrg", 42],
+  ["createOrg", "not an object"],
+];
+
+type Outcome = { ok: unknown } | { error: { code: string; message: string; details: unknown } };
+
+/** A time the store read from the clock (the methods that take none), as "now". */
+function clockFree(value: unknown): unknown {
+  if (typeof value === "number" && value > 1.5e12) return "now";
+  if (Array.isArray(value)) return value.map(clockFree);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clockFree(v)]));
+  return value;
+}
+
+function outcome(result: unknown): Outcome {
+  return { ok: result === undefined ? "undefined" : clockFree(result) };
+}
+function failure(error: unknown): Outcome {
+  const e = error as ControlPlaneError;
+  if (!(e instanceof ControlPlaneError)) throw error;
+  return { error: { code: e.code, message: e.message, details: e.details } };
+}
+
+function syncOutcomes(): Outcome[] {
+  const store = new ControlPlaneStore(":memory:") as unknown as Record<string, (...args: unknown[]) => unknown>;
+  return SCRIPT.map(([method, ...args]) => {
+    try {
+      return outcome(store[method]!(...args));
+    } catch (error) {
+      return failure(error);
+    }
+  });
+}
+
+async function asyncOutcomes(store: AsyncControlPlaneStore): Promise<Outcome[]> {
+  const methods = store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const out: Outcome[] = [];
+  for (const [method, ...args] of SCRIPT) {
+    const promise = methods[method]!(...args);
+    expect(promise).toBeInstanceOf(Promise);
+    try {
+      out.push(outcome(await promise));
+    } catch (error) {
+      out.push(failure(error));
+    }
+  }
+  return out;
+}
+
+describe.each(TARGETS)("the async store on %s", (name, url) => {
+  it("gives every call of the script the sync store's result or error", async () => {
+    const store = await ControlPlaneStore.connect(url());
+    expect(store).toBeInstanceOf(AsyncControlPlaneStore);
+    expect(store.dialect).toBe(name.startsWith("postgres") ? "postgres" : "sqlite");
+    const expected = syncOutcomes();
+    const got = await asyncOutcomes(store);
+    for (let i = 0; i < SCRIPT.length; i++) {
+      expect({ call: SCRIPT[i]![0], i, out: got[i] }).toEqual({ call: SCRIPT[i]![0], i, out: expected[i] });
+    }
+    // The script did reach its errors: it is not all successes.
+    expect(got.filter((o) => "error" in o).length).toBeGreaterThan(5);
+    await store.close();
+  });
+
+  it("has the sync store's method names, each returning a promise; forOrg's handle has the org's", async () => {
+    const store = await ControlPlaneStore.connect(url());
+    const names = (proto: object) =>
+      Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor" && typeof Object.getOwnPropertyDescriptor(proto, n)!.value === "function");
+    const syncNames = names(ControlPlaneStore.prototype).sort();
+    expect(names(Object.getPrototypeOf(store)).sort()).toEqual(syncNames);
+    const sync = new ControlPlaneStore(":memory:");
+    sync.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    const syncScope = sync.forOrg("acme");
+    await store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    const scope = store.forOrg(" acme ", { actorId: "ann", requestId: "r1" });
+    expect(names(Object.getPrototypeOf(scope)).sort()).toEqual(names(Object.getPrototypeOf(syncScope)).sort());
+    expect(scope.orgId).toBe("acme");
+    expect(scope.context).toEqual({ requestId: "r1", actorId: "ann" });
+    const team = await scope.createTeam({ teamId: "t", slug: "t", name: "T", createdAtMs: 1 });
+    expect(team.orgId).toBe("acme");
+    expect((await scope.getOrg())?.orgId).toBe("acme");
+    await rejection(scope.createTeam({ orgId: "other", slug: "x", name: "X" }), "TENANT_MISMATCH");
+    const events = await scope.queryAuditLog({ action: "team.create" });
+    expect(events.items[0]).toMatchObject({ actorId: "ann", requestId: "r1" });
+    expect(await scope.addTeamMember({ teamId: "t", userId: "u" })).toBeUndefined();
+    const batch = await scope.recordUsageBatch([{ metric: "m", quantity: 1 }, { metric: "m", quantity: 2 }], { returning: "ids" });
+    expect(batch.ids).toHaveLength(2);
+    await store.close();
+  });
+
+  it("rejects a bad input rather than throwing; a closed store rejects with CLOSED", async () => {
+    const store = await ControlPlaneStore.connect(url());
+    const promise = store.createOrg({ slug: "bad slug!", name: "X" });
+    expect(promise).toBeInstanceOf(Promise);
+    await rejection(promise, "INVALID_INPUT");
+    await rejection(store.getOrg({} as unknown as string), "INVALID_INPUT");
+    expect((await store.stats()).tables.length).toBeGreaterThan(10);
+    expect(await store.checkIntegrity()).toEqual({ integrity: "ok" });
+    await store.close();
+    await rejection(store.getOrg("acme"), "CLOSED");
+  });
+
+  it("runs calls concurrently off the JS thread, each with its own result", async () => {
+    const store = await ControlPlaneStore.connect(url(), { poolSize: 4 });
+    await store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    const recorded = await Promise.all(Array.from({ length: 50 }, (_, i) => store.recordUsage({ orgId: "acme", metric: "m", quantity: i, observedAtMs: 1_000 + i })));
+    expect(new Set(recorded.map((e) => e.id)).size).toBe(50);
+    expect(await store.summarizeUsage({ orgId: "acme" })).toEqual([{ orgId: "acme", metric: "m", unit: "count", quantity: (49 * 50) / 2 }]);
+    await store.close();
+  });
+});
+
+describe("connect", () => {
+  it("refuses a URL it cannot open, and bad options, with INVALID_INPUT", async () => {
+    await rejection(ControlPlaneStore.connect("mysql://x"), "INVALID_INPUT");
+    await rejection(ControlPlaneStore.connect(server.url, { poolSize: 0 }), "INVALID_INPUT");
+    await rejection(ControlPlaneStore.connect(server.url, { statementTimeoutMs: -1 }), "INVALID_INPUT");
+  });
+
+  it("a server that is not there is UNAVAILABLE", async () => {
+    await rejection(ControlPlaneStore.connect("postgres://postgres@127.0.0.1:1/none", { connectTimeoutMs: 2_000 }), "UNAVAILABLE");
+  });
+});
+
+/** Runs a worker process; its stdout. */
+function runWorker(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, "workers/async-race.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`worker exited ${code}: ${stderr}`))));
+  });
+}
+
+type Raced<R> = { results: R[]; intervals: [number, number][] };
+
+describe("worker threads", () => {
+  it("4 worker threads each use the async store on PostgreSQL, with their own pools and errors", async () => {
+    const url = freshPostgres();
+    const outs = await Promise.all(
+      [0, 1, 2, 3].map(
+        (index) =>
+          new Promise<Record<string, unknown>>((resolve, reject) => {
+            const worker = new Worker(path.join(__dirname, "workers/async-worker.js"), { workerData: { url, index } });
+            worker.once("message", resolve);
+            worker.once("error", reject);
+          }),
+      ),
+    );
+    for (const out of outs) {
+      expect(out).toEqual({ usage: 100, error: { isControlPlaneError: true, isError: true, code: "DUPLICATE_ID" } });
+    }
+    const store = await ControlPlaneStore.connect(url);
+    expect((await store.listOrgs({})).items.map((o) => o.orgId)).toEqual(["w0", "w1", "w2", "w3"]);
+    await store.close();
+  });
+});
+
+describe("the server restarted under load", () => {
+  it("calls fail with UNAVAILABLE while it is down, then succeed on new connections, with nothing lost that was acknowledged", async () => {
+    const own = startServer();
+    try {
+      const store = await ControlPlaneStore.connect(own.url, { poolSize: 2, connectTimeoutMs: 1_000 });
+      await store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+      const codes = new Map<string, number>();
+      let acknowledged = 0;
+      let phase = "up";
+      const after: boolean[] = [];
+      const load = async () => {
+        for (let i = 0; phase !== "done"; i++) {
+          try {
+            await store.recordUsage({ orgId: "acme", metric: "m", quantity: 1 });
+            acknowledged++;
+            if (phase === "again") after.push(true);
+          } catch (error) {
+            const code = (error as ControlPlaneError).code;
+            codes.set(code, (codes.get(code) ?? 0) + 1);
+            if (phase === "again") after.push(false);
+          }
+          if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+        }
+      };
+      const loads = [load(), load()];
+      await new Promise((r) => setTimeout(r, 200));
+      own.halt();
+      phase = "down";
+      await new Promise((r) => setTimeout(r, 300));
+      own.resume();
+      phase = "again";
+      await new Promise((r) => setTimeout(r, 500));
+      phase = "done";
+      await Promise.all(loads);
+      console.log(`restart under load: ${acknowledged} acknowledged, errors ${JSON.stringify([...codes])}`);
+      expect([...codes.keys()]).toEqual(["UNAVAILABLE"]);
+      expect(codes.get("UNAVAILABLE")).toBeGreaterThan(0);
+      // Once back, calls succeed: at most the first call on each connection that died fails.
+      expect(after.filter((ok) => ok).length).toBeGreaterThan(20);
+      expect(after.slice(4).every((ok) => ok)).toBe(true);
+      const summary = await store.summarizeUsage({ orgId: "acme" });
+      expect(summary[0]!.quantity).toBeGreaterThanOrEqual(acknowledged);
+      await store.close();
+    } finally {
+      own.stop();
+    }
+  });
+});
+
+describe("a client SIGKILLed in the middle of its writes, on PostgreSQL", () => {
+  it("leaves every write whole (a team with its audit event), the chain verifying, and the write lock free", async () => {
+    const url = freshPostgres();
+    const store = await ControlPlaneStore.connect(url);
+    await store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, [path.join(__dirname, "workers/async-race.js"), url, "teams", "0", `k${round}`, "0"], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+      // Writing for a while, then killed wherever it is: often inside a write transaction.
+      await new Promise((r) => setTimeout(r, 150 + Math.random() * 300));
+      const exited = new Promise((r) => child.on("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+      // The server ended its transaction with its connection: the next write gets the
+      // lock (well within the 5 s lock timeout).
+      const started = performance.now();
+      await store.createTeam({ orgId: "acme", teamId: `after-${round}`, slug: `after-${round}`, name: "After" });
+      expect(performance.now() - started).toBeLessThan(4_000);
+    }
+    // Every page: the killed clients may have written more than one holds.
+    const all = async <T>(page: (cursor: string | null) => Promise<{ items: T[]; nextCursor?: string | null }>) => {
+      const items: T[] = [];
+      for (let cursor: string | null = null; ; ) {
+        const p = await page(cursor);
+        items.push(...p.items);
+        if (!p.nextCursor) return items;
+        cursor = p.nextCursor;
+      }
+    };
+    const teams = await all((cursor) => store.listTeams({ orgId: "acme", limit: 1_000, cursor }));
+    const created = await all((cursor) => store.queryAuditLog({ orgId: "acme", action: "team.create", limit: 1_000, cursor }));
+    expect(teams.length).toBeGreaterThan(3 + 3);
+    expect(created.map((e) => e.targetId).sort()).toEqual(teams.map((t) => t.teamId).sort());
+    expect(await store.verifyAuditChain({ orgId: "acme" })).toMatchObject({ ok: true, checked: teams.length + 1 });
+    await store.close();
+  });
+});
+
+describe("races on PostgreSQL, processes started at one barrier", () => {
+  it("4 processes, 240 consumeUsage calls for a limit of 150: exactly 150 recorded", async () => {
+    const url = freshPostgres();
+    const setup = await ControlPlaneStore.connect(url);
+    await setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    await setup.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
+    await setup.setUsageLimit({ orgId: "acme", projectId: "web", metric: "runs", period: "daily", limitQuantity: 150 });
+    const workers = 4;
+    const startAt = barrierStart(workers);
+    const outputs = await Promise.all(Array.from({ length: workers }, (_, w) => runWorker([url, "consume", "60", `w${w}`, String(startAt)])));
+    const parsed = outputs.map((o) => JSON.parse(o) as Raced<{ allowed: boolean; id: number | null }>);
+    const overlaps = overlappingPairs(parsed.map((p) => p.intervals));
+    console.log(`consumeUsage race on PostgreSQL: ${overlaps} overlapping pairs of calls`);
+    expect(overlaps).toBeGreaterThan(50);
+    const results = parsed.flatMap((p) => p.results);
+    expect(results).toHaveLength(240);
+    const allowed = results.filter((r) => r.allowed);
+    expect(allowed).toHaveLength(150);
+    expect(new Set(allowed.map((r) => r.id)).size).toBe(150);
+    const summary = await setup.summarizeUsage({ orgId: "acme", metric: "runs" });
+    expect(summary).toEqual([{ orgId: "acme", metric: "runs", unit: "count", quantity: 150 }]);
+    expect((await setup.checkUsageLimit({ orgId: "acme", projectId: "web", metric: "runs", period: "daily" }))!.usedQuantity).toBe(150);
+    expect(await setup.checkRollups({ repair: false })).toEqual({ consistent: true, repaired: false });
+    await setup.close();
+  });
+
+  it("2 processes racing createProject against maxProjects get exactly the quota", async () => {
+    const url = freshPostgres();
+    const setup = await ControlPlaneStore.connect(url);
+    await setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    await setup.setOrgQuota({ orgId: "acme", maxProjects: 25 });
+    const startAt = barrierStart(2);
+    const outputs = await Promise.all([0, 1].map((w) => runWorker([url, "project", "30", `w${w}`, String(startAt)])));
+    const parsed = outputs.map((o) => JSON.parse(o) as Raced<{ created: boolean; code: string | null }>);
+    const overlaps = overlappingPairs(parsed.map((p) => p.intervals));
+    console.log(`createProject race on PostgreSQL: ${overlaps} overlapping pairs of calls`);
+    expect(overlaps).toBeGreaterThan(5);
+    const results = parsed.flatMap((p) => p.results);
+    expect(results.filter((r) => r.created)).toHaveLength(25);
+    expect(new Set(results.filter((r) => !r.created).map((r) => r.code))).toEqual(new Set(["QUOTA_EXCEEDED"]));
+    expect((await setup.listProjects({ orgId: "acme", limit: 100 })).items).toHaveLength(25);
+    await setup.close();
+  });
+});

@@ -1,0 +1,48 @@
+// A worker process for the races on the async store (`ControlPlaneStore.connect`): opens
+// the store at `url`, waits at the start barrier, then makes `count` calls one after
+// another, and prints what each call was told and its interval on the shared clock.
+//   consume: consumeUsage of 1 `runs` on acme/web, a key per call;
+//   project: createProject acme/<worker>-<i>, its result or error code;
+//   teams: createTeam acme/<worker>-<i> until killed (no barrier, nothing printed).
+const { ControlPlaneStore } = require("../..");
+const { now } = require("./barrier");
+
+const [url, mode, count, worker, startAt] = [process.argv[2], process.argv[3], Number(process.argv[4]), process.argv[5], Number(process.argv[6])];
+
+async function main() {
+  const store = await ControlPlaneStore.connect(url, { poolSize: 1 });
+  if (mode === "teams") {
+    process.stdout.write("ready\n");
+    for (let i = 0; ; i++) await store.createTeam({ orgId: "acme", teamId: `${worker}-${i}`, slug: `${worker}-${i}`, name: "T" });
+  }
+  // A first call opens the pool's connection before the barrier.
+  await store.getOrg("acme");
+  while (now() < startAt) {
+    // spin: a timer would wake each worker at a different moment
+  }
+  const intervals = [];
+  const results = [];
+  for (let i = 0; i < count; i++) {
+    const start = now();
+    if (mode === "consume") {
+      const out = await store.consumeUsage({ orgId: "acme", projectId: "web", metric: "runs", quantity: 1, idempotencyKey: `${worker}-${i}` });
+      results.push({ allowed: out.allowed, id: out.event ? out.event.id : null });
+    } else {
+      const projectId = `${worker}-${i}`;
+      try {
+        await store.createProject({ orgId: "acme", projectId, slug: projectId, name: projectId });
+        results.push({ created: true, code: null });
+      } catch (error) {
+        results.push({ created: false, code: error.code });
+      }
+    }
+    intervals.push([start, now()]);
+  }
+  await store.close();
+  process.stdout.write(JSON.stringify({ results, intervals }));
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(1);
+});
