@@ -108,12 +108,13 @@ fn the_request_path_runs_its_budget_of_statements() {
     let missing = json!({ "orgId": "acme", "metric": "other", "unit": "token" });
     assert_eq!(conn.call(limits::check, missing), (Value::Null, 1));
 
-    // consumeUsage: BEGIN, one read, the INSERT, COMMIT (plus a fold on every 16th id).
+    // consumeUsage: BEGIN, one read of the org, key and limits, each limit's window (two
+    // here; nothing lies after the events), the INSERT, COMMIT (plus a fold on every 16th id).
     for i in 0..100 {
         let (out, n) = conn.call(limits::consume, event(1_000 + i, None));
         assert_eq!(out["allowed"], json!(true));
         assert_eq!(out["checks"].as_array().unwrap().len(), 2);
         let crossed = out["event"]["id"].as_i64().unwrap() % crate::metering::rollups::TAIL_MAX == 0;
-        assert_eq!(n, 4 + usize::from(crossed), "consumeUsage {i}");
+        assert_eq!(n, 6 + usize::from(crossed), "consumeUsage {i}");
     }
 }

@@ -227,7 +227,6 @@ fn split_slot(
 
 /// The quantity of a series in the inclusive window, and the tail `(watermark, max id)`
 /// as that one statement saw it.
-#[cfg(test)]
 pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, (i64, i64))> {
     static SQL: crate::engine::Built = crate::engine::Built::new();
     let sql = SQL.get(conn.dialect(), |dialect| {
