@@ -7,7 +7,7 @@ use crate::tenancy::orgs::{self, WriteKind};
 use crate::page::{self, Page, PageRequest};
 use crate::tenancy::parents::Parents;
 use crate::tenancy::removal::{self, Removal};
-use crate::metering::rollups::{self, WindowSql, ALL};
+use crate::metering::rollups::{self, ALL};
 use crate::metering::usage::{NewUsage, UsageEvent};
 use crate::request::{FromInput, RequestContext};
 use crate::validate::{js_number, period_ms, Input, ORG_KEY};
@@ -200,18 +200,7 @@ pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<O
     let CheckUsageLimit { key: LimitKey { org_id, project_id, metric, unit, period }, since_ms, until_ms } = req;
     static SQL: Built = Built::new();
     let sql = SQL.get(conn.dialect(), |dialect| {
-        let window = WindowSql {
-            org: "?1",
-            metric: "?3",
-            unit: "?4",
-            series: "st.series",
-            scope: "?2",
-            watermark: "st.watermark",
-            at: "w.",
-            a: "w.a",
-            b: "w.b",
-            dialect,
-        };
+        let window = rollups::one_window(dialect);
         format!(
             // The limit alone in the outer FROM, the state, window and sum in a subquery of
             // their own: joined in one FROM, a connection without SQLite's query planner

@@ -30,7 +30,7 @@ pub(crate) use folding::{catch_up, fold_if_long, fold_long_tail, forget_project,
 pub(crate) use schema::{consistent, ensure, ensure_postgres, rebuild, TRIGGERS};
 pub(crate) use window_sql::{tables as window_tables, WindowSql};
 pub(crate) use windows::{for_each, window_bounds, STATE};
-pub(crate) use windows::total;
+pub(crate) use windows::{one_window, total};
 
 use crate::error::Result;
 use crate::params;

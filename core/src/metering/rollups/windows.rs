@@ -225,23 +225,29 @@ fn split_slot(
     Ok(())
 }
 
+/// The sum of one series' window over `STATE` (as `st`) and `window_bounds` (as `w`): `?1`
+/// org, `?2` scope, `?3` metric, `?4` unit, the window `[?5, ?6)`.
+pub(crate) fn one_window(dialect: crate::engine::Dialect) -> super::WindowSql<'static> {
+    super::WindowSql {
+        org: "?1",
+        metric: "?3",
+        unit: "?4",
+        series: "st.series",
+        scope: "?2",
+        watermark: "st.watermark",
+        at: "w.",
+        a: "w.a",
+        b: "w.b",
+        dialect,
+    }
+}
+
 /// The quantity of a series in the inclusive window, and the tail `(watermark, max id)`
 /// as that one statement saw it.
 pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, (i64, i64))> {
     static SQL: crate::engine::Built = crate::engine::Built::new();
     let sql = SQL.get(conn.dialect(), |dialect| {
-        let window = super::WindowSql {
-            org: "?1",
-            metric: "?3",
-            unit: "?4",
-            series: "st.series",
-            scope: "?2",
-            watermark: "st.watermark",
-            at: "w.",
-            a: "w.a",
-            b: "w.b",
-            dialect,
-        };
+        let window = one_window(dialect);
         format!(
             "WITH {tables} SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st, ({window}) AS w",
             tables = super::window_sql::tables(dialect),
