@@ -21,6 +21,7 @@ pub mod schema;
 pub mod settings;
 pub mod storage;
 pub mod tenancy;
+pub mod transfer;
 pub mod validate;
 
 /// `params!`, for every module as `crate::params`.

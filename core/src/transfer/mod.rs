@@ -1,0 +1,445 @@
+//! Moving a store from a SQLite file to PostgreSQL (`control-plane migrate --from
+//! sqlite:cp.db --to postgres://...`): every table copied row by row with its ids, the
+//! audit chain's heads and the rollups as they stand, then checked on the target.
+//!
+//! - **Step by step.** `Transfer::start` opens the move; each `step` copies the next rows
+//!   (up to a count, of one table) in one transaction on the target, together with where
+//!   it got to, so the caller can show progress between steps.
+//! - **Restartable.** That position lives in the target (`_smithers_cp_migration`), and a
+//!   step commits its rows and its position together: a move interrupted anywhere (a
+//!   SIGKILL included) starts again after the last step that committed, nothing copied
+//!   twice or left out.
+//! - **Only into an empty target, or its own interrupted move.** A target holding any row
+//!   the move did not write is refused; so is a target holding a move from another source,
+//!   or from this one when the source changed since the move began (its row counts per
+//!   table are kept as the move's fingerprint). Writers must be stopped on the source for
+//!   the move: one run reads one snapshot of it, but a restart reads a new one.
+//! - **Checked.** `verify` compares every table's rows on both sides, verifies every org's
+//!   audit chain on the target and checks the target's rollups against its raw events.
+
+mod tables;
+#[cfg(test)]
+mod tests;
+
+use crate::db;
+use crate::engine::postgres::PostgresEngine;
+use crate::engine::sqlite::SqliteEngine;
+use crate::engine::{Db, Opened, Scope, SqlData, SqlValue};
+use crate::error::{CpError, Result};
+use crate::params;
+use crate::request::RequestContext;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tables::{Layout, NUMBERED, ROLLUPS, SEEDED, TABLES};
+
+/// The session-level advisory lock a move holds on the target while it runs, so two moves
+/// into one database never interleave.
+const MOVE_LOCK: i64 = 0x636f_6e74_726f_6c03; // "control" + 3
+
+/// The target's record of a move: a row per table, and `@source` for the move itself.
+const PROGRESS_TABLE: &str = "CREATE TABLE IF NOT EXISTS _smithers_cp_migration (
+  step TEXT COLLATE \"C\" PRIMARY KEY,
+  -- @source: the source's fingerprint; a table: its last copied row's key, as JSON.
+  after_key TEXT COLLATE \"C\",
+  copied BIGINT NOT NULL DEFAULT 0,
+  done BIGINT NOT NULL DEFAULT 0
+)";
+
+const SOURCE_STEP: &str = "@source";
+
+/// Where a move stands, after `start` or a `step`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    /// The table being copied (the last one once all are).
+    pub table: String,
+    /// Its rows copied, and its rows in the source.
+    pub table_copied: u64,
+    pub table_rows: u64,
+    /// Rows copied over all tables, of the source's rows in all.
+    pub copied: u64,
+    pub rows: u64,
+    /// Tables copied whole, of the tables.
+    pub tables_done: usize,
+    pub tables: usize,
+    /// This move began in an earlier run, and goes on where that one stopped.
+    pub resumed: bool,
+    /// Every table is copied and the ids' sequences set.
+    pub done: bool,
+}
+
+/// One table on both sides, after a move.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TableCount {
+    pub table: String,
+    pub source: u64,
+    pub target: u64,
+}
+
+/// What `verify` found on the target.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// Every table's rows match, every chain verifies, the rollups agree with the events.
+    pub ok: bool,
+    pub tables: Vec<TableCount>,
+    /// Orgs whose audit chain was verified on the target, and those that failed.
+    pub orgs: u64,
+    pub broken_audit_chains: Vec<String>,
+    pub rollups_consistent: bool,
+}
+
+/// One table's place in the move.
+struct Place {
+    layout: Layout,
+    rows: u64,
+    copied: u64,
+    after: Option<Vec<SqlData>>,
+    done: bool,
+}
+
+/// A move under way: the source read in one snapshot, the target locked to this move.
+pub struct Transfer {
+    source: SqliteEngine,
+    target: PostgresEngine,
+    places: Vec<Place>,
+    /// The source's read transaction, held for the whole run.
+    snapshot: Option<Opened>,
+    locked: bool,
+    resumed: bool,
+    done: bool,
+}
+
+fn storage(summary: String) -> CpError {
+    CpError::new("STORAGE_ERROR", summary, None)
+}
+
+/// A key's values as JSON, for the target's record of where a table got to.
+fn key_json(key: &[SqlData]) -> String {
+    let values: Vec<Value> = key
+        .iter()
+        .map(|v| match v {
+            SqlData::Int(i) => json!(i),
+            SqlData::Real(f) => json!(f),
+            SqlData::Text(s) => json!(s),
+            SqlData::Null | SqlData::Blob(_) => Value::Null,
+        })
+        .collect();
+    Value::Array(values).to_string()
+}
+
+fn key_from_json(text: &str) -> Result<Vec<SqlData>> {
+    let bad = || storage(format!("The target's record of the move holds a key it cannot read: {text}"));
+    let Value::Array(values) = serde_json::from_str(text).map_err(|_| bad())? else { return Err(bad()) };
+    values
+        .into_iter()
+        .map(|v| match v {
+            Value::Number(n) if n.is_i64() => Ok(SqlData::Int(n.as_i64().expect("i64"))),
+            Value::Number(n) => Ok(SqlData::Real(n.as_f64().ok_or_else(bad)?)),
+            Value::String(s) => Ok(SqlData::Text(s)),
+            _ => Err(bad()),
+        })
+        .collect()
+}
+
+fn owned(value: SqlValue) -> SqlData {
+    match value {
+        SqlValue::Null => SqlData::Null,
+        SqlValue::Int(i) => SqlData::Int(i),
+        SqlValue::Real(f) => SqlData::Real(f),
+        SqlValue::Text(s) => SqlData::Text(s.to_string()),
+        SqlValue::Blob(b) => SqlData::Blob(b.to_vec()),
+    }
+}
+
+/// A table's columns and primary key in the source, each column checked to be in the
+/// target.
+fn layout(source: &Db, target: &Db, name: &'static str) -> Result<Layout> {
+    let mut columns = Vec::new();
+    let mut keyed: Vec<(i64, usize)> = Vec::new();
+    source.each(&format!("SELECT name, pk FROM pragma_table_info('{name}') ORDER BY cid"), params![], |r| {
+        let pk: i64 = r.get(1)?;
+        if pk > 0 {
+            keyed.push((pk, columns.len()));
+        }
+        columns.push(r.get::<String>(0)?);
+        Ok(())
+    })?;
+    if columns.is_empty() || keyed.is_empty() {
+        return Err(storage(format!("The source has no table {name} with a primary key.")));
+    }
+    keyed.sort();
+    let there: Vec<String> = target.rows(
+        "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name = ?1",
+        params![name],
+        |r| r.get(0),
+    )?;
+    if let Some(missing) = columns.iter().find(|c| !there.contains(c)) {
+        return Err(storage(format!("The target's table {name} has no column {missing}: its schema is not this store's.")));
+    }
+    Ok(Layout { name, columns, key: keyed.into_iter().map(|(_, i)| i).collect() })
+}
+
+/// The source's rows per table and its highest ids: the move's fingerprint, so a restart
+/// sees whether the source changed since the move began.
+fn fingerprint(source: &Db, places: &[Place]) -> Result<String> {
+    let mut print = serde_json::Map::new();
+    for place in places {
+        print.insert(place.layout.name.to_string(), json!(place.rows));
+    }
+    source.each("SELECT name, seq FROM sqlite_sequence ORDER BY name", params![], |r| {
+        print.insert(format!("sequence:{}", r.get::<String>(0)?), json!(r.get::<i64>(1)?));
+        Ok(())
+    })?;
+    Ok(Value::Object(print).to_string())
+}
+
+fn refused(summary: String) -> CpError {
+    CpError::field("to", summary)
+}
+
+impl Transfer {
+    fn src(&self) -> &Db<'_> {
+        &self.source
+    }
+
+    fn dst(&self) -> &Db<'_> {
+        &self.target
+    }
+
+    /// Opens a move from `source` (our SQLite connection to the file, which is brought to
+    /// the current schema as any open does) to `target` (a PostgreSQL connection; the
+    /// schema is created there if missing): a new move into an empty target, or the
+    /// interrupted move of this source resumed.
+    pub fn start(source: SqliteEngine, target: PostgresEngine) -> Result<Self> {
+        crate::schema::ensure(&source)?;
+        crate::schema::ensure(&target)?;
+        let mut transfer = Transfer { source, target, places: Vec::new(), snapshot: None, locked: false, resumed: false, done: false };
+        transfer.open()?;
+        Ok(transfer)
+    }
+
+    fn open(&mut self) -> Result<()> {
+        let (source, target) = (&self.source as &Db, &self.target as &Db);
+        let locked: bool = target.one("SELECT pg_try_advisory_lock(?1)", params![MOVE_LOCK], |r| r.get(0))?;
+        if !locked {
+            return Err(CpError::new("BUSY", "Another move into this database is running.", None));
+        }
+        self.locked = true;
+        self.snapshot = Some(source.begin(Scope::Read)?);
+        for &name in TABLES.iter() {
+            let layout = layout(source, target, name)?;
+            let rows: i64 = source.one(&format!("SELECT COUNT(*) FROM {name}"), params![], |r| r.get(0))?;
+            self.places.push(Place { layout, rows: rows as u64, copied: 0, after: None, done: false });
+        }
+        let print = fingerprint(source, &self.places)?;
+        target.script(PROGRESS_TABLE)?;
+        let recorded: Option<(String, i64)> = target.row(
+            "SELECT after_key, done FROM _smithers_cp_migration WHERE step = ?1",
+            params![SOURCE_STEP],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        match recorded {
+            None => self.begin_new(&print),
+            Some((theirs, _)) if theirs != print => Err(refused(
+                "The target holds a move from another source, or from this one before it changed: start again on an empty database."
+                    .to_string(),
+            )),
+            Some((_, done)) => {
+                self.resumed = true;
+                self.done = done != 0;
+                self.load_places()
+            }
+        }
+    }
+
+    /// Records a new move, after checking that the target holds no rows.
+    fn begin_new(&mut self, print: &str) -> Result<()> {
+        let places = &self.places;
+        db::write(&self.target, |t| {
+            for place in places.iter().filter(|p| !SEEDED.contains(&p.layout.name)) {
+                let name = place.layout.name;
+                if t.exists(&format!("SELECT 1 FROM {name} LIMIT 1"), params![])? {
+                    return Err(refused(format!(
+                        "The target already holds data ({name} has rows): a move copies into an empty database only."
+                    )));
+                }
+            }
+            t.execute("INSERT INTO _smithers_cp_migration (step, after_key) VALUES (?1, ?2)", params![SOURCE_STEP, print])?;
+            for place in places {
+                t.execute("INSERT INTO _smithers_cp_migration (step) VALUES (?1)", params![place.layout.name])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads where each table got to in the run that was interrupted.
+    fn load_places(&mut self) -> Result<()> {
+        let target = &self.target as &Db;
+        for place in &mut self.places {
+            let (after, copied, done): (Option<String>, i64, i64) = target.one(
+                "SELECT after_key, copied, done FROM _smithers_cp_migration WHERE step = ?1",
+                params![place.layout.name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            place.after = after.as_deref().map(key_from_json).transpose()?;
+            place.copied = copied as u64;
+            place.done = done != 0;
+        }
+        Ok(())
+    }
+
+    /// Where the move stands.
+    pub fn progress(&self) -> Progress {
+        let current = self.places.iter().find(|p| !p.done).or(self.places.last()).expect("tables");
+        Progress {
+            table: current.layout.name.to_string(),
+            table_copied: current.copied,
+            table_rows: current.rows,
+            copied: self.places.iter().map(|p| p.copied).sum(),
+            rows: self.places.iter().map(|p| p.rows).sum(),
+            tables_done: self.places.iter().filter(|p| p.done).count(),
+            tables: self.places.len(),
+            resumed: self.resumed,
+            done: self.done,
+        }
+    }
+
+    /// Copies up to `rows` rows of the next table not yet copied, with the move's position,
+    /// in one transaction on the target; after the last table, sets the target's id
+    /// sequences from the source's and records the move done.
+    pub fn step(&mut self, rows: usize) -> Result<Progress> {
+        if self.done {
+            return Ok(self.progress());
+        }
+        let rows = rows.max(1);
+        let Some(index) = self.places.iter().position(|p| !p.done) else {
+            self.finish()?;
+            return Ok(self.progress());
+        };
+        let (source, target) = (&self.source as &Db, &self.target as &Db);
+        let place = &self.places[index];
+        let layout = &place.layout;
+        let width = layout.columns.len();
+        let mut values: Vec<SqlData> = Vec::with_capacity(rows * width);
+        {
+            let mut params: Vec<SqlValue> = place.after.iter().flatten().map(SqlData::as_value).collect();
+            params.push(SqlValue::Int(rows as i64));
+            source.query(&layout.select_after(place.after.is_some()), &params, &mut |r| {
+                for c in 0..width {
+                    values.push(owned(r.value(c)?));
+                }
+                Ok(true)
+            })?;
+        }
+        let got = values.len() / width;
+        let last_key: Option<Vec<SqlData>> =
+            (got > 0).then(|| layout.key.iter().map(|&k| values[(got - 1) * width + k].clone()).collect());
+        let finished = got < rows;
+        let after = last_key.clone().or_else(|| place.after.clone());
+        db::write(target, |t| {
+            for chunk in values.chunks(layout.rows_per_insert() * width) {
+                let params: Vec<SqlValue> = chunk.iter().map(SqlData::as_value).collect();
+                t.execute(&layout.insert(chunk.len() / width), &params).map_err(|e| {
+                    CpError::new(
+                        e.code,
+                        format!("Copying {} after key {}: {}", layout.name, after_text(&place.after), e.summary),
+                        e.details.clone(),
+                    )
+                })?;
+            }
+            let after_key = after.as_deref().map(key_json);
+            t.execute(
+                "UPDATE _smithers_cp_migration SET after_key = ?2, copied = copied + ?3, done = ?4 WHERE step = ?1",
+                params![layout.name, after_key, got as i64, finished as i64],
+            )?;
+            Ok(())
+        })?;
+        let place = &mut self.places[index];
+        place.copied += got as u64;
+        place.after = after;
+        place.done = finished;
+        if self.places.iter().all(|p| p.done) {
+            self.finish()?;
+        }
+        Ok(self.progress())
+    }
+
+    /// Sets the target's highest ids ever (SQLite's `sqlite_sequence`, which may pass the
+    /// highest id left) and the rollup series' identity, and records the move done.
+    fn finish(&mut self) -> Result<()> {
+        let mut sequences: Vec<(String, i64)> = Vec::new();
+        self.src().each("SELECT name, seq FROM sqlite_sequence", params![], |r| {
+            sequences.push((r.get(0)?, r.get(1)?));
+            Ok(())
+        })?;
+        db::write(&self.target, |t| {
+            for (name, seq) in sequences.iter().filter(|(name, _)| NUMBERED.contains(&name.as_str())) {
+                t.execute(
+                    "UPDATE _smithers_cp_sequence SET seq = GREATEST(seq, ?2) WHERE name = ?1",
+                    params![name.as_str(), *seq],
+                )?;
+            }
+            t.one(
+                "SELECT setval(pg_get_serial_sequence('_smithers_cp_usage_series', 'id'), COALESCE(MAX(id), 0) + 1, false)
+                 FROM _smithers_cp_usage_series",
+                params![],
+                |_| Ok(()),
+            )?;
+            t.execute("UPDATE _smithers_cp_migration SET done = 1 WHERE step = ?1", params![SOURCE_STEP])?;
+            Ok(())
+        })?;
+        self.done = true;
+        Ok(())
+    }
+
+    /// Compares every table's rows on both sides, verifies every org's audit chain on the
+    /// target, and checks the target's rollups against its raw events (a pass over them,
+    /// which folds in the events not yet folded: the rollups' rows are reported, and held
+    /// to that check rather than to the source's count).
+    pub fn verify(&self) -> Result<Verification> {
+        let target = &self.target as &Db;
+        let mut tables = Vec::new();
+        for place in &self.places {
+            let name = place.layout.name;
+            let there: i64 = target.one(&format!("SELECT COUNT(*) FROM {name}"), params![], |r| r.get(0))?;
+            tables.push(TableCount { table: name.to_string(), source: place.rows, target: there as u64 });
+        }
+                let ctx = RequestContext::default();
+        let orgs: Vec<String> = target.rows("SELECT org_id FROM _smithers_cp_orgs ORDER BY org_id", params![], |r| r.get(0))?;
+        let mut broken = Vec::new();
+        for org_id in &orgs {
+            let report = crate::audit::verify(target, &ctx, crate::tenancy::orgs::OrgRef { org_id: org_id.clone() })?;
+            if !report.ok {
+                broken.push(org_id.clone());
+            }
+        }
+        let rollups = crate::metering::rollups::check(target, &ctx, crate::metering::rollups::CheckRollups { repair: false })?;
+        let same = |t: &TableCount| t.source == t.target || ROLLUPS.contains(&t.table.as_str());
+        let ok = self.done && tables.iter().all(same) && broken.is_empty() && rollups.consistent;
+        Ok(Verification { ok, tables, orgs: orgs.len() as u64, broken_audit_chains: broken, rollups_consistent: rollups.consistent })
+    }
+
+    /// Ends the run: the source's snapshot and the target's lock let go. Also on drop.
+    pub fn close(&mut self) {
+        if let Some(opened) = self.snapshot.take() {
+            let _ = self.src().end(opened, false);
+        }
+        if self.locked {
+            self.locked = false;
+            let _ = self.dst().one("SELECT pg_advisory_unlock(?1)", params![MOVE_LOCK], |_| Ok(()));
+        }
+    }
+}
+
+fn after_text(after: &Option<Vec<SqlData>>) -> String {
+    after.as_deref().map_or("(the first)".to_string(), key_json)
+}
+
+impl Drop for Transfer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
