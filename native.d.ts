@@ -1221,6 +1221,18 @@ export declare class NativeAsyncStore {
   close(): void
 }
 
+/** The native side of a move (internal): each method resolves to JSON text. */
+export declare class NativeTransfer {
+  /** Where the move stands. */
+  progress(): Promise<string>
+  /** Copies up to `rows` rows; resolves to the progress. */
+  step(rows: number): Promise<string>
+  /** Compares the two sides and checks the target; resolves to the report. */
+  verify(): Promise<string>
+  /** Lets go of the file's snapshot and the target's connection. */
+  close(): void
+}
+
 export declare class OrgScope {
   recordAuditEvent(input?: ScopedInput<ControlPlaneRecordAuditEventInput>): ControlPlaneAuditEvent
   queryAuditLog(input?: ScopedInput<ControlPlaneAuditQuery>): ControlPlanePage<ControlPlaneAuditEvent>

@@ -1,25 +1,68 @@
 import { execFile, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database } from "../index.js";
 import { tempDir } from "./helpers";
+import { startServer } from "./pg/server.js";
+import pg from "pg";
 
 const BIN = path.join(__dirname, "..", "bin", "control-plane.js");
 
-/** Runs the CLI; resolves with its exit code and output whatever the code. */
+/** Runs the CLI on a store (a file's path, or a URL); resolves with its exit code and output whatever the code. */
 function cli(db: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const where = db.includes("://") ? ["--url", db] : ["--db", db];
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, "--db", db, ...args], (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...where, ...args], (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as NodeJS.ErrnoException & { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }
 
-describe("control-plane CLI", () => {
+// The operator's round trip runs on both engines: a SQLite file (--db) and a database on a
+// real PostgreSQL server (--url; started for it, never skipped).
+let server: ReturnType<typeof startServer> | undefined;
+let databases = 0;
+afterAll(() => server?.stop());
+
+type Engine = { store: () => string; schemaVersion: number; damageRollups: (store: string) => void | Promise<void> };
+const ENGINES: [string, Engine][] = [
+  [
+    "a SQLite file (--db)",
+    {
+      store: () => path.join(tempDir(), "cp.db"),
+      schemaVersion: 7,
+      damageRollups: (db) => {
+        const raw = new Database(db);
+        raw.exec("UPDATE _smithers_cp_usage_rollups SET quantity = quantity + 5");
+        raw.close();
+      },
+    },
+  ],
+  [
+    "PostgreSQL (--url)",
+    {
+      store: () => {
+        server ??= startServer();
+        const name = `cli${process.pid}_${databases++}`;
+        server.psql(`CREATE DATABASE ${name}`);
+        return server.url.replace(/\/[^/]+$/, `/${name}`);
+      },
+      schemaVersion: 2,
+      damageRollups: async (url) => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query("UPDATE _smithers_cp_usage_rollups SET quantity = quantity + 5");
+        await client.end();
+      },
+    },
+  ],
+];
+
+describe.each(ENGINES)("control-plane CLI on %s", (_, engine) => {
   it("runs the operator's round trip with tables, --json and meaningful exit codes", async () => {
-    const db = path.join(tempDir(), "cp.db");
-    expect((await cli(db, "init", "--json")).stdout).toContain('"schemaVersion": 7');
+    const db = engine.store();
+    expect((await cli(db, "init", "--json")).stdout).toContain(`"schemaVersion": ${engine.schemaVersion}`);
 
     const created = await cli(db, "--json", "orgs", "create", "--slug", "acme", "--name", "Acme", "--id", "org_acme");
     expect(created.code).toBe(0);
@@ -53,7 +96,7 @@ describe("control-plane CLI", () => {
     const next = JSON.parse((await cli(db, "--json", "audit", "query", "--org", "org_acme", "--limit", "2", "--cursor", page.nextCursor)).stdout);
     expect(next.items[0].id).toBeGreaterThan(page.items[1].id);
 
-    const out = path.join(path.dirname(db), "audit.ndjson");
+    const out = path.join(tempDir(), "audit.ndjson");
     const exported = await cli(db, "--json", "audit", "export", "--org", "org_acme", "--format", "ndjson", "--out", out);
     expect(exported.stderr).toBe(""); // piped: no progress line
     expect(JSON.parse(exported.stdout)).toMatchObject({ format: "ndjson", path: out });
@@ -65,13 +108,11 @@ describe("control-plane CLI", () => {
     expect((await cli(db, "orgs", "unsuspend", "org_acme")).code).toBe(0);
 
     const stats = JSON.parse((await cli(db, "--json", "stats")).stdout);
-    expect(stats.schemaVersion).toBe(7);
+    expect(stats.schemaVersion).toBe(engine.schemaVersion);
     expect(stats.tables.find((t: { table: string }) => t.table === "_smithers_cp_orgs").rows).toBe(1);
     // doctor: healthy, then rollups damaged by raw SQL are found (--no-repair: exit 1) and rebuilt.
     expect(JSON.parse((await cli(db, "--json", "doctor")).stdout)).toEqual({ integrity: "ok", rollupsConsistent: true, rollupsRepaired: false, orgs: 1, brokenAuditChains: [] });
-    const raw = new Database(db);
-    raw.exec("UPDATE _smithers_cp_usage_rollups SET quantity = quantity + 5");
-    raw.close();
+    await engine.damageRollups(db);
     const found = await cli(db, "--json", "doctor", "--no-repair");
     expect([found.code, JSON.parse(found.stdout).rollupsConsistent]).toEqual([1, false]);
     const fixed = await cli(db, "--json", "doctor");
@@ -79,6 +120,9 @@ describe("control-plane CLI", () => {
     expect(JSON.parse((await cli(db, "--json", "usage", "summary", "--org", "org_acme")).stdout)[0].quantity).toBe(22); // 12 + 10 recorded above
     expect((await cli(db, "orgs", "delete", "org_acme", "--hard", "--json")).stdout).toContain('"mode": "hard"');
   });
+});
+
+describe("control-plane CLI", () => {
 
   it("exit codes: 2 for a bad command line, 1 for a refused input, 3 for not found, 0 for help", async () => {
     const db = path.join(tempDir(), "cp.db");

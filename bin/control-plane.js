@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 "use strict";
-// control-plane: look into and operate a control-plane SQLite file without writing code.
+// control-plane: look into and operate a control-plane store without writing code: a
+// SQLite file (--db) or any URL the async store connects to (--url, or CONTROL_PLANE_URL:
+// postgres://..., sqlite:path); and move a SQLite file's store to PostgreSQL (migrate).
 // Exit codes: 0 done; 1 the store refused (a ControlPlaneError, its code on stderr);
 // 2 a command line that does not parse; 3 not found (orgs show).
 
@@ -8,6 +10,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { Command, CommanderError, InvalidArgumentError } = require("commander");
 const { ControlPlaneStore, ControlPlaneError } = require("..");
+const native = require("../binding.js");
 
 const EXIT = { ok: 0, refused: 1, usage: 2, notFound: 3 };
 
@@ -22,8 +25,9 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const program = new Command("control-plane")
-  .description("Inspect and operate a Smithers control-plane database file.")
+  .description("Inspect and operate a Smithers control-plane store: a SQLite file or a PostgreSQL database.")
   .option("--db <path>", "the database file", "./control-plane.db")
+  .option("--url <url>", "the store's URL instead of --db: postgres://..., postgresql://... or sqlite:<path> (default: $CONTROL_PLANE_URL)")
   .option("--json", "print JSON instead of tables")
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
@@ -42,13 +46,47 @@ function globals() {
   return program.opts();
 }
 
-/** Opens the store on --db for one command, and closes it afterwards. */
+/**
+ * The store the command works on: --url, else --db when given, else $CONTROL_PLANE_URL,
+ * else ./control-plane.db. A file is named as `sqlite:<absolute path>`.
+ */
+function storeUrl() {
+  const { url, db } = globals();
+  if (url !== undefined) {
+    if (program.getOptionValueSource("db") === "cli") program.error("error: give --db or --url, not both", { exitCode: EXIT.usage });
+    return url;
+  }
+  if (program.getOptionValueSource("db") !== "cli" && process.env.CONTROL_PLANE_URL) return process.env.CONTROL_PLANE_URL;
+  return `sqlite:${path.resolve(db)}`;
+}
+
+/** The file a `sqlite:` URL names (null for PostgreSQL and memory). */
+function fileOf(url) {
+  const file = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : null;
+  return file && file !== ":memory:" ? path.resolve(file) : null;
+}
+
+/** What the command works on, to print: `{ db: file }`, or `{ url }` without its password. */
+function where() {
+  const url = storeUrl();
+  const file = fileOf(url);
+  return file ? { db: file } : { url: redacted(url) };
+}
+
+function redacted(url) {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+}
+
+/**
+ * Opens the store for one command and closes it afterwards: the async store
+ * (`ControlPlaneStore.connect`), so every command runs the same on either engine.
+ */
 async function withStore(fn) {
-  const store = new ControlPlaneStore(path.resolve(globals().db));
+  const store = await ControlPlaneStore.connect(storeUrl());
   try {
     return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -77,12 +115,12 @@ function show(value, columns) {
 }
 
 /** Every org's id, deleted ones too, page by page. */
-function allOrgIds(store) {
+async function allOrgIds(store) {
   const ids = [];
   for (const status of ["active", "suspended", "deleted"]) {
     let cursor = null;
     do {
-      const page = store.listOrgs({ status, cursor, limit: 1000 });
+      const page = await store.listOrgs({ status, cursor, limit: 1000 });
       ids.push(...page.items.map((org) => org.orgId));
       cursor = page.nextCursor;
     } while (cursor);
@@ -101,26 +139,26 @@ program
   .command("init")
   .description("create or upgrade the control-plane tables in the file")
   .action(() =>
-    withStore((s) => show({ db: path.resolve(globals().db), schemaVersion: s.stats().schemaVersion })),
+    withStore(async (s) => show({ ...where(), schemaVersion: (await s.stats()).schemaVersion })),
   );
 
 const orgs = program.command("orgs").description("organizations");
 paging(orgs.command("list").description("list orgs (deleted ones only with --status deleted)").option("--status <status>", "active, suspended or deleted")).action((o) =>
-  withStore((s) => showPage(s.listOrgs({ status: o.status, limit: o.limit, cursor: o.cursor }), ["orgId", "slug", "name", "status", "createdAtMs"])),
+  withStore(async (s) => showPage(await s.listOrgs({ status: o.status, limit: o.limit, cursor: o.cursor }), ["orgId", "slug", "name", "status", "createdAtMs"])),
 );
 orgs
   .command("show <orgIdOrSlug>")
   .description("one org, by id or slug")
   .action((key) =>
-    withStore((s) => {
-      const bySlug = () => {
+    withStore(async (s) => {
+      const bySlug = async () => {
         try {
-          return s.getOrgBySlug(key);
+          return await s.getOrgBySlug(key);
         } catch {
           return null; // not a slug at all
         }
       };
-      const org = s.getOrg(key) ?? bySlug();
+      const org = (await s.getOrg(key)) ?? (await bySlug());
       if (!org) {
         process.stderr.write(`No org with id or slug ${key}.\n`);
         process.exitCode = EXIT.notFound;
@@ -135,28 +173,28 @@ orgs
   .requiredOption("--slug <slug>", "lowercase slug")
   .requiredOption("--name <name>", "display name")
   .option("--id <orgId>", "org id (default: a UUID)")
-  .action((o) => withStore((s) => show(s.createOrg({ orgId: o.id, slug: o.slug, name: o.name }))));
+  .action((o) => withStore(async (s) => show(await s.createOrg({ orgId: o.id, slug: o.slug, name: o.name }))));
 orgs
   .command("suspend <orgId>")
   .description("suspend an org: no new resources, metering continues")
   .requiredOption("--reason <reason>", "why")
   .option("--actor <actorId>", "who")
-  .action((orgId, o) => withStore((s) => show(s.suspendOrg({ orgId, reason: o.reason, actorId: o.actor }))));
+  .action((orgId, o) => withStore(async (s) => show(await s.suspendOrg({ orgId, reason: o.reason, actorId: o.actor }))));
 orgs
   .command("unsuspend <orgId>")
   .description("lift a suspension")
   .option("--actor <actorId>", "who")
-  .action((orgId, o) => withStore((s) => show(s.unsuspendOrg({ orgId, actorId: o.actor }))));
+  .action((orgId, o) => withStore(async (s) => show(await s.unsuspendOrg({ orgId, actorId: o.actor }))));
 orgs
   .command("delete <orgId>")
   .description("soft-delete an org (--hard removes every row it holds)")
   .option("--hard", "remove the org and all its rows")
   .option("--actor <actorId>", "who")
-  .action((orgId, o) => withStore((s) => show(s.deleteOrg({ orgId, mode: o.hard ? "hard" : "soft", actorId: o.actor }))));
+  .action((orgId, o) => withStore(async (s) => show(await s.deleteOrg({ orgId, mode: o.hard ? "hard" : "soft", actorId: o.actor }))));
 
 const projects = program.command("projects").description("projects");
 paging(projects.command("list").description("list an org's projects").requiredOption("--org <orgId>", "org")).action((o) =>
-  withStore((s) => showPage(s.listProjects({ orgId: o.org, limit: o.limit, cursor: o.cursor }), ["projectId", "slug", "name", "createdAtMs"])),
+  withStore(async (s) => showPage(await s.listProjects({ orgId: o.org, limit: o.limit, cursor: o.cursor }), ["projectId", "slug", "name", "createdAtMs"])),
 );
 projects
   .command("create")
@@ -165,11 +203,11 @@ projects
   .requiredOption("--slug <slug>", "lowercase slug")
   .requiredOption("--name <name>", "display name")
   .option("--id <projectId>", "project id (default: a UUID)")
-  .action((o) => withStore((s) => show(s.createProject({ orgId: o.org, projectId: o.id, slug: o.slug, name: o.name }))));
+  .action((o) => withStore(async (s) => show(await s.createProject({ orgId: o.org, projectId: o.id, slug: o.slug, name: o.name }))));
 
 const teams = program.command("teams").description("teams and members");
 paging(teams.command("list").description("list an org's teams").requiredOption("--org <orgId>", "org")).action((o) =>
-  withStore((s) => showPage(s.listTeams({ orgId: o.org, limit: o.limit, cursor: o.cursor }), ["teamId", "slug", "name", "createdAtMs"])),
+  withStore(async (s) => showPage(await s.listTeams({ orgId: o.org, limit: o.limit, cursor: o.cursor }), ["teamId", "slug", "name", "createdAtMs"])),
 );
 teams
   .command("create")
@@ -178,7 +216,7 @@ teams
   .requiredOption("--slug <slug>", "lowercase slug")
   .requiredOption("--name <name>", "display name")
   .option("--id <teamId>", "team id (default: a UUID)")
-  .action((o) => withStore((s) => show(s.createTeam({ orgId: o.org, teamId: o.id, slug: o.slug, name: o.name }))));
+  .action((o) => withStore(async (s) => show(await s.createTeam({ orgId: o.org, teamId: o.id, slug: o.slug, name: o.name }))));
 teams
   .command("add-member")
   .description("add a user to a team, or change their role")
@@ -187,9 +225,9 @@ teams
   .requiredOption("--user <userId>", "user")
   .option("--role <role>", "role", "member")
   .action((o) =>
-    withStore((s) => {
-      s.addTeamMember({ orgId: o.org, teamId: o.team, userId: o.user, role: o.role });
-      show(s.listTeamMembers({ orgId: o.org, teamId: o.team, limit: 1000 }).items, ["userId", "role", "createdAtMs"]);
+    withStore(async (s) => {
+      await s.addTeamMember({ orgId: o.org, teamId: o.team, userId: o.user, role: o.role });
+      show((await s.listTeamMembers({ orgId: o.org, teamId: o.team, limit: 1000 })).items, ["userId", "role", "createdAtMs"]);
     }),
   );
 
@@ -205,8 +243,8 @@ usage
   .option("--run <runId>", "run")
   .option("--key <idempotencyKey>", "idempotency key")
   .action((o) =>
-    withStore((s) =>
-      show(s.recordUsage({ orgId: o.org, projectId: o.project, metric: o.metric, quantity: o.quantity, unit: o.unit, runId: o.run, idempotencyKey: o.key })),
+    withStore(async (s) =>
+      show(await s.recordUsage({ orgId: o.org, projectId: o.project, metric: o.metric, quantity: o.quantity, unit: o.unit, runId: o.run, idempotencyKey: o.key })),
     ),
   );
 usage
@@ -220,8 +258,8 @@ usage
   .option("--group-by <dims>", "comma list of projectId, metric, unit", list)
   .option("--bucket <bucket>", "hour, day or month")
   .action((o) =>
-    withStore((s) =>
-      show(s.summarizeUsage({ orgId: o.org, sinceMs: o.since, untilMs: o.until, projectId: o.project, metric: o.metric, groupBy: o.groupBy, bucket: o.bucket })),
+    withStore(async (s) =>
+      show(await s.summarizeUsage({ orgId: o.org, sinceMs: o.since, untilMs: o.until, projectId: o.project, metric: o.metric, groupBy: o.groupBy, bucket: o.bucket })),
     ),
   );
 
@@ -236,7 +274,7 @@ quota
   .option("--unit <unit>", "unit", "count")
   .option("--period <period>", "daily, weekly or monthly", "monthly")
   .action((o) =>
-    withStore((s) => show(s.setUsageLimit({ orgId: o.org, projectId: o.project, metric: o.metric, unit: o.unit, period: o.period, limitQuantity: o.limit }))),
+    withStore(async (s) => show(await s.setUsageLimit({ orgId: o.org, projectId: o.project, metric: o.metric, unit: o.unit, period: o.period, limitQuantity: o.limit }))),
   );
 quota
   .command("check")
@@ -247,8 +285,8 @@ quota
   .option("--unit <unit>", "unit", "count")
   .option("--period <period>", "daily, weekly or monthly", "monthly")
   .action((o) =>
-    withStore((s) => {
-      const check = s.checkUsageLimit({ orgId: o.org, projectId: o.project, metric: o.metric, unit: o.unit, period: o.period });
+    withStore(async (s) => {
+      const check = await s.checkUsageLimit({ orgId: o.org, projectId: o.project, metric: o.metric, unit: o.unit, period: o.period });
       if (!check) {
         process.stderr.write("No limit is set for that scope, metric, unit and period.\n");
         process.exitCode = EXIT.notFound;
@@ -266,7 +304,7 @@ secrets
   .requiredOption("--org <orgId>", "org")
   .option("--project <projectId>", "one project's")
   .action((o) =>
-    withStore((s) => show(s.listSecretRefs(o.project ? { orgId: o.org, projectId: o.project } : { orgId: o.org }), ["name", "projectId", "provider", "ref", "createdBy", "createdAtMs"])),
+    withStore(async (s) => show(await s.listSecretRefs(o.project ? { orgId: o.org, projectId: o.project } : { orgId: o.org }), ["name", "projectId", "provider", "ref", "createdBy", "createdAtMs"])),
   );
 secrets
   .command("put")
@@ -277,7 +315,7 @@ secrets
   .requiredOption("--ref <ref>", "the reference (never the value)")
   .option("--project <projectId>", "project (default: org-wide)")
   .option("--by <userId>", "who")
-  .action((o) => withStore((s) => show(s.putSecretRef({ orgId: o.org, projectId: o.project, name: o.name, provider: o.provider, ref: o.ref, createdBy: o.by }))));
+  .action((o) => withStore(async (s) => show(await s.putSecretRef({ orgId: o.org, projectId: o.project, name: o.name, provider: o.provider, ref: o.ref, createdBy: o.by }))));
 
 const audit = program.command("audit").description("audit log");
 paging(
@@ -293,9 +331,9 @@ paging(
     .option("--until <ms>", "window end (ms)", number)
     .option("--order <order>", "asc or desc", "asc"),
 ).action((o) =>
-  withStore((s) =>
+  withStore(async (s) =>
     showPage(
-      s.queryAuditLog({ orgId: o.org, actorId: o.actor, action: o.action, targetType: o.targetType, targetId: o.target, sinceMs: o.since, untilMs: o.until, order: o.order, limit: o.limit, cursor: o.cursor }),
+      await s.queryAuditLog({ orgId: o.org, actorId: o.actor, action: o.action, targetType: o.targetType, targetId: o.target, sinceMs: o.since, untilMs: o.until, order: o.order, limit: o.limit, cursor: o.cursor }),
       ["id", "occurredAtMs", "action", "targetType", "targetId", "actorId", "projectId"],
     ),
   ),
@@ -346,12 +384,12 @@ program
   .option("--dry-run", "only count what would be removed")
   .option("--grace-days <days>", "days a soft-deleted org is kept (default 30)", number)
   .action((o) =>
-    withStore((s) => {
+    withStore(async (s) => {
       const nowMs = Date.now();
       const total = { deleted: {}, orgs: [], batches: 0 };
       const tty = process.stderr.isTTY;
       for (;;) {
-        const step = s.purgeExpired({ nowMs, dryRun: Boolean(o.dryRun), deletedOrgGraceDays: o.graceDays, maxBatches: 20 });
+        const step = await s.purgeExpired({ nowMs, dryRun: Boolean(o.dryRun), deletedOrgGraceDays: o.graceDays, maxBatches: 20 });
         for (const [table, n] of Object.entries(step.deleted)) total.deleted[table] = (total.deleted[table] ?? 0) + n;
         total.orgs.push(...step.orgs);
         total.batches += step.batches;
@@ -369,31 +407,80 @@ program
   .description("check the usage rollups against the raw events (a pass over every event) and rebuild them if they disagree; verify every org's audit chain")
   .option("--no-repair", "only report")
   .action((o) =>
-    withStore((s) => {
-      const rollups = s.checkRollups({ repair: o.repair });
-      const orgIds = allOrgIds(s);
-      const { integrity } = s.checkIntegrity();
-      const broken = orgIds.map((orgId) => ({ orgId, ...s.verifyAuditChain({ orgId }) })).filter((r) => !r.ok);
-      show({ integrity, rollupsConsistent: rollups.consistent, rollupsRepaired: rollups.repaired, orgs: orgIds.length, brokenAuditChains: broken.map((r) => r.orgId) });
+    withStore(async (s) => {
+      const rollups = await s.checkRollups({ repair: o.repair });
+      const orgIds = await allOrgIds(s);
+      const { integrity } = await s.checkIntegrity();
+      const broken = [];
+      for (const orgId of orgIds) if (!(await s.verifyAuditChain({ orgId })).ok) broken.push(orgId);
+      show({ integrity, rollupsConsistent: rollups.consistent, rollupsRepaired: rollups.repaired, orgs: orgIds.length, brokenAuditChains: broken });
       if (integrity !== "ok" || broken.length > 0 || (!rollups.consistent && !rollups.repaired)) process.exitCode = EXIT.refused;
     }),
   );
 
 program
   .command("stats")
-  .description("rows per table, file size and schema version")
+  .description("rows per table, file size (SQLite) and schema version")
   .action(() =>
-    withStore((s) => {
-      const file = path.resolve(globals().db);
-      const { schemaVersion, tables } = s.stats();
-      const bytes = ["", "-wal"].reduce((n, suffix) => n + (fs.existsSync(file + suffix) ? fs.statSync(file + suffix).size : 0), 0);
-      if (globals().json) show({ db: file, bytes, schemaVersion, tables });
+    withStore(async (s) => {
+      const { schemaVersion, tables } = await s.stats();
+      const { db: file, url } = where();
+      const bytes = file && ["", "-wal"].reduce((n, suffix) => n + (fs.existsSync(file + suffix) ? fs.statSync(file + suffix).size : 0), 0);
+      if (globals().json) show({ ...where(), ...(file ? { bytes } : {}), schemaVersion, tables });
       else {
         show(tables, ["table", "rows"]);
-        process.stdout.write(`\n${file}: ${bytes} bytes (with WAL), schema version ${schemaVersion}\n`);
+        process.stdout.write(file ? `\n${file}: ${bytes} bytes (with WAL), schema version ${schemaVersion}\n` : `\n${url}: schema version ${schemaVersion}\n`);
       }
     }),
   );
+
+program
+  .command("migrate")
+  .description("move a SQLite file's store into an empty PostgreSQL database, with a progress line; run it again to go on after an interruption")
+  .requiredOption("--from <url>", "the source: sqlite:<path>")
+  .requiredOption("--to <url>", "the target: postgres://... or postgresql://...")
+  .option("--rows <n>", "rows copied per step (one transaction each)", number, 5000)
+  .action(async (o) => {
+    const tty = process.stderr.isTTY;
+    const began = Date.now();
+    const transfer = await native.startTransfer(o.from, o.to);
+    try {
+      let progress = JSON.parse(await transfer.progress());
+      if (progress.resumed && !progress.done) process.stderr.write(`going on with the interrupted move: ${progress.copied} of ${progress.rows} rows were copied\n`);
+      if (progress.done) process.stderr.write("this move was done already: checking the target again\n");
+      let lastTable = null;
+      const line = (p) => {
+        const percent = p.rows === 0 ? 100 : Math.floor((100 * p.copied) / p.rows);
+        return `migrating: ${p.copied}/${p.rows} rows (${percent}%), table ${p.tablesDone + (p.done ? 0 : 1)}/${p.tables} ${p.table} ${p.tableCopied}/${p.tableRows}, ${((Date.now() - began) / 1000).toFixed(1)} s`;
+      };
+      while (!progress.done) {
+        progress = JSON.parse(await transfer.step(o.rows));
+        if (tty) process.stderr.write(`\r\x1b[K${line(progress)}`);
+        else if (progress.table !== lastTable || progress.done) {
+          // Piped: a line as each table begins, and at the end.
+          process.stderr.write(`${line(progress)}\n`);
+          lastTable = progress.table;
+        }
+      }
+      if (tty) process.stderr.write("\r\x1b[K");
+      const report = JSON.parse(await transfer.verify());
+      show({
+        from: o.from,
+        to: redacted(o.to),
+        ok: report.ok,
+        rows: progress.rows,
+        tables: report.tables.length,
+        orgs: report.orgs,
+        brokenAuditChains: report.brokenAuditChains,
+        rollupsConsistent: report.rollupsConsistent,
+        ...(report.differing.length ? { tablesDiffering: report.tables.filter((t) => report.differing.includes(t.table)) } : {}),
+        seconds: Number(((Date.now() - began) / 1000).toFixed(1)),
+      });
+      if (!report.ok) process.exitCode = EXIT.refused;
+    } finally {
+      transfer.close();
+    }
+  });
 
 async function main() {
   try {

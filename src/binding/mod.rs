@@ -10,6 +10,8 @@
 //!   methods with their input read by `index.js`; `results`: results built in the caller's
 //!   realm; `env_data`: the error class, `JSON.parse` and the result factories, per Node
 //!   environment; `probe`: the marshalling's pieces alone, for `bench/marshal.js`.
+//! - `async_store`: the async store (`ControlPlaneStore.connect`), on PostgreSQL or SQLite;
+//!   `transfer`: a move from a SQLite file to PostgreSQL, for `control-plane migrate`.
 
 mod async_store;
 mod call;
@@ -24,6 +26,7 @@ mod probe;
 mod results;
 mod scope;
 mod store;
+mod transfer;
 mod values;
 
 use control_plane_core::error::Result as CoreResult;

@@ -84,6 +84,8 @@ pub struct Verification {
     /// Every table's rows match, every chain verifies, the rollups agree with the events.
     pub ok: bool,
     pub tables: Vec<TableCount>,
+    /// Tables whose rows differ in number (the rollups' are held to their check instead).
+    pub differing: Vec<String>,
     /// Orgs whose audit chain was verified on the target, and those that failed.
     pub orgs: u64,
     pub broken_audit_chains: Vec<String>,
@@ -417,9 +419,13 @@ impl Transfer {
             }
         }
         let rollups = crate::metering::rollups::check(target, &ctx, crate::metering::rollups::CheckRollups { repair: false })?;
-        let same = |t: &TableCount| t.source == t.target || ROLLUPS.contains(&t.table.as_str());
-        let ok = self.done && tables.iter().all(same) && broken.is_empty() && rollups.consistent;
-        Ok(Verification { ok, tables, orgs: orgs.len() as u64, broken_audit_chains: broken, rollups_consistent: rollups.consistent })
+        let differing: Vec<String> = tables
+            .iter()
+            .filter(|t| t.source != t.target && !ROLLUPS.contains(&t.table.as_str()))
+            .map(|t| t.table.clone())
+            .collect();
+        let ok = self.done && differing.is_empty() && broken.is_empty() && rollups.consistent;
+        Ok(Verification { ok, tables, differing, orgs: orgs.len() as u64, broken_audit_chains: broken, rollups_consistent: rollups.consistent })
     }
 
     /// Ends the run: the source's snapshot and the target's lock let go. Also on drop.
