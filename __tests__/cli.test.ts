@@ -48,7 +48,7 @@ const ENGINES: [string, Engine][] = [
         server.psql(`CREATE DATABASE ${name}`);
         return server.url.replace(/\/[^/]+$/, `/${name}`);
       },
-      schemaVersion: 2,
+      schemaVersion: 3,
       damageRollups: async (url) => {
         const client = new pg.Client({ connectionString: url });
         await client.connect();

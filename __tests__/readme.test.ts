@@ -109,14 +109,16 @@ const all = blocks(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"));
 const runnable = all.filter((b) => !b.skip);
 
 describe("README.md", () => {
-  it("has the examples this test expects, and leaves out only the install and contributor commands", () => {
+  it("has the examples this test expects, and leaves out only the install, contributor and PostgreSQL commands", () => {
     // Update these when an example is added or removed.
-    expect(runnable.map((b) => b.lang)).toEqual(["ts", "ts", "js", "sh"]);
+    expect(runnable.map((b) => b.lang)).toEqual(["ts", "ts", "js", "sh", "js"]);
     const skipped = all.filter((b) => b.skip);
-    expect(skipped.map((b) => b.lang)).toEqual(["sh", "sh"]);
+    expect(skipped.map((b) => b.lang)).toEqual(["sh", "sh", "sh"]);
     expect(skipped[0].code).toContain("npm install smithers-control-plane");
     expect(skipped[1].code).toContain("npm install && npm run quickstart");
     expect(skipped[1].code).toContain("npm test");
+    // The move to PostgreSQL needs a server: __tests__/migrate.test.ts runs it on one.
+    expect(skipped[2].code).toContain("control-plane migrate --from sqlite:");
     expect(fs.existsSync(BUN)).toBe(true);
   });
 

@@ -449,6 +449,7 @@ program
       if (progress.resumed && !progress.done) process.stderr.write(`going on with the interrupted move: ${progress.copied} of ${progress.rows} rows were copied\n`);
       if (progress.done) process.stderr.write("this move was done already: checking the target again\n");
       let lastTable = null;
+      let lastLine = 0;
       const line = (p) => {
         const percent = p.rows === 0 ? 100 : Math.floor((100 * p.copied) / p.rows);
         return `migrating: ${p.copied}/${p.rows} rows (${percent}%), table ${p.tablesDone + (p.done ? 0 : 1)}/${p.tables} ${p.table} ${p.tableCopied}/${p.tableRows}, ${((Date.now() - began) / 1000).toFixed(1)} s`;
@@ -456,10 +457,11 @@ program
       while (!progress.done) {
         progress = JSON.parse(await transfer.step(o.rows));
         if (tty) process.stderr.write(`\r\x1b[K${line(progress)}`);
-        else if (progress.table !== lastTable || progress.done) {
-          // Piped: a line as each table begins, and at the end.
+        else if (progress.table !== lastTable || progress.done || Date.now() - lastLine >= 5_000) {
+          // Piped: a line as each table begins, every 5 s within one, and at the end.
           process.stderr.write(`${line(progress)}\n`);
           lastTable = progress.table;
+          lastLine = Date.now();
         }
       }
       if (tty) process.stderr.write("\r\x1b[K");

@@ -225,7 +225,8 @@ pub(crate) const POSTGRES_HEAD_TRIGGER: &str = "CREATE OR REPLACE FUNCTION _smit
   END $head$;
   DROP TRIGGER IF EXISTS _smithers_cp_audit_chain_head ON _smithers_cp_audit_events;
   CREATE TRIGGER _smithers_cp_audit_chain_head AFTER INSERT ON _smithers_cp_audit_events
-  FOR EACH ROW WHEN (NEW.chain_hash IS NOT NULL) EXECUTE FUNCTION _smithers_cp_audit_chain_head();";
+  FOR EACH ROW WHEN (NEW.chain_hash IS NOT NULL AND current_setting('smithers_cp.moving', true) IS DISTINCT FROM 'on')
+  EXECUTE FUNCTION _smithers_cp_audit_chain_head();";
 
 /// The trigger's name, for the schema's list of objects.
 pub(crate) const HEAD_TRIGGER_NAME: &str = "_smithers_cp_audit_chain_head";

@@ -342,6 +342,9 @@ impl Transfer {
         let finished = got < rows;
         let after = last_key.clone().or_else(|| place.after.clone());
         db::write(target, |t| {
+            // The id and head triggers leave their per-row bookkeeping to `finish` and the
+            // copied heads (postgres.sql): for this transaction only.
+            t.script("SET LOCAL smithers_cp.moving = 'on'")?;
             for chunk in values.chunks(layout.rows_per_insert() * width) {
                 let params: Vec<SqlValue> = chunk.iter().map(SqlData::as_value).collect();
                 t.execute(&layout.insert(chunk.len() / width), &params).map_err(|e| {
