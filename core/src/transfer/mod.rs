@@ -90,6 +90,9 @@ pub struct Verification {
     pub orgs: u64,
     pub broken_audit_chains: Vec<String>,
     pub rollups_consistent: bool,
+    /// The file was written to while the move ran (its rows per table or its highest ids
+    /// are not the ones the move read): those writes are not in the target.
+    pub source_changed: bool,
 }
 
 /// One table's place in the move.
@@ -111,6 +114,8 @@ pub struct Transfer {
     locked: bool,
     resumed: bool,
     done: bool,
+    /// The source's fingerprint as this run read it.
+    print: String,
 }
 
 fn storage(summary: String) -> CpError {
@@ -184,12 +189,12 @@ fn layout(source: &Db, target: &Db, name: &'static str) -> Result<Layout> {
     Ok(Layout { name, columns, key: keyed.into_iter().map(|(_, i)| i).collect() })
 }
 
-/// The source's rows per table and its highest ids: the move's fingerprint, so a restart
-/// sees whether the source changed since the move began.
-fn fingerprint(source: &Db, places: &[Place]) -> Result<String> {
+/// The source's rows per table (`rows`, in `TABLES`' order) and its highest ids: the
+/// move's fingerprint, so a restart sees whether the source changed since the move began.
+fn fingerprint(source: &Db, rows: &[u64]) -> Result<String> {
     let mut print = serde_json::Map::new();
-    for place in places {
-        print.insert(place.layout.name.to_string(), json!(place.rows));
+    for (name, rows) in TABLES.iter().zip(rows) {
+        print.insert(name.to_string(), json!(rows));
     }
     source.each("SELECT name, seq FROM sqlite_sequence ORDER BY name", params![], |r| {
         print.insert(format!("sequence:{}", r.get::<String>(0)?), json!(r.get::<i64>(1)?));
@@ -218,7 +223,7 @@ impl Transfer {
     pub fn start(source: SqliteEngine, target: PostgresEngine) -> Result<Self> {
         crate::schema::ensure(&source)?;
         crate::schema::ensure(&target)?;
-        let mut transfer = Transfer { source, target, places: Vec::new(), snapshot: None, locked: false, resumed: false, done: false };
+        let mut transfer = Transfer { source, target, places: Vec::new(), snapshot: None, locked: false, resumed: false, done: false, print: String::new() };
         transfer.open()?;
         Ok(transfer)
     }
@@ -236,7 +241,9 @@ impl Transfer {
             let rows: i64 = source.one(&format!("SELECT COUNT(*) FROM {name}"), params![], |r| r.get(0))?;
             self.places.push(Place { layout, rows: rows as u64, copied: 0, after: None, done: false });
         }
-        let print = fingerprint(source, &self.places)?;
+        let rows: Vec<u64> = self.places.iter().map(|p| p.rows).collect();
+        let print = fingerprint(source, &rows)?;
+        self.print = print.clone();
         target.script(PROGRESS_TABLE)?;
         let recorded: Option<(String, i64)> = target.row(
             "SELECT after_key, done FROM _smithers_cp_migration WHERE step = ?1",
@@ -403,8 +410,9 @@ impl Transfer {
     /// Compares every table's rows on both sides, verifies every org's audit chain on the
     /// target, and checks the target's rollups against its raw events (a pass over them,
     /// which folds in the events not yet folded: the rollups' rows are reported, and held
-    /// to that check rather than to the source's count).
-    pub fn verify(&self) -> Result<Verification> {
+    /// to that check rather than to the source's count); and whether the file was written
+    /// to while the move ran. Ends the run's snapshot of the file.
+    pub fn verify(&mut self) -> Result<Verification> {
         let target = &self.target as &Db;
         let mut tables = Vec::new();
         for place in &self.places {
@@ -412,7 +420,7 @@ impl Transfer {
             let there: i64 = target.one(&format!("SELECT COUNT(*) FROM {name}"), params![], |r| r.get(0))?;
             tables.push(TableCount { table: name.to_string(), source: place.rows, target: there as u64 });
         }
-                let ctx = RequestContext::default();
+        let ctx = RequestContext::default();
         let orgs: Vec<String> = target.rows("SELECT org_id FROM _smithers_cp_orgs ORDER BY org_id", params![], |r| r.get(0))?;
         let mut broken = Vec::new();
         for org_id in &orgs {
@@ -427,8 +435,26 @@ impl Transfer {
             .filter(|t| t.source != t.target && !ROLLUPS.contains(&t.table.as_str()))
             .map(|t| t.table.clone())
             .collect();
-        let ok = self.done && differing.is_empty() && broken.is_empty() && rollups.consistent;
-        Ok(Verification { ok, tables, differing, orgs: orgs.len() as u64, broken_audit_chains: broken, rollups_consistent: rollups.consistent })
+        // The file now, outside the run's snapshot (which is done with).
+        if let Some(opened) = self.snapshot.take() {
+            self.src().end(opened, false)?;
+        }
+        let mut now = Vec::new();
+        for name in TABLES {
+            let rows: i64 = self.src().one(&format!("SELECT COUNT(*) FROM {name}"), params![], |r| r.get(0))?;
+            now.push(rows as u64);
+        }
+        let source_changed = fingerprint(self.src(), &now)? != self.print;
+        let ok = self.done && differing.is_empty() && broken.is_empty() && rollups.consistent && !source_changed;
+        Ok(Verification {
+            ok,
+            tables,
+            differing,
+            orgs: orgs.len() as u64,
+            broken_audit_chains: broken,
+            rollups_consistent: rollups.consistent,
+            source_changed,
+        })
     }
 
     /// Ends the run: the source's snapshot and the target's lock let go. Also on drop.

@@ -267,3 +267,18 @@ fn two_moves_into_one_database_do_not_run_at_once() {
     drop(transfer);
     assert!(Transfer::start(file.open(), pool.get().unwrap()).is_ok());
 }
+
+#[test]
+fn a_file_written_to_during_the_move_fails_the_check() {
+    let file = File::new();
+    populate(&file.open());
+    let (pool, _) = target();
+    let mut transfer = Transfer::start(file.open(), pool.get().unwrap()).unwrap();
+    transfer.step(100).unwrap();
+    // A gateway still writing: the move reads its snapshot, so this event is not moved.
+    call(&file.open(), usage::record, json!({ "orgId": "acme", "metric": "tokens", "quantity": 1 }));
+    move_all(&mut transfer, 1_000);
+    let report = transfer.verify().unwrap();
+    assert!(report.source_changed && !report.ok, "{report:?}");
+    assert!(report.differing.is_empty() && report.broken_audit_chains.is_empty(), "{report:?}");
+}
