@@ -611,14 +611,14 @@ fn summarize_query(conn: &Db, q: &SummarizeUsage) -> Result<Vec<UsageGroup>> {
         "SELECT scope, metric, unit FROM (
            SELECT scope, metric, unit FROM _smithers_cp_usage_series WHERE org_id = ?1
            UNION
-           SELECT '{ALL}', metric, unit FROM _smithers_cp_usage_events{ni} WHERE id > ?4 AND org_id = ?1
+           SELECT '{ALL}', metric, unit FROM {tail} WHERE id > ?4 AND org_id = ?1
            UNION
-           SELECT COALESCE(project_id, '{NO_PROJECT}'), metric, unit FROM _smithers_cp_usage_events{ni}
+           SELECT COALESCE(project_id, '{NO_PROJECT}'), metric, unit FROM {tail}
            WHERE id > ?4 AND org_id = ?1
          ){alias}
          WHERE ({p2} IS NULL AND scope != '{ALL}' OR scope = ?2) AND ({p3} IS NULL OR metric = ?3)
          ORDER BY scope, metric, unit",
-        ni = conn.sql(" NOT INDEXED", ""),
+        tail = crate::metering::rollups::tail_events(conn.dialect(), "?4"),
         alias = conn.sql("", " AS seen"),
         p2 = conn.sql("?2", "CAST(?2 AS TEXT)"),
         p3 = conn.sql("?3", "CAST(?3 AS TEXT)"),

@@ -226,8 +226,9 @@ impl WindowSql<'_> {
         )
     }
 
-    /// The tail's events in the window: above the watermark, read in id order.
+    /// The tail's events in the window: above the watermark, read by id (`tail_events`).
     fn tail(&self) -> String {
+        let events = super::tail_events(self.dialect, self.watermark);
         format!(
             "(SELECT {total} FROM {events}
                WHERE id > {watermark} AND org_id = {org} AND metric = {metric} AND unit = {unit}
@@ -240,7 +241,6 @@ impl WindowSql<'_> {
             b = self.b,
             scope = self.scope_filter(),
             total = total(self.dialect, "quantity"),
-            events = self.dialect.pick("_smithers_cp_usage_events NOT INDEXED", "_smithers_cp_usage_events"),
         )
     }
 

@@ -122,10 +122,10 @@ pub(crate) fn for_each(
     if max_id > watermark {
         // Every tail event in the window: the rollups and the edges above hold none of them.
         conn.each(&format!(
-            "SELECT observed_at_ms, quantity FROM _smithers_cp_usage_events{}
+            "SELECT observed_at_ms, quantity FROM {}
              WHERE id > ?7 AND org_id = ?1 AND metric = ?2 AND unit = ?3
                AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {}",
-            conn.sql(" NOT INDEXED", ""),
+            super::tail_events(conn.dialect(), "?7"),
             scope_filter(conn.dialect())
         ), params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark], |r| {
             f(r.get(0)?, r.get(1)?, 1);
