@@ -354,12 +354,9 @@ impl Transfer {
             t.script("SET LOCAL smithers_cp.moving = 'on'")?;
             for chunk in values.chunks(layout.rows_per_insert() * width) {
                 let params: Vec<SqlValue> = chunk.iter().map(SqlData::as_value).collect();
-                t.execute(&layout.insert(chunk.len() / width), &params).map_err(|e| {
-                    CpError::new(
-                        e.code,
-                        format!("Copying {} after key {}: {}", layout.name, after_text(&place.after), e.summary),
-                        e.details.clone(),
-                    )
+                t.execute(&layout.insert(chunk.len() / width), &params).map_err(|mut e| {
+                    e.summary = format!("Copying {} after key {}: {}", layout.name, after_text(&place.after), e.summary);
+                    e
                 })?;
             }
             let after_key = after.as_deref().map(key_json);

@@ -282,3 +282,33 @@ fn a_file_written_to_during_the_move_fails_the_check() {
     assert!(report.source_changed && !report.ok, "{report:?}");
     assert!(report.differing.is_empty() && report.broken_audit_chains.is_empty(), "{report:?}");
 }
+
+#[test]
+fn a_row_the_target_refuses_stops_the_move_naming_its_table_and_place() {
+    let file = File::new();
+    let source = file.open();
+    populate(&source);
+    // A row written with foreign keys off (as the documented store may have): an event
+    // of a project that does not exist.
+    source.conn().execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         INSERT INTO _smithers_cp_usage_events (org_id, project_id, metric, quantity, unit, observed_at_ms)
+           VALUES ('acme', 'ghost', 'tokens', 1, 'count', 5);
+         PRAGMA foreign_keys = ON;",
+    ).unwrap();
+    let (pool, _) = target();
+    let mut transfer = Transfer::start(file.open(), pool.get().unwrap()).unwrap();
+    let err = loop {
+        match transfer.step(500) {
+            Ok(p) => assert!(!p.done, "the move copied a row its target must refuse"),
+            Err(err) => break err,
+        }
+    };
+    assert!(err.summary.starts_with("Copying _smithers_cp_usage_events after key "), "{err}");
+    // Nothing of the refused step is there; the steps before it are.
+    let progress = transfer.progress();
+    assert_eq!(progress.table, "_smithers_cp_usage_events");
+    let pg = pool.get().unwrap();
+    let events: i64 = (&pg as &Db).one("SELECT COUNT(*) FROM _smithers_cp_usage_events", &[], |r| r.get(0)).unwrap();
+    assert_eq!(events as u64, progress.table_copied);
+}
