@@ -34,7 +34,8 @@
 // fold of it timed), and checkUsageLimit's p50 is measured at each size, ours against
 // the documented SUM, in this process (one client).
 // Prints figures and ratios; asserts nothing but the agreement; exits 0.
-// BENCH_SCALE=0.1 shrinks every count (1M events → 100k); BENCH_ROUNDS overrides the rounds.
+// BENCH_SCALE=0.1 shrinks every count (1M events → 100k); BENCH_ROUNDS overrides the rounds;
+// BENCH_ONLY=flat runs the growing-window checks alone.
 
 const { fork } = require("node:child_process");
 const os = require("node:os");
