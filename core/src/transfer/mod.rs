@@ -189,6 +189,14 @@ fn layout(source: &Db, target: &Db, name: &'static str) -> Result<Layout> {
     Ok(Layout { name, columns, key: keyed.into_iter().map(|(_, i)| i).collect() })
 }
 
+/// The rows of each table of the move, in `TABLES`' order.
+fn counts(conn: &Db) -> Result<Vec<u64>> {
+    TABLES
+        .iter()
+        .map(|name| conn.one(&format!("SELECT COUNT(*) FROM {name}"), params![], |r| r.get::<i64>(0)).map(|n| n as u64))
+        .collect()
+}
+
 /// The source's rows per table (`rows`, in `TABLES`' order) and its highest ids: the
 /// move's fingerprint, so a restart sees whether the source changed since the move began.
 fn fingerprint(source: &Db, rows: &[u64]) -> Result<String> {
@@ -236,12 +244,10 @@ impl Transfer {
         }
         self.locked = true;
         self.snapshot = Some(source.begin(Scope::Read)?);
-        for &name in TABLES.iter() {
-            let layout = layout(source, target, name)?;
-            let rows: i64 = source.one(&format!("SELECT COUNT(*) FROM {name}"), params![], |r| r.get(0))?;
-            self.places.push(Place { layout, rows: rows as u64, copied: 0, after: None, done: false });
+        let rows = counts(source)?;
+        for (&name, &rows) in TABLES.iter().zip(&rows) {
+            self.places.push(Place { layout: layout(source, target, name)?, rows, copied: 0, after: None, done: false });
         }
-        let rows: Vec<u64> = self.places.iter().map(|p| p.rows).collect();
         let print = fingerprint(source, &rows)?;
         self.print = print.clone();
         target.script(PROGRESS_TABLE)?;
@@ -411,12 +417,9 @@ impl Transfer {
     /// to while the move ran. Ends the run's snapshot of the file.
     pub fn verify(&mut self) -> Result<Verification> {
         let target = &self.target as &Db;
-        let mut tables = Vec::new();
-        for place in &self.places {
-            let name = place.layout.name;
-            let there: i64 = target.one(&format!("SELECT COUNT(*) FROM {name}"), params![], |r| r.get(0))?;
-            tables.push(TableCount { table: name.to_string(), source: place.rows, target: there as u64 });
-        }
+        let tables: Vec<TableCount> = (self.places.iter().zip(counts(target)?))
+            .map(|(place, there)| TableCount { table: place.layout.name.to_string(), source: place.rows, target: there })
+            .collect();
         let ctx = RequestContext::default();
         let orgs: Vec<String> = target.rows("SELECT org_id FROM _smithers_cp_orgs ORDER BY org_id", params![], |r| r.get(0))?;
         let mut broken = Vec::new();
@@ -436,12 +439,7 @@ impl Transfer {
         if let Some(opened) = self.snapshot.take() {
             self.src().end(opened, false)?;
         }
-        let mut now = Vec::new();
-        for name in TABLES {
-            let rows: i64 = self.src().one(&format!("SELECT COUNT(*) FROM {name}"), params![], |r| r.get(0))?;
-            now.push(rows as u64);
-        }
-        let source_changed = fingerprint(self.src(), &now)? != self.print;
+        let source_changed = fingerprint(self.src(), &counts(self.src())?)? != self.print;
         let ok = self.done && differing.is_empty() && broken.is_empty() && rollups.consistent && !source_changed;
         Ok(Verification {
             ok,
