@@ -12,7 +12,6 @@ import { startServer } from "./pg/server.js";
 
 type Server = ReturnType<typeof startServer>;
 let server: Server;
-let databases = 0;
 
 beforeAll(() => {
   server = startServer();
@@ -20,11 +19,7 @@ beforeAll(() => {
 afterAll(() => server?.stop());
 
 /** A database of its own on the test server. */
-function freshPostgres(): string {
-  const name = `t${process.pid}_${databases++}`;
-  server.psql(`CREATE DATABASE ${name}`);
-  return server.url.replace(/\/[^/]+$/, `/${name}`);
-}
+const freshPostgres = (): string => server.freshDatabase("t");
 
 const TARGETS: [string, () => string][] = [
   ["sqlite::memory:", () => "sqlite::memory:"],

@@ -22,7 +22,6 @@ function cli(db: string, ...args: string[]): Promise<{ code: number; stdout: str
 // The operator's round trip runs on both engines: a SQLite file (--db) and a database on a
 // real PostgreSQL server (--url; started for it, never skipped).
 let server: ReturnType<typeof startServer> | undefined;
-let databases = 0;
 afterAll(() => server?.stop());
 
 type Engine = { store: () => string; schemaVersion: number; damageRollups: (store: string) => void | Promise<void> };
@@ -42,12 +41,7 @@ const ENGINES: [string, Engine][] = [
   [
     "PostgreSQL (--url)",
     {
-      store: () => {
-        server ??= startServer();
-        const name = `cli${process.pid}_${databases++}`;
-        server.psql(`CREATE DATABASE ${name}`);
-        return server.url.replace(/\/[^/]+$/, `/${name}`);
-      },
+      store: () => (server ??= startServer()).freshDatabase("cli"),
       schemaVersion: 3,
       damageRollups: async (url) => {
         const client = new pg.Client({ connectionString: url });

@@ -13,18 +13,14 @@ import { startServer } from "./pg/server.js";
 const BIN = path.join(__dirname, "..", "bin", "control-plane.js");
 type Server = ReturnType<typeof startServer>;
 let server: Server;
-let databases = 0;
 
 beforeAll(() => {
   server = startServer();
 });
 afterAll(() => server?.stop());
 
-function freshPostgres(): string {
-  const name = `m${process.pid}_${databases++}`;
-  server.psql(`CREATE DATABASE ${name}`);
-  return server.url.replace(/\/[^/]+$/, `/${name}`);
-}
+/** A database of its own on the test server. */
+const freshPostgres = (): string => server.freshDatabase("m");
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -90,7 +90,7 @@ function removeStale(bin) {
  * @param {{ database?: string }} [options]
  * @returns {{ url: string, port: number, dir: string, bin: string, database: string,
  *   timings: { initdbMs: number, startMs: number, createdbMs: number, totalMs: number },
- *   psql: (sql: string) => string, stop: () => void }}
+ *   psql: (sql: string) => string, freshDatabase: (prefix?: string) => string, stop: () => void }}
  */
 function startServer(options = {}) {
   const database = options.database ?? "cp_test";
@@ -147,8 +147,11 @@ function startServer(options = {}) {
     run(createdb, ["-h", dir, "-p", String(port), "-U", "postgres", database], false);
     const createdbMs = performance.now() - at;
     const psqlProgram = fs.existsSync(path.join(bin, "psql")) ? path.join(bin, "psql") : "psql";
+    const psql = (sql) => run(psqlProgram, ["-h", dir, "-p", String(port), "-U", "postgres", "-d", database, "-XAtc", sql], false).stdout.trim();
+    const url = `postgres://postgres@127.0.0.1:${port}/${database}`;
+    let databases = 0;
     return {
-      url: `postgres://postgres@127.0.0.1:${port}/${database}`,
+      url,
       port,
       dir,
       bin,
@@ -159,7 +162,13 @@ function startServer(options = {}) {
       /** Starts the halted server again, on the same port. */
       resume: () => run(path.join(bin, "pg_ctl"), ["-D", data, "-l", log, "-w", "-t", "60", "-o", `-p ${port}`, "start"], asPostgres),
       /** Runs SQL through psql on the unix socket; its unaligned output. */
-      psql: (sql) => run(psqlProgram, ["-h", dir, "-p", String(port), "-U", "postgres", "-d", database, "-XAtc", sql], false).stdout.trim(),
+      psql,
+      /** A new database of its own on this server (`<prefix><pid>_<n>`); its URL. */
+      freshDatabase: (prefix = "t") => {
+        const name = `${prefix}${process.pid}_${databases++}`;
+        psql(`CREATE DATABASE ${name}`);
+        return url.replace(/\/[^/]+$/, `/${name}`);
+      },
       stop,
     };
   } catch (error) {
