@@ -424,9 +424,10 @@ program
   .action(() =>
     withStore(async (s) => {
       const { schemaVersion, tables } = await s.stats();
-      const { db: file, url } = where();
+      const place = where();
+      const { db: file, url } = place;
       const bytes = file && ["", "-wal"].reduce((n, suffix) => n + (fs.existsSync(file + suffix) ? fs.statSync(file + suffix).size : 0), 0);
-      if (globals().json) show({ ...where(), ...(file ? { bytes } : {}), schemaVersion, tables });
+      if (globals().json) show({ ...place, ...(file ? { bytes } : {}), schemaVersion, tables });
       else {
         show(tables, ["table", "rows"]);
         process.stdout.write(file ? `\n${file}: ${bytes} bytes (with WAL), schema version ${schemaVersion}\n` : `\n${url}: schema version ${schemaVersion}\n`);
