@@ -2,6 +2,8 @@ import { expect } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { spawn } from "node:child_process";
+import { performance } from "node:perf_hooks";
 import { ControlPlaneError, ControlPlaneStore, Database } from "../index.js";
 
 export function memoryStore() {
@@ -89,5 +91,66 @@ export function overlappingPairs(workers: [number, number][][]): number {
   return pairs;
 }
 
-/** A start time far enough ahead for `workers` processes to load and open their stores. */
-export const barrierStart = (workers: number) => Date.now() + 1_500 + 150 * workers;
+/** What a race worker prints: each call's result and its [start, end] on the shared clock. */
+export type Raced<R> = { results: R[]; intervals: [number, number][] };
+
+/**
+ * Starts one worker process per argument list (`node ...args`) and races them: each opens
+ * its store, says "ready" and waits; once every worker is ready, all are sent the same
+ * instant a little ahead (`workers/barrier.js`), spin until it, make their calls and print
+ * what they were told. Only then is the start set, so a worker slow to load on a busy
+ * machine cannot miss it.
+ */
+function raceOnce(workers: string[][]): Promise<string[]> {
+  const ready: (() => void)[] = [];
+  const allReady = Promise.all(workers.map(() => new Promise<void>((resolve) => ready.push(resolve))));
+  const children = workers.map((args) => spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] }));
+  const outputs = children.map(
+    (child, w) =>
+      new Promise<string>((resolve, reject) => {
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (chunk) => {
+          stdout += chunk;
+          if (stdout.startsWith("ready\n")) ready[w]();
+        });
+        child.stderr!.on("data", (chunk) => (stderr += chunk));
+        child.on("error", reject);
+        child.on("close", (code) => {
+          ready[w](); // a worker that died before it was ready must not hold up the others
+          if (code === 0 && stdout.startsWith("ready\n")) resolve(stdout.slice("ready\n".length));
+          else reject(new Error(`race worker ${args(workers[w])} exited ${code}: ${stderr}${stdout}`));
+        });
+      }),
+  );
+  void allReady.then(() => {
+    const startAt = performance.timeOrigin + performance.now() + 100;
+    for (const child of children) child.stdin!.end(`${startAt}\n`);
+  });
+  return Promise.all(outputs);
+}
+
+const args = (list: string[]) => list.map((a) => path.basename(a)).join(" ");
+
+/**
+ * A race of worker processes that really overlapped: `round()` prepares a fresh database
+ * and returns the workers' argument lists; the race is run, and when fewer than `minPairs`
+ * pairs of calls of different workers overlapped in time (a busy machine ran one worker
+ * after the other), it is prepared and run again, `attempts` times at most. Returns each
+ * worker's output and the overlapping pairs of the race kept.
+ */
+export async function overlappingRace<R>(
+  label: string,
+  minPairs: number,
+  round: () => string[][] | Promise<string[][]>,
+  attempts = 4,
+): Promise<{ parsed: Raced<R>[]; overlaps: number }> {
+  let overlaps = 0;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const parsed = (await raceOnce(await round())).map((out) => JSON.parse(out) as Raced<R>);
+    overlaps = overlappingPairs(parsed.map((p) => p.intervals));
+    console.log(`${label}: ${overlaps} overlapping pairs of calls (race ${attempt} of at most ${attempts})`);
+    if (overlaps > minPairs) return { parsed, overlaps };
+  }
+  throw new Error(`${label}: the workers never overlapped more than ${minPairs} pairs of calls in ${attempts} races (last: ${overlaps})`);
+}

@@ -1,12 +1,9 @@
-import { execFile } from "node:child_process";
 import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import BetterSqlite3 from "better-sqlite3";
 import { ControlPlaneStore, Database } from "../index.js";
-import { barrierStart, count, expectError, overlappingPairs, seededStore, tempDir } from "./helpers";
+import { count, expectError, overlappingRace, seededStore, tempDir } from "./helpers";
 
-const run = promisify(execFile);
 const DAY = 86_400_000;
 
 describe("idempotent recordUsage", () => {
@@ -179,25 +176,20 @@ describe("consumeUsage", () => {
   });
 
   it("4 processes racing from one start barrier with default times never pass a daily limit, and every allowed call is recorded once", async () => {
-    const file = path.join(tempDir(), "race.db");
-    const setup = new ControlPlaneStore(file);
-    setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
-    setup.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
     const limit = 150;
-    setup.setUsageLimit({ orgId: "acme", projectId: "web", metric: "runs", period: "daily", limitQuantity: limit });
-    setup.close();
-
     const workers = 4;
     const perWorker = 100; // 400 attempts for 150 slots
-    const startAt = barrierStart(workers);
-    const outputs = await Promise.all(
-      Array.from({ length: workers }, (_, w) => run(process.execPath, [path.join(__dirname, "workers/consume.js"), file, String(perWorker), `w${w}`, String(startAt)])),
-    );
-    const parsed = outputs.map((o) => JSON.parse(o.stdout) as { results: { allowed: boolean; id: number | null }[]; intervals: [number, number][] });
+    let file = "";
     // The workers really raced: calls of different processes overlapped in time.
-    const overlaps = overlappingPairs(parsed.map((p) => p.intervals));
-    console.log(`consumeUsage race: ${overlaps} overlapping pairs of calls`);
-    expect(overlaps).toBeGreaterThan(50);
+    const { parsed } = await overlappingRace<{ allowed: boolean; id: number | null }>("consumeUsage race", 50, () => {
+      file = path.join(tempDir(), "race.db");
+      const setup = new ControlPlaneStore(file);
+      setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+      setup.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
+      setup.setUsageLimit({ orgId: "acme", projectId: "web", metric: "runs", period: "daily", limitQuantity: limit });
+      setup.close();
+      return Array.from({ length: workers }, (_, w) => [path.join(__dirname, "workers/consume.js"), file, String(perWorker), `w${w}`]);
+    });
     const results = parsed.flatMap((p) => p.results);
     const allowed = results.filter((r) => r.allowed);
     expect(results).toHaveLength(workers * perWorker);

@@ -1,11 +1,8 @@
-import { execFile } from "node:child_process";
 import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ControlPlaneStore, Database } from "../index.js";
-import { barrierStart, count, expectError, memoryStore, orgRows, orgTables, overlappingPairs, seededStore, tempDir } from "./helpers";
+import { count, expectError, memoryStore, orgRows, orgTables, overlappingRace, seededStore, tempDir } from "./helpers";
 
-const run = promisify(execFile);
 
 describe("org lifecycle", () => {
   it("suspends and unsuspends, audited, with the org's new fields everywhere", () => {
@@ -306,21 +303,18 @@ describe("org quotas", () => {
   });
 
   it("two processes racing from one start barrier for the last slots on one file never both pass", async () => {
-    const file = path.join(tempDir(), "quota.db");
-    const setup = new ControlPlaneStore(file);
-    setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
-    setup.setOrgQuota({ orgId: "acme", maxProjects: 25 });
-    setup.close();
-    const startAt = barrierStart(2);
-    const outputs = await Promise.all(
-      ["a", "b"].map((w) => run(process.execPath, [path.join(__dirname, "workers/quota.js"), file, "40", w, String(startAt)])),
-    );
-    const results = outputs.map((o) => JSON.parse(o.stdout) as { created: number; refused: number; intervals: [number, number][] });
-    const overlaps = overlappingPairs(results.map((r) => r.intervals));
-    console.log(`createProject quota race: ${overlaps} overlapping pairs of calls`);
-    expect(overlaps).toBeGreaterThan(10);
-    expect(results.reduce((n, r) => n + r.created, 0)).toBe(25);
-    expect(results.reduce((n, r) => n + r.refused, 0)).toBe(55);
+    let file = "";
+    const { parsed } = await overlappingRace<"created" | "refused">("createProject quota race", 10, () => {
+      file = path.join(tempDir(), "quota.db");
+      const setup = new ControlPlaneStore(file);
+      setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+      setup.setOrgQuota({ orgId: "acme", maxProjects: 25 });
+      setup.close();
+      return ["a", "b"].map((w) => [path.join(__dirname, "workers/quota.js"), file, "40", w]);
+    });
+    const results = parsed.flatMap((p) => p.results);
+    expect(results.filter((r) => r === "created")).toHaveLength(25);
+    expect(results.filter((r) => r === "refused")).toHaveLength(55);
     const db = new Database(file);
     expect(db.query("SELECT COUNT(*) AS n FROM _smithers_cp_projects").get()).toEqual({ n: 25 });
     db.close();

@@ -1,13 +1,14 @@
 // A worker process for the races on the async store (`ControlPlaneStore.connect`): opens
-// the store at `url`, waits at the start barrier, then makes `count` calls one after
-// another, and prints what each call was told and its interval on the shared clock.
+// the store at `url`, waits at the start barrier (workers/barrier.js), then makes `count`
+// calls one after another, and prints what each call was told and its interval on the
+// shared clock.
 //   consume: consumeUsage of 1 `runs` on acme/web, a key per call;
 //   project: createProject acme/<worker>-<i>, its result or error code;
 //   teams: createTeam acme/<worker>-<i> until killed (no barrier, nothing printed).
 const { ControlPlaneStore } = require("../..");
-const { now } = require("./barrier");
+const { race } = require("./barrier");
 
-const [url, mode, count, worker, startAt] = [process.argv[2], process.argv[3], Number(process.argv[4]), process.argv[5], Number(process.argv[6])];
+const [url, mode, count, worker] = [process.argv[2], process.argv[3], Number(process.argv[4]), process.argv[5]];
 
 async function main() {
   const store = await ControlPlaneStore.connect(url, { poolSize: 1 });
@@ -17,27 +18,19 @@ async function main() {
   }
   // A first call opens the pool's connection before the barrier.
   await store.getOrg("acme");
-  while (now() < startAt) {
-    // spin: a timer would wake each worker at a different moment
-  }
-  const intervals = [];
-  const results = [];
-  for (let i = 0; i < count; i++) {
-    const start = now();
+  const { intervals, results } = await race(count, async (i) => {
     if (mode === "consume") {
       const out = await store.consumeUsage({ orgId: "acme", projectId: "web", metric: "runs", quantity: 1, idempotencyKey: `${worker}-${i}` });
-      results.push({ allowed: out.allowed, id: out.event ? out.event.id : null });
-    } else {
-      const projectId = `${worker}-${i}`;
-      try {
-        await store.createProject({ orgId: "acme", projectId, slug: projectId, name: projectId });
-        results.push({ created: true, code: null });
-      } catch (error) {
-        results.push({ created: false, code: error.code });
-      }
+      return { allowed: out.allowed, id: out.event ? out.event.id : null };
     }
-    intervals.push([start, now()]);
-  }
+    const projectId = `${worker}-${i}`;
+    try {
+      await store.createProject({ orgId: "acme", projectId, slug: projectId, name: projectId });
+      return { created: true, code: null };
+    } catch (error) {
+      return { created: false, code: error.code };
+    }
+  });
   await store.close();
   process.stdout.write(JSON.stringify({ results, intervals }));
 }

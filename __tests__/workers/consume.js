@@ -1,14 +1,15 @@
-// A worker process for the consumeUsage race: waits at the start barrier, then calls
-// consumeUsage `count` times on a file with the default time (now), and prints what it
+// A worker process for the consumeUsage race: opens the file, waits at the start barrier,
+// then calls consumeUsage `count` times with the default time (now), and prints what it
 // was told and the interval of each call.
 const { ControlPlaneStore } = require("../..");
 const { race } = require("./barrier");
 
-const [file, count, worker, startAt] = [process.argv[2], Number(process.argv[3]), process.argv[4], Number(process.argv[5])];
+const [file, count, worker] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
 const store = new ControlPlaneStore(file);
-const { intervals, results } = race(startAt, count, (i) => {
+race(count, (i) => {
   const out = store.consumeUsage({ orgId: "acme", projectId: "web", metric: "runs", quantity: 1, idempotencyKey: `${worker}-${i}` });
   return { allowed: out.allowed, id: out.event ? out.event.id : null };
+}).then(({ intervals, results }) => {
+  store.close();
+  process.stdout.write(JSON.stringify({ results, intervals }));
 });
-store.close();
-process.stdout.write(JSON.stringify({ results, intervals }));

@@ -1,12 +1,12 @@
-// A worker process for the quota race: waits at the start barrier, then tries to create
-// `count` projects in org "acme" on a file, and prints how many it was allowed and the
-// interval of each call.
+// A worker process for the quota race: opens the file, waits at the start barrier, then
+// tries to create `count` projects in org "acme", and prints how many it was allowed and
+// the interval of each call.
 const { ControlPlaneStore } = require("../..");
 const { race } = require("./barrier");
 
-const [file, count, worker, startAt] = [process.argv[2], Number(process.argv[3]), process.argv[4], Number(process.argv[5])];
+const [file, count, worker] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
 const store = new ControlPlaneStore(file);
-const { intervals, results } = race(startAt, count, (i) => {
+race(count, (i) => {
   try {
     store.createProject({ orgId: "acme", slug: `${worker}-${i}`, name: "P" });
     return "created";
@@ -14,6 +14,7 @@ const { intervals, results } = race(startAt, count, (i) => {
     if (error.code !== "QUOTA_EXCEEDED") throw error;
     return "refused";
   }
+}).then(({ intervals, results }) => {
+  store.close();
+  process.stdout.write(JSON.stringify({ results, intervals }));
 });
-store.close();
-process.stdout.write(JSON.stringify({ created: results.filter((r) => r === "created").length, refused: results.filter((r) => r === "refused").length, intervals }));

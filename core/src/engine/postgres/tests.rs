@@ -371,27 +371,38 @@ fn an_unreachable_server_is_unavailable() {
 #[test]
 fn the_pool_serves_concurrent_threads() {
     let pool = PostgresPool::connect(&shared().fresh_database(), PgOptions { pool_size: 4, ..options() }).unwrap();
-    let barrier = Barrier::new(4);
-    let started = Instant::now();
-    let intervals: Vec<(Instant, Instant, i64)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..4)
-            .map(|_| {
-                let (pool, barrier) = (&pool, &barrier);
-                s.spawn(move || {
-                    barrier.wait();
-                    let db = pool.get().unwrap();
-                    let begin = Instant::now();
-                    let pid = (&db as &Db).one("SELECT pg_backend_pid() AS pid FROM pg_sleep(0.4)", &[], |r| r.get(0)).unwrap();
-                    (begin, Instant::now(), pid)
+    // Four threads at a barrier, each on a connection of its own for 0.4 s: all four ran at
+    // once when the last began before the first ended. A busy machine may start one thread
+    // late: the race is run again then, a few times at most.
+    let race = || -> Vec<(Instant, Instant, i64)> {
+        let barrier = Barrier::new(4);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    let (pool, barrier) = (&pool, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        let db = pool.get().unwrap();
+                        let begin = Instant::now();
+                        let pid = (&db as &Db).one("SELECT pg_backend_pid() AS pid FROM pg_sleep(0.4)", &[], |r| r.get(0)).unwrap();
+                        (begin, Instant::now(), pid)
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    let last_start = intervals.iter().map(|i| i.0).max().unwrap();
-    let first_end = intervals.iter().map(|i| i.1).min().unwrap();
-    assert!(last_start < first_end, "the four queries did not all run at once");
-    assert!(started.elapsed() < Duration::from_millis(1400), "{:?}", started.elapsed());
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    };
+    let all_at_once = |intervals: &[(Instant, Instant, i64)]| {
+        intervals.iter().map(|i| i.0).max().unwrap() < intervals.iter().map(|i| i.1).min().unwrap()
+    };
+    let mut intervals = race();
+    for _ in 1..4 {
+        if all_at_once(&intervals) {
+            break;
+        }
+        intervals = race();
+    }
+    assert!(all_at_once(&intervals), "the four queries never all ran at once in 4 races");
     let mut pids: Vec<i64> = intervals.iter().map(|i| i.2).collect();
     pids.sort();
     pids.dedup();
