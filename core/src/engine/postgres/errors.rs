@@ -3,7 +3,10 @@
 //! serialization failure, a deadlock), `STORAGE_ERROR` with the constraint's kind for a
 //! refused statement, and `UNAVAILABLE` when the server cannot be reached or the
 //! connection is gone. `details.pgCode` is the SQLSTATE, as `details.sqliteCode` is
-//! SQLite's code.
+//! SQLite's code. An `UNAVAILABLE` error also says whether waiting may fix it
+//! (`details.transient`): a lost connection or a server that is down, restarting or full
+//! may come back; a database or role that does not exist, a refused password or a failed
+//! TLS check will not until the configuration changes, so a retry loop must stop there.
 
 use crate::error::{Constraint, CpError};
 use ::postgres::error::{DbError, SqlState};
@@ -31,6 +34,7 @@ pub(crate) fn statement_error(err: &::postgres::Error) -> (CpError, Fate) {
         let mut cp = db_error(db);
         if connection_state(db.code()) {
             cp.code = "UNAVAILABLE";
+            set_transient(&mut cp, true);
             return (cp, Fate::Broken);
         }
         if retryable(db.code()) {
@@ -43,27 +47,44 @@ pub(crate) fn statement_error(err: &::postgres::Error) -> (CpError, Fate) {
     let text = chain(err);
     if err.is_closed() || has_io_source(err) {
         let summary = format!("PostgreSQL: the connection to the server is lost: {text}");
-        return (CpError::new("UNAVAILABLE", summary, Some(json!({ "pgCode": null }))), Fate::Broken);
+        return (unavailable(summary, true), Fate::Broken);
     }
     (CpError::new("STORAGE_ERROR", format!("PostgreSQL: {text}"), Some(json!({ "pgCode": null }))), Fate::NotSent)
 }
 
 /// A failure to open a connection: whatever the cause (no server, a refused login, a
 /// failed TLS handshake, a database that does not exist), the store cannot reach its
-/// database. `details.pgCode` tells a refusal by the server from a network failure.
+/// database. `details.pgCode` tells a refusal by the server from a network failure, and
+/// `details.transient` whether waiting may fix it.
 pub(crate) fn connect_error(err: &::postgres::Error) -> CpError {
     match err.as_db_error() {
         Some(db) => {
             let mut cp = db_error(db);
             cp.code = "UNAVAILABLE";
             cp.summary = format!("PostgreSQL: cannot connect: {}", db.message());
+            // A server starting, shutting down or out of connections is transient; a
+            // database or role that does not exist or a refused login (3D000, 28xxx) is not.
+            set_transient(&mut cp, connection_state(db.code()));
             cp
         }
-        None => CpError::new(
-            "UNAVAILABLE",
-            format!("PostgreSQL: cannot connect: {}", chain(err)),
-            Some(json!({ "pgCode": null })),
-        ),
+        None => {
+            // tokio-postgres words a failed handshake or certificate check (and a server
+            // that does not offer TLS where it is required) "error performing TLS
+            // handshake": configuration, where a refused or timed-out socket is not.
+            let tls = err.to_string().starts_with("error performing TLS handshake");
+            unavailable(format!("PostgreSQL: cannot connect: {}", chain(err)), !tls)
+        }
+    }
+}
+
+/// `UNAVAILABLE` without a SQLSTATE: the socket, TLS or a file the connection needs failed.
+pub(crate) fn unavailable(summary: String, transient: bool) -> CpError {
+    CpError::new("UNAVAILABLE", summary, Some(json!({ "pgCode": null, "transient": transient })))
+}
+
+fn set_transient(cp: &mut CpError, transient: bool) {
+    if let Some(Value::Object(details)) = cp.details.as_mut() {
+        details.insert("transient".into(), Value::Bool(transient));
     }
 }
 

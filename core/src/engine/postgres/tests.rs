@@ -346,6 +346,10 @@ fn a_killed_connection_is_unavailable_and_not_lent_again() {
     assert!(killed);
     let err = victim.run("SELECT 1", &[]).unwrap_err();
     assert_eq!(err.code, UNAVAILABLE, "{err:?}");
+    // The server's own words, its SQLSTATE, and worth a retry on a new connection.
+    assert_eq!(err.summary, "PostgreSQL: terminating connection due to administrator command");
+    let details = err.details.unwrap();
+    assert_eq!((details["pgCode"].as_str(), details["transient"].as_bool()), (Some("57P01"), Some(true)));
     drop((victim, killer));
     assert_eq!(pool.counts(), (1, 1));
     // The pool lends a sound connection (the killer's) and opens new ones as needed.
@@ -362,8 +366,15 @@ fn an_unreachable_server_is_unavailable() {
     let err = PostgresPool::connect(&format!("postgres://postgres@127.0.0.1:{closed_port}/x"), opts.clone()).err().unwrap();
     assert_eq!(err.code, UNAVAILABLE);
     assert!(err.summary.starts_with("PostgreSQL: cannot connect"), "{}", err.summary);
+    assert_eq!(err.details.unwrap()["transient"], true, "no server there yet: a retry may find one");
+    // A database or a role that does not exist: configuration, no retry fixes it.
     let err = PostgresPool::connect(&shared().url("no_such_database"), opts.clone()).err().unwrap();
-    assert_eq!((err.code, err.details.unwrap()["pgCode"].as_str()), (UNAVAILABLE, Some("3D000")));
+    let details = err.details.unwrap();
+    assert_eq!((err.code, details["pgCode"].as_str(), details["transient"].as_bool()), (UNAVAILABLE, Some("3D000"), Some(false)));
+    let no_role = shared().url("postgres").replacen("postgres@", "no_such_role@", 1);
+    let err = PostgresPool::connect(&no_role, opts.clone()).err().unwrap();
+    let details = err.details.unwrap();
+    assert_eq!((err.code, details["pgCode"].as_str(), details["transient"].as_bool()), (UNAVAILABLE, Some("28000"), Some(false)), "{}", err.summary);
     let err = PostgresPool::connect("postgres://h/db?bogus=1", opts).err().unwrap();
     assert_eq!(err.code, "INVALID_INPUT");
 }
@@ -477,10 +488,10 @@ fn tls_is_used_as_the_url_asks() {
     // verify-full: the chain and the name.
     assert!(ssl(at("localhost", &format!("sslmode=verify-full&sslrootcert={ca}"))).unwrap());
     let err = ssl(at("wrong.invalid", &format!("sslmode=verify-full&sslrootcert={ca}"))).unwrap_err();
-    assert_eq!(err.code, UNAVAILABLE);
+    assert_eq!((err.code, &err.details.unwrap()["transient"]), (UNAVAILABLE, &serde_json::json!(false)));
     // Mozilla's roots do not know the test authority.
     let err = ssl(at("localhost", "sslmode=verify-full")).unwrap_err();
-    assert_eq!(err.code, UNAVAILABLE);
+    assert_eq!((err.code, &err.details.clone().unwrap()["transient"]), (UNAVAILABLE, &serde_json::json!(false)));
     assert!(err.summary.contains("certificate"), "{}", err.summary);
     // verify-ca (or require with a root certificate): the chain only.
     assert!(ssl(at("wrong.invalid", &format!("sslmode=verify-ca&sslrootcert={ca}"))).unwrap());

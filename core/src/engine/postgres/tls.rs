@@ -185,8 +185,9 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
+/// A TLS setting that cannot work (a file not read, a certificate refused): no retry fixes it.
 fn unavailable(summary: String) -> CpError {
-    CpError::new("UNAVAILABLE", summary, Some(serde_json::json!({ "pgCode": null })))
+    super::errors::unavailable(summary, false)
 }
 
 /// The authorities to trust: the PEM file's, or Mozilla's.
