@@ -23,7 +23,10 @@ const binary = `control-plane-store.${key}.node`;
 // Only node's folder and the system's: what a machine without Rust has.
 const systemDirs = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 const PATH = [...new Set([path.dirname(process.execPath), ...systemDirs])].join(path.delimiter);
-const env = { ...process.env, PATH, CONTROL_PLANE_NATIVE_PATH: "" };
+// A local build without zig needs this machine's glibc: its platform package is packed
+// past the pack guard here (scripts/glibc-floor.js), to be installed on this machine only.
+const plainBuild = JSON.parse(fs.readFileSync(path.join(ROOT, "native-build.json"), "utf8")).mode !== "zig";
+const env = { ...process.env, PATH, CONTROL_PLANE_NATIVE_PATH: "", CONTROL_PLANE_PACK_ANY_GLIBC: plainBuild ? "1" : "" };
 
 function pack(dir: string, dest: string) {
   const [packed] = JSON.parse(execFileSync(npmCli, ["pack", "--json", "--pack-destination", dest], { cwd: dir, encoding: "utf8", env }));
