@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile, spawn } from "node:child_process";
 import path from "node:path";
-import { ControlPlaneStore } from "../index.js";
+import { ControlPlaneStore, Database } from "../index.js";
 import { tempDir } from "./helpers";
 import { startServer } from "./pg/server.js";
 
@@ -59,6 +59,10 @@ function sourceFile(events: number): string {
     }
   }
   store.close();
+  // A table of the gateway's own in the same file, which a move leaves behind.
+  const db = new Database(file);
+  db.exec("CREATE TABLE gateway_runs (id TEXT PRIMARY KEY); INSERT INTO gateway_runs VALUES ('run-1')");
+  db.close();
   return file;
 }
 
@@ -93,6 +97,12 @@ describe("control-plane migrate", () => {
     expect(lines.every((l) => l.startsWith("migrating: "))).toBe(true);
     expect(lines.at(-1)).toMatch(new RegExp(`^migrating: ${report.rows}/${report.rows} rows \\(100%\\)`));
     expect(moved.stderr).toContain("_smithers_cp_usage_events");
+    // The first table has its line too, before its first step.
+    expect(lines[0]).toMatch(/^migrating: 0\/\d+ rows \(0%\), table 1\/19 _smithers_cp_orgs 0\/2,/);
+    // Only the store's tables move: the gateway's own table in the file stays behind.
+    const target = await ControlPlaneStore.connect(url);
+    expect((await target.stats()).tables.map((t: { table: string }) => t.table)).not.toContain("gateway_runs");
+    await target.close();
 
     // Run again once done: nothing to copy, verified again.
     const again = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url);

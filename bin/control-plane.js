@@ -455,15 +455,20 @@ program
         const percent = p.rows === 0 ? 100 : Math.floor((100 * p.copied) / p.rows);
         return `migrating: ${p.copied}/${p.rows} rows (${percent}%), table ${p.tablesDone + (p.done ? 0 : 1)}/${p.tables} ${p.table} ${p.tableCopied}/${p.tableRows}, ${((Date.now() - began) / 1000).toFixed(1)} s`;
       };
-      while (!progress.done) {
-        progress = JSON.parse(await transfer.step(o.rows));
-        if (tty) process.stderr.write(`\r\x1b[K${line(progress)}`);
-        else if (progress.table !== lastTable || progress.done || Date.now() - lastLine >= 5_000) {
-          // Piped: a line as each table begins, every 5 s within one, and at the end.
-          process.stderr.write(`${line(progress)}\n`);
-          lastTable = progress.table;
+      const tell = (p) => {
+        if (tty) process.stderr.write(`\r\x1b[K${line(p)}`);
+        else if (p.table !== lastTable || p.done || Date.now() - lastLine >= 5_000) {
+          // Piped: a line as each table begins (the first before its first step), every
+          // 5 s within one, and at the end.
+          process.stderr.write(`${line(p)}\n`);
+          lastTable = p.table;
           lastLine = Date.now();
         }
+      };
+      if (!progress.done) tell(progress);
+      while (!progress.done) {
+        progress = JSON.parse(await transfer.step(o.rows));
+        tell(progress);
       }
       if (tty) process.stderr.write("\r\x1b[K");
       const report = JSON.parse(await transfer.verify());
