@@ -90,6 +90,26 @@ const scenarios = {
     assert.equal(store.listOrgs({}).items.length, 2);
   },
 
+  "the store turns foreign_keys on and leaves every other setting of the handle as it was"(open, sql) {
+    const handle = open();
+    // What a gateway sets on its own handle (the README's example): durability and waiting
+    // are the owner's to choose, on a file or in memory.
+    const settings = ["journal_mode", "synchronous", "busy_timeout", "cache_size", "temp_store", "locking_mode", "recursive_triggers"];
+    const read = () => Object.fromEntries(settings.map((name) => [name, Object.values(sql(handle).all(`PRAGMA ${name}`)[0])[0]]));
+    // The gateway has written once: SQLite itself moves a WAL file's synchronous level to
+    // its WAL default at the first write (better-sqlite3 builds with
+    // SQLITE_DEFAULT_WAL_SYNCHRONOUS=1), whoever writes.
+    sql(handle).run("CREATE TABLE gateway_runs (id TEXT PRIMARY KEY)");
+    const before = read();
+    const store = new ControlPlaneStore(handle);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    store.recordUsage({ orgId: "acme", metric: "tokens", quantity: 1 });
+    store.consumeUsage({ orgId: "acme", metric: "tokens", quantity: 1 });
+    store.exportOrgAudit({ orgId: "acme" });
+    assert.deepEqual(read(), before);
+    assert.deepEqual(sql(handle).all("PRAGMA foreign_keys"), [{ foreign_keys: 1 }]);
+  },
+
   "a raw DELETE of an org through the handle cascades to every child row"(open, sql) {
     const handle = open();
     const store = new ControlPlaneStore(handle);
