@@ -32,7 +32,7 @@ impl Engine for Counting {
         self.statements.set(self.statements.get() + 1);
         self.inner.script(sql)
     }
-    fn begin(&self, scope: Scope) -> Result<Opened> {
+    fn begin(&self, scope: Scope<'_>) -> Result<Opened> {
         let opened = self.inner.begin(scope)?;
         self.statements.set(self.statements.get() + usize::from(opened != Opened::Nothing));
         Ok(opened)

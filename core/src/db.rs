@@ -13,12 +13,19 @@ pub(crate) fn write<T>(db: &Db, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
     scoped(db, Scope::Write, f)
 }
 
+/// Runs `f` as one atomic write of `org_id`'s rows: `write`, except that on PostgreSQL it
+/// waits only for writers of the same org (and for work that spans orgs), never for
+/// writers of other orgs. Everything `f` writes must belong to that org.
+pub(crate) fn write_org<T>(db: &Db, org_id: &str, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+    scoped(db, Scope::WriteOrg(org_id), f)
+}
+
 /// Runs several reads against one snapshot of the database.
 pub(crate) fn read<T>(db: &Db, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
     scoped(db, Scope::Read, f)
 }
 
-fn scoped<T>(db: &Db, scope: Scope, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+fn scoped<T>(db: &Db, scope: Scope<'_>, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
     let opened = db.begin(scope)?;
     match f(db) {
         Ok(value) => match db.end(opened, true) {

@@ -30,6 +30,8 @@ use engine::params;
 #[cfg(test)]
 mod budget_tests;
 #[cfg(test)]
+mod scale_out_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ impl crate::engine::Engine for AnyDb {
     fn script(&self, sql: &str) -> crate::error::Result<()> {
         (**self).script(sql)
     }
-    fn begin(&self, scope: crate::engine::Scope) -> crate::error::Result<crate::engine::Opened> {
+    fn begin(&self, scope: crate::engine::Scope<'_>) -> crate::error::Result<crate::engine::Opened> {
         (**self).begin(scope)
     }
     fn end(&self, opened: crate::engine::Opened, commit: bool) -> crate::error::Result<()> {
@@ -430,7 +430,7 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
             crate::params![span / 2],
         )
         .unwrap();
-        assert!(crate::metering::rollups::tail(&conn).unwrap().1 > crate::metering::rollups::tail(&conn).unwrap().0);
+        assert!(crate::metering::rollups::tail(&conn, "acme").unwrap().1 > crate::metering::rollups::tail(&conn, "acme").unwrap().0);
         assert_rollups_match_raw(&conn, &mut rng, span, fractional);
 
         // Deletes, updates and a cascade keep them exact.
@@ -459,10 +459,10 @@ fn stale_rollups_are_detected_and_rebuilt() {
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 11.0);
     // Opening trusts the rollups: it folds nothing and checks nothing.
     schema::ensure(&conn).unwrap();
-    assert_eq!(crate::metering::rollups::tail(&conn).unwrap(), (0, 4));
+    assert_eq!(crate::metering::rollups::tail(&conn, "acme").unwrap(), (0, 4));
     // The check folds the tail in and finds the rollups right.
     assert_eq!(call(&conn, rollups::check, json!({})).unwrap(), json!({ "consistent": true, "repaired": false }));
-    assert_eq!(crate::metering::rollups::tail(&conn).unwrap(), (4, 4));
+    assert_eq!(crate::metering::rollups::tail(&conn, "acme").unwrap(), (4, 4));
 
     // Rollups that disagree with the rows (damaged, or a row slipped in under the watermark)
     // are found, and rebuilt unless told not to.
@@ -527,7 +527,7 @@ fn the_tail_is_folded_in_once_it_is_long() {
     for i in 0..n {
         call(&conn, usage::record, json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": i * 1_000 })).unwrap();
     }
-    let (watermark, max_id) = crate::metering::rollups::tail(&conn).unwrap();
+    let (watermark, max_id) = crate::metering::rollups::tail(&conn, "acme").unwrap();
     assert_eq!(max_id, n);
     assert!(max_id - watermark < crate::metering::rollups::TAIL_MAX, "tail {watermark}..{max_id}");
     assert!(watermark >= crate::metering::rollups::TAIL_MAX);
@@ -826,7 +826,7 @@ impl crate::engine::Engine for RealNumbers {
     fn script(&self, sql: &str) -> crate::error::Result<()> {
         self.0.script(sql)
     }
-    fn begin(&self, scope: crate::engine::Scope) -> crate::error::Result<crate::engine::Opened> {
+    fn begin(&self, scope: crate::engine::Scope<'_>) -> crate::error::Result<crate::engine::Opened> {
         self.0.begin(scope)
     }
     fn end(&self, opened: crate::engine::Opened, commit: bool) -> crate::error::Result<()> {

@@ -394,7 +394,7 @@ impl Engine for HostEngine<'_> {
         Ok(())
     }
 
-    fn begin(&self, scope: Scope) -> Result<Opened> {
+    fn begin(&self, scope: Scope<'_>) -> Result<Opened> {
         // Nothing has run since `check_open` read the flag when this is the call's first
         // scope; later scopes read it afresh.
         let known = match self.flag_read.take() {

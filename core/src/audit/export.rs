@@ -80,7 +80,7 @@ fn read_parts(c: &Db, org_id: &str, window: Window, exported_at_ms: i64) -> Resu
 /// `exportOrgAudit`: everything of the org, with its audit events in the window, in memory.
 pub fn export(conn: &Db, _ctx: &RequestContext, req: ExportOrgAudit) -> Result<OrgExport> {
     let ExportOrgAudit { org_id, window, exported_at_ms } = req;
-    crate::metering::rollups::fold_long_tail(conn)?;
+    crate::metering::rollups::fold_long_tail(conn, &org_id)?;
     db::read(conn, |c| {
         let mut parts = read_parts(c, &org_id, window, exported_at_ms)?;
         parts.audit_events = audit::list_window(c, &org_id, window.since_ms, window.until_ms)?;
@@ -220,7 +220,7 @@ fn ndjson_line<T: Serialize>(kind: &str, value: &T) -> String {
 pub fn export_to_file(conn: &Db, _ctx: &RequestContext, req: ExportOrgAuditToFile) -> Result<FileExport> {
     use std::io::Write;
     let ExportOrgAuditToFile { org_id, path, format, window, exported_at_ms } = req;
-    crate::metering::rollups::fold_long_tail(conn)?;
+    crate::metering::rollups::fold_long_tail(conn, &org_id)?;
     let tmp = format!("{path}.tmp-{}-{}", std::process::id(), crate::validate::now_ms());
     let result = db::read(conn, |c| {
         let parts = read_parts(c, &org_id, window, exported_at_ms)?;

@@ -169,10 +169,10 @@ pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Resu
             "SELECT 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
                         COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0)) AS id,
                 COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '') AS prev",
-            // The id the table's numbering gives next (`_smithers_cp_sequence`, SQLite's
-            // sqlite_sequence), the head read under the write lock the caller's
-            // transaction holds (the head's row locked too, for writers of raw SQL).
-            "SELECT 1 + (SELECT seq FROM _smithers_cp_sequence WHERE name = '_smithers_cp_audit_events') AS id,
+            // An id drawn from the table's sequence (no other writer can take it), the head
+            // read under the org's write lock the caller's transaction holds (the head's row
+            // locked too, for writers of raw SQL).
+            "SELECT nextval('_smithers_cp_audit_events_id_seq') AS id,
                     COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1 FOR UPDATE), '') AS prev",
         ),
         params![ev.org_id],
@@ -196,14 +196,13 @@ const CHECKED_INSERT: &str = "INSERT INTO _smithers_cp_audit_events
                       COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0))
     AND ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
 
-/// PostgreSQL's form of `CHECKED_INSERT`: the same two checks, the next id from
-/// `_smithers_cp_sequence` (SQLite's sqlite_sequence; see schema/postgres.sql).
+/// PostgreSQL's form of `CHECKED_INSERT`: the id was drawn from the table's sequence, so
+/// only the head is checked.
 const POSTGRES_INSERT: &str = "INSERT INTO _smithers_cp_audit_events
   (org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, ip_address, user_agent,
    request_id, id, chain_prev, chain_hash)
   SELECT ?1, ?2, ?3, ?4, ?5, ?6, CAST(?7 AS BIGINT), ?8, ?9, ?10, ?11, CAST(?12 AS BIGINT), CAST(?13 AS TEXT), ?14
-  WHERE CAST(?12 AS BIGINT) = 1 + (SELECT seq FROM _smithers_cp_sequence WHERE name = '_smithers_cp_audit_events')
-    AND ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
+  WHERE ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
 
 /// Moves an org's chain head to each chained event written (ours; the documented store's
 /// events have no hash and are not in the chain).
@@ -426,7 +425,7 @@ pub fn record(conn: &Db, ctx: &RequestContext, req: RecordAuditEvent) -> Result<
         occurred_at_ms,
         metadata,
     };
-    let id = db::write(conn, |c| {
+    let id = db::write_org(conn, ev.org_id, |c| {
         orgs::guard(c, ev.org_id, WriteKind::Other)?;
         insert(c, ctx, &ev)
     })?;

@@ -80,7 +80,7 @@ impl FromInput for SetRetention {
 /// `setRetention({orgId, auditDays?, usageDays?})`: null (or absent) keeps for ever.
 pub fn set(conn: &Db, ctx: &RequestContext, req: SetRetention) -> Result<Retention> {
     let SetRetention { org_id, audit_days, usage_days, actor_id, updated_at_ms: at } = req;
-    db::write(conn, |c| {
+    db::write_org(conn, &org_id, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         c.execute(
             "INSERT INTO _smithers_cp_retention (org_id, audit_days, usage_days, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
@@ -175,7 +175,7 @@ fn purge_rows(conn: &Db, kind: &Kind, report: &mut Purge, batch: i64, max_batche
             if report.batches >= max_batches {
                 return Ok(false);
             }
-            let n = db::write(conn, |c| (kind.batch)(c, &org_id, cutoff, batch))?;
+            let n = db::write_org(conn, &org_id, |c| (kind.batch)(c, &org_id, cutoff, batch))?;
             report.batches += 1;
             report.deleted.add(kind.table, n);
             if n < batch {
@@ -248,7 +248,7 @@ pub fn purge(conn: &Db, _ctx: &RequestContext, req: PurgeExpired) -> Result<Purg
             report.done = false;
             return Ok(report);
         }
-        let counts = db::write(conn, |c| orgs::hard_delete(c, &org_id, dry_run))?;
+        let counts = db::write_org(conn, &org_id, |c| orgs::hard_delete(c, &org_id, dry_run))?;
         report.batches += 1;
         for (table, n) in counts.0 {
             report.deleted.add(&table, n);

@@ -65,10 +65,15 @@ pub trait Row {
 
 /// The kind of scope a unit of work needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Writes: takes the write lock up front (so two writers cannot both read, then both
-    /// write), or nests as a savepoint in a transaction the owner already has open.
+pub enum Scope<'a> {
+    /// Writes that may touch any org's rows (schema changes, a move, a check of every
+    /// org's rollups): takes the write lock up front (so two writers cannot both read, then
+    /// both write), or nests as a savepoint in a transaction the owner already has open.
     Write,
+    /// Writes of one org's rows. SQLite has one writer whatever the org, so this is
+    /// `Write` there; on PostgreSQL, writers of different orgs run side by side, each
+    /// holding its org's lock (and the shared side of the lock `Write` takes whole).
+    WriteOrg(&'a str),
     /// Several reads against one snapshot.
     Read,
 }
@@ -138,7 +143,7 @@ pub trait Engine {
     fn query(&self, sql: &str, params: &[SqlValue], each: &mut dyn FnMut(&dyn Row) -> Result<bool>) -> Result<()>;
     /// Runs several statements without parameters (schema scripts).
     fn script(&self, sql: &str) -> Result<()>;
-    fn begin(&self, scope: Scope) -> Result<Opened>;
+    fn begin(&self, scope: Scope<'_>) -> Result<Opened>;
     /// Commits (`commit`) or rolls back what `begin` opened.
     fn end(&self, opened: Opened, commit: bool) -> Result<()>;
     /// What the core remembers of this connection between calls (`memo`), if the engine
@@ -390,8 +395,8 @@ pub mod sqlite_scope {
     /// What to open given whether the connection is already in a transaction.
     pub fn plan(scope: Scope, in_transaction: bool) -> (Opened, Option<&'static str>) {
         match (scope, in_transaction) {
-            (Scope::Write, false) => (Opened::Transaction, Some(BEGIN_WRITE)),
-            (Scope::Write, true) => (Opened::Savepoint, Some(SAVEPOINT)),
+            (Scope::Write | Scope::WriteOrg(_), false) => (Opened::Transaction, Some(BEGIN_WRITE)),
+            (Scope::Write | Scope::WriteOrg(_), true) => (Opened::Savepoint, Some(SAVEPOINT)),
             (Scope::Read, false) => (Opened::Transaction, Some(BEGIN_READ)),
             (Scope::Read, true) => (Opened::Nothing, None),
         }

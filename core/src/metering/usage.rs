@@ -239,32 +239,51 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
              WHERE EXISTS (SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1 AND status <> 'deleted')
                AND (?9 IS NULL OR NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?9))"
         ),
-        // A SELECT's bare parameters are TEXT to PostgreSQL: the numbers are cast.
+        // A SELECT's bare parameters are TEXT to PostgreSQL: the numbers are cast. The org's
+        // write locks are taken first (`lock`, materialized before the row is made, so
+        // before its id is drawn): an org's ids commit in order, as its rollups' watermark
+        // needs, and the statement waits for no other org's writers.
         Dialect::Postgres => format!(
-            "{INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, CAST(?5 AS DOUBLE PRECISION), ?6, CAST(?7 AS BIGINT), ?8, CAST(?9 AS TEXT)
+            "WITH lock AS MATERIALIZED (
+               SELECT pg_advisory_xact_lock_shared({write_lock}) AS store, pg_advisory_xact_lock({org_locks}, hashtext(?1)) AS org)
+             {INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, CAST(?5 AS DOUBLE PRECISION), ?6, CAST(?7 AS BIGINT), ?8, CAST(?9 AS TEXT)
+             FROM lock
              WHERE EXISTS (SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1 AND status <> 'deleted')
                AND (CAST(?9 AS TEXT) IS NULL
                     OR NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?9))
-             RETURNING id"
+             RETURNING id",
+            write_lock = crate::engine::postgres::WRITE_LOCK,
+            org_locks = crate::engine::postgres::ORG_LOCKS,
         ),
     });
-    // On PostgreSQL too ids commit in order (each inserter holds its table's row of
-    // `_smithers_cp_sequence` until it commits), so no event commits below the rollups'
-    // watermark.
-    let done = conn.run(sql, &usage.values()).map_err(|e| usage.insert_error(conn, e))?;
+    let done = match conn.run(sql, &usage.values()) {
+        Ok(done) => done,
+        // The same key recorded by another writer that committed after this statement's
+        // snapshot was taken (on PostgreSQL, while the statement waited for the org's
+        // lock): that writer's event is the one, and it is committed now.
+        Err(e) if usage.idempotency_key.is_some() && is_constraint(&e, Constraint::Unique) => {
+            if let Some(existing) = usage.find_duplicate(conn)? {
+                return Ok(existing);
+            }
+            return Err(usage.insert_error(conn, e));
+        }
+        Err(e) => return Err(usage.insert_error(conn, e)),
+    };
     if done.changes == 1 {
-        rollups::fold_if_crossed(conn, done.last_insert_id, done.last_insert_id)?;
+        // The event is recorded: folding is upkeep, and its failure (a lock not had in
+        // time) must not make a caller think it was not. The tail stays one fold longer.
+        let _ = rollups::fold_if_crossed(conn, &usage.org_id, done.last_insert_id, done.last_insert_id);
         return Ok(usage.event(done.last_insert_id, usage.idempotency_key.as_ref().map(|_| false)));
     }
     orgs::guard(conn, &usage.org_id, WriteKind::Other)?;
     if let Some(existing) = usage.find_duplicate(conn)? {
         return Ok(existing);
     }
-    let event = db::write(conn, |c| {
+    let event = db::write_org(conn, &usage.org_id, |c| {
         orgs::guard(c, &usage.org_id, WriteKind::Other)?;
         usage.record_in(c)
     })?;
-    rollups::fold_if_crossed(conn, event.id, event.id)?;
+    let _ = rollups::fold_if_crossed(conn, &usage.org_id, event.id, event.id);
     Ok(event)
 }
 
@@ -331,7 +350,10 @@ pub fn record_batch(conn: &Db, _ctx: &RequestContext, req: RecordUsageBatch) -> 
 
 /// Records a validated batch: every event or none, in one transaction.
 fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: Returning) -> Result<UsageBatch> {
-    db::write(conn, |c| {
+    // One org's events in its write scope; events of several orgs in one that spans orgs.
+    let first_org = batch.first().map(|u| u.org_id.as_str()).unwrap_or_default();
+    let one_org = batch.iter().all(|u| u.org_id == first_org);
+    let write = |c: &Db| {
         let mut ids = vec![0i64; batch.len()];
         // Keyed events, as recorded or as first recorded (a repeat).
         let mut keyed: Vec<(usize, UsageEvent)> = Vec::new();
@@ -358,7 +380,12 @@ fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: Returning) -> Result<U
         }
         insert_pending(c, &batch, &mut pending, &mut ids)?;
         if let (Some(&first), Some(&last)) = (ids.iter().min(), ids.iter().max()) {
-            rollups::fold_if_crossed(c, first, last)?;
+            for org_id in &guarded {
+                rollups::fold_if_crossed(c, org_id, first, last)?;
+                if c.dialect() == Dialect::Sqlite {
+                    break; // one tail for every org
+                }
+            }
         }
         Ok(match returning {
             Returning::Events => {
@@ -375,7 +402,12 @@ fn record_all(conn: &Db, batch: Vec<NewUsage>, returning: Returning) -> Result<U
             }
             Returning::Ids => UsageBatch::Ids(UsageIds { count: ids.len(), ids }),
         })
-    })
+    };
+    if one_org {
+        db::write_org(conn, first_org, write)
+    } else {
+        db::write(conn, write)
+    }
 }
 
 /// How many unkeyed events of a batch one INSERT statement carries: a statement per row
@@ -605,7 +637,7 @@ fn summarize_query(conn: &Db, q: &SummarizeUsage) -> Result<Vec<UsageGroup>> {
         None => Some(ALL.to_string()),
     };
     // The series seen so far: those folded into the rollups, and those of the tail.
-    let tail = rollups::tail(conn)?;
+    let tail = rollups::tail(conn, &q.org_id)?;
     let watermark = tail.0;
     let series: Vec<(String, String, String)> = conn.rows(&format!(
         "SELECT scope, metric, unit FROM (
@@ -618,7 +650,7 @@ fn summarize_query(conn: &Db, q: &SummarizeUsage) -> Result<Vec<UsageGroup>> {
          ){alias}
          WHERE ({p2} IS NULL AND scope != '{ALL}' OR scope = ?2) AND ({p3} IS NULL OR metric = ?3)
          ORDER BY scope, metric, unit",
-        tail = crate::metering::rollups::tail_events(conn.dialect(), "?4"),
+        tail = crate::metering::rollups::tail_events(conn.dialect(), "?1", "?4"),
         alias = conn.sql("", " AS seen"),
         p2 = conn.sql("?2", "CAST(?2 AS TEXT)"),
         p3 = conn.sql("?3", "CAST(?3 AS TEXT)"),
@@ -661,7 +693,7 @@ fn summarize_query(conn: &Db, q: &SummarizeUsage) -> Result<Vec<UsageGroup>> {
 /// `summarizeUsage`: by default quantities summed per metric and unit over the window;
 /// optionally filtered by project or metric, grouped differently, or bucketed in time.
 pub fn summarize(conn: &Db, _ctx: &RequestContext, q: SummarizeUsage) -> Result<Vec<UsageGroup>> {
-    rollups::fold_long_tail(conn)?;
+    rollups::fold_long_tail(conn, &q.org_id)?;
     db::read(conn, |c| summarize_query(c, &q))
 }
 

@@ -12,8 +12,10 @@ use crate::params;
 /// The PostgreSQL form's own version, in `_smithers_cp_native_meta` as SQLite's: 1 had
 /// the base tables only; 2 adds the audit chain's head trigger and the usage rollups; 3
 /// lets a move from a SQLite file (`transfer`) skip the id and head triggers' per-row
-/// bookkeeping, which it does once at its end.
-pub const VERSION: i64 = 3;
+/// bookkeeping, which it does once at its end; 4 numbers ids by sequences and keeps the
+/// rollups' watermark per org (`_smithers_cp_usage_rollup_marks`), so writers of
+/// different orgs never wait for each other.
+pub const VERSION: i64 = 4;
 
 /// The advisory lock the creating transaction holds (released at its end).
 pub const MIGRATION_LOCK: i64 = 0x636f_6e74_726f_6c02; // "control" + 2

@@ -3,10 +3,7 @@
 -- column and index names, keys, uniques, foreign keys and cascades, and columns in the
 -- same order. INTEGER is BIGINT, REAL is DOUBLE PRECISION, TEXT is TEXT COLLATE "C" (text
 -- compared and ordered by its bytes, as SQLite does, so pages and orders match), and an
--- INTEGER PRIMARY KEY AUTOINCREMENT is a BIGINT key numbered as SQLite numbers it: one
--- more than the highest id the table ever had, kept in _smithers_cp_sequence (SQLite's
--- sqlite_sequence) by a trigger in the inserting transaction, so a rolled-back insert
--- uses up no id (a PostgreSQL sequence would) and ids are SQLite's for the same calls;
+-- INTEGER PRIMARY KEY AUTOINCREMENT is a BIGINT key numbered by a sequence (see the end);
 -- an id given is kept (a copy from a SQLite file keeps its ids).
 -- The usage rollups are created by metering/rollups/schema.rs (its PostgreSQL form).
 --
@@ -217,7 +214,9 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_retention (
   FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
 );
 
--- SQLite's sqlite_sequence: the highest id each AUTOINCREMENT table ever had.
+-- SQLite's sqlite_sequence: the highest id each AUTOINCREMENT table ever had, as a move
+-- from a SQLite file found it (transfer). Since version 4 the ids come from a sequence
+-- each (below), and this table is not kept up to date by inserts.
 CREATE TABLE IF NOT EXISTS _smithers_cp_sequence (
   name TEXT COLLATE "C" PRIMARY KEY,
   seq BIGINT NOT NULL
@@ -227,20 +226,36 @@ INSERT INTO _smithers_cp_sequence (name, seq)
   UNION ALL
   SELECT '_smithers_cp_audit_events', COALESCE(MAX(id), 0) FROM _smithers_cp_audit_events
 ON CONFLICT (name) DO NOTHING;
--- Numbers a row without an id (one more than the highest ever), and raises the highest
--- to an id given. The row of _smithers_cp_sequence stays locked until the inserting
--- transaction ends, so inserters take ids, and commit, one after another.
--- A move from a SQLite file (transfer) gives every id and sets the highest itself at its
--- end; its steps set smithers_cp.moving, and skip the raise: one row updated per copied
--- row made copying the usage events nine times slower than copying the rollups.
+
+-- The ids of the AUTOINCREMENT tables: a sequence each, so inserters of different orgs
+-- never wait for one another (until version 4, a trigger numbered rows from the table's
+-- row of _smithers_cp_sequence, which each inserter held locked until it committed). A
+-- rolled-back insert uses up its id, so ids may have gaps; every id is still new, and
+-- within one org ids commit in order, since an org's writers hold its lock (see
+-- engine/postgres): what the rollups' per-org watermarks count on. An upgrade starts each
+-- sequence after the highest id the table ever had; never backwards.
+CREATE SEQUENCE IF NOT EXISTS _smithers_cp_usage_events_id_seq AS BIGINT;
+CREATE SEQUENCE IF NOT EXISTS _smithers_cp_audit_events_id_seq AS BIGINT;
+SELECT setval((q.name || '_id_seq')::regclass, GREATEST(q.seq, COALESCE(pg_sequence_last_value((q.name || '_id_seq')::regclass), 0)))
+  FROM _smithers_cp_sequence AS q
+  WHERE q.name IN ('_smithers_cp_usage_events', '_smithers_cp_audit_events')
+    AND q.seq > COALESCE(pg_sequence_last_value((q.name || '_id_seq')::regclass), 0);
+-- An org's events by id: the rollups' tail of one org (its events above its watermark).
+CREATE INDEX IF NOT EXISTS _smithers_cp_usage_org_id_idx ON _smithers_cp_usage_events(org_id, id);
+
+-- A row without an id is given the sequence's next (by a trigger, not a default, so the
+-- columns stay as SQLite's); an id given (a row copied in, or raw SQL) raises the
+-- table's sequence past it, as
+-- SQLite's AUTOINCREMENT does. A move from a SQLite file (transfer) gives every id and
+-- sets the sequences itself at its end; its steps set smithers_cp.moving, and skip this.
 CREATE OR REPLACE FUNCTION _smithers_cp_next_id() RETURNS trigger LANGUAGE plpgsql AS $next$
-DECLARE next BIGINT;
+DECLARE seq regclass := (TG_TABLE_NAME || '_id_seq')::regclass;
 BEGIN
   IF NEW.id IS NULL THEN
-    UPDATE _smithers_cp_sequence SET seq = seq + 1 WHERE name = TG_TABLE_NAME RETURNING seq INTO next;
-    NEW.id := next;
-  ELSIF current_setting('smithers_cp.moving', true) IS DISTINCT FROM 'on' THEN
-    UPDATE _smithers_cp_sequence SET seq = GREATEST(seq, NEW.id) WHERE name = TG_TABLE_NAME;
+    NEW.id := nextval(seq);
+  ELSIF current_setting('smithers_cp.moving', true) IS DISTINCT FROM 'on'
+        AND NEW.id > COALESCE(pg_sequence_last_value(seq), 0) THEN
+    PERFORM setval(seq, NEW.id);
   END IF;
   RETURN NEW;
 END $next$;

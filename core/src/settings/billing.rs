@@ -75,7 +75,7 @@ pub fn upsert(conn: &Db, ctx: &RequestContext, req: UpsertBillingAccount) -> Res
         status: req.status.unwrap_or_else(|| "active".into()),
         updated_at_ms: req.updated_at_ms.unwrap_or_else(now_ms),
     };
-    db::write(conn, |c| {
+    db::write_org(conn, &account.org_id, |c| {
         orgs::guard(c, &account.org_id, WriteKind::Other)?;
         c.execute(
             "INSERT INTO _smithers_cp_billing_accounts (org_id, plan, billing_customer_id, status, updated_at_ms)

@@ -152,7 +152,7 @@ pub fn upsert(conn: &Db, ctx: &RequestContext, req: UpsertIdentityProvider) -> R
     let metadata_json = metadata.to_string();
     let updated_at_ms = updated_at_ms.unwrap_or_else(now_ms);
     let created_at_ms = created_at_ms.unwrap_or(updated_at_ms);
-    let kept_created_at_ms = db::write(conn, |c| {
+    let kept_created_at_ms = db::write_org(conn, &org_id, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
         let sql = "SELECT 1 AS found FROM _smithers_cp_identity_providers WHERE org_id = ?1 AND provider_id = ?2";
         if !parents::row_exists(c, sql, params![org_id, provider_id])? {

@@ -224,7 +224,7 @@ pub fn put(conn: &Db, ctx: &RequestContext, req: PutSecretRef) -> Result<SecretR
     }
     let project_key = secret.project_id.as_deref().unwrap_or(ORG_KEY);
     let parents = Parents::project(&secret.org_id, secret.project_id.as_deref());
-    db::write(conn, |c| {
+    db::write_org(conn, &secret.org_id, |c| {
         orgs::guard(c, &secret.org_id, WriteKind::Create)?;
         let sql = "SELECT 1 AS found FROM _smithers_cp_secret_refs WHERE org_id = ?1 AND project_key = ?2 AND name = ?3";
         if !parents::row_exists(c, sql, params![secret.org_id, project_key, secret.name])? {

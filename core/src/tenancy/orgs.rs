@@ -281,7 +281,7 @@ pub fn create(conn: &Db, ctx: &RequestContext, req: CreateOrg) -> Result<Org> {
         suspend_reason: None,
         deleted_at_ms: None,
     };
-    db::write(conn, |c| {
+    db::write_org(conn, &org.org_id, |c| {
         c.execute("INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES (?1, ?2, ?3, ?4)", params![org.org_id, org.slug, org.name, org.created_at_ms])
             .map_err(|e| {
                 if is_constraint(&e, Constraint::Unique) {
@@ -334,7 +334,7 @@ fn set_state(conn: &Db, org_id: &str, sql: &str, args: &[SqlValue]) -> Result<Or
 pub fn suspend(conn: &Db, ctx: &RequestContext, req: SuspendOrg) -> Result<Org> {
     let SuspendOrg { org_id, reason, actor_id, at_ms } = req;
     let at = at_ms.unwrap_or_else(now_ms);
-    db::write(conn, |c| {
+    db::write_org(conn, &org_id, |c| {
         guard(c, &org_id, WriteKind::Other)?;
         let org = set_state(
             c,
@@ -351,7 +351,7 @@ pub fn suspend(conn: &Db, ctx: &RequestContext, req: SuspendOrg) -> Result<Org> 
 pub fn unsuspend(conn: &Db, ctx: &RequestContext, req: UnsuspendOrg) -> Result<Org> {
     let UnsuspendOrg { org_id, actor_id, at_ms } = req;
     let at = at_ms.unwrap_or_else(now_ms);
-    db::write(conn, |c| {
+    db::write_org(conn, &org_id, |c| {
         guard(c, &org_id, WriteKind::Other)?;
         let org = set_state(
             c,
@@ -412,7 +412,8 @@ pub(crate) fn hard_delete(c: &Db, org_id: &str, count_only: bool) -> Result<Tabl
 pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteOrg) -> Result<OrgDeletion> {
     let DeleteOrg { org_id, mode, actor_id, at_ms } = req;
     let at = at_ms.unwrap_or_else(now_ms);
-    db::write(conn, |c| match mode.unwrap_or_default() {
+    let locked = org_id.clone();
+    db::write_org(conn, &locked, |c| match mode.unwrap_or_default() {
         DeleteMode::Soft => {
             guard(c, &org_id, WriteKind::Other)?;
             let org = set_state(

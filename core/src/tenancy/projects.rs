@@ -212,7 +212,7 @@ pub fn create(conn: &Db, ctx: &RequestContext, req: CreateProject) -> Result<Pro
     // The text `Input::metadata` stores: the object as JSON.
     let metadata_json = metadata.to_string();
     let created_at_ms = created_at_ms.unwrap_or_else(now_ms);
-    db::write(conn, |c| {
+    db::write_org(conn, &org_id, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
         quotas::check(c, &quotas::PROJECTS, &org_id, None)?;
         c.execute(
@@ -257,7 +257,7 @@ pub fn add_team(conn: &Db, ctx: &RequestContext, req: AddProjectTeam) -> Result<
     let role = role.unwrap_or_else(|| "viewer".into());
     let created_at_ms = created_at_ms.unwrap_or_else(now_ms);
     let parents = Parents { org_id: &org_id, project_id: Some(&project_id), team_id: Some(&team_id) };
-    db::write(conn, |c| {
+    db::write_org(conn, &org_id, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
         c.execute(
             "INSERT INTO _smithers_cp_project_teams (org_id, project_id, team_id, role, created_at_ms)
@@ -331,7 +331,7 @@ pub fn remove_team(conn: &Db, ctx: &RequestContext, req: RemoveProjectTeam) -> R
 pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteProject) -> Result<()> {
     let DeleteProject { org_id, project_id, actor_id, at_ms } = req;
     let at = at_ms.unwrap_or_else(now_ms);
-    db::write(conn, |c| {
+    db::write_org(conn, &org_id, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         if !parents::project_exists(c, &org_id, &project_id)? {
             return Err(not_found("project", json!({ "orgId": org_id, "projectId": project_id })));

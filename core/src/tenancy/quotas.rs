@@ -186,7 +186,7 @@ pub fn set(conn: &Db, ctx: &RequestContext, req: SetOrgQuota) -> Result<OrgQuota
     let changes = req.changes();
     let SetOrgQuota { org_id, actor_id, updated_at_ms, .. } = req;
     let at = updated_at_ms.unwrap_or_else(now_ms);
-    db::write(conn, |c| {
+    db::write_org(conn, &org_id, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         c.execute(
             c.sql(

@@ -27,7 +27,7 @@ pub(crate) struct Removal<'a> {
 
 /// Runs the removal; its audit event carries the request's context.
 pub(crate) fn remove(conn: &Db, ctx: &RequestContext, removal: Removal) -> Result<()> {
-    db::write(conn, |c| {
+    db::write_org(conn, removal.event.org_id, |c| {
         orgs::guard(c, removal.event.org_id, WriteKind::Other)?;
         if c.execute(removal.delete_sql, removal.params)? == 0 {
             return Err(not_found(removal.what, removal.details.clone()));

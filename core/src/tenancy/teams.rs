@@ -202,7 +202,7 @@ pub fn create(conn: &Db, ctx: &RequestContext, req: CreateTeam) -> Result<Team> 
         name: req.name,
         created_at_ms: req.created_at_ms.unwrap_or_else(now_ms),
     };
-    db::write(conn, |c| {
+    db::write_org(conn, &team.org_id, |c| {
         orgs::guard(c, &team.org_id, WriteKind::Create)?;
         quotas::check(c, &quotas::TEAMS, &team.org_id, None)?;
         c.execute(
@@ -229,7 +229,7 @@ pub fn add_member(conn: &Db, ctx: &RequestContext, req: AddTeamMember) -> Result
     let role = role.unwrap_or_else(|| "member".into());
     let created_at_ms = created_at_ms.unwrap_or_else(now_ms);
     let parents = Parents { org_id: &org_id, project_id: None, team_id: Some(&team_id) };
-    db::write(conn, |c| {
+    db::write_org(conn, &org_id, |c| {
         orgs::guard(c, &org_id, WriteKind::Create)?;
         let sql = "SELECT 1 AS found FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2 AND user_id = ?3";
         if !parents::row_exists(c, sql, params![org_id, team_id, user_id])? {
@@ -303,7 +303,7 @@ pub fn remove_member(conn: &Db, ctx: &RequestContext, req: RemoveTeamMember) -> 
 pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteTeam) -> Result<()> {
     let DeleteTeam { org_id, team_id, actor_id, at_ms } = req;
     let at = at_ms.unwrap_or_else(now_ms);
-    db::write(conn, |c| {
+    db::write_org(conn, &org_id, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         if !parents::team_exists(c, &org_id, &team_id)? {
             return Err(not_found("team", json!({ "orgId": org_id, "teamId": team_id })));

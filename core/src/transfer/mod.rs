@@ -396,6 +396,14 @@ impl Transfer {
                     "UPDATE _smithers_cp_sequence SET seq = GREATEST(seq, ?2) WHERE name = ?1",
                     params![name.as_str(), *seq],
                 )?;
+                // The table's ids go on after the highest the file ever gave.
+                t.one(
+                    "SELECT setval(CAST(?1 || '_id_seq' AS regclass),
+                                   GREATEST(CAST(?2 AS BIGINT), COALESCE(pg_sequence_last_value(CAST(?1 || '_id_seq' AS regclass)), 1)),
+                                   CAST(?2 AS BIGINT) > 0 OR pg_sequence_last_value(CAST(?1 || '_id_seq' AS regclass)) IS NOT NULL)",
+                    params![name.as_str(), *seq],
+                    |_| Ok(()),
+                )?;
             }
             t.one(
                 "SELECT setval(pg_get_serial_sequence('_smithers_cp_usage_series', 'id'), COALESCE(MAX(id), 0) + 1, false)

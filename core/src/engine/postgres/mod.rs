@@ -16,9 +16,11 @@
 //! - `Done::changes` is the number of rows the statement changed; PostgreSQL has no
 //!   last-inserted row id, so `Done::last_insert_id` is the first column of the last row
 //!   a statement returns (`INSERT ... RETURNING id`), else 0;
-//! - `begin(Scope::Write)` opens a transaction and takes the store's write lock (an
-//!   advisory lock held to the transaction's end), as SQLite's `BEGIN IMMEDIATE` takes
-//!   the file's: writers go one at a time, and each sees what the one before committed.
+//! - `begin(Scope::WriteOrg(org))` opens a transaction and takes that org's write lock (an
+//!   advisory lock held to the transaction's end) with the shared side of the store's:
+//!   writers of one org go one at a time, each seeing what the one before committed, as
+//!   SQLite's `BEGIN IMMEDIATE` has them do; writers of other orgs do not wait.
+//!   `begin(Scope::Write)` takes the store's lock whole, for work that spans orgs.
 //!   Waiting for it longer than `lock_timeout` fails with `BUSY`, as SQLite's busy
 //!   timeout does. Nested, a write scope is a savepoint. `begin(Scope::Read)` is a
 //!   REPEATABLE READ transaction: one snapshot for all its reads;
@@ -49,9 +51,25 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// The advisory lock a write scope holds to its transaction's end: the store's one
-/// write lock.
+/// The advisory lock a write scope holds to its transaction's end: whole (exclusive) for
+/// work that spans orgs, its shared side for a write of one org's rows, which also holds
+/// that org's lock (`ORG_LOCKS`). So writers of different orgs never wait for each other,
+/// writers of one org go one at a time, and work across orgs waits for all of them.
 pub const WRITE_LOCK: i64 = 0x636f_6e74_726f_6c01; // "control" + 1
+
+/// The class of the orgs' advisory locks (the two-key form, a space apart from
+/// `WRITE_LOCK`'s): an org's lock is `(ORG_LOCKS, hashtext(org_id))`. Two orgs whose ids
+/// hash alike only share a lock.
+pub const ORG_LOCKS: i32 = 0x636f_6e74; // "cont"
+
+/// The statement that takes one org's write locks: the shared side of the store's, then
+/// the org's own. `org_id` is a validated id, quoted anyway.
+pub(crate) fn org_lock_sql(org_id: &str) -> String {
+    format!(
+        "SELECT pg_advisory_xact_lock_shared({WRITE_LOCK}), pg_advisory_xact_lock({ORG_LOCKS}, hashtext('{}'))",
+        org_id.replace('\'', "''")
+    )
+}
 
 /// How many prepared statements a connection keeps (the core has about a hundred).
 const STATEMENT_CACHE: usize = 256;
@@ -395,11 +413,15 @@ impl Engine for PostgresEngine {
         self.conn().batch(sql)
     }
 
-    fn begin(&self, scope: Scope) -> Result<Opened> {
+    fn begin(&self, scope: Scope<'_>) -> Result<Opened> {
         let mut conn = self.conn();
+        // Nested, a write takes its locks too (again, for the same ones: advisory locks
+        // count their holds), so a scope for one org inside another's holds both.
         let (opened, sql) = match (scope, conn.depth > 0) {
             (Scope::Write, false) => (Opened::Transaction, format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")),
-            (Scope::Write, true) => (Opened::Savepoint, "SAVEPOINT cp_write".to_string()),
+            (Scope::WriteOrg(org_id), false) => (Opened::Transaction, format!("BEGIN; {}", org_lock_sql(org_id))),
+            (Scope::Write, true) => (Opened::Savepoint, format!("SAVEPOINT cp_write; SELECT pg_advisory_xact_lock({WRITE_LOCK})")),
+            (Scope::WriteOrg(org_id), true) => (Opened::Savepoint, format!("SAVEPOINT cp_write; {}", org_lock_sql(org_id))),
             (Scope::Read, false) => (Opened::Transaction, "BEGIN ISOLATION LEVEL REPEATABLE READ".to_string()),
             (Scope::Read, true) => return Ok(Opened::Nothing),
         };

@@ -180,7 +180,7 @@ impl Engine for SqliteEngine {
         Ok(self.conn.execute_batch(sql)?)
     }
 
-    fn begin(&self, scope: Scope) -> Result<Opened> {
+    fn begin(&self, scope: Scope<'_>) -> Result<Opened> {
         let (opened, sql) = sqlite_scope::plan(scope, !self.conn.is_autocommit());
         if let Some(sql) = sql {
             self.conn.prepare_cached(sql)?.execute([])?;

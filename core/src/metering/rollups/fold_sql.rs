@@ -34,14 +34,18 @@ pub(crate) const FOLD_OBJECTS: [&str; 4] = [
     "_smithers_cp_usage_densify_minutes",
 ];
 
-/// PostgreSQL's form of `FOLD`: the fold is a function (`postgres_fold`).
-const POSTGRES_FOLD: &str = "SELECT _smithers_cp_usage_fold(MAX(id)) AS watermark FROM _smithers_cp_usage_events";
+/// PostgreSQL's form of `FOLD`: the fold of one org's tail (`?1`) is a function
+/// (`postgres_fold`).
+const POSTGRES_FOLD: &str = "SELECT _smithers_cp_usage_fold(?1) AS watermark";
 
-/// After a writer of ours inserted events with ids `first..=last`: folds the tail when they
-/// cross a multiple of `TAIL_MAX`.
-pub(crate) fn fold_if_crossed(conn: &Db, first: i64, last: i64) -> Result<()> {
+/// After a writer of ours inserted events of `org_id` with ids `first..=last`: folds the
+/// tail (SQLite's, or the org's on PostgreSQL) when they cross a multiple of `TAIL_MAX`.
+pub(crate) fn fold_if_crossed(conn: &Db, org_id: &str, first: i64, last: i64) -> Result<()> {
     if last.div_euclid(TAIL_MAX) > (first - 1).div_euclid(TAIL_MAX) {
-        conn.run(conn.sql(FOLD, POSTGRES_FOLD), &[])?;
+        match conn.dialect() {
+            Dialect::Sqlite => conn.run(FOLD, &[])?,
+            Dialect::Postgres => conn.run(POSTGRES_FOLD, crate::params![org_id])?,
+        };
     }
     Ok(())
 }
@@ -58,19 +62,20 @@ fn minute_of(at: &str) -> String {
 
 /// The minutes (of an org) that the tail up to `up_to` takes past `DENSE` events.
 fn newly_dense(up_to: &str) -> String {
-    newly_dense_in(Dialect::Sqlite, up_to)
+    newly_dense_in(Dialect::Sqlite, WATERMARK, up_to, "")
 }
 
-fn newly_dense_in(d: Dialect, up_to: &str) -> String {
+/// `newly_dense` above `watermark`, of the events `and` (` AND ...`) also selects.
+fn newly_dense_in(d: Dialect, watermark: &str, up_to: &str, and: &str) -> String {
     format!(
         "SELECT t.org_id AS org_id, t.minute AS minute FROM (
            SELECT e.org_id AS org_id, {m} AS minute, COUNT(*) AS events
-           FROM {EVENTS} AS e{not_indexed} WHERE e.id > {WATERMARK} AND e.id <= {up_to} GROUP BY e.org_id, minute
+           FROM {EVENTS} AS e{not_indexed} WHERE e.id > {watermark} AND e.id <= {up_to}{and} GROUP BY e.org_id, minute
          ) AS t
          WHERE NOT EXISTS (SELECT 1 FROM {DENSE_MINUTES} AS d WHERE d.org_id = t.org_id AND d.minute_start_ms = t.minute)
            AND t.events + (SELECT COUNT(*) FROM {EVENTS} AS f{indexed}
                            WHERE f.org_id = t.org_id AND f.observed_at_ms >= t.minute
-                             AND f.observed_at_ms < t.minute + {MINUTE} AND f.id <= {WATERMARK}) > {DENSE}",
+                             AND f.observed_at_ms < t.minute + {MINUTE} AND f.id <= {watermark}) > {DENSE}",
         m = minute_of("e.observed_at_ms"),
         not_indexed = d.pick(" NOT INDEXED", ""),
         indexed = d.pick(" INDEXED BY _smithers_cp_usage_org_time_idx", ""),
@@ -163,29 +168,35 @@ pub(crate) fn fold_trigger() -> String {
     )
 }
 
-/// The fold's PostgreSQL form: one plpgsql function, `_smithers_cp_usage_fold(up_to)`, of
+/// The fold's PostgreSQL form: one plpgsql function, `_smithers_cp_usage_fold(org)`, of
 /// the two triggers' statements (the densifying ones run when there is a minute to
-/// densify). It takes the write lock first, so two folds (or a fold and a writer) cannot
-/// interleave, and reads the watermark after it: statements in a function each see what
-/// committed before them. Returns the watermark.
+/// densify), over one org's tail: its events above its watermark, when there are at most
+/// `LONG_TAIL` of them (a longer one is the bulk fold's). It takes the org's write locks
+/// first (again, when its caller holds them: advisory locks count their holds), so two
+/// folds of the org (or a fold and a writer of it) cannot interleave, while other orgs'
+/// writers go on; it reads the watermark after them: statements in a function each see
+/// what committed before them. Moves the org's watermark; returns it.
 pub(crate) fn postgres_fold() -> String {
     let d = Dialect::Postgres;
-    let watermark = "(SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)";
-    let in_tail = format!("e.id > {watermark} AND e.id <= up_to");
-    let newly = newly_dense_in(d, "up_to");
+    let watermark = "mark";
+    let in_tail = format!("e.org_id = org AND e.id > {watermark} AND e.id <= up_to");
+    let newly = newly_dense_in(d, watermark, "up_to", " AND e.org_id = org");
     let add = "ON CONFLICT (series, level, bucket_start_ms)
   DO UPDATE SET quantity = r.quantity + excluded.quantity, events = r.events + excluded.events,
     min_at_ms = LEAST(r.min_at_ms, excluded.min_at_ms), max_at_ms = GREATEST(r.max_at_ms, excluded.max_at_ms)";
     let bigint_levels =
         |ls: &[i64]| ls.iter().map(|l| format!("SELECT CAST({l} AS BIGINT) AS level")).collect::<Vec<_>>().join(" UNION ALL ");
     format!(
-        "CREATE OR REPLACE FUNCTION _smithers_cp_usage_fold(up_to BIGINT) RETURNS BIGINT LANGUAGE plpgsql AS $fold$
-         DECLARE mark BIGINT;
+        "DROP FUNCTION IF EXISTS _smithers_cp_usage_fold(BIGINT);
+         CREATE OR REPLACE FUNCTION _smithers_cp_usage_fold(org TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $fold$
+         DECLARE mark BIGINT; up_to BIGINT; tail_events BIGINT;
          BEGIN
-           IF up_to IS NULL THEN RETURN NULL; END IF;
-           PERFORM pg_advisory_xact_lock({lock});
-           SELECT watermark INTO mark FROM _smithers_cp_usage_rollup_state WHERE id = 1;
-           IF NOT (up_to > mark AND up_to - mark <= {LONG_TAIL}) THEN RETURN mark; END IF;
+           PERFORM pg_advisory_xact_lock_shared({lock});
+           PERFORM pg_advisory_xact_lock({org_locks}, hashtext(org));
+           mark := _smithers_cp_usage_mark(org);
+           SELECT COUNT(*), MAX(t.id) INTO tail_events, up_to FROM (
+             SELECT id FROM {EVENTS} WHERE org_id = org AND id > mark LIMIT {LONG_TAIL} + 1) AS t;
+           IF tail_events = 0 OR tail_events > {LONG_TAIL} THEN RETURN mark; END IF;
            INSERT INTO {SERIES} (org_id, scope, metric, unit)
              SELECT e.org_id, CASE k.scope WHEN 0 THEN '{ALL}' ELSE COALESCE(e.project_id, '{NO_PROJECT}') END, e.metric, e.unit
              FROM {EVENTS} AS e CROSS JOIN (SELECT 0 AS scope UNION ALL SELECT 1) AS k
@@ -229,10 +240,12 @@ pub(crate) fn postgres_fold() -> String {
              WHERE {in_tail}
              GROUP BY s.id, l.level, e.observed_at_ms - (e.observed_at_ms % l.level)
            {add};
-           UPDATE _smithers_cp_usage_rollup_state SET watermark = up_to WHERE id = 1;
+           INSERT INTO _smithers_cp_usage_rollup_marks (org_id, watermark) VALUES (org, up_to)
+           ON CONFLICT (org_id) DO UPDATE SET watermark = excluded.watermark;
            RETURN up_to;
          END $fold$;",
         lock = crate::engine::postgres::WRITE_LOCK,
+        org_locks = crate::engine::postgres::ORG_LOCKS,
         series_of_e = series_of_e(),
         fine = FINE.map(|l| l.to_string()).join(", "),
         fine_levels = bigint_levels(&FINE),
@@ -295,8 +308,31 @@ mod tests {
              FROM _smithers_cp_usage_rollups u JOIN _smithers_cp_usage_series s ON s.id = u.series ORDER BY 1",
         );
         out.extend(rows(conn, "SELECT org_id||' '||minute_start_ms FROM _smithers_cp_usage_dense_minutes ORDER BY 1"));
-        out.extend(rows(conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"));
+        out.extend(watermarks(conn));
         out
+    }
+
+    /// The watermark: SQLite's one; on PostgreSQL each org's.
+    fn watermarks(conn: &Db) -> Vec<String> {
+        match conn.dialect() {
+            Dialect::Sqlite => rows(conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"),
+            Dialect::Postgres => rows(
+                conn,
+                "SELECT 'watermark '||org_id||' '||_smithers_cp_usage_mark(org_id) FROM _smithers_cp_orgs ORDER BY org_id",
+            ),
+        }
+    }
+
+    /// Folds as a writer of ours does: SQLite's one tail, or each org's on PostgreSQL.
+    fn writers_fold(conn: &Db) {
+        match conn.dialect() {
+            Dialect::Sqlite => drop(conn.run(super::FOLD, &[]).unwrap()),
+            Dialect::Postgres => {
+                for org in ["a", "b"] {
+                    conn.run(super::POSTGRES_FOLD, crate::params![org]).unwrap();
+                }
+            }
+        }
     }
 
     /// What the rollups must hold once every event is folded in (no purges): each series'
@@ -328,7 +364,14 @@ mod tests {
                 super::DENSE
             ),
         ));
-        out.extend(rows(conn, "SELECT 'watermark '||COALESCE(MAX(id), 0) FROM _smithers_cp_usage_events"));
+        out.extend(match conn.dialect() {
+            Dialect::Sqlite => rows(conn, "SELECT 'watermark '||COALESCE(MAX(id), 0) FROM _smithers_cp_usage_events"),
+            Dialect::Postgres => rows(
+                conn,
+                "SELECT 'watermark '||o.org_id||' '||COALESCE(MAX(e.id), 0) FROM _smithers_cp_orgs o
+                 LEFT JOIN _smithers_cp_usage_events e ON e.org_id = o.org_id GROUP BY o.org_id ORDER BY o.org_id",
+            ),
+        });
         out
     }
 
@@ -372,7 +415,7 @@ mod tests {
                 }
                 conn.script(&sql).unwrap();
                 if sql_fold {
-                    conn.run(conn.sql(super::FOLD, super::POSTGRES_FOLD), &[]).unwrap();
+                    writers_fold(&*conn);
                 } else {
                     super::super::catch_up(&*conn).unwrap();
                 }
@@ -403,8 +446,9 @@ mod tests {
             values.join(",")
         ))
         .unwrap();
-        conn.run(conn.sql(super::FOLD, super::POSTGRES_FOLD), &[]).unwrap();
+        writers_fold(&*conn);
         assert_eq!(rows(&*conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"), ["watermark 0"]);
+        assert_eq!(watermarks(&*conn)[0], conn.sql("watermark 0", "watermark a 0"));
         super::super::catch_up(&*conn).unwrap();
         assert_eq!(dump(&*conn), expected(&*conn));
     }

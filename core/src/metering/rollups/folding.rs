@@ -10,6 +10,7 @@
 
 use super::{is_dense, minute_of, scope_of, series_id, Series, ALL, COARSE, DENSE, FINE, LONG_TAIL, MILLI, MINUTE, NO_PROJECT, SECOND, TENTH};
 use crate::db::Db;
+use crate::engine::{Dialect, SqlValue};
 use crate::error::Result;
 use crate::params;
 use std::collections::HashMap;
@@ -29,24 +30,71 @@ fn series_id_or_new(conn: &Db, series: &Series) -> Result<i64> {
 }
 
 
-/// The watermark and the highest event id: events in `(watermark, max]` are the tail.
-pub(crate) fn tail(conn: &Db) -> Result<(i64, i64)> {
-    conn.one(
-        "SELECT (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1) AS watermark,
-                COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id",
-        params![],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
+/// The tail of `org_id`'s events: events with ids in `(watermark, max]` (`tail_columns`:
+/// on SQLite every org's, on PostgreSQL the org's own).
+pub(crate) fn tail(conn: &Db, org_id: &str) -> Result<(i64, i64)> {
+    static SQL: crate::engine::Built = crate::engine::Built::new();
+    let sql = SQL.get(conn.dialect(), |d| format!("SELECT {}", super::tail_columns(d, "?1")));
+    // SQLite's tail is every org's: its statement takes no org.
+    let org = match conn.dialect() {
+        Dialect::Sqlite => params![],
+        Dialect::Postgres => params![org_id],
+    };
+    conn.one(sql, org, |r| Ok((r.get(0)?, r.get(1)?)))
 }
 
-/// Folds the tail into the rollups, grouped per bucket, and moves the watermark past it.
-/// One pass over the tail's rows, added up in memory, then one upsert per bucket touched.
-/// Runs in the caller's write transaction.
+/// Folds every tail into the rollups: SQLite's one tail, or each org's on PostgreSQL.
+/// Runs in the caller's write transaction (one that spans orgs, on PostgreSQL).
 pub(crate) fn catch_up(conn: &Db) -> Result<()> {
-    let (watermark, max_id) = tail(conn)?;
+    match conn.dialect() {
+        Dialect::Sqlite => fold_tail(conn, None),
+        Dialect::Postgres => {
+            let orgs: Vec<String> = conn.rows(
+                "SELECT DISTINCT e.org_id FROM _smithers_cp_orgs AS o
+                 JOIN LATERAL (SELECT org_id FROM _smithers_cp_usage_events
+                               WHERE org_id = o.org_id AND id > _smithers_cp_usage_mark(o.org_id) LIMIT 1) AS e ON true",
+                params![],
+                |r| r.get(0),
+            )?;
+            orgs.iter().try_for_each(|org_id| fold_tail(conn, Some(org_id)))
+        }
+    }
+}
+
+/// Folds the tail that holds `org_id`'s events: SQLite's one tail, or the org's own on
+/// PostgreSQL. Runs in the caller's write transaction (the org's, on PostgreSQL).
+pub(crate) fn catch_up_org(conn: &Db, org_id: &str) -> Result<()> {
+    match conn.dialect() {
+        Dialect::Sqlite => fold_tail(conn, None),
+        Dialect::Postgres => fold_tail(conn, Some(org_id)),
+    }
+}
+
+/// Folds a tail into the rollups, grouped per bucket, and moves its watermark past it: on
+/// SQLite the one tail (`org` is `None`), on PostgreSQL one org's (its events above its
+/// watermark). One pass over the tail's rows, added up in memory, then one upsert per
+/// bucket touched. Runs in the caller's write transaction.
+fn fold_tail(conn: &Db, org: Option<&str>) -> Result<()> {
+    let (watermark, max_id) = match org {
+        None => tail(conn, "")?,
+        // The org's tail, up to its highest id (`tail` counts the tail's events instead).
+        Some(org_id) => conn.one(
+            "SELECT m.watermark, COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events WHERE org_id = ?1), 0)
+             FROM (SELECT _smithers_cp_usage_mark(?1) AS watermark) AS m",
+            params![org_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?,
+    };
     if max_id <= watermark {
         return Ok(());
     }
+    // The tail's events: `?1` the watermark, `?2` the highest id, `?3` the org (PostgreSQL).
+    let in_tail = match org {
+        None => "id > ?1 AND id <= ?2",
+        Some(_) => "org_id = ?3 AND id > ?1 AND id <= ?2",
+    };
+    let mut bounds = vec![SqlValue::Int(watermark), SqlValue::Int(max_id)];
+    bounds.extend(org.map(SqlValue::Text));
     let mut fold = Fold::default();
     // Which minutes of which orgs are dense once the tail is in: those marked already, and
     // those the tail takes past `DENSE`, whose fine levels are built now from the events
@@ -54,10 +102,10 @@ pub(crate) fn catch_up(conn: &Db) -> Result<()> {
     let minutes: Vec<(String, i64, i64)> = conn.rows(
         &format!(
             "SELECT org_id, observed_at_ms - (observed_at_ms % {MINUTE}) AS minute, COUNT(*) AS events
-             FROM _smithers_cp_usage_events {not_indexed}WHERE id > ?1 AND id <= ?2 GROUP BY org_id, minute",
+             FROM _smithers_cp_usage_events {not_indexed}WHERE {in_tail} GROUP BY org_id, minute",
             not_indexed = conn.sql("NOT INDEXED ", ""),
         ),
-        params![watermark, max_id],
+        &bounds,
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     for (org_id, minute, events) in minutes {
@@ -81,13 +129,12 @@ pub(crate) fn catch_up(conn: &Db) -> Result<()> {
         }
     }
     conn.each(
-        conn.sql(
+        &format!(
             "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
-         FROM _smithers_cp_usage_events NOT INDEXED WHERE id > ?1 AND id <= ?2",
-            "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
-             FROM _smithers_cp_usage_events WHERE id > ?1 AND id <= ?2",
+             FROM _smithers_cp_usage_events {not_indexed}WHERE {in_tail}",
+            not_indexed = conn.sql("NOT INDEXED ", ""),
         ),
-        params![watermark, max_id],
+        &bounds,
         |r| {
             // Borrowed, not copied: the strings are only compared unless the series is new.
             fold.add(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
@@ -116,7 +163,14 @@ pub(crate) fn catch_up(conn: &Db) -> Result<()> {
             params![ids[*series], level, start, b.quantity, b.events, b.min_at, b.max_at],
         )?;
     }
-    conn.execute("UPDATE _smithers_cp_usage_rollup_state SET watermark = ?1 WHERE id = 1", params![max_id])?;
+    match org {
+        None => conn.execute("UPDATE _smithers_cp_usage_rollup_state SET watermark = ?1 WHERE id = 1", params![max_id])?,
+        Some(org_id) => conn.execute(
+            "INSERT INTO _smithers_cp_usage_rollup_marks (org_id, watermark) VALUES (?1, ?2)
+             ON CONFLICT (org_id) DO UPDATE SET watermark = excluded.watermark",
+            params![org_id, max_id],
+        )?,
+    };
     Ok(())
 }
 
@@ -245,17 +299,18 @@ impl Fold {
     }
 }
 
-/// Before a read: folds in a tail that another writer (one that does not fold, such as
-/// the documented store) has let grow long, so reads stay bounded. Opens its own write
-/// transaction, and only when needed.
-pub(crate) fn fold_long_tail(conn: &Db) -> Result<()> {
-    fold_if_long(conn, tail(conn)?)
+/// Before a read of `org_id`'s usage: folds in a tail that another writer (one that does
+/// not fold, such as the documented store) has let grow long, so reads stay bounded.
+/// Opens its own write transaction, and only when needed.
+pub(crate) fn fold_long_tail(conn: &Db, org_id: &str) -> Result<()> {
+    fold_if_long(conn, org_id, tail(conn, org_id)?)
 }
 
-/// After a read that found the tail `(watermark, max_id)`: folds it if it is long.
-pub(crate) fn fold_if_long(conn: &Db, (watermark, max_id): (i64, i64)) -> Result<()> {
+/// After a read of `org_id`'s usage that found the tail `(watermark, max_id)`: folds it if
+/// it is long (in the org's write scope: on PostgreSQL the tail is the org's).
+pub(crate) fn fold_if_long(conn: &Db, org_id: &str, (watermark, max_id): (i64, i64)) -> Result<()> {
     if max_id - watermark >= LONG_TAIL {
-        crate::db::write(conn, catch_up)?;
+        crate::db::write_org(conn, org_id, |c| catch_up_org(c, org_id))?;
     }
     Ok(())
 }
@@ -265,7 +320,7 @@ pub(crate) fn fold_if_long(conn: &Db, (watermark, max_id): (i64, i64)) -> Result
 /// window's total, edges included, stays what it was. Runs in the caller's write
 /// transaction; the number of events purged.
 pub(crate) fn purge_usage(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64> {
-    catch_up(conn)?;
+    catch_up_org(conn, org_id)?;
     const DUE: &str = "SELECT id FROM _smithers_cp_usage_events WHERE org_id = ?1 AND observed_at_ms < ?2
                        ORDER BY observed_at_ms, id LIMIT ?3";
     conn.execute(

@@ -84,6 +84,20 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_usage_dense_minutes (
   PRIMARY KEY (org_id, minute_start_ms)
 );
 CREATE TABLE IF NOT EXISTS _smithers_cp_usage_purging (id BIGINT PRIMARY KEY CHECK (id = 1));
+-- Each org's watermark, once the org's tail was folded on its own: ids are numbered by a
+-- sequence across orgs, and only one org's ids commit in order (its writers hold its
+-- lock), so one watermark for all orgs could pass an id still to commit. An org without a
+-- row has _smithers_cp_usage_rollup_state's (all that a move or a rebuild sets).
+CREATE TABLE IF NOT EXISTS _smithers_cp_usage_rollup_marks (
+  org_id TEXT COLLATE "C" PRIMARY KEY,
+  watermark BIGINT NOT NULL,
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+);
+-- An org's watermark: its events with ids above it are its tail, read raw.
+CREATE OR REPLACE FUNCTION _smithers_cp_usage_mark(org TEXT) RETURNS BIGINT LANGUAGE sql STABLE AS $mark$
+  SELECT COALESCE((SELECT watermark FROM _smithers_cp_usage_rollup_marks WHERE org_id = org),
+                  (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1))
+$mark$;
 "#;
 
 /// The SQL naming the series (their ids) that a usage event `row` (`OLD` or `NEW`) counts in.
@@ -167,8 +181,10 @@ fn add_row(row: &str) -> String {
 /// The triggers' PostgreSQL form: each a plpgsql function of the same statements (the
 /// `WHEN` a test in it), called by a row trigger of the same name.
 fn postgres_triggers() -> String {
-    let rolled = "OLD.id <= (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)
-                  AND NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_purging)";
+    // Rolled up: at or below its org's watermark.
+    let rolled = |row: &str| {
+        format!("{row}.id <= {} AND NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_purging)", super::postgres_mark(&format!("{row}.org_id")))
+    };
     let add_new = format!(
         "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit)
            VALUES (NEW.org_id, '{ALL}', NEW.metric, NEW.unit),
@@ -194,8 +210,13 @@ fn postgres_triggers() -> String {
         )
     };
     [
-        function(TRIGGERS[0], &format!("IF {rolled} THEN {remove} END IF;", remove = remove_event())),
-        function(TRIGGERS[1], &format!("IF {rolled} THEN {remove} {add_new} END IF;", remove = remove_event())),
+        function(TRIGGERS[0], &format!("IF {} THEN {remove} END IF;", rolled("OLD"), remove = remove_event())),
+        // The row as it was leaves the rollups if it was in them; the row as it is goes in
+        // if its org's watermark covers it (else it is in its org's tail).
+        function(
+            TRIGGERS[1],
+            &format!("IF {} THEN {remove} END IF; IF {} THEN {add_new} END IF;", rolled("OLD"), rolled("NEW"), remove = remove_event()),
+        ),
         function(
             TRIGGERS[2],
             "DELETE FROM _smithers_cp_usage_rollups
@@ -324,7 +345,8 @@ pub(crate) fn rebuild(conn: &Db) -> Result<()> {
     conn.script(&format!(
         "DELETE FROM _smithers_cp_usage_rollups WHERE level != {MILLI};
          DELETE FROM _smithers_cp_usage_dense_minutes;
-         UPDATE _smithers_cp_usage_rollup_state SET watermark = 0 WHERE id = 1;"
+         UPDATE _smithers_cp_usage_rollup_state SET watermark = 0 WHERE id = 1;{marks}",
+        marks = conn.sql("", " DELETE FROM _smithers_cp_usage_rollup_marks;"),
     ))?;
     catch_up(conn)?;
     let (total, existing, min, max) = match conn.dialect() {

@@ -228,7 +228,7 @@ impl WindowSql<'_> {
 
     /// The tail's events in the window: above the watermark, read by id (`tail_events`).
     fn tail(&self) -> String {
-        let events = super::tail_events(self.dialect, self.watermark);
+        let events = super::tail_events(self.dialect, self.org, self.watermark);
         format!(
             "(SELECT {total} FROM {events}
                WHERE id > {watermark} AND org_id = {org} AND metric = {metric} AND unit = {unit}

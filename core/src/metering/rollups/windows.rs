@@ -125,7 +125,7 @@ pub(crate) fn for_each(
             "SELECT observed_at_ms, quantity FROM {}
              WHERE id > ?7 AND org_id = ?1 AND metric = ?2 AND unit = ?3
                AND observed_at_ms >= ?5 AND observed_at_ms <= ?6 AND {}",
-            super::tail_events(conn.dialect(), "?7"),
+            super::tail_events(conn.dialect(), "?1", "?7"),
             scope_filter(conn.dialect())
         ), params![series.org_id, series.metric, series.unit, series.scope, since_ms, until_ms, watermark], |r| {
             f(r.get(0)?, r.get(1)?, 1);
@@ -252,7 +252,7 @@ pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) ->
             "WITH {tables} SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st, ({window}) AS w",
             tables = super::window_sql::tables(dialect),
             sum = window.sum(),
-            state = STATE,
+            state = state(dialect),
             window = window_bounds(dialect),
         )
     });
@@ -277,12 +277,23 @@ pub(crate) fn window_bounds(d: Dialect) -> &'static str {
 }
 
 /// The rollups' state for one series (`?1` org, `?2` scope, `?3` metric, `?4` unit), as a
-/// one-row table: the watermark, the highest event id, and the series' id (NULL when
-/// nothing of it was folded in yet).
-pub(crate) const STATE: &str = "SELECT r.watermark AS watermark,
+/// one-row table: the tail (`watermark` and `max_id`, `tail_columns`) and the series' id
+/// (NULL when nothing of it was folded in yet).
+pub(crate) fn state(d: Dialect) -> &'static str {
+    static SQL: crate::engine::Built = crate::engine::Built::new();
+    SQL.get(d, |d| match d {
+        Dialect::Sqlite => "SELECT r.watermark AS watermark,
          COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id,
          (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series
-       FROM _smithers_cp_usage_rollup_state AS r WHERE r.id = 1";
+       FROM _smithers_cp_usage_rollup_state AS r WHERE r.id = 1"
+            .to_string(),
+        Dialect::Postgres => format!(
+            "SELECT {tail},
+               (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series",
+            tail = super::tail_columns(d, "?1"),
+        ),
+    })
+}
 
 #[cfg(test)]
 mod tests {

@@ -288,6 +288,10 @@ fn mirrors_the_sqlite_schema_table_by_table() {
     let postgres_tables: Vec<String> = tables(&db).into_iter().filter(|t| t != "_smithers_cp_sequence").collect();
     assert_eq!(postgres_tables, sqlite_tables, "the PostgreSQL form has the SQLite schema's base tables");
     for table in &sqlite_tables {
-        assert_eq!(postgres_shape(&db, table), sqlite_shape(&sqlite, table), "{table}");
+        let mut shape = postgres_shape(&db, table);
+        // PostgreSQL's own: an org's usage events by id, its rollups' tail (SQLite has one
+        // tail for every org, read by the rowid).
+        shape.indexes.retain(|i| !i.starts_with("_smithers_cp_usage_org_id_idx "));
+        assert_eq!(shape, sqlite_shape(&sqlite, table), "{table}");
     }
 }
