@@ -42,7 +42,7 @@ const ENGINES: [string, Engine][] = [
     "PostgreSQL (--url)",
     {
       store: () => (server ??= startServer()).freshDatabase("cli"),
-      schemaVersion: 3,
+      schemaVersion: 4,
       damageRollups: async (url) => {
         const client = new pg.Client({ connectionString: url });
         await client.connect();

@@ -194,9 +194,10 @@ impl Args {
 /// The work of one call, from its input (read and scoped).
 type Prepare = fn(&Value) -> CoreResult<Job>;
 
-fn prepare<R: FromInput + Send + 'static, T: Serialize + 'static>(input: &Value, op: Op<R, T>) -> CoreResult<Job> {
+fn prepare<R: FromInput + Clone + Send + 'static, T: Serialize + 'static>(input: &Value, op: Op<R, T>) -> CoreResult<Job> {
     request::read(input).map(|(ctx, request): (RequestContext, R)| -> Job {
-        Box::new(move |db| op(db, &ctx, request).and_then(|out| json(&out)))
+        // Run again, from its request, when its connection had died idle (`PostgresPool::run`).
+        Box::new(move |db| op(db, &ctx, request.clone()).and_then(|out| json(&out)))
     })
 }
 

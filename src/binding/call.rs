@@ -91,7 +91,7 @@ fn call<R: FromInput, T>(db: &Db, input: &Read, op: Op<R, T>) -> CoreResult<T> {
 
 /// Runs `op` on the libuv thread pool, for a method that returns a promise: the request
 /// is read here, on the JS thread, and runs where `Backend::task` says.
-pub fn task<C: Inputs, R: FromInput + Send + 'static, T: Serialize + 'static>(
+pub fn task<C: Inputs, R: FromInput + Clone + Send + 'static, T: Serialize + 'static>(
     class: &C,
     env: &Env,
     input: Option<Unknown>,
@@ -99,7 +99,7 @@ pub fn task<C: Inputs, R: FromInput + Send + 'static, T: Serialize + 'static>(
 ) -> Result<AsyncTask<AsyncCall>> {
     let input = class.input(env, input, Given::Required)?;
     let job = input.input().and_then(|input| request::read_input(&input)).map(|(ctx, request): (RequestContext, R)| -> Job {
-        Box::new(move |db: &Db| op(db, &ctx, request).and_then(|out| json(&out)))
+        Box::new(move |db: &Db| op(db, &ctx, request.clone()).and_then(|out| json(&out)))
     });
     class.backend().task(env, job)
 }

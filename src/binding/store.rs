@@ -108,7 +108,9 @@ impl ObjectFinalize for ControlPlaneStore {
 
 /// The work of a long method: one typed operation on its request (read on the JS thread),
 /// its result as JSON text.
-pub type Job = Box<dyn FnOnce(&Db) -> CoreResult<String> + Send>;
+/// May run twice on PostgreSQL: again on a new connection when the first had died while
+/// idle (`PostgresPool::run`).
+pub type Job = Box<dyn Fn(&Db) -> CoreResult<String> + Send>;
 
 /// A long method run on the libuv thread pool: the export of an org, to memory or a file,
 /// and the audit chain's check.
@@ -151,7 +153,7 @@ impl<'task> ScopedTask<'task> for AsyncCall {
             // The request's own error first, as on the JS thread: a bad input costs no
             // connection.
             AsyncWork::Pool { pool, job } => match job.take().unwrap_or_else(|| Err(closed())) {
-                Ok(job) => pool.get().and_then(|engine| job(&engine)),
+                Ok(job) => pool.run(|engine| job(engine)),
                 Err(err) => Err(err),
             },
             AsyncWork::Own { own, job } => {

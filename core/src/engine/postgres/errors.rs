@@ -88,6 +88,19 @@ fn set_transient(cp: &mut CpError, transient: bool) {
     }
 }
 
+/// Whether a failure says the server had ended the connection before it read what was
+/// sent on it, so nothing sent was done: the server's last words on a connection it
+/// ends while idle (57P01 an administrator or a fast shutdown, 57P02 a crash of another
+/// backend, 57P03 a server not yet up), or a client that already knew it was closed.
+pub(crate) fn ended_by_server(err: &::postgres::Error) -> bool {
+    if err.is_closed() {
+        return true;
+    }
+    err.as_db_error().is_some_and(|db| {
+        *db.code() == SqlState::ADMIN_SHUTDOWN || *db.code() == SqlState::CRASH_SHUTDOWN || *db.code() == SqlState::CANNOT_CONNECT_NOW
+    })
+}
+
 /// Whether a refusal with `state` is `BUSY`: what a retry may get past.
 fn retryable(state: &SqlState) -> bool {
     *state == SqlState::T_R_SERIALIZATION_FAILURE

@@ -113,6 +113,12 @@ struct Conn {
     aborted: bool,
     /// The connection failed (`UNAVAILABLE`): it is closed, not given back.
     broken: bool,
+    /// Whether the server answered a statement since the connection was last lent: a
+    /// connection that fails before it did may have died while idle.
+    answered: bool,
+    /// The connection failed because the server had ended it (a restart, a shutdown, an
+    /// administrator) before it read what was sent on it: nothing sent was done.
+    ended_by_server: bool,
 }
 
 impl Conn {
@@ -125,6 +131,7 @@ impl Conn {
             Ok(statement) => statement,
             Err(e) => return Err(self.failed(&e)),
         };
+        self.answered = true;
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
@@ -136,7 +143,10 @@ impl Conn {
     fn failed(&mut self, err: &::postgres::Error) -> CpError {
         let (cp, fate) = statement_error(err);
         match fate {
-            Fate::Broken => self.broken = true,
+            Fate::Broken => {
+                self.broken = true;
+                self.ended_by_server = errors::ended_by_server(err);
+            }
             Fate::Refused if self.depth > 0 => self.aborted = true,
             Fate::Refused | Fate::NotSent => {}
         }
@@ -144,7 +154,9 @@ impl Conn {
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.client.batch_execute(sql).map_err(|e| self.failed(&e))
+        self.client.batch_execute(sql).map_err(|e| self.failed(&e))?;
+        self.answered = true;
+        Ok(())
     }
 }
 
@@ -225,6 +237,35 @@ impl PostgresPool {
         (state.open, state.idle.len())
     }
 
+    /// Runs one unit of work on a connection the pool lends. When the connection turns
+    /// out to have died while it was idle (the server restarted, or ended it) before the
+    /// server read anything of this work, the pool's other idle connections are dropped
+    /// too (they died with it) and the work is run once more, on a new connection: so a
+    /// call made after the server came back does not fail for a connection that died
+    /// while nobody used it. A failure after the server answered anything is the call's.
+    pub fn run<T>(&self, work: impl Fn(&PostgresEngine) -> Result<T>) -> Result<T> {
+        let engine = self.get()?;
+        match work(&engine) {
+            Err(err) if err.code == UNAVAILABLE && engine.died_idle() => {
+                drop(engine);
+                self.drop_idle();
+                work(&self.get()?)
+            }
+            done => done,
+        }
+    }
+
+    /// Closes every idle connection (they are opened again as needed).
+    fn drop_idle(&self) {
+        let idle = {
+            let mut state = lock(&self.0.state);
+            state.open -= state.idle.len();
+            std::mem::take(&mut state.idle)
+        };
+        drop(idle);
+        self.0.freed.notify_all();
+    }
+
     /// A connection for a unit of work: an idle one, a new one while the pool has room,
     /// or the next one given back, waiting up to `acquire_timeout` (then `BUSY`).
     pub fn get(&self) -> Result<PostgresEngine> {
@@ -275,7 +316,8 @@ impl PostgresPool {
         self.0.freed.notify_all();
     }
 
-    fn lend(&self, conn: Conn) -> PostgresEngine {
+    fn lend(&self, mut conn: Conn) -> PostgresEngine {
+        conn.answered = false;
         PostgresEngine { pool: self.0.clone(), conn: Some(RefCell::new(conn)) }
     }
 
@@ -286,7 +328,8 @@ impl PostgresPool {
             Some(tls) => shared.config.connect(tls.clone()),
         }
         .map_err(|e| errors::connect_error(&e))?;
-        let mut conn = Conn { client, statements: HashMap::new(), depth: 0, aborted: false, broken: false };
+        let mut conn =
+            Conn { client, statements: HashMap::new(), depth: 0, aborted: false, broken: false, answered: false, ended_by_server: false };
         // Generic plans from the first execution: the core's statements are prepared once
         // per connection and run many times, and planning the window sums' statements
         // anew for each call's values (the default for a statement's first five runs, and
@@ -333,6 +376,13 @@ impl PostgresEngine {
     fn conn(&self) -> RefMut<'_, Conn> {
         self.conn.as_ref().expect("a lent connection until dropped").borrow_mut()
     }
+
+    /// Whether the connection failed as one that died while idle does: ended by the
+    /// server before the server answered anything since it was lent.
+    fn died_idle(&self) -> bool {
+        let conn = self.conn();
+        conn.broken && conn.ended_by_server && !conn.answered
+    }
 }
 
 impl Drop for PostgresEngine {
@@ -376,11 +426,13 @@ impl Engine for PostgresEngine {
         let bound = bind_all(&statement, params)?;
         if statement.columns().is_empty() {
             let changes = conn.client.execute(&statement, &refs(&bound)).map_err(|e| conn.failed(&e))?;
+            conn.answered = true;
             return Ok(Done { changes, last_insert_id: 0 });
         }
         // `... RETURNING id`: the rows are the rows changed, the last one's id the last
         // inserted.
         let rows = conn.client.query(&statement, &refs(&bound)).map_err(|e| conn.failed(&e))?;
+        conn.answered = true;
         let last_insert_id = match rows.last() {
             Some(row) => match PgRow(row).value(0)? {
                 SqlValue::Int(id) => id,
@@ -399,7 +451,9 @@ impl Engine for PostgresEngine {
             let statement = conn.statement(sql)?;
             let bound = bind_all(&statement, params)?;
             let result = conn.client.query(&statement, &refs(&bound));
-            result.map_err(|e| conn.failed(&e))?
+            let rows = result.map_err(|e| conn.failed(&e))?;
+            conn.answered = true;
+            rows
         };
         for row in &rows {
             if !each(&PgRow(row))? {

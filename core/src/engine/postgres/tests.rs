@@ -505,3 +505,48 @@ fn the_pool_is_shared_across_threads_and_a_connection_moves_to_one() {
     shared::<PostgresPool>();
     movable::<PostgresEngine>();
 }
+
+#[test]
+fn work_on_a_connection_that_died_idle_runs_again_on_a_new_one_and_no_other_failure_does() {
+    let pool = PostgresPool::connect(&shared().fresh_database(), PgOptions { pool_size: 2, ..options() }).unwrap();
+    let other = PostgresPool::connect(&shared().url("postgres"), options()).unwrap();
+    let idle_pid = || -> i64 {
+        let conn = pool.get().unwrap();
+        (&conn as &Db).one("SELECT pg_backend_pid() AS pid", &[], |r| r.get(0)).unwrap()
+    };
+    let terminate = |pid: i64| {
+        let killer = other.get().unwrap();
+        assert!((&killer as &Db).one("SELECT pg_terminate_backend(?1) AS killed", params![pid], |r| r.get::<bool>(0)).unwrap());
+        // The backend is gone once its pid is.
+        while (&killer as &Db).exists("SELECT 1 AS alive FROM pg_stat_activity WHERE pid = ?1", params![pid]).unwrap() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    // The pool's idle connection is ended by the server while nobody uses it.
+    let dead = idle_pid();
+    terminate(dead);
+    let runs = std::cell::Cell::new(0);
+    let pid = pool
+        .run(|conn| {
+            runs.set(runs.get() + 1);
+            (conn as &Db).one("SELECT pg_backend_pid() AS pid", &[], |r| r.get::<i64>(0))
+        })
+        .unwrap();
+    assert_eq!(runs.get(), 2, "run again after the dead connection's failure");
+    assert_ne!(pid, dead);
+
+    // Work that failed after the server answered it is not run again: its failure is the caller's.
+    let victim = idle_pid();
+    runs.set(0);
+    let err = pool
+        .run(|conn| {
+            runs.set(runs.get() + 1);
+            (conn as &Db).one("SELECT 1 AS one", &[], |r| r.get::<i64>(0))?;
+            if runs.get() == 1 {
+                terminate(victim);
+            }
+            (conn as &Db).one("SELECT 2 AS two", &[], |r| r.get::<i64>(0))
+        })
+        .unwrap_err();
+    assert_eq!((err.code, runs.get()), (UNAVAILABLE, 1));
+}
