@@ -12,19 +12,24 @@ import { startServer } from "./pg/server.js";
 
 type Server = ReturnType<typeof startServer>;
 let server: Server;
+let throughPooler: (database: string) => string;
 
 beforeAll(() => {
   server = startServer();
+  throughPooler = server.pooler();
 });
 afterAll(() => server?.stop());
 
 /** A database of its own on the test server. */
 const freshPostgres = (): string => server.freshDatabase("t");
+/** A database of its own, reached through PgBouncer in transaction mode (`pgbouncer=true`). */
+const freshThroughPooler = (): string => throughPooler(new URL(freshPostgres()).pathname.slice(1));
 
 const TARGETS: [string, () => string][] = [
   ["sqlite::memory:", () => "sqlite::memory:"],
   ["sqlite:<file>", () => `sqlite:${path.join(tempDir(), "async.db")}`],
   ["postgres://", freshPostgres],
+  ["postgres:// through PgBouncer in transaction mode", freshThroughPooler],
 ];
 
 async function rejection(promise: Promise<unknown>, code: string, message?: string): Promise<ControlPlaneError> {
@@ -398,13 +403,16 @@ describe("a client SIGKILLed in the middle of its writes, on PostgreSQL", () => 
   });
 });
 
-describe("races on PostgreSQL, processes started at one barrier", () => {
+describe.each([
+  ["directly", () => freshPostgres()],
+  ["through PgBouncer in transaction mode", () => freshThroughPooler()],
+])("races on PostgreSQL %s, processes started at one barrier", (how, fresh) => {
   it("4 processes, 240 consumeUsage calls for a limit of 150: exactly 150 recorded", async () => {
     let setup!: AsyncControlPlaneStore;
     const workers = 4;
-    const { parsed } = await overlappingRace<{ allowed: boolean; id: number | null }>("consumeUsage race on PostgreSQL", 50, async () => {
+    const { parsed } = await overlappingRace<{ allowed: boolean; id: number | null }>(`consumeUsage race on PostgreSQL ${how}`, 50, async () => {
       await setup?.close();
-      const url = freshPostgres();
+      const url = fresh();
       setup = await ControlPlaneStore.connect(url);
       await setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
       await setup.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
@@ -425,9 +433,9 @@ describe("races on PostgreSQL, processes started at one barrier", () => {
 
   it("2 processes racing createProject against maxProjects get exactly the quota", async () => {
     let setup!: AsyncControlPlaneStore;
-    const { parsed } = await overlappingRace<{ created: boolean; code: string | null }>("createProject race on PostgreSQL", 5, async () => {
+    const { parsed } = await overlappingRace<{ created: boolean; code: string | null }>(`createProject race on PostgreSQL ${how}`, 5, async () => {
       await setup?.close();
-      const url = freshPostgres();
+      const url = fresh();
       setup = await ControlPlaneStore.connect(url);
       await setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
       await setup.setOrgQuota({ orgId: "acme", maxProjects: 25 });
@@ -437,6 +445,27 @@ describe("races on PostgreSQL, processes started at one barrier", () => {
     expect(results.filter((r) => r.created)).toHaveLength(25);
     expect(new Set(results.filter((r) => !r.created).map((r) => r.code))).toEqual(new Set(["QUOTA_EXCEEDED"]));
     expect((await setup.listProjects({ orgId: "acme", limit: 100 })).items).toHaveLength(25);
+    await setup.close();
+  });
+
+  it("2 processes, each 4 loops of 200 consumeUsage at once: no error, and exactly 1,600 recorded", async () => {
+    let setup!: AsyncControlPlaneStore;
+    const { parsed } = await overlappingRace<{ allowed: boolean; error: string | null }>(`consumeUsage loops on PostgreSQL ${how}`, 8, async () => {
+      await setup?.close();
+      const url = fresh();
+      setup = await ControlPlaneStore.connect(url);
+      for (const org of ["acme", "beta"]) {
+        await setup.createOrg({ orgId: org, slug: org, name: org });
+        await setup.setUsageLimit({ orgId: org, metric: "runs", period: "daily", limitQuantity: 1e9 });
+      }
+      return [0, 1].map((w) => raceWorker(url, "loops", 200, `w${w}`));
+    });
+    const results = parsed.flatMap((p) => p.results);
+    expect(results.filter((r) => r.error)).toEqual([]);
+    expect(results.filter((r) => r.allowed)).toHaveLength(1_600);
+    const used = async (orgId: string) => (await setup.summarizeUsage({ orgId, metric: "runs" }))[0]?.quantity ?? 0;
+    expect((await used("acme")) + (await used("beta"))).toBe(1_600);
+    expect(await setup.checkRollups({ repair: false })).toEqual({ consistent: true, repaired: false });
     await setup.close();
   });
 });

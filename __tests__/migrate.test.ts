@@ -196,5 +196,12 @@ describe("control-plane migrate", () => {
     expect([missing.code, missing.stderr.trim()]).toEqual([1, "INVALID_INPUT: from must be sqlite:<path> of an existing file; there is no file at /nonexistent/cp.db."]);
     const notPg = await cli("migrate", "--from", `sqlite:${file}`, "--to", "mysql://x");
     expect([notPg.code, notPg.stderr.trim()]).toEqual([1, "INVALID_INPUT: to must be a postgres:// or postgresql:// URL; got mysql://x."]);
+    // A move holds a session's lock: not through a pooler in transaction mode.
+    const pooled = server.pooler()(new URL(freshPostgres()).pathname.slice(1));
+    const throughPooler = await cli("migrate", "--from", `sqlite:${file}`, "--to", pooled);
+    expect([throughPooler.code, throughPooler.stderr.trim()]).toEqual([
+      1,
+      "INVALID_INPUT: A move needs a connection of its own to the server: give the server's URL, not the pooler's (pgbouncer=true).",
+    ]);
   });
 });

@@ -62,6 +62,14 @@ function freePort() {
 }
 
 function stopFolder(bin, dir, asPostgres) {
+  const bouncer = path.join(dir, "pgbouncer.pid");
+  if (fs.existsSync(bouncer)) {
+    try {
+      process.kill(Number(fs.readFileSync(bouncer, "utf8").trim()), "SIGTERM");
+    } catch {
+      // gone already
+    }
+  }
   const data = path.join(dir, "data");
   if (fs.existsSync(path.join(data, "postmaster.pid"))) {
     run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], asPostgres, { allowFailure: true });
@@ -168,6 +176,35 @@ function startServer(options = {}) {
         const name = `${prefix}${process.pid}_${databases++}`;
         psql(`CREATE DATABASE ${name}`);
         return url.replace(/\/[^/]+$/, `/${name}`);
+      },
+      /**
+       * Starts PgBouncer in transaction mode in front of this server (Debian's `pgbouncer`;
+       * .ci/run installs it): every database of the server, reached through the pooler's
+       * port. Stopped with the server. Returns the URL of a database through it, with
+       * `pgbouncer=true` (the store's mode for such a pooler).
+       */
+      pooler: (poolSize = 4) => {
+        const program = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"].find((p) => fs.existsSync(p)) ?? "pgbouncer";
+        const ini = path.join(dir, "pgbouncer.ini");
+        const bouncerPort = freePort();
+        fs.writeFileSync(
+          ini,
+          `[databases]\n* = host=127.0.0.1 port=${port}\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = ${bouncerPort}\n` +
+            `unix_socket_dir =\nauth_type = trust\nauth_file = ${path.join(dir, "users.txt")}\npool_mode = transaction\n` +
+            `default_pool_size = ${poolSize}\nmax_client_conn = 200\nlogfile = ${path.join(dir, "pgbouncer.log")}\n` +
+            `pidfile = ${path.join(dir, "pgbouncer.pid")}\nignore_startup_parameters = extra_float_digits\n`,
+        );
+        fs.writeFileSync(path.join(dir, "users.txt"), '"postgres" ""\n');
+        if (asPostgres) run("chown", ["postgres:", ini, path.join(dir, "users.txt")], false);
+        // -d: daemonized; it writes its pid file and is stopped by it (stopFolder's kill).
+        run(program, ["-d", ini], asPostgres);
+        const started = Date.now();
+        const isReady = fs.existsSync(path.join(bin, "pg_isready")) ? path.join(bin, "pg_isready") : "pg_isready";
+        while (spawnSync(isReady, ["-h", "127.0.0.1", "-p", String(bouncerPort)]).status !== 0) {
+          if (Date.now() - started > 10_000) throw new Error(`pgbouncer did not start: ${fs.readFileSync(path.join(dir, "pgbouncer.log"), "utf8")}`);
+          spawnSync("sleep", ["0.05"]);
+        }
+        return (database) => `postgres://postgres@127.0.0.1:${bouncerPort}/${database}?pgbouncer=true`;
       },
       stop,
     };

@@ -89,6 +89,8 @@ fn pg_options(options: &ControlPlaneConnectOptions) -> CoreResult<PgOptions> {
         lock_timeout: millis(options.lock_timeout_ms, "lockTimeoutMs", defaults.lock_timeout)?,
         connect_timeout: millis(options.connect_timeout_ms, "connectTimeoutMs", defaults.connect_timeout)?,
         acquire_timeout: millis(options.acquire_timeout_ms, "acquireTimeoutMs", defaults.acquire_timeout)?,
+        // A pooler in transaction mode is said in the URL (`pgbouncer=true`).
+        pooler: false,
     })
 }
 

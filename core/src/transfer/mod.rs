@@ -229,6 +229,15 @@ impl Transfer {
     /// schema is created there if missing): a new move into an empty target, or the
     /// interrupted move of this source resumed.
     pub fn start(source: SqliteEngine, target: PostgresEngine) -> Result<Self> {
+        // A move holds a session's lock (two moves must not run at once), which a pooler in
+        // transaction mode would hand to whichever client comes next.
+        if target.behind_pooler() {
+            return Err(CpError::new(
+                "INVALID_INPUT",
+                "A move needs a connection of its own to the server: give the server's URL, not the pooler's (pgbouncer=true).",
+                Some(serde_json::json!({ "field": "to" })),
+            ));
+        }
         crate::schema::ensure(&source)?;
         crate::schema::ensure(&target)?;
         let mut transfer = Transfer { source, target, places: Vec::new(), snapshot: None, locked: false, resumed: false, done: false, print: String::new() };

@@ -88,6 +88,13 @@ pub struct PgOptions {
     pub lock_timeout: Duration,
     /// How long `get` waits for a connection when all are lent out, before `BUSY`.
     pub acquire_timeout: Duration,
+    /// The server is reached through a pooler in transaction mode (PgBouncer's
+    /// `pool_mode = transaction`), which gives each transaction, or each statement outside
+    /// one, whichever server connection is free: no prepared statement is kept on a
+    /// connection (each statement is sent unnamed, with its parameters' types, in one
+    /// round trip), and the settings go with each transaction (`SET LOCAL`). Also asked
+    /// for by `pgbouncer=true` in the URL.
+    pub pooler: bool,
 }
 
 impl Default for PgOptions {
@@ -98,8 +105,17 @@ impl Default for PgOptions {
             statement_timeout: Some(Duration::from_secs(30)),
             lock_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(10),
+            pooler: false,
         }
     }
+}
+
+/// A statement sent unnamed (behind a pooler in transaction mode): its text with `$N`
+/// placeholders and its parameters' types.
+#[derive(Clone)]
+struct Typed {
+    text: Arc<str>,
+    params: Arc<[::postgres::types::Type]>,
 }
 
 /// One connection and what the engine keeps about it.
@@ -161,8 +177,7 @@ impl Conn {
 }
 
 /// The parameters of a statement, each as the type the statement takes.
-fn bind_all<'a>(statement: &Statement, params: &[SqlValue<'a>]) -> Result<Vec<values::Bound<'a>>> {
-    let types = statement.params();
+fn bind_all<'a>(types: &[::postgres::types::Type], params: &[SqlValue<'a>]) -> Result<Vec<values::Bound<'a>>> {
     if types.len() != params.len() {
         return Err(CpError::new(
             "STORAGE_ERROR",
@@ -181,6 +196,9 @@ struct Shared {
     config: ::postgres::Config,
     tls: Option<MakeRustlsConnect>,
     options: PgOptions,
+    /// Behind a pooler in transaction mode: each statement's text as sent (`$N`) and its
+    /// parameters' types, learned once per text (`Conn::typed`).
+    typed: Mutex<HashMap<String, Typed>>,
     state: Mutex<PoolState>,
     /// Signalled when a connection is given back or a slot frees up.
     freed: Condvar,
@@ -216,10 +234,12 @@ impl PostgresPool {
         // NOTICEs (`CREATE TABLE IF NOT EXISTS` skipping a table) are not the caller's.
         config.notice_callback(|_| {});
         let options = PgOptions { pool_size: options.pool_size.max(1), ..options };
+        let options = PgOptions { pooler: options.pooler || target.pooler, ..options };
         let pool = PostgresPool(Arc::new(Shared {
             config,
             tls,
             options,
+            typed: Mutex::new(HashMap::new()),
             state: Mutex::new(PoolState { idle: Vec::new(), open: 0, closed: false }),
             freed: Condvar::new(),
         }));
@@ -334,16 +354,41 @@ impl PostgresPool {
         // per connection and run many times, and planning the window sums' statements
         // anew for each call's values (the default for a statement's first five runs, and
         // after, whenever the generic plan looks no cheaper) costs more than running them.
-        let mut settings = format!(
-            "SET plan_cache_mode = force_generic_plan; SET lock_timeout = {}",
-            shared.options.lock_timeout.as_millis()
-        );
-        if let Some(timeout) = shared.options.statement_timeout {
-            settings.push_str(&format!("; SET statement_timeout = {}", timeout.as_millis()));
+        // Behind a pooler in transaction mode a session's settings would reach whichever
+        // client gets the server connection next: each transaction sets them for itself
+        // (`begin`), and statements are sent unnamed (planned for their values anyway).
+        if !shared.options.pooler {
+            let settings = format!("SET plan_cache_mode = force_generic_plan; {}", settings(&shared.options, "SET"));
+            conn.client.batch_execute(&settings).map_err(|e| errors::connect_error(&e))?;
         }
-        conn.client.batch_execute(&settings).map_err(|e| errors::connect_error(&e))?;
         Ok(conn)
     }
+}
+
+/// The timeouts as statements: `SET` for a session, `SET LOCAL` for one transaction.
+fn settings(options: &PgOptions, set: &str) -> String {
+    let mut out = format!("{set} lock_timeout = {}", options.lock_timeout.as_millis());
+    if let Some(timeout) = options.statement_timeout {
+        out.push_str(&format!("; {set} statement_timeout = {}", timeout.as_millis()));
+    }
+    out
+}
+
+/// Sends a statement unnamed, with its parameters' types, and reads its rows and the rows
+/// it changed: one round trip (Parse, Bind, Execute and Sync together).
+fn typed_rows(
+    client: &mut Client,
+    typed: &Typed,
+    bound: &[values::Bound<'_>],
+) -> std::result::Result<(Vec<::postgres::Row>, u64), ::postgres::Error> {
+    let params = bound.iter().zip(typed.params.iter()).map(|(b, t)| (b as &(dyn ToSql + Sync), t.clone()));
+    let mut it = client.query_typed_raw(&typed.text, params)?;
+    let mut rows = Vec::new();
+    while let Some(row) = ::postgres::fallible_iterator::FallibleIterator::next(&mut it)? {
+        rows.push(row);
+    }
+    let changes = it.rows_affected().unwrap_or(rows.len() as u64);
+    Ok((rows, changes))
 }
 
 /// Takes back a connection: idle again if it is sound, else closed.
@@ -373,8 +418,67 @@ pub struct PostgresEngine {
 }
 
 impl PostgresEngine {
+    /// Whether the server is reached through a pooler in transaction mode.
+    pub fn behind_pooler(&self) -> bool {
+        self.pool.options.pooler
+    }
+
     fn conn(&self) -> RefMut<'_, Conn> {
         self.conn.as_ref().expect("a lent connection until dropped").borrow_mut()
+    }
+
+    /// Runs one statement: its rows, and the rows it changed (for a statement that returns
+    /// rows, as many as it returned).
+    fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<(Vec<::postgres::Row>, u64)> {
+        let mut conn = self.conn();
+        if self.pool.options.pooler {
+            let typed = self.typed(&mut conn, sql)?;
+            let bound = bind_all(&typed.params, params)?;
+            let sent = typed_rows(&mut conn.client, &typed, &bound);
+            let done = sent.map_err(|e| conn.failed(&e))?;
+            conn.answered = true;
+            return Ok(done);
+        }
+        let statement = conn.statement(sql)?;
+        let bound = bind_all(statement.params(), params)?;
+        let done = if statement.columns().is_empty() {
+            conn.client.execute(&statement, &refs(&bound)).map(|changes| (Vec::new(), changes))
+        } else {
+            conn.client.query(&statement, &refs(&bound)).map(|rows| {
+                let n = rows.len() as u64;
+                (rows, n)
+            })
+        };
+        let done = done.map_err(|e| conn.failed(&e))?;
+        conn.answered = true;
+        Ok(done)
+    }
+
+    /// Behind a pooler in transaction mode: the statement's text and its parameters'
+    /// types, learned once per text for the whole pool by preparing it where the pooler
+    /// keeps one server connection, inside a transaction (the one open, or one of its
+    /// own), and closing it before that transaction ends, so no statement is left on a
+    /// server connection for another client to meet.
+    fn typed(&self, conn: &mut Conn, sql: &str) -> Result<Typed> {
+        if let Some(typed) = self.pool.typed.lock().unwrap_or_else(|p| p.into_inner()).get(sql) {
+            return Ok(typed.clone());
+        }
+        let text: Arc<str> = placeholders::dollar(sql).into();
+        let own = conn.depth == 0;
+        if own {
+            conn.batch("BEGIN")?;
+        }
+        // Dropped at once: its Close goes out before the transaction's end.
+        let prepared = conn.client.prepare(&text).map(|statement| statement.params().to_vec());
+        let prepared = prepared.map_err(|e| conn.failed(&e));
+        if own && !conn.broken {
+            let end = conn.client.batch_execute(if prepared.is_ok() { "COMMIT" } else { "ROLLBACK" });
+            end.map_err(|e| conn.failed(&e))?;
+        }
+        let typed = Typed { text, params: prepared?.into() };
+        conn.answered = true;
+        self.pool.typed.lock().unwrap_or_else(|p| p.into_inner()).insert(sql.to_string(), typed.clone());
+        Ok(typed)
     }
 
     /// Whether the connection failed as one that died while idle does: ended by the
@@ -421,18 +525,8 @@ impl Engine for PostgresEngine {
     }
 
     fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Done> {
-        let mut conn = self.conn();
-        let statement = conn.statement(sql)?;
-        let bound = bind_all(&statement, params)?;
-        if statement.columns().is_empty() {
-            let changes = conn.client.execute(&statement, &refs(&bound)).map_err(|e| conn.failed(&e))?;
-            conn.answered = true;
-            return Ok(Done { changes, last_insert_id: 0 });
-        }
-        // `... RETURNING id`: the rows are the rows changed, the last one's id the last
-        // inserted.
-        let rows = conn.client.query(&statement, &refs(&bound)).map_err(|e| conn.failed(&e))?;
-        conn.answered = true;
+        let (rows, changes) = self.execute(sql, params)?;
+        // `... RETURNING id`: the last row's id is the last inserted.
         let last_insert_id = match rows.last() {
             Some(row) => match PgRow(row).value(0)? {
                 SqlValue::Int(id) => id,
@@ -440,21 +534,13 @@ impl Engine for PostgresEngine {
             },
             None => 0,
         };
-        Ok(Done { changes: rows.len() as u64, last_insert_id })
+        Ok(Done { changes, last_insert_id })
     }
 
     fn query(&self, sql: &str, params: &[SqlValue], each: &mut dyn FnMut(&dyn Row) -> Result<bool>) -> Result<()> {
         // The rows are read whole, then handed over with the connection free again, so
         // `each` may run statements of its own.
-        let rows = {
-            let mut conn = self.conn();
-            let statement = conn.statement(sql)?;
-            let bound = bind_all(&statement, params)?;
-            let result = conn.client.query(&statement, &refs(&bound));
-            let rows = result.map_err(|e| conn.failed(&e))?;
-            conn.answered = true;
-            rows
-        };
+        let (rows, _) = self.execute(sql, params)?;
         for row in &rows {
             if !each(&PgRow(row))? {
                 break;
@@ -478,6 +564,14 @@ impl Engine for PostgresEngine {
             (Scope::WriteOrg(org_id), true) => (Opened::Savepoint, format!("SAVEPOINT cp_write; {}", org_lock_sql(org_id))),
             (Scope::Read, false) => (Opened::Transaction, "BEGIN ISOLATION LEVEL REPEATABLE READ".to_string()),
             (Scope::Read, true) => return Ok(Opened::Nothing),
+        };
+        // Behind a pooler in transaction mode the settings go with each transaction.
+        let sql = match (opened, self.pool.options.pooler) {
+            (Opened::Transaction, true) => {
+                let (begin, rest) = sql.split_once(';').map_or((sql.as_str(), ""), |(b, r)| (b, r));
+                format!("{begin}; {}; {rest}", settings(&self.pool.options, "SET LOCAL"))
+            }
+            _ => sql,
         };
         match conn.batch(&sql) {
             Ok(()) => {

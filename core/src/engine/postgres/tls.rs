@@ -39,19 +39,31 @@ pub struct Target {
     pub config: String,
     pub mode: SslMode,
     pub root_cert: Option<String>,
+    /// `pgbouncer=true`: the URL reaches the server through a pooler in transaction mode
+    /// (see `PgOptions::pooler`).
+    pub pooler: bool,
 }
 
 fn invalid(summary: String) -> CpError {
     CpError::new("INVALID_INPUT", summary, Some(serde_json::json!({ "field": "url" })))
 }
 
-/// Splits our keys (`sslmode`, `sslrootcert`) out of a URL (`postgres://...?sslmode=...`)
-/// or a key-value string (`host=... sslmode=...`).
+/// Splits our keys (`sslmode`, `sslrootcert`, `pgbouncer`) out of a URL
+/// (`postgres://...?sslmode=...`) or a key-value string (`host=... sslmode=...`).
 pub fn parse_target(url: &str) -> Result<Target> {
     let mut mode = None;
     let mut root_cert = None;
+    let mut pooler = false;
     let mut take = |key: &str, value: String| -> Result<bool> {
         match key {
+            "pgbouncer" => {
+                pooler = match value.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    other => return Err(invalid(format!("PostgreSQL: pgbouncer must be true or false, got {other:?}"))),
+                };
+                Ok(true)
+            }
             "sslmode" => {
                 mode = Some(match value.as_str() {
                     "disable" | "allow" | "prefer" => SslMode::Plain,
@@ -101,7 +113,7 @@ pub fn parse_target(url: &str) -> Result<Target> {
         (Some(mode), _) => mode,
         (None, _) => SslMode::Plain,
     };
-    Ok(Target { config, mode, root_cert })
+    Ok(Target { config, mode, root_cert, pooler })
 }
 
 fn percent_decode(text: &str) -> Result<String> {
