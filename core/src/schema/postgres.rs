@@ -58,6 +58,28 @@ fn is_current(conn: &Db) -> Result<bool> {
     Ok(schema_version(conn)? == Some(VERSION))
 }
 
+/// A database a newer store brought past our version is not ours to change: an older
+/// replica would put back its own triggers and functions (numbering ids its way, folding
+/// with one watermark) under the newer replicas' feet. `UNAVAILABLE`, not transient.
+fn newer_refused(conn: &Db) -> Result<()> {
+    let has_meta: bool = conn.one(
+        "SELECT COUNT(*) = 1 AS present FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = '_smithers_cp_native_meta'",
+        params![],
+        |r| r.get(0),
+    )?;
+    match if has_meta { schema_version(conn)? } else { None } {
+        Some(version) if version > VERSION => Err(CpError::new(
+            crate::engine::postgres::UNAVAILABLE,
+            format!(
+                "PostgreSQL: the database's control-plane schema is version {version}, newer than this store's ({VERSION}): \
+                 upgrade smithers-control-plane to use it"
+            ),
+            Some(serde_json::json!({ "pgCode": null, "transient": false, "schemaVersion": version, "supported": VERSION })),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn schema_version(conn: &Db) -> Result<Option<i64>> {
     conn.row(
         "SELECT CAST(value AS BIGINT) AS version FROM _smithers_cp_native_meta WHERE key = 'schema_version'",
@@ -75,6 +97,7 @@ pub fn ensure(conn: &Db) -> Result<()> {
     if is_current(conn)? {
         return Ok(());
     }
+    newer_refused(conn)?;
     db::write(conn, |c| {
         c.run("SELECT pg_advisory_xact_lock(?1)", params![MIGRATION_LOCK])?;
         // Another process may have created them while we waited for the lock.

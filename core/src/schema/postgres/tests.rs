@@ -295,3 +295,42 @@ fn mirrors_the_sqlite_schema_table_by_table() {
         assert_eq!(shape, sqlite_shape(&sqlite, table), "{table}");
     }
 }
+
+#[test]
+fn a_database_a_newer_store_upgraded_is_refused_and_left_as_it_is() {
+    let pool = pool(1);
+    let db = pool.get().unwrap();
+    ensure(&db).unwrap();
+    db.script("UPDATE _smithers_cp_native_meta SET value = '99' WHERE key = 'schema_version'").unwrap();
+    let err = ensure(&db).unwrap_err();
+    assert_eq!(err.code, "UNAVAILABLE");
+    assert!(err.summary.contains("schema is version 99, newer than this store's"), "{}", err.summary);
+    assert_eq!(err.details.unwrap()["transient"], false);
+    assert_eq!(schema_version(&db).unwrap(), Some(99));
+}
+
+#[test]
+fn an_upgrade_from_version_3_numbers_on_after_the_highest_id_ever() {
+    let pool = pool(1);
+    let db = pool.get().unwrap();
+    ensure(&db).unwrap();
+    db.script(
+        "INSERT INTO _smithers_cp_orgs (org_id, slug, name, created_at_ms) VALUES ('o', 'o', 'O', 1);
+         INSERT INTO _smithers_cp_usage_events (id, org_id, metric, quantity, unit, observed_at_ms) VALUES (7, 'o', 'm', 1, 'u', 1);",
+    )
+    .unwrap();
+    // As version 3 left a database: no sequences, the highest ids ever in _smithers_cp_sequence
+    // (9: an event above the last one left was deleted).
+    db.script(
+        "DROP SEQUENCE _smithers_cp_usage_events_id_seq; DROP SEQUENCE _smithers_cp_audit_events_id_seq;
+         UPDATE _smithers_cp_sequence SET seq = 9 WHERE name = '_smithers_cp_usage_events';
+         UPDATE _smithers_cp_native_meta SET value = '3' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    ensure(&db).unwrap();
+    assert_eq!(schema_version(&db).unwrap(), Some(VERSION));
+    let id: i64 = (&db as &Db)
+        .one("INSERT INTO _smithers_cp_usage_events (org_id, metric, quantity, unit, observed_at_ms) VALUES ('o', 'm', 1, 'u', 2) RETURNING id", &[], |r| r.get(0))
+        .unwrap();
+    assert_eq!(id, 10);
+}
