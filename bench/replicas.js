@@ -1,7 +1,9 @@
 "use strict";
 // The scale-out bench: the PostgreSQL store as a deployment of several gateway replicas
 // sees it. `node bench/replicas.js` (`npm run bench:replicas` builds first). Prints
-// figures; asserts no timing (it throws only when a call fails or consumeUsage refuses).
+// figures; asserts no timing. A call that fails (BUSY after lockTimeoutMs, say) is counted
+// and its error printed, not timed; a result of the wrong shape, or consumeUsage refusing
+// (its limits are never reached), stops the bench.
 //
 // - A latency proxy (this process, node:net) listens on 127.0.0.1 and forwards to the
 //   server, holding every chunk BENCH_DELAY_MS (2) in each direction, in order per
@@ -154,16 +156,26 @@ function replica() {
           // spin
         }
         const lat = [];
+        const failed = {}; // "CODE: message" → [count, ms in all]: a call that failed is counted, not timed
         let i = WARM;
         while (now() < endAt) {
           const t = process.hrtime.bigint();
-          const res = await call(opened.store, orgId, index, i++);
+          let res;
+          try {
+            res = await call(opened.store, orgId, index, i++);
+          } catch (err) {
+            const key = `${err.code ?? err.name}: ${String(err.message).split("\n")[0].slice(0, 160)}`;
+            const f = (failed[key] ??= [0, 0]);
+            f[0]++;
+            f[1] += Number(process.hrtime.bigint() - t) / 1e6;
+            continue;
+          }
           lat.push(Number(process.hrtime.bigint() - t) / 1e6); // ms
           if (!CALLS[op].check(res)) throw new Error(`${op}: unexpected result ${JSON.stringify(res).slice(0, 300)}`);
         }
         // Report, then stay idle until told to go: closing sends on the connection, and
         // the parent counts the proxy's turns once every replica is done.
-        process.send({ type: "done", lat, end: now() });
+        process.send({ type: "done", lat, failed, end: now() });
       } else if (msg.type === "exit") {
         await state.opened.close();
         process.exit(0);
@@ -307,15 +319,27 @@ async function runReplicas(proxy, url, side, op, orgOf, n) {
   for (const p of procs) p.send({ type: "exit" });
   await Promise.all(exited);
   const lat = results.flatMap((r) => r.lat).sort((a, b) => a - b);
+  const failed = {};
+  for (const r of results) {
+    for (const [key, [count, ms]] of Object.entries(r.failed)) {
+      const f = (failed[key] ??= [0, 0]);
+      f[0] += count;
+      f[1] += ms;
+    }
+  }
+  const failures = Object.values(failed).reduce((a, [count]) => a + count, 0);
   const spanMs = Math.max(...results.map((r) => r.end)) - startAt;
   const turns = after.turns - before.turns;
   const chunks = after.chunks - before.chunks;
   return {
     calls: lat.length,
+    failures,
+    failed,
+    max: lat.length ? lat[lat.length - 1] : NaN,
     perSec: lat.length / (spanMs / 1000),
     p50: pct(lat, 0.5),
     p99: pct(lat, 0.99),
-    turnsPerCall: turns / lat.length,
+    turnsPerCall: turns / (lat.length + failures), // a failed call made its round trips too
     heldMs: chunks > 0 ? (after.heldMs - before.heldMs) / chunks : NaN,
   };
 }
@@ -342,9 +366,19 @@ const PLACEMENTS = [
   { key: "one", label: "one org" },
 ];
 
+/** The addon this process loaded: its path, modification time and SHA-256 (a build replacing it mid-run would mix two builds' figures). */
+function addonIdentity() {
+  const file = Object.keys(require.cache).find((f) => f.endsWith(".node"));
+  if (!file) return { file: "?", mtime: "?", sha: "?" };
+  const fs = require("node:fs");
+  const sha = require("node:crypto").createHash("sha256").update(fs.readFileSync(file)).digest("hex").slice(0, 12);
+  return { file, mtime: fs.statSync(file).mtime.toISOString(), sha };
+}
+
 async function parent() {
   const started = performance.now();
   const { ControlPlaneStore } = require("..");
+  const addon = addonIdentity();
   const pg = require("pg");
   let server = null;
   let url = process.env.BENCH_PG_URL;
@@ -370,6 +404,7 @@ async function parent() {
 
     const runs = OPS.length * 2 * REPLICAS.reduce((a, n) => a + (n === 1 ? 1 : 2), 0);
     console.log(`replicas bench: Node ${process.version}, ${os.platform()}-${os.arch()}, ${os.cpus().length} cores; ${version.split(",")[0]}${server ? " (throwaway server from __tests__/pg/server.js)" : " (BENCH_PG_URL)"}; pg ${require("pg/package.json").version}`);
+    console.log(`addon: ${addon.file} (built ${addon.mtime}, sha256 ${addon.sha}…)`);
     console.log(`server: fsync ${settings.fsync}, synchronous_commit ${settings.synchronous_commit}, full_page_writes ${settings.full_page_writes}`);
     console.log(`proxy: every chunk held ${DELAY_MS} ms each way (a round trip ≥ ${2 * DELAY_MS} ms); "held ms" is the mean hold measured (a timer fires late, never early)`);
     console.log(`runs: ${SECONDS} s each, replicas ${REPLICAS.join(", ")}, calls ${OPS.join(", ")}; ${runs} runs (ours and the documented statements); each replica a process with one connection (poolSize 1 / pg.Pool max 1), one call at a time, ${WARM} warm-up calls before a shared start instant`);
@@ -415,6 +450,8 @@ async function parent() {
       console.log(`- one replica ${op} ≥ ${target}/s: ${one ? `${fmt(one.perSec, 0)}/s` : "not measured"}`);
     }
     if (top < 8) console.log(`(largest replica count measured: ${top})`);
+    const end = addonIdentity();
+    if (end.sha !== addon.sha) console.log(`WARNING: the addon file changed during the run (now built ${end.mtime}, sha256 ${end.sha}…): replicas started after that loaded the new build.`);
     console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s)`);
   } finally {
     await setup.close();
@@ -426,6 +463,7 @@ async function parent() {
 function printOp(op, byPlacement) {
   console.log(`${op}:`);
   const lines = [];
+  const failures = [];
   for (const placement of PLACEMENTS) {
     const rows = byPlacement[placement.key];
     if (lines.length) lines.push(null);
@@ -442,15 +480,23 @@ function printOp(op, byPlacement) {
           fmt(x.perSec, 0),
           fmt(x.p50, 2),
           fmt(x.p99, 2),
+          fmt(x.max, 2),
           fmt(x.turnsPerCall, 2),
           base ? `${(x.perSec / base.perSec).toFixed(2)}x` : "-",
           x.calls.toLocaleString("en-US"),
+          x.failures.toLocaleString("en-US"),
           fmt(x.heldMs, 2),
         ]);
+        if (x.failures > 0 && !(n === 1 && placement.key === "one")) {
+          for (const [key, [count, ms]] of Object.entries(x.failed)) {
+            failures.push(`${placement.label}, ${n} replica(s), ${side}: ${count} × ${key} (after ${fmt(ms / count, 0)} ms on average)`);
+          }
+        }
       }
     }
   }
-  printTable(["placement", "replicas", "side", "calls/s", "p50 ms", "p99 ms", "round trips/call", "scaling vs 1", "calls", "held ms"], lines);
+  printTable(["placement", "replicas", "side", "calls/s", "p50 ms", "p99 ms", "max ms", "round trips/call", "scaling vs 1", "calls", "failed", "held ms"], lines);
+  for (const f of failures) console.log(`failed: ${f}`);
   if (REPLICAS.includes(1)) console.log(`(=): one replica on one org is the "an org each" run, shown again. The documented side's round trips/call are its statements a call (${STATEMENTS[op]}).`);
   console.log("");
 }
