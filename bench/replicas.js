@@ -11,6 +11,8 @@
 //   Per connection it counts turns: each time the client starts sending after the server
 //   last sent (or first sends). The turns made during the measured loops ÷ the calls made
 //   are the round trips per call.
+// - The addon: a copy of the built file, made at the start, for the parent and every
+//   replica (a build finishing mid-run would otherwise mix two builds).
 // - One server: a throwaway one from __tests__/pg/server.js (fsync off; printed) and a
 //   fresh database on it, or BENCH_PG_URL.
 // - Replicas: N forked processes (this file, role "replica"), each with
@@ -366,19 +368,33 @@ const PLACEMENTS = [
   { key: "one", label: "one org" },
 ];
 
-/** The addon this process loaded: its path, modification time and SHA-256 (a build replacing it mid-run would mix two builds' figures). */
-function addonIdentity() {
-  const file = Object.keys(require.cache).find((f) => f.endsWith(".node"));
-  if (!file) return { file: "?", mtime: "?", sha: "?" };
+/**
+ * Pins the addon for the whole run: the file binding.js would load from a clone
+ * (CONTROL_PLANE_NATIVE_PATH, else control-plane-store.node at the root) is copied to the
+ * temporary folder and CONTROL_PLANE_NATIVE_PATH set to the copy, for this process and
+ * the replicas it forks. A build that finishes during the run (it rewrites that file)
+ * then cannot mix two builds' figures, nor two builds' schemas on one database. Its path,
+ * time and SHA-256, for the header; null when the addon comes from a platform package.
+ */
+function pinAddon() {
   const fs = require("node:fs");
-  const sha = require("node:crypto").createHash("sha256").update(fs.readFileSync(file)).digest("hex").slice(0, 12);
-  return { file, mtime: fs.statSync(file).mtime.toISOString(), sha };
+  const path = require("node:path");
+  const source = process.env.CONTROL_PLANE_NATIVE_PATH || path.join(__dirname, "..", "control-plane-store.node");
+  if (!fs.existsSync(source)) return null;
+  const bytes = fs.readFileSync(source);
+  const copy = path.join(os.tmpdir(), `cp-replicas-${process.pid}.node`);
+  fs.writeFileSync(copy, bytes);
+  process.once("exit", () => fs.rmSync(copy, { force: true }));
+  process.env.CONTROL_PLANE_NATIVE_PATH = copy;
+  const sha = require("node:crypto").createHash("sha256").update(bytes).digest("hex").slice(0, 12);
+  return { source: path.resolve(source), mtime: fs.statSync(source).mtime.toISOString(), sha };
 }
 
 async function parent() {
   const started = performance.now();
+  const addon = pinAddon();
   const { ControlPlaneStore } = require("..");
-  const addon = addonIdentity();
+  const load = () => os.loadavg().map((x) => x.toFixed(2)).join(", ");
   const pg = require("pg");
   let server = null;
   let url = process.env.BENCH_PG_URL;
@@ -404,7 +420,8 @@ async function parent() {
 
     const runs = OPS.length * 2 * REPLICAS.reduce((a, n) => a + (n === 1 ? 1 : 2), 0);
     console.log(`replicas bench: Node ${process.version}, ${os.platform()}-${os.arch()}, ${os.cpus().length} cores; ${version.split(",")[0]}${server ? " (throwaway server from __tests__/pg/server.js)" : " (BENCH_PG_URL)"}; pg ${require("pg/package.json").version}`);
-    console.log(`addon: ${addon.file} (built ${addon.mtime}, sha256 ${addon.sha}…)`);
+    console.log(addon ? `addon: ${addon.source} (built ${addon.mtime}, sha256 ${addon.sha}…), copied for the run` : "addon: the platform package's");
+    console.log(`load average at the start: ${load()} (1, 5, 15 min)`);
     console.log(`server: fsync ${settings.fsync}, synchronous_commit ${settings.synchronous_commit}, full_page_writes ${settings.full_page_writes}`);
     console.log(`proxy: every chunk held ${DELAY_MS} ms each way (a round trip ≥ ${2 * DELAY_MS} ms); "held ms" is the mean hold measured (a timer fires late, never early)`);
     console.log(`runs: ${SECONDS} s each, replicas ${REPLICAS.join(", ")}, calls ${OPS.join(", ")}; ${runs} runs (ours and the documented statements); each replica a process with one connection (poolSize 1 / pg.Pool max 1), one call at a time, ${WARM} warm-up calls before a shared start instant`);
@@ -457,8 +474,7 @@ async function parent() {
       console.log(`- one replica ${op} ≥ ${target}/s: ${one ? `${fmt(one.perSec, 0)}/s` : "not measured"}`);
     }
     if (top < 8) console.log(`(largest replica count measured: ${top})`);
-    const end = addonIdentity();
-    if (end.sha !== addon.sha) console.log(`WARNING: the addon file changed during the run (now built ${end.mtime}, sha256 ${end.sha}…): replicas started after that loaded the new build.`);
+    console.log(`load average at the end: ${load()}`);
     console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s)`);
   } finally {
     await setup.close();
