@@ -33,8 +33,8 @@
 // Env: BENCH_SECONDS (5) per run; BENCH_REPLICAS ("1,2,4,8"); BENCH_OPS (a comma list of
 // recordUsage, consumeUsage, recordAuditEvent, createProject, createTeam; all);
 // BENCH_DELAY_MS (2); BENCH_PG_URL (a server of yours instead of a throwaway one).
-// A full run (5 s, 1,2,4,8, all five calls): 70 runs, about 10 minutes on 2 cores.
-// Quick: BENCH_SECONDS=1 BENCH_REPLICAS=1,8: 30 runs, about 2 minutes.
+// A full run (5 s, 1,2,4,8, all five calls): 70 runs, 8 minutes on 2 busy cores.
+// Quick: BENCH_SECONDS=1 BENCH_REPLICAS=1,8: 30 runs, under 2 minutes.
 
 const { fork } = require("node:child_process");
 const net = require("node:net");
