@@ -69,7 +69,7 @@ fn newer_refused(conn: &Db) -> Result<()> {
     )?;
     match if has_meta { schema_version(conn)? } else { None } {
         Some(version) if version > VERSION => Err(CpError::new(
-            crate::engine::postgres::UNAVAILABLE,
+            "UNAVAILABLE",
             format!(
                 "PostgreSQL: the database's control-plane schema is version {version}, newer than this store's ({VERSION}): \
                  upgrade smithers-control-plane to use it"
