@@ -359,7 +359,11 @@ function main() {
   const started = Date.now();
   const A = commitSide(refs[0]);
   const B = refs[1] ? commitSide(refs[1]) : currentSide();
-  if (process.argv.includes("--build-only")) return;
+  if (process.argv.includes("--build-only")) {
+    console.log(`A = ${A.describe}\nB = ${B.describe}`);
+    for (const w of [...A.warnings, ...B.warnings]) console.log(`warning: ${w}`);
+    return;
+  }
   if (!fs.existsSync(BUN) && RUNTIMES.some((r) => r.name === "bun")) throw new Error(`no ${BUN}: npm install`);
 
   const reports = {}; // runtime -> side -> [report per pair]
