@@ -12,7 +12,7 @@
 // µs per call; AB_MODE=measure: AB_COUNTS[row] timed calls (the same on both sides), after
 // a tenth as many warm-up calls (at least a few, at most 500).
 // Writes its report (JSON) to AB_OUT: the runtime, the binary it mapped, and per row the
-// calls, µs per call, the timed span and a digest of the last result (the two sides must
+// calls, µs per call (wall clock, and CPU time of the JS thread), the timed span and a digest of the last result (the two sides must
 // agree on it).
 
 const fs = require("node:fs");
@@ -44,6 +44,17 @@ function loadedBinaries() {
     return null;
   }
 }
+
+/** The JS thread's CPU time in ms (Linux: its schedstat, in ns), or null where there is none. */
+const THREAD_STAT = `/proc/self/task/${process.pid}/schedstat`;
+const threadCpu = (() => {
+  try {
+    const read = () => Number(fs.readFileSync(THREAD_STAT, "utf8").split(" ")[0]) / 1e6;
+    return Number.isFinite(read()) && read() > 0 ? read : () => null;
+  } catch {
+    return () => null;
+  }
+})();
 
 const collect = () => (isBun ? Bun.gc(true) : globalThis.gc?.());
 const now = () => performance.now();
@@ -284,9 +295,12 @@ function methodsOfBuild() {
 function timeCalls(s, row, from, count) {
   const inputs = Array.from({ length: count }, (_, k) => row.input(from + k));
   let last;
+  const cpuStart = threadCpu();
   const start = now();
   for (let k = 0; k < count; k++) last = row.call(s, inputs[k]);
-  return { ms: now() - start, last };
+  const ms = now() - start;
+  const cpuEnd = threadCpu();
+  return { ms, cpuMs: cpuStart === null ? null : cpuEnd - cpuStart, last };
 }
 
 function runRow(pathName, open, row, methods) {
@@ -302,6 +316,7 @@ function runRow(pathName, open, row, methods) {
     row.setup(s);
     let n;
     let ms = 0;
+    let cpuMs = 0;
     let last;
     let warm;
     if (MODE === "calibrate") {
@@ -311,6 +326,7 @@ function runRow(pathName, open, row, methods) {
       for (let chunk = 1; ms < CALIBRATE_SECONDS * 1_000; chunk = Math.min(chunk * 2, 4_096)) {
         const t = timeCalls(s, row, warm + n, chunk);
         ms += t.ms;
+        cpuMs = cpuMs === null || t.cpuMs === null ? null : cpuMs + t.cpuMs;
         n += chunk;
         last = t.last;
       }
@@ -319,10 +335,10 @@ function runRow(pathName, open, row, methods) {
       if (!n) return { ...base, skipped: "no count for this row (it failed in calibration)" };
       warm = Math.min(500, Math.max(row.warmMin ?? 10, Math.ceil(n / 10)));
       timeCalls(s, row, 0, warm);
-      ({ ms, last } = timeCalls(s, row, warm, n));
+      ({ ms, cpuMs, last } = timeCalls(s, row, warm, n));
     }
     if (row.expect !== undefined && last?.usedQuantity !== row.expect) throw new Error(`usedQuantity ${last?.usedQuantity}, expected ${row.expect}`);
-    return { ...base, n, warm, us: (ms * 1_000) / n, spanMs: ms, check: row.digest(last), minCalls: row.fresh || row.warmMin ? 5 : 50 };
+    return { ...base, n, warm, us: (ms * 1_000) / n, cpuUs: cpuMs === null ? null : (cpuMs * 1_000) / n, spanMs: ms, check: row.digest(last), minCalls: row.fresh || row.warmMin ? 5 : 50 };
   } catch (error) {
     return { ...base, error: String(error?.message ?? error).split("\n")[0] };
   } finally {

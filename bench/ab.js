@@ -48,6 +48,7 @@ const PAIRS = Number(process.env.AB_PAIRS ?? 5);
 const ROW_SECONDS = Number(process.env.AB_ROW_SECONDS ?? 0.4);
 const MAX_SLOW_SECONDS = Number(process.env.AB_MAX_SLOW_SECONDS ?? 3);
 const CALIBRATE_SECONDS = 0.1;
+const CLOCK = process.env.AB_CLOCK === "wall" ? "wall" : "cpu";
 
 const log = (...args) => console.error("ab:", ...args);
 
@@ -320,15 +321,18 @@ function runWorker(runtime, side, mode, counts) {
   return report;
 }
 
-/** Calls per row: about ROW_SECONDS on the faster side, at most MAX_SLOW_SECONDS on the slower. */
+/**
+ * Calls per row: about ROW_SECONDS of the clock on the faster side, at most
+ * MAX_SLOW_SECONDS elapsed on the slower.
+ */
 function countsFrom(calA, calB) {
   const counts = {};
   for (const row of calA.rows) {
     const other = calB.rows.find((r) => r.key === row.key);
-    const us = [row, other].filter((r) => r && !r.skipped && !r.error && r.us > 0).map((r) => r.us);
-    if (!us.length) continue;
-    const fast = Math.min(...us);
-    const slow = Math.max(...us);
+    const ok = [row, other].filter((r) => r && !r.skipped && !r.error && r.us > 0);
+    if (!ok.length) continue;
+    const fast = Math.min(...ok.map((r) => (CLOCK === "cpu" && r.cpuUs > 0 ? r.cpuUs : r.us)));
+    const slow = Math.max(...ok.map((r) => r.us));
     const n = Math.min(Math.ceil((ROW_SECONDS * 1e6) / fast), Math.ceil((MAX_SLOW_SECONDS * 1e6) / slow));
     counts[row.key] = Math.max(row.minCalls ?? 5, Math.min(n, 500_000));
   }
@@ -371,6 +375,7 @@ function main() {
   const counts = {};
   const calibrationNotes = [];
   const benchStarted = Date.now();
+  const loadBefore = os.loadavg()[0];
   for (const runtime of RUNTIMES) {
     log(`${runtime.name}: calibrating (one process per side)`);
     const calA = runWorker(runtime, A, "calibrate");
@@ -390,6 +395,12 @@ function main() {
     }
   }
   const benchSeconds = (Date.now() - benchStarted) / 1000;
+  const loadAfter = os.loadavg()[0];
+
+  // The clock: the JS thread's CPU time unless AB_CLOCK=wall or a worker could not read it.
+  const all = Object.values(reports).flatMap((r) => [...r.A, ...r.B]);
+  const clock = CLOCK === "cpu" && all.every((rep) => rep.rows.every((r) => r.us === undefined || r.cpuUs !== null)) ? "cpu" : "wall";
+  for (const rep of all) for (const r of rep.rows) if (r.us !== undefined) r.us = clock === "cpu" ? r.cpuUs : r.us;
 
   // The table.
   console.log(`A/B of the request path: A = ${A.describe}`);
@@ -399,7 +410,12 @@ function main() {
     const first = reports[runtime.name].B[0];
     console.log(`${runtime.name}: ${first.runtime}; ${first.environment}`);
   }
-  console.log(`${os.platform()}-${os.arch()}, ${os.cpus().length} cores; ${PAIRS} pairs of processes (A then B; ${RUNTIMES.map((r) => r.name).join(", then ")}), after one calibration process per side and runtime; every process the same calls on the same inputs`);
+  console.log(`${os.platform()}-${os.arch()}, ${os.cpus().length} cores (load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end); ${PAIRS} pairs of processes (A then B; ${RUNTIMES.map((r) => r.name).join(", then ")}), after one calibration process per side and runtime; every process the same calls on the same inputs`);
+  console.log(
+    clock === "cpu"
+      ? "µs: CPU time of the JS thread (Linux schedstat), not time spent waiting for a core or for a disk's fsync, nor other threads' work (our own connection's background checkpoints); AB_CLOCK=wall for elapsed time"
+      : `µs: elapsed time (wall clock)${CLOCK === "cpu" ? ", since a worker could not read its thread's CPU time" : ""}`,
+  );
   console.log(`µs per call (per batch of 1,000 for recordUsageBatch; per open+createOrg+close for fresh stores): the median over the pairs; B÷A: the median of the pairs' ratios (lower: B faster), range: their min–max`);
   console.log("");
 
@@ -435,8 +451,9 @@ function main() {
       const verdict = lo > 1 && ratio >= 1.03 ? "B slower" : hi < 1 && ratio <= 0.97 ? "B faster" : "";
       const disagree = aRows.some((r, i) => r.check !== bRows[i].check);
       if (disagree) notes.add(`${row.path}, ${row.call}: the sides' results differ (A ${aRows[0].check}; B ${bRows[0].check})`);
-      const short = Math.min(...aRows.map((r) => r.spanMs), ...bRows.map((r) => r.spanMs));
-      if (short < (ROW_SECONDS * 1_000) / 2) notes.add(`${row.path}, ${row.call}: a timed span of ${short.toFixed(0)} ms only (${bRows[0].n} calls${Math.max(...aRows.map((r) => r.spanMs), ...bRows.map((r) => r.spanMs)) > MAX_SLOW_SECONDS * 900 ? `, as many as the slower side does in AB_MAX_SLOW_SECONDS=${MAX_SLOW_SECONDS}` : ""})`);
+      const span = (r) => (clock === "cpu" ? (r.us * r.n) / 1_000 : r.spanMs);
+      const short = Math.min(...aRows.map(span), ...bRows.map(span));
+      if (short < (ROW_SECONDS * 1_000) / 2) notes.add(`${row.path}, ${row.call}: a timed span of ${short.toFixed(0)} ms ${clock === "cpu" ? "of CPU " : ""}only (${bRows[0].n} calls${Math.max(...aRows.map((r) => r.spanMs), ...bRows.map((r) => r.spanMs)) > MAX_SLOW_SECONDS * 900 ? `, as many as the slower side does in AB_MAX_SLOW_SECONDS=${MAX_SLOW_SECONDS}` : ""})`);
       results.push({ runtime: runtime.name, path: row.path, call: row.call, calls: bRows[0].n, a, b, ratio, lo, hi, verdict, aUs: aRows.map((r) => r.us), bUs: bRows.map((r) => r.us) });
       lines.push([pathCell, row.call, fmtMicros(a), fmtMicros(b), fmtRatio(ratio), `${fmtRatio(lo)}–${fmtRatio(hi)}`, `${verdict}${disagree ? " (results differ!)" : ""}`]);
     }
