@@ -6,11 +6,13 @@
 //   Node: our own connection (":memory:", a WAL file), a better-sqlite3 handle (":memory:",
 //         a WAL file), and fresh stores;
 //   Bun:  a bun:sqlite handle (":memory:", a WAL file).
+// AB_ROWS (a JSON list of "path|call" keys) runs only those rows; AB_MODE=list lists them.
 // Every row opens a fresh store (a fresh file or handle), seeds it, makes its warm-up calls
 // and then its timed calls, all with inputs built before the clock starts, and closes it.
 // AB_MODE=calibrate: calls until AB_CALIBRATE_SECONDS have passed, to learn each row's
 // µs per call; AB_MODE=measure: AB_COUNTS[row] timed calls (the same on both sides), after
-// a tenth as many warm-up calls (at least a few, at most 500).
+// a tenth as many warm-up calls (at least a few, at most 500), timed in AB_SLICES (10)
+// equal slices: the row's figure is the median slice's µs per call.
 // Writes its report (JSON) to AB_OUT: the runtime, the binary it mapped, and per row the
 // calls, µs per call (wall clock, and CPU time of the JS thread), the timed span and a digest of the last result (the two sides must
 // agree on it).
@@ -25,6 +27,8 @@ const MODE = process.env.AB_MODE ?? "measure";
 const COUNTS = process.env.AB_COUNTS ? JSON.parse(process.env.AB_COUNTS) : {};
 const CALIBRATE_SECONDS = Number(process.env.AB_CALIBRATE_SECONDS ?? 0.1);
 const HANDLE_SYNC = process.env.AB_HANDLE_SYNC || null;
+const SLICES = Number(process.env.AB_SLICES ?? 10);
+const ONLY_ROWS = process.env.AB_ROWS ? new Set(JSON.parse(process.env.AB_ROWS)) : null;
 
 const { ControlPlaneStore } = require(PACKAGE);
 const Handle = isBun ? require("bun:sqlite").Database : require("better-sqlite3");
@@ -303,6 +307,42 @@ function timeCalls(s, row, from, count) {
   return { ms, cpuMs: cpuStart === null ? null : cpuEnd - cpuStart, last };
 }
 
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+/**
+ * `n` timed calls (inputs built first) in SLICES equal slices, each timed alone: the
+ * median slice's µs per call, by either clock, is the row's figure in this process (a
+ * burst of another process's work on the machine spoils a slice, not the row).
+ */
+function timeSlices(s, row, from, n) {
+  const inputs = Array.from({ length: n }, (_, k) => row.input(from + k));
+  const slices = [];
+  let last;
+  for (let c = 0; c < SLICES; c++) {
+    const lo = Math.floor((c * n) / SLICES);
+    const hi = Math.floor(((c + 1) * n) / SLICES);
+    if (hi === lo) continue;
+    const cpuStart = threadCpu();
+    const start = now();
+    for (let k = lo; k < hi; k++) last = row.call(s, inputs[k]);
+    const ms = now() - start;
+    const cpuEnd = threadCpu();
+    slices.push({ calls: hi - lo, ms, cpuMs: cpuStart === null ? null : cpuEnd - cpuStart });
+  }
+  const total = (f) => slices.reduce((a, x) => a + x[f], 0);
+  return {
+    us: median(slices.map((x) => (x.ms * 1_000) / x.calls)),
+    cpuUs: slices.some((x) => x.cpuMs === null) ? null : median(slices.map((x) => (x.cpuMs * 1_000) / x.calls)),
+    meanUs: (total("ms") * 1_000) / n,
+    meanCpuUs: slices.some((x) => x.cpuMs === null) ? null : (total("cpuMs") * 1_000) / n,
+    spanMs: total("ms"),
+    last,
+  };
+}
+
 function runRow(pathName, open, row, methods) {
   const key = `${pathName}|${row.name}`;
   const base = { key, path: pathName, call: row.name };
@@ -335,10 +375,12 @@ function runRow(pathName, open, row, methods) {
       if (!n) return { ...base, skipped: "no count for this row (it failed in calibration)" };
       warm = Math.min(500, Math.max(row.warmMin ?? 10, Math.ceil(n / 10)));
       timeCalls(s, row, 0, warm);
-      ({ ms, cpuMs, last } = timeCalls(s, row, warm, n));
+      const t = timeSlices(s, row, warm, n);
+      if (row.expect !== undefined && t.last?.usedQuantity !== row.expect) throw new Error(`usedQuantity ${t.last?.usedQuantity}, expected ${row.expect}`);
+      return { ...base, n, warm, us: t.us, cpuUs: t.cpuUs, meanUs: t.meanUs, meanCpuUs: t.meanCpuUs, spanMs: t.spanMs, check: row.digest(t.last) };
     }
     if (row.expect !== undefined && last?.usedQuantity !== row.expect) throw new Error(`usedQuantity ${last?.usedQuantity}, expected ${row.expect}`);
-    return { ...base, n, warm, us: (ms * 1_000) / n, cpuUs: cpuMs === null ? null : (cpuMs * 1_000) / n, spanMs: ms, check: row.digest(last), minCalls: row.fresh || row.warmMin ? 5 : 50 };
+    return { ...base, n, warm, us: (ms * 1_000) / n, cpuUs: cpuMs === null ? null : (cpuMs * 1_000) / n, spanMs: ms, check: row.digest(last), minCalls: row.fresh || row.warmMin ? 10 : 50 };
   } catch (error) {
     return { ...base, error: String(error?.message ?? error).split("\n")[0] };
   } finally {
@@ -351,8 +393,12 @@ function main() {
   const methods = methodsOfBuild();
   const settings = handleSettings();
   const rows = [];
-  for (const p of PATHS) for (const row of ROWS) rows.push(runRow(p.name, p.open, row, methods));
-  for (const row of FRESH) rows.push(runRow("fresh store", () => ({ store: null, close() {} }), row, methods));
+  const wanted = (pathName, row) => {
+    if (MODE === "list") rows.push({ key: `${pathName}|${row.name}`, path: pathName, call: row.name });
+    return MODE !== "list" && (!ONLY_ROWS || ONLY_ROWS.has(`${pathName}|${row.name}`));
+  };
+  for (const p of PATHS) for (const row of ROWS) if (wanted(p.name, row)) rows.push(runRow(p.name, p.open, row, methods));
+  for (const row of FRESH) if (wanted("fresh store", row)) rows.push(runRow("fresh store", () => ({ store: null, close() {} }), row, methods));
   const runtime = isBun ? `Bun ${Bun.version}` : `Node ${process.version}`;
   const version = isBun ? "" : ` ${require("better-sqlite3/package.json").version}`;
   const sync = HANDLE_SYNC ? `synchronous=${settings.synchronous} (AB_HANDLE_SYNC)` : `synchronous=${settings.synchronous} (the handle's default)`;

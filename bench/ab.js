@@ -23,12 +23,13 @@
 //
 // Order: one calibration process per side and runtime (how many calls give each row about
 // AB_ROW_SECONDS on the faster side, at most AB_MAX_SLOW_SECONDS on the slower), then
-// AB_PAIRS pairs (default 5) of processes, A then B, under Node and then under Bun, every
-// process with the same counts and the same inputs. Prints per row the median µs per call
+// AB_PAIRS pairs (default 5): in each, for every row, a process of A and then one of B
+// (Node's rows, then Bun's), every process with the same counts and the same inputs. Prints per row the median µs per call
 // of each side over the pairs, the median of the per-pair ratios B ÷ A and their range,
 // and names the rows where B was slower in every pair.
 //
 // Env: AB_PAIRS (5), AB_ROW_SECONDS (0.4), AB_MAX_SLOW_SECONDS (3), AB_ONLY=node|bun,
+// AB_FILTER=<regex> (only the rows whose "path: call" matches it), AB_CLOCK=wall,
 // AB_HANDLE_SYNC (a `PRAGMA synchronous` value for the handles' WAL files; unset: the
 // handle's default), AB_JSON=<file> (every figure, as JSON).
 
@@ -49,6 +50,7 @@ const ROW_SECONDS = Number(process.env.AB_ROW_SECONDS ?? 0.4);
 const MAX_SLOW_SECONDS = Number(process.env.AB_MAX_SLOW_SECONDS ?? 3);
 const CALIBRATE_SECONDS = 0.1;
 const CLOCK = process.env.AB_CLOCK === "wall" ? "wall" : "cpu";
+const FILTER = process.env.AB_FILTER ? new RegExp(process.env.AB_FILTER, "i") : null;
 
 const log = (...args) => console.error("ab:", ...args);
 
@@ -300,7 +302,7 @@ const RUNTIMES = [
 ].filter((r) => !process.env.AB_ONLY || process.env.AB_ONLY === r.name);
 
 /** One worker process: `side`'s package and binary under `runtime`; its JSON report. */
-function runWorker(runtime, side, mode, counts) {
+function runWorker(runtime, side, mode, counts, rows) {
   const out = path.join(os.tmpdir(), `cp-ab-${process.pid}-${Date.now()}.json`);
   const env = {
     ...process.env,
@@ -310,6 +312,7 @@ function runWorker(runtime, side, mode, counts) {
     AB_OUT: out,
     AB_CALIBRATE_SECONDS: String(CALIBRATE_SECONDS),
     AB_COUNTS: counts ? JSON.stringify(counts) : "",
+    AB_ROWS: rows ? JSON.stringify(rows) : "",
   };
   const args = runtime.name === "node" ? ["--expose-gc", WORKER] : [WORKER];
   const r = spawnSync(runtime.cmd, args, { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
@@ -378,8 +381,10 @@ function main() {
   const loadBefore = os.loadavg()[0];
   for (const runtime of RUNTIMES) {
     log(`${runtime.name}: calibrating (one process per side)`);
-    const calA = runWorker(runtime, A, "calibrate");
-    const calB = runWorker(runtime, B, "calibrate");
+    const only = FILTER ? runWorker(runtime, B, "list").rows.map((r) => r.key).filter((k) => FILTER.test(k.replace("|", ": "))) : null;
+    if (only && !only.length) continue;
+    const calA = runWorker(runtime, A, "calibrate", null, only);
+    const calB = runWorker(runtime, B, "calibrate", null, only);
     calibrations[runtime.name] = { A: calA, B: calB };
     for (const [side, cal] of [["A", calA], ["B", calB]]) {
       for (const row of cal.rows) if (row.error) calibrationNotes.push(`${row.path}, ${row.call}: ${side} failed in calibration: ${row.error}`);
@@ -387,11 +392,30 @@ function main() {
     counts[runtime.name] = countsFrom(calA, calB);
     reports[runtime.name] = { A: [], B: [] };
   }
+  // Each pair: for every row, a process of A, then one of B, so that the two figures of a
+  // pair are taken seconds apart (the load of a shared machine changes over minutes).
   for (let p = 0; p < PAIRS; p++) {
-    for (const runtime of RUNTIMES) {
-      log(`pair ${p + 1}/${PAIRS}: ${runtime.name} A, ${runtime.name} B`);
-      reports[runtime.name].A.push(runWorker(runtime, A, "measure", counts[runtime.name]));
-      reports[runtime.name].B.push(runWorker(runtime, B, "measure", counts[runtime.name]));
+    for (const runtime of RUNTIMES.filter((r) => calibrations[r.name])) {
+      log(`pair ${p + 1}/${PAIRS}: ${runtime.name}, A then B for each row`);
+      const { A: calA, B: calB } = calibrations[runtime.name];
+      const pair = { A: { ...calA, rows: [] }, B: { ...calB, rows: [] } };
+      for (const row of calB.rows) {
+        if (FILTER && !FILTER.test(`${row.path}: ${row.call}`)) continue;
+        if (counts[runtime.name][row.key] === undefined) {
+          // Neither side could run it: what each said in calibration.
+          pair.A.rows.push(calA.rows.find((r) => r.key === row.key) ?? { ...row, skipped: "no such row" });
+          pair.B.rows.push(row);
+          continue;
+        }
+        for (const [key, side] of [["A", A], ["B", B]]) {
+          const report = runWorker(runtime, side, "measure", counts[runtime.name], [row.key]);
+          pair[key].runtime = report.runtime;
+          pair[key].environment = report.environment;
+          pair[key].rows.push(...report.rows);
+        }
+      }
+      reports[runtime.name].A.push(pair.A);
+      reports[runtime.name].B.push(pair.B);
     }
   }
   const benchSeconds = (Date.now() - benchStarted) / 1000;
@@ -406,23 +430,23 @@ function main() {
   console.log(`A/B of the request path: A = ${A.describe}`);
   console.log(`                         B = ${B.describe}`);
   for (const w of [...A.warnings, ...B.warnings]) console.log(`warning: ${w}`);
-  for (const runtime of RUNTIMES) {
+  for (const runtime of RUNTIMES.filter((r) => reports[r.name])) {
     const first = reports[runtime.name].B[0];
     console.log(`${runtime.name}: ${first.runtime}; ${first.environment}`);
   }
-  console.log(`${os.platform()}-${os.arch()}, ${os.cpus().length} cores (load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end); ${PAIRS} pairs of processes (A then B; ${RUNTIMES.map((r) => r.name).join(", then ")}), after one calibration process per side and runtime; every process the same calls on the same inputs`);
+  console.log(`${os.platform()}-${os.arch()}, ${os.cpus().length} cores (load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end); ${PAIRS} pairs: in each, a process of A then one of B for every row (${RUNTIMES.map((r) => r.name).join(" rows, then ")} rows), after one calibration process per side and runtime; both sides the same calls on the same inputs`);
   console.log(
     clock === "cpu"
       ? "µs: CPU time of the JS thread (Linux schedstat), not time spent waiting for a core or for a disk's fsync, nor other threads' work (our own connection's background checkpoints); AB_CLOCK=wall for elapsed time"
       : `µs: elapsed time (wall clock)${CLOCK === "cpu" ? ", since a worker could not read its thread's CPU time" : ""}`,
   );
-  console.log(`µs per call (per batch of 1,000 for recordUsageBatch; per open+createOrg+close for fresh stores): the median over the pairs; B÷A: the median of the pairs' ratios (lower: B faster), range: their min–max`);
+  console.log(`µs per call (per batch of 1,000 for recordUsageBatch; per open+createOrg+close for fresh stores): each process times a row's calls in 10 slices and takes the median slice; the table, the median over the pairs; B÷A: the median of the pairs' ratios (lower: B faster), range: their min–max`);
   console.log("");
 
   const lines = [];
   const results = [];
   const notes = new Set(calibrationNotes);
-  for (const runtime of RUNTIMES) {
+  for (const runtime of RUNTIMES.filter((r) => reports[r.name])) {
     const { A: ra, B: rb } = reports[runtime.name];
     let lastPath = null;
     for (const row of rb[0].rows) {
