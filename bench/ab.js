@@ -22,16 +22,19 @@
 // checkout's, for both sides.
 //
 // Order: one calibration process per side and runtime (how many calls give each row about
-// AB_ROW_SECONDS on the faster side, at most AB_MAX_SLOW_SECONDS on the slower), then
-// AB_PAIRS pairs (default 5): in each, for every row, a process of A and then one of B
-// (Node's rows, then Bun's), every process with the same counts and the same inputs. Prints per row the median µs per call
-// of each side over the pairs, the median of the per-pair ratios B ÷ A and their range,
-// and names the rows where B was slower in every pair.
+// AB_ROW_SECONDS of the clock on the faster side, at most AB_MAX_SLOW_SECONDS elapsed on
+// the slower), then AB_PAIRS pairs (default 5): in each, for every row, a process of A and
+// then one of B (Node's rows, then Bun's), every process with the same counts and the same
+// inputs; each times its calls in 10 slices and reports the median slice. The clock: the
+// CPU time of the JS thread (Linux schedstat), or elapsed time with AB_CLOCK=wall. Prints
+// per row the median µs per call of each side over the pairs, the median of the per-pair
+// ratios B ÷ A and their range, and names the rows where B was slower in every pair (and
+// by 3% or more at the median). `--build-only` builds A and B and says what they are.
 //
 // Env: AB_PAIRS (5), AB_ROW_SECONDS (0.4), AB_MAX_SLOW_SECONDS (3), AB_ONLY=node|bun,
 // AB_FILTER=<regex> (only the rows whose "path: call" matches it), AB_CLOCK=wall,
-// AB_HANDLE_SYNC (a `PRAGMA synchronous` value for the handles' WAL files; unset: the
-// handle's default), AB_JSON=<file> (every figure, as JSON).
+// AB_SLICES (10), AB_HANDLE_SYNC (a `PRAGMA synchronous` value for the handles' WAL
+// files; unset: the handle's default), AB_JSON=<file> (every figure, as JSON).
 
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
@@ -440,7 +443,7 @@ function main() {
       ? "µs: CPU time of the JS thread (Linux schedstat), not time spent waiting for a core or for a disk's fsync, nor other threads' work (our own connection's background checkpoints); AB_CLOCK=wall for elapsed time"
       : `µs: elapsed time (wall clock)${CLOCK === "cpu" ? ", since a worker could not read its thread's CPU time" : ""}`,
   );
-  console.log(`µs per call (per batch of 1,000 for recordUsageBatch; per open+createOrg+close for fresh stores): each process times a row's calls in 10 slices and takes the median slice; the table, the median over the pairs; B÷A: the median of the pairs' ratios (lower: B faster), range: their min–max`);
+  console.log(`µs per call (per batch of 1,000 for recordUsageBatch; per open+createOrg+close for fresh stores): each process times a row's calls in ${process.env.AB_SLICES ?? 10} slices and takes the median slice; the table, the median over the pairs; B÷A: the median of the pairs' ratios (lower: B faster), range: their min–max`);
   console.log("");
 
   const lines = [];
