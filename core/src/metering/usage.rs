@@ -244,16 +244,14 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
         // before its id is drawn): an org's ids commit in order, as its rollups' watermark
         // needs, and the statement waits for no other org's writers.
         Dialect::Postgres => format!(
-            "WITH lock AS MATERIALIZED (
-               SELECT pg_advisory_xact_lock_shared({write_lock}) AS store, pg_advisory_xact_lock({org_locks}, hashtext(?1)) AS org)
+            "WITH lock AS MATERIALIZED (SELECT {locks})
              {INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, CAST(?5 AS DOUBLE PRECISION), ?6, CAST(?7 AS BIGINT), ?8, CAST(?9 AS TEXT)
              FROM lock
              WHERE EXISTS (SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1 AND status <> 'deleted')
                AND (CAST(?9 AS TEXT) IS NULL
                     OR NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?9))
              RETURNING id",
-            write_lock = crate::engine::postgres::WRITE_LOCK,
-            org_locks = crate::engine::postgres::ORG_LOCKS,
+            locks = crate::engine::postgres::org_locks("?1"),
         ),
     });
     let done = match conn.run(sql, &usage.values()) {

@@ -62,13 +62,17 @@ pub const WRITE_LOCK: i64 = 0x636f_6e74_726f_6c01; // "control" + 1
 /// hash alike only share a lock.
 pub const ORG_LOCKS: i32 = 0x636f_6e74; // "cont"
 
-/// The statement that takes one org's write locks: the shared side of the store's, then
-/// the org's own. `org_id` is a validated id, quoted anyway.
-pub(crate) fn org_lock_sql(org_id: &str) -> String {
-    format!(
-        "SELECT pg_advisory_xact_lock_shared({WRITE_LOCK}), pg_advisory_xact_lock({ORG_LOCKS}, hashtext('{}'))",
-        org_id.replace('\'', "''")
-    )
+/// The calls that take one org's write locks, `org` an SQL expression naming the org: the
+/// shared side of the store's, then the org's own. A select list (`SELECT {}`, or a
+/// plpgsql `PERFORM {}`), evaluated left to right.
+pub(crate) fn org_locks(org: &str) -> String {
+    format!("pg_advisory_xact_lock_shared({WRITE_LOCK}) AS store, pg_advisory_xact_lock({ORG_LOCKS}, hashtext({org})) AS org")
+}
+
+/// The statement that takes `org_id`'s write locks. `org_id` is a validated id, quoted
+/// anyway.
+fn org_lock_sql(org_id: &str) -> String {
+    format!("SELECT {}", org_locks(&format!("'{}'", org_id.replace('\'', "''"))))
 }
 
 /// How many prepared statements a connection keeps (the core has about a hundred).
@@ -197,7 +201,7 @@ struct Shared {
     tls: Option<MakeRustlsConnect>,
     options: PgOptions,
     /// Behind a pooler in transaction mode: each statement's text as sent (`$N`) and its
-    /// parameters' types, learned once per text (`Conn::typed`).
+    /// parameters' types, learned once per text (`PostgresEngine::typed`).
     typed: Mutex<HashMap<String, Typed>>,
     state: Mutex<PoolState>,
     /// Signalled when a connection is given back or a slot frees up.
@@ -233,8 +237,7 @@ impl PostgresPool {
         config.connect_timeout(options.connect_timeout);
         // NOTICEs (`CREATE TABLE IF NOT EXISTS` skipping a table) are not the caller's.
         config.notice_callback(|_| {});
-        let options = PgOptions { pool_size: options.pool_size.max(1), ..options };
-        let options = PgOptions { pooler: options.pooler || target.pooler, ..options };
+        let options = PgOptions { pool_size: options.pool_size.max(1), pooler: options.pooler || target.pooler, ..options };
         let pool = PostgresPool(Arc::new(Shared {
             config,
             tls,
@@ -326,14 +329,8 @@ impl PostgresPool {
     /// Closes the idle connections and refuses to lend any more; those lent out close
     /// when given back.
     pub fn close(&self) {
-        let idle = {
-            let mut state = lock(&self.0.state);
-            state.closed = true;
-            state.open -= state.idle.len();
-            std::mem::take(&mut state.idle)
-        };
-        drop(idle);
-        self.0.freed.notify_all();
+        lock(&self.0.state).closed = true;
+        self.drop_idle();
     }
 
     fn lend(&self, mut conn: Conn) -> PostgresEngine {
@@ -557,22 +554,22 @@ impl Engine for PostgresEngine {
         let mut conn = self.conn();
         // Nested, a write takes its locks too (again, for the same ones: advisory locks
         // count their holds), so a scope for one org inside another's holds both.
-        let (opened, sql) = match (scope, conn.depth > 0) {
-            (Scope::Write, false) => (Opened::Transaction, format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")),
-            (Scope::WriteOrg(org_id), false) => (Opened::Transaction, format!("BEGIN; {}", org_lock_sql(org_id))),
-            (Scope::Write, true) => (Opened::Savepoint, format!("SAVEPOINT cp_write; SELECT pg_advisory_xact_lock({WRITE_LOCK})")),
-            (Scope::WriteOrg(org_id), true) => (Opened::Savepoint, format!("SAVEPOINT cp_write; {}", org_lock_sql(org_id))),
-            (Scope::Read, false) => (Opened::Transaction, "BEGIN ISOLATION LEVEL REPEATABLE READ".to_string()),
+        let (opened, mut sql) = match (scope, conn.depth > 0) {
             (Scope::Read, true) => return Ok(Opened::Nothing),
+            (Scope::Read, false) => (Opened::Transaction, "BEGIN ISOLATION LEVEL REPEATABLE READ".to_string()),
+            (_, false) => (Opened::Transaction, "BEGIN".to_string()),
+            (_, true) => (Opened::Savepoint, "SAVEPOINT cp_write".to_string()),
         };
         // Behind a pooler in transaction mode the settings go with each transaction.
-        let sql = match (opened, self.pool.options.pooler) {
-            (Opened::Transaction, true) => {
-                let (begin, rest) = sql.split_once(';').map_or((sql.as_str(), ""), |(b, r)| (b, r));
-                format!("{begin}; {}; {rest}", settings(&self.pool.options, "SET LOCAL"))
-            }
-            _ => sql,
-        };
+        if opened == Opened::Transaction && self.pool.options.pooler {
+            sql.push_str("; ");
+            sql.push_str(&settings(&self.pool.options, "SET LOCAL"));
+        }
+        match scope {
+            Scope::Write => sql.push_str(&format!("; SELECT pg_advisory_xact_lock({WRITE_LOCK})")),
+            Scope::WriteOrg(org_id) => sql.push_str(&format!("; {}", org_lock_sql(org_id))),
+            Scope::Read => {}
+        }
         match conn.batch(&sql) {
             Ok(()) => {
                 conn.depth += 1;

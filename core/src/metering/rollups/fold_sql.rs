@@ -191,8 +191,7 @@ pub(crate) fn postgres_fold() -> String {
          CREATE OR REPLACE FUNCTION _smithers_cp_usage_fold(org TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $fold$
          DECLARE mark BIGINT; up_to BIGINT; tail_events BIGINT;
          BEGIN
-           PERFORM pg_advisory_xact_lock_shared({lock});
-           PERFORM pg_advisory_xact_lock({org_locks}, hashtext(org));
+           PERFORM {locks};
            mark := _smithers_cp_usage_mark(org);
            SELECT COUNT(*), MAX(t.id) INTO tail_events, up_to FROM (
              SELECT id FROM {EVENTS} WHERE org_id = org AND id > mark LIMIT {LONG_TAIL} + 1) AS t;
@@ -244,8 +243,7 @@ pub(crate) fn postgres_fold() -> String {
            ON CONFLICT (org_id) DO UPDATE SET watermark = excluded.watermark;
            RETURN up_to;
          END $fold$;",
-        lock = crate::engine::postgres::WRITE_LOCK,
-        org_locks = crate::engine::postgres::ORG_LOCKS,
+        locks = crate::engine::postgres::org_locks("org"),
         series_of_e = series_of_e(),
         fine = FINE.map(|l| l.to_string()).join(", "),
         fine_levels = bigint_levels(&FINE),
