@@ -42,7 +42,7 @@ const ENGINES: [string, Engine][] = [
     "PostgreSQL (--url)",
     {
       store: () => (server ??= startServer()).freshDatabase("cli"),
-      schemaVersion: 4,
+      schemaVersion: 5,
       damageRollups: async (url) => {
         const client = new pg.Client({ connectionString: url });
         await client.connect();

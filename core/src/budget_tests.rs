@@ -1,6 +1,8 @@
-//! The statements each call on the request path runs, counted on a wrapper around our
-//! connection: the core runs the same statements on every engine, so these are the
-//! budgets on the caller's handle too (where every statement is a call into JS).
+//! The statements each call on the request path runs, counted on a wrapper around a
+//! connection: on SQLite the core runs the same statements on our connection and on a
+//! caller's handle, so these are the budgets on the handle too (where every statement is a
+//! call into JS); on PostgreSQL each statement, `BEGIN` and `COMMIT` is a round trip to
+//! the server, so there the count is the call's round trips.
 
 use crate::db::Db;
 use crate::engine::sqlite::SqliteEngine;
@@ -13,13 +15,16 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::cell::Cell;
 
-/// Our connection, counting the statements run through it (BEGIN and COMMIT included).
-struct Counting {
-    inner: SqliteEngine,
+/// A connection, counting the statements run through it (BEGIN and COMMIT included).
+struct Counting<E: Engine = SqliteEngine> {
+    inner: E,
     statements: Cell<usize>,
 }
 
-impl Engine for Counting {
+impl<E: Engine> Engine for Counting<E> {
+    fn dialect(&self) -> crate::engine::Dialect {
+        self.inner.dialect()
+    }
     fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Done> {
         self.statements.set(self.statements.get() + 1);
         self.inner.run(sql, params)
@@ -38,7 +43,12 @@ impl Engine for Counting {
         Ok(opened)
     }
     fn end(&self, opened: Opened, commit: bool) -> Result<()> {
-        self.statements.set(self.statements.get() + sqlite_scope::closing(opened, commit).len());
+        let closing = match self.inner.dialect() {
+            crate::engine::Dialect::Sqlite => sqlite_scope::closing(opened, commit).len(),
+            // One batch: `COMMIT`, `ROLLBACK` or a savepoint's release.
+            crate::engine::Dialect::Postgres => usize::from(opened != Opened::Nothing),
+        };
+        self.statements.set(self.statements.get() + closing);
         self.inner.end(opened, commit)
     }
     fn memo(&self) -> Option<&Memo> {
@@ -53,6 +63,9 @@ impl Counting {
         conn
     }
 
+}
+
+impl<E: Engine> Counting<E> {
     /// Runs an operation; its result and the statements it ran.
     fn call<R: FromInput, T: Serialize>(&self, op: fn(&Db, &RequestContext, R) -> Result<T>, input: Value) -> (Value, usize) {
         let before = self.statements.get();
@@ -117,4 +130,62 @@ fn the_request_path_runs_its_budget_of_statements() {
         let crossed = out["event"]["id"].as_i64().unwrap() % crate::metering::rollups::TAIL_MAX == 0;
         assert_eq!(n, 6 + usize::from(crossed), "consumeUsage {i}");
     }
+}
+
+/// On PostgreSQL the request path's calls are one round trip each once the connection has
+/// prepared its statements: `recordUsage` and `consumeUsage` (a server-side function) and
+/// `checkUsageLimit`, whatever the limits; a fold never adds one.
+#[test]
+fn on_postgres_the_request_path_is_one_round_trip_a_call() {
+    use crate::engine::postgres::{testing, PgOptions, PostgresPool};
+    let url = testing::shared().fresh_database();
+    let pool = PostgresPool::connect(&url, PgOptions { pool_size: 1, ..Default::default() }).unwrap();
+    let conn = Counting { inner: pool.get().unwrap(), statements: Cell::new(0) };
+    crate::schema::ensure(&conn).unwrap();
+    conn.call(orgs::create, json!({ "orgId": "acme", "slug": "acme", "name": "Acme", "createdAtMs": 1 }));
+    conn.call(projects::create, json!({ "orgId": "acme", "projectId": "web", "slug": "web", "name": "Web", "createdAtMs": 2 }));
+    for (project, period) in [(Some("web"), "daily"), (None, "monthly")] {
+        let limit = json!({ "orgId": "acme", "projectId": project, "metric": "tok", "unit": "token", "period": period, "limitQuantity": 1e12 });
+        conn.call(limits::set, limit);
+    }
+    // The first call of each prepares its statement on the connection (one more trip).
+    conn.call(usage::record, event(0, None));
+    conn.call(limits::consume, event(1, None));
+    let check = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "unit": "token", "period": "daily", "untilMs": 2_000_000 });
+    conn.call(limits::check, check.clone());
+
+    let mut folds = 0;
+    for i in 0..40 {
+        let (out, n) = conn.call(usage::record, event(2 + 2 * i, None));
+        folds += usize::from(out["id"].as_i64().unwrap() % crate::metering::rollups::TAIL_MAX == 0);
+        assert_eq!(n, 1, "recordUsage {i}");
+        let (out, n) = conn.call(limits::consume, event(3 + 2 * i, None));
+        assert_eq!((out["allowed"].clone(), out["checks"].as_array().unwrap().len()), (json!(true), 2));
+        folds += usize::from(out["event"]["id"].as_i64().unwrap() % crate::metering::rollups::TAIL_MAX == 0);
+        assert_eq!(n, 1, "consumeUsage {i}");
+        let (out, n) = conn.call(limits::check, check.clone());
+        assert!(out["usedQuantity"].as_f64().unwrap() > 0.0);
+        assert_eq!(n, 1, "checkUsageLimit {i}");
+    }
+    assert!(folds >= 4, "the calls crossed {folds} folds");
+    // recordAuditEvent: one call of a server-side function, the chain's hash included.
+    let audit = |i: i64| json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t", "occurredAtMs": 5 + i });
+    conn.call(crate::audit::record, audit(0));
+    for i in 1..10 {
+        assert_eq!(conn.call(crate::audit::record, audit(i)).1, 1, "recordAuditEvent {i}");
+    }
+    // The creates: BEGIN with the org's locks, two reads (the org and its quota), the row,
+    // its audit event (one call), COMMIT.
+    for i in 0..3 {
+        let (_, n) = conn.call(crate::tenancy::teams::create, json!({ "orgId": "acme", "slug": format!("t{i}"), "name": "T" }));
+        assert!(n <= 6, "createTeam {i}: {n}");
+        let (_, n) = conn.call(projects::create, json!({ "orgId": "acme", "slug": format!("p{i}"), "name": "P" }));
+        assert!(n <= 6, "createProject {i}: {n}");
+    }
+    // A refused event is one round trip too, and says why.
+    let limit = json!({ "orgId": "acme", "metric": "tok", "unit": "token", "period": "daily", "limitQuantity": 1 });
+    conn.call(limits::set, limit);
+    let (out, n) = conn.call(limits::consume, event(500, None));
+    assert_eq!((out["allowed"].clone(), out["event"].clone(), n), (json!(false), Value::Null, 1));
+    assert!(out["checks"].as_array().unwrap().iter().any(|c| c["allowed"] == json!(false)));
 }

@@ -648,6 +648,26 @@ fn idempotency_keys_record_an_event_once() {
 }}
 
 on_both! {
+/// The chain's hash is computed by Rust on SQLite and by the server on PostgreSQL
+/// (`audit::chain_postgres`); `verify` recomputes it in Rust, so every character the JSON
+/// escapes, and the origin's forms, must hash alike.
+fn the_audit_chain_hashes_every_character_alike() {
+    let conn = seeded_any();
+    let odd = "q\"b\\s/n\nt\tr\rb\u{8}f\u{c}c\u{1}\u{1f}d\u{7f} é 日本 🦀 '";
+    let inputs = [
+        json!({ "orgId": "acme", "action": odd, "targetType": odd, "targetId": "t-1", "metadata": { "k": odd, odd: [1, 2.5, null] } }),
+        json!({ "orgId": "acme", "projectId": "web", "actorId": "a-1", "action": "x", "targetType": "y", "ipAddress": odd }),
+        json!({ "orgId": "acme", "action": "x", "targetType": "y", "userAgent": "Mozilla/5.0 \"quoted\"", "requestId": "r-1" }),
+        json!({ "orgId": "acme", "action": "a", "targetType": "b", "occurredAtMs": 9_007_199_254_740_991_i64 }),
+    ];
+    for input in inputs {
+        call(&conn, audit::record, input).unwrap();
+    }
+    let report = call(&conn, audit::verify, json!({ "orgId": "acme" })).unwrap();
+    assert_eq!(report, json!({ "ok": true, "checked": 6, "unchained": 0, "redacted": 0 }));
+}}
+
+on_both! {
 fn purge_removes_expired_audit_events_in_batches_and_the_chain_still_verifies() {
     const DAY: i64 = 86_400_000;
     let conn = seeded_any();

@@ -42,6 +42,9 @@ fn is_slug(s: &str) -> bool {
 }
 
 /// Length of a usage-limit period in milliseconds.
+/// Every period a usage limit may have.
+pub(crate) const PERIODS: [&str; 3] = ["daily", "weekly", "monthly"];
+
 pub(crate) fn period_ms(period: &str) -> Option<i64> {
     match period {
         "daily" => Some(86_400_000),

@@ -278,7 +278,8 @@ pub struct Consumption {
 /// event at the present time with nothing recorded after it, this is the period ending
 /// at t.
 ///
-/// For an event recorded now with two limits, six statements: BEGIN IMMEDIATE; one read of
+/// On PostgreSQL, one call of a server-side function doing the same (`consume_postgres`).
+/// On SQLite, for an event recorded now with two limits, six statements: BEGIN IMMEDIATE; one read of
 /// the org's state, the key's first event, the tail and every limit that applies
 /// (`consume_sql`); each limit's window (one statement each, as a check reads it; the window
 /// after the event too when anything lies there); the INSERT; COMMIT. Reading the limits
@@ -286,6 +287,9 @@ pub struct Consumption {
 /// planner stability guarantee (bun:sqlite's) prepared that statement again on every call
 /// (2.5 ms a call on its handle, against about 80 µs for these six).
 pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Consumption> {
+    if conn.dialect() == Dialect::Postgres {
+        return super::consume_postgres::consume(conn, &usage);
+    }
     let at = usage.observed_at_ms;
     db::write_org(conn, &usage.org_id, |c| {
         let mut org: Option<(String, Option<String>)> = None;
@@ -295,7 +299,7 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
         let mut limits: Vec<UsageLimit> = Vec::new();
         let project_key = usage.project_id.as_deref().unwrap_or(ORG_KEY);
         c.each(
-            consume_sql(c.dialect()),
+            consume_sql(),
             params![usage.org_id, usage.metric, usage.unit, at, project_key, usage.idempotency_key],
             |r| {
                 // The first row: the org, the key, the tail; the others: one limit each.
@@ -337,26 +341,7 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
             let later = if anything_later { rollups::total(c, &series, at.saturating_add(1), at.saturating_add(period))?.0 } else { 0.0 };
             weighed.push((limit, used, later));
         }
-        // The project's limits first, then the org-wide ones; each by period length.
-        weighed.sort_by_key(|(l, _, _)| (l.project_id.is_none(), period_ms(&l.period)));
-        let mut checks = Vec::with_capacity(weighed.len());
-        for (limit, used_quantity, later_quantity) in weighed {
-            let period = period_ms(&limit.period).unwrap_or(0);
-            let weighed = used_quantity + later_quantity;
-            checks.push(ConsumeCheck {
-                allowed: weighed + usage.quantity <= limit.limit_quantity,
-                since_ms: (at - period).max(0),
-                until_ms: at,
-                later_quantity,
-                check: UsageLimitCheck {
-                    remaining_quantity: (limit.limit_quantity - weighed).max(0.0),
-                    exceeded: weighed > limit.limit_quantity,
-                    used_quantity,
-                    limit,
-                },
-            });
-        }
-        let allowed = checks.iter().all(|check| check.allowed);
+        let (allowed, checks) = weigh(&usage, weighed);
         // A missing project is reported either way: by the insert's foreign key when the
         // event fits, by a lookup when it does not.
         let event = if allowed {
@@ -373,17 +358,41 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
     })
 }
 
-/// `consumeUsage`'s read: `?1` org, `?2` metric, `?3` unit, `?4` the event's time, `?5`
+/// The checks of an event against its limits, each with its usage in the window up to the
+/// event and in the one after it: the project's limits first, then the org-wide ones, each
+/// by period length; and whether the event fits them all.
+pub(crate) fn weigh(usage: &NewUsage, mut weighed: Vec<(UsageLimit, f64, f64)>) -> (bool, Vec<ConsumeCheck>) {
+    let at = usage.observed_at_ms;
+    weighed.sort_by_key(|(l, _, _)| (l.project_id.is_none(), period_ms(&l.period)));
+    let mut checks = Vec::with_capacity(weighed.len());
+    for (limit, used_quantity, later_quantity) in weighed {
+        let period = period_ms(&limit.period).unwrap_or(0);
+        let weighed = used_quantity + later_quantity;
+        checks.push(ConsumeCheck {
+            allowed: weighed + usage.quantity <= limit.limit_quantity,
+            since_ms: (at - period).max(0),
+            until_ms: at,
+            later_quantity,
+            check: UsageLimitCheck {
+                remaining_quantity: (limit.limit_quantity - weighed).max(0.0),
+                exceeded: weighed > limit.limit_quantity,
+                used_quantity,
+                limit,
+            },
+        });
+    }
+    (checks.iter().all(|check| check.allowed), checks)
+}
+
+/// `consumeUsage`'s read on SQLite: `?1` org, `?2` metric, `?3` unit, `?4` the event's time, `?5`
 /// its project's limit key, `?6` its idempotency key. The first row: the org's state,
 /// whether the key was seen, the tail, whether anything of the org lies after the event;
 /// then one row per limit that applies. The limits stand alone in their FROM (see
 /// `consume`).
-fn consume_sql(dialect: Dialect) -> &'static str {
+fn consume_sql() -> &'static str {
     static SQL: Built = Built::new();
-    SQL.get(dialect, |dialect| {
-        // The event's time: a bare parameter compared with a BIGINT column is fine, but keep
-        // PostgreSQL's type explicit.
-        let at = dialect.pick("?4", "CAST(?4 AS BIGINT)");
+    SQL.get(Dialect::Sqlite, |dialect| {
+        let at = "?4";
         format!(
             "SELECT (SELECT status FROM _smithers_cp_orgs WHERE org_id = ?1) AS status,
                (SELECT suspend_reason FROM _smithers_cp_orgs WHERE org_id = ?1) AS suspend_reason,

@@ -185,7 +185,7 @@ impl NewUsage {
     }
 
     /// An insert's failure as the caller's error: a missing project by name.
-    fn insert_error(&self, conn: &Db, e: CpError) -> CpError {
+    pub(crate) fn insert_error(&self, conn: &Db, e: CpError) -> CpError {
         if is_constraint(&e, Constraint::Unique) {
             // Only reachable if another connection wrote the key between our check and
             // insert, which one statement (or BEGIN IMMEDIATE) rules out; kept as a clear
@@ -197,7 +197,7 @@ impl NewUsage {
     }
 
     /// The values of a row, in `insert_sql`'s column order.
-    fn values(&self) -> [SqlValue<'_>; 9] {
+    pub(crate) fn values(&self) -> [SqlValue<'_>; 9] {
         [
             self.org_id.to_sql(),
             self.project_id.to_sql(),

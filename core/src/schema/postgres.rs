@@ -14,8 +14,10 @@ use crate::params;
 /// lets a move from a SQLite file (`transfer`) skip the id and head triggers' per-row
 /// bookkeeping, which it does once at its end; 4 numbers ids by sequences and keeps the
 /// rollups' watermark per org (`_smithers_cp_usage_rollup_marks`), so writers of
-/// different orgs never wait for each other.
-pub const VERSION: i64 = 4;
+/// different orgs never wait for each other; 5 adds the server-side functions that make a
+/// call one round trip (`_smithers_cp_usage_consume`,
+/// `_smithers_cp_audit_record`).
+pub const VERSION: i64 = 5;
 
 /// The advisory lock the creating transaction holds (released at its end).
 pub const MIGRATION_LOCK: i64 = 0x636f_6e74_726f_6c02; // "control" + 2
@@ -107,6 +109,8 @@ pub fn ensure(conn: &Db) -> Result<()> {
         c.script(TABLES_SQL)?;
         c.script(crate::audit::POSTGRES_HEAD_TRIGGER)?;
         crate::metering::rollups::ensure_postgres(c)?;
+        c.script(&crate::audit::postgres_functions())?;
+        c.script(&crate::metering::postgres_functions())?;
         c.execute(
             "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value
