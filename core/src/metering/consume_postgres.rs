@@ -26,7 +26,7 @@ use super::rollups::{self, TAIL_MAX};
 use super::usage::NewUsage;
 use crate::db::Db;
 use crate::engine::postgres::org_locks;
-use crate::engine::{placeholders, Dialect};
+use crate::engine::Dialect;
 use crate::error::Result;
 use crate::tenancy::orgs::{self, WriteKind};
 use crate::validate::{period_ms, ORG_KEY, PERIODS};
@@ -35,32 +35,16 @@ use crate::validate::{period_ms, ORG_KEY, PERIODS};
 /// key.
 const CALL: &str = "SELECT * FROM _smithers_cp_usage_consume(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-/// The functions this module's call needs: a window's sum (`total`'s statement, on the
-/// server), and the consume itself. Created by the schema (`schema::postgres::ensure`).
+/// The consume function, for the schema to create (`schema::postgres::ensure`); a window's
+/// sum is `_smithers_cp_usage_window` (`rollups::window_postgres`).
 pub(crate) fn functions() -> String {
     let d = Dialect::Postgres;
-    let window = rollups::one_window(d);
-    // `total`'s statement with its parameters as the function's: `?N` is `$N` in both.
-    let sum = placeholders::dollar(&format!(
-        "WITH {tables} SELECT {sum} FROM ({state}) AS st, ({bounds}) AS w",
-        tables = rollups::window_tables(d),
-        sum = window.sum(),
-        state = rollups::state(d),
-        bounds = rollups::window_bounds(d),
-    ));
     let period = format!(
         "CASE lim.period {} ELSE 0 END",
         PERIODS.iter().map(|p| format!("WHEN '{p}' THEN {}", period_ms(p).unwrap_or(0))).collect::<Vec<_>>().join(" ")
     );
     format!(
-        "CREATE OR REPLACE FUNCTION _smithers_cp_usage_window(TEXT, TEXT, TEXT, TEXT, BIGINT, BIGINT)
-           RETURNS DOUBLE PRECISION LANGUAGE plpgsql AS $window$
-         BEGIN
-           -- $1 org, $2 scope, $3 metric, $4 unit; the window [$5, $6).
-           RETURN ({sum});
-         END $window$;
-
-         CREATE OR REPLACE FUNCTION _smithers_cp_usage_consume(
+        "CREATE OR REPLACE FUNCTION _smithers_cp_usage_consume(
            TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, BIGINT, TEXT, TEXT, TEXT)
            RETURNS TABLE (c_status TEXT, c_reason TEXT, c_seen BIGINT, c_allowed BOOLEAN, c_event_id BIGINT,
              c_project_found BOOLEAN, c_watermark BIGINT, c_max_id BIGINT,

@@ -200,6 +200,18 @@ pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<O
     let CheckUsageLimit { key: LimitKey { org_id, project_id, metric, unit, period }, since_ms, until_ms } = req;
     static SQL: Built = Built::new();
     let sql = SQL.get(conn.dialect(), |dialect| {
+        if dialect == Dialect::Postgres {
+            // The sum by the server's function (`rollups::postgres_sum`), which runs only
+            // the pieces the window has.
+            return format!(
+                "SELECT l.org_id, l.project_id, l.metric, l.unit, l.period, l.limit_quantity, l.updated_at_ms,
+                        {tail}, {used} AS used
+                 FROM _smithers_cp_usage_limits AS l
+                 WHERE l.org_id = ?1 AND l.project_key = ?7 AND l.metric = ?3 AND l.unit = ?4 AND l.period = ?8",
+                tail = rollups::tail_columns(dialect, "?1"),
+                used = rollups::postgres_sum(),
+            );
+        }
         let window = rollups::one_window(dialect);
         format!(
             // The limit alone in the outer FROM, the state, window and sum in a subquery of

@@ -17,11 +17,13 @@
 //!   check and the rebuild;
 //! - `folding`: folding the tail's events into buckets, and a retention purge's events
 //!   into millisecond sums;
-//! - `windows`: answering a window's sum from buckets, edges and the tail.
+//! - `windows`: answering a window's sum from buckets, edges and the tail (on PostgreSQL
+//!   by a server-side function, `window_postgres`).
 
 mod fold_sql;
 mod folding;
 mod schema;
+mod window_postgres;
 mod window_sql;
 mod windows;
 
@@ -30,7 +32,7 @@ pub(crate) use folding::{catch_up, fold_if_long, fold_long_tail, forget_project,
 pub(crate) use schema::{consistent, ensure, ensure_postgres, rebuild, TRIGGERS};
 pub(crate) use window_sql::{tables as window_tables, WindowSql};
 pub(crate) use windows::{for_each, state, window_bounds};
-pub(crate) use windows::{one_window, total};
+pub(crate) use windows::{one_window, postgres_sum, total};
 
 use crate::error::Result;
 use crate::params;

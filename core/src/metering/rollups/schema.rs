@@ -254,6 +254,7 @@ pub(crate) fn ensure_postgres(conn: &Db) -> Result<()> {
     conn.script(POSTGRES_TABLES)?;
     conn.script(&postgres_triggers())?;
     conn.script(&super::fold_sql::postgres_fold())?;
+    conn.script(&super::window_postgres::functions())?;
     if !existed {
         rebuild(conn)?;
     }

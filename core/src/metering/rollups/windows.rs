@@ -247,6 +247,13 @@ pub(crate) fn one_window(dialect: crate::engine::Dialect) -> super::WindowSql<'s
 pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) -> Result<(f64, (i64, i64))> {
     static SQL: crate::engine::Built = crate::engine::Built::new();
     let sql = SQL.get(conn.dialect(), |dialect| {
+        if dialect == Dialect::Postgres {
+            return format!(
+                "SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st",
+                sum = postgres_sum(),
+                state = state(dialect),
+            );
+        }
         let window = one_window(dialect);
         format!(
             "WITH {tables} SELECT {sum} AS quantity, st.watermark AS watermark, st.max_id AS max_id FROM ({state}) AS st, ({window}) AS w",
@@ -259,6 +266,12 @@ pub(crate) fn total(conn: &Db, series: &Series, since_ms: i64, until_ms: i64) ->
     conn.one(sql, params![series.org_id, series.scope, series.metric, series.unit, since_ms, until_ms.saturating_add(1)], |r| {
         Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
     })
+}
+
+/// The sum of the window `[?5, ?6)` of the series `?1`..`?4` on PostgreSQL: a call of the
+/// server-side function (`window_postgres`), which runs only the pieces the window has.
+pub(crate) fn postgres_sum() -> &'static str {
+    "_smithers_cp_usage_window(?1, ?2, ?3, ?4, CAST(?5 AS BIGINT), CAST(?6 AS BIGINT))"
 }
 
 /// One window `[?5, ?6)` and its bounds, as a one-row table (`window_sql`).
