@@ -210,7 +210,8 @@ if (wellFormed !== undefined && typeof isProxy === "function" && Array.isArray(n
 
 // The async store (`ControlPlaneStore.connect(url, options?)`, src/binding/async_store.rs):
 // the sync store's method names, each returning a Promise. The native handle runs every
-// call on libuv's thread pool; these classes give it the methods, from the addon's list
+// call off the JS thread (on PostgreSQL on the pool's own threads, on SQLite on libuv's
+// thread pool); these classes give it the methods, from the addon's list
 // (`asyncMethods()`: name, how its arguments go in, whether `forOrg`'s handle has it).
 const HANDLE = Symbol("handle");
 

@@ -1204,7 +1204,7 @@ export declare class Database {
 
 /** The native side of the async store (index.js wraps it; internal). */
 export declare class NativeAsyncStore {
-  /** Runs one method on the thread pool: `first` and `second` are its arguments. */
+  /** Runs one method off the JS thread: `first` and `second` are its arguments. */
   call(method: string, first?: {} | null, second?: {} | null): Promise<{} | null>
   /** A copy scoped to one org (`forOrg`), sharing the connections. */
   scoped(orgId: string, context?: ControlPlaneRequestContext): NativeAsyncStore
@@ -1215,8 +1215,9 @@ export declare class NativeAsyncStore {
   /** Which engine: `"postgres"` or `"sqlite"` (`null` once closed). */
   get dialect(): string | null
   /**
-   * Closes the store: the pool's idle connections at once, those lent out when their
-   * call ends (PostgreSQL); the SQLite connection. Later calls fail with `CLOSED`.
+   * Closes the store. PostgreSQL: the pool's idle connections at once, those lent out
+   * when their call ends; calls still waiting for a thread fail with `CLOSED`, and the
+   * threads end. SQLite: the connection. Later calls fail with `CLOSED`.
    */
   close(): void
 }

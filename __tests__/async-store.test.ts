@@ -4,8 +4,12 @@
 // results as the sync store, and the races on PostgreSQL are exact.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import path from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
 import { AsyncControlPlaneStore, ControlPlaneError, ControlPlaneStore } from "../index.js";
 import { overlappingRace, tempDir } from "./helpers";
 import { startServer } from "./pg/server.js";
@@ -281,6 +285,140 @@ describe("connect", () => {
     // A database that does not exist: configuration, which no retry fixes.
     const missing = await rejection(ControlPlaneStore.connect(freshPostgres().replace(/\/[^/]+$/, "/no_such_database")), "UNAVAILABLE");
     expect(missing.details).toMatchObject({ pgCode: "3D000", transient: false });
+  });
+});
+
+describe("on PostgreSQL, calls run on threads of the pool's own, as many as poolSize", () => {
+  // engine::postgres::WRITE_LOCK: held whole by another session, every org's writer waits.
+  const WRITE_LOCK = BigInt("0x636f6e74726f6c01").toString();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** A session of `pg`'s holding the store's lock whole until `release()`. */
+  async function holdWriteLock(url: string) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`SELECT pg_advisory_lock(${WRITE_LOCK})`);
+    let held = true;
+    const waiting = async (): Promise<number> => {
+      const sql = "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+      return (await client.query(sql)).rows[0].n;
+    };
+    return {
+      /** Backends of the database waiting for an advisory lock. */
+      waiting,
+      /** Polls `waiting()` until it is `count` or `ms` passed; the last count. */
+      async waitFor(count: number, ms = 5_000): Promise<number> {
+        const deadline = Date.now() + ms;
+        let seen = await waiting();
+        while (seen < count && Date.now() < deadline) {
+          await sleep(20);
+          seen = await waiting();
+        }
+        return seen;
+      },
+      /** Lets go of the lock and ends the session; again, does nothing. */
+      async release() {
+        if (!held) return;
+        held = false;
+        await client.query(`SELECT pg_advisory_unlock(${WRITE_LOCK})`);
+        await client.end();
+      },
+    };
+  }
+  async function orgsOn(store: AsyncControlPlaneStore, count: number): Promise<string[]> {
+    const orgs = Array.from({ length: count }, (_, i) => `o${i}`);
+    for (const orgId of orgs) await store.createOrg({ orgId, slug: orgId, name: orgId });
+    return orgs;
+  }
+
+  it("poolSize 8: 8 calls wait on a lock at once (no more), and libuv's threads stay free for file and crypto work", async () => {
+    const url = freshPostgres();
+    const store = await ControlPlaneStore.connect(url, { poolSize: 8, lockTimeoutMs: 30_000 });
+    const orgs = await orgsOn(store, 10);
+    const lock = await holdWriteLock(url);
+    let calls: Promise<{ orgId: string; id: number }>[] = [];
+    try {
+      calls = orgs.map((orgId) => store.recordUsage({ orgId, metric: "m", quantity: 1 }));
+      // On libuv's thread pool (UV_THREADPOOL_SIZE 4) only 4 ever waited.
+      expect(await lock.waitFor(8)).toBe(8);
+      await sleep(300);
+      expect(await lock.waiting()).toBe(8);
+      // libuv's threads are free: a file read and key derivations finish while they wait.
+      const libuvWork = Promise.all([
+        fs.promises.readFile(__filename),
+        ...Array.from({ length: 4 }, () => promisify(crypto.pbkdf2)("secret", "salt", 1_000, 32, "sha256")),
+      ]).then(() => "done");
+      expect(await Promise.race([libuvWork, sleep(3_000).then(() => "still waiting after 3 s")])).toBe("done");
+    } finally {
+      await lock.release();
+    }
+    const events = await Promise.all(calls);
+    expect(events.map((e) => e.orgId)).toEqual(orgs);
+    expect(new Set(events.map((e) => e.id)).size).toBe(10);
+    await store.close();
+  });
+
+  it("close() with calls in flight settles each, resolved or CLOSED, and a later call rejects with CLOSED", async () => {
+    const url = freshPostgres();
+    const store = await ControlPlaneStore.connect(url, { poolSize: 2, lockTimeoutMs: 30_000 });
+    const orgs = await orgsOn(store, 6);
+    const lock = await holdWriteLock(url);
+    let outcomes: PromiseSettledResult<unknown>[];
+    try {
+      const settled = Promise.allSettled(orgs.map((orgId) => store.recordUsage({ orgId, metric: "m", quantity: 1 })));
+      expect(await lock.waitFor(2)).toBe(2);
+      await store.close();
+      await lock.release();
+      outcomes = await settled;
+    } finally {
+      await lock.release();
+    }
+    // The two with a connection finish; the four waiting for one are CLOSED.
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(2);
+    const rejected = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));
+    expect(rejected).toHaveLength(4);
+    for (const error of rejected) {
+      expect(error).toBeInstanceOf(ControlPlaneError);
+      expect(error.code).toBe("CLOSED");
+    }
+    await rejection(store.recordUsage({ orgId: "o0", metric: "m", quantity: 1 }), "CLOSED");
+    // What was resolved was written, and nothing else.
+    const check = await ControlPlaneStore.connect(url);
+    expect((await Promise.all(orgs.map((orgId) => check.summarizeUsage({ orgId })))).flat()).toHaveLength(2);
+    await check.close();
+  });
+
+  it("a worker thread ended while its call waits on a lock: the call still ends, and nothing crashes", async () => {
+    const url = freshPostgres();
+    const store = await ControlPlaneStore.connect(url);
+    await orgsOn(store, 1);
+    const lock = await holdWriteLock(url);
+    try {
+      const code = `
+        const { parentPort, workerData } = require("node:worker_threads");
+        const { ControlPlaneStore } = require(workerData.index);
+        ControlPlaneStore.connect(workerData.url, { lockTimeoutMs: 30000 }).then((store) => {
+          store.recordUsage({ orgId: "o0", metric: "m", quantity: 1 });
+          parentPort.postMessage("calling");
+        });`;
+      const worker = new Worker(code, { eval: true, workerData: { url, index: path.join(__dirname, "../index.js") } });
+      await new Promise((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+      });
+      expect(await lock.waitFor(1)).toBe(1);
+      // The worker's loop has no call of ours to wait for (on libuv's threads it waited for
+      // the call, here until its lock timeout).
+      const ending = performance.now();
+      await worker.terminate();
+      expect(performance.now() - ending).toBeLessThan(5_000);
+      await lock.release();
+      // The call commits on its thread, with nobody left to tell.
+      for (let i = 0; i < 250 && (await store.summarizeUsage({ orgId: "o0" })).length === 0; i++) await sleep(20);
+      expect(await store.summarizeUsage({ orgId: "o0" })).toEqual([{ orgId: "o0", metric: "m", unit: "count", quantity: 1 }]);
+    } finally {
+      await lock.release();
+    }
+    await store.close();
   });
 });
 

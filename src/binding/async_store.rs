@@ -6,8 +6,10 @@
 //! Natively it is one class, `NativeAsyncStore`, with one method, `call(method, input)`:
 //! the input is read on the JS thread by the sync store's reader (`input`), the method's
 //! core operation looked up in `ops!`'s table (the sync methods' own operations, with
-//! their `Given`), and the work runs on libuv's thread pool through the sync store's
-//! `AsyncCall`: on a connection the pool lends, or on our SQLite connection. index.js
+//! their `Given`), and the work runs off the JS thread: on PostgreSQL on one of the pool's
+//! own threads (`on_pool`: as many as `poolSize`, not libuv's 4), on a connection it lends;
+//! on SQLite on libuv's thread pool through the sync store's `AsyncCall`, on our
+//! connection. Either way the promise settles as the sync store's `settle` has it. index.js
 //! gives it the sync store's method names (`asyncMethods()` lists them with the shape of
 //! their arguments), and `forOrg` a scoped copy (`scoped`) that puts its org in as
 //! `OrgScope` does.
@@ -21,7 +23,7 @@ use super::connection::{closed, Own};
 use super::env_data::{parse_json, to_js};
 use super::input;
 use super::scope::Scoping;
-use super::store::{AsyncCall, Job};
+use super::store::{settle, AsyncCall, Job};
 use control_plane_core::audit::{self, export, retention};
 use control_plane_core::engine::postgres::{PgOptions, PostgresPool};
 use control_plane_core::error::{CpError, Result as CoreResult};
@@ -30,8 +32,8 @@ use control_plane_core::request::{self, FromInput, RequestContext};
 use control_plane_core::settings::{billing, identity, secrets};
 use control_plane_core::tenancy::{access, orgs, projects, quotas, teams};
 use control_plane_core::{schema, storage};
-use napi::bindgen_prelude::{AsyncTask, Unknown};
-use napi::{Env, JsValue, Result, Task, ValueType};
+use napi::bindgen_prelude::{AsyncTask, Either, Object, Unknown};
+use napi::{sys, Env, JsValue, Result, Task, ValueType};
 use napi_derive::napi;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -281,6 +283,23 @@ pub fn async_methods() -> Vec<(String, String, bool)> {
     METHODS.iter().map(|(name, scoped, args)| (name.to_string(), args.name().to_string(), *scoped)).collect()
 }
 
+/// What settles a call's promise on the JS thread (a `JsDeferred`'s resolver).
+type Settle = Box<dyn FnOnce(Env) -> Result<sys::napi_value> + Send>;
+
+/// A call on PostgreSQL: its promise, settled once the job ran on one of the pool's threads
+/// (`PostgresPool::spawn`), not on libuv's thread pool, whose 4 threads would bound the calls
+/// in flight below `poolSize` and be held by calls waiting on a lock. A bad input rejects
+/// it without taking a connection, as on the JS thread.
+fn on_pool<'e>(env: &'e Env, pool: &PostgresPool, job: CoreResult<Job>) -> Result<Object<'e>> {
+    let (deferred, promise) = env.create_deferred::<sys::napi_value, Settle>()?;
+    let settled = |output: CoreResult<String>| -> Settle { Box::new(move |env: Env| settle(&env, output).map(|value| value.raw())) };
+    match job {
+        Ok(job) => pool.spawn(move |engine| job(engine), move |output| deferred.resolve(settled(output))),
+        Err(err) => deferred.resolve(settled(Err(err))),
+    }
+    Ok(promise)
+}
+
 /// The native side of the async store (index.js wraps it; internal).
 #[napi]
 pub struct NativeAsyncStore {
@@ -347,9 +366,15 @@ impl NativeAsyncStore {
 
 #[napi]
 impl NativeAsyncStore {
-    /// Runs one method on the thread pool: `first` and `second` are its arguments.
+    /// Runs one method off the JS thread: `first` and `second` are its arguments.
     #[napi(ts_args_type = "method: string, first?: {} | null, second?: {} | null", ts_return_type = "Promise<{} | null>")]
-    pub fn call(&self, env: &Env, method: String, first: Option<Unknown>, second: Option<Unknown>) -> Result<AsyncTask<AsyncCall>> {
+    pub fn call<'e>(
+        &self,
+        env: &'e Env,
+        method: String,
+        first: Option<Unknown>,
+        second: Option<Unknown>,
+    ) -> Result<Either<AsyncTask<AsyncCall>, Object<'e>>> {
         let Some((scoped, args, given, prepare)) = lookup(&method).filter(|(scoped, ..)| *scoped || self.scoping.is_none()) else {
             return Err(to_js(env, CpError::new("INVALID_INPUT", format!("No method {method} on this store."), None)));
         };
@@ -357,11 +382,11 @@ impl NativeAsyncStore {
         let engine = self.engine().ok_or_else(|| to_js(env, closed()))?;
         let input = self.input(env, args, given, first, second)?;
         let job = prepare(&input);
-        Ok(AsyncTask::new(match engine {
-            Engine::Postgres(pool) => AsyncCall::on_pool(pool, job),
-            Engine::Sqlite(own) if own.is_open() => AsyncCall::on_own(own, job),
-            Engine::Sqlite(_) => return Err(to_js(env, closed())),
-        }))
+        match engine {
+            Engine::Postgres(pool) => on_pool(env, &pool, job).map(Either::B),
+            Engine::Sqlite(own) if own.is_open() => Ok(Either::A(AsyncTask::new(AsyncCall::on_own(own, job)))),
+            Engine::Sqlite(_) => Err(to_js(env, closed())),
+        }
     }
 
     /// A copy scoped to one org (`forOrg`), sharing the connections.
@@ -392,8 +417,9 @@ impl NativeAsyncStore {
         })
     }
 
-    /// Closes the store: the pool's idle connections at once, those lent out when their
-    /// call ends (PostgreSQL); the SQLite connection. Later calls fail with `CLOSED`.
+    /// Closes the store. PostgreSQL: the pool's idle connections at once, those lent out
+    /// when their call ends; calls still waiting for a thread fail with `CLOSED`, and the
+    /// threads end. SQLite: the connection. Later calls fail with `CLOSED`.
     #[napi]
     pub fn close(&self, env: &Env) -> Result<()> {
         let engine = self.engine.lock().ok().and_then(|mut engine| engine.take());

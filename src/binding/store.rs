@@ -14,7 +14,6 @@ use std::rc::Rc;
 use control_plane_core::error::{CpError, Result as CoreResult};
 use control_plane_core::schema;
 use control_plane_core::engine::sqlite::SqliteEngine;
-use control_plane_core::engine::postgres::PostgresPool;
 use control_plane_core::engine::Db;
 use napi::bindgen_prelude::{AsyncTask, ClassInstance, FromNapiValue, JavaScriptClassExt, Object, ObjectFinalize, Unknown};
 use napi::ScopedTask;
@@ -113,7 +112,8 @@ impl ObjectFinalize for ControlPlaneStore {
 pub type Job = Box<dyn Fn(&Db) -> CoreResult<String> + Send>;
 
 /// A long method run on the libuv thread pool: the export of an org, to memory or a file,
-/// and the audit chain's check.
+/// and the audit chain's check; the async store's calls on SQLite. (The async store's calls
+/// on PostgreSQL run on the pool's own threads: `async_store::on_pool`.)
 pub struct AsyncCall {
     work: AsyncWork,
 }
@@ -127,19 +127,12 @@ enum AsyncWork {
     /// On a host handle the work already ran on the JS thread (the handle cannot be used
     /// elsewhere); the task only hands over its result.
     Done(Option<CoreResult<String>>),
-    /// On a PostgreSQL pool (the async store's): a connection lent for the work.
-    Pool { pool: PostgresPool, job: Option<CoreResult<Job>> },
 }
 
 impl AsyncCall {
     /// The work on a connection of ours, off the JS thread (a closed one fails the work).
     pub fn on_own(own: Arc<Own>, job: CoreResult<Job>) -> AsyncCall {
         AsyncCall { work: AsyncWork::Own { own, job: Some(job) } }
-    }
-
-    /// The work on a connection the pool lends, off the JS thread.
-    pub fn on_pool(pool: PostgresPool, job: CoreResult<Job>) -> AsyncCall {
-        AsyncCall { work: AsyncWork::Pool { pool, job: Some(job) } }
     }
 }
 
@@ -150,12 +143,6 @@ impl<'task> ScopedTask<'task> for AsyncCall {
     fn compute(&mut self) -> Result<CoreResult<String>> {
         Ok(match &mut self.work {
             AsyncWork::Done(result) => result.take().unwrap_or_else(|| Err(closed())),
-            // The request's own error first, as on the JS thread: a bad input costs no
-            // connection.
-            AsyncWork::Pool { pool, job } => match job.take().unwrap_or_else(|| Err(closed())) {
-                Ok(job) => pool.run(|engine| job(engine)),
-                Err(err) => Err(err),
-            },
             AsyncWork::Own { own, job } => {
                 let job = job.take().unwrap_or_else(|| Err(closed()));
                 match &own.path {
@@ -167,10 +154,16 @@ impl<'task> ScopedTask<'task> for AsyncCall {
     }
 
     fn resolve(&mut self, env: &'task Env, output: CoreResult<String>) -> Result<Unknown<'task>> {
-        match output {
-            Ok(text) => parse_json(env, &text),
-            Err(err) => Err(to_js(env, err)),
-        }
+        settle(env, output)
+    }
+}
+
+/// What a long method's promise settles with, on the JS thread: its result parsed, or its
+/// error thrown (the promise rejects with it).
+pub fn settle(env: &Env, output: CoreResult<String>) -> Result<Unknown<'_>> {
+    match output {
+        Ok(text) => parse_json(env, &text),
+        Err(err) => Err(to_js(env, err)),
     }
 }
 

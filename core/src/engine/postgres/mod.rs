@@ -5,8 +5,11 @@
 //! `PostgresPool::get` lends a connection as a `PostgresEngine`: the core runs its
 //! statements and scopes on it (a transaction needs one connection from `begin` to `end`),
 //! and dropping it gives the connection back (rolling back a transaction left open). The
-//! pool is `Send + Sync` and cheap to clone, so each thread (a libuv worker running a
-//! store's call) takes its own connection; the engine itself stays on its thread.
+//! pool is `Send + Sync` and cheap to clone, so each thread takes its own connection; the
+//! engine itself stays on its thread. `PostgresPool::spawn` runs a unit of work on one of
+//! the pool's own threads (`threads`), at most `pool_size` of them, so as many calls are in
+//! flight as the pool has connections (the async store's calls run there, not on libuv's
+//! thread pool).
 //!
 //! On a connection:
 //!
@@ -35,6 +38,7 @@ mod errors;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+mod threads;
 pub mod tls;
 mod values;
 
@@ -47,8 +51,10 @@ use ::postgres::{Client, NoTls, Statement};
 use errors::{statement_error, Fate};
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use threads::Threads;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The advisory lock a write scope holds to its transaction's end: whole (exclusive) for
@@ -90,7 +96,9 @@ pub struct PgOptions {
     /// `lock_timeout` of every connection: how long a writer waits for the write lock (or
     /// any lock) before failing with `BUSY`. The SQLite engine's busy timeout.
     pub lock_timeout: Duration,
-    /// How long `get` waits for a connection when all are lent out, before `BUSY`.
+    /// How long `get` waits for a connection when all are lent out, before `BUSY`; and
+    /// how long work given to `spawn` may wait for one of the pool's threads (all busy)
+    /// before it fails with `BUSY` unrun, when its turn comes.
     pub acquire_timeout: Duration,
     /// The server is reached through a pooler in transaction mode (PgBouncer's
     /// `pool_mode = transaction`), which gives each transaction, or each statement outside
@@ -206,6 +214,8 @@ struct Shared {
     state: Mutex<PoolState>,
     /// Signalled when a connection is given back or a slot frees up.
     freed: Condvar,
+    /// Where `spawn`'s work runs: at most `pool_size` threads.
+    threads: Threads,
 }
 
 struct PoolState {
@@ -238,6 +248,7 @@ impl PostgresPool {
         // NOTICEs (`CREATE TABLE IF NOT EXISTS` skipping a table) are not the caller's.
         config.notice_callback(|_| {});
         let options = PgOptions { pool_size: options.pool_size.max(1), pooler: options.pooler || target.pooler, ..options };
+        let threads = Threads::new(options.pool_size);
         let pool = PostgresPool(Arc::new(Shared {
             config,
             tls,
@@ -245,6 +256,7 @@ impl PostgresPool {
             typed: Mutex::new(HashMap::new()),
             state: Mutex::new(PoolState { idle: Vec::new(), open: 0, closed: false }),
             freed: Condvar::new(),
+            threads,
         }));
         drop(pool.get()?);
         Ok(pool)
@@ -276,6 +288,37 @@ impl PostgresPool {
             }
             done => done,
         }
+    }
+
+    /// Runs `work` as `run` does, on one of the pool's threads, then hands its result to
+    /// `done` on that thread. The pool starts a thread when none is free, up to
+    /// `pool_size`; beyond, the work waits its turn in order, and fails with `BUSY` unrun
+    /// when it waited longer than `acquire_timeout` (as `get` does when no connection
+    /// frees up). Work that panics is `INTERNAL`. Once the pool is closed, work still
+    /// queued gets `CLOSED`, and the threads end.
+    pub fn spawn<T: 'static>(
+        &self,
+        work: impl Fn(&PostgresEngine) -> Result<T> + Send + 'static,
+        done: impl FnOnce(Result<T>) + Send + 'static,
+    ) {
+        let pool = self.clone();
+        let queued = Instant::now();
+        self.0.threads.submit(Box::new(move || {
+            let options = &pool.0.options;
+            let result = if queued.elapsed() > options.acquire_timeout && !lock(&pool.0.state).closed {
+                Err(errors::pool_exhausted(options.pool_size, options.acquire_timeout))
+            } else {
+                panic::catch_unwind(AssertUnwindSafe(|| pool.run(&work)))
+                    .unwrap_or_else(|_| Err(CpError::new("INTERNAL", "PostgreSQL: the call panicked", None)))
+            };
+            drop(pool);
+            done(result);
+        }));
+    }
+
+    /// Threads the pool has started for `spawn` and that have not ended.
+    pub fn threads(&self) -> usize {
+        self.0.threads.count()
     }
 
     /// Closes every idle connection (they are opened again as needed).
@@ -327,10 +370,11 @@ impl PostgresPool {
     }
 
     /// Closes the idle connections and refuses to lend any more; those lent out close
-    /// when given back.
+    /// when given back. `spawn`'s threads end once they ran what is queued.
     pub fn close(&self) {
         lock(&self.0.state).closed = true;
         self.drop_idle();
+        self.0.threads.close();
     }
 
     fn lend(&self, mut conn: Conn) -> PostgresEngine {

@@ -550,3 +550,108 @@ fn work_on_a_connection_that_died_idle_runs_again_on_a_new_one_and_no_other_fail
         .unwrap_err();
     assert_eq!((err.code, runs.get()), (UNAVAILABLE, 1));
 }
+
+/// Backends of the database waiting for an advisory lock (`WRITE_LOCK`'s or an org's).
+fn waiting_for_locks(db: &Db) -> i64 {
+    let sql = "SELECT count(*) AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+               WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()";
+    db.one(sql, &[], |r| r.get(0)).unwrap()
+}
+
+/// Waits up to 10 s for `done`, polling.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A write of one org's rows, as the core's are: its locks, under the store's shared one.
+fn write_org(org: &str) -> impl Fn(&PostgresEngine) -> Result<String> + Send + 'static {
+    let org = org.to_string();
+    move |db| {
+        let opened = db.begin(Scope::WriteOrg(&org))?;
+        db.end(opened, true)?;
+        Ok(org.clone())
+    }
+}
+
+#[test]
+fn spawn_runs_pool_size_calls_at_once_on_threads_of_the_pool() {
+    let url = shared().fresh_database();
+    let pool = PostgresPool::connect(&url, PgOptions { pool_size: 4, lock_timeout: Duration::from_secs(20), ..options() }).unwrap();
+    let holder = PostgresPool::connect(&url, options()).unwrap();
+    let holder = holder.get().unwrap();
+    // The store's lock whole: every org's writer waits for it.
+    holder.script(&format!("SELECT pg_advisory_lock({WRITE_LOCK})")).unwrap();
+    let (sent, results) = std::sync::mpsc::channel();
+    for i in 0..6 {
+        let sent = sent.clone();
+        pool.spawn(write_org(&format!("org{i}")), move |result| sent.send(result).unwrap());
+    }
+    // Four wait on the server, one per thread and connection; the other two wait their turn.
+    eventually("4 writers waiting for the lock", || waiting_for_locks(&holder) == 4);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!((waiting_for_locks(&holder), pool.threads(), pool.counts().0), (4, 4, 4));
+    assert!(results.try_recv().is_err());
+    holder.script(&format!("SELECT pg_advisory_unlock({WRITE_LOCK})")).unwrap();
+    let mut orgs: Vec<String> = (0..6).map(|_| results.recv_timeout(Duration::from_secs(10)).unwrap().unwrap()).collect();
+    orgs.sort();
+    assert_eq!(orgs, (0..6).map(|i| format!("org{i}")).collect::<Vec<_>>());
+    pool.close();
+    eventually("the threads to end", || pool.threads() == 0);
+}
+
+#[test]
+fn spawn_after_close_and_work_queued_at_close_get_closed_and_the_threads_end() {
+    let url = shared().fresh_database();
+    let pool = PostgresPool::connect(&url, PgOptions { pool_size: 1, lock_timeout: Duration::from_secs(20), ..options() }).unwrap();
+    let holder = PostgresPool::connect(&url, options()).unwrap();
+    let holder = holder.get().unwrap();
+    holder.script(&format!("SELECT pg_advisory_lock({WRITE_LOCK})")).unwrap();
+    let (sent, results) = std::sync::mpsc::channel();
+    for name in ["running", "queued"] {
+        let sent = sent.clone();
+        pool.spawn(write_org(name), move |result| sent.send((name, result)).unwrap());
+    }
+    eventually("the first writer waiting for the lock", || waiting_for_locks(&holder) == 1);
+    pool.close();
+    holder.script(&format!("SELECT pg_advisory_unlock({WRITE_LOCK})")).unwrap();
+    let mut got: Vec<(&str, Result<String>)> = (0..2).map(|_| results.recv_timeout(Duration::from_secs(10)).unwrap()).collect();
+    got.sort_by_key(|(name, _)| *name);
+    assert_eq!(got[0].1.as_ref().unwrap_err().code, "CLOSED", "queued");
+    assert_eq!(got[1].1.as_ref().unwrap(), "running");
+    eventually("the thread to end", || pool.threads() == 0);
+    // Work given after the close still gets its answer.
+    pool.spawn(write_org("late"), move |result| sent.send(("late", result)).unwrap());
+    assert_eq!(results.recv_timeout(Duration::from_secs(10)).unwrap().1.unwrap_err().code, "CLOSED");
+    eventually("the thread to end", || pool.threads() == 0);
+}
+
+#[test]
+fn spawn_waiting_past_the_acquire_timeout_is_busy_unrun_and_a_panic_is_internal() {
+    let pool = PostgresPool::connect(
+        &shared().fresh_database(),
+        PgOptions { pool_size: 1, acquire_timeout: Duration::from_millis(100), ..options() },
+    )
+    .unwrap();
+    let (sent, results) = std::sync::mpsc::channel();
+    let slow = sent.clone();
+    pool.spawn(
+        |_| {
+            std::thread::sleep(Duration::from_millis(300));
+            Ok("slow")
+        },
+        move |result| slow.send(result).unwrap(),
+    );
+    let late = sent.clone();
+    pool.spawn(|_| -> Result<&str> { panic!("must not run: it waited too long") }, move |result| late.send(result).unwrap());
+    assert_eq!(results.recv_timeout(Duration::from_secs(10)).unwrap().unwrap(), "slow");
+    let busy = results.recv_timeout(Duration::from_secs(10)).unwrap().unwrap_err();
+    assert_eq!((busy.code, busy.details.unwrap()["poolSize"].as_u64()), ("BUSY", Some(1)));
+    // A panic is the call's error; the thread lives on.
+    pool.spawn(|_| -> Result<&str> { panic!("a bug") }, move |result| sent.send(result).unwrap());
+    assert_eq!(results.recv_timeout(Duration::from_secs(10)).unwrap().unwrap_err().code, "INTERNAL");
+    assert_eq!(pool.threads(), 1);
+}
