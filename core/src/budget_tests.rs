@@ -154,20 +154,31 @@ fn on_postgres_the_request_path_is_one_round_trip_a_call() {
     let check = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "unit": "token", "period": "daily", "untilMs": 2_000_000 });
     conn.call(limits::check, check.clone());
 
-    let mut folds = 0;
+    // Forty of each in a row, so each crosses folds (every 16th id) of its own.
+    let tail_max = crate::metering::rollups::TAIL_MAX;
+    let (mut record_folds, mut consume_folds) = (0, 0);
     for i in 0..40 {
-        let (out, n) = conn.call(usage::record, event(2 + 2 * i, None));
-        folds += usize::from(out["id"].as_i64().unwrap() % crate::metering::rollups::TAIL_MAX == 0);
+        let (out, n) = conn.call(usage::record, event(2 + i, None));
+        record_folds += usize::from(out["id"].as_i64().unwrap() % tail_max == 0);
         assert_eq!(n, 1, "recordUsage {i}");
-        let (out, n) = conn.call(limits::consume, event(3 + 2 * i, None));
+    }
+    let (watermark, max_id) = crate::metering::rollups::tail(&conn, "acme").unwrap();
+    assert!(max_id - watermark < tail_max, "recordUsage folded: tail ({watermark}, {max_id}]");
+    for i in 0..40 {
+        let (out, n) = conn.call(limits::consume, event(42 + i, None));
         assert_eq!((out["allowed"].clone(), out["checks"].as_array().unwrap().len()), (json!(true), 2));
-        folds += usize::from(out["event"]["id"].as_i64().unwrap() % crate::metering::rollups::TAIL_MAX == 0);
+        consume_folds += usize::from(out["event"]["id"].as_i64().unwrap() % tail_max == 0);
         assert_eq!(n, 1, "consumeUsage {i}");
+    }
+    assert!(record_folds >= 2 && consume_folds >= 2, "folds crossed: {record_folds} and {consume_folds}");
+    // The folds ran: the tail is shorter than the events since the last one.
+    let (watermark, max_id) = crate::metering::rollups::tail(&conn, "acme").unwrap();
+    assert!(max_id - watermark < tail_max, "tail ({watermark}, {max_id}]");
+    for i in 0..40 {
         let (out, n) = conn.call(limits::check, check.clone());
         assert!(out["usedQuantity"].as_f64().unwrap() > 0.0);
         assert_eq!(n, 1, "checkUsageLimit {i}");
     }
-    assert!(folds >= 4, "the calls crossed {folds} folds");
     // recordAuditEvent: one call of a server-side function, the chain's hash included.
     let audit = |i: i64| json!({ "orgId": "acme", "action": format!("a{i}"), "targetType": "t", "occurredAtMs": 5 + i });
     conn.call(crate::audit::record, audit(0));

@@ -103,11 +103,7 @@ pub(crate) fn functions() -> String {
              c_project_found := TRUE;
              -- Upkeep: a failed fold must not undo the event. The tail stays one fold longer.
              IF c_event_id % {TAIL_MAX} = 0 THEN
-               BEGIN
-                 PERFORM _smithers_cp_usage_fold($1);
-               EXCEPTION WHEN OTHERS THEN
-                 NULL;
-               END;
+               PERFORM _smithers_cp_usage_fold_quietly($1);
              END IF;
            ELSE
              c_project_found := $2 IS NULL

@@ -230,7 +230,8 @@ impl NewUsage {
 /// id, not read back. When it inserts nothing, the reason is looked up: the org's state
 /// (an error), the key's first event (returned, or a conflict), or, if neither (the
 /// org changed in between), the event is recorded the long way in a write transaction.
-/// Every `TAIL_MAX`-th id also folds the tail (one more statement).
+/// Every `TAIL_MAX`-th id also folds the tail: one more statement on SQLite, in the same
+/// statement on PostgreSQL (where a statement is a round trip).
 pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<UsageEvent> {
     static SQL: Built = Built::new();
     let sql = SQL.get(conn.dialect(), |d| match d {
@@ -242,16 +243,21 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
         // A SELECT's bare parameters are TEXT to PostgreSQL: the numbers are cast. The org's
         // write locks are taken first (`lock`, materialized before the row is made, so
         // before its id is drawn): an org's ids commit in order, as its rollups' watermark
-        // needs, and the statement waits for no other org's writers.
+        // needs, and the statement waits for no other org's writers. Every `TAIL_MAX`-th
+        // id folds the org's tail in the same statement, under the same locks, a failed
+        // fold undone alone (`_smithers_cp_usage_fold_quietly`): upkeep adds no round trip
+        // to the call, and cannot fail it.
         Dialect::Postgres => format!(
-            "WITH lock AS MATERIALIZED (SELECT {locks})
-             {INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, CAST(?5 AS DOUBLE PRECISION), ?6, CAST(?7 AS BIGINT), ?8, CAST(?9 AS TEXT)
-             FROM lock
-             WHERE EXISTS (SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1 AND status <> 'deleted')
-               AND (CAST(?9 AS TEXT) IS NULL
-                    OR NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?9))
-             RETURNING id",
+            "WITH lock AS MATERIALIZED (SELECT {locks}),
+             ins AS ({INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, CAST(?5 AS DOUBLE PRECISION), ?6, CAST(?7 AS BIGINT), ?8, CAST(?9 AS TEXT)
+               FROM lock
+               WHERE EXISTS (SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1 AND status <> 'deleted')
+                 AND (CAST(?9 AS TEXT) IS NULL
+                      OR NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?9))
+               RETURNING id)
+             SELECT id, CASE WHEN id % {TAIL_MAX} = 0 THEN _smithers_cp_usage_fold_quietly(?1) END AS folded FROM ins",
             locks = crate::engine::postgres::org_locks("?1"),
+            TAIL_MAX = rollups::TAIL_MAX,
         ),
     });
     let done = match conn.run(sql, &usage.values()) {
@@ -270,7 +276,10 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
     if done.changes == 1 {
         // The event is recorded: folding is upkeep, and its failure (a lock not had in
         // time) must not make a caller think it was not. The tail stays one fold longer.
-        let _ = rollups::fold_if_crossed(conn, &usage.org_id, done.last_insert_id, done.last_insert_id);
+        // (PostgreSQL's statement folded already.)
+        if conn.dialect() == Dialect::Sqlite {
+            let _ = rollups::fold_if_crossed(conn, &usage.org_id, done.last_insert_id, done.last_insert_id);
+        }
         return Ok(usage.event(done.last_insert_id, usage.idempotency_key.as_ref().map(|_| false)));
     }
     orgs::guard(conn, &usage.org_id, WriteKind::Other)?;

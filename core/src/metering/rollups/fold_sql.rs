@@ -242,7 +242,16 @@ pub(crate) fn postgres_fold() -> String {
            INSERT INTO _smithers_cp_usage_rollup_marks (org_id, watermark) VALUES (org, up_to)
            ON CONFLICT (org_id) DO UPDATE SET watermark = excluded.watermark;
            RETURN up_to;
-         END $fold$;",
+         END $fold$;
+         -- The fold as upkeep inside a call whose write must stand: a fold that fails (a
+         -- lock not had in time) is undone alone (a subtransaction), and the tail stays
+         -- one fold longer. NULL when it failed.
+         CREATE OR REPLACE FUNCTION _smithers_cp_usage_fold_quietly(org TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $quietly$
+         BEGIN
+           RETURN _smithers_cp_usage_fold(org);
+         EXCEPTION WHEN OTHERS THEN
+           RETURN NULL;
+         END $quietly$;",
         locks = crate::engine::postgres::org_locks("org"),
         series_of_e = series_of_e(),
         fine = FINE.map(|l| l.to_string()).join(", "),
