@@ -648,6 +648,51 @@ fn idempotency_keys_record_an_event_once() {
 }}
 
 on_both! {
+/// On PostgreSQL a create is one call of a server-side function (`create_postgres`): the
+/// same refusals, with the same details, and nothing written when it refuses.
+fn creates_refuse_alike_and_write_nothing_when_they_refuse() {
+    let conn = seeded_any(); // acme, with the project "web"
+    call(&conn, quotas::set, json!({ "orgId": "acme", "maxTeams": 1, "maxProjects": 2 })).unwrap();
+    let team = call(&conn, teams::create, json!({ "orgId": "acme", "teamId": "core", "slug": "core", "name": "Core", "actorId": "ann" })).unwrap();
+    assert_eq!(team["teamId"], json!("core"));
+    let events = count(&conn, "_smithers_cp_audit_events");
+    let err = |r: Result<Value, CpError>| {
+        let e = r.unwrap_err();
+        (e.code, e.details.unwrap_or(Value::Null))
+    };
+    assert_eq!(
+        err(call(&conn, teams::create, json!({ "orgId": "acme", "slug": "more", "name": "More" }))),
+        ("QUOTA_EXCEEDED".into(), json!({ "orgId": "acme", "resource": "maxTeams", "limit": 1, "used": 1 }))
+    );
+    let (code, details) = err(call(&conn, projects::create, json!({ "orgId": "acme", "slug": "web", "name": "Again" })));
+    assert_eq!((code, &details["slug"]), ("DUPLICATE_ID", &json!("web")));
+    let (code, details) = err(call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "web", "slug": "web2", "name": "Again" })));
+    assert_eq!((code, &details["id"]), ("DUPLICATE_ID", &json!("web")));
+    assert_eq!(
+        err(call(&conn, projects::create, json!({ "orgId": "nobody", "slug": "x", "name": "X" }))),
+        ("INVALID_INPUT".into(), json!({ "orgId": "nobody" }))
+    );
+    assert_eq!(count(&conn, "_smithers_cp_audit_events"), events, "a refused create writes no audit event");
+    assert_eq!(count(&conn, "_smithers_cp_teams"), 1);
+    // The second project fits the quota of 2; a third does not.
+    call(&conn, projects::create, json!({ "orgId": "acme", "projectId": "api", "slug": "api", "name": "Api" })).unwrap();
+    assert_eq!(err(call(&conn, projects::create, json!({ "orgId": "acme", "slug": "third", "name": "T" }))).0, "QUOTA_EXCEEDED");
+    let (action, actor, target): (String, Option<String>, Option<String>) = conn
+        .one("SELECT action, actor_id, target_id FROM _smithers_cp_audit_events ORDER BY id DESC LIMIT 1", &[], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap();
+    assert_eq!((action.as_str(), actor, target.as_deref()), ("project.create", None, Some("api")));
+    call(&conn, orgs::suspend, json!({ "orgId": "acme", "reason": "billing" })).unwrap();
+    assert_eq!(
+        err(call(&conn, teams::create, json!({ "orgId": "acme", "slug": "s", "name": "S" }))),
+        ("ORG_SUSPENDED".into(), json!({ "orgId": "acme", "reason": "billing" }))
+    );
+    call(&conn, orgs::unsuspend, json!({ "orgId": "acme" })).unwrap();
+    call(&conn, quotas::set, json!({ "orgId": "acme", "maxTeams": null })).unwrap();
+    call(&conn, teams::create, json!({ "orgId": "acme", "slug": "s", "name": "S" })).unwrap();
+    assert_eq!(call(&conn, audit::verify, json!({ "orgId": "acme" })).unwrap()["ok"], json!(true));
+}}
+
+on_both! {
 /// The chain's hash is computed by Rust on SQLite and by the server on PostgreSQL
 /// (`audit::chain_postgres`); `verify` recomputes it in Rust, so every character the JSON
 /// escapes, and the origin's forms, must hash alike.

@@ -111,6 +111,7 @@ pub fn ensure(conn: &Db) -> Result<()> {
         crate::metering::rollups::ensure_postgres(c)?;
         c.script(&crate::audit::postgres_functions())?;
         c.script(&crate::metering::postgres_functions())?;
+        c.script(&crate::tenancy::postgres_functions())?;
         c.execute(
             "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value

@@ -11,7 +11,8 @@ use crate::tenancy::removal::{self, not_found, Removal};
 use crate::request::{FromInput, RequestContext};
 use crate::validate::{now_ms, parse_metadata, Input};
 use crate::params;
-use crate::engine::Row;
+use crate::engine::{Dialect, Row};
+use crate::tenancy::create_postgres;
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -212,38 +213,45 @@ pub fn create(conn: &Db, ctx: &RequestContext, req: CreateProject) -> Result<Pro
     // The text `Input::metadata` stores: the object as JSON.
     let metadata_json = metadata.to_string();
     let created_at_ms = created_at_ms.unwrap_or_else(now_ms);
-    db::write_org(conn, &org_id, |c| {
-        orgs::guard(c, &org_id, WriteKind::Create)?;
-        quotas::check(c, &quotas::PROJECTS, &org_id, None)?;
-        c.execute(
-            "INSERT INTO _smithers_cp_projects (org_id, project_id, slug, name, metadata_json, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![org_id, project_id, slug, name, metadata_json, created_at_ms])
-        .map_err(|e| {
-            if is_constraint(&e, Constraint::Unique) {
-                CpError::duplicate("project", "slug", &slug, Some(&org_id))
-            } else if is_constraint(&e, Constraint::PrimaryKey) {
-                CpError::duplicate("project", "id", &project_id, Some(&org_id))
-            } else {
-                Parents::org(&org_id).explain(c, e)
-            }
+    let inserted = |c: &Db, e: CpError| {
+        if is_constraint(&e, Constraint::Unique) {
+            CpError::duplicate("project", "slug", &slug, Some(&org_id))
+        } else if is_constraint(&e, Constraint::PrimaryKey) {
+            CpError::duplicate("project", "id", &project_id, Some(&org_id))
+        } else {
+            Parents::org(&org_id).explain(c, e)
+        }
+    };
+    let event = NewEvent {
+        org_id: &org_id,
+        project_id: Some(&project_id),
+        actor_id: None,
+        action: "project.create",
+        target_type: "project",
+        target_id: Some(&project_id),
+        occurred_at_ms: created_at_ms,
+        metadata: json!({}),
+    };
+    if conn.dialect() == Dialect::Postgres {
+        // One round trip: the server's `_smithers_cp_create` (`create_postgres`).
+        let row = json!({ "org_id": org_id, "project_id": project_id, "slug": slug, "name": name,
+                          "metadata_json": metadata_json, "created_at_ms": created_at_ms });
+        let Value::Object(row) = row else { unreachable!("a JSON object") };
+        create_postgres::create(conn, ctx, "_smithers_cp_projects", row, Some(&quotas::PROJECTS), &event, |e| inserted(conn, e))?;
+    } else {
+        db::write_org(conn, &org_id, |c| {
+            orgs::guard(c, &org_id, WriteKind::Create)?;
+            quotas::check(c, &quotas::PROJECTS, &org_id, None)?;
+            c.execute(
+                "INSERT INTO _smithers_cp_projects (org_id, project_id, slug, name, metadata_json, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![org_id, project_id, slug, name, metadata_json, created_at_ms],
+            )
+            .map_err(|e| inserted(c, e))?;
+            audit::insert(c, ctx, &event)?;
+            Ok(())
         })?;
-        audit::insert(
-            c,
-            ctx,
-            &NewEvent {
-                org_id: &org_id,
-                project_id: Some(&project_id),
-                actor_id: None,
-                action: "project.create",
-                target_type: "project",
-                target_id: Some(&project_id),
-                occurred_at_ms: created_at_ms,
-                metadata: json!({}),
-            },
-        )?;
-        Ok(())
-    })?;
+    }
     Ok(Project { org_id, project_id, slug, name, metadata, created_at_ms })
 }
 

@@ -15,37 +15,56 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use ts_rs::TS;
 
-/// A resource with a quota: its input and output name, its column, and how to count it.
+/// A resource with a quota: its input and output name, its column, and how to count it
+/// (its table, and the count's statement).
 pub(crate) struct Resource {
     name: &'static str,
     column: &'static str,
+    table: &'static str,
     count_sql: &'static str,
+}
+
+impl Resource {
+    /// The limit's column in `_smithers_cp_org_quotas`.
+    pub(crate) fn column(&self) -> &'static str {
+        self.column
+    }
+
+    /// The table whose rows of the org count against the limit.
+    pub(crate) fn table(&self) -> &'static str {
+        self.table
+    }
 }
 
 pub(crate) const PROJECTS: Resource = Resource {
     name: "maxProjects",
     column: "max_projects",
+    table: "_smithers_cp_projects",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_projects WHERE org_id = ?1",
 };
 pub(crate) const TEAMS: Resource = Resource {
     name: "maxTeams",
     column: "max_teams",
+    table: "_smithers_cp_teams",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_teams WHERE org_id = ?1",
 };
 /// Counted per team: `?2` is the team.
 pub(crate) const MEMBERS_PER_TEAM: Resource = Resource {
     name: "maxMembersPerTeam",
     column: "max_members_per_team",
+    table: "_smithers_cp_team_members",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_team_members WHERE org_id = ?1 AND team_id = ?2",
 };
 pub(crate) const SECRET_REFS: Resource = Resource {
     name: "maxSecretRefs",
     column: "max_secret_refs",
+    table: "_smithers_cp_secret_refs",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_secret_refs WHERE org_id = ?1",
 };
 pub(crate) const IDENTITY_PROVIDERS: Resource = Resource {
     name: "maxIdentityProviders",
     column: "max_identity_providers",
+    table: "_smithers_cp_identity_providers",
     count_sql: "SELECT COUNT(*) FROM _smithers_cp_identity_providers WHERE org_id = ?1",
 };
 
@@ -69,13 +88,18 @@ pub(crate) fn check(conn: &Db, resource: &Resource, org_id: &str, team_id: Optio
     let Some(limit) = limit_of(conn, resource, org_id)? else { return Ok(()) };
     let used = count(conn, resource, org_id, team_id)?;
     if used >= limit {
-        return Err(CpError::new(
-            "QUOTA_EXCEEDED",
-            format!("Control-plane quota exceeded: {} is {limit} for org {org_id}", resource.name),
-            Some(json!({ "orgId": org_id, "resource": resource.name, "limit": limit, "used": used })),
-        ));
+        return Err(exceeded(resource, org_id, limit, used));
     }
     Ok(())
+}
+
+/// `QUOTA_EXCEEDED` with `{orgId, resource, limit, used}`.
+pub(crate) fn exceeded(resource: &Resource, org_id: &str, limit: i64, used: i64) -> CpError {
+    CpError::new(
+        "QUOTA_EXCEEDED",
+        format!("Control-plane quota exceeded: {} is {limit} for org {org_id}", resource.name),
+        Some(json!({ "orgId": org_id, "resource": resource.name, "limit": limit, "used": used })),
+    )
 }
 
 /// An org's limits: `null` where there is none.

@@ -11,7 +11,8 @@ use crate::tenancy::removal::{self, not_found, Removal};
 use crate::request::{FromInput, RequestContext};
 use crate::validate::{now_ms, Input};
 use crate::params;
-use crate::engine::Row;
+use crate::engine::{Dialect, Row};
+use crate::tenancy::create_postgres;
 use crate::db::Db;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -202,24 +203,35 @@ pub fn create(conn: &Db, ctx: &RequestContext, req: CreateTeam) -> Result<Team> 
         name: req.name,
         created_at_ms: req.created_at_ms.unwrap_or_else(now_ms),
     };
-    db::write_org(conn, &team.org_id, |c| {
-        orgs::guard(c, &team.org_id, WriteKind::Create)?;
-        quotas::check(c, &quotas::TEAMS, &team.org_id, None)?;
-        c.execute(
-            "INSERT INTO _smithers_cp_teams (org_id, team_id, slug, name, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![team.org_id, team.team_id, team.slug, team.name, team.created_at_ms])
-        .map_err(|e| {
-            if is_constraint(&e, Constraint::Unique) {
-                CpError::duplicate("team", "slug", &team.slug, Some(&team.org_id))
-            } else if is_constraint(&e, Constraint::PrimaryKey) {
-                CpError::duplicate("team", "id", &team.team_id, Some(&team.org_id))
-            } else {
-                Parents::org(&team.org_id).explain(c, e)
-            }
+    let inserted = |c: &Db, e: CpError| {
+        if is_constraint(&e, Constraint::Unique) {
+            CpError::duplicate("team", "slug", &team.slug, Some(&team.org_id))
+        } else if is_constraint(&e, Constraint::PrimaryKey) {
+            CpError::duplicate("team", "id", &team.team_id, Some(&team.org_id))
+        } else {
+            Parents::org(&team.org_id).explain(c, e)
+        }
+    };
+    let event = team_event(&team.org_id, None, "team.create", &team.team_id, team.created_at_ms, json!({}));
+    if conn.dialect() == Dialect::Postgres {
+        // One round trip: the server's `_smithers_cp_create` (`create_postgres`).
+        let row = json!({ "org_id": team.org_id, "team_id": team.team_id, "slug": team.slug, "name": team.name,
+                          "created_at_ms": team.created_at_ms });
+        let Value::Object(row) = row else { unreachable!("a JSON object") };
+        create_postgres::create(conn, ctx, "_smithers_cp_teams", row, Some(&quotas::TEAMS), &event, |e| inserted(conn, e))?;
+    } else {
+        db::write_org(conn, &team.org_id, |c| {
+            orgs::guard(c, &team.org_id, WriteKind::Create)?;
+            quotas::check(c, &quotas::TEAMS, &team.org_id, None)?;
+            c.execute(
+                "INSERT INTO _smithers_cp_teams (org_id, team_id, slug, name, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![team.org_id, team.team_id, team.slug, team.name, team.created_at_ms],
+            )
+            .map_err(|e| inserted(c, e))?;
+            audit::insert(c, ctx, &event)?;
+            Ok(())
         })?;
-        audit::insert(c, ctx, &team_event(&team.org_id, None, "team.create", &team.team_id, team.created_at_ms, json!({})))?;
-        Ok(())
-    })?;
+    }
     Ok(team)
 }
 
