@@ -569,6 +569,26 @@ describe.each([
     await setup.close();
   });
 
+  it("8 processes on one org, 160 consumeUsage calls for a limit of 50: exactly 50 recorded", async () => {
+    let setup!: AsyncControlPlaneStore;
+    const { parsed } = await overlappingRace<{ allowed: boolean; id: number | null }>(`8-process consumeUsage race on PostgreSQL ${how}`, 40, async () => {
+      await setup?.close();
+      const url = fresh();
+      setup = await ControlPlaneStore.connect(url);
+      await setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+      await setup.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
+      await setup.setUsageLimit({ orgId: "acme", metric: "runs", period: "daily", limitQuantity: 50 });
+      return Array.from({ length: 8 }, (_, w) => raceWorker(url, "consume", 20, `w${w}`));
+    });
+    const results = parsed.flatMap((p) => p.results);
+    expect(results).toHaveLength(160);
+    const allowed = results.filter((r) => r.allowed);
+    expect(allowed).toHaveLength(50);
+    expect(new Set(allowed.map((r) => r.id)).size).toBe(50);
+    expect((await setup.checkUsageLimit({ orgId: "acme", metric: "runs", period: "daily" }))!.usedQuantity).toBe(50);
+    await setup.close();
+  });
+
   it("2 processes racing createProject against maxProjects get exactly the quota", async () => {
     let setup!: AsyncControlPlaneStore;
     const { parsed } = await overlappingRace<{ created: boolean; code: string | null }>(`createProject race on PostgreSQL ${how}`, 5, async () => {
