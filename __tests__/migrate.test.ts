@@ -239,6 +239,7 @@ describe("control-plane migrate", () => {
     const child = spawn(process.execPath, [BIN, "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "100", "--lease", String(LEASE_S)], {
       stdio: ["ignore", "pipe", "pipe"],
     });
+    const closed = new Promise((resolve) => child.on("close", resolve));
     let stderr = "";
     await new Promise<void>((resolve, reject) => {
       child.stderr.on("data", (chunk) => {
@@ -252,9 +253,9 @@ describe("control-plane migrate", () => {
       });
       child.on("exit", (code) => (code === 0 ? reject(new Error(`the move ended before it was killed: ${stderr}`)) : resolve()));
     });
-    await new Promise((resolve) => child.on("close", resolve));
+    await closed;
     const killedAt = Date.now();
-    expect(child.signalCode).toBe("SIGKILL");
+    expect(child.signalCode, stderr).toBe("SIGKILL");
 
     // Behind the pooler its server connection lives on: only its lease's end says it stopped.
     const busy = await cli("migrate", "--from", `sqlite:${file}`, "--to", url);
