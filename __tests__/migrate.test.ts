@@ -2,7 +2,10 @@
 // it, against a real PostgreSQL server (`pg/server.js`; without PostgreSQL this fails, it
 // never skips): every table across with a progress line, the audit chains verifying on the
 // target, the same answers from both stores after; killed in the middle and run again, it
-// goes on and ends with every row once; a target holding other data is refused.
+// goes on and ends with every row once; a target holding other data is refused. The same
+// through PgBouncer in transaction mode (`pgbouncer=true`): the move holds the target by a
+// lease recorded there, so a second move is BUSY while it holds it, and a killed one is
+// taken over once its lease ran out.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile, spawn } from "node:child_process";
 import path from "node:path";
@@ -13,14 +16,18 @@ import { startServer } from "./pg/server.js";
 const BIN = path.join(__dirname, "..", "bin", "control-plane.js");
 type Server = ReturnType<typeof startServer>;
 let server: Server;
+let throughPooler: (database: string) => string;
 
 beforeAll(() => {
   server = startServer();
+  throughPooler = server.pooler();
 });
 afterAll(() => server?.stop());
 
 /** A database of its own on the test server. */
 const freshPostgres = (): string => server.freshDatabase("m");
+/** A database of its own, reached through PgBouncer in transaction mode (`pgbouncer=true`). */
+const freshThroughPooler = (): string => throughPooler(new URL(freshPostgres()).pathname.slice(1));
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -196,12 +203,84 @@ describe("control-plane migrate", () => {
     expect([missing.code, missing.stderr.trim()]).toEqual([1, "INVALID_INPUT: from must be sqlite:<path> of an existing file; there is no file at /nonexistent/cp.db."]);
     const notPg = await cli("migrate", "--from", `sqlite:${file}`, "--to", "mysql://x");
     expect([notPg.code, notPg.stderr.trim()]).toEqual([1, "INVALID_INPUT: to must be a postgres:// or postgresql:// URL; got mysql://x."]);
-    // A move holds a session's lock: not through a pooler in transaction mode.
-    const pooled = server.pooler()(new URL(freshPostgres()).pathname.slice(1));
-    const throughPooler = await cli("migrate", "--from", `sqlite:${file}`, "--to", pooled);
-    expect([throughPooler.code, throughPooler.stderr.trim()]).toEqual([
-      1,
-      "INVALID_INPUT: A move needs a connection of its own to the server: give the server's URL, not the pooler's (pgbouncer=true).",
-    ]);
+    const noLease = await cli("migrate", "--from", `sqlite:${file}`, "--to", url, "--lease", "0");
+    expect([noLease.code, noLease.stderr.trim()]).toEqual([2, "error: option '--lease <seconds>' argument '0' is invalid. Between 1 and 86400 seconds."]);
+  });
+
+  it("through PgBouncer in transaction mode: moves every table, and the store answers as the source did", async () => {
+    const file = sourceFile(3_000);
+    const url = freshThroughPooler();
+    const moved = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "700");
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(JSON.parse(moved.stdout)).toMatchObject({ ok: true, orgs: 2, brokenAuditChains: [], rollupsConsistent: true, tables: 19 });
+    expect(moved.stderr.trim().split("\n").at(-1)).toMatch(/^migrating: (\d+)\/\1 rows \(100%\)/);
+    // Its lease let go at its end: run again, it only checks.
+    const again = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url);
+    expect([again.code, JSON.parse(again.stdout).ok, again.stderr]).toEqual([0, true, "this move was done already: checking the target again\n"]);
+
+    const sqlite = new ControlPlaneStore(file);
+    const pg = await ControlPlaneStore.connect(url);
+    try {
+      expect(await answers(pg as never)).toEqual(await answers(sqlite as never));
+      const next = (s: { recordUsage: Function; recordAuditEvent: Function }) =>
+        Promise.all([s.recordUsage({ orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: T0 + DAY }), s.recordAuditEvent({ orgId: "beta", action: "after.move", targetType: "x", occurredAtMs: T0 + DAY })]);
+      expect(await next(pg as never)).toEqual(await next(sqlite as never));
+      expect(await pg.verifyAuditChain({ orgId: "beta" })).toMatchObject({ ok: true });
+    } finally {
+      sqlite.close();
+      await pg.close();
+    }
+  });
+
+  it("through PgBouncer, killed in the middle: another move is BUSY until its lease ran out, then goes on where it stopped", async () => {
+    const file = sourceFile(15_000);
+    const url = freshThroughPooler();
+    const LEASE_S = 4;
+    const child = spawn(process.execPath, [BIN, "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "100", "--lease", String(LEASE_S)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const closed = new Promise((resolve) => child.on("close", resolve));
+    let stderr = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk;
+        if (stderr.includes("_smithers_cp_usage_events")) {
+          setTimeout(() => {
+            child.kill("SIGKILL");
+            resolve();
+          }, 150);
+        }
+      });
+      child.on("exit", (code) => (code === 0 ? reject(new Error(`the move ended before it was killed: ${stderr}`)) : resolve()));
+    });
+    await closed;
+    const killedAt = Date.now();
+    expect(child.signalCode, stderr).toBe("SIGKILL");
+
+    // Behind the pooler its server connection lives on: only its lease's end says it stopped.
+    const busy = await cli("migrate", "--from", `sqlite:${file}`, "--to", url);
+    expect([busy.code, busy.stderr]).toEqual([1, expect.stringMatching(/^BUSY: Another move into this database is running; its hold on it ends in \d s unless it takes another step\.\n$/)]);
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, LEASE_S * 1000 + 300 - (Date.now() - killedAt))));
+    const resumed = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "5000");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const [, before, total] = resumed.stderr.match(/^going on with the interrupted move: (\d+) of (\d+) rows were copied/) ?? [];
+    expect(Number(before)).toBeGreaterThan(0);
+    expect(Number(before)).toBeLessThan(Number(total));
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ ok: true, orgs: 2, brokenAuditChains: [], rollupsConsistent: true });
+    const sqlite = new ControlPlaneStore(file);
+    const pg = await ControlPlaneStore.connect(url);
+    try {
+      for (const org of ["acme", "beta"]) {
+        const window = { orgId: org, sinceMs: 0, untilMs: T0 + 400 * DAY };
+        expect(await pg.summarizeUsage(window)).toEqual(sqlite.summarizeUsage(window));
+      }
+      const fileTables = sqlite.stats().tables.filter((t) => !/rollup|series|dense|meta|purging/.test(t.table));
+      const pgRows = new Map((await pg.stats()).tables.map((t) => [t.table, t.rows]));
+      expect(fileTables.map((t) => [t.table, pgRows.get(t.table)])).toEqual(fileTables.map((t) => [t.table, t.rows]));
+    } finally {
+      sqlite.close();
+      await pg.close();
+    }
   });
 });

@@ -38,6 +38,13 @@ function number(value) {
   return n;
 }
 
+/** A number of seconds from 1 s to a day. */
+function seconds(value) {
+  const n = number(value);
+  if (n < 1 || n > 86_400) throw new InvalidArgumentError("Between 1 and 86400 seconds.");
+  return n;
+}
+
 function list(value) {
   return value.split(",").map((s) => s.trim()).filter(Boolean);
 }
@@ -441,10 +448,11 @@ program
   .requiredOption("--from <url>", "the source: sqlite:<path>")
   .requiredOption("--to <url>", "the target: postgres://... or postgresql://...")
   .option("--rows <n>", "rows copied per step (one transaction each)", number, 5000)
+  .option("--lease <seconds>", "how long the move's hold on the target lasts after each step: a move that stopped is taken over then", seconds, 60)
   .action(async (o) => {
     const tty = process.stderr.isTTY;
     const began = Date.now();
-    const transfer = await native.startTransfer(o.from, o.to);
+    const transfer = await native.startTransfer(o.from, o.to, Math.round(o.lease * 1000));
     try {
       let progress = JSON.parse(await transfer.progress());
       if (progress.resumed && !progress.done) process.stderr.write(`going on with the interrupted move: ${progress.copied} of ${progress.rows} rows were copied\n`);

@@ -6,12 +6,13 @@ use super::env_data::to_js;
 use control_plane_core::engine::postgres::{PgOptions, PostgresPool};
 use control_plane_core::engine::sqlite::SqliteEngine;
 use control_plane_core::error::{CpError, Result as CoreResult};
-use control_plane_core::transfer::Transfer;
+use control_plane_core::transfer::{Transfer, LEASE};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The move, shared by its tasks; `None` once closed.
 type Shared = Arc<Mutex<Option<Transfer>>>;
@@ -41,6 +42,8 @@ fn to_postgres(to: &str) -> CoreResult<&str> {
 pub struct Start {
     from: String,
     to: String,
+    /// How long the move's hold on the target lasts after each step; `LEASE` when `None`.
+    lease_ms: Option<u32>,
 }
 
 impl Task for Start {
@@ -54,7 +57,8 @@ impl Task for Start {
             // One connection, with no statement timeout: a step is as long as its rows.
             let options = PgOptions { pool_size: 1, statement_timeout: None, ..PgOptions::default() };
             let target = PostgresPool::connect(url, options)?.get()?;
-            Transfer::start(SqliteEngine::open(&path)?, target)
+            let lease = self.lease_ms.map_or(LEASE, |ms| Duration::from_millis(ms.into()));
+            Transfer::start_with_lease(SqliteEngine::open(&path)?, target, lease)
         })())
     }
 
@@ -66,10 +70,10 @@ impl Task for Start {
     }
 }
 
-/// `startTransfer(from, to)`: what `control-plane migrate` awaits.
+/// `startTransfer(from, to, leaseMs?)`: what `control-plane migrate` awaits.
 #[napi(skip_typescript)]
-pub fn start_transfer(from: String, to: String) -> AsyncTask<Start> {
-    AsyncTask::new(Start { from, to })
+pub fn start_transfer(from: String, to: String, lease_ms: Option<u32>) -> AsyncTask<Start> {
+    AsyncTask::new(Start { from, to, lease_ms })
 }
 
 /// One piece of work on the move, off the JS thread; its result as JSON text.

@@ -16,6 +16,13 @@
 //!   the move: one run reads one snapshot of it, but a restart reads a new one.
 //! - **Checked.** `verify` compares every table's rows on both sides, verifies every org's
 //!   audit chain on the target and checks the target's rollups against its raw events.
+//! - **One move at a time, through a pooler too.** A move holds the target by a lease
+//!   recorded there (the `@lock` row of `_smithers_cp_migration`), not by a session's lock,
+//!   which a pooler in transaction mode (`pgbouncer=true`) would hand to whichever client
+//!   got the server connection next: every transaction of the move is one the pooler keeps
+//!   on one server connection, and no state of the move outlives its transaction there
+//!   (`SET LOCAL`, transaction-level advisory locks, no cursor, temporary table or
+//!   prepared statement of its own). See `Transfer::take_lease`.
 
 mod tables;
 #[cfg(test)]
@@ -30,22 +37,45 @@ use crate::params;
 use crate::request::RequestContext;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::time::Duration;
 use tables::{Layout, NUMBERED, ROLLUPS, SEEDED, TABLES};
 
-/// The session-level advisory lock a move holds on the target while it runs, so two moves
-/// into one database never interleave.
+/// The transaction-level advisory lock a move takes while it looks at and takes the
+/// target's lease (`Transfer::take_lease`), so two moves starting at once never both take
+/// it. Released with that transaction: nothing of it stays on a pooler's server connection.
 const MOVE_LOCK: i64 = 0x636f_6e74_726f_6c03; // "control" + 3
 
-/// The target's record of a move: a row per table, and `@source` for the move itself.
+/// How long a move's hold on the target lasts after its last step, unless it takes another
+/// (every step renews it): a move that stopped without letting go (killed, its machine or
+/// its network gone) is taken over by the next one this long after its last step, or at
+/// once when its own server session is seen to be gone (a direct connection only).
+pub const LEASE: Duration = Duration::from_secs(60);
+
+/// The target's record of a move: a row per table, `@source` for the move itself, and
+/// `@lock` for the move running now (its lease).
 const PROGRESS_TABLE: &str = "CREATE TABLE IF NOT EXISTS _smithers_cp_migration (
   step TEXT COLLATE \"C\" PRIMARY KEY,
   -- @source: the source's fingerprint; a table: its last copied row's key, as JSON.
   after_key TEXT COLLATE \"C\",
   copied BIGINT NOT NULL DEFAULT 0,
-  done BIGINT NOT NULL DEFAULT 0
+  done BIGINT NOT NULL DEFAULT 0,
+  -- @lock: the running move's token, its server session (pid and start; NULL behind a
+  -- pooler, where a session is anyone's) and when its hold ends unless it takes a step.
+  owner TEXT,
+  backend INTEGER,
+  backend_start TIMESTAMPTZ,
+  expires TIMESTAMPTZ
 )";
 
+/// The lease's columns, added to the record of a move an earlier version began.
+const LEASE_COLUMNS: &str = "ALTER TABLE _smithers_cp_migration
+  ADD COLUMN IF NOT EXISTS owner TEXT,
+  ADD COLUMN IF NOT EXISTS backend INTEGER,
+  ADD COLUMN IF NOT EXISTS backend_start TIMESTAMPTZ,
+  ADD COLUMN IF NOT EXISTS expires TIMESTAMPTZ";
+
 const SOURCE_STEP: &str = "@source";
+const LEASE_STEP: &str = "@lock";
 
 /// Where a move stands, after `start` or a `step`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -104,14 +134,19 @@ struct Place {
     done: bool,
 }
 
-/// A move under way: the source read in one snapshot, the target locked to this move.
+/// A move under way: the source read in one snapshot, the target held by this move's lease.
 pub struct Transfer {
     source: SqliteEngine,
     target: PostgresEngine,
     places: Vec<Place>,
     /// The source's read transaction, held for the whole run.
     snapshot: Option<Opened>,
-    locked: bool,
+    /// This run's token in the target's `@lock` row, and how long its hold lasts after each
+    /// renewal.
+    owner: String,
+    lease: Duration,
+    /// The lease is this run's (taken, and not let go of).
+    leased: bool,
     resumed: bool,
     done: bool,
     /// The source's fingerprint as this run read it.
@@ -227,31 +262,128 @@ impl Transfer {
     /// Opens a move from `source` (our SQLite connection to the file, which is brought to
     /// the current schema as any open does) to `target` (a PostgreSQL connection; the
     /// schema is created there if missing): a new move into an empty target, or the
-    /// interrupted move of this source resumed.
+    /// interrupted move of this source resumed. The target may be reached directly or
+    /// through a pooler in transaction mode (`pgbouncer=true`). `BUSY` while another move
+    /// holds the target (`take_lease`).
     pub fn start(source: SqliteEngine, target: PostgresEngine) -> Result<Self> {
-        // A move holds a session's lock (two moves must not run at once), which a pooler in
-        // transaction mode would hand to whichever client comes next.
-        if target.behind_pooler() {
-            return Err(CpError::new(
-                "INVALID_INPUT",
-                "A move needs a connection of its own to the server: give the server's URL, not the pooler's (pgbouncer=true).",
-                Some(serde_json::json!({ "field": "to" })),
-            ));
-        }
+        Self::start_with_lease(source, target, LEASE)
+    }
+
+    /// `start`, the move's hold on the target lasting `lease` after each step (`LEASE`).
+    pub fn start_with_lease(source: SqliteEngine, target: PostgresEngine, lease: Duration) -> Result<Self> {
         crate::schema::ensure(&source)?;
         crate::schema::ensure(&target)?;
-        let mut transfer = Transfer { source, target, places: Vec::new(), snapshot: None, locked: false, resumed: false, done: false, print: String::new() };
+        let mut transfer = Transfer {
+            source,
+            target,
+            places: Vec::new(),
+            snapshot: None,
+            owner: uuid::Uuid::new_v4().to_string(),
+            lease: lease.max(Duration::from_millis(1)),
+            leased: false,
+            resumed: false,
+            done: false,
+            print: String::new(),
+        };
         transfer.open()?;
         Ok(transfer)
     }
 
-    fn open(&mut self) -> Result<()> {
-        let (source, target) = (&self.source as &Db, &self.target as &Db);
-        let locked: bool = target.one("SELECT pg_try_advisory_lock(?1)", params![MOVE_LOCK], |r| r.get(0))?;
-        if !locked {
-            return Err(CpError::new("BUSY", "Another move into this database is running.", None));
+    /// Takes the target's lease for this run, or fails with `BUSY` when another move holds
+    /// it. In one transaction under `MOVE_LOCK` (a transaction-level lock: two moves
+    /// starting at once take turns), the `@lock` row is read and, if no move holds it, made
+    /// this run's: its token, its server session, and `expires`, `lease` from now on the
+    /// server's clock. A move holds it while `expires` is ahead and, when it recorded its
+    /// session (a direct connection), that session is still on the server
+    /// (`pg_stat_activity`: the same pid, started at the same time): so a move killed on a
+    /// direct connection is taken over at once (its server session ends with its socket),
+    /// and one behind a pooler (where the server connection outlives its client, and a pid
+    /// says nothing) `lease` after its last step. A session whose start
+    /// `pg_stat_activity` hides from this role (another role's, without
+    /// `pg_read_all_stats`) counts as there while its pid is. Whatever the check decides,
+    /// two moves never interleave: each transaction of a move first renews its own lease
+    /// (`renew`), so a move taken over wrongly only fails with `BUSY` at its next step.
+    fn take_lease(&mut self) -> Result<()> {
+        let (owner, lease) = (self.owner.as_str(), self.lease.as_millis() as i64);
+        let session = if self.target.behind_pooler() {
+            "NULL, NULL"
+        } else {
+            "pg_backend_pid(), (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())"
+        };
+        db::write(&self.target, |t| {
+            t.one("SELECT pg_advisory_xact_lock(?1)", params![MOVE_LOCK], |_| Ok(()))?;
+            t.script(PROGRESS_TABLE)?;
+            let leasable = t.exists(
+                "SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = '_smithers_cp_migration' AND column_name = 'expires'",
+                params![],
+            )?;
+            if !leasable {
+                t.script(LEASE_COLUMNS)?;
+            }
+            let held: Option<i64> = t.row(
+                "SELECT CAST(CEIL(EXTRACT(EPOCH FROM m.expires - clock_timestamp())) AS BIGINT)
+                 FROM _smithers_cp_migration m
+                 WHERE m.step = ?1 AND m.owner IS NOT NULL AND m.expires > clock_timestamp()
+                   AND (m.backend IS NULL OR EXISTS (
+                     SELECT 1 FROM pg_stat_activity a
+                     WHERE a.pid = m.backend AND (a.backend_start IS NULL OR a.backend_start = m.backend_start)))
+                 FOR UPDATE",
+                params![LEASE_STEP],
+                |r| r.get(0),
+            )?;
+            if let Some(seconds) = held {
+                return Err(CpError::new(
+                    "BUSY",
+                    format!(
+                        "Another move into this database is running; its hold on it ends in {} s unless it takes another step.",
+                        seconds.max(1)
+                    ),
+                    None,
+                ));
+            }
+            t.execute(
+                &format!(
+                    "INSERT INTO _smithers_cp_migration AS m (step, owner, backend, backend_start, expires)
+                     VALUES (?1, ?2, {session}, clock_timestamp() + CAST(?3 AS BIGINT) * INTERVAL '1 millisecond')
+                     ON CONFLICT (step) DO UPDATE SET owner = excluded.owner, backend = excluded.backend,
+                       backend_start = excluded.backend_start, expires = excluded.expires"
+                ),
+                params![LEASE_STEP, owner, lease],
+            )?;
+            Ok(())
+        })?;
+        self.leased = true;
+        Ok(())
+    }
+
+    /// Renews this run's lease, `lease` from now, first in each of its transactions on the
+    /// target (which then holds the `@lock` row to its end: a move looking at the lease
+    /// meanwhile waits for it), and again as a step ends. Fails with `BUSY` when the lease
+    /// is no longer this run's: another move took it over after it ran out (this run took
+    /// no step for that long), and the transaction is rolled back, nothing of it written.
+    fn renew(&self, t: &Db) -> Result<()> {
+        let renewed = t.execute(
+            "UPDATE _smithers_cp_migration SET expires = clock_timestamp() + CAST(?3 AS BIGINT) * INTERVAL '1 millisecond'
+             WHERE step = ?1 AND owner = ?2",
+            params![LEASE_STEP, self.owner.as_str(), self.lease.as_millis() as i64],
+        )?;
+        if renewed == 1 {
+            return Ok(());
         }
-        self.locked = true;
+        Err(CpError::new(
+            "BUSY",
+            format!(
+                "This move lost its hold on the database: it took no step for {} s, and another move took over (run it again to go on once that one stopped).",
+                self.lease.as_secs_f64()
+            ),
+            None,
+        ))
+    }
+
+    fn open(&mut self) -> Result<()> {
+        self.take_lease()?;
+        let (source, target) = (&self.source as &Db, &self.target as &Db);
         self.snapshot = Some(source.begin(Scope::Read)?);
         let rows = counts(source)?;
         for (&name, &rows) in TABLES.iter().zip(&rows) {
@@ -259,7 +391,6 @@ impl Transfer {
         }
         let print = fingerprint(source, &rows)?;
         self.print = print.clone();
-        target.script(PROGRESS_TABLE)?;
         let recorded: Option<(String, i64)> = target.row(
             "SELECT after_key, done FROM _smithers_cp_migration WHERE step = ?1",
             params![SOURCE_STEP],
@@ -283,6 +414,7 @@ impl Transfer {
     fn begin_new(&mut self, print: &str) -> Result<()> {
         let places = &self.places;
         db::write(&self.target, |t| {
+            self.renew(t)?;
             for place in places.iter().filter(|p| !SEEDED.contains(&p.layout.name)) {
                 let name = place.layout.name;
                 if t.exists(&format!("SELECT 1 FROM {name} LIMIT 1"), params![])? {
@@ -364,6 +496,7 @@ impl Transfer {
         let finished = got < rows;
         let after = last_key.clone().or_else(|| place.after.clone());
         db::write(target, |t| {
+            self.renew(t)?;
             // The id and head triggers leave their per-row bookkeeping to `finish` and the
             // copied heads (postgres.sql): for this transaction only.
             t.script("SET LOCAL smithers_cp.moving = 'on'")?;
@@ -379,7 +512,8 @@ impl Transfer {
                 "UPDATE _smithers_cp_migration SET after_key = ?2, copied = copied + ?3, done = ?4 WHERE step = ?1",
                 params![layout.name, after_key, got as i64, finished as i64],
             )?;
-            Ok(())
+            // Held from the step's end, however long its rows took.
+            self.renew(t)
         })?;
         let place = &mut self.places[index];
         place.copied += got as u64;
@@ -400,6 +534,7 @@ impl Transfer {
             Ok(())
         })?;
         db::write(&self.target, |t| {
+            self.renew(t)?;
             for (name, seq) in sequences.iter().filter(|(name, _)| NUMBERED.contains(&name.as_str())) {
                 t.execute(
                     "UPDATE _smithers_cp_sequence SET seq = GREATEST(seq, ?2) WHERE name = ?1",
@@ -433,6 +568,8 @@ impl Transfer {
     /// to that check rather than to the source's count); and whether the file was written
     /// to while the move ran. Ends the run's snapshot of the file.
     pub fn verify(&mut self) -> Result<Verification> {
+        // Still this run's: no other move began meanwhile (the check only reads).
+        self.renew(&self.target)?;
         let target = &self.target as &Db;
         let tables: Vec<TableCount> = (self.places.iter().zip(counts(target)?))
             .map(|(place, there)| TableCount { table: place.layout.name.to_string(), source: place.rows, target: there })
@@ -469,14 +606,18 @@ impl Transfer {
         })
     }
 
-    /// Ends the run: the source's snapshot and the target's lock let go. Also on drop.
+    /// Ends the run: the source's snapshot and the target's lease let go (if the target
+    /// cannot be reached, the lease runs out by itself). Also on drop.
     pub fn close(&mut self) {
         if let Some(opened) = self.snapshot.take() {
             let _ = self.src().end(opened, false);
         }
-        if self.locked {
-            self.locked = false;
-            let _ = self.dst().one("SELECT pg_advisory_unlock(?1)", params![MOVE_LOCK], |_| Ok(()));
+        if self.leased {
+            self.leased = false;
+            let _ = self.dst().execute(
+                "DELETE FROM _smithers_cp_migration WHERE step = ?1 AND owner = ?2",
+                params![LEASE_STEP, self.owner.as_str()],
+            );
         }
     }
 }

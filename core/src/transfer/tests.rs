@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 fn call<R: FromInput, T: Serialize>(conn: &Db, op: fn(&Db, &RequestContext, R) -> Result<T, CpError>, input: Value) -> Value {
     request::call(conn, &input, op).map(|out| serde_json::to_value(out).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", &input.to_string()[..input.to_string().len().min(200)]))
@@ -122,6 +123,34 @@ fn rows(conn: &Db, table: &str, (columns, key): &(Vec<String>, String)) -> Vec<V
     })
     .unwrap();
     out
+}
+
+/// A connection to `url` as behind a pooler in transaction mode (`pgbouncer=true`): no
+/// session state, and the move records no server session in its lease.
+fn through_pooler(url: &str) -> PostgresPool {
+    PostgresPool::connect(url, PgOptions { pool_size: 2, pooler: true, ..Default::default() }).unwrap()
+}
+
+/// Ends a run as a killed process does: its lease left in the target, unreleased.
+fn abandon(mut transfer: Transfer) {
+    transfer.leased = false;
+    drop(transfer);
+}
+
+fn busy(result: Result<Transfer, CpError>) -> CpError {
+    let err = result.err().expect("BUSY");
+    assert_eq!(err.code, "BUSY", "{err}");
+    err
+}
+
+/// Some steps, into the usage events: the rows copied.
+fn move_some(transfer: &mut Transfer) -> u64 {
+    for _ in 0..15 {
+        transfer.step(100).unwrap();
+    }
+    let progress = transfer.progress();
+    assert!(progress.copied > 100 && !progress.done, "{progress:?}");
+    progress.copied
 }
 
 fn move_all(transfer: &mut Transfer, rows: usize) -> usize {
@@ -245,12 +274,130 @@ fn a_target_holding_other_data_or_another_move_is_refused() {
 fn two_moves_into_one_database_do_not_run_at_once() {
     let file = File::new();
     populate(&file.open());
-    let (pool, _) = target();
-    let transfer = Transfer::start(file.open(), pool.get().unwrap()).unwrap();
-    let err = Transfer::start(file.open(), pool.get().unwrap()).err().expect("busy");
+    let (pool, url) = target();
+    let mut first = Transfer::start(file.open(), pool.get().unwrap()).unwrap();
+    first.step(100).unwrap();
+    // Directly or through a pooler, while the first holds its lease.
+    let err = busy(Transfer::start(file.open(), pool.get().unwrap()));
+    assert!(err.summary.starts_with("Another move into this database is running; its hold on it ends in "), "{err}");
+    busy(Transfer::start(file.open(), through_pooler(&url).get().unwrap()));
+    // The first goes on untouched by them, and ends; then a move can go on.
+    move_all(&mut first, 1_000);
+    busy(Transfer::start(file.open(), pool.get().unwrap()));
+    assert!(first.verify().unwrap().ok);
+    drop(first);
+    let again = Transfer::start(file.open(), through_pooler(&url).get().unwrap()).unwrap();
+    assert!(again.progress().done && again.progress().resumed);
+}
+
+#[test]
+fn through_a_pooler_a_stopped_move_is_taken_over_once_its_lease_ran_out() {
+    let file = File::new();
+    populate(&file.open());
+    let (_, url) = target();
+    let pooled = through_pooler(&url);
+    let lease = Duration::from_millis(1_500);
+    let mut first = Transfer::start_with_lease(file.open(), pooled.get().unwrap(), lease).unwrap();
+    for _ in 0..10 {
+        first.step(53).unwrap();
+    }
+    let stopped = first.progress();
+    let left = Instant::now();
+    // Killed: its lease stays, and its server connection lives on in the pool (as a
+    // pooler's does after its client is gone), so only the lease's end says it stopped.
+    abandon(first);
+    let err = busy(Transfer::start(file.open(), pooled.get().unwrap()));
+    assert!(err.summary.ends_with(" s unless it takes another step."), "{err}");
+    let direct = PostgresPool::connect(&url, PgOptions { pool_size: 1, ..Default::default() }).unwrap();
+    busy(Transfer::start(file.open(), direct.get().unwrap()));
+
+    std::thread::sleep(lease.saturating_sub(left.elapsed()) + Duration::from_millis(100));
+    let mut next = Transfer::start(file.open(), pooled.get().unwrap()).unwrap();
+    let resumed = next.progress();
+    assert!(resumed.resumed && !resumed.done, "{resumed:?}");
+    assert_eq!((resumed.copied, &resumed.table), (stopped.copied, &stopped.table));
+    move_all(&mut next, 1_000);
+    let report = next.verify().unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(next.progress().copied, next.progress().rows);
+}
+
+#[test]
+fn a_move_that_lost_its_lease_stops_with_busy_writing_nothing() {
+    let file = File::new();
+    populate(&file.open());
+    let (_, url) = target();
+    let pooled = through_pooler(&url);
+    let lease = Duration::from_millis(800);
+    let mut slow = Transfer::start_with_lease(file.open(), pooled.get().unwrap(), lease).unwrap();
+    let before = slow.step(50).unwrap();
+    assert_eq!(before.table, "_smithers_cp_teams");
+    // No step for longer than its lease (stopped, then woken): taken over.
+    std::thread::sleep(lease + Duration::from_millis(100));
+    let mut next = Transfer::start(file.open(), pooled.get().unwrap()).unwrap();
+    assert_eq!(next.progress().copied, before.copied);
+    let err = slow.step(50).expect_err("BUSY");
     assert_eq!(err.code, "BUSY", "{err}");
-    drop(transfer);
-    assert!(Transfer::start(file.open(), pool.get().unwrap()).is_ok());
+    assert!(err.summary.starts_with("This move lost its hold on the database"), "{err}");
+    assert_eq!(slow.verify().expect_err("BUSY").code, "BUSY");
+    // Its step wrote nothing, and its end leaves the other's lease alone.
+    drop(slow);
+    busy(Transfer::start(file.open(), pooled.get().unwrap()));
+    let pg = pooled.get().unwrap();
+    let teams: i64 = (&pg as &Db).one("SELECT COUNT(*) FROM _smithers_cp_teams", &[], |r| r.get(0)).unwrap();
+    assert_eq!(teams, 0);
+    drop(pg);
+    assert_eq!(next.step(10).unwrap().copied, before.copied + 2);
+    move_all(&mut next, 1_000);
+    assert!(next.verify().unwrap().ok);
+}
+
+#[test]
+fn on_a_direct_connection_a_killed_move_is_taken_over_when_its_session_is_gone() {
+    let file = File::new();
+    populate(&file.open());
+    let (pool, url) = target();
+    // Its own connection, and a lease of an hour: only its session's end can free it.
+    let own = PostgresPool::connect(&url, PgOptions { pool_size: 1, ..Default::default() }).unwrap();
+    let mut first = Transfer::start_with_lease(file.open(), own.get().unwrap(), Duration::from_secs(3_600)).unwrap();
+    let stopped = move_some(&mut first);
+    let pg = pool.get().unwrap();
+    let backend: i64 = (&pg as &Db).one("SELECT backend FROM _smithers_cp_migration WHERE step = '@lock'", &[], |r| r.get(0)).unwrap();
+    abandon(first);
+    // Its connection idle in its pool, its session there: the move may still be running.
+    busy(Transfer::start(file.open(), pool.get().unwrap()));
+    busy(Transfer::start(file.open(), through_pooler(&url).get().unwrap()));
+    // The process gone: its socket closed, its server session ends.
+    drop(own);
+    let gone = Instant::now();
+    while (&pg as &Db).exists("SELECT 1 FROM pg_stat_activity WHERE pid = ?1", &[SqlValue::Int(backend)]).unwrap() {
+        assert!(gone.elapsed() < Duration::from_secs(10), "the session did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(pg);
+    let mut next = Transfer::start(file.open(), pool.get().unwrap()).unwrap();
+    assert!(next.progress().resumed && next.progress().copied == stopped, "{:?}", next.progress());
+    move_all(&mut next, 1_000);
+    assert!(next.verify().unwrap().ok);
+}
+
+#[test]
+fn a_move_an_earlier_version_began_goes_on() {
+    let file = File::new();
+    populate(&file.open());
+    let (pool, _) = target();
+    let mut first = Transfer::start(file.open(), pool.get().unwrap()).unwrap();
+    let stopped = move_some(&mut first);
+    drop(first);
+    // Its record as the version before the lease left it.
+    (&pool.get().unwrap() as &Db)
+        .script("ALTER TABLE _smithers_cp_migration DROP COLUMN owner, DROP COLUMN backend, DROP COLUMN backend_start, DROP COLUMN expires")
+        .unwrap();
+    let mut next = Transfer::start(file.open(), pool.get().unwrap()).unwrap();
+    assert!(next.progress().resumed && next.progress().copied == stopped, "{:?}", next.progress());
+    busy(Transfer::start(file.open(), pool.get().unwrap()));
+    move_all(&mut next, 1_000);
+    assert!(next.verify().unwrap().ok);
 }
 
 #[test]
