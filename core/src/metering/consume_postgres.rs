@@ -7,7 +7,7 @@
 //! across all of them: six round trips made `consumeUsage` about 25 calls a second per
 //! org at a 4 ms round trip. The function does the same steps on the server, in the call's
 //! own transaction: the org's write locks, the org's state, the key, each limit's windows,
-//! the decision, the INSERT, and the fold every `TAIL_MAX`-th id.
+//! the decision, the INSERT, and the fold once the org's tail holds `TAIL_MAX` events.
 //!
 //! One SQL statement could not do it: a statement reads one snapshot, taken before it
 //! waits for the org's lock, so it would not see what the writer it waited for committed.
@@ -101,15 +101,19 @@ pub(crate) fn functions() -> String {
                (org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata_json, idempotency_key)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id INTO c_event_id;
              c_project_found := TRUE;
-             -- Upkeep: a failed fold must not undo the event. The tail stays one fold longer.
-             IF c_event_id % {TAIL_MAX} = 0 THEN
-               PERFORM _smithers_cp_usage_fold_quietly($1);
-             END IF;
            ELSE
              c_project_found := $2 IS NULL
                OR EXISTS (SELECT 1 FROM _smithers_cp_projects AS p WHERE p.org_id = $1 AND p.project_id = $2);
            END IF;
            SELECT * INTO c_watermark, c_max_id FROM (SELECT {tail}) AS t;
+           -- Upkeep, once the org's own tail holds `TAIL_MAX` events (ids are numbered
+           -- across orgs, so every `TAIL_MAX`-th id would leave one org's tail to grow past
+           -- what the writers' fold takes, now and then): a failed fold must not undo the
+           -- event, and the tail stays one fold longer.
+           IF fits AND c_max_id - c_watermark >= {TAIL_MAX} THEN
+             PERFORM _smithers_cp_usage_fold_quietly($1);
+             SELECT * INTO c_watermark, c_max_id FROM (SELECT {tail}) AS t;
+           END IF;
            RETURN NEXT;
          END $consume$;",
         locks = org_locks("$1"),

@@ -243,10 +243,13 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
         // A SELECT's bare parameters are TEXT to PostgreSQL: the numbers are cast. The org's
         // write locks are taken first (`lock`, materialized before the row is made, so
         // before its id is drawn): an org's ids commit in order, as its rollups' watermark
-        // needs, and the statement waits for no other org's writers. Every `TAIL_MAX`-th
-        // id folds the org's tail in the same statement, under the same locks, a failed
-        // fold undone alone (`_smithers_cp_usage_fold_quietly`): upkeep adds no round trip
-        // to the call, and cannot fail it.
+        // needs, and the statement waits for no other org's writers. Once the org's own
+        // tail holds `TAIL_MAX` events (this one with those before it: `tail`, read in the
+        // statement's snapshot, so without it), the statement folds it, under the same
+        // locks, a failed fold undone alone (`_smithers_cp_usage_fold_quietly`): upkeep adds
+        // no round trip to the call, and cannot fail it. (Every `TAIL_MAX`-th id, as on
+        // SQLite, would leave one org's tail to grow now and then: ids are numbered across
+        // orgs.)
         Dialect::Postgres => format!(
             "WITH lock AS MATERIALIZED (SELECT {locks}),
              ins AS ({INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, CAST(?5 AS DOUBLE PRECISION), ?6, CAST(?7 AS BIGINT), ?8, CAST(?9 AS TEXT)
@@ -255,9 +258,10 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
                  AND (CAST(?9 AS TEXT) IS NULL
                       OR NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_events WHERE org_id = ?1 AND idempotency_key = ?9))
                RETURNING id)
-             SELECT id, CASE WHEN id % {TAIL_MAX} = 0 THEN _smithers_cp_usage_fold_quietly(?1) END AS folded FROM ins",
+             SELECT id, CASE WHEN (SELECT {tail}) >= {before} THEN _smithers_cp_usage_fold_quietly(?1) END AS folded FROM ins",
             locks = crate::engine::postgres::org_locks("?1"),
-            TAIL_MAX = rollups::TAIL_MAX,
+            tail = rollups::tail_length_postgres("?1"),
+            before = rollups::TAIL_MAX - 1,
         ),
     });
     let done = match conn.run(sql, &usage.values()) {

@@ -120,13 +120,19 @@ pub(crate) fn tail_columns(d: crate::engine::Dialect, org: &str) -> String {
                (SELECT COALESCE(MAX(id), 0) FROM _smithers_cp_usage_events) AS max_id"
             .to_string(),
         crate::engine::Dialect::Postgres => {
-            let mark = postgres_mark(org);
-            format!(
-                "{mark} AS watermark, {mark} + (SELECT COUNT(*) FROM {events} WHERE id > {mark}) AS max_id",
-                events = tail_events(d, org, &mark),
-            )
+            format!("{mark} AS watermark, {mark} + {length} AS max_id", mark = postgres_mark(org), length = tail_length_postgres(org))
         }
     }
+}
+
+/// How many events an org's tail holds on PostgreSQL (`org`, an SQL expression), as one
+/// select-list expression: its events above its watermark, counted through `(org_id, id)`.
+pub(crate) fn tail_length_postgres(org: &str) -> String {
+    let mark = postgres_mark(org);
+    format!(
+        "(SELECT COUNT(*) FROM {events} WHERE id > {mark})",
+        events = tail_events(crate::engine::Dialect::Postgres, org, &mark)
+    )
 }
 
 pub(crate) const ALL: &str = "*";
