@@ -74,6 +74,33 @@ function sourceFile(events: number): string {
 }
 
 /** What both stores must answer alike after a move. */
+/**
+ * Starts `migrate` in small steps (so it is well inside the usage events when it is killed)
+ * and SIGKILLs it a little after it reached them: some steps of the events committed, and
+ * one under way. Resolves once the child closed.
+ */
+async function killedInTheEvents(file: string, url: string, ...extra: string[]) {
+  const child = spawn(process.execPath, [BIN, "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "100", ...extra], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const closed = new Promise((resolve) => child.on("close", resolve));
+  let stderr = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+      if (stderr.includes("_smithers_cp_usage_events")) {
+        setTimeout(() => {
+          child.kill("SIGKILL");
+          resolve();
+        }, 150);
+      }
+    });
+    child.on("exit", (code) => (code === 0 ? reject(new Error(`the move ended before it was killed: ${stderr}`)) : resolve()));
+  });
+  await closed;
+  return { child, stderr };
+}
+
 async function answers(store: { [method: string]: (...args: unknown[]) => unknown }) {
   const out: unknown[] = [];
   for (const org of ["acme", "beta"]) {
@@ -143,23 +170,7 @@ describe("control-plane migrate", () => {
   it("killed in the middle, it goes on where it stopped when run again", async () => {
     const file = sourceFile(15_000);
     const url = freshPostgres();
-    // Small steps, so the move is well inside the usage events when it is killed.
-    const child = spawn(process.execPath, [BIN, "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "100"], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on("data", (chunk) => {
-        stderr += chunk;
-        if (stderr.includes("_smithers_cp_usage_events")) {
-          // A little later: some steps of the events committed, and one under way.
-          setTimeout(() => {
-            child.kill("SIGKILL");
-            resolve();
-          }, 150);
-        }
-      });
-      child.on("exit", (code) => (code === 0 ? reject(new Error(`the move ended before it was killed: ${stderr}`)) : resolve()));
-    });
-    await new Promise((resolve) => child.on("close", resolve));
+    const { child } = await killedInTheEvents(file, url);
     expect(child.signalCode).toBe("SIGKILL");
 
     const resumed = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "5000");
@@ -236,24 +247,7 @@ describe("control-plane migrate", () => {
     const file = sourceFile(15_000);
     const url = freshThroughPooler();
     const LEASE_S = 4;
-    const child = spawn(process.execPath, [BIN, "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "100", "--lease", String(LEASE_S)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const closed = new Promise((resolve) => child.on("close", resolve));
-    let stderr = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on("data", (chunk) => {
-        stderr += chunk;
-        if (stderr.includes("_smithers_cp_usage_events")) {
-          setTimeout(() => {
-            child.kill("SIGKILL");
-            resolve();
-          }, 150);
-        }
-      });
-      child.on("exit", (code) => (code === 0 ? reject(new Error(`the move ended before it was killed: ${stderr}`)) : resolve()));
-    });
-    await closed;
+    const { child, stderr } = await killedInTheEvents(file, url, "--lease", String(LEASE_S));
     const killedAt = Date.now();
     expect(child.signalCode, stderr).toBe("SIGKILL");
 
