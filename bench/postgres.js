@@ -270,27 +270,19 @@ async function flatChecks(ours, doc, pool, run) {
   for (const size of sizes) {
     const add = size - have;
     // `add` events spread evenly over the 30 days before T0 (never on the window's edge),
-    // quantities 1..7, in one transaction: ids numbered as our trigger numbers them (the
-    // next ones of `_smithers_cp_sequence`, moved once), with the trigger's raise to a
-    // given id skipped as a move from a SQLite file skips it (`smithers_cp.moving`,
-    // docs/postgres.md): it updates the sequence's row once per row, and a million updates
-    // of one row in one transaction leave a chain of a million dead versions to walk (the
-    // load took 103 s for 90,000 rows so, and every later statement reading that row paid
-    // for it).
+    // quantities 1..7, in one transaction under our writers' lock: ids drawn from the
+    // table's sequence (schema 4 and later), as our writers' are.
     let at = performance.now();
     const client = await pool.connect();
     try {
       await client.query("BEGIN");
       await client.query("SELECT pg_advisory_xact_lock(7165066978584914945)"); // our writers' lock (docs/postgres.md)
-      await client.query("SET LOCAL smithers_cp.moving = 'on'");
-      const [{ seq }] = (await client.query("SELECT seq FROM _smithers_cp_sequence WHERE name = '_smithers_cp_usage_events' FOR UPDATE")).rows;
       await client.query(
-        `INSERT INTO _smithers_cp_usage_events (id, org_id, project_id, metric, quantity, unit, observed_at_ms)
-         SELECT $8::bigint + 1 + g, $1, $2, $3, 1 + (g % 7), $4, $5::bigint - $6::bigint + 1 + floor((g + 0.5) * ($6::bigint - 1) / $7)::bigint
+        `INSERT INTO _smithers_cp_usage_events (org_id, project_id, metric, quantity, unit, observed_at_ms)
+         SELECT $1, $2, $3, 1 + (g % 7), $4, $5::bigint - $6::bigint + 1 + floor((g + 0.5) * ($6::bigint - 1) / $7)::bigint
          FROM generate_series(0, $7 - 1) AS g`,
-        [org, PROJECT, METRIC, UNIT, T0, MONTH, add, seq],
+        [org, PROJECT, METRIC, UNIT, T0, MONTH, add],
       );
-      await client.query("UPDATE _smithers_cp_sequence SET seq = seq + $1 WHERE name = '_smithers_cp_usage_events'", [add]);
       await client.query("COMMIT");
     } catch (err) {
       await client.query("ROLLBACK");
