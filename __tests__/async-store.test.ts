@@ -330,6 +330,37 @@ describe("on PostgreSQL, calls run on threads of the pool's own, as many as pool
     return orgs;
   }
 
+  it("behind PgBouncer, a write of one statement waits for its org's lock no longer than lockTimeoutMs, then BUSY", async () => {
+    // The pooler's server connections keep no client's settings: each of these calls is
+    // one statement outside a transaction, and sets its own lock_timeout.
+    const direct = freshPostgres();
+    const url = throughPooler(new URL(direct).pathname.slice(1));
+    const store = await ControlPlaneStore.connect(url, { poolSize: 4, lockTimeoutMs: 300 });
+    const [orgId] = await orgsOn(store, 1);
+    const held = await holdWriteLock(direct);
+    try {
+      const calls: [string, () => Promise<unknown>][] = [
+        ["recordUsage", () => store.recordUsage({ orgId, metric: "tok", quantity: 1 })],
+        ["consumeUsage", () => store.consumeUsage({ orgId, metric: "tok", quantity: 1 })],
+        ["recordAuditEvent", () => store.recordAuditEvent({ orgId, action: "a", targetType: "t" })],
+        ["createTeam", () => store.createTeam({ orgId, slug: "t", name: "T" })],
+        ["createProject", () => store.createProject({ orgId, slug: "p", name: "P" })],
+      ];
+      for (const [name, call] of calls) {
+        const started = Date.now();
+        const error = await rejection(call(), "BUSY");
+        const waited = Date.now() - started;
+        expect([name, waited >= 250 && waited < 5_000], `${name} waited ${waited} ms: ${error.message}`).toEqual([name, true]);
+      }
+    } finally {
+      await held.release();
+    }
+    // Nothing was written, and with the lock free they go through.
+    expect(await store.summarizeUsage({ orgId })).toEqual([]);
+    expect((await store.consumeUsage({ orgId, metric: "tok", quantity: 1 })).allowed).toBe(true);
+    await store.close();
+  });
+
   it("poolSize 8: 8 calls wait on a lock at once (no more), and libuv's threads stay free for file and crypto work", async () => {
     const url = freshPostgres();
     const store = await ControlPlaneStore.connect(url, { poolSize: 8, lockTimeoutMs: 30_000 });

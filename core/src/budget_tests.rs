@@ -54,6 +54,9 @@ impl<E: Engine> Engine for Counting<E> {
     fn memo(&self) -> Option<&Memo> {
         self.inner.memo()
     }
+    fn statement_lock_timeout(&self) -> Option<String> {
+        self.inner.statement_lock_timeout()
+    }
 }
 
 impl Counting {

@@ -63,6 +63,9 @@ impl crate::engine::Engine for AnyDb {
     fn memo(&self) -> Option<&crate::engine::Memo> {
         (**self).memo()
     }
+    fn statement_lock_timeout(&self) -> Option<String> {
+        (**self).statement_lock_timeout()
+    }
 }
 
 thread_local! {

@@ -41,10 +41,10 @@ fn is_slug(s: &str) -> bool {
     }
 }
 
-/// Length of a usage-limit period in milliseconds.
 /// Every period a usage limit may have.
 pub(crate) const PERIODS: [&str; 3] = ["daily", "weekly", "monthly"];
 
+/// Length of a usage-limit period in milliseconds.
 pub(crate) fn period_ms(period: &str) -> Option<i64> {
     match period {
         "daily" => Some(86_400_000),

@@ -45,10 +45,17 @@ pub(crate) fn functions() -> String {
            RETURN new_id;
          END $insert$;
 
+         DROP FUNCTION IF EXISTS _smithers_cp_audit_record(TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, BIGINT, TEXT, TEXT, TEXT, TEXT);
          CREATE OR REPLACE FUNCTION _smithers_cp_audit_record(
-           TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, BIGINT, TEXT, TEXT, TEXT, TEXT)
+           TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, BIGINT, TEXT, TEXT, TEXT, TEXT, TEXT)
            RETURNS TABLE (c_status TEXT, c_reason TEXT, c_id BIGINT) LANGUAGE plpgsql AS $record$
+         -- $1..$11 as `_smithers_cp_audit_insert`'s; $12 the lock_timeout to set
+         -- (`Engine::statement_lock_timeout`), or NULL.
          BEGIN
+           IF $12 IS NOT NULL THEN
+             -- Behind a pooler the session has no lock_timeout of ours (`statement_lock_timeout`).
+             PERFORM set_config('lock_timeout', $12, true);
+           END IF;
            PERFORM {locks};
            SELECT o.status, o.suspend_reason INTO c_status, c_reason FROM _smithers_cp_orgs AS o WHERE o.org_id = $1;
            IF c_status IS NOT NULL AND c_status <> 'deleted' THEN
@@ -75,4 +82,4 @@ pub(crate) fn functions() -> String {
 pub(crate) const INSERT: &str = "SELECT _smithers_cp_audit_insert(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) AS id";
 
 /// `_smithers_cp_audit_record`'s call: the org's state, and the event's id when written.
-pub(crate) const RECORD: &str = "SELECT * FROM _smithers_cp_audit_record(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+pub(crate) const RECORD: &str = "SELECT * FROM _smithers_cp_audit_record(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";

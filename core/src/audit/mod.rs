@@ -454,9 +454,10 @@ pub fn record(conn: &Db, ctx: &RequestContext, req: RecordAuditEvent) -> Result<
 fn record_postgres(conn: &Db, ctx: &RequestContext, ev: &NewEvent) -> Result<i64> {
     let actor_id = ev.actor_id.or(ctx.actor_id.as_deref());
     let metadata_json = ev.metadata.to_string();
+    let lock_timeout = conn.statement_lock_timeout();
     let values = params![
         ev.org_id, ev.project_id, actor_id, ev.action, ev.target_type, ev.target_id, ev.occurred_at_ms, metadata_json,
-        ctx.ip_address, ctx.user_agent, ctx.request_id
+        ctx.ip_address, ctx.user_agent, ctx.request_id, lock_timeout
     ];
     let parents = Parents::project(ev.org_id, ev.project_id);
     let (state, id) = conn

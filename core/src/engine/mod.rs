@@ -151,6 +151,14 @@ pub trait Engine {
     fn memo(&self) -> Option<&Memo> {
         None
     }
+    /// The `lock_timeout` (milliseconds, as text) a write made of one statement outside a
+    /// transaction sets for itself before it waits for a lock (`set_config(..., true)`),
+    /// where the session does not have it: behind a pooler in transaction mode, whose
+    /// server connections keep no client's settings (a transaction's `begin` sets them
+    /// with `SET LOCAL`). `None`: the session has it.
+    fn statement_lock_timeout(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The engine as the core's functions take it.

@@ -33,7 +33,7 @@ use crate::validate::{period_ms, ORG_KEY, PERIODS};
 
 /// The call: `?1`..`?9` the event in `NewUsage::values`' order, `?10` its project's limit
 /// key.
-const CALL: &str = "SELECT * FROM _smithers_cp_usage_consume(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+const CALL: &str = "SELECT * FROM _smithers_cp_usage_consume(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 /// The consume function, for the schema to create (`schema::postgres::ensure`); a window's
 /// sum is `_smithers_cp_usage_window` (`rollups::window_postgres`).
@@ -44,21 +44,27 @@ pub(crate) fn functions() -> String {
         PERIODS.iter().map(|p| format!("WHEN '{p}' THEN {}", period_ms(p).unwrap_or(0))).collect::<Vec<_>>().join(" ")
     );
     format!(
-        "CREATE OR REPLACE FUNCTION _smithers_cp_usage_consume(
-           TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, BIGINT, TEXT, TEXT, TEXT)
+        "DROP FUNCTION IF EXISTS _smithers_cp_usage_consume(TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, BIGINT, TEXT, TEXT, TEXT);
+         CREATE OR REPLACE FUNCTION _smithers_cp_usage_consume(
+           TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, BIGINT, TEXT, TEXT, TEXT, TEXT)
            RETURNS TABLE (c_status TEXT, c_reason TEXT, c_seen BIGINT, c_allowed BOOLEAN, c_event_id BIGINT,
              c_project_found BOOLEAN, c_watermark BIGINT, c_max_id BIGINT,
              c_org_id TEXT, c_project_id TEXT, c_metric TEXT, c_unit TEXT, c_period TEXT,
              c_limit_quantity DOUBLE PRECISION, c_updated_at_ms BIGINT, c_used DOUBLE PRECISION, c_later DOUBLE PRECISION)
            LANGUAGE plpgsql AS $consume$
          -- $1 org, $2 project, $3 run, $4 metric, $5 quantity, $6 unit, $7 observed at,
-         -- $8 metadata JSON, $9 idempotency key, $10 the project's limit key.
+         -- $8 metadata JSON, $9 idempotency key, $10 the project's limit key, $11 the
+         -- lock_timeout to set (`Engine::statement_lock_timeout`), or NULL.
          DECLARE
            anything_later BOOLEAN;
            fits BOOLEAN := TRUE;
            lim RECORD;
            span BIGINT;
          BEGIN
+           IF $11 IS NOT NULL THEN
+             -- Behind a pooler the session has no lock_timeout of ours (`statement_lock_timeout`).
+             PERFORM set_config('lock_timeout', $11, true);
+           END IF;
            PERFORM {locks};
            SELECT o.status, o.suspend_reason INTO c_status, c_reason FROM _smithers_cp_orgs AS o WHERE o.org_id = $1;
            IF c_status IS NULL OR c_status = 'deleted' THEN
@@ -125,10 +131,19 @@ pub(crate) fn functions() -> String {
 
 /// `consumeUsage` on PostgreSQL (see the module's doc); `limits::consume` calls it.
 pub(crate) fn consume(conn: &Db, usage: &NewUsage) -> Result<Consumption> {
+    consume_once(conn, usage, true)
+}
+
+/// One call of the function. `again`: when the key's first event is gone by the time it is
+/// read back (a retention purge between the call and the read), the call is made once more,
+/// and records the event as new, as SQLite's one transaction would have.
+fn consume_once(conn: &Db, usage: &NewUsage, again: bool) -> Result<Consumption> {
     let project_key = usage.project_id.as_deref().unwrap_or(ORG_KEY);
     let values = usage.values();
     let mut params = values.to_vec();
     params.push(crate::engine::SqlValue::Text(project_key));
+    let lock_timeout = conn.statement_lock_timeout();
+    params.push(crate::engine::ToSql::to_sql(&lock_timeout));
     let mut limits: Vec<(UsageLimit, f64, f64)> = Vec::new();
     let mut last = None;
     let rows = conn.each(CALL, &params, |r| {
@@ -173,6 +188,9 @@ pub(crate) fn consume(conn: &Db, usage: &NewUsage) -> Result<Consumption> {
         if last.seen {
             if let Some(original) = usage.find_duplicate(conn)? {
                 return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
+            }
+            if again {
+                return consume_once(conn, usage, false);
             }
         }
         return Err(crate::error::CpError::new("INTERNAL", "consumeUsage: the server's function stopped without a reason.", None));

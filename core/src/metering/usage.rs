@@ -249,9 +249,11 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
         // locks, a failed fold undone alone (`_smithers_cp_usage_fold_quietly`): upkeep adds
         // no round trip to the call, and cannot fail it. (Every `TAIL_MAX`-th id, as on
         // SQLite, would leave one org's tail to grow now and then: ids are numbered across
-        // orgs.)
+        // orgs.) `?10` is the lock_timeout the statement sets for itself, where the session
+        // has none of ours (`Engine::statement_lock_timeout`), before it waits for the locks.
         Dialect::Postgres => format!(
-            "WITH lock AS MATERIALIZED (SELECT {locks}),
+            "WITH timeout AS MATERIALIZED (SELECT set_config('lock_timeout', COALESCE(CAST(?10 AS TEXT), current_setting('lock_timeout')), true) AS ms),
+             lock AS MATERIALIZED (SELECT {locks} FROM timeout),
              ins AS ({INSERT_COLUMNS} SELECT ?1, ?2, ?3, ?4, CAST(?5 AS DOUBLE PRECISION), ?6, CAST(?7 AS BIGINT), ?8, CAST(?9 AS TEXT)
                FROM lock
                WHERE EXISTS (SELECT 1 FROM _smithers_cp_orgs WHERE org_id = ?1 AND status <> 'deleted')
@@ -264,7 +266,12 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
             before = rollups::TAIL_MAX - 1,
         ),
     });
-    let done = match conn.run(sql, &usage.values()) {
+    let lock_timeout = conn.statement_lock_timeout();
+    let mut values = usage.values().to_vec();
+    if conn.dialect() == Dialect::Postgres {
+        values.push(crate::engine::ToSql::to_sql(&lock_timeout));
+    }
+    let done = match conn.run(sql, &values) {
         Ok(done) => done,
         // The same key recorded by another writer that committed after this statement's
         // snapshot was taken (on PostgreSQL, while the statement waited for the org's

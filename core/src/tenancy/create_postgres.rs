@@ -24,15 +24,20 @@ use serde_json::Value;
 /// The function, for the schema to create (`schema::postgres::ensure`).
 pub(crate) fn functions() -> String {
     format!(
-        "CREATE OR REPLACE FUNCTION _smithers_cp_create(
+        "DROP FUNCTION IF EXISTS _smithers_cp_create(TEXT, TEXT, JSONB, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, BIGINT, TEXT, TEXT, TEXT, TEXT);
+         CREATE OR REPLACE FUNCTION _smithers_cp_create(
            p_org TEXT, p_table TEXT, p_row JSONB, p_limit_column TEXT, p_count_table TEXT,
            p_project TEXT, p_actor TEXT, p_action TEXT, p_target_type TEXT, p_target_id TEXT, p_at BIGINT,
-           p_metadata TEXT, p_ip TEXT, p_agent TEXT, p_request TEXT)
+           p_metadata TEXT, p_ip TEXT, p_agent TEXT, p_request TEXT, p_lock_timeout TEXT)
            RETURNS TABLE (c_status TEXT, c_reason TEXT, c_limit BIGINT, c_used BIGINT, c_audit_id BIGINT)
            LANGUAGE plpgsql AS $create$
          DECLARE
            columns TEXT;
          BEGIN
+           IF p_lock_timeout IS NOT NULL THEN
+             -- Behind a pooler the session has no lock_timeout of ours (`statement_lock_timeout`).
+             PERFORM set_config('lock_timeout', p_lock_timeout, true);
+           END IF;
            PERFORM {locks};
            SELECT o.status, o.suspend_reason INTO c_status, c_reason FROM _smithers_cp_orgs AS o WHERE o.org_id = p_org;
            -- As `orgs::guard_state` for a create: a missing, deleted or suspended org.
@@ -61,10 +66,11 @@ pub(crate) fn functions() -> String {
     )
 }
 
-const CALL: &str = "SELECT * FROM _smithers_cp_create(?1, ?2, CAST(?3 AS JSONB), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+const CALL: &str = "SELECT * FROM _smithers_cp_create(?1, ?2, CAST(?3 AS JSONB), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 
-/// A create on PostgreSQL: `row` (column → value) into `table`, counted against `quota`,
-/// with its audit event `event`. A failed INSERT's error goes through `map_insert`, as the
+/// A create on PostgreSQL: `row` (column → value) into `table`, counted against `quota`
+/// (a resource counted per org, as the function counts: not `MEMBERS_PER_TEAM`), with its
+/// audit event `event`. A failed INSERT's error goes through `map_insert`, as the
 /// SQLite form maps it.
 pub(crate) fn create(
     conn: &Db,
@@ -79,6 +85,7 @@ pub(crate) fn create(
     let metadata = event.metadata.to_string();
     let actor = event.actor_id.or(ctx.actor_id.as_deref());
     let (limit_column, count_table) = (quota.map(Resource::column), quota.map(Resource::table));
+    let lock_timeout = conn.statement_lock_timeout();
     let params = crate::params![
         event.org_id,
         table,
@@ -94,7 +101,8 @@ pub(crate) fn create(
         metadata,
         ctx.ip_address,
         ctx.user_agent,
-        ctx.request_id
+        ctx.request_id,
+        lock_timeout
     ];
     let (state, limit, used) = conn
         .one(CALL, params, |r| {

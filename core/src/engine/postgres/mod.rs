@@ -565,6 +565,10 @@ impl Engine for PostgresEngine {
         Dialect::Postgres
     }
 
+    fn statement_lock_timeout(&self) -> Option<String> {
+        self.pool.options.pooler.then(|| self.pool.options.lock_timeout.as_millis().to_string())
+    }
+
     fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Done> {
         let (rows, changes) = self.execute(sql, params)?;
         // `... RETURNING id`: the last row's id is the last inserted.
