@@ -75,6 +75,29 @@ function sourceFile(events: number): string {
 
 /** What both stores must answer alike after a move. */
 /**
+ * After a move that was killed and resumed: every event once (the target's sums are the
+ * source's), and every table of the file's (the rollups' aside: held to the rollups'
+ * check) row for row, 30,000 events among them.
+ */
+async function expectEveryRowMoved(file: string, url: string) {
+  const sqlite = new ControlPlaneStore(file);
+  const pg = await ControlPlaneStore.connect(url);
+  try {
+    for (const org of ["acme", "beta"]) {
+      const window = { orgId: org, sinceMs: 0, untilMs: T0 + 400 * DAY };
+      expect(await pg.summarizeUsage(window)).toEqual(sqlite.summarizeUsage(window));
+    }
+    const fileTables = sqlite.stats().tables.filter((t) => !/rollup|series|dense|meta|purging/.test(t.table));
+    const pgRows = new Map((await pg.stats()).tables.map((t) => [t.table, t.rows]));
+    expect(fileTables.map((t) => [t.table, pgRows.get(t.table)])).toEqual(fileTables.map((t) => [t.table, t.rows]));
+    expect(fileTables.find((t) => t.table === "_smithers_cp_usage_events")?.rows).toBe(30_000);
+  } finally {
+    sqlite.close();
+    await pg.close();
+  }
+}
+
+/**
  * Starts `migrate` in small steps (so it is well inside the usage events when it is killed)
  * and SIGKILLs it a little after it reached them: some steps of the events committed, and
  * one under way. Resolves once the child closed.
@@ -180,23 +203,7 @@ describe("control-plane migrate", () => {
     expect(Number(before)).toBeLessThan(Number(total));
     const report = JSON.parse(resumed.stdout);
     expect(report).toMatchObject({ ok: true, orgs: 2, brokenAuditChains: [], rollupsConsistent: true });
-    // Every event once: the target's count and sum are the source's.
-    const sqlite = new ControlPlaneStore(file);
-    const pg = await ControlPlaneStore.connect(url);
-    try {
-      for (const org of ["acme", "beta"]) {
-        const window = { orgId: org, sinceMs: 0, untilMs: T0 + 400 * DAY };
-        expect(await pg.summarizeUsage(window)).toEqual(sqlite.summarizeUsage(window));
-      }
-      // Every table of the file's (the rollups' aside: held to the rollups' check), row for row.
-      const fileTables = sqlite.stats().tables.filter((t) => !/rollup|series|dense|meta|purging/.test(t.table));
-      const pgRows = new Map((await pg.stats()).tables.map((t) => [t.table, t.rows]));
-      expect(fileTables.map((t) => [t.table, pgRows.get(t.table)])).toEqual(fileTables.map((t) => [t.table, t.rows]));
-      expect(fileTables.find((t) => t.table === "_smithers_cp_usage_events")?.rows).toBe(30_000);
-    } finally {
-      sqlite.close();
-      await pg.close();
-    }
+    await expectEveryRowMoved(file, url);
   });
 
   it("refuses a target that holds other data, and a source that is not a file", async () => {
@@ -262,19 +269,6 @@ describe("control-plane migrate", () => {
     expect(Number(before)).toBeGreaterThan(0);
     expect(Number(before)).toBeLessThan(Number(total));
     expect(JSON.parse(resumed.stdout)).toMatchObject({ ok: true, orgs: 2, brokenAuditChains: [], rollupsConsistent: true });
-    const sqlite = new ControlPlaneStore(file);
-    const pg = await ControlPlaneStore.connect(url);
-    try {
-      for (const org of ["acme", "beta"]) {
-        const window = { orgId: org, sinceMs: 0, untilMs: T0 + 400 * DAY };
-        expect(await pg.summarizeUsage(window)).toEqual(sqlite.summarizeUsage(window));
-      }
-      const fileTables = sqlite.stats().tables.filter((t) => !/rollup|series|dense|meta|purging/.test(t.table));
-      const pgRows = new Map((await pg.stats()).tables.map((t) => [t.table, t.rows]));
-      expect(fileTables.map((t) => [t.table, pgRows.get(t.table)])).toEqual(fileTables.map((t) => [t.table, t.rows]));
-    } finally {
-      sqlite.close();
-      await pg.close();
-    }
+    await expectEveryRowMoved(file, url);
   });
 });

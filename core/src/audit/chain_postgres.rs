@@ -52,12 +52,7 @@ pub(crate) fn functions() -> String {
          -- $1..$11 as `_smithers_cp_audit_insert`'s; $12 the lock_timeout to set
          -- (`Engine::statement_lock_timeout`), or NULL.
          BEGIN
-           IF $12 IS NOT NULL THEN
-             -- Behind a pooler the session has no lock_timeout of ours (`statement_lock_timeout`).
-             PERFORM set_config('lock_timeout', $12, true);
-           END IF;
-           PERFORM {locks};
-           SELECT o.status, o.suspend_reason INTO c_status, c_reason FROM _smithers_cp_orgs AS o WHERE o.org_id = $1;
+           {opening}
            IF c_status IS NOT NULL AND c_status <> 'deleted' THEN
              c_id := _smithers_cp_audit_insert($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11);
            END IF;
@@ -74,7 +69,7 @@ pub(crate) fn functions() -> String {
         agent = j("$10"),
         request = j("$11"),
         prev = j("prev"),
-        locks = crate::engine::postgres::org_locks("$1"),
+        opening = crate::engine::postgres::org_write_opening("$1", "$12"),
     )
 }
 

@@ -25,7 +25,7 @@ use super::limits::{weigh, Consumption, UsageLimit};
 use super::rollups::{self, TAIL_MAX};
 use super::usage::NewUsage;
 use crate::db::Db;
-use crate::engine::postgres::org_locks;
+use crate::engine::postgres::org_write_opening;
 use crate::engine::Dialect;
 use crate::error::Result;
 use crate::tenancy::orgs::{self, WriteKind};
@@ -61,12 +61,7 @@ pub(crate) fn functions() -> String {
            lim RECORD;
            span BIGINT;
          BEGIN
-           IF $11 IS NOT NULL THEN
-             -- Behind a pooler the session has no lock_timeout of ours (`statement_lock_timeout`).
-             PERFORM set_config('lock_timeout', $11, true);
-           END IF;
-           PERFORM {locks};
-           SELECT o.status, o.suspend_reason INTO c_status, c_reason FROM _smithers_cp_orgs AS o WHERE o.org_id = $1;
+           {opening}
            IF c_status IS NULL OR c_status = 'deleted' THEN
              RETURN NEXT;
              RETURN;
@@ -122,7 +117,7 @@ pub(crate) fn functions() -> String {
            END IF;
            RETURN NEXT;
          END $consume$;",
-        locks = org_locks("$1"),
+        opening = org_write_opening("$1", "$11"),
         MILLI = rollups::MILLI,
         ALL = rollups::ALL,
         tail = rollups::tail_columns(d, "$1"),

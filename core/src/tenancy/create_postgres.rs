@@ -14,7 +14,7 @@
 
 use crate::audit::NewEvent;
 use crate::db::Db;
-use crate::engine::postgres::org_locks;
+use crate::engine::postgres::org_write_opening;
 use crate::error::Result;
 use crate::request::RequestContext;
 use crate::tenancy::orgs::{self, WriteKind};
@@ -34,12 +34,7 @@ pub(crate) fn functions() -> String {
          DECLARE
            columns TEXT;
          BEGIN
-           IF p_lock_timeout IS NOT NULL THEN
-             -- Behind a pooler the session has no lock_timeout of ours (`statement_lock_timeout`).
-             PERFORM set_config('lock_timeout', p_lock_timeout, true);
-           END IF;
-           PERFORM {locks};
-           SELECT o.status, o.suspend_reason INTO c_status, c_reason FROM _smithers_cp_orgs AS o WHERE o.org_id = p_org;
+           {opening}
            -- As `orgs::guard_state` for a create: a missing, deleted or suspended org.
            IF c_status IS NULL OR c_status IN ('deleted', 'suspended') THEN
              RETURN NEXT;
@@ -62,7 +57,7 @@ pub(crate) fn functions() -> String {
              p_metadata, p_ip, p_agent, p_request);
            RETURN NEXT;
          END $create$;",
-        locks = org_locks("p_org"),
+        opening = org_write_opening("p_org", "p_lock_timeout"),
     )
 }
 

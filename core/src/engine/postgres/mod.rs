@@ -75,6 +75,24 @@ pub(crate) fn org_locks(org: &str) -> String {
     format!("pg_advisory_xact_lock_shared({WRITE_LOCK}) AS store, pg_advisory_xact_lock({ORG_LOCKS}, hashtext({org})) AS org")
 }
 
+/// The opening of a server-side function that writes one org's rows in the call's own
+/// transaction (plpgsql statements): the `lock_timeout` it was given, if any
+/// (`Engine::statement_lock_timeout`: behind a pooler the session has none of ours), then
+/// the org's write locks (`org_locks`), then the org's state read after them into
+/// `c_status` and `c_reason` (each statement of a function reads what committed before it,
+/// so this is what the writer it waited for left). `org` and `lock_timeout` are SQL
+/// expressions naming the function's parameters.
+pub(crate) fn org_write_opening(org: &str, lock_timeout: &str) -> String {
+    format!(
+        "IF {lock_timeout} IS NOT NULL THEN
+             PERFORM set_config('lock_timeout', {lock_timeout}, true);
+           END IF;
+           PERFORM {locks};
+           SELECT o.status, o.suspend_reason INTO c_status, c_reason FROM _smithers_cp_orgs AS o WHERE o.org_id = {org};",
+        locks = org_locks(org),
+    )
+}
+
 /// The statement that takes `org_id`'s write locks. `org_id` is a validated id, quoted
 /// anyway.
 fn org_lock_sql(org_id: &str) -> String {
