@@ -75,6 +75,25 @@ function sourceFile(events: number): string {
 
 /** What both stores must answer alike after a move. */
 /**
+ * After a move: the moved store answers as the file does, and they go on alike (the next
+ * ids and the chains continue from the copied heads).
+ */
+async function expectAnswersAlike(file: string, url: string) {
+  const sqlite = new ControlPlaneStore(file);
+  const pg = await ControlPlaneStore.connect(url);
+  try {
+    expect(await answers(pg as never)).toEqual(await answers(sqlite as never));
+    const next = (s: { recordUsage: Function; recordAuditEvent: Function }) =>
+      Promise.all([s.recordUsage({ orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: T0 + DAY }), s.recordAuditEvent({ orgId: "beta", action: "after.move", targetType: "x", occurredAtMs: T0 + DAY })]);
+    expect(await next(pg as never)).toEqual(await next(sqlite as never));
+    expect(await pg.verifyAuditChain({ orgId: "beta" })).toMatchObject({ ok: true });
+  } finally {
+    sqlite.close();
+    await pg.close();
+  }
+}
+
+/**
  * After a move that was killed and resumed: every event once (the target's sums are the
  * source's), and every table of the file's (the rollups' aside: held to the rollups'
  * check) row for row, 30,000 events among them.
@@ -165,20 +184,7 @@ describe("control-plane migrate", () => {
     const again = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url);
     expect([again.code, JSON.parse(again.stdout).ok, again.stderr]).toEqual([0, true, "this move was done already: checking the target again\n"]);
 
-    const sqlite = new ControlPlaneStore(file);
-    const pg = await ControlPlaneStore.connect(url);
-    try {
-      const expected = await answers(sqlite as never);
-      expect(await answers(pg as never)).toEqual(expected);
-      // And they go on alike: the next ids and the chains continue from the copied heads.
-      const next = (s: { recordUsage: Function; recordAuditEvent: Function }) =>
-        Promise.all([s.recordUsage({ orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: T0 + DAY }), s.recordAuditEvent({ orgId: "beta", action: "after.move", targetType: "x", occurredAtMs: T0 + DAY })]);
-      expect(await next(pg as never)).toEqual(await next(sqlite as never));
-      expect(await pg.verifyAuditChain({ orgId: "beta" })).toMatchObject({ ok: true });
-    } finally {
-      sqlite.close();
-      await pg.close();
-    }
+    await expectAnswersAlike(file, url);
 
     // The CLI works on the target as on the file.
     const listed = await cli("--url", url, "orgs", "list");
@@ -236,18 +242,7 @@ describe("control-plane migrate", () => {
     const again = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url);
     expect([again.code, JSON.parse(again.stdout).ok, again.stderr]).toEqual([0, true, "this move was done already: checking the target again\n"]);
 
-    const sqlite = new ControlPlaneStore(file);
-    const pg = await ControlPlaneStore.connect(url);
-    try {
-      expect(await answers(pg as never)).toEqual(await answers(sqlite as never));
-      const next = (s: { recordUsage: Function; recordAuditEvent: Function }) =>
-        Promise.all([s.recordUsage({ orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: T0 + DAY }), s.recordAuditEvent({ orgId: "beta", action: "after.move", targetType: "x", occurredAtMs: T0 + DAY })]);
-      expect(await next(pg as never)).toEqual(await next(sqlite as never));
-      expect(await pg.verifyAuditChain({ orgId: "beta" })).toMatchObject({ ok: true });
-    } finally {
-      sqlite.close();
-      await pg.close();
-    }
+    await expectAnswersAlike(file, url);
   });
 
   it("through PgBouncer, killed in the middle: another move is BUSY until its lease ran out, then goes on where it stopped", async () => {

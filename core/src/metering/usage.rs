@@ -266,12 +266,19 @@ pub fn record(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Usage
             before = rollups::TAIL_MAX - 1,
         ),
     });
+    // PostgreSQL's form takes its lock_timeout as a tenth parameter; SQLite's runs on the
+    // nine values as they are (no copy on its hot path).
     let lock_timeout = conn.statement_lock_timeout();
-    let mut values = usage.values().to_vec();
-    if conn.dialect() == Dialect::Postgres {
-        values.push(crate::engine::ToSql::to_sql(&lock_timeout));
-    }
-    let done = match conn.run(sql, &values) {
+    let values = usage.values();
+    let run = match conn.dialect() {
+        Dialect::Sqlite => conn.run(sql, &values),
+        Dialect::Postgres => {
+            let mut with_timeout = values.to_vec();
+            with_timeout.push(crate::engine::ToSql::to_sql(&lock_timeout));
+            conn.run(sql, &with_timeout)
+        }
+    };
+    let done = match run {
         Ok(done) => done,
         // The same key recorded by another writer that committed after this statement's
         // snapshot was taken (on PostgreSQL, while the statement waited for the org's
