@@ -113,6 +113,33 @@ compare(
   (s) => s.checkUsageLimit(check),
 );
 
+// A fresh store, as a test suite makes one per test: a new in-memory handle (or path),
+// the schema, one createOrg, closed. The target: on a fresh handle at most 2x the
+// documented statements (their DDL and store) on one.
+{
+  const times = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, open] of Object.entries(sides)) {
+      times[name].push(perCall(300, (i) => {
+        const side = open("memory");
+        side.s.createOrg(org(i));
+        side.close();
+      }));
+    }
+  }
+  const [doc, handle, own] = Object.keys(sides).map((k) => median(times[k]));
+  rows.push({
+    operation: "fresh store + createOrg + close",
+    database: "memory",
+    "documented (µs)": doc.toFixed(1),
+    "store on handle (µs)": handle.toFixed(1),
+    "store by path (µs)": own.toFixed(1),
+    "handle vs documented": `${(doc / handle).toFixed(2)}x`,
+    "path vs documented": `${(doc / own).toFixed(2)}x`,
+    "path vs handle": `${(handle / own).toFixed(2)}x`,
+  });
+}
+
 console.log(`${isBun ? `Bun ${Bun.version}` : `Node ${process.version}`}, ${binding}; median of ${ROUNDS} rounds; µs per call (lower is faster)`);
 console.table(rows);
 fs.rmSync(dir, { recursive: true, force: true });

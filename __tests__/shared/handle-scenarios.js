@@ -295,8 +295,11 @@ scenarios["the request path runs its budget of statements on the handle"] = (ope
   for (let i = 0; i < 40; i++) {
     const [event, n] = statementsOf(counter, () => store.recordUsage(usage(i)));
     const fold = event.id % 16 === 0 ? write : 0;
+    // The connection's first fold finds no fold view (a new store's schema has none): its
+    // statement is refused as it is prepared, the views are created (one exec), it runs.
+    const created = fold && folds === 0 ? 1 : 0;
     folds += fold ? 1 : 0;
-    assert.equal(n, write + fold, `recordUsage ${i}`);
+    assert.equal(n, write + fold + created, `recordUsage ${i}`);
   }
   assert.ok(folds >= 2);
   const check = { orgId: "acme", projectId: "web", metric: "tok", unit: "token", period: "daily", untilMs: 1_000_100 };

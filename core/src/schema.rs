@@ -2,6 +2,7 @@
 //! file the other wrote; the legacy secret-refs migration; our own schema version. The
 //! same base tables in PostgreSQL's types are `postgres`.
 
+pub mod fresh;
 pub mod postgres;
 
 use crate::db;
@@ -153,8 +154,9 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 "#;
 
 /// Every table and trigger this version of the schema has; a file holding all of them at
-/// this version needs nothing done on open.
-const OBJECTS: [&str; 29] = [
+/// this version needs nothing done on open. (The fold's views and triggers are not among
+/// them: a new store's connection keeps its own, `fresh`.)
+const OBJECTS: [&str; 25] = [
     "_smithers_cp_usage_dense_minutes",
     "_smithers_cp_retention",
     "_smithers_cp_usage_purging",
@@ -179,54 +181,79 @@ const OBJECTS: [&str; 29] = [
     rollups::TRIGGERS[0],
     rollups::TRIGGERS[1],
     rollups::TRIGGERS[2],
-    rollups::FOLD_OBJECTS[0],
-    rollups::FOLD_OBJECTS[1],
-    rollups::FOLD_OBJECTS[2],
-    rollups::FOLD_OBJECTS[3],
     crate::audit::HEAD_TRIGGER_NAME,
 ];
 
-/// Whether the file already has this version's schema: one read, no write, no lock held.
-fn is_current(conn: &Db) -> Result<bool> {
-    let mut sql = String::from("SELECT COUNT(*) AS present FROM sqlite_master WHERE name IN (");
+/// What a database holds of ours.
+#[derive(PartialEq, Eq)]
+enum Found {
+    /// This version's schema.
+    Current,
+    /// No table or trigger of ours.
+    Nothing,
+    /// Some: an earlier version's schema, or the documented store's.
+    Earlier,
+}
+
+/// One read, no write, no lock held.
+fn found(conn: &Db) -> Result<Found> {
+    let mut sql = String::from("SELECT COALESCE(SUM(name IN (");
     sql.push_str(&(1..=OBJECTS.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
-    sql.push(')');
+    sql.push_str(")), 0) AS present, COUNT(*) AS ours FROM sqlite_master WHERE name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'");
     let names: Vec<crate::engine::SqlValue> = OBJECTS.iter().map(|&n| crate::engine::SqlValue::Text(n)).collect();
-    let present: i64 = conn.one(&sql, &names, |r| r.get(0))?;
-    if present != OBJECTS.len() as i64 {
-        return Ok(false);
-    }
-    Ok(schema_version(conn)? == Some(SCHEMA_VERSION))
+    let (present, ours): (i64, i64) = conn.one(&sql, &names, |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(if ours == 0 {
+        Found::Nothing
+    } else if present == OBJECTS.len() as i64 && schema_version(conn)? == Some(SCHEMA_VERSION) {
+        Found::Current
+    } else {
+        Found::Earlier
+    })
 }
 
 /// Creates or upgrades every table, in one transaction; safe to call any number of times.
-/// A file already at this version is only read (opening costs the same at 10 events or 2M).
+/// A file already at this version is only read (opening costs the same at 10 events or 2M);
+/// one that holds nothing of ours gets the whole schema in one script (`fresh`).
 pub fn ensure(conn: &Db) -> Result<()> {
     if conn.dialect() == crate::engine::Dialect::Postgres {
         return postgres::ensure(conn);
     }
-    if is_current(conn)? {
+    if found(conn)? == Found::Current {
         return Ok(());
     }
-    db::write(conn, |c| {
-        migrate_legacy_secret_refs(c)?;
-        c.script(DOCUMENTED_TABLES)?;
-        finish_legacy_secret_refs(c)?;
-        c.script(NATIVE_TABLES)?;
-        add_usage_columns(c)?;
-        add_lifecycle(c)?;
-        add_audit_chain(c)?;
-        add_request_context(c)?;
-        add_retention(c)?;
-        rollups::ensure(c)?;
-        c.execute(
-            "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value
-             WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)",
-            params![SCHEMA_VERSION.to_string()],
-        )?;
-        Ok(())
+    // Looked at again under the write lock: another process may have created it meanwhile.
+    db::write(conn, |c| match found(c)? {
+        Found::Current => Ok(()),
+        Found::Nothing => c.script(fresh::script()?),
+        Found::Earlier => upgrade(c),
     })
+}
+
+/// Every step from any earlier schema (or none) to this version's, inside the caller's
+/// transaction.
+fn upgrade(c: &Db) -> Result<()> {
+    migrate_legacy_secret_refs(c)?;
+    c.script(DOCUMENTED_TABLES)?;
+    finish_legacy_secret_refs(c)?;
+    c.script(NATIVE_TABLES)?;
+    add_usage_columns(c)?;
+    add_lifecycle(c)?;
+    add_audit_chain(c)?;
+    add_request_context(c)?;
+    add_retention(c)?;
+    rollups::ensure(c)?;
+    c.execute(
+        "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value
+         WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+        params![SCHEMA_VERSION.to_string()],
+    )?;
+    Ok(())
+}
+
+/// `upgrade` from nothing, as one transaction (how `fresh` builds its image).
+fn create_by_steps(conn: &Db) -> Result<()> {
+    db::write(conn, upgrade)
 }
 
 pub(crate) fn schema_version(conn: &Db) -> Result<Option<i64>> {

@@ -4,19 +4,8 @@
 use control_plane_core::error::{CpError, Result};
 use control_plane_core::engine::sqlite::{self, Checkpointer, SqliteEngine};
 use rusqlite::MAIN_DB;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-
-/// An in-memory database with this version's schema, serialized.
-fn schema_image() -> Result<&'static [u8]> {
-    static IMAGE: OnceLock<Vec<u8>> = OnceLock::new();
-    if let Some(image) = IMAGE.get() {
-        return Ok(image);
-    }
-    let mut engine = SqliteEngine::open(":memory:")?;
-    control_plane_core::schema::ensure(&engine)?;
-    let image = engine.conn_mut().serialize(MAIN_DB)?.to_vec();
-    Ok(IMAGE.get_or_init(|| image))
-}
+use control_plane_core::schema::fresh::image as schema_image;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 pub struct Own {
     engine: Mutex<Option<SqliteEngine>>,

@@ -43,11 +43,38 @@ const POSTGRES_FOLD: &str = "SELECT _smithers_cp_usage_fold(?1) AS watermark";
 pub(crate) fn fold_if_crossed(conn: &Db, org_id: &str, first: i64, last: i64) -> Result<()> {
     if last.div_euclid(TAIL_MAX) > (first - 1).div_euclid(TAIL_MAX) {
         match conn.dialect() {
-            Dialect::Sqlite => conn.run(FOLD, &[])?,
-            Dialect::Postgres => conn.run(POSTGRES_FOLD, crate::params![org_id])?,
+            Dialect::Sqlite => fold_sqlite(conn)?,
+            Dialect::Postgres => {
+                conn.run(POSTGRES_FOLD, crate::params![org_id])?;
+            }
         };
     }
     Ok(())
+}
+
+/// Runs `FOLD`. A database whose schema was copied in whole (a new in-memory store, or a
+/// handle that held nothing of ours: `schema::fresh`) has no fold views of its own, so
+/// that opening it parses 9 KB less of triggers; the first fold on such a connection
+/// creates them as TEMP objects (they live as long as the connection) and runs again.
+fn fold_sqlite(conn: &Db) -> Result<()> {
+    match conn.run(FOLD, &[]) {
+        Ok(_) => Ok(()),
+        Err(err) if err.summary.contains("no such table") && err.summary.contains(FOLD_OBJECTS[0]) => {
+            conn.script(&fold_trigger(Kept::ForTheConnection))?;
+            conn.run(FOLD, &[]).map(|_| ())
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Where the fold's views and triggers are kept.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept {
+    /// In the file (`schema::ensure` on a file it upgrades: processes of earlier versions
+    /// sharing it fold through them).
+    InTheFile,
+    /// In the connection's TEMP schema, created on its first fold.
+    ForTheConnection,
 }
 
 const EVENTS: &str = "_smithers_cp_usage_events";
@@ -97,19 +124,32 @@ const ADD: &str = "ON CONFLICT (series, level, bucket_start_ms)
     min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms)";
 
 /// The views and triggers of the fold, dropped and created anew with the rollup tables.
-pub(crate) fn fold_trigger() -> String {
+pub(crate) fn fold_trigger(kept: Kept) -> String {
     let in_tail = format!("e.id > {WATERMARK} AND e.id <= NEW.up_to");
     let newly = newly_dense("NEW.up_to");
-    format!(
-        "DROP TRIGGER IF EXISTS _smithers_cp_usage_fold_tail;
+    let (drop, create) = match kept {
+        Kept::InTheFile => (
+            "DROP TRIGGER IF EXISTS _smithers_cp_usage_fold_tail;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_densify_minutes;
          DROP VIEW IF EXISTS _smithers_cp_usage_fold;
-         DROP VIEW IF EXISTS _smithers_cp_usage_densify;
-         CREATE VIEW _smithers_cp_usage_fold AS SELECT NULL AS up_to WHERE 0;
-         CREATE VIEW _smithers_cp_usage_densify AS SELECT NULL AS up_to WHERE 0;
+         DROP VIEW IF EXISTS _smithers_cp_usage_densify;",
+            "CREATE",
+        ),
+        // TEMP triggers may read and write the main schema's tables.
+        Kept::ForTheConnection => ("", "CREATE TEMP"),
+    };
+    let new = |kind: &str| match kept {
+        Kept::InTheFile => format!("{create} {kind}"),
+        Kept::ForTheConnection => format!("{create} {kind} IF NOT EXISTS"),
+    };
+    let (view, trigger) = (new("VIEW"), new("TRIGGER"));
+    format!(
+        "{drop}
+         {view} _smithers_cp_usage_fold AS SELECT NULL AS up_to WHERE 0;
+         {view} _smithers_cp_usage_densify AS SELECT NULL AS up_to WHERE 0;
          -- Minutes turning dense: fine rows an update left there are replaced by the fine
          -- sums of the events folded before and of purged events' sums; then marked.
-         CREATE TRIGGER _smithers_cp_usage_densify_minutes INSTEAD OF INSERT ON _smithers_cp_usage_densify
+         {trigger} _smithers_cp_usage_densify_minutes INSTEAD OF INSERT ON _smithers_cp_usage_densify
          BEGIN
            DELETE FROM {ROLLUPS} WHERE (series, level, bucket_start_ms) IN (
              SELECT u.series, u.level, u.bucket_start_ms
@@ -138,7 +178,7 @@ pub(crate) fn fold_trigger() -> String {
            {ADD};
            INSERT OR IGNORE INTO {DENSE_MINUTES} (org_id, minute_start_ms) SELECT org_id, minute FROM ({newly});
          END;
-         CREATE TRIGGER _smithers_cp_usage_fold_tail INSTEAD OF INSERT ON _smithers_cp_usage_fold
+         {trigger} _smithers_cp_usage_fold_tail INSTEAD OF INSERT ON _smithers_cp_usage_fold
          WHEN NEW.up_to > {WATERMARK} AND NEW.up_to - {WATERMARK} <= {LONG_TAIL}
          BEGIN
            -- The series the tail's events count in, numbered when new.
@@ -333,7 +373,7 @@ mod tests {
     /// Folds as a writer of ours does: SQLite's one tail, or each org's on PostgreSQL.
     fn writers_fold(conn: &Db) {
         match conn.dialect() {
-            Dialect::Sqlite => drop(conn.run(super::FOLD, &[]).unwrap()),
+            Dialect::Sqlite => super::fold_sqlite(conn).unwrap(),
             Dialect::Postgres => {
                 for org in ["a", "b"] {
                     conn.run(super::POSTGRES_FOLD, crate::params![org]).unwrap();

@@ -27,7 +27,7 @@ mod window_postgres;
 mod window_sql;
 mod windows;
 
-pub(crate) use fold_sql::{fold_if_crossed, fold_trigger, FOLD_OBJECTS, TAIL_MAX};
+pub(crate) use fold_sql::{fold_if_crossed, fold_trigger, Kept, FOLD_OBJECTS, TAIL_MAX};
 pub(crate) use folding::{catch_up, fold_if_long, fold_long_tail, forget_project, purge_usage, tail};
 pub(crate) use schema::{consistent, ensure, ensure_postgres, rebuild, TRIGGERS};
 pub(crate) use window_sql::{tables as window_tables, WindowSql};

@@ -294,7 +294,7 @@ pub(crate) fn ensure(conn: &Db) -> Result<()> {
     }
     conn.script(TABLES)?;
     conn.script(&triggers())?;
-    conn.script(&fold_trigger())?;
+    conn.script(&fold_trigger(super::Kept::InTheFile))?;
     if !existed || (!triggers_were_there && !consistent(conn)?) {
         rebuild(conn)?;
     }

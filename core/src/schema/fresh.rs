@@ -1,0 +1,146 @@
+//! This version's whole schema, built once per process on an in-memory database of ours,
+//! in the two forms a new store takes it in: the database's image (copied into a new
+//! in-memory connection of ours, `sqlite3_deserialize`) and one SQL script (run in one
+//! `exec` on a handle that holds nothing of ours yet). Either way a new store skips the
+//! upgrade steps (their reads of what is there, their DDL one statement at a time).
+//!
+//! Both leave out the fold's views and triggers: a connection creates them as TEMP objects
+//! at its first fold (`rollups::fold_if_crossed`), so that opening a new store parses 9 KB
+//! less of triggers.
+
+use crate::engine::sqlite::SqliteEngine;
+use crate::error::Result;
+use crate::metering::rollups;
+use rusqlite::types::ValueRef;
+use rusqlite::MAIN_DB;
+use std::fmt::Write;
+use std::sync::OnceLock;
+
+struct Fresh {
+    image: Vec<u8>,
+    script: String,
+}
+
+fn fresh() -> Result<&'static Fresh> {
+    static FRESH: OnceLock<Fresh> = OnceLock::new();
+    if let Some(fresh) = FRESH.get() {
+        return Ok(fresh);
+    }
+    let built = build()?;
+    Ok(FRESH.get_or_init(|| built))
+}
+
+/// The image of an in-memory database holding this version's schema (and its rows).
+pub fn image() -> Result<&'static [u8]> {
+    Ok(&fresh()?.image)
+}
+
+/// The DDL and rows of `image`, as one script (no transaction of its own).
+pub(crate) fn script() -> Result<&'static str> {
+    Ok(&fresh()?.script)
+}
+
+fn build() -> Result<Fresh> {
+    let mut engine = SqliteEngine::open(":memory:")?;
+    super::create_by_steps(&engine)?;
+    let [view, tail, densify_view, densify] = rollups::FOLD_OBJECTS;
+    engine.execute_batch(&format!(
+        "DROP TRIGGER {tail}; DROP TRIGGER {densify}; DROP VIEW {view}; DROP VIEW {densify_view};"
+    ))?;
+    let script = script_of(&engine)?;
+    let image = engine.conn_mut().serialize(MAIN_DB)?.to_vec();
+    Ok(Fresh { image, script })
+}
+
+/// Every object's DDL in the order it was created (SQLite keeps a column added later in
+/// its table's `CREATE TABLE`), then every row. SQLite makes `sqlite_sequence` and the
+/// indexes of keys itself.
+fn script_of(conn: &rusqlite::Connection) -> Result<String> {
+    let mut script = String::new();
+    let mut tables = Vec::new();
+    let mut ddl = conn.prepare(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name <> 'sqlite_sequence' ORDER BY rowid",
+    )?;
+    let mut rows = ddl.query([])?;
+    while let Some(row) = rows.next()? {
+        let (kind, name, sql): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let _ = writeln!(script, "{sql};");
+        if kind == "table" {
+            tables.push(name);
+        }
+    }
+    tables.push("sqlite_sequence".into());
+    for table in tables {
+        let mut select = conn.prepare(&format!("SELECT * FROM \"{table}\""))?;
+        let columns = select.column_count();
+        let mut rows = select.query([])?;
+        while let Some(row) = rows.next()? {
+            let values = (0..columns).map(|i| row.get_ref(i).map(literal)).collect::<rusqlite::Result<Vec<_>>>()?;
+            let _ = writeln!(script, "INSERT INTO \"{table}\" VALUES ({});", values.join(", "));
+        }
+    }
+    Ok(script)
+}
+
+fn literal(value: ValueRef<'_>) -> String {
+    match value {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => format!("{f:?}"),
+        ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(t).replace('\'', "''")),
+        ValueRef::Blob(b) => format!("X'{}'", b.iter().map(|x| format!("{x:02X}")).collect::<String>()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+
+    /// Every object (but the fold's views and triggers) and every row, in a stable order.
+    fn contents(conn: &rusqlite::Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT type || ' ' || name || ' ' || tbl_name || ' ' || COALESCE(sql, '') FROM sqlite_master ORDER BY name")
+            .unwrap();
+        let mut out: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+        out.retain(|o| !rollups::FOLD_OBJECTS.iter().any(|f| o.contains(&format!(" {f} "))));
+        out.extend(script_of(conn).unwrap().lines().filter(|l| l.starts_with("INSERT")).map(String::from));
+        out
+    }
+
+    #[test]
+    fn the_script_and_the_image_hold_what_the_steps_create() {
+        let steps = SqliteEngine::open(":memory:").unwrap();
+        super::super::create_by_steps(&steps).unwrap();
+        let expected = contents(&steps);
+        assert!(expected.iter().any(|o| o.starts_with("INSERT INTO \"_smithers_cp_native_meta\"")), "{expected:?}");
+
+        // A database holding nothing of ours is given the script by `ensure`.
+        let scripted = SqliteEngine::open(":memory:").unwrap();
+        super::super::ensure(&scripted).unwrap();
+        assert_eq!(contents(&scripted), expected);
+
+        let mut copied = SqliteEngine::open(":memory:").unwrap();
+        let image = image().unwrap();
+        copied.conn_mut().deserialize_read_exact(MAIN_DB, image, image.len(), false).unwrap();
+        assert_eq!(contents(&copied), expected);
+        // Both are current: opening them again writes nothing.
+        for conn in [&scripted, &copied] {
+            let changes = conn.total_changes();
+            super::super::ensure(conn).unwrap();
+            assert_eq!(conn.total_changes(), changes);
+            assert_eq!(super::super::schema_version(conn).unwrap(), Some(super::super::SCHEMA_VERSION));
+        }
+    }
+
+    /// A user's own table in the database does not make it ours: the script still runs.
+    #[test]
+    fn a_handle_with_tables_of_its_own_still_gets_the_script() {
+        let conn = SqliteEngine::open(":memory:").unwrap();
+        conn.execute_batch("CREATE TABLE gateway_sessions (id TEXT PRIMARY KEY); INSERT INTO gateway_sessions VALUES ('s');").unwrap();
+        super::super::ensure(&conn).unwrap();
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM gateway_sessions", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(super::super::schema_version(&conn).unwrap(), Some(super::super::SCHEMA_VERSION));
+    }
+}
