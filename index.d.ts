@@ -141,5 +141,5 @@ export declare class ControlPlaneError extends Error {
   constructor(code: ControlPlaneErrorCode, summary: string, details?: Record<string, unknown>, options?: { cause?: unknown });
 }
 
-
+export * from "./migrate";
 export * from "./async";

@@ -282,6 +282,50 @@ native.ControlPlaneStore.connect = async function connect(url, options) {
   return new AsyncControlPlaneStore(await native.connectStore(url, options));
 };
 
+/** A move of a SQLite file's store into PostgreSQL, a step at a time (`startMigration`). */
+class ControlPlaneMigration {
+  constructor(handle) {
+    Object.defineProperty(this, HANDLE, { value: handle });
+  }
+
+  /** Where the move stands. */
+  async progress() {
+    return JSON.parse(await this[HANDLE].progress());
+  }
+
+  /** Copies up to `rows` rows of the table under way, in one transaction on the target. */
+  async step(rows) {
+    if (!Number.isInteger(rows) || rows < 1 || rows > 4_294_967_295) {
+      throw new ControlPlaneError("INVALID_INPUT", `rows must be a whole number from 1 to 4294967295; got ${rows}.`, { field: "rows" });
+    }
+    return JSON.parse(await this[HANDLE].step(rows));
+  }
+
+  /** Compares the two sides and checks the target. */
+  async verify() {
+    return JSON.parse(await this[HANDLE].verify());
+  }
+
+  /** Lets go of the file's snapshot and the target's connection. */
+  close() {
+    this[HANDLE].close();
+  }
+}
+
+/**
+ * `startMigration(from, to, { leaseSeconds })`: opens a move of the store in the SQLite file
+ * `from` (`sqlite:<path>`) into the empty PostgreSQL database `to`, or goes on with one that
+ * stopped (what `control-plane migrate` runs, docs/postgres.md).
+ */
+async function startMigration(from, to, options) {
+  const leaseSeconds = options?.leaseSeconds;
+  if (leaseSeconds !== undefined && !(typeof leaseSeconds === "number" && leaseSeconds >= 1 && leaseSeconds <= 86_400)) {
+    throw new ControlPlaneError("INVALID_INPUT", `leaseSeconds must be a number of seconds from 1 to 86400; got ${leaseSeconds}.`, { field: "leaseSeconds" });
+  }
+  const leaseMs = leaseSeconds === undefined ? undefined : Math.round(leaseSeconds * 1000);
+  return new ControlPlaneMigration(await native.startTransfer(String(from), String(to), leaseMs));
+}
+
 // One assignment per name: that is how Node's ES module loader finds the names an
 // `import { ControlPlaneStore } from ...` of this file may take (so there is no second list
 // in an .mjs file, and one copy of the module whichever way it is loaded).
@@ -293,3 +337,4 @@ exports.Statement = native.Statement;
 exports.ensureControlPlaneTables = native.ensureControlPlaneTables;
 exports.AsyncControlPlaneStore = AsyncControlPlaneStore;
 exports.AsyncOrgScope = AsyncOrgScope;
+exports.startMigration = startMigration;

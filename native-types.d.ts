@@ -1052,3 +1052,59 @@ deleted: Record<string, number>,
  * The soft-deleted orgs removed.
  */
 orgs: Array<string>, };
+
+/**
+ * Where a move stands, after `start` or a `step`.
+ */
+export type ControlPlaneMigrationProgress = { 
+/**
+ * The table being copied (the last one once all are).
+ */
+table: string, 
+/**
+ * Its rows copied, and its rows in the source.
+ */
+tableCopied: number, tableRows: number, 
+/**
+ * Rows copied over all tables, of the source's rows in all.
+ */
+copied: number, rows: number, 
+/**
+ * Tables copied whole, of the tables.
+ */
+tablesDone: number, tables: number, 
+/**
+ * This move began in an earlier run, and goes on where that one stopped.
+ */
+resumed: boolean, 
+/**
+ * Every table is copied and the ids' sequences set.
+ */
+done: boolean, };
+
+/**
+ * One table on both sides, after a move.
+ */
+export type ControlPlaneMigrationTable = { table: string, source: number, target: number, };
+
+/**
+ * What `verify` found on the target.
+ */
+export type ControlPlaneMigrationReport = { 
+/**
+ * Every table's rows match, every chain verifies, the rollups agree with the events.
+ */
+ok: boolean, tables: Array<ControlPlaneMigrationTable>, 
+/**
+ * Tables whose rows differ in number (the rollups' are held to their check instead).
+ */
+differing: Array<string>, 
+/**
+ * Orgs whose audit chain was verified on the target, and those that failed.
+ */
+orgs: number, brokenAuditChains: Array<string>, rollupsConsistent: boolean, 
+/**
+ * The file was written to while the move ran (its rows per table or its highest ids
+ * are not the ones the move read): those writes are not in the target.
+ */
+sourceChanged: boolean, };

@@ -39,7 +39,7 @@ describe.runIf(process.platform !== "win32")("the packed packages", () => {
     const work = tempDir();
 
     const main = pack(ROOT, work);
-    expect(main.files).toEqual(expect.arrayContaining(["bin/control-plane.js", "binding.js", "index.d.ts", "native.d.ts", "index.js", "package.json", "README.md"]));
+    expect(main.files).toEqual(expect.arrayContaining(["bin/control-plane.js", "binding.js", "index.d.ts", "native.d.ts", "async.d.ts", "migrate.d.ts", "index.js", "package.json", "README.md"]));
     expect(main.files.filter((f) => f.endsWith(".node"))).toEqual([]);
     expect(main.files.some((f) => /^(src|__tests__|target|npm|scripts)\//.test(f))).toBe(false);
 

@@ -9,8 +9,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { Command, CommanderError, InvalidArgumentError } = require("commander");
-const { ControlPlaneStore, ControlPlaneError } = require("..");
-const native = require("../binding.js");
+const { ControlPlaneStore, ControlPlaneError, startMigration } = require("..");
 
 const EXIT = { ok: 0, refused: 1, usage: 2, notFound: 3 };
 
@@ -452,9 +451,9 @@ program
   .action(async (o) => {
     const tty = process.stderr.isTTY;
     const began = Date.now();
-    const transfer = await native.startTransfer(o.from, o.to, Math.round(o.lease * 1000));
+    const transfer = await startMigration(o.from, o.to, { leaseSeconds: o.lease });
     try {
-      let progress = JSON.parse(await transfer.progress());
+      let progress = await transfer.progress();
       if (progress.resumed && !progress.done) process.stderr.write(`going on with the interrupted move: ${progress.copied} of ${progress.rows} rows were copied\n`);
       if (progress.done) process.stderr.write("this move was done already: checking the target again\n");
       let lastTable = null;
@@ -475,11 +474,11 @@ program
       };
       if (!progress.done) tell(progress);
       while (!progress.done) {
-        progress = JSON.parse(await transfer.step(o.rows));
+        progress = await transfer.step(o.rows);
         tell(progress);
       }
       if (tty) process.stderr.write("\r\x1b[K");
-      const report = JSON.parse(await transfer.verify());
+      const report = await transfer.verify();
       show({
         from: o.from,
         to: redacted(o.to),

@@ -65,6 +65,22 @@ function hostPlatform() {
   return `${platform}-${arch}`;
 }
 
+// The addon's classes that index.js wraps and does not export: their declarations are
+// taken out of the generated native.d.ts, so that the types declare exactly what the
+// package exports (__tests__/exports.test.ts holds it).
+const INTERNAL_CLASSES = ["NativeAsyncStore", "NativeTransfer"];
+
+function dropInternalClasses(file) {
+  let text = fs.readFileSync(file, "utf8");
+  for (const name of INTERNAL_CLASSES) {
+    // The class with the doc comment just above it; napi-rs closes a class at column 0.
+    const declaration = new RegExp(`(?:/\\*\\*(?:[^*]|\\*(?!/))*\\*/\\n)?export declare class ${name} \\{\\n[\\s\\S]*?\\n\\}\\n\\n?`);
+    if (!declaration.test(text)) throw new Error(`native.d.ts declares no class ${name}`);
+    text = text.replace(declaration, "");
+  }
+  fs.writeFileSync(file, text);
+}
+
 function main() {
   const mode = chooseMode();
   const napi = path.join(ROOT, "node_modules", "@napi-rs", "cli", "dist", "cli.js");
@@ -78,6 +94,8 @@ function main() {
   const result = spawnSync(process.execPath, args, { cwd: ROOT, stdio: "inherit" });
   if (result.status !== 0) process.exit(result.status ?? 1);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
+
+  dropInternalClasses(path.join(ROOT, "native.d.ts"));
 
   const built = path.join(ROOT, `${BINARY}.node`);
   if (!fs.existsSync(built)) throw new Error(`napi build wrote no ${built}`);

@@ -139,6 +139,9 @@ fn declarations() -> String {
         retention::SetRetention,
         retention::PurgeExpired,
         retention::Purge,
+        crate::transfer::Progress,
+        crate::transfer::TableCount,
+        crate::transfer::Verification,
     ];
     // Every integer the store hands over fits a JS number (at most 2^53 - 1): ts-rs writes
     // 64-bit integers as `bigint`.

@@ -36,6 +36,7 @@ use crate::error::{CpError, Result};
 use crate::params;
 use crate::request::RequestContext;
 use serde::Serialize;
+use ts_rs::TS;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tables::{Layout, NUMBERED, ROLLUPS, SEEDED, TABLES};
@@ -78,8 +79,9 @@ const SOURCE_STEP: &str = "@source";
 const LEASE_STEP: &str = "@lock";
 
 /// Where a move stands, after `start` or a `step`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneMigrationProgress", rename_all = "camelCase")]
 pub struct Progress {
     /// The table being copied (the last one once all are).
     pub table: String,
@@ -99,8 +101,9 @@ pub struct Progress {
 }
 
 /// One table on both sides, after a move.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneMigrationTable", rename_all = "camelCase")]
 pub struct TableCount {
     pub table: String,
     pub source: u64,
@@ -108,8 +111,9 @@ pub struct TableCount {
 }
 
 /// What `verify` found on the target.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneMigrationReport", rename_all = "camelCase")]
 pub struct Verification {
     /// Every table's rows match, every chain verifies, the rollups agree with the events.
     pub ok: bool,
