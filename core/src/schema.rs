@@ -153,10 +153,11 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 );
 "#;
 
-/// Every table and trigger this version of the schema has; a file holding all of them at
-/// this version needs nothing done on open. (The fold's views and triggers are not among
-/// them: a new store's connection keeps its own, `fresh`.)
-const OBJECTS: [&str; 25] = [
+/// Every table and trigger this version of the schema has (but the rollups' triggers,
+/// `rollups::TRIGGERS`); a file holding all of them at this version needs nothing done on
+/// open. (The fold's views and triggers are not among them: a connection to a database
+/// whose schema was copied in keeps its own, `fresh`.)
+const OBJECTS: [&str; 22] = [
     "_smithers_cp_usage_dense_minutes",
     "_smithers_cp_retention",
     "_smithers_cp_usage_purging",
@@ -178,9 +179,6 @@ const OBJECTS: [&str; 25] = [
     "_smithers_cp_usage_series",
     "_smithers_cp_usage_rollups",
     "_smithers_cp_usage_rollup_state",
-    rollups::TRIGGERS[0],
-    rollups::TRIGGERS[1],
-    rollups::TRIGGERS[2],
     crate::audit::HEAD_TRIGGER_NAME,
 ];
 
@@ -195,20 +193,34 @@ enum Found {
     Earlier,
 }
 
-/// One read, no write, no lock held.
-fn found(conn: &Db) -> Result<Found> {
-    let mut sql = String::from("SELECT COALESCE(SUM(name IN (");
-    sql.push_str(&(1..=OBJECTS.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
-    sql.push_str(")), 0) AS present, COUNT(*) AS ours FROM sqlite_master WHERE name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'");
-    let names: Vec<crate::engine::SqlValue> = OBJECTS.iter().map(|&n| crate::engine::SqlValue::Text(n)).collect();
-    let (present, ours): (i64, i64) = conn.one(&sql, &names, |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(if ours == 0 {
+/// What the database holds, and whether it is a database of this connection's own (in
+/// memory, or SQLite's private temporary file): no other connection ever opens it. One
+/// read, no write, no lock held.
+fn found(conn: &Db) -> Result<(Found, bool)> {
+    let names = |from: usize, n: usize| (from..from + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT COALESCE(SUM(name IN ({objects})), 0) AS present, COALESCE(SUM(name IN ({triggers})), 0) AS triggers,
+                COUNT(*) AS ours, (SELECT file = '' FROM pragma_database_list WHERE name = 'main') AS own
+         FROM sqlite_master WHERE name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'",
+        objects = names(1, OBJECTS.len()),
+        triggers = names(OBJECTS.len() + 1, rollups::TRIGGERS.len()),
+    );
+    let values: Vec<crate::engine::SqlValue> =
+        OBJECTS.iter().chain(rollups::TRIGGERS.iter()).map(|&n| crate::engine::SqlValue::Text(n)).collect();
+    let (present, triggers, ours, own): (i64, i64, i64, Option<bool>) =
+        conn.one(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let own = own.unwrap_or(false);
+    // The rollups' triggers guard the rollups against other connections' writes; in a
+    // database of its own the connection creates them before its first fold.
+    let triggers = triggers == rollups::TRIGGERS.len() as i64 || own;
+    let state = if ours == 0 {
         Found::Nothing
-    } else if present == OBJECTS.len() as i64 && schema_version(conn)? == Some(SCHEMA_VERSION) {
+    } else if present == OBJECTS.len() as i64 && triggers && schema_version(conn)? == Some(SCHEMA_VERSION) {
         Found::Current
     } else {
         Found::Earlier
-    })
+    };
+    Ok((state, own))
 }
 
 /// Creates or upgrades every table, in one transaction; safe to call any number of times.
@@ -218,14 +230,14 @@ pub fn ensure(conn: &Db) -> Result<()> {
     if conn.dialect() == crate::engine::Dialect::Postgres {
         return postgres::ensure(conn);
     }
-    if found(conn)? == Found::Current {
+    if found(conn)?.0 == Found::Current {
         return Ok(());
     }
     // Looked at again under the write lock: another process may have created it meanwhile.
     db::write(conn, |c| match found(c)? {
-        Found::Current => Ok(()),
-        Found::Nothing => c.script(fresh::script()?),
-        Found::Earlier => upgrade(c),
+        (Found::Current, _) => Ok(()),
+        (Found::Nothing, own) => c.script(fresh::script(own)?),
+        (Found::Earlier, _) => upgrade(c),
     })
 }
 

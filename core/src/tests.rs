@@ -446,9 +446,21 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
     }
 }}
 
+/// `seeded`, on a file: a file's rollups are guarded by triggers in the file, which another
+/// connection may drop (an in-memory database's are its one connection's own).
+fn seeded_file(name: &str) -> (std::path::PathBuf, SqliteEngine) {
+    let dir = std::env::temp_dir().join(format!("cp-core-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let conn = SqliteEngine::open(dir.join("store.db").to_str().unwrap()).unwrap();
+    schema::ensure(&conn).unwrap();
+    seed(&conn);
+    (dir, conn)
+}
+
 #[test]
 fn stale_rollups_are_detected_and_rebuilt() {
-    let conn = seeded();
+    let (dir, conn) = seeded_file("stale-rollups");
     for at in [5, 90_000, 4_000_000] {
         call(&conn, usage::record, json!({ "orgId": "acme", "metric": "tok", "quantity": 2, "observedAtMs": at })).unwrap();
     }
@@ -486,6 +498,8 @@ fn stale_rollups_are_detected_and_rebuilt() {
     schema::ensure(&conn).unwrap();
     assert!(crate::metering::rollups::consistent(&conn).unwrap());
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", window).unwrap(), 6.0);
+    drop(conn);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -19,7 +19,7 @@ use control_plane_core::engine::{placeholders, sqlite_scope, Done, Engine, Memo,
 use super::env_data::{take_exception, CallArgs, JsFunction};
 use napi::bindgen_prelude::{Array, BigInt, BufferSlice, FromNapiValue, JsObjectValue, Null, Object, ObjectRef, ToNapiValue, Unknown};
 use napi::{Env, JsValue, Status, ValueType};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use hashbrown::HashMap;
 use std::ffi::CStr;
 use std::rc::Rc;
@@ -47,7 +47,8 @@ struct Prepared {
 
 /// What the engine needs to know of a kept statement.
 struct Meta {
-    /// For each `?` of the rewritten text, the index of the value it takes.
+    /// The index of each value bound, in order: for each `?` of the rewritten text, or
+    /// each number of a text bound by number (`numbered`).
     order: Vec<usize>,
     rows: RowsVia,
     /// better-sqlite3 refuses `run` on a statement that returns rows.
@@ -62,6 +63,12 @@ pub struct HostHandle {
     prepare: &'static CStr,
     /// The handle's own "in a transaction" flag, where it has one.
     transaction_flag: Option<&'static str>,
+    /// Whether its statements bind SQLite's numbered parameters (`?1`, repeated) from an
+    /// array themselves, as bun:sqlite's do: known from the first statement prepared (one
+    /// with a numeric `paramsCount`). Then the core's text is prepared as it is and each
+    /// value bound once; else every `?N` is rewritten as `?` and its value repeated (a
+    /// window's sum names its org, metric and bounds some 70 times).
+    numbered: Cell<Option<bool>>,
     /// What the core remembers of this connection between calls.
     memo: Memo,
 }
@@ -92,6 +99,7 @@ impl HostHandle {
             statements: RefCell::default(),
             prepare,
             transaction_flag,
+            numbered: Cell::new(None),
             memo: Memo::default(),
         })
     }
@@ -203,7 +211,10 @@ impl<'a> HostEngine<'a> {
         if let Some(p) = self.host.statements.borrow().get(sql) {
             return Ok((p.stmt.get_value(self.env).map_err(napi_failure)?, p.meta.clone()));
         }
-        let (text, order) = placeholders::positional(sql);
+        let (text, order) = match self.host.numbered.get() {
+            Some(true) => (sql.to_string(), placeholders::numbered(sql)),
+            _ => placeholders::positional(sql),
+        };
         let handle = self.handle()?;
         let text_js = text.as_str().into_unknown(self.env).map_err(napi_failure)?;
         let stmt = match self.call(&handle, self.host.prepare, CallArgs::from([text_js]))? {
@@ -227,6 +238,9 @@ impl<'a> HostEngine<'a> {
         } else {
             RowsVia::AllObjects
         };
+        if self.host.numbered.get().is_none() {
+            self.host.numbered.set(Some(has("paramsCount", ValueType::Number)));
+        }
         let meta = Rc::new(Meta { order, rows, reader });
         let prepared = Prepared { stmt: stmt.create_ref().map_err(napi_failure)?, meta: meta.clone() };
         let mut statements = self.host.statements.borrow_mut();

@@ -15,6 +15,14 @@ pub fn positional(sql: &str) -> (String, Vec<usize>) {
     (out, order)
 }
 
+/// For a driver that binds SQLite's numbered parameters itself from an array: the index
+/// of each value to bind, in order (every number up to the highest the text uses).
+pub fn numbered(sql: &str) -> Vec<usize> {
+    let mut highest = 0;
+    each_parameter(sql, &mut String::new(), |number, _| highest = highest.max(number));
+    (0..highest).collect()
+}
+
 /// The statement with `?N` written as `$N` (PostgreSQL), which may repeat as SQLite's do.
 pub(crate) fn dollar(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
@@ -87,6 +95,13 @@ mod tests {
         assert_eq!(sql, "INSERT INTO t VALUES (?, ?, 'it''s ?', ?)");
         assert_eq!(order, vec![0, 1, 2]);
         assert_eq!(positional("/* ? */ SELECT ?10").1, vec![9]);
+    }
+
+    #[test]
+    fn a_driver_binding_numbers_gets_each_value_once_up_to_the_highest() {
+        assert_eq!(numbered("SELECT ?2, ?1 WHERE a = ?2 AND b = ? AND c = '?9' -- ?9"), vec![0, 1, 2]);
+        assert_eq!(numbered("SELECT ?3"), vec![0, 1, 2]);
+        assert_eq!(numbered("SELECT 1"), Vec::<usize>::new());
     }
 
     #[test]

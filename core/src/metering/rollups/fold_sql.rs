@@ -55,12 +55,13 @@ pub(crate) fn fold_if_crossed(conn: &Db, org_id: &str, first: i64, last: i64) ->
 /// Runs `FOLD`. A database whose schema was copied in whole (a new in-memory store, or a
 /// handle that held nothing of ours: `schema::fresh`) has no fold views of its own, so
 /// that opening it parses 9 KB less of triggers; the first fold on such a connection
-/// creates them as TEMP objects (they live as long as the connection) and runs again.
+/// creates them as TEMP objects (they live as long as the connection), with what else
+/// the connection lacks (`ready_to_fold`), and runs again.
 fn fold_sqlite(conn: &Db) -> Result<()> {
     match conn.run(FOLD, &[]) {
         Ok(_) => Ok(()),
         Err(err) if err.summary.contains("no such table") && err.summary.contains(FOLD_OBJECTS[0]) => {
-            conn.script(&fold_trigger(Kept::ForTheConnection))?;
+            super::ready_to_fold(conn)?;
             conn.run(FOLD, &[]).map(|_| ())
         }
         Err(err) => Err(err),

@@ -88,6 +88,9 @@ fn fold_tail(conn: &Db, org: Option<&str>) -> Result<()> {
     if max_id <= watermark {
         return Ok(());
     }
+    if org.is_none() {
+        super::ready_to_fold(conn)?;
+    }
     // The tail's events: `?1` the watermark, `?2` the highest id, `?3` the org (PostgreSQL).
     let in_tail = match org {
         None => "id > ?1 AND id <= ?2",

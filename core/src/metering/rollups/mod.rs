@@ -29,7 +29,7 @@ mod windows;
 
 pub(crate) use fold_sql::{fold_if_crossed, fold_trigger, Kept, FOLD_OBJECTS, TAIL_MAX};
 pub(crate) use folding::{catch_up, fold_if_long, fold_long_tail, forget_project, purge_usage, tail};
-pub(crate) use schema::{consistent, ensure, ensure_postgres, rebuild, TRIGGERS};
+pub(crate) use schema::{consistent, ensure, ensure_postgres, ready_to_fold, rebuild, TRIGGERS};
 pub(crate) use window_sql::{tables as window_tables, WindowSql};
 pub(crate) use windows::{for_each, state, window_bounds};
 pub(crate) use windows::{one_window, postgres_sum, total};

@@ -1,7 +1,7 @@
 //! The rollup tables and the triggers that keep them right, their creation and upgrade on
 //! open, the consistency check against the raw events, and the rebuild.
 
-use super::{catch_up, fold_trigger, ALL, DAY, HOUR, LEVELS, MILLI, MINUTE, NO_PROJECT};
+use super::{catch_up, fold_trigger, Kept, ALL, DAY, HOUR, LEVELS, MILLI, MINUTE, NO_PROJECT};
 use crate::db::Db;
 use crate::engine::Dialect;
 use crate::error::Result;
@@ -126,28 +126,35 @@ fn remove_event() -> String {
     )
 }
 
-fn triggers() -> String {
-    // Dropped and created anew whenever the schema is created or upgraded, so a file at
-    // this version has this version's triggers.
+pub(crate) fn triggers(kept: Kept) -> String {
+    // In the file: dropped and created anew whenever the schema is created or upgraded, so
+    // a file at this version has this version's triggers.
     // Only rolled-up events (id <= watermark) are in the rollups to be corrected.
     let rolled = "OLD.id <= (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)
                   AND NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_purging)";
-    format!(
-        "DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_insert;
+    let (drop, create) = match kept {
+        Kept::InTheFile => (
+            "DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_insert;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_delete;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_update;
-         DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_org_delete;
-         CREATE TRIGGER _smithers_cp_usage_rollup_delete AFTER DELETE ON _smithers_cp_usage_events
+         DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_org_delete;",
+            "CREATE TRIGGER",
+        ),
+        Kept::ForTheConnection => ("", "CREATE TEMP TRIGGER IF NOT EXISTS"),
+    };
+    format!(
+        "{drop}
+         {create} _smithers_cp_usage_rollup_delete AFTER DELETE ON _smithers_cp_usage_events
          WHEN {rolled}
          BEGIN {remove} END;
-         CREATE TRIGGER _smithers_cp_usage_rollup_update
+         {create} _smithers_cp_usage_rollup_update
            AFTER UPDATE OF id, org_id, project_id, metric, unit, quantity, observed_at_ms ON _smithers_cp_usage_events
          WHEN {rolled}
          BEGIN
            {remove}
            {add_new}
          END;
-         CREATE TRIGGER _smithers_cp_usage_rollup_org_delete AFTER DELETE ON _smithers_cp_orgs
+         {create} _smithers_cp_usage_rollup_org_delete AFTER DELETE ON _smithers_cp_orgs
          BEGIN
            DELETE FROM _smithers_cp_usage_rollups
              WHERE series IN (SELECT id FROM _smithers_cp_usage_series WHERE org_id = OLD.org_id);
@@ -293,10 +300,38 @@ pub(crate) fn ensure(conn: &Db) -> Result<()> {
         existed = false;
     }
     conn.script(TABLES)?;
-    conn.script(&triggers())?;
-    conn.script(&fold_trigger(super::Kept::InTheFile))?;
+    conn.script(&triggers(Kept::InTheFile))?;
+    conn.script(&fold_trigger(Kept::InTheFile))?;
     if !existed || (!triggers_were_there && !consistent(conn)?) {
         rebuild(conn)?;
+    }
+    Ok(())
+}
+
+/// Before rollups are written on a connection to a database whose schema was copied in
+/// without them (`schema::fresh`): creates, for the connection, the fold's views and
+/// triggers and, in a database of its own (in memory), the triggers that keep rollups
+/// right. The latter must exist once there are rollups, and only a fold, on this one
+/// connection, makes the first ones (a purge and a rebuild fold first). One read; at most
+/// once per connection, one script.
+pub(crate) fn ready_to_fold(conn: &Db) -> Result<()> {
+    let (fold, guards): (i64, i64) = conn.one(
+        "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE name = ?1) + (SELECT COUNT(*) FROM sqlite_temp_master WHERE name = ?1)
+                  AS fold,
+                (SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (?2, ?3, ?4))
+                + (SELECT COUNT(*) FROM sqlite_temp_master WHERE type = 'trigger' AND name IN (?2, ?3, ?4)) AS triggers",
+        params![super::FOLD_OBJECTS[0], TRIGGERS[0], TRIGGERS[1], TRIGGERS[2]],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut script = String::new();
+    if fold == 0 {
+        script.push_str(&fold_trigger(Kept::ForTheConnection));
+    }
+    if guards < TRIGGERS.len() as i64 {
+        script.push_str(&triggers(Kept::ForTheConnection));
+    }
+    if !script.is_empty() {
+        conn.script(&script)?;
     }
     Ok(())
 }
