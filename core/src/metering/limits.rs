@@ -349,7 +349,12 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
         for limit in limits {
             let period = period_ms(&limit.period).unwrap_or(0);
             let series = rollups::Series { org_id: &usage.org_id, scope: limit.project_id.as_deref().unwrap_or(ALL), metric: &usage.metric, unit: &usage.unit };
-            let used = rollups::total(c, &series, (at - period).max(0), at)?.0;
+            // With nothing of the org after the event, the window up to it holds what the
+            // window without an end holds, and that one reads fewer buckets (none on its
+            // right side: the same statement, its end far off). 2^52: far enough, and every
+            // bound computed from it stays exact where a handle binds it as a REAL.
+            let until = if anything_later { at } else { at.max(1 << 52) };
+            let used = rollups::total(c, &series, (at - period).max(0), until)?.0;
             let later = if anything_later { rollups::total(c, &series, at.saturating_add(1), at.saturating_add(period))?.0 } else { 0.0 };
             weighed.push((limit, used, later));
         }
