@@ -15,3 +15,19 @@ describe("the package's exports", () => {
     expect(undeclared).toEqual([]);
   });
 });
+
+describe("startMigration", () => {
+  it("refuses what it cannot move before it connects: a lease out of range, a source that is not a file", async () => {
+    const { startMigration, ControlPlaneError } = require("..");
+    const refused = async (promise: Promise<unknown>, field: string) => {
+      const error = await promise.then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(ControlPlaneError);
+      expect((error as { code: string }).code).toBe("INVALID_INPUT");
+      expect((error as { details: { field: string } }).details.field).toBe(field);
+    };
+    await refused(startMigration("sqlite:/nowhere.db", "postgres://localhost/x", { leaseSeconds: 0 }), "leaseSeconds");
+    await refused(startMigration("sqlite:/nowhere.db", "postgres://localhost/x", { leaseSeconds: Number.NaN }), "leaseSeconds");
+    await refused(startMigration("sqlite:/nowhere.db", "postgres://localhost/x"), "from");
+    await refused(startMigration("sqlite::memory:", "postgres://localhost/x"), "from");
+  });
+});

@@ -1,6 +1,6 @@
 //! The request path's methods with their input gathered by the caller's realm. Reading an
 //! input object through napi costs a call per step (its keys, each key, each value, each
-//! value's type); for the methods a gateway calls on every request, `index.js` reads the
+//! value's type); for the methods a gateway calls on every request, `lib/readers.js` reads the
 //! object in JS instead, where that is cheap, and hands its fields over as arguments:
 //! `call(input, ...values)`, `values[i]` being the input's own field `fields[i]`.
 //!

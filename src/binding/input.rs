@@ -425,7 +425,7 @@ impl<'e> Reader<'_, 'e> {
         Ok(out)
     }
 
-    /// `metadata` as index.js gathered it when it is a plain object of scalars: its keys
+    /// `metadata` as lib/readers.js gathered it when it is a plain object of scalars: its keys
     /// and values in order, `[key, value, ...]`, each value read as `map` reads one.
     fn flat_metadata(&mut self, pairs: &[Unknown<'e>]) -> Result<Field> {
         let mut map = Map::new();

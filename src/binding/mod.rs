@@ -7,7 +7,7 @@
 //! - `host`: the engine that runs the core's statements on the caller's own SQLite handle.
 //! - `connection`: a connection of ours (path form, `Database`), with its checkpoints.
 //! - `input`: JS values read into the core's inputs; `gathered`: the request path's
-//!   methods with their input read by `index.js`; `results`: results built in the caller's
+//!   methods with their input read by `lib/readers.js`; `results`: results built in the caller's
 //!   realm; `env_data`: the error class, `JSON.parse` and the result factories, per Node
 //!   environment; `probe`: the marshalling's pieces alone, for `bench/marshal.js`.
 //! - `async_store`: the async store (`ControlPlaneStore.connect`), on PostgreSQL or SQLite;

@@ -1,6 +1,6 @@
 //! Results as values of the caller's realm. A result goes back one of two ways: as JSON
 //! text parsed by the realm's `JSON.parse` (any result: `json`), or built by the realm's
-//! factory for its shape, a function `index.js` defines in every realm that takes the
+//! factory for its shape, a function `lib/results.js` defines in every realm that takes the
 //! result's fields as arguments (`Shape`; for the results of the request path). Either
 //! way every object and array is the realm's, and the result is the same: the keys and
 //! their order serde's JSON has (a field serde skips is `undefined` to the factory, which
@@ -18,7 +18,7 @@ use napi::{Env, Error, Result, Status};
 use serde::Serialize;
 use serde_json::Value;
 
-/// The shapes built by a factory of the realm, by the name `index.js` gives each.
+/// The shapes built by a factory of the realm, by the name `lib/results.js` gives each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     UsageEvent,
