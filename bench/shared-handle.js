@@ -70,6 +70,11 @@ function compare(operation, where, n, prepare, op) {
       side.close();
     }
   }
+  report(operation, where, times);
+}
+
+/** A row of the table: each side's median µs per call, and the ratios. */
+function report(operation, where, times) {
   const [doc, handle, own] = Object.keys(sides).map((k) => median(times[k]));
   rows.push({
     operation,
@@ -127,17 +132,7 @@ compare(
       }));
     }
   }
-  const [doc, handle, own] = Object.keys(sides).map((k) => median(times[k]));
-  rows.push({
-    operation: "fresh store + createOrg + close",
-    database: "memory",
-    "documented (µs)": doc.toFixed(1),
-    "store on handle (µs)": handle.toFixed(1),
-    "store by path (µs)": own.toFixed(1),
-    "handle vs documented": `${(doc / handle).toFixed(2)}x`,
-    "path vs documented": `${(doc / own).toFixed(2)}x`,
-    "path vs handle": `${(handle / own).toFixed(2)}x`,
-  });
+  report("fresh store + createOrg + close", "memory", times);
 }
 
 console.log(`${isBun ? `Bun ${Bun.version}` : `Node ${process.version}`}, ${binding}; median of ${ROUNDS} rounds; µs per call (lower is faster)`);

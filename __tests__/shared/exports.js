@@ -41,4 +41,13 @@ function compareExports(pkg) {
   return { declared: [...declared.keys()].sort(), missing, undeclared };
 }
 
-module.exports = { declaredValues, compareExports };
+/** The assertions both runners make, with their `expect`. */
+function expectExactExports(expect, pkg) {
+  const { declared, missing, undeclared } = compareExports(pkg);
+  expect(declared).toContain("ControlPlaneStore");
+  expect(declared).toContain("AsyncControlPlaneStore");
+  expect(missing).toEqual([]);
+  expect(undeclared).toEqual([]);
+}
+
+module.exports = { declaredValues, compareExports, expectExactExports };
