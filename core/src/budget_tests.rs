@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::engine::sqlite::SqliteEngine;
 use crate::engine::{sqlite_scope, Done, Engine, Memo, Opened, Row, Scope, SqlValue};
 use crate::error::Result;
-use crate::metering::{limits, usage};
+use crate::metering::{consume, limits, usage};
 use crate::request::{self, FromInput, RequestContext};
 use crate::tenancy::{orgs, projects};
 use serde::Serialize;
@@ -130,7 +130,7 @@ fn the_request_path_runs_its_budget_of_statements() {
     // consumeUsage: BEGIN, one read of the org, key and limits, each limit's window (two
     // here; nothing lies after the events), the INSERT, COMMIT (plus a fold on every 16th id).
     for i in 0..100 {
-        let (out, n) = conn.call(limits::consume, event(1_000 + i, None));
+        let (out, n) = conn.call(consume::consume, event(1_000 + i, None));
         assert_eq!(out["allowed"], json!(true));
         assert_eq!(out["checks"].as_array().unwrap().len(), 2);
         let crossed = out["event"]["id"].as_i64().unwrap() % crate::metering::rollups::TAIL_MAX == 0;
@@ -156,7 +156,7 @@ fn on_postgres_the_request_path_is_one_round_trip_a_call() {
     }
     // The first call of each prepares its statement on the connection (one more trip).
     conn.call(usage::record, event(0, None));
-    conn.call(limits::consume, event(1, None));
+    conn.call(consume::consume, event(1, None));
     let check = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "unit": "token", "period": "daily", "untilMs": 2_000_000 });
     conn.call(limits::check, check.clone());
 
@@ -178,10 +178,10 @@ fn on_postgres_the_request_path_is_one_round_trip_a_call() {
         tails_short(&format!("recordUsage {i}"));
     }
     for i in 0..40 {
-        let (out, n) = conn.call(limits::consume, event(42 + i, None));
+        let (out, n) = conn.call(consume::consume, event(42 + i, None));
         assert_eq!((out["allowed"].clone(), out["checks"].as_array().unwrap().len()), (json!(true), 2));
         assert_eq!(n, 1, "consumeUsage {i}");
-        assert_eq!(conn.call(limits::consume, beta(40 + i)).1, 1, "consumeUsage of beta {i}");
+        assert_eq!(conn.call(consume::consume, beta(40 + i)).1, 1, "consumeUsage of beta {i}");
         tails_short(&format!("consumeUsage {i}"));
     }
     for i in 0..40 {
@@ -208,7 +208,7 @@ fn on_postgres_the_request_path_is_one_round_trip_a_call() {
     // A refused event is one round trip too, and says why.
     let limit = json!({ "orgId": "acme", "metric": "tok", "unit": "token", "period": "daily", "limitQuantity": 1 });
     conn.call(limits::set, limit);
-    let (out, n) = conn.call(limits::consume, event(500, None));
+    let (out, n) = conn.call(consume::consume, event(500, None));
     assert_eq!((out["allowed"].clone(), out["event"].clone(), n), (json!(false), Value::Null, 1));
     assert!(out["checks"].as_array().unwrap().iter().any(|c| c["allowed"] == json!(false)));
 }

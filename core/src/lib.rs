@@ -10,6 +10,7 @@
 //! `error` stands on its own: the engine and the domain both report through it.
 
 pub mod audit;
+pub mod chain;
 pub mod counts;
 pub mod db;
 pub mod engine;

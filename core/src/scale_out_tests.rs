@@ -7,7 +7,7 @@
 use crate::db::Db;
 use crate::engine::postgres::{testing, PgOptions, PostgresPool};
 use crate::engine::Engine;
-use crate::metering::{limits, usage};
+use crate::metering::{consume, limits, usage};
 use crate::request::{self, FromInput, RequestContext};
 use crate::tenancy::orgs;
 use crate::error::CpError;
@@ -63,14 +63,14 @@ fn writers_of_different_orgs_never_wait_for_each_other_and_one_orgs_writers_go_o
     // lets go here), it would have failed with BUSY after the lock timeout.
     record(&other, "b", 2).unwrap();
     call(&other, limits::set, json!({ "orgId": "b", "metric": "tok", "limitQuantity": 100 })).unwrap();
-    call(&other, limits::consume, json!({ "orgId": "b", "metric": "tok", "quantity": 1, "observedAtMs": 3 })).unwrap();
+    call(&other, consume::consume, json!({ "orgId": "b", "metric": "tok", "quantity": 1, "observedAtMs": 3 })).unwrap();
     call(&other, crate::tenancy::teams::create, json!({ "orgId": "b", "slug": "t", "name": "T" })).unwrap();
     call(&other, crate::audit::record, json!({ "orgId": "b", "action": "x", "targetType": "y" })).unwrap();
 
     // Org a's wait for the holder, and give up after the lock timeout.
     for attempt in [
         record(&other, "a", 4),
-        call(&other, limits::consume, json!({ "orgId": "a", "metric": "tok", "quantity": 1, "observedAtMs": 5 })),
+        call(&other, consume::consume, json!({ "orgId": "a", "metric": "tok", "quantity": 1, "observedAtMs": 5 })),
         call(&other, crate::tenancy::teams::create, json!({ "orgId": "a", "slug": "t", "name": "T" })),
     ] {
         assert_eq!(attempt.unwrap_err().code, "BUSY");

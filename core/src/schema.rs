@@ -179,7 +179,7 @@ const OBJECTS: [&str; 22] = [
     "_smithers_cp_usage_series",
     "_smithers_cp_usage_rollups",
     "_smithers_cp_usage_rollup_state",
-    crate::audit::HEAD_TRIGGER_NAME,
+    crate::chain::HEAD_TRIGGER_NAME,
 ];
 
 /// What a database holds of ours.
@@ -384,7 +384,7 @@ fn add_audit_chain(conn: &Db) -> Result<()> {
            FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
          );",
     )?;
-    conn.script(crate::audit::HEAD_TRIGGER)?;
+    conn.script(crate::chain::HEAD_TRIGGER)?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use crate::error::CpError;
 use crate::db::Db;
 use crate::request::{self, FromInput, RequestContext};
 use crate::audit::{self, export, retention};
-use crate::metering::{limits, rollups, usage};
+use crate::metering::{consume, limits, rollups, usage};
 use crate::settings::{billing, identity, secrets};
 use crate::tenancy::{access, orgs, projects, quotas, teams};
 use crate::{schema, storage};
@@ -153,7 +153,7 @@ fn every_operation_reads_and_validates_its_input() {
     let conn = seeded_any();
     let typed = ops![&conn;
         orgs::get_org, orgs::suspend, orgs::unsuspend, orgs::delete, orgs::list, orgs::create, orgs::get_by_slug,
-        usage::record, usage::record_batch, usage::summarize, limits::consume, limits::set, limits::check,
+        usage::record, usage::record_batch, usage::summarize, consume::consume, limits::set, limits::check,
         limits::list_page, limits::delete, rollups::check, audit::record, audit::query, audit::explain, audit::verify,
         export::export, export::export_to_file, retention::set, retention::get, retention::purge,
         teams::create, teams::add_member, teams::list_page, teams::get, teams::list_members, teams::remove_member, teams::delete,
@@ -371,7 +371,7 @@ fn assert_rollups_match_raw(conn: &Db, rng: &mut Rng, span: i64, fractional: boo
         let metric = ["tok", "cpu"][rng.below(2) as usize];
         let project = [None, Some("web")][rng.below(2) as usize];
         let at = end(rng, 0);
-        let out = call(conn, limits::consume, json!({ "orgId": "acme", "projectId": project, "metric": metric, "quantity": 1, "observedAtMs": at }))
+        let out = call(conn, consume::consume, json!({ "orgId": "acme", "projectId": project, "metric": metric, "quantity": 1, "observedAtMs": at }))
             .unwrap();
         assert_eq!(out["allowed"], json!(false));
         let checks = out["checks"].as_array().unwrap();
@@ -603,7 +603,7 @@ fn consume_admits_no_event_that_leaves_any_window_over_the_limit() {
     const DAY: i64 = 86_400_000;
     let conn = seeded_any();
     call(&conn, limits::set, json!({ "orgId": "acme", "metric": "tok", "period": "daily", "limitQuantity": 10 })).unwrap();
-    let consume = |at: i64| call(&conn, limits::consume, json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
+    let consume = |at: i64| call(&conn, consume::consume, json!({ "orgId": "acme", "metric": "tok", "quantity": 1, "observedAtMs": at })).unwrap();
     let t = 100 * DAY;
     // Ten events at t + 5: another process, whose clock read later, committed them first.
     for _ in 0..10 {
@@ -651,7 +651,7 @@ fn idempotency_keys_record_an_event_once() {
     assert_eq!(batch[0]["id"], first["id"]);
     assert_eq!(batch[0]["duplicate"], json!(true));
     assert_eq!(batch[1]["duplicate"], json!(false));
-    let consumed = call(&conn, limits::consume, event).unwrap();
+    let consumed = call(&conn, consume::consume, event).unwrap();
     assert_eq!(consumed["event"]["id"], first["id"]);
     // Another org may use the same key.
     call(&conn, orgs::create, json!({ "orgId": "beta", "slug": "beta", "name": "Beta" })).unwrap();
@@ -711,7 +711,7 @@ fn creates_refuse_alike_and_write_nothing_when_they_refuse() {
 
 on_both! {
 /// The chain's hash is computed by Rust on SQLite and by the server on PostgreSQL
-/// (`audit::chain_postgres`); `verify` recomputes it in Rust, so every character the JSON
+/// (`chain::postgres`); `verify` recomputes it in Rust, so every character the JSON
 /// escapes, and the origin's forms, must hash alike.
 fn the_audit_chain_hashes_every_character_alike() {
     let conn = seeded_any();
@@ -941,7 +941,7 @@ fn window_sums_hold_when_numbers_are_bound_as_real() {
         let out = serde_json::to_value(request::call(&conn, &check, limits::check).unwrap()).unwrap();
         assert_eq!(out["usedQuantity"].as_f64().unwrap(), raw_sum(&conn.0, "acme", Some("web"), "tok", (until - day).max(0), until), "until {until}");
         let consume = json!({ "orgId": "acme", "projectId": "web", "metric": "tok", "quantity": 1, "observedAtMs": until });
-        let out = serde_json::to_value(request::call(&conn, &consume, limits::consume).unwrap()).unwrap();
+        let out = serde_json::to_value(request::call(&conn, &consume, consume::consume).unwrap()).unwrap();
         for c in out["checks"].as_array().unwrap() {
             let period = crate::validate::period_ms(c["period"].as_str().unwrap()).unwrap();
             let scope = c["projectId"].as_str();

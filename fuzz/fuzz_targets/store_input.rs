@@ -7,7 +7,7 @@ use control_plane_core::audit::{self, export, retention};
 use control_plane_core::db::Db;
 use control_plane_core::engine::sqlite::SqliteEngine;
 use control_plane_core::error::Result;
-use control_plane_core::metering::{limits, rollups, usage};
+use control_plane_core::metering::{consume, limits, rollups, usage};
 use control_plane_core::request;
 use control_plane_core::settings::{billing, identity, secrets};
 use control_plane_core::storage;
@@ -29,7 +29,7 @@ macro_rules! typed {
 fn operations() -> Vec<(&'static str, Op)> {
     typed![
         orgs::create, orgs::get_org, orgs::get_by_slug, orgs::list, orgs::suspend, orgs::unsuspend, orgs::delete,
-        usage::record, usage::record_batch, usage::summarize, limits::consume, limits::set, limits::check,
+        usage::record, usage::record_batch, usage::summarize, consume::consume, limits::set, limits::check,
         limits::list_page, limits::delete, rollups::check, audit::record, audit::query, audit::explain, audit::verify,
         export::export, export::export_to_file, retention::set, retention::get, retention::purge,
         teams::create, teams::add_member, teams::list_page, teams::get, teams::list_members, teams::remove_member, teams::delete,

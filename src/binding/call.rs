@@ -8,7 +8,8 @@
 use super::env_data::{parse_json, to_js};
 use super::input::Read;
 use super::results::ToJs;
-use super::store::{AsyncCall, Backend, Job};
+use super::async_call::{AsyncCall, Job};
+use super::backend::Backend;
 use control_plane_core::db::Db;
 use control_plane_core::error::{CpError, Result as CoreResult};
 use control_plane_core::request::{self, FromInput, RequestContext};

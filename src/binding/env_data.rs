@@ -12,13 +12,39 @@
 //! one realm (a runner's module registry beside Node's) each export their own class; the
 //! class's `Symbol.hasInstance` brand makes `instanceof` hold for either.
 
-use super::results::Shape;
 use control_plane_core::error::CpError;
 use napi::bindgen_prelude::{
     Function, FunctionRef, JsObjectValue, JsValuesTupleIntoVec, Object, ObjectRef, ToNapiValue, Unknown,
 };
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;
+
+/// The shapes built by a factory of the realm, by the name `lib/results.js` gives each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    UsageEvent,
+    UsageLimitCheck,
+    Consumption,
+    Org,
+    UsageEvents,
+    UsageIds,
+}
+
+impl Shape {
+    pub const ALL: [Shape; 6] =
+        [Shape::UsageEvent, Shape::UsageLimitCheck, Shape::Consumption, Shape::Org, Shape::UsageEvents, Shape::UsageIds];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::UsageEvent => "usageEvent",
+            Shape::UsageLimitCheck => "usageLimitCheck",
+            Shape::Consumption => "consumption",
+            Shape::Org => "org",
+            Shape::UsageEvents => "usageEvents",
+            Shape::UsageIds => "usageIds",
+        }
+    }
+}
 
 /// Takes the exception a call into JS left pending (a getter or a method of the caller's
 /// threw) off the environment, so the next call runs, and returns the thrown value

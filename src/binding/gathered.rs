@@ -24,7 +24,7 @@ use super::input;
 use super::results::ToJs;
 use super::scope::OrgScope;
 use super::store::ControlPlaneStore;
-use control_plane_core::metering::{limits, usage};
+use control_plane_core::metering::{consume, limits, usage};
 use control_plane_core::request::FromInput;
 use control_plane_core::tenancy::orgs;
 use napi::bindgen_prelude::{Array, ClassInstance, JsObjectValue, MaybeTypeTag, Object, ToNapiValue, Undefined, Unknown};
@@ -87,11 +87,11 @@ pub fn install(env: &Env, exports: &mut Object) -> Result<()> {
     let store = "ControlPlaneStore";
     let scope = "OrgScope";
     add::<ControlPlaneStore, _, _>(env, exports, &mut table, store, "recordUsage", &USAGE, usage::record)?;
-    add::<ControlPlaneStore, _, _>(env, exports, &mut table, store, "consumeUsage", &USAGE, limits::consume)?;
+    add::<ControlPlaneStore, _, _>(env, exports, &mut table, store, "consumeUsage", &USAGE, consume::consume)?;
     add::<ControlPlaneStore, _, _>(env, exports, &mut table, store, "checkUsageLimit", &CHECK, limits::check)?;
     add::<ControlPlaneStore, _, _>(env, exports, &mut table, store, "createOrg", &ORG, orgs::create)?;
     add::<OrgScope, _, _>(env, exports, &mut table, scope, "recordUsage", &USAGE, usage::record)?;
-    add::<OrgScope, _, _>(env, exports, &mut table, scope, "consumeUsage", &USAGE, limits::consume)?;
+    add::<OrgScope, _, _>(env, exports, &mut table, scope, "consumeUsage", &USAGE, consume::consume)?;
     add::<OrgScope, _, _>(env, exports, &mut table, scope, "checkUsageLimit", &CHECK, limits::check)?;
     exports.set_named_property("gathered", table)
 }

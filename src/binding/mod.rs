@@ -13,7 +13,9 @@
 //! - `async_store`: the async store (`ControlPlaneStore.connect`), on PostgreSQL or SQLite;
 //!   `transfer`: a move from a SQLite file to PostgreSQL, for `control-plane migrate`.
 
+mod async_call;
 mod async_store;
+mod backend;
 mod call;
 mod connection;
 mod database;

@@ -9,7 +9,7 @@
 //! (`bench/marshal.js`, docs/performance.md); each `ToJs` impl destructures its struct
 //! whole, so a field added to one is a compile error here until its factory has it.
 
-use super::env_data::{factory, parse_json, CallArgs, JsFunction};
+use super::env_data::{factory, parse_json, CallArgs, JsFunction, Shape};
 use control_plane_core::metering::limits::{ConsumeCheck, Consumption, UsageLimit, UsageLimitCheck};
 use control_plane_core::metering::usage::{UsageBatch, UsageEvent, UsageIds};
 use control_plane_core::tenancy::orgs::Org;
@@ -17,33 +17,6 @@ use napi::bindgen_prelude::{Null, ToNapiValue, Undefined, Unknown};
 use napi::{Env, Error, Result, Status};
 use serde::Serialize;
 use serde_json::Value;
-
-/// The shapes built by a factory of the realm, by the name `lib/results.js` gives each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    UsageEvent,
-    UsageLimitCheck,
-    Consumption,
-    Org,
-    UsageEvents,
-    UsageIds,
-}
-
-impl Shape {
-    pub const ALL: [Shape; 6] =
-        [Shape::UsageEvent, Shape::UsageLimitCheck, Shape::Consumption, Shape::Org, Shape::UsageEvents, Shape::UsageIds];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Shape::UsageEvent => "usageEvent",
-            Shape::UsageLimitCheck => "usageLimitCheck",
-            Shape::Consumption => "consumption",
-            Shape::Org => "org",
-            Shape::UsageEvents => "usageEvents",
-            Shape::UsageIds => "usageIds",
-        }
-    }
-}
 
 /// A result handed back to JS.
 pub trait ToJs: Serialize {

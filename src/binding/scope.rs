@@ -7,7 +7,7 @@
 use super::env_data::to_js;
 use super::input::{self, Read};
 use super::call::{Given, Inputs};
-use super::store::Backend;
+use super::backend::Backend;
 use control_plane_core::error::CpError;
 use control_plane_core::validate::{Field, Fields, Input};
 use napi::bindgen_prelude::Unknown;

@@ -1,11 +1,9 @@
 //! Audit events: the write every mutation shares, the public `recordAuditEvent`, and the
 //! windowed read used by the export.
 
-mod chain_postgres;
 pub mod export;
 pub mod retention;
 
-pub(crate) use chain_postgres::functions as postgres_functions;
 
 use crate::db;
 use crate::error::{CpError, Result};
@@ -16,6 +14,7 @@ use crate::request::{FromInput, JsonObject};
 use crate::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use crate::params;
 use crate::engine::{Dialect, Row, SqlValue};
+use crate::chain::{self, chain_hash, NewEvent};
 use crate::db::Db;
 use crate::request::RequestContext;
 use serde::Serialize;
@@ -49,18 +48,6 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
 }
 
-/// An event about to be written, as the mutations describe it.
-pub(crate) struct NewEvent<'a> {
-    pub(crate) org_id: &'a str,
-    pub(crate) project_id: Option<&'a str>,
-    pub(crate) actor_id: Option<&'a str>,
-    pub(crate) action: &'a str,
-    pub(crate) target_type: &'a str,
-    pub(crate) target_id: Option<&'a str>,
-    pub(crate) occurred_at_ms: i64,
-    pub(crate) metadata: Value,
-}
-
 const SELECT: &str = "SELECT id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json,
   ip_address, user_agent, request_id
   FROM _smithers_cp_audit_events";
@@ -82,165 +69,6 @@ fn from_row(r: &dyn Row) -> Result<AuditEvent> {
     })
 }
 
-/// The chain hash of an event: SHA-256 over its canonical fields (a JSON array, so no
-/// two field lists write the same text) and the previous event's hash. An event with a
-/// request context has it in its array too; one without keeps the form events had before
-/// contexts existed, so their hashes still verify (and adding or removing a context
-/// changes the array, so either breaks the hash).
-#[allow(clippy::too_many_arguments)]
-fn chain_hash(
-    id: i64,
-    org_id: &str,
-    project_id: Option<&str>,
-    actor_id: Option<&str>,
-    action: &str,
-    target_type: &str,
-    target_id: Option<&str>,
-    occurred_at_ms: i64,
-    metadata_json: &str,
-    origin: [Option<&str>; 3],
-    prev: &str,
-) -> String {
-    use sha2::{Digest, Sha256};
-    let canonical = if origin.iter().all(Option::is_none) {
-        serde_json::json!([id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, prev])
-    } else {
-        serde_json::json!([id, org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, origin, prev])
-    };
-    Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Writes one event inside the caller's transaction, links it into the org's hash chain,
-/// and returns its id.
-///
-/// One statement when the connection's memo guesses right: the hash covers the event's id
-/// and the previous hash, so both are guessed (the id AUTOINCREMENT would give, the org's
-/// chain head), the hash computed, and the INSERT writes the event with its id and hash
-/// only if both guesses hold (`CHECKED_INSERT`); the trigger on the table moves the head.
-/// A wrong or missing guess costs one read of the truth and the INSERT again.
-pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Result<i64> {
-    let parents = Parents::project(ev.org_id, ev.project_id);
-    let metadata_json = ev.metadata.to_string();
-    let actor_id = ev.actor_id.or(context.actor_id.as_deref());
-    let origin = [context.ip_address.as_deref(), context.user_agent.as_deref(), context.request_id.as_deref()];
-    if conn.dialect() == Dialect::Postgres {
-        // Drawn, chained and written on the server (`chain_postgres`): one round trip.
-        let values = params![
-            ev.org_id, ev.project_id, actor_id, ev.action, ev.target_type, ev.target_id, ev.occurred_at_ms, metadata_json,
-            origin[0], origin[1], origin[2]
-        ];
-        return conn.one(chain_postgres::INSERT, values, |r| r.get(0)).map_err(|e| parents.explain(conn, e));
-    }
-    let write = |id: i64, prev: &str| -> Result<Option<String>> {
-        let hash = chain_hash(
-            id,
-            ev.org_id,
-            ev.project_id,
-            actor_id,
-            ev.action,
-            ev.target_type,
-            ev.target_id,
-            ev.occurred_at_ms,
-            &metadata_json,
-            origin,
-            prev,
-        );
-        let done = conn
-            .run(
-                conn.sql(CHECKED_INSERT, POSTGRES_INSERT),
-                params![
-                    ev.org_id,
-                    ev.project_id,
-                    actor_id,
-                    ev.action,
-                    ev.target_type,
-                    ev.target_id,
-                    ev.occurred_at_ms,
-                    metadata_json,
-                    origin[0],
-                    origin[1],
-                    origin[2],
-                    id,
-                    prev,
-                    hash
-                ],
-            )
-            .map_err(|e| parents.explain(conn, e))?;
-        Ok((done.changes == 1).then_some(hash))
-    };
-    let memo = conn.memo();
-    if let Some((id, prev)) = memo.and_then(|m| m.audit_guess(ev.org_id)) {
-        if let Some(hash) = write(id, &prev)? {
-            memo.inspect(|m| m.audit_written(ev.org_id, id, &hash));
-            return Ok(id);
-        }
-    }
-    let (id, prev): (i64, String) = conn.one(
-        conn.sql(
-            "SELECT 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
-                        COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0)) AS id,
-                COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '') AS prev",
-            // An id drawn from the table's sequence (no other writer can take it), the head
-            // read under the org's write lock the caller's transaction holds (the head's row
-            // locked too, for writers of raw SQL).
-            "SELECT nextval('_smithers_cp_audit_events_id_seq') AS id,
-                    COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1 FOR UPDATE), '') AS prev",
-        ),
-        params![ev.org_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let Some(hash) = write(id, &prev)? else {
-        // Only another writer inside our own write transaction could move them.
-        return Err(CpError::new("INTERNAL", "The audit chain moved while an event was written to it.", None));
-    };
-    memo.inspect(|m| m.audit_written(ev.org_id, id, &hash));
-    Ok(id)
-}
-
-/// Writes an audit event with the id and chain hash given (`?12`, `?14`) only if the id is
-/// the one AUTOINCREMENT gives next and `?13` is the org's chain head.
-const CHECKED_INSERT: &str = "INSERT INTO _smithers_cp_audit_events
-  (org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, ip_address, user_agent,
-   request_id, id, chain_prev, chain_hash)
-  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14
-  WHERE ?12 = 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
-                      COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0))
-    AND ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
-
-/// PostgreSQL's form of `CHECKED_INSERT`: the id was drawn from the table's sequence, so
-/// only the head is checked.
-const POSTGRES_INSERT: &str = "INSERT INTO _smithers_cp_audit_events
-  (org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, ip_address, user_agent,
-   request_id, id, chain_prev, chain_hash)
-  SELECT ?1, ?2, ?3, ?4, ?5, ?6, CAST(?7 AS BIGINT), ?8, ?9, ?10, ?11, CAST(?12 AS BIGINT), CAST(?13 AS TEXT), ?14
-  WHERE ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
-
-/// Moves an org's chain head to each chained event written (ours; the documented store's
-/// events have no hash and are not in the chain).
-pub(crate) const HEAD_TRIGGER: &str = "DROP TRIGGER IF EXISTS _smithers_cp_audit_chain_head;
-  CREATE TRIGGER _smithers_cp_audit_chain_head AFTER INSERT ON _smithers_cp_audit_events
-  WHEN NEW.chain_hash IS NOT NULL
-  BEGIN
-    INSERT INTO _smithers_cp_audit_chain_heads (org_id, last_id, last_hash, events) VALUES (NEW.org_id, NEW.id, NEW.chain_hash, 1)
-    ON CONFLICT (org_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, events = events + 1;
-  END;";
-
-/// The head trigger's PostgreSQL form: a function, and the trigger that calls it.
-pub(crate) const POSTGRES_HEAD_TRIGGER: &str = "CREATE OR REPLACE FUNCTION _smithers_cp_audit_chain_head() RETURNS trigger
-  LANGUAGE plpgsql AS $head$
-  BEGIN
-    INSERT INTO _smithers_cp_audit_chain_heads AS h (org_id, last_id, last_hash, events) VALUES (NEW.org_id, NEW.id, NEW.chain_hash, 1)
-    ON CONFLICT (org_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, events = h.events + 1;
-    RETURN NULL;
-  END $head$;
-  DROP TRIGGER IF EXISTS _smithers_cp_audit_chain_head ON _smithers_cp_audit_events;
-  CREATE TRIGGER _smithers_cp_audit_chain_head AFTER INSERT ON _smithers_cp_audit_events
-  FOR EACH ROW WHEN (NEW.chain_hash IS NOT NULL AND current_setting('smithers_cp.moving', true) IS DISTINCT FROM 'on')
-  EXECUTE FUNCTION _smithers_cp_audit_chain_head();";
-
-/// The trigger's name, for the schema's list of objects.
-pub(crate) const HEAD_TRIGGER_NAME: &str = "_smithers_cp_audit_chain_head";
-
 /// A retention purge's batch: up to `batch` of the org's events older than `cutoff`, the
 /// oldest first (through the org's time index), each leaving its hash (when it has one) so
 /// the chain still verifies across the gap. Runs in the caller's write transaction; the
@@ -259,23 +87,6 @@ fn purge_expired(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64
         params![org_id, cutoff, batch],
     )?;
     Ok(conn.execute(&format!("DELETE FROM _smithers_cp_audit_events WHERE id IN ({DUE})"), params![org_id, cutoff, batch])? as i64)
-}
-
-/// Before this store deletes chained events on purpose (a project's, with the project),
-/// keeps their hashes so the chain still verifies across the gap.
-pub(crate) fn redact_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
-    conn.execute(
-        conn.sql(
-            "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
-         SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
-         WHERE org_id = ?1 AND project_id = ?2 AND chain_hash IS NOT NULL",
-            "INSERT INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
-             SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
-             WHERE org_id = ?1 AND project_id = ?2 AND chain_hash IS NOT NULL ON CONFLICT DO NOTHING",
-        ),
-        params![org_id, project_id],
-    )?;
-    Ok(())
 }
 
 /// What `verifyAuditChain` found.
@@ -441,7 +252,7 @@ pub fn record(conn: &Db, ctx: &RequestContext, req: RecordAuditEvent) -> Result<
     } else {
         db::write_org(conn, ev.org_id, |c| {
             orgs::guard(c, ev.org_id, WriteKind::Other)?;
-            insert(c, ctx, &ev)
+            chain::insert(c, ctx, &ev)
         })?
     };
     let metadata = ev.metadata;
@@ -450,7 +261,7 @@ pub fn record(conn: &Db, ctx: &RequestContext, req: RecordAuditEvent) -> Result<
 }
 
 /// `recordAuditEvent` on PostgreSQL: one call of `_smithers_cp_audit_record`, which takes
-/// the org's write locks, checks its state and writes the event (`chain_postgres`).
+/// the org's write locks, checks its state and writes the event (`chain::postgres`).
 fn record_postgres(conn: &Db, ctx: &RequestContext, ev: &NewEvent) -> Result<i64> {
     let actor_id = ev.actor_id.or(ctx.actor_id.as_deref());
     let metadata_json = ev.metadata.to_string();
@@ -461,7 +272,7 @@ fn record_postgres(conn: &Db, ctx: &RequestContext, ev: &NewEvent) -> Result<i64
     ];
     let parents = Parents::project(ev.org_id, ev.project_id);
     let (state, id) = conn
-        .one(chain_postgres::RECORD, values, |r| {
+        .one(crate::chain::postgres::RECORD, values, |r| {
             let status: Option<String> = r.get(0)?;
             let state = match status {
                 Some(status) => Some((status, r.get::<Option<String>>(1)?)),

@@ -7,7 +7,8 @@
 //! leaves that hash in `_smithers_cp_audit_chain_redactions`, in the same transaction, so
 //! the org's chain still verifies across the gap (as after `deleteProject`).
 
-use crate::audit::{self, NewEvent};
+use crate::audit;
+use crate::chain::{self, NewEvent};
 use crate::counts::TableCounts;
 use crate::db::{self, Db};
 use crate::error::{CpError, Result};
@@ -88,7 +89,7 @@ pub fn set(conn: &Db, ctx: &RequestContext, req: SetRetention) -> Result<Retenti
                updated_at_ms = excluded.updated_at_ms",
             params![org_id, audit_days, usage_days, at],
         )?;
-        audit::insert(
+        chain::insert(
             c,
             ctx,
             &NewEvent {

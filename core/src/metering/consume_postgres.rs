@@ -2,7 +2,7 @@
 //! `_smithers_cp_usage_consume`.
 //!
 //! SQLite runs the call as a few small statements in one `BEGIN IMMEDIATE` transaction
-//! (`limits::consume`), each costing microseconds. On PostgreSQL each statement is a round
+//! (`consume::consume`), each costing microseconds. On PostgreSQL each statement is a round
 //! trip to the server (a few milliseconds between machines), and the org's lock is held
 //! across all of them: six round trips made `consumeUsage` about 25 calls a second per
 //! org at a 4 ms round trip. The function does the same steps on the server, in the call's
@@ -124,7 +124,7 @@ pub(crate) fn functions() -> String {
     )
 }
 
-/// `consumeUsage` on PostgreSQL (see the module's doc); `limits::consume` calls it.
+/// `consumeUsage` on PostgreSQL (see the module's doc); `consume::consume` calls it.
 pub(crate) fn consume(conn: &Db, usage: &NewUsage) -> Result<Consumption> {
     consume_once(conn, usage, true)
 }

@@ -1,6 +1,7 @@
 //! Metering: usage events, limits and their checks (`consumeUsage` among them), and the
 //! rollups that keep checks and summaries flat as events grow.
 
+pub mod consume;
 mod consume_postgres;
 pub mod limits;
 pub mod rollups;

@@ -107,9 +107,9 @@ pub fn ensure(conn: &Db) -> Result<()> {
             return Ok(());
         }
         c.script(TABLES_SQL)?;
-        c.script(crate::audit::POSTGRES_HEAD_TRIGGER)?;
+        c.script(crate::chain::POSTGRES_HEAD_TRIGGER)?;
         crate::metering::rollups::ensure_postgres(c)?;
-        c.script(&crate::audit::postgres_functions())?;
+        c.script(&crate::chain::postgres_functions())?;
         c.script(&crate::metering::postgres_functions())?;
         c.script(&crate::tenancy::postgres_functions())?;
         c.execute(

@@ -1,6 +1,6 @@
 //! Billing accounts: one per org.
 
-use crate::audit::{self, NewEvent};
+use crate::chain::{self, NewEvent};
 use crate::db;
 use crate::error::{CpError, Result};
 use crate::request::{FromInput, RequestContext};
@@ -93,7 +93,7 @@ pub fn upsert(conn: &Db, ctx: &RequestContext, req: UpsertBillingAccount) -> Res
             account.updated_at_ms
         ])
         .map_err(|e| Parents::org(&account.org_id).explain(c, e))?;
-        audit::insert(
+        chain::insert(
             c,
             ctx,
             &NewEvent {

@@ -1,6 +1,6 @@
 //! SAML / OIDC identity-provider records.
 
-use crate::audit::{self, NewEvent};
+use crate::chain::{self, NewEvent};
 use crate::db;
 use crate::error::Result;
 use crate::tenancy::orgs::{self, WriteKind};
@@ -185,7 +185,7 @@ pub fn upsert(conn: &Db, ctx: &RequestContext, req: UpsertIdentityProvider) -> R
                     updated_at_ms
                 ], |r| r.get(0))
             .map_err(|e| Parents::org(&org_id).explain(c, e))?;
-        audit::insert(
+        chain::insert(
             c,
             ctx,
             &NewEvent {

@@ -1,7 +1,7 @@
 //! References to secrets held in an external manager. Only the provider and the reference
 //! are stored, never a secret's value.
 
-use crate::audit::{self, NewEvent};
+use crate::chain::{self, NewEvent};
 use crate::db;
 use crate::error::{CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
@@ -253,7 +253,7 @@ pub fn put(conn: &Db, ctx: &RequestContext, req: PutSecretRef) -> Result<SecretR
             secret.rotated_at_ms
         ])
         .map_err(|e| parents.explain(c, e))?;
-        audit::insert(
+        chain::insert(
             c,
             ctx,
             &NewEvent {

@@ -12,7 +12,7 @@
 //! A duplicate or a missing parent fails the INSERT, and the caller maps the constraint as
 //! it does on SQLite.
 
-use crate::audit::NewEvent;
+use crate::chain::NewEvent;
 use crate::db::Db;
 use crate::engine::postgres::org_write_opening;
 use crate::error::Result;

@@ -1,7 +1,7 @@
 //! Organizations: creation, lifecycle (suspend, unsuspend, soft and hard delete), reads,
 //! and the guard every write passes through.
 
-use crate::audit::{self, NewEvent};
+use crate::chain::{self, NewEvent};
 use crate::counts::TableCounts;
 use crate::db;
 use crate::db::Db;
@@ -292,7 +292,7 @@ pub fn create(conn: &Db, ctx: &RequestContext, req: CreateOrg) -> Result<Org> {
                     e.into()
                 }
             })?;
-        audit::insert(c, ctx, &event(&org.org_id, Some("system"), "org.create", org.created_at_ms, json!({})))?;
+        chain::insert(c, ctx, &event(&org.org_id, Some("system"), "org.create", org.created_at_ms, json!({})))?;
         Ok(())
     })?;
     Ok(org)
@@ -342,7 +342,7 @@ pub fn suspend(conn: &Db, ctx: &RequestContext, req: SuspendOrg) -> Result<Org> 
             "UPDATE _smithers_cp_orgs SET status = 'suspended', suspended_at_ms = ?2, suspend_reason = ?3 WHERE org_id = ?1",
             params![org_id, at, reason],
         )?;
-        audit::insert(c, ctx, &event(&org_id, actor_id.as_deref(), "org.suspend", at, json!({ "reason": reason })))?;
+        chain::insert(c, ctx, &event(&org_id, actor_id.as_deref(), "org.suspend", at, json!({ "reason": reason })))?;
         Ok(org)
     })
 }
@@ -359,7 +359,7 @@ pub fn unsuspend(conn: &Db, ctx: &RequestContext, req: UnsuspendOrg) -> Result<O
             "UPDATE _smithers_cp_orgs SET status = 'active', suspended_at_ms = NULL, suspend_reason = NULL WHERE org_id = ?1",
             params![org_id],
         )?;
-        audit::insert(c, ctx, &event(&org_id, actor_id.as_deref(), "org.unsuspend", at, json!({})))?;
+        chain::insert(c, ctx, &event(&org_id, actor_id.as_deref(), "org.unsuspend", at, json!({})))?;
         Ok(org)
     })
 }
@@ -422,7 +422,7 @@ pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteOrg) -> Result<OrgDele
                 "UPDATE _smithers_cp_orgs SET status = 'deleted', deleted_at_ms = ?2 WHERE org_id = ?1",
                 params![org_id, at],
             )?;
-            audit::insert(c, ctx, &event(&org_id, actor_id.as_deref(), "org.delete", at, json!({ "mode": "soft" })))?;
+            chain::insert(c, ctx, &event(&org_id, actor_id.as_deref(), "org.delete", at, json!({ "mode": "soft" })))?;
             Ok(OrgDeletion::Soft { org })
         }
         DeleteMode::Hard => {

@@ -1,6 +1,6 @@
 //! Projects and the teams granted access to them.
 
-use crate::audit::{self, NewEvent};
+use crate::chain::{self, NewEvent};
 use crate::db;
 use crate::error::{is_constraint, Constraint, CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
@@ -248,7 +248,7 @@ pub fn create(conn: &Db, ctx: &RequestContext, req: CreateProject) -> Result<Pro
                 params![org_id, project_id, slug, name, metadata_json, created_at_ms],
             )
             .map_err(|e| inserted(c, e))?;
-            audit::insert(c, ctx, &event)?;
+            chain::insert(c, ctx, &event)?;
             Ok(())
         })?;
     }
@@ -274,7 +274,7 @@ pub fn add_team(conn: &Db, ctx: &RequestContext, req: AddProjectTeam) -> Result<
         params![org_id, project_id, team_id, role, created_at_ms])
         .map_err(|e| parents.explain(c, e))?;
         let event = grant_event(&org_id, Some(&project_id), None, "project.team.upsert", &team_id, created_at_ms, json!({ "role": role }));
-        audit::insert(c, ctx, &event)?;
+        chain::insert(c, ctx, &event)?;
         Ok(())
     })
 }
@@ -344,14 +344,14 @@ pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteProject) -> Result<()>
         if !parents::project_exists(c, &org_id, &project_id)? {
             return Err(not_found("project", json!({ "orgId": org_id, "projectId": project_id })));
         }
-        audit::redact_project(c, &org_id, &project_id)?;
+        chain::redact_project(c, &org_id, &project_id)?;
         // Limits have no foreign key to projects in the documented schema.
         c.execute("DELETE FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?2", params![org_id, project_id])?;
         c.execute("DELETE FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2", params![org_id, project_id])?;
         // The cascade took the project's events (and the triggers their sums); the sums of
         // its purged events go too.
         crate::metering::rollups::forget_project(c, &org_id, &project_id)?;
-        audit::insert(
+        chain::insert(
             c,
             ctx,
             &NewEvent {

@@ -3,7 +3,7 @@
 //! `BEGIN IMMEDIATE` transaction, so concurrent creators (other processes included) can
 //! never together pass the last slot.
 
-use crate::audit::{self, NewEvent};
+use crate::chain::{self, NewEvent};
 use crate::db;
 use crate::error::{CpError, Result};
 use crate::request::{FromInput, RequestContext};
@@ -227,7 +227,7 @@ pub fn set(conn: &Db, ctx: &RequestContext, req: SetOrgQuota) -> Result<OrgQuota
             ), params![org_id, value, at])?;
             metadata.insert(resource.name.to_string(), json!(value));
         }
-        audit::insert(
+        chain::insert(
             c,
             ctx,
             &NewEvent {

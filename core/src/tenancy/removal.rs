@@ -1,7 +1,7 @@
 //! The shape every removal shares: in one transaction, the org's lifecycle guard, the
 //! delete, `NOT_FOUND` when nothing was there, and the audit event.
 
-use crate::audit::{self, NewEvent};
+use crate::chain::{self, NewEvent};
 use crate::db;
 use crate::error::{CpError, Result};
 use crate::request::RequestContext;
@@ -32,7 +32,7 @@ pub(crate) fn remove(conn: &Db, ctx: &RequestContext, removal: Removal) -> Resul
         if c.execute(removal.delete_sql, removal.params)? == 0 {
             return Err(not_found(removal.what, removal.details.clone()));
         }
-        audit::insert(c, ctx, &removal.event)?;
+        chain::insert(c, ctx, &removal.event)?;
         Ok(())
     })
 }

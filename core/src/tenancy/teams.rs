@@ -1,6 +1,6 @@
 //! Teams and team membership.
 
-use crate::audit::{self, NewEvent};
+use crate::chain::{self, NewEvent};
 use crate::db;
 use crate::error::{is_constraint, Constraint, CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
@@ -228,7 +228,7 @@ pub fn create(conn: &Db, ctx: &RequestContext, req: CreateTeam) -> Result<Team> 
                 params![team.org_id, team.team_id, team.slug, team.name, team.created_at_ms],
             )
             .map_err(|e| inserted(c, e))?;
-            audit::insert(c, ctx, &event)?;
+            chain::insert(c, ctx, &event)?;
             Ok(())
         })?;
     }
@@ -255,7 +255,7 @@ pub fn add_member(conn: &Db, ctx: &RequestContext, req: AddTeamMember) -> Result
         params![org_id, team_id, user_id, role, created_at_ms])
         .map_err(|e| parents.explain(c, e))?;
         let event = team_event(&org_id, Some(&user_id), "team.member.upsert", &team_id, created_at_ms, json!({ "role": role }));
-        audit::insert(c, ctx, &event)?;
+        chain::insert(c, ctx, &event)?;
         Ok(())
     })
 }
@@ -321,7 +321,7 @@ pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteTeam) -> Result<()> {
             return Err(not_found("team", json!({ "orgId": org_id, "teamId": team_id })));
         }
         c.execute("DELETE FROM _smithers_cp_teams WHERE org_id = ?1 AND team_id = ?2", params![org_id, team_id])?;
-        audit::insert(c, ctx, &team_event(&org_id, actor_id.as_deref(), "team.delete", &team_id, at, json!({})))?;
+        chain::insert(c, ctx, &team_event(&org_id, actor_id.as_deref(), "team.delete", &team_id, at, json!({})))?;
         Ok(())
     })
 }

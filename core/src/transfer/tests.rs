@@ -8,7 +8,7 @@ use crate::engine::postgres::{testing, PgOptions, PostgresPool};
 use crate::engine::sqlite::SqliteEngine;
 use crate::engine::SqlValue;
 use crate::error::CpError;
-use crate::metering::{limits, rollups, usage};
+use crate::metering::{consume, limits, rollups, usage};
 use crate::request::{self, FromInput, RequestContext};
 use crate::settings::{billing, identity, secrets};
 use crate::tenancy::{orgs, projects, quotas, teams};
@@ -201,7 +201,7 @@ fn a_move_copies_every_row_and_both_stores_go_on_alike() {
     let same = |f: &dyn Fn(&Db) -> Value| assert_eq!(f(&source), f(&pg));
     same(&|c| call(c, usage::record, json!({ "orgId": "acme", "metric": "tokens", "quantity": 2, "observedAtMs": 30 * 86_400_000_i64 + 50 })));
     same(&|c| call(c, usage::record, json!({ "orgId": "acme", "metric": "tokens", "quantity": 1.25, "unit": "count", "observedAtMs": 20 * 86_400_000_i64 + 500, "idempotencyKey": "k50" })));
-    same(&|c| call(c, limits::consume, json!({ "orgId": "acme", "projectId": "web", "metric": "tokens", "quantity": 1, "observedAtMs": 20 * 86_400_000_i64 + 5_000 })));
+    same(&|c| call(c, consume::consume, json!({ "orgId": "acme", "projectId": "web", "metric": "tokens", "quantity": 1, "observedAtMs": 20 * 86_400_000_i64 + 5_000 })));
     same(&|c| call(c, limits::check, json!({ "orgId": "beta", "metric": "tokens", "period": "monthly", "untilMs": 31 * 86_400_000_i64 })));
     same(&|c| call(c, audit::record, json!({ "orgId": "beta", "action": "after.move", "targetType": "x", "occurredAtMs": 50 * 86_400_000_i64 })));
     same(&|c| call(c, audit::verify, json!({ "orgId": "beta" })));

@@ -2,7 +2,8 @@
 
 use crate::binding::call::{self, Given::*};
 use crate::binding::scope::OrgScope;
-use crate::binding::store::{AsyncCall, ControlPlaneStore};
+use crate::binding::async_call::AsyncCall;
+use crate::binding::store::ControlPlaneStore;
 use control_plane_core::audit::{self, export, retention};
 use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Result};

@@ -6,7 +6,7 @@ use crate::binding::input::{self, Read};
 use crate::binding::scope::OrgScope;
 use crate::binding::store::ControlPlaneStore;
 use control_plane_core::error::CpError;
-use control_plane_core::metering::{limits, rollups, usage};
+use control_plane_core::metering::{consume, limits, rollups, usage};
 use control_plane_core::validate::{Field, Fields, Item};
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result, ValueType};
@@ -57,7 +57,7 @@ impl ControlPlaneStore {
     /// and records the event only if it fits them all, atomically.
     #[napi(ts_args_type = "input: ControlPlaneUsageInput", ts_return_type = "ControlPlaneConsumption")]
     pub fn consume_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::built(self, env, input, Required, limits::consume)
+        call::built(self, env, input, Required, consume::consume)
     }
 
     /// By default the quantities summed per metric and unit over the window.
@@ -133,7 +133,7 @@ impl OrgScope {
 
     #[napi(ts_args_type = "input?: ScopedInput<ControlPlaneUsageInput>", ts_return_type = "ControlPlaneConsumption")]
     pub fn consume_usage<'e>(&self, env: &'e Env, input: Option<Unknown>) -> Result<Unknown<'e>> {
-        call::built(self, env, input, Required, limits::consume)
+        call::built(self, env, input, Required, consume::consume)
     }
 
     #[napi(
