@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod metering;
 pub mod page;
+pub(crate) mod parents;
 pub mod request;
 pub mod schema;
 pub mod settings;

@@ -1,5 +1,6 @@
-//! Audit events: the write every mutation shares, the public `recordAuditEvent`, and the
-//! windowed read used by the export.
+//! The audit log as a feature: `recordAuditEvent`, the queries, the chain's verification,
+//! and the windowed read the export uses (`export`, `retention` beside it). Writing an
+//! event into its org's chain is the primitive every mutation shares: `chain`.
 
 pub mod export;
 pub mod retention;
@@ -8,7 +9,7 @@ pub mod retention;
 use crate::db;
 use crate::error::{CpError, Result};
 use crate::tenancy::orgs::{self, OrgRef, WriteKind};
-use crate::tenancy::parents::Parents;
+use crate::parents::Parents;
 use crate::page::{self, Page, PageRequest};
 use crate::request::{FromInput, JsonObject};
 use crate::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};

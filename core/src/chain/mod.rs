@@ -13,7 +13,7 @@ use crate::engine::Dialect;
 use crate::error::{CpError, Result};
 use crate::params;
 use crate::request::RequestContext;
-use crate::tenancy::parents::Parents;
+use crate::parents::Parents;
 use serde_json::Value;
 
 /// An event about to be written, as the mutations describe it.

@@ -5,7 +5,7 @@ use crate::db;
 use crate::error::Result;
 use crate::tenancy::orgs::{self, WriteKind};
 use crate::page::{self, Page, PageRequest};
-use crate::tenancy::parents::Parents;
+use crate::parents::Parents;
 use crate::tenancy::removal::{self, Removal};
 use crate::metering::rollups::{self, ALL};
 use crate::metering::usage::{NewUsage, UsageEvent};

@@ -4,7 +4,7 @@
 use crate::db;
 use crate::error::{is_constraint, Constraint, CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
-use crate::tenancy::parents::Parents;
+use crate::parents::Parents;
 use crate::metering::rollups::{self, Series, ALL, DAY, HOUR, LEVELS, MINUTE, NO_PROJECT, SECOND, TENTH};
 use crate::validate::{parse_metadata, Input, MAX_SAFE_INTEGER};
 use crate::db::Db;

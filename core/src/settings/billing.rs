@@ -5,7 +5,7 @@ use crate::db;
 use crate::error::{CpError, Result};
 use crate::request::{FromInput, RequestContext};
 use crate::tenancy::orgs::{self, OrgRef, WriteKind};
-use crate::tenancy::parents::Parents;
+use crate::parents::Parents;
 use crate::validate::{now_ms, Input};
 use crate::params;
 use crate::engine::Row;

@@ -5,7 +5,7 @@ use crate::chain::{self, NewEvent};
 use crate::db;
 use crate::error::{CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
-use crate::tenancy::parents::{self, Parents};
+use crate::parents::{self, Parents};
 use crate::tenancy::quotas;
 use crate::tenancy::removal::{self, Removal};
 use crate::request::{FromInput, RequestContext};

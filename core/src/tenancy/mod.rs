@@ -4,7 +4,6 @@
 pub mod access;
 mod create_postgres;
 pub mod orgs;
-pub(crate) mod parents;
 pub mod projects;
 pub mod quotas;
 pub(crate) mod removal;

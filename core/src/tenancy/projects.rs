@@ -5,7 +5,7 @@ use crate::db;
 use crate::error::{is_constraint, Constraint, CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
 use crate::page::{self, Page, PageRequest};
-use crate::tenancy::parents::{self, Parents};
+use crate::parents::{self, Parents};
 use crate::tenancy::quotas;
 use crate::tenancy::removal::{self, not_found, Removal};
 use crate::request::{FromInput, RequestContext};
