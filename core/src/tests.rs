@@ -446,13 +446,20 @@ fn rollup_sums_equal_raw_sums_for_random_windows() {
     }
 }}
 
-/// `seeded`, on a file: a file's rollups are guarded by triggers in the file, which another
-/// connection may drop (an in-memory database's are its one connection's own).
-fn seeded_file(name: &str) -> (std::path::PathBuf, SqliteEngine) {
+/// A connection of ours to a new, empty file, alone in a folder of its own named after
+/// `name` (the caller removes the folder).
+pub(crate) fn empty_file(name: &str) -> (std::path::PathBuf, SqliteEngine) {
     let dir = std::env::temp_dir().join(format!("cp-core-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let conn = SqliteEngine::open(dir.join("store.db").to_str().unwrap()).unwrap();
+    (dir, conn)
+}
+
+/// `seeded`, on a file: a file's rollups are guarded by triggers in the file, which another
+/// connection may drop (an in-memory database's are its one connection's own).
+fn seeded_file(name: &str) -> (std::path::PathBuf, SqliteEngine) {
+    let (dir, conn) = empty_file(name);
     schema::ensure(&conn).unwrap();
     seed(&conn);
     (dir, conn)

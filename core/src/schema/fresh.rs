@@ -123,15 +123,6 @@ mod tests {
         out
     }
 
-    fn file() -> (std::path::PathBuf, SqliteEngine) {
-        let dir = std::env::temp_dir().join(format!("cp-fresh-{}-{:?}", std::process::id(), std::thread::current().id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("fresh.db");
-        let _ = std::fs::remove_file(&path);
-        let engine = SqliteEngine::open(path.to_str().unwrap()).unwrap();
-        (dir, engine)
-    }
-
     #[test]
     fn the_scripts_and_the_image_hold_what_the_steps_create() {
         let steps = SqliteEngine::open(":memory:").unwrap();
@@ -143,7 +134,7 @@ mod tests {
         let scripted = SqliteEngine::open(":memory:").unwrap();
         super::super::ensure(&scripted).unwrap();
         assert_eq!(contents(&scripted, true), contents(&steps, false));
-        let (dir, on_file) = file();
+        let (dir, on_file) = crate::tests::empty_file("fresh-scripts");
         super::super::ensure(&on_file).unwrap();
         assert_eq!(contents(&on_file, true), contents(&steps, true));
 
@@ -166,7 +157,7 @@ mod tests {
     /// is not current: opening it adds them, and checks the rollups against the events.
     #[test]
     fn a_file_without_the_rollups_triggers_gets_them() {
-        let (dir, conn) = file();
+        let (dir, conn) = crate::tests::empty_file("fresh-without-triggers");
         conn.execute_batch(script(true).unwrap()).unwrap();
         super::super::ensure(&conn).unwrap();
         let n: i64 = conn

@@ -78,6 +78,27 @@ pub(crate) enum Kept {
     ForTheConnection,
 }
 
+impl Kept {
+    /// The start of the statement creating an object of `kind` (`VIEW`, `TRIGGER`) kept
+    /// there: in the file after its older form was dropped, for the connection only if it
+    /// has none yet.
+    pub(crate) fn create(self, kind: &str) -> String {
+        match self {
+            Kept::InTheFile => format!("CREATE {kind}"),
+            Kept::ForTheConnection => format!("CREATE TEMP {kind} IF NOT EXISTS"),
+        }
+    }
+
+    /// `drops`, the statements that drop the objects' older forms, where they are run: in
+    /// the file (a connection's own are created only where missing).
+    pub(crate) fn drops(self, drops: &str) -> &str {
+        match self {
+            Kept::InTheFile => drops,
+            Kept::ForTheConnection => "",
+        }
+    }
+}
+
 const EVENTS: &str = "_smithers_cp_usage_events";
 const ROLLUPS: &str = "_smithers_cp_usage_rollups";
 const SERIES: &str = "_smithers_cp_usage_series";
@@ -128,22 +149,14 @@ const ADD: &str = "ON CONFLICT (series, level, bucket_start_ms)
 pub(crate) fn fold_trigger(kept: Kept) -> String {
     let in_tail = format!("e.id > {WATERMARK} AND e.id <= NEW.up_to");
     let newly = newly_dense("NEW.up_to");
-    let (drop, create) = match kept {
-        Kept::InTheFile => (
-            "DROP TRIGGER IF EXISTS _smithers_cp_usage_fold_tail;
+    let drop = kept.drops(
+        "DROP TRIGGER IF EXISTS _smithers_cp_usage_fold_tail;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_densify_minutes;
          DROP VIEW IF EXISTS _smithers_cp_usage_fold;
          DROP VIEW IF EXISTS _smithers_cp_usage_densify;",
-            "CREATE",
-        ),
-        // TEMP triggers may read and write the main schema's tables.
-        Kept::ForTheConnection => ("", "CREATE TEMP"),
-    };
-    let new = |kind: &str| match kept {
-        Kept::InTheFile => format!("{create} {kind}"),
-        Kept::ForTheConnection => format!("{create} {kind} IF NOT EXISTS"),
-    };
-    let (view, trigger) = (new("VIEW"), new("TRIGGER"));
+    );
+    // TEMP triggers may read and write the main schema's tables.
+    let (view, trigger) = (kept.create("VIEW"), kept.create("TRIGGER"));
     format!(
         "{drop}
          {view} _smithers_cp_usage_fold AS SELECT NULL AS up_to WHERE 0;

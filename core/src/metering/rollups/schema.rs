@@ -132,16 +132,13 @@ pub(crate) fn triggers(kept: Kept) -> String {
     // Only rolled-up events (id <= watermark) are in the rollups to be corrected.
     let rolled = "OLD.id <= (SELECT watermark FROM _smithers_cp_usage_rollup_state WHERE id = 1)
                   AND NOT EXISTS (SELECT 1 FROM _smithers_cp_usage_purging)";
-    let (drop, create) = match kept {
-        Kept::InTheFile => (
-            "DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_insert;
+    let drop = kept.drops(
+        "DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_insert;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_delete;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_update;
          DROP TRIGGER IF EXISTS _smithers_cp_usage_rollup_org_delete;",
-            "CREATE TRIGGER",
-        ),
-        Kept::ForTheConnection => ("", "CREATE TEMP TRIGGER IF NOT EXISTS"),
-    };
+    );
+    let create = kept.create("TRIGGER");
     format!(
         "{drop}
          {create} _smithers_cp_usage_rollup_delete AFTER DELETE ON _smithers_cp_usage_events
