@@ -10,18 +10,25 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { Statement } from "../index.js";
 
+/**
+ * The members of each class a file declares, with those of the interfaces of its name that
+ * TypeScript merges into it (native.d.ts: the declared operations' methods).
+ */
 function classMembers(file: string): Map<string, Set<string>> {
   const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
   const classes = new Map<string, Set<string>>();
+  const interfaces = new Map<string, Set<string>>();
   source.forEachChild((node) => {
-    if (ts.isClassDeclaration(node) && node.name) {
-      const members = new Set<string>();
+    if ((ts.isClassDeclaration(node) || ts.isInterfaceDeclaration(node)) && node.name) {
+      const into = ts.isClassDeclaration(node) ? classes : interfaces;
+      const members = into.get(node.name.text) ?? new Set<string>();
       for (const member of node.members) {
         if (member.name && (ts.isIdentifier(member.name) || ts.isStringLiteral(member.name))) members.add(member.name.text);
       }
-      classes.set(node.name.text, members);
+      into.set(node.name.text, members);
     }
   });
+  for (const [name, members] of classes) for (const member of interfaces.get(name) ?? []) members.add(member);
   return classes;
 }
 

@@ -81,6 +81,14 @@ function dropInternalClasses(file) {
   fs.writeFileSync(file, text);
 }
 
+// The declared operations' methods (src/binding/methods/*.rs's tables), which napi-rs
+// leaves out of the classes it declares: interfaces that TypeScript merges with them, as
+// the addon just built writes them (`operationTypes()`).
+function addOperationTypes(file, addon) {
+  const types = require(addon).operationTypes();
+  fs.appendFileSync(file, `\n${types}`);
+}
+
 function main() {
   const mode = chooseMode();
   const napi = path.join(ROOT, "node_modules", "@napi-rs", "cli", "dist", "cli.js");
@@ -96,6 +104,7 @@ function main() {
   const seconds = Math.round((Date.now() - started) / 100) / 10;
 
   dropInternalClasses(path.join(ROOT, "native.d.ts"));
+  addOperationTypes(path.join(ROOT, "native.d.ts"), path.join(ROOT, `${BINARY}.node`));
 
   const built = path.join(ROOT, `${BINARY}.node`);
   if (!fs.existsSync(built)) throw new Error(`napi build wrote no ${built}`);

@@ -11,6 +11,11 @@ use serde_json::Value;
 /// An operation's request, read and validated from its input object. The fields are
 /// read in a fixed order, so the first field at fault is the one an error names.
 pub trait FromInput: Sized {
+    /// The input's own fields, for a caller that reads the input object itself and hands
+    /// over its fields (the binding's request path); empty for a request not read that
+    /// way. A test holds each list to the request's TypeScript type (`typescript`).
+    const FIELDS: &'static [&'static str] = &[];
+
     fn from_input(input: &Input) -> Result<Self>;
 
     /// From a JSON value, as Rust callers and the fuzz target give one.

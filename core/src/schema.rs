@@ -276,7 +276,7 @@ pub(crate) fn schema_version(conn: &Db) -> Result<Option<i64>> {
     )
 }
 
-/// `recordUsage({idempotencyKey})`: a nullable column (the documented store never sets
+/// A usage event's `idempotencyKey`: a nullable column (the documented store never sets
 /// it) and a unique index over the keyed rows of each org.
 fn add_usage_columns(conn: &Db) -> Result<()> {
     if !has_column(conn, "_smithers_cp_usage_events", "idempotency_key")? {

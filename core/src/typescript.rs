@@ -158,3 +158,56 @@ fn typescript_types_are_current() {
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(committed == fresh, "native-types.d.ts is not what the core's types say: run UPDATE_TYPES=1 cargo test -p control-plane-core typescript");
 }
+
+/// The top-level fields of a type's TypeScript declaration (`{ a: ..., b?: ... }`), doc
+/// comments left out.
+#[cfg(test)]
+fn ts_fields<T: TS>() -> Vec<String> {
+    let decl = T::decl();
+    let body = &decl[decl.find('{').expect("an object type") + 1..];
+    let (mut depth, mut fields, mut word, mut comment) = (0i32, Vec::new(), String::new(), false);
+    let chars: Vec<char> = body.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if comment {
+            if c == '*' && chars.get(i + 1) == Some(&'/') {
+                comment = false;
+                i += 1;
+            }
+        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
+            comment = true;
+        } else if matches!(c, '{' | '<' | '(' | '[') {
+            depth += 1;
+        } else if matches!(c, '}' | '>' | ')' | ']') {
+            depth -= 1;
+        } else if depth == 0 && (c == ':' || (c == '?' && chars.get(i + 1) == Some(&':'))) && !word.is_empty() {
+            fields.push(std::mem::take(&mut word));
+        }
+        if depth == 0 && !comment && (c.is_alphanumeric() || c == '_') {
+            word.push(c);
+        } else if !(c == '?' && chars.get(i + 1) == Some(&':')) {
+            word.clear();
+        }
+        i += 1;
+    }
+    fields
+}
+
+/// The requests read by their fields (`FromInput::FIELDS`, the binding's request path)
+/// list exactly the fields of their TypeScript type: a field added to the type and not to
+/// the list would never reach the core on that path.
+#[test]
+fn requests_read_by_fields_list_their_types_fields() {
+    use crate::request::FromInput;
+    fn check<T: TS + FromInput>() {
+        let mut listed: Vec<String> = T::FIELDS.iter().map(|f| f.to_string()).collect();
+        let mut declared = ts_fields::<T>();
+        listed.sort();
+        declared.sort();
+        assert_eq!(listed, declared, "{}'s FIELDS", T::name());
+    }
+    check::<crate::metering::usage::NewUsage>();
+    check::<crate::metering::limits::CheckUsageLimit>();
+    check::<crate::tenancy::orgs::CreateOrg>();
+}

@@ -19,19 +19,17 @@
 //! both would have each method's type depend on how the store was made.
 
 use super::call::{json, Given, Op};
+use super::declare::{Args, Face};
+use super::methods;
 use super::connection::{closed, Own};
 use super::env_data::{parse_json, to_js};
 use super::input;
 use super::scope::Scoping;
 use super::async_call::{settle, AsyncCall, Job};
-use control_plane_core::audit::{self, export, retention};
 use control_plane_core::engine::postgres::{PgOptions, PostgresPool};
 use control_plane_core::error::{CpError, Result as CoreResult};
-use control_plane_core::metering::{consume, limits, rollups, usage};
 use control_plane_core::request::{self, FromInput, RequestContext};
-use control_plane_core::settings::{billing, identity, secrets};
-use control_plane_core::tenancy::{access, orgs, projects, quotas, teams};
-use control_plane_core::{schema, storage};
+use control_plane_core::schema;
 use napi::bindgen_prelude::{AsyncTask, Either, Object, Unknown};
 use napi::{sys, Env, JsValue, Result, Task, ValueType};
 use napi_derive::napi;
@@ -165,122 +163,24 @@ pub fn connect_store(url: String, options: Option<ControlPlaneConnectOptions>) -
     AsyncTask::new(Connect { url, options })
 }
 
-/// How a method takes its arguments (index.js shapes them into the input object).
-#[derive(Clone, Copy)]
-enum Args {
-    /// `(input)`, the result returned.
-    Input,
-    /// `(input)`, nothing returned.
-    Void,
-    /// `()`.
-    None,
-    /// `(orgId)`.
-    OrgId,
-    /// `(slug)`.
-    Slug,
-    /// `(events, options?)`.
-    Batch,
-}
+/// The work of one call, from its input (read and scoped): a table's line offered on the
+/// async store (`declare`).
+pub type Prepare = fn(&Value) -> CoreResult<Job>;
 
-impl Args {
-    fn name(self) -> &'static str {
-        match self {
-            Args::Input => "input",
-            Args::Void => "void",
-            Args::None => "none",
-            Args::OrgId => "orgId",
-            Args::Slug => "slug",
-            Args::Batch => "batch",
-        }
-    }
-}
-
-/// The work of one call, from its input (read and scoped).
-type Prepare = fn(&Value) -> CoreResult<Job>;
-
-fn prepare<R: FromInput + Clone + Send + 'static, T: Serialize + 'static>(input: &Value, op: Op<R, T>) -> CoreResult<Job> {
+pub fn prepare<R: FromInput + Clone + Send + 'static, T: Serialize + 'static>(input: &Value, op: Op<R, T>) -> CoreResult<Job> {
     request::read(input).map(|(ctx, request): (RequestContext, R)| -> Job {
         // Run again, from its request, when its connection had died idle (`PostgresPool::run`).
         Box::new(move |db| op(db, &ctx, request.clone()).and_then(|out| json(&out)))
     })
 }
 
-/// Every method: its name, whether `forOrg`'s handle has it, its arguments, whether its
-/// input may be left out, and its operation (the sync method's).
-macro_rules! ops {
-    ($($name:literal $scoped:literal $args:ident $given:ident $op:path;)*) => {
-        fn lookup(method: &str) -> Option<(bool, Args, Given, Prepare)> {
-            match method {
-                $($name => Some(($scoped, Args::$args, Given::$given, |input| prepare(input, $op))),)*
-                _ => None,
-            }
-        }
-        const METHODS: &[(&str, bool, Args)] = &[$(($name, $scoped, Args::$args)),*];
-    };
-}
-
-ops! {
-    "createOrg" false Input Required orgs::create;
-    "getOrg" true OrgId Required orgs::get_org;
-    "getOrgBySlug" false Slug Required orgs::get_by_slug;
-    "listOrgs" false Input Optional orgs::list;
-    "suspendOrg" true Input Optional orgs::suspend;
-    "unsuspendOrg" true Input Optional orgs::unsuspend;
-    "deleteOrg" true Input Optional orgs::delete;
-    "createTeam" true Input Required teams::create;
-    "addTeamMember" true Void Required teams::add_member;
-    "listTeams" true Input Optional teams::list_page;
-    "getTeam" true Input Optional teams::get;
-    "listTeamMembers" true Input Optional teams::list_members;
-    "removeTeamMember" true Void Required teams::remove_member;
-    "deleteTeam" true Void Required teams::delete;
-    "createProject" true Input Required projects::create;
-    "addProjectTeam" true Void Required projects::add_team;
-    "listProjects" true Input Optional projects::list_page;
-    "getProject" true Input Optional projects::get;
-    "listProjectTeams" true Input Optional projects::list_teams;
-    "removeProjectTeam" true Void Required projects::remove_team;
-    "deleteProject" true Void Required projects::delete;
-    "listProjectAccess" true Input Optional access::list;
-    "getProjectAccess" true Input Optional access::get;
-    "setOrgQuota" true Input Optional quotas::set;
-    "getOrgQuota" true Input Optional quotas::get;
-    "recordUsage" true Input Required usage::record;
-    "recordUsageBatch" true Batch Required usage::record_batch;
-    "consumeUsage" true Input Required consume::consume;
-    "summarizeUsage" true Input Required usage::summarize;
-    "setUsageLimit" true Input Required limits::set;
-    "checkUsageLimit" true Input Required limits::check;
-    "listUsageLimits" true Input Optional limits::list_page;
-    "deleteUsageLimit" true Void Required limits::delete;
-    "checkRollups" false Input Optional rollups::check;
-    "recordAuditEvent" true Input Required audit::record;
-    "queryAuditLog" true Input Optional audit::query;
-    "explainAuditQuery" true Input Optional audit::explain;
-    "verifyAuditChain" true Input Optional audit::verify;
-    "verifyAuditChainAsync" true Input Required audit::verify;
-    "exportOrgAudit" true Input Required export::export;
-    "exportOrgAuditAsync" true Input Required export::export;
-    "exportOrgAuditToFile" true Input Required export::export_to_file;
-    "setRetention" true Input Required retention::set;
-    "getRetention" true Input Optional retention::get;
-    "purgeExpired" false Input Optional retention::purge;
-    "upsertBillingAccount" true Input Required billing::upsert;
-    "getBillingAccount" true Input Optional billing::get_account;
-    "upsertIdentityProvider" true Input Required identity::upsert;
-    "listIdentityProviders" true Input Required identity::list;
-    "deleteIdentityProvider" true Void Required identity::delete;
-    "putSecretRef" true Input Required secrets::put;
-    "listSecretRefs" true Input Required secrets::list;
-    "deleteSecretRef" true Void Required secrets::delete;
-    "stats" false None Optional storage::stats;
-    "checkIntegrity" false None Optional storage::check_integrity;
-}
-
 /// `asyncMethods()`: every method of the async store, `[name, args, scoped]`, for index.js.
 #[napi(skip_typescript)]
 pub fn async_methods() -> Vec<(String, String, bool)> {
-    METHODS.iter().map(|(name, scoped, args)| (name.to_string(), args.name().to_string(), *scoped)).collect()
+    methods::declared()
+        .filter(|op| op.on(Face::Async))
+        .map(|op| (op.name.to_string(), op.args.name().to_string(), op.on(Face::Scope)))
+        .collect()
 }
 
 /// What settles a call's promise on the JS thread (a `JsDeferred`'s resolver).
@@ -375,10 +275,12 @@ impl NativeAsyncStore {
         first: Option<Unknown>,
         second: Option<Unknown>,
     ) -> Result<Either<AsyncTask<AsyncCall>, Object<'e>>> {
-        let Some((scoped, args, given, prepare)) = lookup(&method).filter(|(scoped, ..)| *scoped || self.scoping.is_none()) else {
+        let declared = methods::declared().find(|op| op.name == method && op.on(Face::Async));
+        let found = declared.filter(|op| op.on(Face::Scope) || self.scoping.is_none()).zip(methods::prepare(&method));
+        let Some((op, prepare)) = found else {
             return Err(to_js(env, CpError::new("INVALID_INPUT", format!("No method {method} on this store."), None)));
         };
-        let _ = scoped;
+        let (args, given) = (op.args, op.given);
         let engine = self.engine().ok_or_else(|| to_js(env, closed()))?;
         let input = self.input(env, args, given, first, second)?;
         let job = prepare(&input);

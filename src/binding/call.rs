@@ -6,15 +6,17 @@
 //! factory (`results`).
 
 use super::env_data::{parse_json, to_js};
-use super::input::Read;
+use super::input::{self, Read};
 use super::results::ToJs;
 use super::async_call::{AsyncCall, Job};
 use super::backend::Backend;
 use control_plane_core::db::Db;
 use control_plane_core::error::{CpError, Result as CoreResult};
 use control_plane_core::request::{self, FromInput, RequestContext};
-use napi::bindgen_prelude::{AsyncTask, Unknown};
-use napi::{Env, Result};
+use control_plane_core::validate::{Field, Fields, Item};
+use napi::bindgen_prelude::{AsyncTask, ToNapiValue, Undefined, Unknown};
+use napi::{Env, JsValue, Result, ValueType};
+use serde_json::Value;
 use serde::Serialize;
 use std::cell::Ref;
 
@@ -27,10 +29,12 @@ pub trait Inputs {
     /// An input as read made the method's input (the org-scoped handle puts its org in):
     /// the last step of `input`, for an input read another way (`gathered`).
     fn prepare(&self, env: &Env, read: Read) -> Result<Read>;
+    /// `prepare`, for each event of a batch (`{events, returning}`).
+    fn prepare_events(&self, env: &Env, events: &mut [Item]) -> Result<()>;
 }
 
 /// Whether a method's input may be left out.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Given {
     /// The documented store's methods: a missing input is `input must be an object.`
     Required,
@@ -70,6 +74,45 @@ pub fn built<'e, C: Inputs, R: FromInput, T: ToJs>(
 pub fn run_built<'e, C: Inputs, R: FromInput, T: ToJs>(class: &C, env: &'e Env, input: &Read, op: Op<R, T>) -> Result<Unknown<'e>> {
     let out = class.backend().run(env, |db| call(db, input, op)).map_err(|e| to_js(env, e))?;
     out.to_js(env)
+}
+
+/// `getOrg(orgId)` and `getOrgBySlug(slug)` take the value itself: `{field: value}`.
+pub fn one_field(env: &Env, value: Option<Unknown>, field: &str) -> Result<Read> {
+    let value = match value {
+        Some(value) => value,
+        None => Undefined::default().into_unknown(env)?,
+    };
+    let value = input::read_field(env, value, field).map_err(|e| to_js(env, e))?;
+    Ok(serde_json::json!({ field: value }).into())
+}
+
+/// `recordUsageBatch(events, options?)`: `{events, returning}`, each event read as an input
+/// of its own (and made the class's, `prepare_events`), then `op` run on it.
+pub fn batch<'e, C: Inputs, R: FromInput, T: ToJs>(
+    class: &C,
+    env: &'e Env,
+    events: Option<Unknown>,
+    options: Option<Unknown>,
+    op: Op<R, T>,
+) -> Result<Unknown<'e>> {
+    let Some(events) = events.filter(|events| events.is_array().unwrap_or(false)) else {
+        return Err(to_js(env, CpError::field("events", "events must be an array.")));
+    };
+    let mut events = input::read_events(env, events).map_err(|e| to_js(env, e))?;
+    class.prepare_events(env, &mut events)?;
+    let returning = match options {
+        Some(options) if options.get_type().ok() == Some(ValueType::Object) => {
+            match input::read(env, options).map_err(|e| to_js(env, e))?.get("returning") {
+                Some(Value::Null) | None => Value::from("events"),
+                Some(value) => value.clone(),
+            }
+        }
+        _ => Value::from("events"),
+    };
+    let mut fields = Fields::with_capacity(2);
+    fields.push("events", Field::Inputs(events));
+    fields.push("returning", Field::Json(returning));
+    run_built(class, env, &Read::Fields(fields), op)
 }
 
 /// Runs `op` on the method's input, for a method that returns nothing.

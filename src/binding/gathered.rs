@@ -22,27 +22,13 @@ use super::call::{self, Inputs, Op};
 use super::env_data::to_js;
 use super::input;
 use super::results::ToJs;
-use super::scope::OrgScope;
-use super::store::ControlPlaneStore;
-use control_plane_core::metering::{consume, limits, usage};
+use super::methods;
 use control_plane_core::request::FromInput;
-use control_plane_core::tenancy::orgs;
 use napi::bindgen_prelude::{Array, ClassInstance, JsObjectValue, MaybeTypeTag, Object, ToNapiValue, Undefined, Unknown};
 use napi::{sys, Env, JsValue, Result};
 
-/// The request context every request reads.
+/// The request context every request reads (`RequestContext`), after the request's own fields.
 const CONTEXT: [&str; 4] = ["actorId", "ipAddress", "userAgent", "requestId"];
-
-/// `recordUsage`'s and `consumeUsage`'s fields (`NewUsage`), then the context's.
-const USAGE: [&str; 13] = [
-    "orgId", "projectId", "runId", "metric", "quantity", "unit", "observedAtMs", "metadata", "idempotencyKey",
-    CONTEXT[0], CONTEXT[1], CONTEXT[2], CONTEXT[3],
-];
-/// `checkUsageLimit`'s (`CheckUsageLimit`).
-const CHECK: [&str; 11] =
-    ["orgId", "projectId", "metric", "unit", "period", "sinceMs", "untilMs", CONTEXT[0], CONTEXT[1], CONTEXT[2], CONTEXT[3]];
-/// `createOrg`'s (`CreateOrg`).
-const ORG: [&str; 8] = ["orgId", "slug", "name", "createdAtMs", CONTEXT[0], CONTEXT[1], CONTEXT[2], CONTEXT[3]];
 
 /// Runs `op` on the fields of `args` (`[input, ...values]`) as `class`'s method.
 fn run<'e, C: Inputs, R: FromInput, T: ToJs>(class: &C, env: &'e Env, fields: &[&str], args: &[Unknown], op: Op<R, T>) -> Result<Unknown<'e>> {
@@ -51,13 +37,16 @@ fn run<'e, C: Inputs, R: FromInput, T: ToJs>(class: &C, env: &'e Env, fields: &[
     call::run_built(class, env, &read, op)
 }
 
-/// Adds to `table` the class's method `name`, with its `call`.
-fn add<C, R, T>(env: &Env, exports: &Object, table: &mut Array, of: &'static str, name: &'static str, fields: &'static [&'static str], op: Op<R, T>) -> Result<()>
+/// Adds to `table` the class's method `name`, with its `call` (a table's `gathered` line).
+pub fn add<C, R, T>(env: &Env, exports: &Object, table: &mut Array, of: &'static str, name: &'static str, op: Op<R, T>) -> Result<()>
 where
     C: Inputs + MaybeTypeTag + 'static,
     R: FromInput + 'static,
     T: ToJs + 'static,
 {
+    // The request's fields, then the context's: what `call` takes as its arguments.
+    let fields: Vec<&'static str> = R::FIELDS.iter().chain(CONTEXT.iter()).copied().collect();
+    let listed = fields.clone();
     let class: Object = exports.get_named_property_unchecked(of)?;
     let prototype: Object = class.get_named_property_unchecked("prototype")?;
     let original: Unknown = prototype.get_named_property_unchecked(name)?;
@@ -67,7 +56,7 @@ where
         let env: &Env = ctx.env;
         let args = ctx.arguments::<Unknown>()?;
         match ctx.this::<ClassInstance<C>>() {
-            Ok(this) if !args.is_empty() => run(&*this, env, fields, &args, op).map(|out| out.raw()),
+            Ok(this) if !args.is_empty() => run(&*this, env, &fields, &args, op).map(|out| out.raw()),
             // Not this class's: the method itself is called instead, and says so.
             _ => Undefined::default().into_unknown(env).map(|u| u.raw()),
         }
@@ -75,23 +64,15 @@ where
     let mut entry = Object::new(env)?;
     entry.set_named_property("of", of)?;
     entry.set_named_property("name", name)?;
-    entry.set_named_property("fields", fields.to_vec())?;
+    entry.set_named_property("fields", listed)?;
     entry.set_named_property("call", call)?;
     entry.set_named_property("original", original)?;
     table.insert(entry)
 }
 
-/// Puts `gathered` on the addon's exports.
+/// Puts `gathered` on the addon's exports: the tables' `gathered` lines.
 pub fn install(env: &Env, exports: &mut Object) -> Result<()> {
     let mut table = env.create_array(0)?;
-    let store = "ControlPlaneStore";
-    let scope = "OrgScope";
-    add::<ControlPlaneStore, _, _>(env, exports, &mut table, store, "recordUsage", &USAGE, usage::record)?;
-    add::<ControlPlaneStore, _, _>(env, exports, &mut table, store, "consumeUsage", &USAGE, consume::consume)?;
-    add::<ControlPlaneStore, _, _>(env, exports, &mut table, store, "checkUsageLimit", &CHECK, limits::check)?;
-    add::<ControlPlaneStore, _, _>(env, exports, &mut table, store, "createOrg", &ORG, orgs::create)?;
-    add::<OrgScope, _, _>(env, exports, &mut table, scope, "recordUsage", &USAGE, usage::record)?;
-    add::<OrgScope, _, _>(env, exports, &mut table, scope, "consumeUsage", &USAGE, consume::consume)?;
-    add::<OrgScope, _, _>(env, exports, &mut table, scope, "checkUsageLimit", &CHECK, limits::check)?;
+    methods::gathered(env, exports, &mut table)?;
     exports.set_named_property("gathered", table)
 }

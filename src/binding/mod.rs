@@ -19,6 +19,7 @@ mod backend;
 mod call;
 mod connection;
 mod database;
+mod declare;
 mod env_data;
 mod gathered;
 mod host;

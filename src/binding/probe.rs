@@ -2,7 +2,7 @@
 //! `bench/marshal.js` and the results test (not part of the API: no types, not exported by
 //! `index.js`).
 //!
-//! - `readUsage`, `readCheck`: `recordUsage`'s and `checkUsageLimit`'s input read into
+//! - `readUsage`, `readCheck`: a usage event's (`NewUsage`) and a limit check's input read into
 //!   their typed requests, in one pass (`input::read_input`); with `:json`, the way before
 //!   it: the whole object read into a JSON value, the request read from that.
 //! - `shapes`: the names of the result shapes below.

@@ -9,7 +9,7 @@ use super::input::{self, Read};
 use super::call::{Given, Inputs};
 use super::backend::Backend;
 use control_plane_core::error::CpError;
-use control_plane_core::validate::{Field, Fields, Input};
+use control_plane_core::validate::{Field, Fields, Input, Item};
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, Result, ValueType};
 use napi_derive::napi;
@@ -172,6 +172,17 @@ impl Inputs for OrgScope {
             }
             Read::Json(_) => Err(to_js(env, CpError::field("input", "input must be an object."))),
         }
+    }
+
+    fn prepare_events(&self, env: &Env, events: &mut [Item]) -> Result<()> {
+        for event in events.iter_mut() {
+            match event {
+                Item::Fields(fields) => self.scope_fields(fields),
+                Item::Json(value) => self.scope(value),
+            }
+            .map_err(|e| to_js(env, e))?;
+        }
+        Ok(())
     }
 }
 

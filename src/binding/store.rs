@@ -13,7 +13,7 @@ use control_plane_core::schema;
 use napi::bindgen_prelude::{ObjectFinalize, Unknown};
 use napi::{Env, Result, ValueType};
 use napi_derive::napi;
-use control_plane_core::validate::Fields;
+use control_plane_core::validate::{Fields, Item};
 use serde_json::Value;
 
 #[napi(custom_finalize)]
@@ -48,6 +48,10 @@ impl Inputs for ControlPlaneStore {
 
     fn prepare(&self, _env: &Env, read: Read) -> Result<Read> {
         Ok(read)
+    }
+
+    fn prepare_events(&self, _env: &Env, _events: &mut [Item]) -> Result<()> {
+        Ok(())
     }
 }
 

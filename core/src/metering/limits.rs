@@ -182,6 +182,8 @@ pub struct CheckUsageLimit {
 }
 
 impl FromInput for CheckUsageLimit {
+    const FIELDS: &'static [&'static str] = &["orgId", "projectId", "metric", "unit", "period", "sinceMs", "untilMs"];
+
     fn from_input(input: &Input) -> Result<Self> {
         let key = LimitKey::from_input(input)?;
         let until_ms = input.timestamp("untilMs")?;

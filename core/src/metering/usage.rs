@@ -84,6 +84,8 @@ pub struct NewUsage {
 }
 
 impl FromInput for NewUsage {
+    const FIELDS: &'static [&'static str] = &["orgId", "projectId", "runId", "metric", "quantity", "unit", "observedAtMs", "metadata", "idempotencyKey"];
+
     fn from_input(input: &Input) -> Result<NewUsage> {
         let org_id = input.id("orgId")?;
         let project_id = input.opt_id("projectId")?;

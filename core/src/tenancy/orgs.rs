@@ -52,6 +52,8 @@ pub struct CreateOrg {
 }
 
 impl FromInput for CreateOrg {
+    const FIELDS: &'static [&'static str] = &["orgId", "slug", "name", "createdAtMs"];
+
     fn from_input(input: &Input) -> Result<Self> {
         Ok(CreateOrg {
             org_id: Some(input.id_or_new("orgId")?),
