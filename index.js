@@ -1,7 +1,7 @@
 "use strict";
 // The CommonJS entry: loads the native addon (binding.js) and exports the package. Every
 // load of this file hands the addon this realm's `ControlPlaneError`, `JSON.parse` and
-// result factories (`useRealm`; lib/results.js), and the addon builds its
+// result factories (`useRealm`; lib/results.js builds them from the addon's shapes), and the addon builds its
 // errors and results in the last realm that loaded it: a test runner that gives each test
 // file a realm of its own (Jest, Vitest's vm pools) loads this file again in each file, so
 // every file sees errors that are instances of its own `Error` and of the class it
@@ -43,7 +43,7 @@ class ControlPlaneError extends Error {
 }
 Object.defineProperty(ControlPlaneError.prototype, BRAND, { value: true });
 
-native.useRealm(ControlPlaneError, JSON.parse, results);
+native.useRealm(ControlPlaneError, JSON.parse, results.factories(JSON.parse(native.resultShapes())));
 installReaders(native);
 installAsyncMethods(native);
 

@@ -1,69 +1,101 @@
 "use strict";
-// The results of the request path, built from their fields (the addon calls these
-// with the fields as arguments, in the order the result has its keys): objects of this
-// realm, made at the cost of a call rather than of JSON text and its parse. A field the
-// result leaves out when it has none is `undefined` here, and left out.
+// The results of the request path, built from their fields: the addon calls these with
+// the fields as arguments, and they make the objects of this realm at the cost of a call
+// rather than of JSON text and its parse. The order of the arguments is the addon's
+// (src/binding/results.rs, `resultShapes()`): each record's keys in its factory's order,
+// `key?` for one left out when `undefined`, `key:json` for one handed over as JSON text
+// (parsed here, a fresh object). From those lists this file writes each factory's code
+// once per realm, object literals with the keys in place, so that a call builds its result
+// as fast as a factory written by hand.
+
 const parse = JSON.parse;
 /** `metadata`'s JSON text as a fresh object. */
 const metadataOf = (text) => (text === "{}" ? {} : parse(text));
 
-// Object literals only (no assignment, which a setter on Object.prototype would see), as
-// JSON.parse defines its keys; arrays filled by index, not by a `push` one could replace.
-function usageEvent(id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata, idempotencyKey, duplicate) {
-  return event(id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadataOf(metadata), idempotencyKey, duplicate);
-}
-
-function event(id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, m, idempotencyKey, duplicate) {
-  if (idempotencyKey === undefined && duplicate === undefined) return { id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata: m };
-  if (duplicate === undefined) return { id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata: m, idempotencyKey };
-  if (idempotencyKey === undefined) return { id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata: m, duplicate };
-  return { id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata: m, idempotencyKey, duplicate };
-}
-
-function usageLimitCheck(orgId, projectId, metric, unit, period, limitQuantity, updatedAtMs, usedQuantity, remainingQuantity, exceeded) {
-  return { orgId, projectId, metric, unit, period, limitQuantity, updatedAtMs, usedQuantity, remainingQuantity, exceeded };
-}
-
-/** `consumption(allowed, ...event (11, its id null when none), ...checks (14 each))`. */
-function consumption(allowed, id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata, idempotencyKey, duplicate, ...checks) {
-  const recorded = id === null ? null : usageEvent(id, orgId, projectId, runId, metric, quantity, unit, observedAtMs, metadata, idempotencyKey, duplicate);
-  const made = [];
-  for (let i = 0; i < checks.length; i += 14) {
-    const c = checks;
-    made[made.length] = {
-      orgId: c[i], projectId: c[i + 1], metric: c[i + 2], unit: c[i + 3], period: c[i + 4], limitQuantity: c[i + 5], updatedAtMs: c[i + 6],
-      usedQuantity: c[i + 7], remainingQuantity: c[i + 8], exceeded: c[i + 9], sinceMs: c[i + 10], untilMs: c[i + 11], laterQuantity: c[i + 12], allowed: c[i + 13],
-    };
-  }
-  return { allowed, event: recorded, checks: made };
-}
-
-function org(orgId, slug, name, createdAtMs, status, suspendedAtMs, suspendReason, deletedAtMs) {
-  return { orgId, slug, name, createdAtMs, status, suspendedAtMs, suspendReason, deletedAtMs };
+/** A record's keys: each key's name, whether it may be left out, whether it is JSON text. */
+function fieldsOf(keys) {
+  return keys.map((key) => {
+    const json = key.endsWith(":json");
+    const optional = key.endsWith("?");
+    const name = json ? key.slice(0, -5) : optional ? key.slice(0, -1) : key;
+    return { name, optional, json };
+  });
 }
 
 /**
- * `usageEvents(into, metadata, ...events (10 each, no metadata))`: adds to `into`, a new
- * array at first; `metadata` is the JSON text of the events' metadata, an array, or
- * `undefined` when each is `{}`.
+ * The code of an object literal of `fields`, field i's value `value(i, field)`: one
+ * literal per combination of the optional fields given (at most two per record), so that
+ * no key is added or deleted after the literal (a key left out is absent, as JSON has it).
  */
-function usageEvents(into, metadata, ...fields) {
-  const events = into === undefined ? [] : into;
-  const all = metadata === undefined ? undefined : parse(metadata);
-  for (let i = 0, k = 0; i < fields.length; i += 10, k++) {
-    const f = fields;
-    events[events.length] = event(f[i], f[i + 1], f[i + 2], f[i + 3], f[i + 4], f[i + 5], f[i + 6], f[i + 7], all === undefined ? {} : all[k], f[i + 8], f[i + 9]);
-  }
-  return events;
+function literal(fields, value) {
+  const optional = fields.map((field, i) => (field.optional ? i : -1)).filter((i) => i >= 0);
+  const make = (present) =>
+    `{ ${fields
+      .map((field, i) => (field.optional && !present.has(i) ? null : `${JSON.stringify(field.name)}: ${value(i, field)}`))
+      .filter((part) => part !== null)
+      .join(", ")} }`;
+  const branch = (j, present) => {
+    if (j === optional.length) return make(present);
+    const i = optional[j];
+    return `(${value(i, fields[i])} === undefined ? ${branch(j + 1, present)} : ${branch(j + 1, new Set([...present, i]))})`;
+  };
+  return branch(0, new Set());
 }
 
-/** `usageIds(into, count, ...ids)`: adds to `into`'s ids, a new result at first. */
-function usageIds(into, count, ...ids) {
-  if (into === undefined) return { count, ids };
-  const all = into.ids;
-  for (let i = 0; i < ids.length; i++) all[all.length] = ids[i];
-  return into;
+/** Argument names `p0`..`p(n-1)`. */
+const params = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+/** The factories the addon builds the request path's results with (`useRealm`), from its shapes. */
+function factories(shapes) {
+  const event = fieldsOf(shapes.usageEvent);
+  const check = fieldsOf(shapes.usageLimitCheck);
+  const consumeCheck = fieldsOf(shapes.consumeCheck);
+  const org = fieldsOf(shapes.org);
+  const [allowedKey, eventKey, checksKey] = shapes.consumption;
+  const [countKey, idsKey] = shapes.usageIds;
+  const e = params("e", event.length);
+  const asEvent = (i, field) => (field.json ? `metadataOf(${e[i]})` : e[i]);
+  // A batch's events come without their metadata (an array's JSON text of its own).
+  const batched = event.filter((field) => !field.json);
+  const stride = consumeCheck.length;
+  // Object literals only (no assignment, which a setter on Object.prototype would see), as
+  // JSON.parse defines its keys; arrays filled by index, not by a `push` one could replace.
+  const code = `
+    function usageEvent(${e.join(", ")}) {
+      return ${literal(event, asEvent)};
+    }
+    function usageLimitCheck(${params("c", check.length).join(", ")}) {
+      return ${literal(check, (i) => `c${i}`)};
+    }
+    function consumption(allowed, ${e.join(", ")}, ...c) {
+      const recorded = ${e[0]} === null ? null : ${literal(event, asEvent)};
+      const made = [];
+      for (let i = 0; i < c.length; i += ${stride}) {
+        made[made.length] = ${literal(consumeCheck, (k) => `c[i + ${k}]`)};
+      }
+      return { ${JSON.stringify(allowedKey)}: allowed, ${JSON.stringify(eventKey)}: recorded, ${JSON.stringify(checksKey)}: made };
+    }
+    function org(${params("o", org.length).join(", ")}) {
+      return ${literal(org, (i) => `o${i}`)};
+    }
+    function usageEvents(into, metadata, ...f) {
+      const events = into === undefined ? [] : into;
+      const all = metadata === undefined ? undefined : parse(metadata);
+      for (let i = 0, k = 0; i < f.length; i += ${batched.length}, k++) {
+        events[events.length] = ${literal(event, (_, field) =>
+          field.json ? "(all === undefined ? {} : all[k])" : `f[i + ${batched.indexOf(field)}]`,
+        )};
+      }
+      return events;
+    }
+    function usageIds(into, count, ...ids) {
+      if (into === undefined) return { ${JSON.stringify(countKey)}: count, ${JSON.stringify(idsKey)}: ids };
+      const all = into[${JSON.stringify(idsKey)}];
+      for (let i = 0; i < ids.length; i++) all[all.length] = ids[i];
+      return into;
+    }
+    return { usageEvent, usageLimitCheck, consumption, org, usageEvents, usageIds };`;
+  return new Function("parse", "metadataOf", code)(parse, metadataOf);
 }
 
-/** The factories the addon builds the request path's results with (`useRealm`). */
-module.exports = { usageEvent, usageLimitCheck, consumption, org, usageEvents, usageIds };
+module.exports = { factories };

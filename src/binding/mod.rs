@@ -54,6 +54,13 @@ pub fn use_realm(
     env_data::use_realm(env, error_class, json_parse, factories)
 }
 
+/// `resultShapes()`: the JSON of the request path's result shapes, from which
+/// `lib/results.js` builds each realm's factories (`results::shapes`).
+#[napi(skip_typescript)]
+pub fn result_shapes() -> Result<String> {
+    Ok(results::shapes()?.to_string())
+}
+
 #[napi(module_exports)]
 pub fn module_exports(env: Env, mut exports: Object) -> Result<()> {
     database::install_statement_methods(&env, &exports)?;

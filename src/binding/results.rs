@@ -7,7 +7,12 @@
 //! leaves the key out), numbers as JSON has them (a non-finite one is `null`), `metadata`
 //! a fresh object parsed from its JSON text. Which way each shape goes is measured
 //! (`bench/marshal.js`, docs/performance.md); each `ToJs` impl destructures its struct
-//! whole, so a field added to one is a compile error here until its factory has it.
+//! whole, so a field added to one is a compile error here until it is handed over.
+//!
+//! The order of a factory's arguments is written here only, once: each field is handed
+//! over with its key (`Fields`), and `shapes()` runs the same code on a record that keeps
+//! the keys. `lib/results.js` builds each realm's factories from those key lists
+//! (`resultShapes()`).
 
 use super::env_data::{factory, parse_json, CallArgs, JsFunction, Shape};
 use control_plane_core::metering::limits::{ConsumeCheck, Consumption, UsageLimit, UsageLimitCheck};
@@ -29,6 +34,23 @@ pub fn json<'e, T: Serialize + ?Sized>(env: &'e Env, value: &T) -> Result<Unknow
     parse_json(env, &text)
 }
 
+/// Where a result's fields go, each with its key (the key as serde's JSON has it), in
+/// the order its factory takes them: a factory's arguments (`Args`), or the keys alone
+/// (`Keys`, for `shapes`).
+trait Fields {
+    fn int(&mut self, key: &'static str, n: i64) -> Result<()>;
+    fn number(&mut self, key: &'static str, n: f64) -> Result<()>;
+    fn opt_int(&mut self, key: &'static str, n: Option<i64>) -> Result<()>;
+    fn text(&mut self, key: &'static str, s: &str) -> Result<()>;
+    fn opt_text(&mut self, key: &'static str, s: &Option<String>) -> Result<()>;
+    fn bool(&mut self, key: &'static str, b: bool) -> Result<()>;
+    /// A field serde skips when it is `None`: `undefined`, which the factory leaves out.
+    fn skipped_text(&mut self, key: &'static str, s: &Option<String>) -> Result<()>;
+    fn skipped_bool(&mut self, key: &'static str, b: Option<bool>) -> Result<()>;
+    /// A JSON object, as its JSON text: the factory parses it (`{}` made as a literal).
+    fn json(&mut self, key: &'static str, value: &Value) -> Result<()>;
+}
+
 /// The arguments of a factory, each made as serde's JSON would have the field.
 struct Args<'e> {
     env: &'e Env,
@@ -45,12 +67,23 @@ impl<'e> Args<'e> {
         Ok(())
     }
 
-    fn int(&mut self, n: i64) -> Result<()> {
+    fn json_text<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        let text = serde_json::to_string(value).map_err(|e| Error::new(Status::GenericFailure, format!("serialising a result: {e}")))?;
+        self.push(text.as_str())
+    }
+
+    fn call(self, factory: JsFunction<'e>) -> Result<Unknown<'e>> {
+        factory.apply((), self.args).map_err(|_| Error::new(Status::GenericFailure, "a result factory failed"))
+    }
+}
+
+impl Fields for Args<'_> {
+    fn int(&mut self, _: &'static str, n: i64) -> Result<()> {
         // As JSON.parse reads the integer's digits: the nearest double.
         self.push(n as f64)
     }
 
-    fn number(&mut self, n: f64) -> Result<()> {
+    fn number(&mut self, _: &'static str, n: f64) -> Result<()> {
         // serde_json writes a NaN or an infinity as `null`.
         if n.is_finite() {
             self.push(n)
@@ -59,88 +92,170 @@ impl<'e> Args<'e> {
         }
     }
 
-    fn opt_int(&mut self, n: Option<i64>) -> Result<()> {
+    fn opt_int(&mut self, key: &'static str, n: Option<i64>) -> Result<()> {
         match n {
-            Some(n) => self.int(n),
+            Some(n) => self.int(key, n),
             None => self.push(Null),
         }
     }
 
-    fn text(&mut self, s: &str) -> Result<()> {
+    fn text(&mut self, _: &'static str, s: &str) -> Result<()> {
         self.push(s)
     }
 
-    fn opt_text(&mut self, s: &Option<String>) -> Result<()> {
+    fn opt_text(&mut self, _: &'static str, s: &Option<String>) -> Result<()> {
         match s {
-            Some(s) => self.text(s),
+            Some(s) => self.push(s.as_str()),
             None => self.push(Null),
         }
     }
 
-    /// A field serde skips when it is `None`: `undefined`, which the factory leaves out.
-    fn skipped_text(&mut self, s: &Option<String>) -> Result<()> {
+    fn bool(&mut self, _: &'static str, b: bool) -> Result<()> {
+        self.push(b)
+    }
+
+    fn skipped_text(&mut self, _: &'static str, s: &Option<String>) -> Result<()> {
         match s {
-            Some(s) => self.text(s),
+            Some(s) => self.push(s.as_str()),
             None => self.push(Undefined::default()),
         }
     }
 
-    fn skipped_bool(&mut self, b: Option<bool>) -> Result<()> {
+    fn skipped_bool(&mut self, _: &'static str, b: Option<bool>) -> Result<()> {
         match b {
             Some(b) => self.push(b),
             None => self.push(Undefined::default()),
         }
     }
 
-    /// A JSON object, as its JSON text: the factory parses it (`{}` made as a literal).
-    fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        let text = serde_json::to_string(value).map_err(|e| Error::new(Status::GenericFailure, format!("serialising a result: {e}")))?;
-        self.text(&text)
-    }
-
-    fn call(self, factory: JsFunction<'e>) -> Result<Unknown<'e>> {
-        factory.apply((), self.args).map_err(|_| Error::new(Status::GenericFailure, "a result factory failed"))
+    fn json(&mut self, _: &'static str, value: &Value) -> Result<()> {
+        self.json_text(value)
     }
 }
 
-/// `usageEvent`'s 11 arguments; `usageEvents` takes each event's but its metadata (its
-/// `metadata` the JSON text of the events' metadata).
-fn event_args(args: &mut Args, event: &UsageEvent, with_metadata: bool) -> Result<()> {
-    let UsageEvent { id, org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata, idempotency_key, duplicate } = event;
-    args.int(*id)?;
-    args.text(org_id)?;
-    args.opt_text(project_id)?;
-    args.opt_text(run_id)?;
-    args.text(metric)?;
-    args.number(*quantity)?;
-    args.text(unit)?;
-    args.int(*observed_at_ms)?;
-    if with_metadata {
-        args.json(metadata)?;
+/// A shape's keys in its factory's order: `key?` for one left out when `undefined`,
+/// `key:json` for one handed over as JSON text.
+#[derive(Default)]
+struct Keys(Vec<String>);
+
+impl Keys {
+    fn key(&mut self, key: &str) -> Result<()> {
+        self.0.push(key.to_string());
+        Ok(())
     }
-    args.skipped_text(idempotency_key)?;
-    args.skipped_bool(*duplicate)
+}
+
+impl Fields for Keys {
+    fn int(&mut self, key: &'static str, _: i64) -> Result<()> {
+        self.key(key)
+    }
+    fn number(&mut self, key: &'static str, _: f64) -> Result<()> {
+        self.key(key)
+    }
+    fn opt_int(&mut self, key: &'static str, _: Option<i64>) -> Result<()> {
+        self.key(key)
+    }
+    fn text(&mut self, key: &'static str, _: &str) -> Result<()> {
+        self.key(key)
+    }
+    fn opt_text(&mut self, key: &'static str, _: &Option<String>) -> Result<()> {
+        self.key(key)
+    }
+    fn bool(&mut self, key: &'static str, _: bool) -> Result<()> {
+        self.key(key)
+    }
+    fn skipped_text(&mut self, key: &'static str, _: &Option<String>) -> Result<()> {
+        self.key(&format!("{key}?"))
+    }
+    fn skipped_bool(&mut self, key: &'static str, _: Option<bool>) -> Result<()> {
+        self.key(&format!("{key}?"))
+    }
+    fn json(&mut self, key: &'static str, _: &Value) -> Result<()> {
+        self.key(&format!("{key}:json"))
+    }
+}
+
+/// A usage event's fields (`usageEvent`'s arguments); `usageEvents` takes each event's but
+/// its metadata (its `metadata` the JSON text of the events' metadata).
+fn event_args(args: &mut impl Fields, event: &UsageEvent, with_metadata: bool) -> Result<()> {
+    let UsageEvent { id, org_id, project_id, run_id, metric, quantity, unit, observed_at_ms, metadata, idempotency_key, duplicate } = event;
+    args.int("id", *id)?;
+    args.text("orgId", org_id)?;
+    args.opt_text("projectId", project_id)?;
+    args.opt_text("runId", run_id)?;
+    args.text("metric", metric)?;
+    args.number("quantity", *quantity)?;
+    args.text("unit", unit)?;
+    args.int("observedAtMs", *observed_at_ms)?;
+    if with_metadata {
+        args.json("metadata", metadata)?;
+    }
+    args.skipped_text("idempotencyKey", idempotency_key)?;
+    args.skipped_bool("duplicate", *duplicate)
 }
 const EVENT_ARGS: usize = 11;
 
-/// `usageLimitCheck`'s 10 arguments (the limit flattened into it), which `consumption`'s
-/// checks start with.
-fn check_args(args: &mut Args, check: &UsageLimitCheck) -> Result<()> {
+/// A limit check's fields (`usageLimitCheck`'s arguments, the limit flattened into it),
+/// which `consumption`'s checks start with.
+fn check_args(args: &mut impl Fields, check: &UsageLimitCheck) -> Result<()> {
     let UsageLimitCheck { limit, used_quantity, remaining_quantity, exceeded } = check;
     let UsageLimit { org_id, project_id, metric, unit, period, limit_quantity, updated_at_ms } = limit;
-    args.text(org_id)?;
-    args.opt_text(project_id)?;
-    args.text(metric)?;
-    args.text(unit)?;
-    args.text(period)?;
-    args.number(*limit_quantity)?;
-    args.int(*updated_at_ms)?;
-    args.number(*used_quantity)?;
-    args.number(*remaining_quantity)?;
-    args.push(*exceeded)
+    args.text("orgId", org_id)?;
+    args.opt_text("projectId", project_id)?;
+    args.text("metric", metric)?;
+    args.text("unit", unit)?;
+    args.text("period", period)?;
+    args.number("limitQuantity", *limit_quantity)?;
+    args.int("updatedAtMs", *updated_at_ms)?;
+    args.number("usedQuantity", *used_quantity)?;
+    args.number("remainingQuantity", *remaining_quantity)?;
+    args.bool("exceeded", *exceeded)
 }
 const CHECK_ARGS: usize = 10;
+
+/// A check of `consumeUsage`'s: the limit check's fields, then its window's and verdict.
+fn consume_check_args(args: &mut impl Fields, check: &ConsumeCheck) -> Result<()> {
+    let ConsumeCheck { check, since_ms, until_ms, later_quantity, allowed } = check;
+    check_args(args, check)?;
+    args.int("sinceMs", *since_ms)?;
+    args.int("untilMs", *until_ms)?;
+    args.number("laterQuantity", *later_quantity)?;
+    args.bool("allowed", *allowed)
+}
 const CONSUME_CHECK_ARGS: usize = CHECK_ARGS + 4;
+
+fn org_args(args: &mut impl Fields, org: &Org) -> Result<()> {
+    let Org { org_id, slug, name, created_at_ms, status, suspended_at_ms, suspend_reason, deleted_at_ms } = org;
+    args.text("orgId", org_id)?;
+    args.text("slug", slug)?;
+    args.text("name", name)?;
+    args.int("createdAtMs", *created_at_ms)?;
+    args.text("status", status)?;
+    args.opt_int("suspendedAtMs", *suspended_at_ms)?;
+    args.opt_text("suspendReason", suspend_reason)?;
+    args.opt_int("deletedAtMs", *deleted_at_ms)
+}
+
+/// What `lib/results.js` builds each realm's factories from: the keys of each record in
+/// its factory's order (`Keys`), and how the others hold them. `consumption(allowed,
+/// ...event, ...checks)`: the event's arguments (its id `null` when there is none), then
+/// each check's; `usageEvents(into, metadata, ...events)`: each event's but its metadata;
+/// `usageIds(into, count, ...ids)`.
+pub fn shapes() -> Result<Value> {
+    fn keys(fill: impl FnOnce(&mut Keys) -> Result<()>) -> Result<Vec<String>> {
+        let mut keys = Keys::default();
+        fill(&mut keys)?;
+        Ok(keys.0)
+    }
+    Ok(serde_json::json!({
+        "usageEvent": keys(|k| event_args(k, &UsageEvent::default(), true))?,
+        "usageLimitCheck": keys(|k| check_args(k, &UsageLimitCheck::default()))?,
+        "consumeCheck": keys(|k| consume_check_args(k, &ConsumeCheck::default()))?,
+        "org": keys(|k| org_args(k, &Org::default()))?,
+        "consumption": ["allowed", "event", "checks"],
+        "usageIds": ["count", "ids"],
+    }))
+}
 
 impl ToJs for UsageEvent {
     fn to_js<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
@@ -162,8 +277,8 @@ impl ToJs for Option<UsageLimitCheck> {
 }
 
 impl ToJs for Consumption {
-    /// `consumption(allowed, ...event, ...checks)`: the event's 11 arguments (its id `null`
-    /// when there is none), then 14 for each check.
+    /// `consumption(allowed, ...event, ...checks)`: the event's arguments (its id `null`
+    /// when there is none), then each check's.
     fn to_js<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
         let Some(factory) = factory(env, Shape::Consumption)? else { return json(env, self) };
         let Consumption { allowed, event, checks } = self;
@@ -179,12 +294,7 @@ impl ToJs for Consumption {
             }
         }
         for check in checks {
-            let ConsumeCheck { check, since_ms, until_ms, later_quantity, allowed } = check;
-            check_args(&mut args, check)?;
-            args.int(*since_ms)?;
-            args.int(*until_ms)?;
-            args.number(*later_quantity)?;
-            args.push(*allowed)?;
+            consume_check_args(&mut args, check)?;
         }
         args.call(factory)
     }
@@ -193,16 +303,8 @@ impl ToJs for Consumption {
 impl ToJs for Org {
     fn to_js<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
         let Some(factory) = factory(env, Shape::Org)? else { return json(env, self) };
-        let Org { org_id, slug, name, created_at_ms, status, suspended_at_ms, suspend_reason, deleted_at_ms } = self;
         let mut args = Args::new(env, 8);
-        args.text(org_id)?;
-        args.text(slug)?;
-        args.text(name)?;
-        args.int(*created_at_ms)?;
-        args.text(status)?;
-        args.opt_int(*suspended_at_ms)?;
-        args.opt_text(suspend_reason)?;
-        args.opt_int(*deleted_at_ms)?;
+        org_args(&mut args, self)?;
         args.call(factory)
     }
 }
@@ -229,7 +331,7 @@ impl ToJs for UsageBatch {
                         args.push(Undefined::default())?;
                     } else {
                         let metadata: Vec<&Value> = slice.iter().map(|event| &event.metadata).collect();
-                        args.json(&metadata)?;
+                        args.json_text(&metadata)?;
                     }
                     for event in slice {
                         event_args(&mut args, event, false)?;
@@ -247,7 +349,7 @@ impl ToJs for UsageBatch {
                     args.args.push(into);
                     args.push(*count as f64)?;
                     for id in slice {
-                        args.int(*id)?;
+                        args.int("id", *id)?;
                     }
                     into = args.call(factory(env, Shape::UsageIds)?.expect("registered"))?;
                 }

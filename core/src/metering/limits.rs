@@ -20,7 +20,7 @@ use ts_rs::TS;
 
 /// A limit on one metric and unit, over a period: the org's (`projectId` null) or one
 /// project's.
-#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[derive(Debug, Default, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "ControlPlaneUsageLimit")]
 pub struct UsageLimit {
@@ -44,7 +44,7 @@ pub enum UsagePeriod {
 }
 
 /// A limit with what was used in the window checked.
-#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[derive(Debug, Default, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "ControlPlaneUsageLimitCheck")]
 pub struct UsageLimitCheck {
@@ -250,7 +250,7 @@ pub fn check(conn: &Db, _ctx: &RequestContext, req: CheckUsageLimit) -> Result<O
 
 /// One limit as `consumeUsage` weighed it: usage in its window before this event, and
 /// whether the event fits.
-#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[derive(Debug, Default, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "ControlPlaneConsumeCheck")]
 pub struct ConsumeCheck {

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use ts_rs::TS;
 
 /// A usage event as recorded.
-#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[derive(Debug, Default, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "ControlPlaneUsageEvent")]
 pub struct UsageEvent {

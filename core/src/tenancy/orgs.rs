@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use ts_rs::TS;
 
-#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[derive(Debug, Default, Serialize, Clone, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "ControlPlaneOrg")]
 pub struct Org {
