@@ -18,7 +18,7 @@
 //! sync class returns its result; the async one returns a Promise of it. One class with
 //! both would have each method's type depend on how the store was made.
 
-use super::call::{json, Given, Op};
+use super::call::Given;
 use super::declare::{Args, Face};
 use super::methods;
 use super::connection::{closed, Own};
@@ -28,12 +28,10 @@ use super::scope::Scoping;
 use super::async_call::{settle, AsyncCall, Job};
 use control_plane_core::engine::postgres::{PgOptions, PostgresPool};
 use control_plane_core::error::{CpError, Result as CoreResult};
-use control_plane_core::request::{self, FromInput, RequestContext};
 use control_plane_core::schema;
 use napi::bindgen_prelude::{AsyncTask, Either, Object, Unknown};
 use napi::{sys, Env, JsValue, Result, Task, ValueType};
 use napi_derive::napi;
-use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -161,17 +159,6 @@ impl Task for Connect {
 pub fn connect_store(url: String, options: Option<ControlPlaneConnectOptions>) -> AsyncTask<Connect> {
     let options = pg_options(&options.unwrap_or_default());
     AsyncTask::new(Connect { url, options })
-}
-
-/// The work of one call, from its input (read and scoped): a table's line offered on the
-/// async store (`declare`).
-pub type Prepare = fn(&Value) -> CoreResult<Job>;
-
-pub fn prepare<R: FromInput + Clone + Send + 'static, T: Serialize + 'static>(input: &Value, op: Op<R, T>) -> CoreResult<Job> {
-    request::read(input).map(|(ctx, request): (RequestContext, R)| -> Job {
-        // Run again, from its request, when its connection had died idle (`PostgresPool::run`).
-        Box::new(move |db| op(db, &ctx, request.clone()).and_then(|out| json(&out)))
-    })
 }
 
 /// `asyncMethods()`: every method of the async store, `[name, args, scoped]`, for index.js.

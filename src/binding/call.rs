@@ -148,6 +148,18 @@ pub fn task<C: Inputs, R: FromInput + Clone + Send + 'static, T: Serialize + 'st
     class.backend().task(env, job)
 }
 
+/// How the async store makes a call's work from its input (read and scoped): a table's
+/// line offered on the async store (`declare`).
+pub type Prepare = fn(&Value) -> CoreResult<Job>;
+
+/// The work of `op` on an input object, its request read here (on the JS thread).
+pub fn job<R: FromInput + Clone + Send + 'static, T: Serialize + 'static>(input: &Value, op: Op<R, T>) -> CoreResult<Job> {
+    request::read(input).map(|(ctx, request): (RequestContext, R)| -> Job {
+        // Run again, from its request, when its connection had died idle (`PostgresPool::run`).
+        Box::new(move |db| op(db, &ctx, request.clone()).and_then(|out| json(&out)))
+    })
+}
+
 /// A result as JSON text.
 pub fn json<T: Serialize>(value: &T) -> CoreResult<String> {
     serde_json::to_string(value).map_err(|e| CpError::new("INTERNAL", format!("serialising a result: {e}"), None))

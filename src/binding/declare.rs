@@ -166,7 +166,7 @@ macro_rules! operations {
         )*];
 
         /// How the async store makes a call's work, for a method of this table it offers.
-        pub fn prepare(method: &str) -> Option<$crate::binding::async_store::Prepare> {
+        pub fn prepare(method: &str) -> Option<$crate::binding::call::Prepare> {
             match method {
                 $(stringify!($name) => $crate::binding::declare::operations!(@async [$($face)*] $op),)*
                 _ => None,
@@ -191,7 +191,7 @@ macro_rules! operations {
     (@promise $kind:ident) => { false };
 
     (@async [] $op:path) => { None };
-    (@async [Async $($rest:ident)*] $op:path) => { Some(|input| $crate::binding::async_store::prepare(input, $op)) };
+    (@async [Async $($rest:ident)*] $op:path) => { Some(|input| $crate::binding::call::job(input, $op)) };
     (@async [$other:ident $($rest:ident)*] $op:path) => { $crate::binding::declare::operations!(@async [$($rest)*] $op) };
 
     (@gathered gathered [$($face:ident)*] $env:ident, $exports:ident, $table:ident, $name:ident, $op:path) => {

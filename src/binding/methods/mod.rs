@@ -2,7 +2,7 @@
 //! (`declare::operations!`): each line declares an operation once, and its methods on
 //! `ControlPlaneStore`, `OrgScope` and the async store come from it.
 
-use super::async_store::Prepare;
+use super::call::Prepare;
 use super::declare::Declared;
 use napi::bindgen_prelude::{Array, Object};
 use napi::{Env, Result};
