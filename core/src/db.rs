@@ -3,6 +3,7 @@
 pub use crate::engine::Db;
 use crate::error::Result;
 use crate::engine::Scope;
+use crate::params;
 
 /// Runs `f` as one atomic write. Outside the owner's transaction this is a transaction
 /// that takes the write lock up front (`BEGIN IMMEDIATE` on SQLite), so two processes
@@ -40,4 +41,14 @@ fn scoped<T>(db: &Db, scope: Scope<'_>, f: impl FnOnce(&Db) -> Result<T>) -> Res
             Err(err)
         }
     }
+}
+
+/// Whether the database has a table of that name (SQLite's catalog: the upgrade steps read
+/// what an earlier version left).
+pub(crate) fn table_exists(conn: &Db, name: &str) -> Result<bool> {
+    conn.exists("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?1", params![name])
+}
+
+pub(crate) fn has_column(conn: &Db, table: &str, column: &str) -> Result<bool> {
+    conn.exists("SELECT 1 AS found FROM pragma_table_info(?1) WHERE name = ?2", params![table, column])
 }

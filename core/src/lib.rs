@@ -5,7 +5,8 @@
 //! - `tenancy`: orgs and their lifecycle, teams, projects, access, quotas, removal;
 //! - `metering`: usage events, limits and their checks, the rollups behind them;
 //! - `audit`: the hash-chained audit log and its queries, exports, retention;
-//! - `settings`: billing accounts, identity providers, secret references.
+//! - `settings`: billing accounts, identity providers, secret references;
+//! - `deletion`: a project's deletion, which reaches from tenancy into metering's rollups.
 //!
 //! `error` stands on its own: the engine and the domain both report through it.
 
@@ -13,10 +14,12 @@ pub mod audit;
 pub mod chain;
 pub mod counts;
 pub mod db;
+pub mod deletion;
 pub mod engine;
 pub mod error;
 pub mod metering;
 pub mod page;
+pub mod record;
 pub(crate) mod parents;
 pub mod request;
 pub mod schema;

@@ -8,6 +8,7 @@ pub mod postgres;
 use crate::db;
 use crate::metering::rollups;
 use crate::error::Result;
+use crate::db::{has_column, table_exists};
 use crate::db::Db;
 use crate::params;
 
@@ -386,14 +387,6 @@ fn add_audit_chain(conn: &Db) -> Result<()> {
     )?;
     conn.script(crate::chain::HEAD_TRIGGER)?;
     Ok(())
-}
-
-pub(crate) fn table_exists(conn: &Db, name: &str) -> Result<bool> {
-    conn.exists("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?1", params![name])
-}
-
-pub(crate) fn has_column(conn: &Db, table: &str, column: &str) -> Result<bool> {
-    conn.exists("SELECT 1 AS found FROM pragma_table_info(?1) WHERE name = ?2", params![table, column])
 }
 
 const LEGACY_COLUMNS: &str = "org_id, project_id, name, provider, ref, created_by, created_at_ms, rotated_at_ms";

@@ -158,7 +158,7 @@ fn every_operation_reads_and_validates_its_input() {
         export::export, export::export_to_file, retention::set, retention::get, retention::purge,
         teams::create, teams::add_member, teams::list_page, teams::get, teams::list_members, teams::remove_member, teams::delete,
         projects::create, projects::add_team, projects::list_page, projects::get, projects::list_teams, projects::remove_team,
-        projects::delete,
+        crate::deletion::delete_project,
         access::list, access::get,
         quotas::set, quotas::get,
         billing::upsert, billing::get_account,
@@ -531,9 +531,9 @@ fn rollups_of_an_earlier_version_are_rebuilt_keyed_by_series_with_time_bounds() 
     )
     .unwrap();
     schema::ensure(&conn).unwrap();
-    assert!(schema::has_column(&conn, "_smithers_cp_usage_rollups", "min_at_ms").unwrap());
-    assert!(schema::has_column(&conn, "_smithers_cp_usage_rollups", "series").unwrap());
-    assert!(schema::has_column(&conn, "_smithers_cp_usage_series", "id").unwrap());
+    assert!(crate::db::has_column(&conn, "_smithers_cp_usage_rollups", "min_at_ms").unwrap());
+    assert!(crate::db::has_column(&conn, "_smithers_cp_usage_rollups", "series").unwrap());
+    assert!(crate::db::has_column(&conn, "_smithers_cp_usage_series", "id").unwrap());
     let index: i64 = conn
         .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = '_smithers_cp_usage_series_time_idx'", [], |r| r.get(0))
         .unwrap();
@@ -599,7 +599,7 @@ fn the_audit_chain_detects_edits_deletions_and_forged_inserts() {
     let conn = fresh();
     call(&conn, audit::record, json!({ "orgId": "acme", "projectId": "web", "action": "p", "targetType": "t" })).unwrap();
     call(&conn, audit::record, json!({ "orgId": "acme", "action": "after", "targetType": "t" })).unwrap();
-    call(&conn, projects::delete, json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    call(&conn, crate::deletion::delete_project, json!({ "orgId": "acme", "projectId": "web" })).unwrap();
     let report = verify(&conn);
     assert_eq!(report["ok"], json!(true), "{report}");
     assert_eq!(report["redacted"], json!(2)); // project.create and "p"
@@ -824,7 +824,7 @@ fn purging_usage_keeps_every_window_total_exact() {
     // Deleting a project takes its purged sums out of the org's too.
     let web_total = before.iter().map(|t| t.1).fold(0.0, f64::max);
     assert!(web_total > 0.0);
-    call(&conn, projects::delete, json!({ "orgId": "acme", "projectId": "web" })).unwrap();
+    call(&conn, crate::deletion::delete_project, json!({ "orgId": "acme", "projectId": "web" })).unwrap();
     let whole = crate::metering::usage::Window { since_ms: 0, until_ms: 70 * DAY };
     let expected: f64 = events.iter().filter(|e| e["projectId"] != json!("web")).map(|e| e["quantity"].as_f64().unwrap()).sum();
     assert_eq!(crate::metering::usage::used(&conn, "acme", None, "tok", "count", whole).unwrap(), expected);

@@ -34,7 +34,7 @@ fn operations() -> Vec<(&'static str, Op)> {
         export::export, export::export_to_file, retention::set, retention::get, retention::purge,
         teams::create, teams::add_member, teams::list_page, teams::get, teams::list_members, teams::remove_member, teams::delete,
         projects::create, projects::add_team, projects::list_page, projects::get, projects::list_teams, projects::remove_team,
-        projects::delete, access::list, access::get, quotas::set, quotas::get,
+        control_plane_core::deletion::delete_project, access::list, access::get, quotas::set, quotas::get,
         billing::upsert, billing::get_account, identity::upsert, identity::list, identity::delete,
         secrets::put, secrets::list, secrets::delete, storage::stats, storage::check_integrity,
     ]

@@ -31,7 +31,7 @@ impl Backend {
                 let own = if control_plane_core::engine::sqlite::is_memory_path(&path) {
                     Own::open_memory_store()?
                 } else {
-                    super::connection_for_path(env, &path)?
+                    super::open_path::connection_for_path(env, &path)?
                 };
                 Ok(Backend::Own { own, owned: true })
             }

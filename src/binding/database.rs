@@ -45,7 +45,7 @@ impl Database {
             Some(value) if value.get_type()? == ValueType::String => String::from_unknown(value)?,
             Some(_) => return Err(to_js(&env, CpError::field("filename", "filename must be a string."))),
         };
-        let own = super::connection_for_path(&env, &filename).map_err(|e| to_js(&env, e))?;
+        let own = super::open_path::connection_for_path(&env, &filename).map_err(|e| to_js(&env, e))?;
         Ok(Database { own, filename, queries: RefCell::default() })
     }
 

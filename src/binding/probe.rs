@@ -46,6 +46,8 @@ fn event(id: i64, key: Option<&str>) -> UsageEvent {
         metadata: value!({ "model": "small" }),
         idempotency_key: key.map(str::to_string),
         duplicate: key.map(|_| false),
+        // A field added to the core's result: its default here.
+        ..Default::default()
     }
 }
 
@@ -59,15 +61,17 @@ fn limit_check(project: Option<&str>, used: f64) -> UsageLimitCheck {
             period: "monthly".into(),
             limit_quantity: 1_000.0,
             updated_at_ms: 3_000,
+            ..Default::default()
         },
         used_quantity: used,
         remaining_quantity: (1_000.0 - used).max(0.0),
         exceeded: used > 1_000.0,
+        ..Default::default()
     }
 }
 
 fn consume_check(project: Option<&str>) -> ConsumeCheck {
-    ConsumeCheck { check: limit_check(project, 40.0), since_ms: 1_697_408_000_000, until_ms: 1_700_000_000_000, later_quantity: 0.0, allowed: true }
+    ConsumeCheck { check: limit_check(project, 40.0), since_ms: 1_697_408_000_000, until_ms: 1_700_000_000_000, later_quantity: 0.0, allowed: true, ..Default::default() }
 }
 
 fn org(deleted: bool) -> Org {
@@ -80,6 +84,7 @@ fn org(deleted: bool) -> Org {
         suspended_at_ms: deleted.then_some(2_000),
         suspend_reason: deleted.then(|| "unpaid".into()),
         deleted_at_ms: deleted.then_some(3_000),
+        ..Default::default()
     }
 }
 

@@ -5,9 +5,9 @@ use crate::db;
 use crate::error::{is_constraint, Constraint, CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
 use crate::page::{self, Page, PageRequest};
-use crate::parents::{self, Parents};
+use crate::parents::Parents;
 use crate::tenancy::quotas;
-use crate::tenancy::removal::{self, not_found, Removal};
+use crate::tenancy::removal::{self, Removal};
 use crate::request::{FromInput, RequestContext};
 use crate::validate::{now_ms, parse_metadata, Input};
 use crate::params;
@@ -333,38 +333,3 @@ pub fn remove_team(conn: &Db, ctx: &RequestContext, req: RemoveProjectTeam) -> R
     )
 }
 
-/// `deleteProject({orgId, projectId, actorId?, atMs?})`: with its usage, limits, secret
-/// refs, grants and project-scoped audit events (the schema cascades them); the
-/// `project.delete` event is written org-wide so that it outlives the project.
-pub fn delete(conn: &Db, ctx: &RequestContext, req: DeleteProject) -> Result<()> {
-    let DeleteProject { org_id, project_id, actor_id, at_ms } = req;
-    let at = at_ms.unwrap_or_else(now_ms);
-    db::write_org(conn, &org_id, |c| {
-        orgs::guard(c, &org_id, WriteKind::Other)?;
-        if !parents::project_exists(c, &org_id, &project_id)? {
-            return Err(not_found("project", json!({ "orgId": org_id, "projectId": project_id })));
-        }
-        chain::redact_project(c, &org_id, &project_id)?;
-        // Limits have no foreign key to projects in the documented schema.
-        c.execute("DELETE FROM _smithers_cp_usage_limits WHERE org_id = ?1 AND project_key = ?2", params![org_id, project_id])?;
-        c.execute("DELETE FROM _smithers_cp_projects WHERE org_id = ?1 AND project_id = ?2", params![org_id, project_id])?;
-        // The cascade took the project's events (and the triggers their sums); the sums of
-        // its purged events go too.
-        crate::metering::rollups::forget_project(c, &org_id, &project_id)?;
-        chain::insert(
-            c,
-            ctx,
-            &NewEvent {
-                org_id: &org_id,
-                project_id: None,
-                actor_id: actor_id.as_deref(),
-                action: "project.delete",
-                target_type: "project",
-                target_id: Some(&project_id),
-                occurred_at_ms: at,
-                metadata: json!({}),
-            },
-        )?;
-        Ok(())
-    })
-}

@@ -92,7 +92,7 @@ fn populate(conn: &Db) {
             })
             .collect();
         call(conn, usage::record_batch, json!({ "events": events, "returning": "ids" }));
-        call(conn, projects::delete, json!({ "orgId": org, "projectId": "old" }));
+        call(conn, crate::deletion::delete_project, json!({ "orgId": org, "projectId": "old" }));
     }
     call(conn, retention::purge, json!({ "nowMs": 40 * 86_400_000_i64 }));
     // The events folded into the rollups; then events recorded and not yet folded in (the

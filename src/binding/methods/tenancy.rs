@@ -1,5 +1,6 @@
 //! Orgs, teams, projects, access and quotas.
 
+use control_plane_core::deletion;
 use control_plane_core::tenancy::{access, orgs, projects, quotas, teams};
 
 crate::binding::declare::operations! {
@@ -57,7 +58,7 @@ crate::binding::declare::operations! {
     removeProjectTeam: void Input Required projects::remove_team, [Store Scope Async],
         "input: ControlPlaneRemoveProjectTeamInput & ControlPlaneRequestOrigin" => "void";
     /// With everything it holds; `NOT_FOUND` when there is no such project.
-    deleteProject: void Input Required projects::delete, [Store Scope Async],
+    deleteProject: void Input Required deletion::delete_project, [Store Scope Async],
         "input: ControlPlaneDeleteProjectInput & ControlPlaneRequestOrigin" => "void";
     /// Every project the user reaches through their teams, by projectId.
     listProjectAccess: value Input Optional access::list, [Store Scope Async],

@@ -282,7 +282,7 @@ pub(crate) fn ensure(conn: &Db) -> Result<()> {
         params![],
         |r| r.get(0),
     )?;
-    let current = |table, column| crate::schema::has_column(conn, table, column);
+    let current = |table, column| crate::db::has_column(conn, table, column);
     if existed
         && !(current("_smithers_cp_usage_rollups", "min_at_ms")? && current("_smithers_cp_usage_series", "id")?)
     {
@@ -293,7 +293,7 @@ pub(crate) fn ensure(conn: &Db) -> Result<()> {
     }
     let triggers_were_there = triggers_present(conn)?;
     // Rollups from before dense minutes (version 5) keep fine levels everywhere: rebuilt.
-    if existed && !crate::schema::table_exists(conn, "_smithers_cp_usage_dense_minutes")? {
+    if existed && !crate::db::table_exists(conn, "_smithers_cp_usage_dense_minutes")? {
         existed = false;
     }
     conn.script(TABLES)?;
