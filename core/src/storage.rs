@@ -1,6 +1,7 @@
 //! The database as a whole, for operators (the CLI's `init`, `stats` and `doctor`): its
 //! schema version, the rows in each of the store's tables, and SQLite's integrity check.
 
+use crate::engine::Both;
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::params;
@@ -45,13 +46,13 @@ pub fn stats(conn: &Db, _ctx: &RequestContext, _req: NoInput) -> Result<Stats> {
     db::read(conn, |c| {
         let schema_version = schema::schema_version(c)?.unwrap_or(0);
         let names: Vec<String> = c.rows(
-            c.sql(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' ORDER BY name",
+            c.pick(Both {
+                sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\' ORDER BY name",
                 // Ordered by the names' bytes, as SQLite orders them, whatever the database's collation.
-                "SELECT tablename::text AS name FROM pg_catalog.pg_tables
+                postgres: "SELECT tablename::text AS name FROM pg_catalog.pg_tables
                  WHERE schemaname = current_schema() AND tablename LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'
                  ORDER BY tablename::text COLLATE \"C\"",
-            ),
+            }),
             params![],
             |r| r.get(0),
         )?;
@@ -78,6 +79,6 @@ pub fn check_integrity(conn: &Db, _ctx: &RequestContext, _req: NoInput) -> Resul
     // PostgreSQL keeps no such check of its own over a database (its amcheck is an
     // extension): the server answers for its storage, so the answer is "ok" once it is
     // reached.
-    let sql = conn.sql("PRAGMA integrity_check", "SELECT 'ok' AS integrity");
+    let sql = conn.pick(Both { sqlite: "PRAGMA integrity_check", postgres: "SELECT 'ok' AS integrity" });
     Ok(Integrity { integrity: conn.one(sql, params![], |r| r.get(0))? })
 }

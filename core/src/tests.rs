@@ -1,6 +1,7 @@
 //! Core behaviour through the typed operations, without Node: the same contract the JS suites
 //! check, at the Rust level.
 
+use crate::engine::Both;
 use crate::error::CpError;
 use crate::db::Db;
 use crate::request::{self, FromInput, RequestContext};
@@ -184,7 +185,7 @@ fn every_operation_reads_and_validates_its_input() {
             // The database as a whole: its schema version, and SQLite's verdict.
             // (PostgreSQL's schema has versions of its own.)
             Ok(out) if method == "storage::stats" => {
-                let version = conn.dialect().pick("sqlite", "postgres");
+                let version = conn.pick(Both { sqlite: "sqlite", postgres: "postgres" });
                 let expected = if version == "sqlite" { crate::schema::SCHEMA_VERSION } else { crate::schema::postgres::VERSION };
                 assert_eq!(out["schemaVersion"], json!(expected), "{out}")
             }
@@ -322,13 +323,13 @@ impl Rng {
 }
 
 fn raw_sum(conn: &Db, org: &str, project: Option<&str>, metric: &str, since: i64, until: i64) -> f64 {
-    let sql = conn.sql(
-        "SELECT TOTAL(quantity) FROM _smithers_cp_usage_events WHERE org_id = ?1 AND (?2 IS NULL OR project_id = ?2)
+    let sql = conn.pick(Both {
+        sqlite: "SELECT TOTAL(quantity) FROM _smithers_cp_usage_events WHERE org_id = ?1 AND (?2 IS NULL OR project_id = ?2)
            AND metric = ?3 AND unit = 'count' AND observed_at_ms >= ?4 AND observed_at_ms <= ?5",
-        "SELECT COALESCE(SUM(quantity), 0.0) AS q FROM _smithers_cp_usage_events WHERE org_id = ?1
+        postgres: "SELECT COALESCE(SUM(quantity), 0.0) AS q FROM _smithers_cp_usage_events WHERE org_id = ?1
            AND (CAST(?2 AS TEXT) IS NULL OR project_id = ?2)
            AND metric = ?3 AND unit = 'count' AND observed_at_ms >= ?4 AND observed_at_ms <= ?5",
-    );
+    });
     conn.one(sql, crate::params![org, project, metric, since, until], |r| r.get(0)).unwrap()
 }
 

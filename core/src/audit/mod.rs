@@ -6,6 +6,7 @@ pub mod export;
 pub mod retention;
 
 
+use crate::engine::Both;
 use crate::db;
 use crate::error::{CpError, Result};
 use crate::tenancy::orgs::{self, OrgRef, WriteKind};
@@ -82,8 +83,8 @@ fn purge_expired(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> Result<i64
             "INSERT {or_ignore}INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
              SELECT org_id, id, chain_hash, 'retention' FROM _smithers_cp_audit_events
              WHERE id IN ({DUE}) AND chain_hash IS NOT NULL{on_conflict}",
-            or_ignore = conn.sql("OR IGNORE ", ""),
-            on_conflict = conn.sql("", " ON CONFLICT DO NOTHING"),
+            or_ignore = conn.pick(Both { sqlite: "OR IGNORE ", postgres: "" }),
+            on_conflict = conn.pick(Both { sqlite: "", postgres: " ON CONFLICT DO NOTHING" }),
         ),
         params![org_id, cutoff, batch],
     )?;
@@ -140,7 +141,7 @@ pub fn verify(conn: &Db, _ctx: &RequestContext, req: OrgRef) -> Result<ChainRepo
                 "SELECT id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, chain_prev, chain_hash,
                     ip_address, user_agent, request_id
              FROM _smithers_cp_audit_events{} WHERE org_id = ?1 ORDER BY id",
-                c.sql(" NOT INDEXED", "")
+                c.pick(Both { sqlite: " NOT INDEXED", postgres: "" })
             ),
             params![org_id],
             |r| {
@@ -435,8 +436,8 @@ fn build_query(q: &AuditQuery, dialect: Dialect) -> Result<QuerySql<'_>> {
         "_smithers_cp_audit_org_time_idx"
     };
     // PostgreSQL names no index in a query; its planner has the statistics.
-    let indexed = dialect.pick(" INDEXED BY ", "");
-    let index = dialect.pick(index, "");
+    let indexed = Both { sqlite: " INDEXED BY ", postgres: "" }.pick(dialect);
+    let index = Both { sqlite: index, postgres: "" }.pick(dialect);
     let sql = format!(
         "{}{indexed}{index} WHERE {} ORDER BY occurred_at_ms {dir}, id {dir} LIMIT {}",
         SELECT,

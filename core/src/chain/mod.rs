@@ -8,6 +8,7 @@ pub(crate) mod postgres;
 
 pub(crate) use postgres::functions as postgres_functions;
 
+use crate::engine::Both;
 use crate::db::Db;
 use crate::engine::Dialect;
 use crate::error::{CpError, Result};
@@ -93,7 +94,7 @@ pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Resu
         );
         let done = conn
             .run(
-                conn.sql(CHECKED_INSERT, POSTGRES_INSERT),
+                conn.pick(Both { sqlite: CHECKED_INSERT, postgres: POSTGRES_INSERT }),
                 params![
                     ev.org_id,
                     ev.project_id,
@@ -122,16 +123,16 @@ pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Resu
         }
     }
     let (id, prev): (i64, String) = conn.one(
-        conn.sql(
-            "SELECT 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
+        conn.pick(Both {
+            sqlite: "SELECT 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
                         COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0)) AS id,
                 COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '') AS prev",
             // An id drawn from the table's sequence (no other writer can take it), the head
             // read under the org's write lock the caller's transaction holds (the head's row
             // locked too, for writers of raw SQL).
-            "SELECT nextval('_smithers_cp_audit_events_id_seq') AS id,
+            postgres: "SELECT nextval('_smithers_cp_audit_events_id_seq') AS id,
                     COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1 FOR UPDATE), '') AS prev",
-        ),
+        }),
         params![ev.org_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -191,14 +192,14 @@ pub(crate) const HEAD_TRIGGER_NAME: &str = "_smithers_cp_audit_chain_head";
 /// keeps their hashes so the chain still verifies across the gap.
 pub(crate) fn redact_project(conn: &Db, org_id: &str, project_id: &str) -> Result<()> {
     conn.execute(
-        conn.sql(
-            "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
+        conn.pick(Both {
+            sqlite: "INSERT OR IGNORE INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
          SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
          WHERE org_id = ?1 AND project_id = ?2 AND chain_hash IS NOT NULL",
-            "INSERT INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
+            postgres: "INSERT INTO _smithers_cp_audit_chain_redactions (org_id, id, chain_hash, reason)
              SELECT org_id, id, chain_hash, 'project.delete' FROM _smithers_cp_audit_events
              WHERE org_id = ?1 AND project_id = ?2 AND chain_hash IS NOT NULL ON CONFLICT DO NOTHING",
-        ),
+        }),
         params![org_id, project_id],
     )?;
     Ok(())

@@ -96,23 +96,34 @@ pub enum Dialect {
     Postgres,
 }
 
+/// What differs between the dialects, both forms side by side: SQLite's and PostgreSQL's
+/// text of a statement or of a piece of one (or anything else a dialect decides), stated
+/// where the statement is. The one way the core says a dialect difference; `pick` (or
+/// `Db::pick`) the one way it chooses. A statement the same in both is one text; work that
+/// takes another path on one engine (a step PostgreSQL needs, a form it binds otherwise)
+/// is code that branches on `dialect()`, not text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Both<T> {
+    pub sqlite: T,
+    pub postgres: T,
+}
+
+impl<T> Both<T> {
+    /// The form for `dialect`.
+    pub fn pick(self, dialect: Dialect) -> T {
+        match dialect {
+            Dialect::Sqlite => self.sqlite,
+            Dialect::Postgres => self.postgres,
+        }
+    }
+}
+
 impl Dialect {
     /// Text parameter `n` where nothing in the statement says its type (`?N IS NULL`):
     /// PostgreSQL must be told it.
     pub fn text_param(self, n: u8) -> String {
-        match self {
-            Dialect::Sqlite => format!("?{n}"),
-            Dialect::Postgres => format!("CAST(?{n} AS TEXT)"),
-        }
-    }
-
-    /// A statement's form in this dialect: SQLite's, or PostgreSQL's. The module owning a
-    /// statement states both side by side, only where they differ.
-    pub fn pick<'s>(self, sqlite: &'s str, postgres: &'s str) -> &'s str {
-        match self {
-            Dialect::Sqlite => sqlite,
-            Dialect::Postgres => postgres,
-        }
+        let (open, close) = Both { sqlite: ("?", ""), postgres: ("CAST(?", " AS TEXT)") }.pick(self);
+        format!("{open}{n}{close}")
     }
 }
 
@@ -333,9 +344,9 @@ pub(crate) use params;
 
 /// The helpers the core writes its statements with, over any engine.
 impl dyn Engine + '_ {
-    /// The form of a statement this engine speaks: SQLite's text, or PostgreSQL's.
-    pub(crate) fn sql<'s>(&self, sqlite: &'s str, postgres: &'s str) -> &'s str {
-        self.dialect().pick(sqlite, postgres)
+    /// The form this engine's dialect takes of what differs (`Both`).
+    pub(crate) fn pick<T>(&self, both: Both<T>) -> T {
+        both.pick(self.dialect())
     }
 
     /// Runs a statement; the number of rows it changed.

@@ -1,6 +1,7 @@
 //! Usage events: recording (one, a batch, idempotently) and the sums over them, which are
 //! read from the rollups (see `rollups`).
 
+use crate::engine::Both;
 use crate::db;
 use crate::error::{is_constraint, Constraint, CpError, Result};
 use crate::tenancy::orgs::{self, WriteKind};
@@ -480,7 +481,7 @@ const INSERT_COLUMNS: &str = "INSERT INTO _smithers_cp_usage_events
 /// PostgreSQL's form returns the ids.
 fn insert_sql(d: Dialect, rows: usize) -> String {
     let row = |k: usize| format!("({})", (9 * k + 1..=9 * k + 9).map(|p| format!("?{p}")).collect::<Vec<_>>().join(","));
-    format!("{INSERT_COLUMNS} VALUES {}{}", (0..rows).map(row).collect::<Vec<_>>().join(","), d.pick("", " RETURNING id"))
+    format!("{INSERT_COLUMNS} VALUES {}{}", (0..rows).map(row).collect::<Vec<_>>().join(","), Both { sqlite: "", postgres: " RETURNING id" }.pick(d))
 }
 
 /// Names the batch index in an error about one event.
@@ -678,9 +679,9 @@ fn summarize_query(conn: &Db, q: &SummarizeUsage) -> Result<Vec<UsageGroup>> {
          WHERE ({p2} IS NULL AND scope != '{ALL}' OR scope = ?2) AND ({p3} IS NULL OR metric = ?3)
          ORDER BY scope, metric, unit",
         tail = crate::metering::rollups::tail_events(conn.dialect(), "?1", "?4"),
-        alias = conn.sql("", " AS seen"),
-        p2 = conn.sql("?2", "CAST(?2 AS TEXT)"),
-        p3 = conn.sql("?3", "CAST(?3 AS TEXT)"),
+        alias = conn.pick(Both { sqlite: "", postgres: " AS seen" }),
+        p2 = conn.pick(Both { sqlite: "?2", postgres: "CAST(?2 AS TEXT)" }),
+        p3 = conn.pick(Both { sqlite: "?3", postgres: "CAST(?3 AS TEXT)" }),
     ), params![q.org_id, scopes, q.metric, watermark], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
 
     let mut groups: BTreeMap<GroupKey, (f64, i64)> = BTreeMap::new();

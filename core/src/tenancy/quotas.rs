@@ -3,6 +3,7 @@
 //! `BEGIN IMMEDIATE` transaction, so concurrent creators (other processes included) can
 //! never together pass the last slot.
 
+use crate::engine::Both;
 use crate::chain::{self, NewEvent};
 use crate::db;
 use crate::error::{CpError, Result};
@@ -213,10 +214,10 @@ pub fn set(conn: &Db, ctx: &RequestContext, req: SetOrgQuota) -> Result<OrgQuota
     db::write_org(conn, &org_id, |c| {
         orgs::guard(c, &org_id, WriteKind::Other)?;
         c.execute(
-            c.sql(
-                "INSERT OR IGNORE INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2)",
-                "INSERT INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            ),
+            c.pick(Both {
+                sqlite: "INSERT OR IGNORE INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2)",
+                postgres: "INSERT INTO _smithers_cp_org_quotas (org_id, updated_at_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            }),
             params![org_id, at],
         )?;
         let mut metadata = Map::new();
@@ -269,11 +270,11 @@ fn get_for(conn: &Db, org_id: &str) -> Result<OrgQuota> {
         projects: count(conn, &PROJECTS, org_id, None)?,
         teams: count(conn, &TEAMS, org_id, None)?,
         members_in_fullest_team: conn.one(
-            conn.sql(
-                "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id)",
-                // A subquery in FROM is named in PostgreSQL.
+            conn.pick(Both {
+                sqlite: "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id)",
+                postgres: // A subquery in FROM is named in PostgreSQL.
                 "SELECT COALESCE(MAX(n), 0) AS n FROM (SELECT COUNT(*) AS n FROM _smithers_cp_team_members WHERE org_id = ?1 GROUP BY team_id) AS t",
-            ),
+            }),
             params![org_id],
             |r| r.get(0),
         )?,

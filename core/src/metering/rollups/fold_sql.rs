@@ -14,6 +14,7 @@
 //! by a second view's trigger (`_smithers_cp_usage_densify`), which the fold fires only
 //! when there is such a minute: most folds pay one probe for it.
 
+use crate::engine::Both;
 use super::{ALL, DENSE, FINE, LEVELS, LONG_TAIL, MILLI, MINUTE, NO_PROJECT};
 use crate::db::Db;
 use crate::engine::Dialect;
@@ -126,8 +127,8 @@ fn newly_dense_in(d: Dialect, watermark: &str, up_to: &str, and: &str) -> String
                            WHERE f.org_id = t.org_id AND f.observed_at_ms >= t.minute
                              AND f.observed_at_ms < t.minute + {MINUTE} AND f.id <= {watermark}) > {DENSE}",
         m = minute_of("e.observed_at_ms"),
-        not_indexed = d.pick(" NOT INDEXED", ""),
-        indexed = d.pick(" INDEXED BY _smithers_cp_usage_org_time_idx", ""),
+        not_indexed = Both { sqlite: " NOT INDEXED", postgres: "" }.pick(d),
+        indexed = Both { sqlite: " INDEXED BY _smithers_cp_usage_org_time_idx", postgres: "" }.pick(d),
     )
 }
 
@@ -320,7 +321,7 @@ mod tests {
     use crate::db::Db;
     use crate::engine::postgres::{testing, PgOptions, PostgresEngine, PostgresPool};
     use crate::engine::sqlite::SqliteEngine;
-    use crate::engine::Dialect;
+    use crate::engine::{Both, Dialect};
 
     /// A store on either engine: the tests below run on both.
     enum Store {
@@ -414,7 +415,7 @@ mod tests {
                  GROUP BY e.org_id, e.scope, e.metric, e.unit, l.level, e.at - e.at % l.level ORDER BY 1",
                 levels = super::levels(&super::LEVELS),
                 dense = super::DENSE,
-                total = conn.dialect().pick("TOTAL", "SUM"),
+                total = conn.pick(Both { sqlite: "TOTAL", postgres: "SUM" }),
             ),
         );
         out.extend(rows(
@@ -509,7 +510,7 @@ mod tests {
         .unwrap();
         writers_fold(&*conn);
         assert_eq!(rows(&*conn, "SELECT 'watermark '||watermark FROM _smithers_cp_usage_rollup_state"), ["watermark 0"]);
-        assert_eq!(watermarks(&*conn)[0], conn.sql("watermark 0", "watermark a 0"));
+        assert_eq!(watermarks(&*conn)[0], conn.pick(Both { sqlite: "watermark 0", postgres: "watermark a 0" }));
         super::super::catch_up(&*conn).unwrap();
         assert_eq!(dump(&*conn), expected(&*conn));
     }

@@ -8,6 +8,7 @@
 //! statement, which a writer runs after its insert when the tail is short (one statement,
 //! where this one runs ten or more: on the caller's own handle, statements are the cost).
 
+use crate::engine::Both;
 use super::{is_dense, minute_of, scope_of, series_id, Series, ALL, COARSE, DENSE, FINE, LONG_TAIL, MILLI, MINUTE, NO_PROJECT, SECOND, TENTH};
 use crate::db::Db;
 use crate::engine::{Dialect, SqlValue};
@@ -21,10 +22,10 @@ fn series_id_or_new(conn: &Db, series: &Series) -> Result<i64> {
         return Ok(id);
     }
     conn.insert(
-        conn.sql(
-            "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)",
-            "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-        ),
+        conn.pick(Both {
+            sqlite: "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4)",
+            postgres: "INSERT INTO _smithers_cp_usage_series (org_id, scope, metric, unit) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        }),
         params![series.org_id, series.scope, series.metric, series.unit],
     )
 }
@@ -106,7 +107,7 @@ fn fold_tail(conn: &Db, org: Option<&str>) -> Result<()> {
         &format!(
             "SELECT org_id, observed_at_ms - (observed_at_ms % {MINUTE}) AS minute, COUNT(*) AS events
              FROM _smithers_cp_usage_events {not_indexed}WHERE {in_tail} GROUP BY org_id, minute",
-            not_indexed = conn.sql("NOT INDEXED ", ""),
+            not_indexed = conn.pick(Both { sqlite: "NOT INDEXED ", postgres: "" }),
         ),
         &bounds,
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -117,12 +118,12 @@ fn fold_tail(conn: &Db, org: Option<&str>) -> Result<()> {
             continue;
         }
         let folded: i64 = conn.one(
-            conn.sql(
-                "SELECT COUNT(*) AS events FROM _smithers_cp_usage_events INDEXED BY _smithers_cp_usage_org_time_idx
+            conn.pick(Both {
+                sqlite: "SELECT COUNT(*) AS events FROM _smithers_cp_usage_events INDEXED BY _smithers_cp_usage_org_time_idx
              WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
-                "SELECT COUNT(*) AS events FROM _smithers_cp_usage_events
+                postgres: "SELECT COUNT(*) AS events FROM _smithers_cp_usage_events
                  WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
-            ),
+            }),
             params![org_id, minute, minute + MINUTE, watermark],
             |r| r.get(0),
         )?;
@@ -135,7 +136,7 @@ fn fold_tail(conn: &Db, org: Option<&str>) -> Result<()> {
         &format!(
             "SELECT org_id, project_id, metric, unit, observed_at_ms, quantity
              FROM _smithers_cp_usage_events {not_indexed}WHERE {in_tail}",
-            not_indexed = conn.sql("NOT INDEXED ", ""),
+            not_indexed = conn.pick(Both { sqlite: "NOT INDEXED ", postgres: "" }),
         ),
         &bounds,
         |r| {
@@ -151,18 +152,18 @@ fn fold_tail(conn: &Db, org: Option<&str>) -> Result<()> {
         .collect::<Result<Vec<i64>>>()?;
     for ((series, level, start), b) in &fold.buckets {
         conn.execute(
-            conn.sql(
-                "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+            conn.pick(Both {
+                sqlite: "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (series, level, bucket_start_ms)
              DO UPDATE SET quantity = quantity + excluded.quantity, events = events + excluded.events,
                min_at_ms = min(min_at_ms, excluded.min_at_ms), max_at_ms = max(max_at_ms, excluded.max_at_ms)",
-                "INSERT INTO _smithers_cp_usage_rollups AS u (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
+                postgres: "INSERT INTO _smithers_cp_usage_rollups AS u (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (series, level, bucket_start_ms)
                  DO UPDATE SET quantity = u.quantity + excluded.quantity, events = u.events + excluded.events,
                    min_at_ms = LEAST(u.min_at_ms, excluded.min_at_ms), max_at_ms = GREATEST(u.max_at_ms, excluded.max_at_ms)",
-            ),
+            }),
             params![ids[*series], level, start, b.quantity, b.events, b.min_at, b.max_at],
         )?;
     }
@@ -182,10 +183,10 @@ fn fold_tail(conn: &Db, org: Option<&str>) -> Result<()> {
 /// millisecond sums of purged ones. Fine rows an update left there are replaced.
 fn densify(conn: &Db, fold: &mut Fold, org_id: &str, minute: i64, watermark: i64) -> Result<()> {
     conn.execute(
-        conn.sql(
-            "INSERT OR IGNORE INTO _smithers_cp_usage_dense_minutes (org_id, minute_start_ms) VALUES (?1, ?2)",
-            "INSERT INTO _smithers_cp_usage_dense_minutes (org_id, minute_start_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        ),
+        conn.pick(Both {
+            sqlite: "INSERT OR IGNORE INTO _smithers_cp_usage_dense_minutes (org_id, minute_start_ms) VALUES (?1, ?2)",
+            postgres: "INSERT INTO _smithers_cp_usage_dense_minutes (org_id, minute_start_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        }),
         params![org_id, minute],
     )?;
     conn.execute(
@@ -197,13 +198,13 @@ fn densify(conn: &Db, fold: &mut Fold, org_id: &str, minute: i64, watermark: i64
         params![org_id, minute, minute + MINUTE],
     )?;
     conn.each(
-        conn.sql(
-            "SELECT project_id, metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events
+        conn.pick(Both {
+            sqlite: "SELECT project_id, metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events
            INDEXED BY _smithers_cp_usage_org_time_idx
          WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
-            "SELECT project_id, metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events
+            postgres: "SELECT project_id, metric, unit, observed_at_ms, quantity FROM _smithers_cp_usage_events
              WHERE org_id = ?1 AND observed_at_ms >= ?2 AND observed_at_ms < ?3 AND id <= ?4",
-        ),
+        }),
         params![org_id, minute, minute + MINUTE, watermark],
         |r| {
             let project_id: Option<&str> = r.get(0)?;
@@ -338,8 +339,8 @@ pub(crate) fn purge_usage(conn: &Db, org_id: &str, cutoff: i64, batch: i64) -> R
                GROUP BY s.id, e.observed_at_ms
              ON CONFLICT (series, level, bucket_start_ms)
              DO UPDATE SET quantity = {existing}quantity + excluded.quantity, events = {existing}events + excluded.events",
-            total = conn.sql("TOTAL(e.quantity)", "SUM(e.quantity)"),
-            existing = conn.sql("", "_smithers_cp_usage_rollups."),
+            total = conn.pick(Both { sqlite: "TOTAL(e.quantity)", postgres: "SUM(e.quantity)" }),
+            existing = conn.pick(Both { sqlite: "", postgres: "_smithers_cp_usage_rollups." }),
         ),
         params![org_id, cutoff, batch],
     )?;

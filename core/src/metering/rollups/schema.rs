@@ -1,9 +1,9 @@
 //! The rollup tables and the triggers that keep them right, their creation and upgrade on
 //! open, the consistency check against the raw events, and the rebuild.
 
+use crate::engine::Both;
 use super::{catch_up, fold_trigger, Kept, ALL, DAY, HOUR, LEVELS, MILLI, MINUTE, NO_PROJECT};
 use crate::db::Db;
-use crate::engine::Dialect;
 use crate::error::Result;
 use crate::params;
 
@@ -345,10 +345,8 @@ fn triggers_present(conn: &Db) -> Result<bool> {
 /// Whether the day-level totals of every org equal its raw events (and the millisecond sums
 /// of those a purge removed), in count and in sum (with the tail folded in first).
 pub(crate) fn consistent(conn: &Db) -> Result<bool> {
-    let (total, is_not, max, alias) = match conn.dialect() {
-        Dialect::Sqlite => ("TOTAL", "IS NOT", "max", ""),
-        Dialect::Postgres => ("SUM", "IS DISTINCT FROM", "GREATEST", " AS t"),
-    };
+    let (total, is_not, max, alias) =
+        conn.pick(Both { sqlite: ("TOTAL", "IS NOT", "max", ""), postgres: ("SUM", "IS DISTINCT FROM", "GREATEST", " AS t") });
     let mismatches: i64 = conn.one(&format!(
         "SELECT COUNT(*) AS mismatches FROM (
            SELECT org_id, metric, unit, SUM(events) AS events, {total}(quantity) AS quantity FROM (
@@ -379,13 +377,11 @@ pub(crate) fn rebuild(conn: &Db) -> Result<()> {
         "DELETE FROM _smithers_cp_usage_rollups WHERE level != {MILLI};
          DELETE FROM _smithers_cp_usage_dense_minutes;
          UPDATE _smithers_cp_usage_rollup_state SET watermark = 0 WHERE id = 1;{marks}",
-        marks = conn.sql("", " DELETE FROM _smithers_cp_usage_rollup_marks;"),
+        marks = conn.pick(Both { sqlite: "", postgres: " DELETE FROM _smithers_cp_usage_rollup_marks;" }),
     ))?;
     catch_up(conn)?;
-    let (total, existing, min, max) = match conn.dialect() {
-        Dialect::Sqlite => ("TOTAL", "", "min", "max"),
-        Dialect::Postgres => ("SUM", "_smithers_cp_usage_rollups.", "LEAST", "GREATEST"),
-    };
+    let (total, existing, min, max) =
+        conn.pick(Both { sqlite: ("TOTAL", "", "min", "max"), postgres: ("SUM", "_smithers_cp_usage_rollups.", "LEAST", "GREATEST") });
     conn.script(&format!(
         "INSERT INTO _smithers_cp_usage_rollups (series, level, bucket_start_ms, quantity, events, min_at_ms, max_at_ms)
            SELECT u.series, l.level, u.bucket_start_ms - (u.bucket_start_ms % l.level), {total}(u.quantity), SUM(u.events),

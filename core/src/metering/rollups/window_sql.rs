@@ -20,6 +20,7 @@
 //! query's FROM), and the sum refers to them by name: the statement's text stays a few
 //! kilobytes, which matters because every engine finds its prepared statement by its text.
 
+use crate::engine::Both;
 use super::{ALL, DAY, EDGE, HOUR, MILLI, MINUTE, NO_PROJECT, SECOND};
 
 use crate::engine::Dialect;
@@ -45,7 +46,7 @@ const TABLES_POSTGRES: &str = "ev AS NOT MATERIALIZED (SELECT * FROM _smithers_c
 
 /// `TABLES` in the dialect `d`.
 pub(crate) fn tables(d: Dialect) -> &'static str {
-    d.pick(TABLES, TABLES_POSTGRES)
+    Both { sqlite: TABLES, postgres: TABLES_POSTGRES }.pick(d)
 }
 
 // With `%`, not `/`: a caller's handle may bind a JavaScript number as REAL (better-sqlite3
@@ -61,7 +62,7 @@ fn floor(x: &str, level: i64) -> String {
 /// The ranges of whole `level` buckets in `[a, b)` below the level `parent` (`None`: the
 /// coarsest level), as (name, low, high).
 fn runs(d: Dialect, name: &str, a: &str, b: &str, level: i64, parent: Option<i64>) -> Vec<(String, String, String)> {
-    let (min, max) = (d.pick("min", "LEAST"), d.pick("max", "GREATEST"));
+    let (min, max) = (Both { sqlite: "min", postgres: "LEAST" }.pick(d), Both { sqlite: "max", postgres: "GREATEST" }.pick(d));
     match parent {
         None => vec![(name.to_string(), ceil(a, level), floor(b, level))],
         Some(p) => vec![
@@ -73,7 +74,7 @@ fn runs(d: Dialect, name: &str, a: &str, b: &str, level: i64, parent: Option<i64
 
 /// The two edges of `[a, b)` left over at `level`: each inside one bucket of it.
 fn edges(d: Dialect, a: &str, b: &str, level: i64) -> [(String, String); 2] {
-    let (min, max) = (d.pick("min", "LEAST"), d.pick("max", "GREATEST"));
+    let (min, max) = (Both { sqlite: "min", postgres: "LEAST" }.pick(d), Both { sqlite: "max", postgres: "GREATEST" }.pick(d));
     [
         (format!("({a})"), format!("{min}({}, {b})", ceil(a, level))),
         (format!("{max}({}, {})", floor(b, level), ceil(a, level)), format!("({b})")),
@@ -136,10 +137,7 @@ pub(crate) struct WindowSql<'a> {
 
 /// The sum of a column over the rows, 0.0 when there are none: SQLite's `TOTAL`.
 fn total(d: Dialect, column: &str) -> String {
-    match d {
-        Dialect::Sqlite => format!("TOTAL({column})"),
-        Dialect::Postgres => format!("COALESCE(SUM({column}), 0.0)"),
-    }
+    Both { sqlite: format!("TOTAL({column})"), postgres: format!("COALESCE(SUM({column}), 0.0)") }.pick(d)
 }
 
 impl WindowSql<'_> {
@@ -247,7 +245,7 @@ impl WindowSql<'_> {
     /// Whether an event (its `project_id`) is in the window's scope.
     fn scope_filter(&self) -> String {
         let s = self.scope;
-        let is = self.dialect.pick("IS", "IS NOT DISTINCT FROM");
+        let is = Both { sqlite: "IS", postgres: "IS NOT DISTINCT FROM" }.pick(self.dialect);
         format!("({s} = '{ALL}' OR project_id {is} {s} OR ({s} = '{NO_PROJECT}' AND project_id IS NULL))")
     }
 }

@@ -1,6 +1,7 @@
 //! Answering a window's sum: whole buckets, the partial minutes at its edges, and the tail.
 
 
+use crate::engine::Both;
 use super::{is_dense, minute_of, series_id, Series, ALL, EDGE, MILLI, MINUTE, NO_PROJECT};
 use crate::db::Db;
 use crate::engine::Dialect;
@@ -73,7 +74,7 @@ fn pieces(levels: &[i64], from: i64, to: i64, out: &mut Vec<Piece>) {
 /// The SQL condition that picks a series' raw events by scope (`?4`): every event, one
 /// project's, or those without a project.
 fn scope_filter(d: Dialect) -> String {
-    let is = d.pick("IS", "IS NOT DISTINCT FROM");
+    let is = Both { sqlite: "IS", postgres: "IS NOT DISTINCT FROM" }.pick(d);
     format!("(?4 = '{ALL}' OR project_id {is} ?4 OR (?4 = '{NO_PROJECT}' AND project_id IS NULL))")
 }
 
@@ -216,7 +217,7 @@ fn split_slot(
          UNION ALL
          SELECT bucket_start_ms, quantity FROM _smithers_cp_usage_rollups
          WHERE series = ?8 AND level = {MILLI} AND bucket_start_ms >= ?5 AND bucket_start_ms < ?6",
-        conn.sql("\n           INDEXED BY _smithers_cp_usage_org_time_idx", ""),
+        conn.pick(Both { sqlite: "\n           INDEXED BY _smithers_cp_usage_org_time_idx", postgres: "" }),
         scope_filter(conn.dialect())
     ), params![series.org_id, series.metric, series.unit, series.scope, from, to, watermark, id], |r| {
         f(r.get(0)?, r.get(1)?, 1);
@@ -280,7 +281,7 @@ pub(crate) fn postgres_sum() -> &'static str {
 pub(crate) fn window_bounds(d: Dialect) -> &'static str {
     static SQL: crate::engine::Built = crate::engine::Built::new();
     SQL.get(d, |d| {
-        let (a, b) = (d.pick("?5", "CAST(?5 AS BIGINT)"), d.pick("?6", "CAST(?6 AS BIGINT)"));
+        let (a, b) = (Both { sqlite: "?5", postgres: "CAST(?5 AS BIGINT)" }.pick(d), Both { sqlite: "?6", postgres: "CAST(?6 AS BIGINT)" }.pick(d));
         format!(
             "SELECT w0.*, {fine} FROM (SELECT {a} AS a, {b} AS b, {coarse}) AS w0",
             fine = super::window_sql::edge_bounds(d, "", "w0"),
@@ -294,17 +295,20 @@ pub(crate) fn window_bounds(d: Dialect) -> &'static str {
 /// (NULL when nothing of it was folded in yet).
 pub(crate) fn state(d: Dialect) -> &'static str {
     static SQL: crate::engine::Built = crate::engine::Built::new();
-    SQL.get(d, |d| match d {
-        Dialect::Sqlite => "SELECT r.watermark AS watermark,
+    SQL.get(d, |d| {
+        Both {
+        sqlite: "SELECT r.watermark AS watermark,
          COALESCE((SELECT MAX(id) FROM _smithers_cp_usage_events), 0) AS max_id,
          (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series
        FROM _smithers_cp_usage_rollup_state AS r WHERE r.id = 1"
             .to_string(),
-        Dialect::Postgres => format!(
+        postgres: format!(
             "SELECT {tail},
                (SELECT id FROM _smithers_cp_usage_series WHERE org_id = ?1 AND scope = ?2 AND metric = ?3 AND unit = ?4) AS series",
-            tail = super::tail_columns(d, "?1"),
+            tail = super::tail_columns(Dialect::Postgres, "?1"),
         ),
+        }
+        .pick(d)
     })
 }
 
