@@ -3,6 +3,7 @@
 // values included: -0, integers past 2^53, infinities, escapes, `__proto__` in metadata,
 // fields left out) are handed back both ways by the addon's probe and compared key by
 // key, in order; and the store's own results have their keys in the documented order.
+import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -77,5 +78,46 @@ describe("results built by the realm's factories", () => {
     expect(ids.count).toBe(1_500);
     expect(ids.ids).toEqual(Array.from({ length: 1_500 }, (_, i) => many[149].id + 1 + i));
     store.close();
+  });
+});
+
+describe("results in a process that forbids code from strings", () => {
+  // The factories are generated code (lib/results.js); a process run with
+  // --disallow-code-generation-from-strings gets them built field by field instead.
+  const script = `
+    const { ControlPlaneStore } = require(${JSON.stringify(path.join(__dirname, "..", "index.js"))});
+    let codegen = "codegen";
+    try { new Function("return 1"); } catch { codegen = "no codegen"; }
+    const s = new ControlPlaneStore(":memory:");
+    const out = [codegen];
+    out.push(s.createOrg({ orgId: "acme", slug: "acme", name: "Acme", createdAtMs: 1000 }));
+    s.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web", createdAtMs: 1000 });
+    out.push(s.recordUsage({ orgId: "acme", projectId: "web", metric: "tokens", quantity: 3, observedAtMs: 2000, metadata: { model: "m" } }));
+    out.push(s.recordUsage({ orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: 2001, idempotencyKey: "k" }));
+    out.push(s.recordUsage({ orgId: "acme", metric: "tokens", quantity: 1, observedAtMs: 2001, idempotencyKey: "k" }));
+    s.setUsageLimit({ orgId: "acme", metric: "tokens", period: "daily", limitQuantity: 10, updatedAtMs: 1500 });
+    out.push(s.checkUsageLimit({ orgId: "acme", metric: "tokens", period: "daily", sinceMs: 0, untilMs: 5000 }));
+    out.push(s.consumeUsage({ orgId: "acme", metric: "tokens", quantity: 2, observedAtMs: 3000 }));
+    out.push(s.consumeUsage({ orgId: "acme", metric: "tokens", quantity: 50, observedAtMs: 3001 }));
+    out.push(s.recordUsageBatch([{ orgId: "acme", metric: "a", quantity: 1, observedAtMs: 4000 }, { orgId: "acme", metric: "b", quantity: 2, observedAtMs: 4001, metadata: { x: [1] } }]));
+    out.push(s.recordUsageBatch([{ orgId: "acme", metric: "c", quantity: 1, observedAtMs: 4002 }], { returning: "ids" }));
+    console.log(JSON.stringify(out));
+  `;
+  const run = (flags: string[]) => {
+    const child = spawnSync(process.execPath, [...flags, "-e", script], { encoding: "utf8" });
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    return JSON.parse(child.stdout) as unknown[];
+  };
+
+  it("are the same results, built without generated code", () => {
+    const generated = run([]);
+    const forbidden = run(["--disallow-code-generation-from-strings"]);
+    expect(generated[0]).toBe("codegen");
+    expect(forbidden[0]).toBe("no codegen");
+    expect(forbidden.slice(1)).toEqual(generated.slice(1));
+    // Key order too, as the JSON text shows it.
+    expect(JSON.stringify(forbidden.slice(1))).toBe(JSON.stringify(generated.slice(1)));
+    expect(generated.length).toBe(10);
   });
 });

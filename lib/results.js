@@ -95,7 +95,65 @@ function factories(shapes) {
       return into;
     }
     return { usageEvent, usageLimitCheck, consumption, org, usageEvents, usageIds };`;
-  return new Function("parse", "metadataOf", code)(parse, metadataOf);
+  try {
+    return new Function("parse", "metadataOf", code)(parse, metadataOf);
+  } catch (error) {
+    // A process that forbids code from strings (`--disallow-code-generation-from-strings`,
+    // a policy of the embedder) gets the same results, built field by field.
+    if (error instanceof EvalError) return generic(shapes);
+    throw error;
+  }
 }
 
-module.exports = { factories };
+/**
+ * The factories without generated code: the same objects (keys in the same order, a key
+ * left out when `undefined`, defined as JSON.parse defines them, no setter run), slower.
+ */
+function generic(shapes) {
+  const event = fieldsOf(shapes.usageEvent);
+  const check = fieldsOf(shapes.usageLimitCheck);
+  const consumeCheck = fieldsOf(shapes.consumeCheck);
+  const org = fieldsOf(shapes.org);
+  const [allowedKey, eventKey, checksKey] = shapes.consumption;
+  const [countKey, idsKey] = shapes.usageIds;
+  const batched = event.filter((field) => !field.json).length;
+  // `value(i)` is field i's argument; a JSON field's is its text, parsed here.
+  const record = (fields, value) => {
+    const entries = [];
+    for (let i = 0; i < fields.length; i++) {
+      const v = value(i, fields[i]);
+      if (fields[i].optional && v === undefined) continue;
+      entries[entries.length] = [fields[i].name, v];
+    }
+    return Object.fromEntries(entries);
+  };
+  const eventOf = (args, offset) => record(event, (i, field) => (field.json ? metadataOf(args[offset + i]) : args[offset + i]));
+  return {
+    usageEvent: (...a) => eventOf(a, 0),
+    usageLimitCheck: (...a) => record(check, (i) => a[i]),
+    consumption: (allowed, ...rest) => {
+      const recorded = rest[0] === null ? null : eventOf(rest, 0);
+      const made = [];
+      for (let i = event.length; i < rest.length; i += consumeCheck.length) made[made.length] = record(consumeCheck, (k) => rest[i + k]);
+      return Object.fromEntries([[allowedKey, allowed], [eventKey, recorded], [checksKey, made]]);
+    },
+    org: (...a) => record(org, (i) => a[i]),
+    usageEvents: (into, metadata, ...f) => {
+      const events = into === undefined ? [] : into;
+      const all = metadata === undefined ? undefined : parse(metadata);
+      for (let i = 0, k = 0; i < f.length; i += batched, k++) {
+        let j = 0;
+        events[events.length] = record(event, (_, field) => (field.json ? (all === undefined ? {} : all[k]) : f[i + j++]));
+      }
+      return events;
+    },
+    usageIds: (into, count, ...ids) => {
+      if (into === undefined) return Object.fromEntries([[countKey, count], [idsKey, ids]]);
+      const all = into[idsKey];
+      for (let i = 0; i < ids.length; i++) all[all.length] = ids[i];
+      return into;
+    },
+  };
+}
+
+module.exports = { factories, generic };
