@@ -42,17 +42,29 @@ function literal(fields, value) {
   return branch(0, new Set());
 }
 
+/** The addon's shapes read: each record's fields, and the keys of the results that hold them. */
+function layout(shapes) {
+  const [allowedKey, eventKey, checksKey] = shapes.consumption;
+  const [countKey, idsKey] = shapes.usageIds;
+  return {
+    event: fieldsOf(shapes.usageEvent),
+    check: fieldsOf(shapes.usageLimitCheck),
+    consumeCheck: fieldsOf(shapes.consumeCheck),
+    org: fieldsOf(shapes.org),
+    allowedKey,
+    eventKey,
+    checksKey,
+    countKey,
+    idsKey,
+  };
+}
+
 /** Argument names `p0`..`p(n-1)`. */
 const params = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 /** The factories the addon builds the request path's results with (`useRealm`), from its shapes. */
 function factories(shapes) {
-  const event = fieldsOf(shapes.usageEvent);
-  const check = fieldsOf(shapes.usageLimitCheck);
-  const consumeCheck = fieldsOf(shapes.consumeCheck);
-  const org = fieldsOf(shapes.org);
-  const [allowedKey, eventKey, checksKey] = shapes.consumption;
-  const [countKey, idsKey] = shapes.usageIds;
+  const { event, check, consumeCheck, org, allowedKey, eventKey, checksKey, countKey, idsKey } = layout(shapes);
   const e = params("e", event.length);
   const asEvent = (i, field) => (field.json ? `metadataOf(${e[i]})` : e[i]);
   // A batch's events come without their metadata (an array's JSON text of its own).
@@ -110,12 +122,7 @@ function factories(shapes) {
  * left out when `undefined`, defined as JSON.parse defines them, no setter run), slower.
  */
 function generic(shapes) {
-  const event = fieldsOf(shapes.usageEvent);
-  const check = fieldsOf(shapes.usageLimitCheck);
-  const consumeCheck = fieldsOf(shapes.consumeCheck);
-  const org = fieldsOf(shapes.org);
-  const [allowedKey, eventKey, checksKey] = shapes.consumption;
-  const [countKey, idsKey] = shapes.usageIds;
+  const { event, check, consumeCheck, org, allowedKey, eventKey, checksKey, countKey, idsKey } = layout(shapes);
   const batched = event.filter((field) => !field.json).length;
   // `value(i)` is field i's argument; a JSON field's is its text, parsed here.
   const record = (fields, value) => {

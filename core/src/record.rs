@@ -92,81 +92,70 @@ impl Record for Org {
     }
 }
 
+/// How a field goes out, as far as its key says (`keys`).
+#[derive(Clone, Copy)]
+enum Kind {
+    Plain,
+    /// Left out by serde when `None`.
+    Skipped,
+    /// A JSON value of its own.
+    Json,
+}
+
+/// A sink that hands each field's key and kind to its function, its value let go: what
+/// `keys` and `count` read a record through.
+struct Each<F>(F);
+
+impl<F: FnMut(&'static str, Kind)> Fields for Each<F> {
+    type Error = std::convert::Infallible;
+    fn int(&mut self, key: &'static str, _: i64) -> Result<(), Self::Error> {
+        Ok((self.0)(key, Kind::Plain))
+    }
+    fn number(&mut self, key: &'static str, _: f64) -> Result<(), Self::Error> {
+        Ok((self.0)(key, Kind::Plain))
+    }
+    fn opt_int(&mut self, key: &'static str, _: Option<i64>) -> Result<(), Self::Error> {
+        Ok((self.0)(key, Kind::Plain))
+    }
+    fn text(&mut self, key: &'static str, _: &str) -> Result<(), Self::Error> {
+        Ok((self.0)(key, Kind::Plain))
+    }
+    fn opt_text(&mut self, key: &'static str, _: &Option<String>) -> Result<(), Self::Error> {
+        Ok((self.0)(key, Kind::Plain))
+    }
+    fn bool(&mut self, key: &'static str, _: bool) -> Result<(), Self::Error> {
+        Ok((self.0)(key, Kind::Plain))
+    }
+    fn skipped_text(&mut self, key: &'static str, _: &Option<String>) -> Result<(), Self::Error> {
+        Ok((self.0)(key, Kind::Skipped))
+    }
+    fn skipped_bool(&mut self, key: &'static str, _: Option<bool>) -> Result<(), Self::Error> {
+        Ok((self.0)(key, Kind::Skipped))
+    }
+    fn json(&mut self, key: &'static str, _: &Value) -> Result<(), Self::Error> {
+        Ok((self.0)(key, Kind::Json))
+    }
+}
+
 /// A record's keys in its fields' order: `key?` for one serde may leave out, `key:json`
 /// for a JSON value of its own.
 pub fn keys<R: Record>() -> Vec<String> {
-    struct Keys(Vec<String>);
-    impl Fields for Keys {
-        type Error = std::convert::Infallible;
-        fn int(&mut self, key: &'static str, _: i64) -> Result<(), Self::Error> {
-            Ok(self.0.push(key.into()))
-        }
-        fn number(&mut self, key: &'static str, _: f64) -> Result<(), Self::Error> {
-            Ok(self.0.push(key.into()))
-        }
-        fn opt_int(&mut self, key: &'static str, _: Option<i64>) -> Result<(), Self::Error> {
-            Ok(self.0.push(key.into()))
-        }
-        fn text(&mut self, key: &'static str, _: &str) -> Result<(), Self::Error> {
-            Ok(self.0.push(key.into()))
-        }
-        fn opt_text(&mut self, key: &'static str, _: &Option<String>) -> Result<(), Self::Error> {
-            Ok(self.0.push(key.into()))
-        }
-        fn bool(&mut self, key: &'static str, _: bool) -> Result<(), Self::Error> {
-            Ok(self.0.push(key.into()))
-        }
-        fn skipped_text(&mut self, key: &'static str, _: &Option<String>) -> Result<(), Self::Error> {
-            Ok(self.0.push(format!("{key}?")))
-        }
-        fn skipped_bool(&mut self, key: &'static str, _: Option<bool>) -> Result<(), Self::Error> {
-            Ok(self.0.push(format!("{key}?")))
-        }
-        fn json(&mut self, key: &'static str, _: &Value) -> Result<(), Self::Error> {
-            Ok(self.0.push(format!("{key}:json")))
-        }
-    }
-    let mut keys = Keys(Vec::new());
-    let Ok(()) = R::default().fields(&mut keys);
-    keys.0
+    let mut keys = Vec::new();
+    let Ok(()) = R::default().fields(&mut Each(|key: &'static str, kind| {
+        keys.push(match kind {
+            Kind::Plain => key.to_string(),
+            Kind::Skipped => format!("{key}?"),
+            Kind::Json => format!("{key}:json"),
+        })
+    }));
+    keys
 }
 
 /// How many fields a record has (nothing allocated: a default record, counted).
 pub fn count<R: Record>() -> usize {
-    struct Count(usize);
-    impl Fields for Count {
-        type Error = std::convert::Infallible;
-        fn int(&mut self, _: &'static str, _: i64) -> Result<(), Self::Error> {
-            Ok(self.0 += 1)
-        }
-        fn number(&mut self, _: &'static str, _: f64) -> Result<(), Self::Error> {
-            Ok(self.0 += 1)
-        }
-        fn opt_int(&mut self, _: &'static str, _: Option<i64>) -> Result<(), Self::Error> {
-            Ok(self.0 += 1)
-        }
-        fn text(&mut self, _: &'static str, _: &str) -> Result<(), Self::Error> {
-            Ok(self.0 += 1)
-        }
-        fn opt_text(&mut self, _: &'static str, _: &Option<String>) -> Result<(), Self::Error> {
-            Ok(self.0 += 1)
-        }
-        fn bool(&mut self, _: &'static str, _: bool) -> Result<(), Self::Error> {
-            Ok(self.0 += 1)
-        }
-        fn skipped_text(&mut self, _: &'static str, _: &Option<String>) -> Result<(), Self::Error> {
-            Ok(self.0 += 1)
-        }
-        fn skipped_bool(&mut self, _: &'static str, _: Option<bool>) -> Result<(), Self::Error> {
-            Ok(self.0 += 1)
-        }
-        fn json(&mut self, _: &'static str, _: &Value) -> Result<(), Self::Error> {
-            Ok(self.0 += 1)
-        }
-    }
-    let mut count = Count(0);
-    let Ok(()) = R::default().fields(&mut count);
-    count.0
+    let mut count = 0;
+    let Ok(()) = R::default().fields(&mut Each(|_: &'static str, _| count += 1));
+    count
 }
 
 #[cfg(test)]

@@ -37,11 +37,13 @@ pub fn json<'e, T: Serialize + ?Sized>(env: &'e Env, value: &T) -> Result<Unknow
 struct Args<'e> {
     env: &'e Env,
     args: CallArgs,
+    /// A batch's events: their metadata go apart, as one JSON array (`usageEvents`).
+    metadata_apart: bool,
 }
 
 impl<'e> Args<'e> {
     fn new(env: &'e Env, capacity: usize) -> Self {
-        Args { env, args: CallArgs::with_capacity(capacity) }
+        Args { env, args: CallArgs::with_capacity(capacity), metadata_apart: false }
     }
 
     fn push<T: ToNapiValue>(&mut self, value: T) -> Result<()> {
@@ -113,47 +115,15 @@ impl Fields for Args<'_> {
     }
 
     fn json(&mut self, _: &'static str, value: &Value) -> Result<()> {
+        if self.metadata_apart {
+            return Ok(());
+        }
         self.json_text(value)
     }
 }
 
-/// An event's fields but its metadata (`usageEvents`: the batch's metadata go apart).
-struct WithoutJson<'a, 'e>(&'a mut Args<'e>);
-
-impl Fields for WithoutJson<'_, '_> {
-    type Error = Error;
-
-    fn int(&mut self, key: &'static str, n: i64) -> Result<()> {
-        self.0.int(key, n)
-    }
-    fn number(&mut self, key: &'static str, n: f64) -> Result<()> {
-        self.0.number(key, n)
-    }
-    fn opt_int(&mut self, key: &'static str, n: Option<i64>) -> Result<()> {
-        self.0.opt_int(key, n)
-    }
-    fn text(&mut self, key: &'static str, s: &str) -> Result<()> {
-        self.0.text(key, s)
-    }
-    fn opt_text(&mut self, key: &'static str, s: &Option<String>) -> Result<()> {
-        self.0.opt_text(key, s)
-    }
-    fn bool(&mut self, key: &'static str, b: bool) -> Result<()> {
-        self.0.bool(key, b)
-    }
-    fn skipped_text(&mut self, key: &'static str, s: &Option<String>) -> Result<()> {
-        self.0.skipped_text(key, s)
-    }
-    fn skipped_bool(&mut self, key: &'static str, b: Option<bool>) -> Result<()> {
-        self.0.skipped_bool(key, b)
-    }
-    fn json(&mut self, _: &'static str, _: &Value) -> Result<()> {
-        Ok(())
-    }
-}
-
 /// What `lib/results.js` builds each realm's factories from: the keys of each record in
-/// its factory's order (`Keys`), and how the others hold them. `consumption(allowed,
+/// its factory's order (`record::keys`), and how the others hold them. `consumption(allowed,
 /// ...event, ...checks)`: the event's arguments (its id `null` when there is none), then
 /// each check's; `usageEvents(into, metadata, ...events)`: each event's but its metadata;
 /// `usageIds(into, count, ...ids)`.
@@ -238,6 +208,7 @@ impl ToJs for UsageBatch {
                 let mut into: Unknown<'e> = Undefined::default().into_unknown(env)?;
                 for slice in events.chunks(EVENTS_PER_CALL).chain(events.is_empty().then_some(&[][..])) {
                     let mut args = Args::new(env, 2 + (record::count::<UsageEvent>() - 1) * slice.len());
+                    args.metadata_apart = true;
                     args.args.push(into);
                     if slice.iter().all(|event| event.metadata.as_object().is_some_and(|m| m.is_empty())) {
                         args.push(Undefined::default())?;
@@ -246,7 +217,7 @@ impl ToJs for UsageBatch {
                         args.json_text(&metadata)?;
                     }
                     for event in slice {
-                        event.fields(&mut WithoutJson(&mut args))?;
+                        event.fields(&mut args)?;
                     }
                     into = args.call(factory(env, Shape::UsageEvents)?.expect("registered"))?;
                 }
