@@ -78,6 +78,7 @@ pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Resu
         ];
         return conn.one(postgres::INSERT, values, |r| r.get(0)).map_err(|e| parents.explain(conn, e));
     }
+    // SQLite's engines from here (ours and the caller's handle).
     let write = |id: i64, prev: &str| -> Result<Option<String>> {
         let hash = chain_hash(
             id,
@@ -94,7 +95,7 @@ pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Resu
         );
         let done = conn
             .run(
-                conn.pick(Both { sqlite: CHECKED_INSERT, postgres: POSTGRES_INSERT }),
+                CHECKED_INSERT,
                 params![
                     ev.org_id,
                     ev.project_id,
@@ -123,16 +124,9 @@ pub(crate) fn insert(conn: &Db, context: &RequestContext, ev: &NewEvent) -> Resu
         }
     }
     let (id, prev): (i64, String) = conn.one(
-        conn.pick(Both {
-            sqlite: "SELECT 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
-                        COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0)) AS id,
-                COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '') AS prev",
-            // An id drawn from the table's sequence (no other writer can take it), the head
-            // read under the org's write lock the caller's transaction holds (the head's row
-            // locked too, for writers of raw SQL).
-            postgres: "SELECT nextval('_smithers_cp_audit_events_id_seq') AS id,
-                    COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1 FOR UPDATE), '') AS prev",
-        }),
+        "SELECT 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
+                    COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0)) AS id,
+            COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '') AS prev",
         params![ev.org_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -153,14 +147,6 @@ const CHECKED_INSERT: &str = "INSERT INTO _smithers_cp_audit_events
   WHERE ?12 = 1 + max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '_smithers_cp_audit_events'), 0),
                       COALESCE((SELECT MAX(id) FROM _smithers_cp_audit_events), 0))
     AND ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
-
-/// PostgreSQL's form of `CHECKED_INSERT`: the id was drawn from the table's sequence, so
-/// only the head is checked.
-const POSTGRES_INSERT: &str = "INSERT INTO _smithers_cp_audit_events
-  (org_id, project_id, actor_id, action, target_type, target_id, occurred_at_ms, metadata_json, ip_address, user_agent,
-   request_id, id, chain_prev, chain_hash)
-  SELECT ?1, ?2, ?3, ?4, ?5, ?6, CAST(?7 AS BIGINT), ?8, ?9, ?10, ?11, CAST(?12 AS BIGINT), CAST(?13 AS TEXT), ?14
-  WHERE ?13 = COALESCE((SELECT last_hash FROM _smithers_cp_audit_chain_heads WHERE org_id = ?1), '')";
 
 /// Moves an org's chain head to each chained event written (ours; the documented store's
 /// events have no hash and are not in the chain).

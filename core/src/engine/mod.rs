@@ -101,7 +101,8 @@ pub enum Dialect {
 /// where the statement is. The one way the core says a dialect difference; `pick` (or
 /// `Db::pick`) the one way it chooses. A statement the same in both is one text; work that
 /// takes another path on one engine (a step PostgreSQL needs, a form it binds otherwise)
-/// is code that branches on `dialect()`, not text.
+/// is code that branches on `dialect()`, not text; so is a text formatted on every call
+/// from pieces one dialect alone uses (`Both` would format both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Both<T> {
     pub sqlite: T,

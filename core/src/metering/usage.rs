@@ -680,8 +680,8 @@ fn summarize_query(conn: &Db, q: &SummarizeUsage) -> Result<Vec<UsageGroup>> {
          ORDER BY scope, metric, unit",
         tail = crate::metering::rollups::tail_events(conn.dialect(), "?1", "?4"),
         alias = conn.pick(Both { sqlite: "", postgres: " AS seen" }),
-        p2 = conn.pick(Both { sqlite: "?2", postgres: "CAST(?2 AS TEXT)" }),
-        p3 = conn.pick(Both { sqlite: "?3", postgres: "CAST(?3 AS TEXT)" }),
+        p2 = conn.dialect().text_param(2),
+        p3 = conn.dialect().text_param(3),
     ), params![q.org_id, scopes, q.metric, watermark], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
 
     let mut groups: BTreeMap<GroupKey, (f64, i64)> = BTreeMap::new();

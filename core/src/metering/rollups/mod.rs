@@ -92,11 +92,14 @@ fn is_dense(conn: &Db, org_id: &str, minute: i64) -> Result<bool> {
 /// 700 events). A check at 1M events: 0.08 ms, against 253 ms through the time index.
 /// The caller keeps its own `id > after` and `org_id` (SQLite's form has neither).
 pub(crate) fn tail_events(d: crate::engine::Dialect, org: &str, after: &str) -> String {
-    crate::engine::Both {
-        sqlite: "_smithers_cp_usage_events NOT INDEXED".to_string(),
-        postgres: format!("(SELECT * FROM _smithers_cp_usage_events WHERE org_id = {org} AND id > {after} ORDER BY org_id, id OFFSET 0) AS tail"),
+    // A branch, not a `Both`: statements built per call (summaries, a window's tail) take
+    // this, and SQLite's form should not pay for formatting PostgreSQL's.
+    match d {
+        crate::engine::Dialect::Sqlite => "_smithers_cp_usage_events NOT INDEXED".to_string(),
+        crate::engine::Dialect::Postgres => {
+            format!("(SELECT * FROM _smithers_cp_usage_events WHERE org_id = {org} AND id > {after} ORDER BY org_id, id OFFSET 0) AS tail")
+        }
     }
-    .pick(d)
 }
 
 /// An org's watermark on PostgreSQL (`org`, an SQL expression): its own, once its tail was
