@@ -768,7 +768,11 @@ export type ControlPlaneConsumption = { allowed: boolean,
 /**
  * The event recorded (or first recorded with its idempotency key); `null` when refused.
  */
-event: ControlPlaneUsageEvent | null, checks: Array<ControlPlaneConsumeCheck>, };
+event: ControlPlaneUsageEvent | null, checks: Array<ControlPlaneConsumeCheck>, 
+/**
+ * With `requireBalance`: the balance the event was weighed against.
+ */
+balance?: ControlPlaneBalanceCheck, };
 
 /**
  * `listUsageLimits`'s input.
@@ -807,6 +811,215 @@ unit?: string | null,
  * `monthly` when missing.
  */
 period?: ControlPlaneUsagePeriod | null, };
+
+/**
+ * The balance an event was weighed against (`consumeUsage` with `requireBalance`): the
+ * balance of its scope at its time before it, and after it when admitted.
+ */
+export type ControlPlaneBalanceCheck = { 
+/**
+ * Whether the balance covers the event.
+ */
+allowed: boolean, before: number, 
+/**
+ * `before` less the event when it was recorded; `before` when not.
+ */
+after: number, };
+
+/**
+ * `consumeUsage`'s options.
+ */
+export type ControlPlaneConsumeOptions = { 
+/**
+ * Admit the event only if the balance of its scope at its time covers it
+ * (`getBalance`); false when missing.
+ */
+requireBalance?: boolean | null, };
+
+/**
+ * How a recurring grant resets: every `periodMs` from `anchorMs`.
+ */
+export type ControlPlaneCreditRecurrence = { periodMs: number, anchorMs: number, };
+
+/**
+ * What a recurring grant carries over at a reset: `min(maxAmount, max(minAmount, left))`.
+ */
+export type ControlPlaneCreditRollover = { maxAmount: number, minAmount: number, };
+
+/**
+ * A grant of credits on one metric and unit: the org's (`projectId` null) or a project's.
+ */
+export type ControlPlaneCreditGrant = { grantId: string, orgId: string, projectId: string | null, metric: string, unit: string, amount: number, priority: number, effectiveAtMs: number, expiresAtMs: number | null, recurrence: ControlPlaneCreditRecurrence | null, rollover: ControlPlaneCreditRollover | null, voidedAtMs: number | null, voidReason: string | null, idempotencyKey: string | null, metadata: Record<string, unknown>, createdAtMs: number, };
+
+/**
+ * `recurrence`'s input: `period` a name (`daily`, `weekly`, `monthly`: 1, 7, 30 days) or
+ * a whole number of milliseconds (at least 1000); `anchorMs` the grant's effect when missing.
+ */
+export type ControlPlaneCreditRecurrenceInput = { period: "daily" | "weekly" | "monthly" | number, anchorMs?: number | null, };
+
+/**
+ * `rollover`'s input: `minAmount` 0 when missing, at most `maxAmount`.
+ */
+export type ControlPlaneCreditRolloverInput = { maxAmount: number, minAmount?: number | null, };
+
+/**
+ * `grantCredits`' input.
+ */
+export type ControlPlaneGrantCreditsInput = { orgId: string, 
+/**
+ * The project's grant (its usage draws on it first); the org's when missing.
+ */
+projectId?: string | null, metric: string, 
+/**
+ * `count` when missing.
+ */
+unit?: string | null, 
+/**
+ * A finite number >= 0.
+ */
+amount: number, 
+/**
+ * Lower burns first; 0 when missing.
+ */
+priority?: number | null, 
+/**
+ * Now when missing.
+ */
+effectiveAtMs?: number | null, 
+/**
+ * Never when missing; after `effectiveAtMs`.
+ */
+expiresAtMs?: number | null, recurrence?: ControlPlaneCreditRecurrenceInput | null, 
+/**
+ * Only with a recurrence; nothing carries over when missing.
+ */
+rollover?: ControlPlaneCreditRolloverInput | null, 
+/**
+ * A new id when missing.
+ */
+grantId?: string | null, 
+/**
+ * The same key in the same org grants once.
+ */
+idempotencyKey?: string | null, metadata?: Record<string, unknown> | null, actorId?: string | null, };
+
+/**
+ * `voidGrant`'s input.
+ */
+export type ControlPlaneVoidGrantInput = { orgId: string, grantId: string, reason: string, 
+/**
+ * Now when missing; not before the grant's effect.
+ */
+voidedAtMs?: number | null, actorId?: string | null, };
+
+/**
+ * `listGrants`' input.
+ */
+export type ControlPlaneListGrantsInput = { orgId: string, 
+/**
+ * Absent: every grant of the org; `null`: the org's own; an id: that project's.
+ */
+projectId?: string | null, metric?: string | null, 
+/**
+ * Only the grants active then (in effect, not expired, not voided).
+ */
+activeAtMs?: number | null, 
+/**
+ * 1 to 1000; 50 when missing.
+ */
+limit?: number | null, 
+/**
+ * The `nextCursor` of the page before; the first page when missing.
+ */
+cursor?: string | null, };
+
+/**
+ * A grant's remaining at an instant.
+ */
+export type ControlPlaneGrantRemaining = { grantId: string, projectId: string | null, remaining: number, 
+/**
+ * When it stops counting: its expiry or its voiding, the first; `null` for never.
+ */
+expiresAtMs: number | null, };
+
+/**
+ * A scope's balance at an instant.
+ */
+export type ControlPlaneBalance = { 
+/**
+ * What the scope may still draw on: the remaining of the grants listed.
+ */
+balance: number, 
+/**
+ * The org's usage of the metric and unit, up to then, that no grant covered (every
+ * project's and the org's own: the account's, whichever scope is asked for).
+ */
+overage: number, 
+/**
+ * The grants the scope draws on that are active then, in the order usage burns them.
+ */
+grants: Array<ControlPlaneGrantRemaining>, atMs: number, };
+
+/**
+ * `getBalance`'s input.
+ */
+export type ControlPlaneGetBalanceInput = { orgId: string, 
+/**
+ * The project's balance (its own grants, then the org's); the org's when missing.
+ */
+projectId?: string | null, metric: string, 
+/**
+ * `count` when missing.
+ */
+unit?: string | null, 
+/**
+ * Now when missing; any instant, past or future.
+ */
+atMs?: number | null, };
+
+/**
+ * What a correction did.
+ */
+export type ControlPlaneCorrectionKind = "void" | "amend";
+
+/**
+ * A correction as recorded.
+ */
+export type ControlPlaneUsageCorrection = { orgId: string, 
+/**
+ * The event corrected.
+ */
+eventId: number, kind: ControlPlaneCorrectionKind, 
+/**
+ * The event's quantity before and after.
+ */
+previousQuantity: number, quantity: number, 
+/**
+ * The compensating event, which carries `quantity - previousQuantity`.
+ */
+compensatingEventId: number, observedAtMs: number, reason: string, actorId: string | null, createdAtMs: number, };
+
+/**
+ * `voidUsage`'s and `amendUsage`'s input: the event by its id or its idempotency key.
+ */
+export type ControlPlaneCorrectUsageInput = { orgId: string, 
+/**
+ * The event's id, or (without it) its `idempotencyKey`.
+ */
+eventId?: number | null, idempotencyKey?: string | null, reason: string, actorId?: string | null, };
+
+/**
+ * `amendUsage`'s input: `CorrectUsage` with the new quantity.
+ */
+export type ControlPlaneAmendUsageInput = { 
+/**
+ * The event's new quantity, a finite number >= 0.
+ */
+quantity: number, orgId: string, 
+/**
+ * The event's id, or (without it) its `idempotencyKey`.
+ */
+eventId?: number | null, idempotencyKey?: string | null, reason: string, actorId?: string | null, };
 
 /**
  * `checkRollups`'s input.

@@ -93,11 +93,14 @@ function installReaders(native) {
     });
     const count = fields.length;
     const method = {
-      [name](input) {
-        const args = gather(input, slots, count);
-        if (args !== undefined) {
-          const out = apply(call, this, args);
-          if (out !== undefined) return out;
+      [name](input, options) {
+        // With options (`consumeUsage(input, {requireBalance})`), the method reads both.
+        if (options === undefined) {
+          const args = gather(input, slots, count);
+          if (args !== undefined) {
+            const out = apply(call, this, args);
+            if (out !== undefined) return out;
+          }
         }
         return apply(original, this, arguments);
       },

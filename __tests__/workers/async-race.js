@@ -3,6 +3,7 @@
 // calls one after another, and prints what each call was told and its interval on the
 // shared clock.
 //   consume: consumeUsage of 1 `runs` on acme/web, a key per call;
+//   balance: the same with `requireBalance`;
 //   project: createProject acme/<worker>-<i>, its result or error code;
 //   loops: 4 loops at once (a pool of 4), each `count` consumeUsage of 1 `runs`, two on
 //     acme and two on beta; each call's result or error, with the loop's interval;
@@ -42,8 +43,9 @@ async function main() {
     return;
   }
   const { intervals, results } = await race(count, async (i) => {
-    if (mode === "consume") {
-      const out = await store.consumeUsage({ orgId: "acme", projectId: "web", metric: "runs", quantity: 1, idempotencyKey: `${worker}-${i}` });
+    if (mode === "consume" || mode === "balance") {
+      const options = mode === "balance" ? { requireBalance: true } : undefined;
+      const out = await store.consumeUsage({ orgId: "acme", projectId: "web", metric: "runs", quantity: 1, idempotencyKey: `${worker}-${i}` }, options);
       return { allowed: out.allowed, id: out.event ? out.event.id : null };
     }
     const projectId = `${worker}-${i}`;

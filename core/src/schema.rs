@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::params;
 
 /// Bumped when we add a table or column of our own (always additively).
-pub(crate) const SCHEMA_VERSION: i64 = 7;
+pub(crate) const SCHEMA_VERSION: i64 = 8;
 
 const DOCUMENTED_TABLES: &str = r#"
 CREATE TABLE IF NOT EXISTS _smithers_cp_orgs (
@@ -158,7 +158,7 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 /// `rollups::TRIGGERS`); a file holding all of them at this version needs nothing done on
 /// open. (The fold's views and triggers are not among them: a connection to a database
 /// whose schema was copied in keeps its own, `fresh`.)
-const OBJECTS: [&str; 22] = [
+const OBJECTS: [&str; 24] = [
     "_smithers_cp_usage_dense_minutes",
     "_smithers_cp_retention",
     "_smithers_cp_usage_purging",
@@ -181,6 +181,8 @@ const OBJECTS: [&str; 22] = [
     "_smithers_cp_usage_rollups",
     "_smithers_cp_usage_rollup_state",
     crate::chain::HEAD_TRIGGER_NAME,
+    crate::metering::credits::schema::TABLES[0],
+    crate::metering::credits::schema::TABLES[1],
 ];
 
 /// What a database holds of ours.
@@ -254,6 +256,8 @@ fn upgrade(c: &Db) -> Result<()> {
     add_audit_chain(c)?;
     add_request_context(c)?;
     add_retention(c)?;
+    // Credits' grants and usage corrections (version 8).
+    c.script(crate::metering::credits::schema::SQLITE)?;
     rollups::ensure(c)?;
     c.execute(
         "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)

@@ -231,6 +231,22 @@ impl NativeAsyncStore {
                 };
                 json!({ "events": events, "returning": returning })
             }
+            Args::Options => {
+                let mut value = if given_value(&first) { read(first.expect("given"))? } else { Value::Null };
+                if given_value(&second) {
+                    let Value::Object(options) = read(second.expect("given"))? else {
+                        return Err(to_js(env, CpError::field("options", "options must be an object.")));
+                    };
+                    if let Value::Object(map) = &mut value {
+                        for name in crate::binding::declare::OPTIONS {
+                            if let Some(v) = options.get(name) {
+                                map.insert(name.to_string(), v.clone());
+                            }
+                        }
+                    }
+                }
+                value
+            }
             Args::Input | Args::Void if given_value(&first) => read(first.expect("given"))?,
             Args::Input | Args::Void if given == Given::Required && self.scoping.is_none() => Value::Null,
             Args::Input | Args::Void => json!({}),

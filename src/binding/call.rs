@@ -76,6 +76,36 @@ pub fn run_built<'e, C: Inputs, R: FromInput, T: ToJs>(class: &C, env: &'e Env, 
     out.to_js(env)
 }
 
+/// `(input, options?)`: the input read (and scoped) as `built` reads it, then the
+/// options' fields (`declare::OPTIONS`) set on it.
+pub fn with_options<'e, C: Inputs, R: FromInput, T: ToJs>(
+    class: &C,
+    env: &'e Env,
+    input: Option<Unknown>,
+    options: Option<Unknown>,
+    given: Given,
+    op: Op<R, T>,
+) -> Result<Unknown<'e>> {
+    let mut read = class.input(env, input, given)?;
+    if let Some(options) = options.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) {
+        let options = input::read(env, options).map_err(|e| to_js(env, e))?;
+        let Value::Object(options) = options else {
+            return Err(to_js(env, CpError::field("options", "options must be an object.")));
+        };
+        for name in super::declare::OPTIONS {
+            let Some(value) = options.get(name) else { continue };
+            match &mut read {
+                Read::Fields(fields) => fields.set(name, Field::Json(value.clone())),
+                Read::Json(Value::Object(map)) => {
+                    map.insert(name.to_string(), value.clone());
+                }
+                Read::Json(_) => {}
+            }
+        }
+    }
+    run_built(class, env, &read, op)
+}
+
 /// `getOrg(orgId)` and `getOrgBySlug(slug)` take the value itself: `{field: value}`.
 pub fn one_field(env: &Env, value: Option<Unknown>, field: &str) -> Result<Read> {
     let value = match value {

@@ -47,7 +47,13 @@ pub enum Args {
     Slug,
     /// `(events, options?)`.
     Batch,
+    /// `(input, options?)`: the options' fields (`OPTIONS`) read into the input.
+    Options,
 }
+
+/// The fields `(input, options?)` takes from its options into the input: never one the
+/// scoped handle sets (`orgId`), so an option cannot move a call to another org.
+pub const OPTIONS: [&str; 1] = ["requireBalance"];
 
 impl Args {
     /// The name `lib/async.js` knows it by.
@@ -59,6 +65,7 @@ impl Args {
             Args::OrgId => "orgId",
             Args::Slug => "slug",
             Args::Batch => "batch",
+            Args::Options => "options",
         }
     }
 }
@@ -105,6 +112,11 @@ fn scoped(args: Args, generics: &str, ts_args: &str) -> (String, String) {
             let (events, rest) = ts_args.split_once("[]").expect("a batch's events are an array");
             let ty = events.trim_start_matches("events: ");
             (generics.to_string(), format!("events: ScopedInput<{ty}>[]{rest}"))
+        }
+        Args::Options => {
+            let (input, options) = ts_args.split_once(", ").expect("an input, then the options");
+            let (generics, input) = scoped(Args::Input, generics, input);
+            (generics, format!("{input}, {options}"))
         }
         _ => {
             let ty = ts_args.split_once(": ").map_or("", |(_, ty)| ty).trim_end_matches(ORIGIN);
@@ -266,6 +278,9 @@ macro_rules! operations {
     };
     (@body $on:ident gathered Input $given:ident $self:ident, $env:ident, $first:ident, $second:ident, $op:path) => {
         $crate::binding::call::built($self, $env, $first, $crate::binding::call::Given::$given, $op)
+    };
+    (@body $on:ident gathered Options $given:ident $self:ident, $env:ident, $first:ident, $second:ident, $op:path) => {
+        $crate::binding::call::with_options($self, $env, $first, $second, $crate::binding::call::Given::$given, $op)
     };
     (@body $on:ident value None $given:ident $self:ident, $env:ident, $first:ident, $second:ident, $op:path) => {
         $crate::binding::call::value($self, $env, None, $crate::binding::call::Given::$given, $op)

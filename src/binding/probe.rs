@@ -116,9 +116,9 @@ fn samples(shape: &str) -> Option<Samples> {
             Some(limit_check(None, 1e21)),
         ]),
         "consumption" => Samples::Consumption(vec![
-            Consumption { allowed: true, event: Some(event(12_345, None)), checks: vec![consume_check(Some("web")), consume_check(None)] },
-            Consumption { allowed: false, event: None, checks: vec![consume_check(None)] },
-            Consumption { allowed: true, event: Some(odd), checks: vec![] },
+            Consumption { allowed: true, event: Some(event(12_345, None)), checks: vec![consume_check(Some("web")), consume_check(None)], balance: None },
+            Consumption { allowed: false, event: None, checks: vec![consume_check(None)], balance: None },
+            Consumption { allowed: true, event: Some(odd), checks: vec![], balance: None },
         ]),
         "org" => Samples::Org(vec![org(false), org(true)]),
         "usageEvents" => Samples::UsageBatch(vec![

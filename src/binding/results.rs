@@ -161,8 +161,13 @@ impl ToJs for Consumption {
     /// `consumption(allowed, ...event, ...checks)`: the event's arguments (its id `null`
     /// when there is none), then each check's.
     fn to_js<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        // Weighed against a balance too: built from its JSON (the factory's fields are
+        // the request path's without a balance).
+        if self.balance.is_some() {
+            return json(env, self);
+        }
         let Some(factory) = factory(env, Shape::Consumption)? else { return json(env, self) };
-        let Consumption { allowed, event, checks } = self;
+        let Consumption { allowed, event, checks, balance: _ } = self;
         let event_args = record::count::<UsageEvent>();
         let mut args = Args::new(env, 1 + event_args + record::count::<ConsumeCheck>() * checks.len());
         args.push(*allowed)?;

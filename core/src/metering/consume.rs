@@ -3,14 +3,18 @@
 //! `consume_postgres`). The limits, their checks and how an event is weighed are
 //! `limits`'.
 
-use super::limits::{weigh, Consumption, UsageLimit};
+use super::credits::balance;
+use super::limits::{weigh, BalanceCheck, Consumption, UsageLimit};
 use super::rollups::{self, ALL};
 use super::usage::NewUsage;
 use crate::db::{self, Db};
 use crate::engine::{Built, Dialect};
 use crate::error::Result;
 use crate::params;
-use crate::request::RequestContext;
+use crate::request::{FromInput, RequestContext};
+use crate::validate::Input;
+use serde::Serialize;
+use ts_rs::TS;
 use crate::tenancy::orgs::{self, WriteKind};
 use crate::validate::{period_ms, ORG_KEY};
 
@@ -35,8 +39,16 @@ use crate::validate::{period_ms, ORG_KEY};
 /// and their sums in one statement took four, but a connection without SQLite's query
 /// planner stability guarantee (bun:sqlite's) prepared that statement again on every call
 /// (2.5 ms a call on its handle, against about 80 µs for these six).
-pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Consumption> {
+///
+/// With `requireBalance`, the event is also weighed against the balance its scope has at
+/// its time (`credits::balance`), in the same transaction: admitted only if the balance
+/// covers it, the balance before and after in the result.
+pub fn consume(conn: &Db, _ctx: &RequestContext, req: ConsumeUsage) -> Result<Consumption> {
+    let ConsumeUsage { usage, require_balance } = req;
     if conn.dialect() == Dialect::Postgres {
+        if require_balance {
+            return super::consume_postgres::consume_with_balance(conn, &usage);
+        }
         return super::consume_postgres::consume(conn, &usage);
     }
     let at = usage.observed_at_ms;
@@ -77,7 +89,8 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
         orgs::guard_state(&usage.org_id, org, WriteKind::Other)?;
         if duplicate {
             if let Some(original) = usage.find_duplicate(c)? {
-                return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new() });
+                let balance = if require_balance { Some(BalanceCheck::repeated(balance_of(c, &usage)?)) } else { None };
+                return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new(), balance });
             }
         }
         // Each limit's two windows, one statement each (the later one only when anything of
@@ -95,7 +108,9 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
             let later = if anything_later { rollups::total(c, &series, at.saturating_add(1), at.saturating_add(period))?.0 } else { 0.0 };
             weighed.push((limit, used, later));
         }
-        let (allowed, checks) = weigh(&usage, weighed);
+        let (fits, checks) = weigh(&usage, weighed);
+        let balance = if require_balance { Some(BalanceCheck::weigh(balance_of(c, &usage)?, usage.quantity, |covered| fits && covered)) } else { None };
+        let allowed = fits && balance.as_ref().is_none_or(|b| b.allowed);
         // A missing project is reported either way: by the insert's foreign key when the
         // event fits, by a lookup when it does not.
         let event = if allowed {
@@ -108,8 +123,41 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, usage: NewUsage) -> Result<Cons
         };
         // A tail another writer let grow long is folded now, so later reads stay short.
         rollups::fold_if_long(c, &usage.org_id, tail)?;
-        Ok(Consumption { allowed, event, checks })
+        Ok(Consumption { allowed, event, checks, balance })
     })
+}
+
+/// What the event's scope may draw on at its time.
+pub(crate) fn balance_of(conn: &Db, usage: &NewUsage) -> Result<f64> {
+    Ok(balance::balance_at(conn, &usage.org_id, usage.project_id.as_deref(), &usage.metric, &usage.unit, usage.observed_at_ms)?.balance)
+}
+
+/// `consumeUsage`'s request: the event, and whether its balance must cover it (the
+/// options' `requireBalance`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumeUsage {
+    pub usage: NewUsage,
+    pub require_balance: bool,
+}
+
+impl FromInput for ConsumeUsage {
+    /// The request path reads the event's fields; `requireBalance` comes in the options,
+    /// which the method itself reads.
+    const FIELDS: &'static [&'static str] = NewUsage::FIELDS;
+
+    fn from_input(input: &Input) -> Result<Self> {
+        let usage = NewUsage::from_input(input)?;
+        Ok(ConsumeUsage { usage, require_balance: input.bool_or("requireBalance", false)? })
+    }
+}
+
+/// `consumeUsage`'s options.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(rename = "ControlPlaneConsumeOptions", rename_all = "camelCase", optional_fields = nullable)]
+pub struct ConsumeOptions {
+    /// Admit the event only if the balance of its scope at its time covers it
+    /// (`getBalance`); false when missing.
+    pub require_balance: Option<bool>,
 }
 
 /// `consumeUsage`'s read on SQLite: `?1` org, `?2` metric, `?3` unit, `?4` the event's time, `?5`

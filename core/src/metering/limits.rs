@@ -277,6 +277,37 @@ pub struct Consumption {
     /// The event recorded (or first recorded with its idempotency key); `null` when refused.
     pub event: Option<UsageEvent>,
     pub checks: Vec<ConsumeCheck>,
+    /// With `requireBalance`: the balance the event was weighed against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub balance: Option<BalanceCheck>,
+}
+
+/// The balance an event was weighed against (`consumeUsage` with `requireBalance`): the
+/// balance of its scope at its time before it, and after it when admitted.
+#[derive(Debug, Serialize, Clone, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "ControlPlaneBalanceCheck")]
+pub struct BalanceCheck {
+    /// Whether the balance covers the event.
+    pub allowed: bool,
+    pub before: f64,
+    /// `before` less the event when it was recorded; `before` when not.
+    pub after: f64,
+}
+
+impl BalanceCheck {
+    /// Whether `before` covers the event; `after` as the whole decision (`admitted`, the
+    /// limits' checks too) left it.
+    pub(crate) fn weigh(before: f64, quantity: f64, admitted: impl FnOnce(bool) -> bool) -> BalanceCheck {
+        let allowed = quantity <= before;
+        BalanceCheck { allowed, before, after: if admitted(allowed) { before - quantity } else { before } }
+    }
+
+    /// For an event first recorded earlier with its key: the balance as it stands.
+    pub(crate) fn repeated(now: f64) -> BalanceCheck {
+        BalanceCheck { allowed: true, before: now, after: now }
+    }
 }
 
 /// The checks of an event against its limits, each with its usage in the window up to the

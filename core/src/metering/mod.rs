@@ -1,10 +1,7 @@
 //! Metering: usage events, limits and their checks (`consumeUsage` among them), and the
 //! rollups that keep checks and summaries flat as events grow.
 
-// The credits rule, as the slow reference the ledger will be held to (issue 29, in
-// progress): nothing of the store calls it yet, so it is built for the tests alone.
-#[cfg(test)]
-mod credits;
+pub mod credits;
 pub mod consume;
 mod consume_postgres;
 pub mod limits;

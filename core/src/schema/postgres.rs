@@ -16,8 +16,9 @@ use crate::params;
 /// rollups' watermark per org (`_smithers_cp_usage_rollup_marks`), so writers of
 /// different orgs never wait for each other; 5 adds the server-side functions that make a
 /// call one round trip (`_smithers_cp_usage_consume`,
-/// `_smithers_cp_audit_record`).
-pub const VERSION: i64 = 5;
+/// `_smithers_cp_audit_record`); 6 adds the credits' grants and usage corrections, and
+/// the consume function's balance parameter.
+pub const VERSION: i64 = 6;
 
 /// The advisory lock the creating transaction holds (released at its end).
 pub const MIGRATION_LOCK: i64 = 0x636f_6e74_726f_6c02; // "control" + 2
@@ -25,7 +26,7 @@ pub const MIGRATION_LOCK: i64 = 0x636f_6e74_726f_6c02; // "control" + 2
 const TABLES_SQL: &str = include_str!("postgres.sql");
 
 /// The tables `postgres.sql` creates.
-pub const TABLES: [&str; 17] = [
+pub const TABLES: [&str; 19] = [
     "_smithers_cp_orgs",
     "_smithers_cp_teams",
     "_smithers_cp_team_members",
@@ -43,6 +44,8 @@ pub const TABLES: [&str; 17] = [
     "_smithers_cp_audit_chain_redactions",
     "_smithers_cp_retention",
     "_smithers_cp_sequence",
+    "_smithers_cp_credit_grants",
+    "_smithers_cp_usage_corrections",
 ];
 
 /// Whether the database has every table at this version: one read, no lock.
@@ -107,6 +110,7 @@ pub fn ensure(conn: &Db) -> Result<()> {
             return Ok(());
         }
         c.script(TABLES_SQL)?;
+        c.script(crate::metering::credits::schema::POSTGRES)?;
         c.script(crate::chain::POSTGRES_HEAD_TRIGGER)?;
         crate::metering::rollups::ensure_postgres(c)?;
         c.script(&crate::chain::postgres_functions())?;

@@ -367,13 +367,15 @@ pub fn unsuspend(conn: &Db, ctx: &RequestContext, req: UnsuspendOrg) -> Result<O
 }
 
 /// The tables holding an org's rows, children first; all cascade from the org row.
-const ORG_TABLES: [&str; 18] = [
+const ORG_TABLES: [&str; 20] = [
     "_smithers_cp_retention",
     "_smithers_cp_usage_dense_minutes",
     "_smithers_cp_audit_chain_redactions",
     "_smithers_cp_audit_chain_heads",
     "_smithers_cp_team_members",
     "_smithers_cp_project_teams",
+    "_smithers_cp_usage_corrections",
+    "_smithers_cp_credit_grants",
     "_smithers_cp_usage_events",
     "_smithers_cp_usage_limits",
     "_smithers_cp_usage_rollups",

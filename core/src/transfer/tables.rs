@@ -5,7 +5,7 @@
 /// (the target's schema version is its own), `_smithers_cp_usage_purging` (holds a row
 /// only inside a purge) and `sqlite_sequence` (set by `finish`, as it is not a table of
 /// rows on PostgreSQL).
-pub(crate) const TABLES: [&str; 19] = [
+pub(crate) const TABLES: [&str; 21] = [
     "_smithers_cp_orgs",
     "_smithers_cp_teams",
     "_smithers_cp_team_members",
@@ -17,7 +17,9 @@ pub(crate) const TABLES: [&str; 19] = [
     "_smithers_cp_secret_refs",
     "_smithers_cp_org_quotas",
     "_smithers_cp_retention",
+    "_smithers_cp_credit_grants",
     "_smithers_cp_usage_events",
+    "_smithers_cp_usage_corrections",
     "_smithers_cp_audit_events",
     // After the events: the target's head trigger moves each org's head as its events go
     // in; the source's heads (their counts take in purged events) then replace those.

@@ -98,6 +98,11 @@ fn populate(conn: &Db) {
     // The events folded into the rollups; then events recorded and not yet folded in (the
     // tail), and the last two ids deleted.
     call(conn, rollups::check, json!({}));
+    // Credits: a recurring grant with a rollover, a project's grant, and a corrected event.
+    call(conn, crate::metering::credits::grants::grant, json!({ "orgId": "acme", "grantId": "monthly", "metric": "tokens", "amount": 500, "effectiveAtMs": 0, "recurrence": { "period": "monthly", "anchorMs": 0 }, "rollover": { "maxAmount": 100 } }));
+    call(conn, crate::metering::credits::grants::grant, json!({ "orgId": "acme", "projectId": "web", "metric": "tokens", "amount": 50, "effectiveAtMs": 0, "priority": 2 }));
+    call(conn, usage::record, json!({ "orgId": "acme", "metric": "tokens", "quantity": 7, "observedAtMs": 30 * 86_400_000_i64 - 1, "idempotencyKey": "corrected" }));
+    call(conn, crate::metering::credits::corrections::amend, json!({ "orgId": "acme", "idempotencyKey": "corrected", "quantity": 3, "reason": "recount" }));
     for i in 0..9 {
         call(conn, usage::record, json!({ "orgId": "acme", "metric": "tokens", "quantity": 1.5, "observedAtMs": 30 * 86_400_000_i64 + i }));
     }
@@ -207,6 +212,8 @@ fn a_move_copies_every_row_and_both_stores_go_on_alike() {
     same(&|c| call(c, audit::verify, json!({ "orgId": "beta" })));
     same(&|c| call(c, orgs::create, json!({ "orgId": "gamma", "slug": "gamma", "name": "Gamma", "createdAtMs": 9 })));
     same(&|c| call(c, rollups::check, json!({})));
+    same(&|c| call(c, crate::metering::credits::balance::get, json!({ "orgId": "acme", "projectId": "web", "metric": "tokens", "atMs": 45 * 86_400_000_i64 })));
+    same(&|c| call(c, consume::consume, json!({ "orgId": "acme", "projectId": "web", "metric": "tokens", "quantity": 1, "observedAtMs": 31 * 86_400_000_i64, "requireBalance": true })));
 }
 
 #[test]

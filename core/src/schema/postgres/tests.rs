@@ -270,7 +270,7 @@ fn postgres_shape(conn: &Db, table: &str) -> Shape {
 
 /// The usage rollups' tables: not in the PostgreSQL form (yet).
 fn is_rollup(table: &str) -> bool {
-    table.starts_with("_smithers_cp_usage_") && !["_smithers_cp_usage_events", "_smithers_cp_usage_limits"].contains(&table)
+    table.starts_with("_smithers_cp_usage_") && !["_smithers_cp_usage_events", "_smithers_cp_usage_limits", "_smithers_cp_usage_corrections"].contains(&table)
 }
 
 #[test]

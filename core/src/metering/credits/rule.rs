@@ -1,10 +1,7 @@
-//! Credits (issue 29, in progress): grants that usage burns down. What is here is the
-//! rule, written as the slow reference the ledger will be held to: every grant and every
-//! event replayed from the start, in time order. Nothing of the store calls it yet; the
-//! grants' tables, the per-grant ledger updated in the writing transaction and the
-//! operations (`grantCredits`, `getBalance`, `consumeUsage({requireBalance})`, the
-//! corrections) come next, and a property test will compare the ledger's balance with
-//! `replay`'s at random instants.
+//! The burn-down rule written as the slow reference the balances are held to: every
+//! grant and every event replayed from the start, one event at a time, in time order. It
+//! shares no code with `balance`, which computes the same from interval sums; the property
+//! test (`tests`) compares the two.
 //!
 //! The rule:
 //! - A grant is active from `effective_at_ms` until its expiry or its voiding, whichever is
@@ -17,7 +14,7 @@
 //!   project's grants first, then the org's; an org-wide event the org's only. Within each,
 //!   lower `priority` first, then the earliest expiry (none last), then the oldest
 //!   (`effective_at_ms`, then the grant's id). What no grant covers is overage, never a
-//!   negative remaining.
+//!   negative remaining. Overage is the account's: every event's, whichever scope is asked.
 //! - An event counts with its quantity as corrected (a void makes it 0, an amendment its new
 //!   quantity), at its own time: a correction or a backdated event re-burns from that time on.
 
@@ -158,11 +155,8 @@ pub fn replay(grants: &[Grant], usage: &[Usage], project: Option<&str>, at_ms: i
             remaining[i] -= take;
             left -= take;
         }
-        // An event of another scope than the one asked for burns the shared grants, but
-        // its overage is its own scope's.
-        if left > 0.0 && (project.is_none() || event.project_id.as_deref() == project) {
-            overage += left;
-        }
+        // Overage is the account's: every event's, whichever scope is asked for.
+        overage += left.max(0.0);
     }
     reset_until(&mut remaining, clock, at_ms);
     let held: Vec<Remaining> = burn_order(grants, project)
@@ -223,8 +217,9 @@ mod tests {
         let usage = vec![Usage { at_ms: DAY, project_id: Some("web".into()), quantity: 12.0 }, used(2 * DAY, 6.0)];
         let web = replay(&grants, &usage, Some("web"), 3 * DAY);
         assert_eq!((remaining(&web, "web"), remaining(&web, "org")), (0.0, 0.0));
-        // The project's 12: 5 of its own, 7 of the org's; the org's 6: 3 left, 3 over.
-        assert_eq!(web.overage, 0.0);
+        // The project's 12: 5 of its own, 7 of the org's; the org's 6: 3 left, 3 over,
+        // the account's overage whichever scope is asked for.
+        assert_eq!(web.overage, 3.0);
         let org = replay(&grants, &usage, None, 3 * DAY);
         assert_eq!((org.balance, org.overage), (0.0, 3.0));
         assert_eq!(org.grants.len(), 1, "the org's balance holds the org's grants only");
