@@ -89,6 +89,24 @@ const SCRIPT: [string, ...unknown[]][] = [
   ["checkUsageLimit", { orgId: "acme", metric: "tok", period: "daily", untilMs: 172_799_999 }],
   ["consumeUsage", { orgId: "acme", projectId: "web", metric: "tok", quantity: 10, observedAtMs: 86_500_000, idempotencyKey: "c1" }],
   ["consumeUsage", { orgId: "acme", metric: "tok", quantity: 100, observedAtMs: 86_500_001 }],
+  // Credits: grants, balances, admission against them, corrections.
+  ["grantCredits", { orgId: "acme", grantId: "plan", metric: "tok", amount: 100, effectiveAtMs: 0, recurrence: { period: "daily", anchorMs: 0 }, rollover: { maxAmount: 20, minAmount: 5 } }],
+  ["grantCredits", { orgId: "acme", grantId: "topup", projectId: "web", metric: "tok", amount: 30, priority: 1, effectiveAtMs: 86_000_000, expiresAtMs: 200_000_000, idempotencyKey: "g1" }],
+  ["grantCredits", { orgId: "acme", grantId: "other", projectId: "web", metric: "tok", amount: 31, idempotencyKey: "g1" }],
+  ["grantCredits", { orgId: "acme", grantId: "plan", metric: "tok", amount: 1 }],
+  ["getBalance", { orgId: "acme", projectId: "web", metric: "tok", atMs: 86_600_000 }],
+  ["getBalance", { orgId: "acme", metric: "tok", atMs: 172_800_000 }],
+  ["consumeUsage", { orgId: "acme", projectId: "web", metric: "tok", quantity: 5, observedAtMs: 86_600_000 }, { requireBalance: true }],
+  ["consumeUsage", { orgId: "acme", metric: "tok", quantity: 500, observedAtMs: 86_600_001 }, { requireBalance: true }],
+  ["consumeUsage", { orgId: "acme", metric: "tok", quantity: 1, observedAtMs: 86_600_002 }, "no"],
+  ["amendUsage", { orgId: "acme", idempotencyKey: "k1", quantity: 0.5, reason: "recount" }],
+  ["voidUsage", { orgId: "acme", idempotencyKey: "c1", reason: "refund" }],
+  ["voidUsage", { orgId: "acme", eventId: 99_999, reason: "none" }],
+  ["getBalance", { orgId: "acme", projectId: "web", metric: "tok", atMs: 86_600_000 }],
+  ["listGrants", { orgId: "acme", activeAtMs: 86_600_000 }],
+  ["voidGrant", { orgId: "acme", grantId: "topup", reason: "mistake", voidedAtMs: 90_000_000 }],
+  ["voidGrant", { orgId: "acme", grantId: "nope", reason: "x" }],
+  ["getBalance", { orgId: "acme", projectId: "web", metric: "tok", atMs: 100_000_000 }],
   ["listUsageLimits", { orgId: "acme" }],
   ["summarizeUsage", { orgId: "acme" }],
   ["summarizeUsage", { orgId: "acme", groupBy: ["project", "metric", "unit"] }],
@@ -126,6 +144,7 @@ const SCRIPT: [string, ...unknown[]][] = [
   ["summarizeUsage", { orgId: "acme", groupBy: ["project", "metric", "unit"] }],
   ["summarizeUsage", { orgId: "acme", metric: "tok", bucket: "minute", sinceMs: 86_400_000, untilMs: 86_440_000 }],
   ["checkUsageLimit", { orgId: "acme", metric: "tok", period: "daily", untilMs: 86_440_000 }],
+  ["getBalance", { orgId: "acme", projectId: "web", metric: "tok", atMs: 172_800_000 }],
   ["queryAuditLog", { orgId: "acme" }],
   ["verifyAuditChain", { orgId: "acme" }],
   ["checkRollups", { repair: false }],
@@ -163,17 +182,41 @@ function syncOutcomes(): Outcome[] {
   });
 }
 
-/** Where a call's outcome holds usage event ids: recordUsage's event, a batch's ids, consumeUsage's event. */
+/** Where a call's outcome holds usage event ids: recordUsage's event, a batch's ids, consumeUsage's event, a correction's events. */
 function usageIds(call: string, o: Outcome, renumber?: (id: number) => number): number[] {
   if (!("ok" in o)) return [];
-  const ok = o.ok as { id?: number; ids?: number[]; event?: { id: number } | null };
-  const ids = call === "recordUsage" ? [ok.id!] : call === "recordUsageBatch" ? ok.ids! : call === "consumeUsage" && ok.event ? [ok.event.id] : [];
+  const ok = o.ok as { id?: number; ids?: number[]; event?: { id: number } | null; eventId?: number; compensatingEventId?: number };
+  const correction = call === "voidUsage" || call === "amendUsage";
+  const ids =
+    call === "recordUsage" ? [ok.id!]
+    : call === "recordUsageBatch" ? ok.ids!
+    : call === "consumeUsage" && ok.event ? [ok.event.id]
+    : correction ? [ok.eventId!, ok.compensatingEventId!]
+    : [];
+  if (renumber && correction) {
+    ok.eventId = renumber(ok.eventId!);
+    ok.compensatingEventId = renumber(ok.compensatingEventId!);
+  }
+  // A correction's audit event names the events too.
+  if (renumber) renumberAudited(ok, renumber);
   if (renumber) {
     if (call === "recordUsage") ok.id = renumber(ok.id!);
     if (call === "recordUsageBatch") ok.ids = ok.ids!.map(renumber);
     if (call === "consumeUsage" && ok.event) ok.event.id = renumber(ok.event.id);
   }
   return ids;
+}
+
+function renumberAudited(value: unknown, renumber: (id: number) => number): void {
+  if (Array.isArray(value)) return value.forEach((v) => renumberAudited(v, renumber));
+  if (!value || typeof value !== "object") return;
+  const event = value as { targetType?: string; targetId?: string; metadata?: { compensatingEventId?: number } };
+  if (event.targetType === "usage_event") {
+    event.targetId = String(renumber(Number(event.targetId)));
+    if (event.metadata?.compensatingEventId) event.metadata.compensatingEventId = renumber(event.metadata.compensatingEventId);
+    return;
+  }
+  Object.values(value).forEach((v) => renumberAudited(v, renumber));
 }
 
 /**
@@ -597,6 +640,27 @@ describe.each([
     expect(summary).toEqual([{ orgId: "acme", metric: "runs", unit: "count", quantity: 150 }]);
     expect((await setup.checkUsageLimit({ orgId: "acme", projectId: "web", metric: "runs", period: "daily" }))!.usedQuantity).toBe(150);
     expect(await setup.checkRollups({ repair: false })).toEqual({ consistent: true, repaired: false });
+    await setup.close();
+  });
+
+  it("4 processes, 400 consumeUsage calls with requireBalance against a balance of 150: exactly 150 recorded", async () => {
+    let setup!: AsyncControlPlaneStore;
+    const { parsed } = await overlappingRace<{ allowed: boolean; id: number | null }>(`requireBalance race on PostgreSQL ${how}`, 50, async () => {
+      await setup?.close();
+      const url = fresh();
+      setup = await ControlPlaneStore.connect(url);
+      await setup.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+      await setup.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
+      await setup.grantCredits({ orgId: "acme", projectId: "web", metric: "runs", amount: 100, effectiveAtMs: 0 });
+      await setup.grantCredits({ orgId: "acme", metric: "runs", amount: 50, effectiveAtMs: 0 });
+      return Array.from({ length: 4 }, (_, w) => raceWorker(url, "balance", 100, `w${w}`));
+    });
+    const results = parsed.flatMap((p) => p.results);
+    expect(results).toHaveLength(400);
+    const allowed = results.filter((r) => r.allowed);
+    expect(allowed).toHaveLength(150);
+    expect(new Set(allowed.map((r) => r.id)).size).toBe(150);
+    expect(await setup.getBalance({ orgId: "acme", projectId: "web", metric: "runs" })).toMatchObject({ balance: 0, overage: 0 });
     await setup.close();
   });
 

@@ -109,7 +109,13 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, req: ConsumeUsage) -> Result<Co
             weighed.push((limit, used, later));
         }
         let (fits, checks) = weigh(&usage, weighed);
-        let balance = if require_balance { Some(BalanceCheck::weigh(balance_of(c, &usage)?, usage.quantity, |covered| fits && covered)) } else { None };
+        let balance = match require_balance {
+            true => {
+                let w = weigh_balance(c, &usage)?;
+                Some(BalanceCheck::weigh(w.before, w.covered, usage.quantity, |covered| fits && covered))
+            }
+            false => None,
+        };
         let allowed = fits && balance.as_ref().is_none_or(|b| b.allowed);
         // A missing project is reported either way: by the insert's foreign key when the
         // event fits, by a lookup when it does not.
@@ -130,6 +136,11 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, req: ConsumeUsage) -> Result<Co
 /// What the event's scope may draw on at its time.
 pub(crate) fn balance_of(conn: &Db, usage: &NewUsage) -> Result<f64> {
     Ok(balance::balance_at(conn, &usage.org_id, usage.project_id.as_deref(), &usage.metric, &usage.unit, usage.observed_at_ms)?.balance)
+}
+
+/// The event weighed against its scope's balance (`balance::weigh`).
+pub(crate) fn weigh_balance(conn: &Db, usage: &NewUsage) -> Result<balance::Weighed> {
+    balance::weigh(conn, &usage.org_id, usage.project_id.as_deref(), &usage.metric, &usage.unit, usage.observed_at_ms, usage.quantity)
 }
 
 /// `consumeUsage`'s request: the event, and whether its balance must cover it (the

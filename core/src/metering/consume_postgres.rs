@@ -32,8 +32,8 @@ use crate::tenancy::orgs::{self, WriteKind};
 use crate::validate::{period_ms, ORG_KEY, PERIODS};
 
 /// The call: `?1`..`?9` the event in `NewUsage::values`' order, `?10` its project's limit
-/// key, `?11` the lock_timeout, `?12` the balance the event must fit (NULL: none asked for).
-const CALL: &str = "SELECT * FROM _smithers_cp_usage_consume(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, CAST(?12 AS DOUBLE PRECISION))";
+/// key, `?11` the lock_timeout, `?12` whether the balance covers the event (NULL: not asked).
+const CALL: &str = "SELECT * FROM _smithers_cp_usage_consume(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, CAST(?12 AS BOOLEAN))";
 
 /// The consume function, for the schema to create (`schema::postgres::ensure`); a window's
 /// sum is `_smithers_cp_usage_window` (`rollups::window_postgres`).
@@ -47,7 +47,7 @@ pub(crate) fn functions() -> String {
         "DROP FUNCTION IF EXISTS _smithers_cp_usage_consume(TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, BIGINT, TEXT, TEXT, TEXT);
          DROP FUNCTION IF EXISTS _smithers_cp_usage_consume(TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, BIGINT, TEXT, TEXT, TEXT, TEXT);
          CREATE OR REPLACE FUNCTION _smithers_cp_usage_consume(
-           TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, BIGINT, TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION)
+           TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, BIGINT, TEXT, TEXT, TEXT, TEXT, BOOLEAN)
            RETURNS TABLE (c_status TEXT, c_reason TEXT, c_seen BIGINT, c_allowed BOOLEAN, c_event_id BIGINT,
              c_project_found BOOLEAN, c_watermark BIGINT, c_max_id BIGINT,
              c_org_id TEXT, c_project_id TEXT, c_metric TEXT, c_unit TEXT, c_period TEXT,
@@ -55,8 +55,8 @@ pub(crate) fn functions() -> String {
            LANGUAGE plpgsql AS $consume$
          -- $1 org, $2 project, $3 run, $4 metric, $5 quantity, $6 unit, $7 observed at,
          -- $8 metadata JSON, $9 idempotency key, $10 the project's limit key, $11 the
-         -- lock_timeout to set (`Engine::statement_lock_timeout`), or NULL, $12 the balance
-         -- the event must fit (computed by the caller under the org's lock), or NULL.
+         -- lock_timeout to set (`Engine::statement_lock_timeout`), or NULL, $12 whether the
+         -- balance covers the event (weighed by the caller under the org's lock), or NULL.
          DECLARE
            anything_later BOOLEAN;
            fits BOOLEAN := TRUE;
@@ -97,7 +97,7 @@ pub(crate) fn functions() -> String {
            END LOOP;
            c_org_id := NULL; c_project_id := NULL; c_metric := NULL; c_unit := NULL; c_period := NULL;
            c_limit_quantity := NULL; c_updated_at_ms := NULL; c_used := NULL; c_later := NULL;
-           IF $12 IS NOT NULL AND NOT ($5 <= $12) THEN
+           IF $12 IS NOT NULL AND NOT $12 THEN
              fits := FALSE;
            END IF;
            c_allowed := fits;
@@ -140,15 +140,16 @@ pub(crate) fn consume(conn: &Db, usage: &NewUsage) -> Result<Consumption> {
 /// spend it in between. Four round trips in all, where the call without a balance has one.
 pub(crate) fn consume_with_balance(conn: &Db, usage: &NewUsage) -> Result<Consumption> {
     crate::db::write_org(conn, &usage.org_id, |c| {
-        let before = super::consume::balance_of(c, usage)?;
-        let mut consumption = consume_once(c, usage, Some(before), true)?;
+        let weighed = super::consume::weigh_balance(c, usage)?;
+        let before = weighed.before;
+        let mut consumption = consume_once(c, usage, Some(weighed.covered), true)?;
         let repeated = consumption.event.as_ref().is_some_and(|e| e.duplicate == Some(true));
         let admitted = consumption.allowed;
         consumption.balance = Some(if repeated {
             // A key recorded before: the balance as it stands.
             BalanceCheck::repeated(before)
         } else {
-            BalanceCheck::weigh(before, usage.quantity, |_| admitted)
+            BalanceCheck::weigh(before, weighed.covered, usage.quantity, |_| admitted)
         });
         Ok(consumption)
     })
@@ -157,7 +158,7 @@ pub(crate) fn consume_with_balance(conn: &Db, usage: &NewUsage) -> Result<Consum
 /// One call of the function. `again`: when the key's first event is gone by the time it is
 /// read back (a retention purge between the call and the read), the call is made once more,
 /// and records the event as new, as SQLite's one transaction would have.
-fn consume_once(conn: &Db, usage: &NewUsage, balance: Option<f64>, again: bool) -> Result<Consumption> {
+fn consume_once(conn: &Db, usage: &NewUsage, balance: Option<bool>, again: bool) -> Result<Consumption> {
     let project_key = usage.project_id.as_deref().unwrap_or(ORG_KEY);
     let values = usage.values();
     let mut params = values.to_vec();
@@ -217,7 +218,7 @@ fn consume_once(conn: &Db, usage: &NewUsage, balance: Option<f64>, again: bool) 
         return Err(crate::error::CpError::new("INTERNAL", "consumeUsage: the server's function stopped without a reason.", None));
     };
     let (fits, checks) = weigh(usage, limits);
-    debug_assert_eq!(fits && balance.is_none_or(|b| usage.quantity <= b), allowed, "the function and weigh decide alike");
+    debug_assert_eq!(fits && balance.unwrap_or(true), allowed, "the function and weigh decide alike");
     if !last.project_found {
         // Refused, and its project is missing: that is the error, as on SQLite.
         usage.parents().check(conn)?;

@@ -289,7 +289,8 @@ pub struct Consumption {
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "ControlPlaneBalanceCheck")]
 pub struct BalanceCheck {
-    /// Whether the balance covers the event.
+    /// Whether the balance covers the event: at its time, and without leaving uncovered any
+    /// usage recorded after it that the grants covered before.
     pub allowed: bool,
     pub before: f64,
     /// `before` less the event when it was recorded; `before` when not.
@@ -297,11 +298,10 @@ pub struct BalanceCheck {
 }
 
 impl BalanceCheck {
-    /// Whether `before` covers the event; `after` as the whole decision (`admitted`, the
+    /// The balance's verdict (`covered`); `after` as the whole decision (`admitted`, the
     /// limits' checks too) left it.
-    pub(crate) fn weigh(before: f64, quantity: f64, admitted: impl FnOnce(bool) -> bool) -> BalanceCheck {
-        let allowed = quantity <= before;
-        BalanceCheck { allowed, before, after: if admitted(allowed) { before - quantity } else { before } }
+    pub(crate) fn weigh(before: f64, covered: bool, quantity: f64, admitted: impl FnOnce(bool) -> bool) -> BalanceCheck {
+        BalanceCheck { allowed: covered, before, after: if admitted(covered) { before - quantity } else { before } }
     }
 
     /// For an event first recorded earlier with its key: the balance as it stands.

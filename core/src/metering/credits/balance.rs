@@ -87,49 +87,135 @@ pub fn get(conn: &Db, _ctx: &RequestContext, req: GetBalance) -> Result<Balance>
 /// The balance of `project` (the org's: `None`) at `at`, inside the caller's transaction.
 pub(crate) fn balance_at(conn: &Db, org_id: &str, project: Option<&str>, metric: &str, unit: &str, at: i64) -> Result<Balance> {
     let grants = grants::of_account(conn, org_id, metric, unit)?;
-    let mut held: Vec<Held> = grants.iter().map(|g| Held { grant: g, remaining: g.amount }).collect();
-    // The burn order: a project's grants before the org's (each event reaches only its
-    // own project's), then lower priority, earliest expiry (none last), oldest.
-    held.sort_by(|a, b| order_key(a.grant).cmp(&order_key(b.grant)));
-    let cuts = cuts(&grants, at);
-    // Every interval's sums, read together (one statement on PostgreSQL).
-    let mut windows: Vec<(Option<&str>, i64, i64)> = Vec::new();
-    for (k, &start) in cuts.iter().enumerate() {
-        let end = cuts.get(k + 1).map_or(at, |next| next - 1);
-        windows.push((None, start, end));
-        for p in projects_with_grants(&held, start) {
-            windows.push((Some(p), start, end));
+    let account = Account::read(conn, org_id, metric, unit, &grants, at, None)?;
+    let (overage, held) = account.run(None, at);
+    let listed = listed(&held, project, at);
+    Ok(Balance { balance: listed.iter().fold(0.0, |sum, g| sum + g.remaining), overage, grants: listed, at_ms: at })
+}
+
+/// An event weighed against the balance (`consumeUsage` with `requireBalance`).
+pub(crate) struct Weighed {
+    /// The balance of the event's scope at its time, without it.
+    pub before: f64,
+    /// Whether the grants cover it without leaving any usage uncovered that they covered
+    /// before: at its time, and at every later instant up to the org's latest event.
+    pub covered: bool,
+}
+
+/// Weighs an event of `quantity` at `at` against the balance of `project`.
+///
+/// Covered at its own time is not enough: an event at `at` burns before events already
+/// recorded after `at` (another process's, with a later clock, committed first), and
+/// could leave those uncovered. So the account is run twice up to its latest event, with
+/// and without this one, on the same sums: the event is covered only if it adds no
+/// overage anywhere.
+pub(crate) fn weigh(conn: &Db, org_id: &str, project: Option<&str>, metric: &str, unit: &str, at: i64, quantity: f64) -> Result<Weighed> {
+    let latest: Option<i64> =
+        conn.one("SELECT MAX(observed_at_ms) AS latest FROM _smithers_cp_usage_events WHERE org_id = ?1", crate::params![org_id], |r| r.get(0))?;
+    let end = latest.unwrap_or(at).max(at);
+    let grants = grants::of_account(conn, org_id, metric, unit)?;
+    // An interval ends at the event's time, so the balance then can be read on the way.
+    let account = Account::read(conn, org_id, metric, unit, &grants, end, Some(at.saturating_add(1)))?;
+    let mut before = 0.0;
+    let (without, _) = account.run_with(None, end, |start_next, held| {
+        if start_next == at.saturating_add(1) {
+            before = listed(held, project, at).iter().fold(0.0, |sum, g| sum + g.remaining);
         }
+    });
+    if end == at {
+        let (_, held) = account.run(None, at);
+        before = listed(&held, project, at).iter().fold(0.0, |sum, g| sum + g.remaining);
     }
-    let sums = sums(conn, org_id, metric, unit, &windows)?;
-    let mut next = sums.into_iter();
-    let mut overage = 0.0;
-    for &start in &cuts {
-        for h in held.iter_mut() {
-            if resets_at(h.grant, start) {
-                h.remaining = h.grant.amount + carry(h.grant, h.remaining);
+    let (with, _) = account.run(Some((project, at, quantity)), end);
+    // The two runs differ only in this event's quantity; a tolerance for the sums' rounding.
+    let covered = quantity <= before && with - without <= 1e-9 * (1.0 + quantity.abs());
+    Ok(Weighed { before, covered })
+}
+
+/// The grants a scope may draw on that are active at `at`, in the burn order.
+fn listed(held: &[Held], project: Option<&str>, at: i64) -> Vec<GrantRemaining> {
+    held.iter()
+        .filter(|h| active_at(h.grant, at) && (h.grant.project_id.is_none() || (project.is_some() && h.grant.project_id.as_deref() == project)))
+        .map(|h| GrantRemaining { grant_id: h.grant.grant_id.clone(), project_id: h.grant.project_id.clone(), remaining: h.remaining, expires_at_ms: end(h.grant) })
+        .collect()
+}
+
+/// An account's grants, the instants where they change up to `end`, and the usage of each
+/// interval between them: all of it (`None`), and each project's that has grants of its
+/// own active in it.
+struct Account<'g> {
+    grants: &'g [CreditGrant],
+    cuts: Vec<i64>,
+    /// Per interval: the org's whole sum, then one per project of `projects_with_grants`.
+    sums: Vec<f64>,
+}
+
+impl<'g> Account<'g> {
+    fn read(conn: &Db, org_id: &str, metric: &str, unit: &str, grants: &'g [CreditGrant], end: i64, extra_cut: Option<i64>) -> Result<Account<'g>> {
+        let mut cuts = cuts(grants, end);
+        if let Some(cut) = extra_cut.filter(|&c| c <= end) {
+            if let Err(i) = cuts.binary_search(&cut) {
+                cuts.insert(i, cut);
             }
         }
-        let all = next.next().unwrap_or(0.0);
-        let mut for_org = all;
-        for p in projects_with_grants_owned(&held, start) {
-            let used = next.next().unwrap_or(0.0);
-            for_org -= used;
-            for_org += burn(&mut held, start, Some(&p), used);
+        let held = held(grants);
+        // Every interval's sums, read together (one statement on PostgreSQL).
+        let mut windows: Vec<(Option<&str>, i64, i64)> = Vec::new();
+        for (k, &start) in cuts.iter().enumerate() {
+            let until = cuts.get(k + 1).map_or(end, |next| next - 1);
+            windows.push((None, start, until));
+            for p in projects_with_grants(&held, start) {
+                windows.push((Some(p), start, until));
+            }
         }
-        overage += burn(&mut held, start, None, for_org.max(0.0));
+        let sums = sums(conn, org_id, metric, unit, &windows)?;
+        Ok(Account { grants, cuts, sums })
     }
-    let listed: Vec<GrantRemaining> = held
-        .iter()
-        .filter(|h| active_at(h.grant, at) && (h.grant.project_id.is_none() || (project.is_some() && h.grant.project_id.as_deref() == project)))
-        .map(|h| GrantRemaining {
-            grant_id: h.grant.grant_id.clone(),
-            project_id: h.grant.project_id.clone(),
-            remaining: h.remaining,
-            expires_at_ms: end(h.grant),
-        })
-        .collect();
-    Ok(Balance { balance: listed.iter().map(|g| g.remaining).sum(), overage, grants: listed, at_ms: at })
+
+    fn run(&self, extra: Option<(Option<&str>, i64, f64)>, end: i64) -> (f64, Vec<Held<'g>>) {
+        self.run_with(extra, end, |_, _| {})
+    }
+
+    /// Burns every interval up to `end` in order (with `extra`, one more event: its scope,
+    /// time and quantity); the overage, and the grants as they stand at the end.
+    /// `between(next_start, held)` sees the grants after each interval.
+    fn run_with(&self, extra: Option<(Option<&str>, i64, f64)>, end: i64, mut between: impl FnMut(i64, &[Held<'g>])) -> (f64, Vec<Held<'g>>) {
+        let mut held = held(self.grants);
+        let mut next = self.sums.iter().copied();
+        let mut overage = 0.0;
+        for (k, &start) in self.cuts.iter().enumerate() {
+            let until = self.cuts.get(k + 1).map_or(end, |next| next - 1);
+            for h in held.iter_mut() {
+                if resets_at(h.grant, start) {
+                    h.remaining = h.grant.amount + carry(h.grant, h.remaining);
+                }
+            }
+            let added = extra.filter(|&(_, at, _)| start <= at && at <= until);
+            let mut for_org = next.next().unwrap_or(0.0) + added.map_or(0.0, |(_, _, q)| q);
+            for p in projects_with_grants(&held, start).into_iter().map(str::to_string).collect::<Vec<_>>() {
+                let mut used = next.next().unwrap_or(0.0);
+                if added.is_some_and(|(project, _, _)| project == Some(p.as_str())) {
+                    used += added.map_or(0.0, |(_, _, q)| q);
+                }
+                for_org -= used;
+                for_org += burn(&mut held, start, Some(&p), used);
+            }
+            overage += burn(&mut held, start, None, for_org.max(0.0));
+            if let Some(&next_start) = self.cuts.get(k + 1) {
+                between(next_start, &held);
+            }
+        }
+        (overage, held)
+    }
+}
+
+/// The grants in the burn order, each with its amount: a project's grants before the
+/// org's (each event reaches only its own project's), then lower priority, earliest
+/// expiry (none last), oldest.
+fn held(grants: &[CreditGrant]) -> Vec<Held<'_>> {
+    let mut held: Vec<Held> = grants.iter().map(|g| Held { grant: g, remaining: g.amount }).collect();
+    held.sort_by(|a, b| order_key(a.grant).cmp(&order_key(b.grant)));
+    held
 }
 
 struct Held<'g> {
@@ -199,10 +285,6 @@ fn projects_with_grants<'g>(held: &[Held<'g>], at: i64) -> Vec<&'g str> {
         }
     }
     projects
-}
-
-fn projects_with_grants_owned(held: &[Held], at: i64) -> Vec<String> {
-    projects_with_grants(held, at).into_iter().map(str::to_string).collect()
 }
 
 /// Burns `used` from the grants of `project` (the org's: `None`) active at `at`, in

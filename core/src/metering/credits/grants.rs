@@ -347,7 +347,7 @@ pub fn grant(conn: &Db, ctx: &RequestContext, req: GrantCredits) -> Result<Credi
             ],
         );
         match inserted {
-            Err(e) if is_constraint(&e, Constraint::Unique) => {
+            Err(e) if is_constraint(&e, Constraint::PrimaryKey) || is_constraint(&e, Constraint::Unique) => {
                 return Err(CpError::new(
                     "DUPLICATE_ID",
                     format!("Duplicate control-plane credit grant id: {}", g.grant_id),

@@ -157,6 +157,23 @@ fn one_case(seed: u64) {
             assert!(same(&fast, &slow), "seed {seed}, at {at}, project {project:?}:\n fast {fast:?}\n slow {slow:?}\n grants {reference:?}\n usage {usage:?}");
         }
     }
+    // An event weighed for admission: covered when the balance at its time holds it and,
+    // replayed with it, no usage up to the org's latest event is left uncovered that was
+    // covered without it.
+    let latest = events.iter().map(|e| e.2).max().unwrap_or(0).max(10);
+    for _ in 0..6 {
+        let project = rng.project();
+        let project = project.as_str();
+        let at = rng.below(SPAN + SPAN / 5);
+        let quantity = rng.below(12) as f64;
+        let weighed = balance::weigh(&conn, "o", project, "tokens", "count", at, quantity).unwrap();
+        let end = latest.max(at);
+        let mut with = usage.clone();
+        with.push(Usage { at_ms: at, project_id: project.map(str::to_string), quantity });
+        let before = rule::replay(&reference, &usage, project, at).balance;
+        let covered = quantity <= before && rule::replay(&reference, &with, None, end).overage == rule::replay(&reference, &usage, None, end).overage;
+        assert_eq!((weighed.before, weighed.covered), (before, covered), "seed {seed}: {quantity} at {at} for {project:?}");
+    }
 }
 
 #[test]
