@@ -30,7 +30,7 @@ const ENGINES: [string, Engine][] = [
     "a SQLite file (--db)",
     {
       store: () => path.join(tempDir(), "cp.db"),
-      schemaVersion: 7,
+      schemaVersion: 8,
       damageRollups: (db) => {
         const raw = new Database(db);
         raw.exec("UPDATE _smithers_cp_usage_rollups SET quantity = quantity + 5");
@@ -42,7 +42,7 @@ const ENGINES: [string, Engine][] = [
     "PostgreSQL (--url)",
     {
       store: () => (server ??= startServer()).freshDatabase("cli"),
-      schemaVersion: 5,
+      schemaVersion: 6,
       damageRollups: async (url) => {
         const client = new pg.Client({ connectionString: url });
         await client.connect();
@@ -79,6 +79,15 @@ describe.each(ENGINES)("control-plane CLI on %s", (_, engine) => {
     expect([ok.code, JSON.parse(ok.stdout).remainingQuantity]).toEqual([0, 8]);
     await cli(db, "usage", "record", "--org", "org_acme", "--metric", "tokens", "--quantity", "10");
     expect((await cli(db, "quota", "check", "--org", "org_acme", "--metric", "tokens")).code).toBe(1); // exceeded
+
+    const granted = await cli(db, "--json", "credits", "grant", "--org", "org_acme", "--metric", "tokens", "--amount", "100", "--effective", "0", "--every", "monthly", "--rollover-max", "30", "--id", "plan");
+    expect(JSON.parse(granted.stdout)).toMatchObject({ grantId: "plan", amount: 100, recurrence: { periodMs: 30 * 86_400_000, anchorMs: 0 }, rollover: { maxAmount: 30, minAmount: 0 } });
+    expect((await cli(db, "credits", "list", "--org", "org_acme")).stdout).toMatch(/plan\s+-\s+tokens\s+count\s+100/);
+    // Monthly since 1970: at its last reset the plan held 100 and 30 carried over; 12 of
+    // web's and 10 of the org's burned it since.
+    expect(JSON.parse((await cli(db, "--json", "credits", "balance", "--org", "org_acme", "--metric", "tokens")).stdout)).toMatchObject({ balance: 108, overage: 0 });
+    expect(JSON.parse((await cli(db, "--json", "credits", "void", "--org", "org_acme", "--grant", "plan", "--reason", "test")).stdout).voidReason).toBe("test");
+    expect(JSON.parse((await cli(db, "--json", "credits", "balance", "--org", "org_acme", "--metric", "tokens")).stdout)).toMatchObject({ balance: 0, grants: [] });
 
     expect((await cli(db, "secrets", "put", "--org", "org_acme", "--name", "OPENAI", "--provider", "vault", "--ref", "vault://kv/openai")).code).toBe(0);
     expect((await cli(db, "secrets", "list", "--org", "org_acme")).stdout).toMatch(/OPENAI\s+-\s+vault\s+vault:\/\/kv\/openai/);
@@ -128,7 +137,7 @@ describe("control-plane CLI", () => {
     expect((await cli(db, "orgs", "show", "nobody")).code).toBe(3);
     const help = await cli(db, "--help");
     expect(help.code).toBe(0);
-    for (const command of ["init", "orgs", "projects", "teams", "usage", "quota", "secrets", "audit", "doctor", "stats"]) expect(help.stdout).toContain(command);
+    for (const command of ["init", "orgs", "projects", "teams", "usage", "credits", "quota", "secrets", "audit", "doctor", "stats"]) expect(help.stdout).toContain(command);
     expect((await cli(db, "audit", "export", "--help")).stdout).toContain("--format <format>");
   });
 

@@ -166,7 +166,7 @@ describe("control-plane migrate", () => {
     const moved = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "700");
     expect(moved.code, moved.stderr).toBe(0);
     const report = JSON.parse(moved.stdout);
-    expect(report).toMatchObject({ ok: true, orgs: 2, brokenAuditChains: [], rollupsConsistent: true, tables: 19 });
+    expect(report).toMatchObject({ ok: true, orgs: 2, brokenAuditChains: [], rollupsConsistent: true, tables: 21 });
     // Piped: a progress line as each table begins, and a last one at 100%.
     const lines = moved.stderr.trim().split("\n");
     expect(lines.length).toBeGreaterThan(10);
@@ -174,7 +174,7 @@ describe("control-plane migrate", () => {
     expect(lines.at(-1)).toMatch(new RegExp(`^migrating: ${report.rows}/${report.rows} rows \\(100%\\)`));
     expect(moved.stderr).toContain("_smithers_cp_usage_events");
     // The first table has its line too, before its first step.
-    expect(lines[0]).toMatch(/^migrating: 0\/\d+ rows \(0%\), table 1\/19 _smithers_cp_orgs 0\/2,/);
+    expect(lines[0]).toMatch(/^migrating: 0\/\d+ rows \(0%\), table 1\/21 _smithers_cp_orgs 0\/2,/);
     // Only the store's tables move: the gateway's own table in the file stays behind.
     const target = await ControlPlaneStore.connect(url);
     expect((await target.stats()).tables.map((t: { table: string }) => t.table)).not.toContain("gateway_runs");
@@ -236,7 +236,7 @@ describe("control-plane migrate", () => {
     const url = freshThroughPooler();
     const moved = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url, "--rows", "700");
     expect(moved.code, moved.stderr).toBe(0);
-    expect(JSON.parse(moved.stdout)).toMatchObject({ ok: true, orgs: 2, brokenAuditChains: [], rollupsConsistent: true, tables: 19 });
+    expect(JSON.parse(moved.stdout)).toMatchObject({ ok: true, orgs: 2, brokenAuditChains: [], rollupsConsistent: true, tables: 21 });
     expect(moved.stderr.trim().split("\n").at(-1)).toMatch(/^migrating: (\d+)\/\1 rows \(100%\)/);
     // Its lease let go at its end: run again, it only checks.
     const again = await cli("--json", "migrate", "--from", `sqlite:${file}`, "--to", url);

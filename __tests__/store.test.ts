@@ -355,7 +355,7 @@ describe("cascades", () => {
 
     db.prepare("DELETE FROM _smithers_cp_orgs WHERE org_id = ?").run("acme");
     const tables = orgTables(db);
-    expect(tables.length).toBe(18); // the documented 11 + usage rollups, series and dense minutes, org quotas, audit chain heads and redactions, retention
+    expect(tables.length).toBe(20); // the documented 11 + usage rollups, series and dense minutes, org quotas, audit chain heads and redactions, retention, credit grants, usage corrections
     for (const name of tables) {
       expect([name, orgRows(db, name, "acme")]).toEqual([name, 0]);
     }
@@ -375,7 +375,7 @@ describe("ensureControlPlaneTables", () => {
     new ControlPlaneStore(db);
     expect(schema()).toEqual(before);
     expect(store.getOrg("acme")).not.toBeNull();
-    expect(db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get()).toEqual({ value: "7" });
+    expect(db.query("SELECT value FROM _smithers_cp_native_meta WHERE key = 'schema_version'").get()).toEqual({ value: "8" });
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 0 });
     expect(db.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
   });

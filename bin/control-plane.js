@@ -269,6 +269,71 @@ usage
     ),
   );
 
+const credits = program.command("credits").description("credit grants and balances");
+credits
+  .command("grant")
+  .description("grant credits on a metric")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--metric <metric>", "metric")
+  .requiredOption("--amount <n>", "amount", number)
+  .option("--project <projectId>", "project (default: the org's)")
+  .option("--unit <unit>", "unit", "count")
+  .option("--priority <n>", "lower burns first", number)
+  .option("--effective <ms>", "takes effect (ms; default now)", number)
+  .option("--expires <ms>", "expires (ms)", number)
+  .option("--every <period>", "resets every daily, weekly or monthly period")
+  .option("--rollover-max <n>", "at most this carries over at a reset", number)
+  .option("--rollover-min <n>", "at least this carries over at a reset", number)
+  .option("--id <grantId>", "grant id (default: a new one)")
+  .option("--key <idempotencyKey>", "idempotency key")
+  .action((o) =>
+    withStore(async (s) =>
+      show(
+        await s.grantCredits({
+          orgId: o.org,
+          projectId: o.project,
+          metric: o.metric,
+          unit: o.unit,
+          amount: o.amount,
+          priority: o.priority,
+          effectiveAtMs: o.effective,
+          expiresAtMs: o.expires,
+          recurrence: o.every ? { period: o.every } : undefined,
+          rollover: o.rolloverMax === undefined ? undefined : { maxAmount: o.rolloverMax, minAmount: o.rolloverMin },
+          grantId: o.id,
+          idempotencyKey: o.key,
+        }),
+      ),
+    ),
+  );
+credits
+  .command("list")
+  .description("an org's grants")
+  .requiredOption("--org <orgId>", "org")
+  .option("--metric <metric>", "one metric")
+  .option("--active-at <ms>", "only the grants active then", number)
+  .action((o) =>
+    withStore(async (s) =>
+      show((await s.listGrants({ orgId: o.org, metric: o.metric, activeAtMs: o.activeAt, limit: 1000 })).items, ["grantId", "projectId", "metric", "unit", "amount", "priority", "effectiveAtMs", "expiresAtMs", "voidedAtMs"]),
+    ),
+  );
+credits
+  .command("balance")
+  .description("a scope's balance at an instant (default now)")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--metric <metric>", "metric")
+  .option("--project <projectId>", "project (default: the org's)")
+  .option("--unit <unit>", "unit", "count")
+  .option("--at <ms>", "instant (ms)", number)
+  .action((o) => withStore(async (s) => show(await s.getBalance({ orgId: o.org, projectId: o.project, metric: o.metric, unit: o.unit, atMs: o.at }))));
+credits
+  .command("void")
+  .description("void a grant from now on")
+  .requiredOption("--org <orgId>", "org")
+  .requiredOption("--grant <grantId>", "grant")
+  .requiredOption("--reason <reason>", "why")
+  .action((o) => withStore(async (s) => show(await s.voidGrant({ orgId: o.org, grantId: o.grant, reason: o.reason }))));
+
 const quota = program.command("quota").description("usage limits");
 quota
   .command("set")

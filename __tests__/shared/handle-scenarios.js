@@ -140,7 +140,7 @@ const scenarios = {
     const tables = sql(handle).all(
       "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'",
     );
-    assert.deepEqual(tables, [{ n: 21 }]);
+    assert.deepEqual(tables, [{ n: 23 }]);
     const store = new ControlPlaneStore(handle);
     assert.equal(store.createOrg({ slug: "after", name: "After" }).slug, "after");
   },
@@ -233,6 +233,25 @@ const scenarios = {
     assert.deepEqual(store.verifyAuditChain({ orgId: "acme" }), { ok: true, checked: 2, unchained: 0, redacted: 0 });
     const exported = store.exportOrgAudit({ orgId: "acme" });
     assert.deepEqual(exported.auditEvents.map((e) => e.action), ["org.create", "usage_limit.upsert"]);
+  },
+
+  "credits on the handle: grants, a balance-checked consume, a correction that re-burns, all in the org's chain"(open, sql) {
+    const handle = open();
+    const store = new ControlPlaneStore(handle);
+    store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
+    store.grantCredits({ orgId: "acme", grantId: "plan", metric: "tokens", amount: 10, effectiveAtMs: 0, recurrence: { period: "daily", anchorMs: 0 }, rollover: { maxAmount: 4 } });
+    const day = 86_400_000;
+    const first = store.consumeUsage({ orgId: "acme", metric: "tokens", quantity: 7, observedAtMs: 1_000, idempotencyKey: "e1" }, { requireBalance: true });
+    assert.deepEqual([first.allowed, first.balance], [true, { allowed: true, before: 10, after: 3 }]);
+    const refused = store.consumeUsage({ orgId: "acme", metric: "tokens", quantity: 4, observedAtMs: 2_000 }, { requireBalance: true });
+    assert.deepEqual([refused.allowed, refused.event, refused.balance], [false, null, { allowed: false, before: 3, after: 3 }]);
+    // The next day: 10 and 3 carried over.
+    assert.equal(store.getBalance({ orgId: "acme", metric: "tokens", atMs: day }).balance, 13);
+    store.amendUsage({ orgId: "acme", idempotencyKey: "e1", quantity: 2, reason: "recount" });
+    // Day 0 now left 8, of which at most 4 carries over.
+    assert.equal(store.getBalance({ orgId: "acme", metric: "tokens", atMs: day }).balance, 14);
+    assert.deepEqual(sql(handle).all("SELECT quantity FROM _smithers_cp_usage_events ORDER BY id").map((r) => r.quantity), [7, -5]);
+    assert.deepEqual(store.verifyAuditChain({ orgId: "acme" }), { ok: true, checked: 3, unchained: 0, redacted: 0 });
   },
 
   async "once its owner closed the handle, every kind of call is CLOSED: reads, writes, batches, exports"(open, sql) {

@@ -116,6 +116,23 @@ const ids: number[] = store.recordUsageBatch([{ orgId: org.orgId, metric: "m", q
 const consumed = store.consumeUsage({ orgId: org.orgId, metric: "m", quantity: 1 });
 const consumedEvent: ControlPlaneUsageEvent | null = consumed.event;
 const fits: boolean = consumed.checks.every((c) => c.allowed && c.usedQuantity >= 0);
+// Credits: grants, balances, admission against the balance, corrections.
+const grant = store.grantCredits({ orgId: org.orgId, metric: "tokens", amount: 100, recurrence: { period: "monthly" }, rollover: { maxAmount: 20 } });
+const grantEnds: number | null = grant.expiresAtMs;
+store.grantCredits({ orgId: org.orgId, projectId: "web", metric: "tokens", amount: 5, recurrence: { period: 3_600_000, anchorMs: 0 } });
+const balance = store.getBalance({ orgId: org.orgId, projectId: "web", metric: "tokens" });
+const left: number = balance.balance + balance.overage + (balance.grants[0]?.remaining ?? 0);
+const admitted = store.consumeUsage({ orgId: org.orgId, metric: "tokens", quantity: 1 }, { requireBalance: true });
+const after: number | undefined = admitted.balance?.after;
+const grantIds: string[] = store.listGrants({ orgId: org.orgId, activeAtMs: 0 }).items.map((g) => g.grantId);
+store.voidGrant({ orgId: org.orgId, grantId: grant.grantId, reason: "refund" });
+const fixed = store.amendUsage({ orgId: org.orgId, eventId: keyed.id, quantity: 0.5, reason: "recount" });
+const kind: "void" | "amend" = fixed.kind;
+store.voidUsage({ orgId: org.orgId, idempotencyKey: "k-1", reason: "refund" });
+// @ts-expect-error a recurrence's period is a name or a number of milliseconds
+store.grantCredits({ orgId: org.orgId, metric: "tokens", amount: 1, recurrence: { period: "hourly" } });
+// @ts-expect-error amendUsage needs the new quantity
+store.amendUsage({ orgId: org.orgId, eventId: 1, reason: "x" });
 const plain: ControlPlaneUsageSummary[] = store.summarizeUsage({ orgId: org.orgId });
 const grouped = store.summarizeUsage({ orgId: org.orgId, groupBy: ["projectId"], bucket: "day" });
 const bucketStart: number | undefined = grouped[0]?.bucketStartMs;
@@ -184,6 +201,13 @@ scope.listIdentityProviders({});
 const scopedEvent: ControlPlaneUsageEvent = scope.recordUsage({ metric: "tokens", quantity: 1 });
 const scopedIds: number[] = scope.recordUsageBatch([{ metric: "tokens", quantity: 1 }], { returning: "ids" }).ids;
 scope.consumeUsage({ metric: "tokens", quantity: 1 });
+scope.consumeUsage({ metric: "tokens", quantity: 1 }, { requireBalance: true });
+scope.grantCredits({ metric: "tokens", amount: 10 });
+scope.getBalance({ metric: "tokens" });
+scope.listGrants({});
+scope.voidGrant({ grantId: "g", reason: "r" });
+scope.voidUsage({ eventId: 1, reason: "r" });
+scope.amendUsage({ eventId: 1, quantity: 2, reason: "r" });
 scope.summarizeUsage({});
 scope.setUsageLimit({ metric: "tokens", limitQuantity: 10 });
 scope.checkUsageLimit({ metric: "tokens" });

@@ -173,6 +173,8 @@ declare namespace Contract {
     allowed: boolean;
     event: ControlPlaneUsageEvent | null;
     checks: ControlPlaneConsumeCheck[];
+    /** Added with credits: only with `requireBalance`, so a 0.1.0 caller never sees it. */
+    balance?: { allowed: boolean; before: number; after: number };
   };
   export type ControlPlaneSecretRef = {
     orgId: string;
