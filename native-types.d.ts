@@ -818,7 +818,8 @@ period?: ControlPlaneUsagePeriod | null, };
  */
 export type ControlPlaneBalanceCheck = { 
 /**
- * Whether the balance covers the event.
+ * Whether the balance covers the event: at its time, and without leaving uncovered any
+ * usage recorded after it that the grants covered before.
  */
 allowed: boolean, before: number, 
 /**
@@ -1130,6 +1131,14 @@ export type ControlPlaneExport = { exportedAtMs: number, org: ControlPlaneOrg, p
  */
 usage: Array<ControlPlaneUsageSummary>, usageLimits: Array<ControlPlaneUsageLimit>, secretRefs: Array<ControlPlaneSecretRef>, 
 /**
+ * Every credit grant of the org, voided and expired ones too, by id.
+ */
+creditGrants: Array<ControlPlaneCreditGrant>, 
+/**
+ * The corrections of usage made in the window, in order.
+ */
+usageCorrections: Array<ControlPlaneUsageCorrection>, 
+/**
  * The events in the window, by time.
  */
 auditEvents: Array<ControlPlaneAuditEvent>, };
@@ -1153,7 +1162,8 @@ untilMs?: number | null, };
 
 /**
  * The layout of an export file: `json`, the `exportOrgAudit` object; `ndjson`, one record
- * a line, each with a `type`; `csv`, the audit events only, with a header.
+ * a line, each with a `type`; `csv`, the audit events only, with a header (grants, their
+ * voiding and corrections are there as their audit events).
  */
 export type ControlPlaneExportFormat = "json" | "ndjson" | "csv";
 
@@ -1185,7 +1195,7 @@ export type ControlPlaneFileExport = { path: string, format: ControlPlaneExportF
 /**
  * The file's size, in bytes.
  */
-bytes: number, projects: number, teams: number, identityProviders: number, usageLimits: number, secretRefs: number, auditEvents: number, };
+bytes: number, projects: number, teams: number, identityProviders: number, usageLimits: number, secretRefs: number, creditGrants: number, usageCorrections: number, auditEvents: number, };
 
 /**
  * How long an org's events are kept.

@@ -193,11 +193,7 @@ function usageIds(call: string, o: Outcome, renumber?: (id: number) => number): 
     : call === "consumeUsage" && ok.event ? [ok.event.id]
     : correction ? [ok.eventId!, ok.compensatingEventId!]
     : [];
-  if (renumber && correction) {
-    ok.eventId = renumber(ok.eventId!);
-    ok.compensatingEventId = renumber(ok.compensatingEventId!);
-  }
-  // A correction's audit event names the events too.
+  // A correction names its events, and so do its audit event and the export's list.
   if (renumber) renumberAudited(ok, renumber);
   if (renumber) {
     if (call === "recordUsage") ok.id = renumber(ok.id!);
@@ -210,7 +206,12 @@ function usageIds(call: string, o: Outcome, renumber?: (id: number) => number): 
 function renumberAudited(value: unknown, renumber: (id: number) => number): void {
   if (Array.isArray(value)) return value.forEach((v) => renumberAudited(v, renumber));
   if (!value || typeof value !== "object") return;
-  const event = value as { targetType?: string; targetId?: string; metadata?: { compensatingEventId?: number } };
+  const event = value as { targetType?: string; targetId?: string; metadata?: { compensatingEventId?: number }; eventId?: number; compensatingEventId?: number };
+  if (typeof event.compensatingEventId === "number" && typeof event.eventId === "number") {
+    event.eventId = renumber(event.eventId);
+    event.compensatingEventId = renumber(event.compensatingEventId);
+    return;
+  }
   if (event.targetType === "usage_event") {
     event.targetId = String(renumber(Number(event.targetId)));
     if (event.metadata?.compensatingEventId) event.metadata.compensatingEventId = renumber(event.metadata.compensatingEventId);

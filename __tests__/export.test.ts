@@ -56,6 +56,30 @@ describe("exportOrgAuditToFile", () => {
     store.close();
   });
 
+  it("holds the org's credit grants and its corrections of usage in json and ndjson, and their audit events in csv", async () => {
+    const dir = tempDir();
+    const store = scenario(path.join(dir, "cp.db"));
+    store.grantCredits({ orgId: "acme", grantId: "plan", metric: "tokens", amount: 10, effectiveAtMs: 0 });
+    store.grantCredits({ orgId: "other", grantId: "theirs", metric: "tokens", amount: 10, effectiveAtMs: 0 });
+    const event = store.recordUsage({ orgId: "acme", metric: "tokens", quantity: 4, observedAtMs: 8, idempotencyKey: "e" });
+    store.amendUsage({ orgId: "acme", idempotencyKey: "e", quantity: 1, reason: "recount" });
+    const expected = store.exportOrgAudit({ orgId: "acme", exportedAtMs: 99 });
+    expect(expected.creditGrants.map((g) => g.grantId)).toEqual(["plan"]);
+    expect(expected.usageCorrections).toMatchObject([{ eventId: event.id, kind: "amend", previousQuantity: 4, quantity: 1, observedAtMs: 8, reason: "recount" }]);
+    const json = await store.exportOrgAuditToFile({ orgId: "acme", path: path.join(dir, "c.json"), format: "json", exportedAtMs: 99 });
+    expect(json).toMatchObject({ creditGrants: 1, usageCorrections: 1 });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "c.json"), "utf8"))).toEqual(expected);
+    await store.exportOrgAuditToFile({ orgId: "acme", path: path.join(dir, "c.ndjson"), format: "ndjson", exportedAtMs: 99 });
+    const lines = fs.readFileSync(path.join(dir, "c.ndjson"), "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.type === "creditGrant").map(({ type: _t, ...g }) => g)).toEqual(expected.creditGrants);
+    expect(lines.filter((l) => l.type === "usageCorrection").map(({ type: _t, ...k }) => k)).toEqual(expected.usageCorrections);
+    await store.exportOrgAuditToFile({ orgId: "acme", path: path.join(dir, "c.csv"), format: "csv" });
+    const csv = fs.readFileSync(path.join(dir, "c.csv"), "utf8");
+    expect(csv).toContain(",credit_grant.create,credit_grant,plan,");
+    expect(csv).toContain(`,usage.amend,usage_event,${event.id},`);
+    store.close();
+  });
+
   it("is atomic: a failed export leaves no file and an earlier file untouched", async () => {
     const dir = tempDir();
     const store = scenario(path.join(dir, "cp.db"));

@@ -68,6 +68,9 @@ declare namespace Contract {
     identityProviders: number;
     usageLimits: number;
     secretRefs: number;
+    /** Added with credits. */
+    creditGrants: number;
+    usageCorrections: number;
     auditEvents: number;
   };
   export type ControlPlaneChainReport = {
@@ -211,6 +214,9 @@ declare namespace Contract {
     usage: ControlPlaneUsageSummary[];
     usageLimits: ControlPlaneUsageLimit[];
     secretRefs: ControlPlaneSecretRef[];
+    /** Added with credits: the generated types' own. */
+    creditGrants: Generated.ControlPlaneCreditGrant[];
+    usageCorrections: Generated.ControlPlaneUsageCorrection[];
     auditEvents: ControlPlaneAuditEvent[];
   };
   export type ControlPlaneRetention = { orgId: string; auditDays: number | null; usageDays: number | null; updatedAtMs: number | null };

@@ -6,6 +6,8 @@ use crate::db;
 use crate::error::{CpError, Result};
 use crate::settings::identity::{self, IdentityProvider};
 use crate::metering::limits::{self, UsageLimit};
+use crate::metering::credits::corrections::{self, UsageCorrection};
+use crate::metering::credits::grants::{self, CreditGrant};
 use crate::tenancy::orgs::{self, Org};
 use crate::tenancy::projects::{self, Project};
 use crate::settings::secrets::{self, Scope, SecretRef};
@@ -32,6 +34,10 @@ pub struct OrgExport {
     pub usage: Vec<UsageSummary>,
     pub usage_limits: Vec<UsageLimit>,
     pub secret_refs: Vec<SecretRef>,
+    /// Every credit grant of the org, voided and expired ones too, by id.
+    pub credit_grants: Vec<CreditGrant>,
+    /// The corrections of usage made in the window, in order.
+    pub usage_corrections: Vec<UsageCorrection>,
     /// The events in the window, by time.
     pub audit_events: Vec<AuditEvent>,
 }
@@ -73,6 +79,8 @@ fn read_parts(c: &Db, org_id: &str, window: Window, exported_at_ms: i64) -> Resu
         usage: usage::summarize_for(c, org_id, window)?,
         usage_limits: limits::list(c, org_id)?,
         secret_refs: secrets::list_for(c, org_id, &Scope::All)?,
+        credit_grants: grants::list_for(c, org_id)?,
+        usage_corrections: corrections::list_for(c, org_id, window.since_ms, window.until_ms)?,
         audit_events: Vec::new(),
     })
 }
@@ -89,7 +97,8 @@ pub fn export(conn: &Db, _ctx: &RequestContext, req: ExportOrgAudit) -> Result<O
 }
 
 /// The layout of an export file: `json`, the `exportOrgAudit` object; `ndjson`, one record
-/// a line, each with a `type`; `csv`, the audit events only, with a header.
+/// a line, each with a `type`; `csv`, the audit events only, with a header (grants, their
+/// voiding and corrections are there as their audit events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
 #[ts(rename = "ControlPlaneExportFormat")]
@@ -146,6 +155,8 @@ pub struct FileExport {
     pub identity_providers: usize,
     pub usage_limits: usize,
     pub secret_refs: usize,
+    pub credit_grants: usize,
+    pub usage_corrections: usize,
     pub audit_events: u64,
 }
 
@@ -243,6 +254,8 @@ pub fn export_to_file(conn: &Db, _ctx: &RequestContext, req: ExportOrgAuditToFil
                 for u in &parts.usage { write(&mut out, &ndjson_line("usage", u))?; }
                 for l in &parts.usage_limits { write(&mut out, &ndjson_line("usageLimit", l))?; }
                 for s in &parts.secret_refs { write(&mut out, &ndjson_line("secretRef", s))?; }
+                for g in &parts.credit_grants { write(&mut out, &ndjson_line("creditGrant", g))?; }
+                for k in &parts.usage_corrections { write(&mut out, &ndjson_line("usageCorrection", k))?; }
             }
             ExportFormat::Csv => write(&mut out, "id,orgId,projectId,actorId,action,targetType,targetId,occurredAtMs,metadata,ipAddress,userAgent,requestId\n")?,
         }
@@ -273,6 +286,8 @@ pub fn export_to_file(conn: &Db, _ctx: &RequestContext, req: ExportOrgAuditToFil
             identity_providers: parts.identity_providers.len(),
             usage_limits: parts.usage_limits.len(),
             secret_refs: parts.secret_refs.len(),
+            credit_grants: parts.credit_grants.len(),
+            usage_corrections: parts.usage_corrections.len(),
             audit_events: events,
         })
     });

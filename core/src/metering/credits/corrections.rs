@@ -254,27 +254,43 @@ fn find(conn: &Db, req: &CorrectUsage) -> Result<Original> {
     })
 }
 
+/// The columns `from_row` reads: a correction with its compensating event's time (NULL
+/// once retention purged that event).
+const SELECT: &str = "SELECT k.compensating_id, k.event_id, k.quantity, k.delta, k.reason, k.actor_id, k.created_at_ms,
+         (SELECT e.observed_at_ms FROM _smithers_cp_usage_events AS e WHERE e.id = k.compensating_id) AS observed_at_ms, k.kind, k.org_id
+  FROM _smithers_cp_usage_corrections AS k";
+
+fn from_row(r: &dyn crate::engine::Row) -> Result<UsageCorrection> {
+    let quantity: f64 = r.get(2)?;
+    let delta: f64 = r.get(3)?;
+    Ok(UsageCorrection {
+        org_id: r.get(9)?,
+        event_id: r.get(1)?,
+        kind: if r.get::<String>(8)? == "void" { Kind::Void } else { Kind::Amend },
+        previous_quantity: quantity - delta,
+        quantity,
+        compensating_event_id: r.get(0)?,
+        observed_at_ms: r.get::<Option<i64>>(7)?.unwrap_or(0),
+        reason: r.get(4)?,
+        actor_id: r.get(5)?,
+        created_at_ms: r.get(6)?,
+    })
+}
+
 fn last_void(conn: &Db, org_id: &str, event_id: i64) -> Result<Option<UsageCorrection>> {
     conn.row(
-        "SELECT k.compensating_id, k.event_id, k.quantity, k.delta, k.reason, k.actor_id, k.created_at_ms, e.observed_at_ms
-         FROM _smithers_cp_usage_corrections AS k JOIN _smithers_cp_usage_events AS e ON e.id = k.compensating_id
-         WHERE k.org_id = ?1 AND k.event_id = ?2 AND k.kind = 'void' ORDER BY k.compensating_id DESC LIMIT 1",
+        &format!("{SELECT} WHERE k.org_id = ?1 AND k.event_id = ?2 AND k.kind = 'void' ORDER BY k.compensating_id DESC LIMIT 1"),
         params![org_id, event_id],
-        |r| {
-            let quantity: f64 = r.get(2)?;
-            let delta: f64 = r.get(3)?;
-            Ok(UsageCorrection {
-                org_id: org_id.to_string(),
-                event_id: r.get(1)?,
-                kind: Kind::Void,
-                previous_quantity: quantity - delta,
-                quantity,
-                compensating_event_id: r.get(0)?,
-                observed_at_ms: r.get(7)?,
-                reason: r.get(4)?,
-                actor_id: r.get(5)?,
-                created_at_ms: r.get(6)?,
-            })
-        },
+        from_row,
+    )
+}
+
+/// The org's corrections made in the window (`createdAtMs`), in the order they were made
+/// (the export's).
+pub(crate) fn list_for(conn: &Db, org_id: &str, since_ms: i64, until_ms: i64) -> Result<Vec<UsageCorrection>> {
+    conn.rows(
+        &format!("{SELECT} WHERE k.org_id = ?1 AND k.created_at_ms >= ?2 AND k.created_at_ms <= ?3 ORDER BY k.compensating_id"),
+        params![org_id, since_ms, until_ms],
+        from_row,
     )
 }

@@ -98,6 +98,11 @@ pub(crate) fn of_account(conn: &Db, org_id: &str, metric: &str, unit: &str) -> R
     )
 }
 
+/// Every grant of an org, by id (the export's).
+pub(crate) fn list_for(conn: &Db, org_id: &str) -> Result<Vec<CreditGrant>> {
+    conn.rows(&format!("SELECT {COLUMNS} FROM _smithers_cp_credit_grants WHERE org_id = ?1 ORDER BY grant_id"), params![org_id], from_row)
+}
+
 fn find(conn: &Db, org_id: &str, grant_id: &str) -> Result<Option<CreditGrant>> {
     conn.row(&format!("SELECT {COLUMNS} FROM _smithers_cp_credit_grants WHERE org_id = ?1 AND grant_id = ?2"), params![org_id, grant_id], from_row)
 }
