@@ -238,7 +238,7 @@ impl NativeAsyncStore {
                         return Err(to_js(env, CpError::field("options", "options must be an object.")));
                     };
                     if let Value::Object(map) = &mut value {
-                        for name in crate::binding::declare::OPTIONS {
+                        for name in crate::binding::call::OPTIONS {
                             if let Some(v) = options.get(name) {
                                 map.insert(name.to_string(), v.clone());
                             }

@@ -76,8 +76,12 @@ pub fn run_built<'e, C: Inputs, R: FromInput, T: ToJs>(class: &C, env: &'e Env, 
     out.to_js(env)
 }
 
+/// The fields `(input, options?)` takes from its options into the input: never one the
+/// scoped handle sets (`orgId`), so an option cannot move a call to another org.
+pub const OPTIONS: [&str; 1] = ["requireBalance"];
+
 /// `(input, options?)`: the input read (and scoped) as `built` reads it, then the
-/// options' fields (`declare::OPTIONS`) set on it.
+/// options' fields (`OPTIONS`) set on it.
 pub fn with_options<'e, C: Inputs, R: FromInput, T: ToJs>(
     class: &C,
     env: &'e Env,
@@ -92,7 +96,7 @@ pub fn with_options<'e, C: Inputs, R: FromInput, T: ToJs>(
         let Value::Object(options) = options else {
             return Err(to_js(env, CpError::field("options", "options must be an object.")));
         };
-        for name in super::declare::OPTIONS {
+        for name in OPTIONS {
             let Some(value) = options.get(name) else { continue };
             match &mut read {
                 Read::Fields(fields) => fields.set(name, Field::Json(value.clone())),

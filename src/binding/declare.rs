@@ -47,13 +47,9 @@ pub enum Args {
     Slug,
     /// `(events, options?)`.
     Batch,
-    /// `(input, options?)`: the options' fields (`OPTIONS`) read into the input.
+    /// `(input, options?)`: the options' fields (`call::OPTIONS`) read into the input.
     Options,
 }
-
-/// The fields `(input, options?)` takes from its options into the input: never one the
-/// scoped handle sets (`orgId`), so an option cannot move a call to another org.
-pub const OPTIONS: [&str; 1] = ["requireBalance"];
 
 impl Args {
     /// The name `lib/async.js` knows it by.

@@ -89,7 +89,7 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, req: ConsumeUsage) -> Result<Co
         orgs::guard_state(&usage.org_id, org, WriteKind::Other)?;
         if duplicate {
             if let Some(original) = usage.find_duplicate(c)? {
-                let balance = if require_balance { Some(BalanceCheck::repeated(balance_of(c, &usage)?)) } else { None };
+                let balance = if require_balance { Some(BalanceCheck::repeated(balance::balance_at(c, &usage.org_id, usage.project_id.as_deref(), &usage.metric, &usage.unit, usage.observed_at_ms)?.balance)) } else { None };
                 return Ok(Consumption { allowed: true, event: Some(original), checks: Vec::new(), balance });
             }
         }
@@ -111,7 +111,7 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, req: ConsumeUsage) -> Result<Co
         let (fits, checks) = weigh(&usage, weighed);
         let balance = match require_balance {
             true => {
-                let w = weigh_balance(c, &usage)?;
+                let w = balance::weigh_event(c, &usage)?;
                 Some(BalanceCheck::weigh(w.before, w.covered, usage.quantity, |covered| fits && covered))
             }
             false => None,
@@ -131,16 +131,6 @@ pub fn consume(conn: &Db, _ctx: &RequestContext, req: ConsumeUsage) -> Result<Co
         rollups::fold_if_long(c, &usage.org_id, tail)?;
         Ok(Consumption { allowed, event, checks, balance })
     })
-}
-
-/// What the event's scope may draw on at its time.
-pub(crate) fn balance_of(conn: &Db, usage: &NewUsage) -> Result<f64> {
-    Ok(balance::balance_at(conn, &usage.org_id, usage.project_id.as_deref(), &usage.metric, &usage.unit, usage.observed_at_ms)?.balance)
-}
-
-/// The event weighed against its scope's balance (`balance::weigh`).
-pub(crate) fn weigh_balance(conn: &Db, usage: &NewUsage) -> Result<balance::Weighed> {
-    balance::weigh(conn, &usage.org_id, usage.project_id.as_deref(), &usage.metric, &usage.unit, usage.observed_at_ms, usage.quantity)
 }
 
 /// `consumeUsage`'s request: the event, and whether its balance must cover it (the

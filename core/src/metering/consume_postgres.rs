@@ -140,7 +140,7 @@ pub(crate) fn consume(conn: &Db, usage: &NewUsage) -> Result<Consumption> {
 /// spend it in between. Four round trips in all, where the call without a balance has one.
 pub(crate) fn consume_with_balance(conn: &Db, usage: &NewUsage) -> Result<Consumption> {
     crate::db::write_org(conn, &usage.org_id, |c| {
-        let weighed = super::consume::weigh_balance(c, usage)?;
+        let weighed = super::credits::balance::weigh_event(c, usage)?;
         let before = weighed.before;
         let mut consumption = consume_once(c, usage, Some(weighed.covered), true)?;
         let repeated = consumption.event.as_ref().is_some_and(|e| e.duplicate == Some(true));

@@ -15,6 +15,7 @@ use crate::db::{self, Db};
 use crate::engine::{Dialect, SqlValue, ToSql};
 use crate::error::Result;
 use crate::metering::rollups::{self, Series, ALL};
+use crate::metering::usage::NewUsage;
 use crate::request::{FromInput, RequestContext};
 use crate::validate::Input;
 use serde::Serialize;
@@ -100,6 +101,11 @@ pub(crate) struct Weighed {
     /// Whether the grants cover it without leaving any usage uncovered that they covered
     /// before: at its time, and at every later instant up to the org's latest event.
     pub covered: bool,
+}
+
+/// A usage event weighed against its scope's balance at its time (`weigh`).
+pub(crate) fn weigh_event(conn: &Db, usage: &NewUsage) -> Result<Weighed> {
+    weigh(conn, &usage.org_id, usage.project_id.as_deref(), &usage.metric, &usage.unit, usage.observed_at_ms, usage.quantity)
 }
 
 /// Weighs an event of `quantity` at `at` against the balance of `project`.
