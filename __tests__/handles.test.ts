@@ -107,7 +107,7 @@ describe("constructor forms", () => {
     ensureControlPlaneTables(file);
     const foreign = new BetterSqlite3(file);
     ensureControlPlaneTables(foreign);
-    expect(foreign.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '_smithers_cp_%' AND type = 'table'").get()).toEqual({ n: 23 }); // 11 documented + meta, rollups, rollup state, series, dense minutes, org quotas, chain heads, chain redactions, retention, usage purge flag, credit grants, usage corrections
+    expect(foreign.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '_smithers_cp_%' AND type = 'table'").get()).toEqual({ n: 24 }); // 11 documented + meta, rollups, rollup state, series, dense minutes, org quotas, chain heads, chain redactions, retention, usage purge flag, credit grants, usage corrections, credit ledger
     foreign.close();
     const db = new Database(":memory:");
     ensureControlPlaneTables(db);

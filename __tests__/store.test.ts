@@ -355,7 +355,7 @@ describe("cascades", () => {
 
     db.prepare("DELETE FROM _smithers_cp_orgs WHERE org_id = ?").run("acme");
     const tables = orgTables(db);
-    expect(tables.length).toBe(20); // the documented 11 + usage rollups, series and dense minutes, org quotas, audit chain heads and redactions, retention, credit grants, usage corrections
+    expect(tables.length).toBe(21); // the documented 11 + usage rollups, series and dense minutes, org quotas, audit chain heads and redactions, retention, credit grants, usage corrections, credit ledger
     for (const name of tables) {
       expect([name, orgRows(db, name, "acme")]).toEqual([name, 0]);
     }

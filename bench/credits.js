@@ -2,8 +2,11 @@
 // What a balance costs as history grows: getBalance and a balance-checked consumeUsage on
 // files with 1k and 1M usage events over the same 10 days (so the grants change as often in
 // both: a daily plan with a rollover, a project's top-up that expires), against a plain
-// consumeUsage on the same file. `node bench/credits.js` (part of `npm run bench:history`).
-// Prints figures and ratios; asserts nothing.
+// consumeUsage on the same file; getBalance before any balance-checked write (read from the
+// beginning) and after them (from the account's ledger). Twice: with the grants anchored at midnight UTC (a
+// billing cycle's boundary), and at an arbitrary millisecond (each interval's edges then
+// fall inside the rollups' finest buckets, the costliest windows). `node bench/credits.js`
+// (part of `npm run bench:history`). Prints figures and ratios; asserts nothing.
 
 const fs = require("node:fs");
 const os = require("node:os");
@@ -11,7 +14,8 @@ const path = require("node:path");
 const { ControlPlaneStore } = require("..");
 
 const DAY = 86_400_000;
-const START = 1_700_000_000_000;
+// Midnight UTC, and an arbitrary millisecond.
+const ANCHORS = { "midnight": 1_700_006_400_000, "any ms": 1_700_000_000_123 };
 const SPAN = 10 * DAY;
 const CALLS = 300;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cp-credits-"));
@@ -22,7 +26,7 @@ const us = (fn) => {
   return Number(process.hrtime.bigint() - start) / 1e3;
 };
 
-function build(file, events) {
+function build(file, events, START) {
   const store = new ControlPlaneStore(file);
   store.createOrg({ orgId: "acme", slug: "acme", name: "Acme" });
   store.createProject({ orgId: "acme", projectId: "web", slug: "web", name: "Web" });
@@ -42,27 +46,35 @@ function build(file, events) {
 
 const rows = [];
 const figures = {};
-for (const events of [1_000, 1_000_000]) {
+for (const [anchor, START] of Object.entries(ANCHORS)) for (const events of [1_000, 1_000_000]) {
   const file = path.join(dir, `credits-${events}.db`);
-  build(file, events);
+  fs.rmSync(file, { force: true });
+  build(file, events, START);
   const store = new ControlPlaneStore(file);
   let t = START + SPAN + 1;
   const event = () => ({ orgId: "acme", projectId: "web", metric: "tokens", quantity: 1, observedAtMs: t++ });
+  // In this order: a balance before any balance-checked write (from the beginning), then
+  // the writes (each keeps the account's ledger), then a balance read from the ledger.
+  const balance = () => store.getBalance({ orgId: "acme", projectId: "web", metric: "tokens", atMs: t });
   const measures = {
-    getBalance: () => store.getBalance({ orgId: "acme", projectId: "web", metric: "tokens", atMs: t }),
+    "getBalance, no ledger": balance,
     "consumeUsage, requireBalance": () => store.consumeUsage(event(), { requireBalance: true }),
+    "getBalance, ledger": balance,
     "consumeUsage, no balance": () => store.consumeUsage(event()),
   };
   for (const [name, fn] of Object.entries(measures)) {
     for (let i = 0; i < 30; i++) fn(); // warm
     const m = median(Array.from({ length: CALLS }, () => us(fn)));
-    figures[`${name}/${events}`] = m;
-    rows.push({ events: events.toLocaleString("en-US"), call: name, "µs (median)": m.toFixed(1) });
+    figures[`${anchor}/${name}/${events}`] = m;
+    rows.push({ anchor, events: events.toLocaleString("en-US"), call: name, "µs (median)": m.toFixed(1) });
   }
   store.close();
 }
-for (const name of ["getBalance", "consumeUsage, requireBalance", "consumeUsage, no balance"]) {
-  rows.push({ events: "1M / 1k", call: name, "µs (median)": `${(figures[`${name}/1000000`] / figures[`${name}/1000`]).toFixed(2)}x` });
+for (const anchor of Object.keys(ANCHORS)) {
+  for (const name of ["getBalance, no ledger", "consumeUsage, requireBalance", "getBalance, ledger", "consumeUsage, no balance"]) {
+    const ratio = figures[`${anchor}/${name}/1000000`] / figures[`${anchor}/${name}/1000`];
+    rows.push({ anchor, events: "1M / 1k", call: name, "µs (median)": `${ratio.toFixed(2)}x` });
+  }
 }
 console.table(rows);
 fs.rmSync(dir, { recursive: true, force: true });

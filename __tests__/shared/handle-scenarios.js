@@ -140,7 +140,7 @@ const scenarios = {
     const tables = sql(handle).all(
       "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_smithers\\_cp\\_%' ESCAPE '\\'",
     );
-    assert.deepEqual(tables, [{ n: 23 }]);
+    assert.deepEqual(tables, [{ n: 24 }]);
     const store = new ControlPlaneStore(handle);
     assert.equal(store.createOrg({ slug: "after", name: "After" }).slug, "after");
   },

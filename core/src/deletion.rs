@@ -33,6 +33,9 @@ pub fn delete_project(conn: &Db, ctx: &RequestContext, req: DeleteProject) -> Re
         // The cascade took the project's events (and the triggers their sums); the sums of
         // its purged events go too.
         rollups::forget_project(c, &org_id, &project_id)?;
+        // The project's grants went with it, and its usage's sums: the org's balances start
+        // from the beginning again.
+        c.execute("DELETE FROM _smithers_cp_credit_ledger WHERE org_id = ?1", params![org_id])?;
         chain::insert(
             c,
             ctx,

@@ -158,7 +158,7 @@ CREATE TABLE IF NOT EXISTS _smithers_cp_native_meta (
 /// `rollups::TRIGGERS`); a file holding all of them at this version needs nothing done on
 /// open. (The fold's views and triggers are not among them: a connection to a database
 /// whose schema was copied in keeps its own, `fresh`.)
-const OBJECTS: [&str; 24] = [
+const OBJECTS: [&str; 28] = [
     "_smithers_cp_usage_dense_minutes",
     "_smithers_cp_retention",
     "_smithers_cp_usage_purging",
@@ -183,6 +183,10 @@ const OBJECTS: [&str; 24] = [
     crate::chain::HEAD_TRIGGER_NAME,
     crate::metering::credits::schema::TABLES[0],
     crate::metering::credits::schema::TABLES[1],
+    crate::metering::credits::schema::TABLES[2],
+    crate::metering::credits::schema::LEDGER_TRIGGERS[0],
+    crate::metering::credits::schema::LEDGER_TRIGGERS[1],
+    crate::metering::credits::schema::LEDGER_TRIGGERS[2],
 ];
 
 /// What a database holds of ours.
@@ -258,6 +262,7 @@ fn upgrade(c: &Db) -> Result<()> {
     add_retention(c)?;
     // Credits' grants and usage corrections (version 8).
     c.script(crate::metering::credits::schema::SQLITE)?;
+    c.script(crate::metering::credits::schema::SQLITE_LEDGER)?;
     rollups::ensure(c)?;
     c.execute(
         "INSERT INTO _smithers_cp_native_meta (key, value) VALUES ('schema_version', ?1)

@@ -26,7 +26,7 @@ pub const MIGRATION_LOCK: i64 = 0x636f_6e74_726f_6c02; // "control" + 2
 const TABLES_SQL: &str = include_str!("postgres.sql");
 
 /// The tables `postgres.sql` creates.
-pub const TABLES: [&str; 19] = [
+pub const TABLES: [&str; 20] = [
     "_smithers_cp_orgs",
     "_smithers_cp_teams",
     "_smithers_cp_team_members",
@@ -46,6 +46,7 @@ pub const TABLES: [&str; 19] = [
     "_smithers_cp_sequence",
     "_smithers_cp_credit_grants",
     "_smithers_cp_usage_corrections",
+    "_smithers_cp_credit_ledger",
 ];
 
 /// Whether the database has every table at this version: one read, no lock.
@@ -111,6 +112,7 @@ pub fn ensure(conn: &Db) -> Result<()> {
         }
         c.script(TABLES_SQL)?;
         c.script(crate::metering::credits::schema::POSTGRES)?;
+        c.script(crate::metering::credits::schema::POSTGRES_LEDGER)?;
         c.script(crate::chain::POSTGRES_HEAD_TRIGGER)?;
         crate::metering::rollups::ensure_postgres(c)?;
         c.script(&crate::chain::postgres_functions())?;

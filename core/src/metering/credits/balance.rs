@@ -76,22 +76,57 @@ impl FromInput for GetBalance {
     }
 }
 
-/// `getBalance`: the balance at `atMs`, in one snapshot.
+/// `getBalance`: the balance at `atMs`, in one snapshot. A balance that had to read many
+/// intervals (no ledger yet, or one left far behind) keeps a ledger for the next, in a
+/// write of its own afterwards: upkeep, whose failure (a lock not had in time) is not the
+/// call's.
 pub fn get(conn: &Db, _ctx: &RequestContext, req: GetBalance) -> Result<Balance> {
-    db::read(conn, |c| {
-        crate::tenancy::orgs::guard(c, &req.org_id, crate::tenancy::orgs::WriteKind::Other)
-            .or_else(|e| if e.code == "ORG_SUSPENDED" { Ok(()) } else { Err(e) })?;
-        balance_at(c, &req.org_id, req.project_id.as_deref(), &req.metric, &req.unit, req.at_ms)
-    })
+    let (balance, intervals) = db::read(conn, |c| {
+        crate::tenancy::orgs::guard(c, &req.org_id, crate::tenancy::orgs::WriteKind::Other)?;
+        balance_reading(c, &req.org_id, req.project_id.as_deref(), &req.metric, &req.unit, req.at_ms)
+    })?;
+    if intervals > KEEP_LEDGER_AFTER {
+        let _ = db::write_org(conn, &req.org_id, |c| keep_ledger(c, &req.org_id, &req.metric, &req.unit, req.at_ms));
+    }
+    Ok(balance)
 }
+
+/// How many intervals a read may cross before `getBalance` keeps a ledger.
+const KEEP_LEDGER_AFTER: usize = 8;
 
 /// The balance of `project` (the org's: `None`) at `at`, inside the caller's transaction.
 pub(crate) fn balance_at(conn: &Db, org_id: &str, project: Option<&str>, metric: &str, unit: &str, at: i64) -> Result<Balance> {
+    Ok(balance_reading(conn, org_id, project, metric, unit, at)?.0)
+}
+
+/// `balance_at`, and how many intervals it read.
+fn balance_reading(conn: &Db, org_id: &str, project: Option<&str>, metric: &str, unit: &str, at: i64) -> Result<(Balance, usize)> {
     let grants = grants::of_account(conn, org_id, metric, unit)?;
-    let account = Account::read(conn, org_id, metric, unit, &grants, at, None)?;
+    let ledger = Ledger::read(conn, org_id, metric, unit, &grants)?.filter(|l| l.at_ms <= at);
+    let account = Account::read(conn, org_id, metric, unit, &grants, ledger, at, None)?;
     let (overage, held) = account.run(None, at);
     let listed = listed(&held, project, at);
-    Ok(Balance { balance: listed.iter().fold(0.0, |sum, g| sum + g.remaining), overage, grants: listed, at_ms: at })
+    let balance = Balance { balance: listed.iter().fold(0.0, |sum, g| sum + g.remaining), overage, grants: listed, at_ms: at };
+    Ok((balance, account.cuts.len()))
+}
+
+/// Keeps the account's ledger at its last cut up to `end`, in the caller's write.
+fn keep_ledger(conn: &Db, org_id: &str, metric: &str, unit: &str, end: i64) -> Result<()> {
+    let grants = grants::of_account(conn, org_id, metric, unit)?;
+    let ledger = Ledger::read(conn, org_id, metric, unit, &grants)?;
+    let known = ledger.as_ref().map(|l| l.at_ms);
+    let account = Account::read(conn, org_id, metric, unit, &grants, ledger.filter(|l| l.at_ms <= end), end, None)?;
+    let last_cut = account.cuts.iter().rev().copied().find(|&c| c > account.cuts[0]);
+    let mut keep: Option<Ledger> = None;
+    account.run_with(None, end, |start_next, held, overage| {
+        if Some(start_next) == last_cut {
+            keep = Some(Ledger::of(start_next, held, overage));
+        }
+    });
+    match keep.filter(|l| Some(l.at_ms) > known) {
+        Some(ledger) => ledger.write(conn, org_id, metric, unit),
+        None => Ok(()),
+    }
 }
 
 /// An event weighed against the balance (`consumeUsage` with `requireBalance`).
@@ -120,14 +155,25 @@ pub(crate) fn weigh(conn: &Db, org_id: &str, project: Option<&str>, metric: &str
         conn.one("SELECT MAX(observed_at_ms) AS latest FROM _smithers_cp_usage_events WHERE org_id = ?1", crate::params![org_id], |r| r.get(0))?;
     let end = latest.unwrap_or(at).max(at);
     let grants = grants::of_account(conn, org_id, metric, unit)?;
+    let ledger = Ledger::read(conn, org_id, metric, unit, &grants)?;
+    let known = ledger.as_ref().map(|l| l.at_ms);
     // An interval ends at the event's time, so the balance then can be read on the way.
-    let account = Account::read(conn, org_id, metric, unit, &grants, end, Some(at.saturating_add(1)))?;
+    let account = Account::read(conn, org_id, metric, unit, &grants, ledger.filter(|l| l.at_ms <= at), end, Some(at.saturating_add(1)))?;
     let mut before = 0.0;
-    let (without, _) = account.run_with(None, end, |start_next, held| {
+    // The state at the last cut up to `end` (not the event's own), kept as the ledger.
+    let last_cut = account.cuts.iter().rev().copied().find(|&c| c != at.saturating_add(1) && c > account.cuts[0]);
+    let mut keep: Option<Ledger> = None;
+    let (without, _) = account.run_with(None, end, |start_next, held, overage| {
         if start_next == at.saturating_add(1) {
             before = listed(held, project, at).iter().fold(0.0, |sum, g| sum + g.remaining);
         }
+        if Some(start_next) == last_cut {
+            keep = Some(Ledger::of(start_next, held, overage));
+        }
     });
+    if let Some(ledger) = keep.filter(|l| Some(l.at_ms) > known) {
+        ledger.write(conn, org_id, metric, unit)?;
+    }
     if end == at {
         let (_, held) = account.run(None, at);
         before = listed(&held, project, at).iter().fold(0.0, |sum, g| sum + g.remaining);
@@ -154,11 +200,85 @@ struct Account<'g> {
     cuts: Vec<i64>,
     /// Per interval: the org's whole sum, then one per project of `projects_with_grants`.
     sums: Vec<f64>,
+    /// Where the run starts from, when not from the beginning.
+    start: Option<Ledger>,
+}
+
+/// An account's state at a cut (`schema::SQLITE_LEDGER`): every grant's remaining and the
+/// overage after every event before `at_ms`, before the resets at `at_ms`.
+#[derive(Debug, Clone, PartialEq)]
+struct Ledger {
+    at_ms: i64,
+    remaining: Vec<(String, f64)>,
+    overage: f64,
+}
+
+impl Ledger {
+    fn of(at_ms: i64, held: &[Held], overage: f64) -> Ledger {
+        Ledger { at_ms, remaining: held.iter().map(|h| (h.grant.grant_id.clone(), h.remaining)).collect(), overage }
+    }
+
+    /// The account's ledger, if it has one for exactly these grants (any change of them
+    /// removes it; one that names another grant is not used).
+    fn read(conn: &Db, org_id: &str, metric: &str, unit: &str, grants: &[CreditGrant]) -> Result<Option<Ledger>> {
+        let row: Option<(i64, String)> = conn.row(
+            "SELECT at_ms, state_json FROM _smithers_cp_credit_ledger WHERE org_id = ?1 AND metric = ?2 AND unit = ?3",
+            crate::params![org_id, metric, unit],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let Some((at_ms, text)) = row else { return Ok(None) };
+        let Ok(state) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(None) };
+        let overage = state.get("overage").and_then(serde_json::Value::as_f64);
+        let remaining: Option<Vec<(String, f64)>> = state.get("remaining").and_then(|r| r.as_object()).map(|m| {
+            m.iter().filter_map(|(id, v)| v.as_f64().map(|r| (id.clone(), r))).collect()
+        });
+        match (overage, remaining) {
+            (Some(overage), Some(remaining))
+                if remaining.len() == grants.len() && grants.iter().all(|g| remaining.iter().any(|(id, _)| *id == g.grant_id)) =>
+            {
+                Ok(Some(Ledger { at_ms, remaining, overage }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn write(&self, conn: &Db, org_id: &str, metric: &str, unit: &str) -> Result<()> {
+        let remaining: serde_json::Map<String, serde_json::Value> =
+            self.remaining.iter().map(|(id, r)| (id.clone(), serde_json::json!(r))).collect();
+        let state = serde_json::json!({ "overage": self.overage, "remaining": remaining }).to_string();
+        conn.execute(
+            "INSERT INTO _smithers_cp_credit_ledger (org_id, metric, unit, at_ms, state_json) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (org_id, metric, unit) DO UPDATE SET at_ms = excluded.at_ms, state_json = excluded.state_json",
+            crate::params![org_id, metric, unit, self.at_ms, state],
+        )?;
+        Ok(())
+    }
+}
+
+/// Forgets an account's ledger: its grants changed.
+pub(crate) fn forget(conn: &Db, org_id: &str, metric: &str, unit: &str) -> Result<()> {
+    conn.execute("DELETE FROM _smithers_cp_credit_ledger WHERE org_id = ?1 AND metric = ?2 AND unit = ?3", crate::params![org_id, metric, unit])?;
+    Ok(())
 }
 
 impl<'g> Account<'g> {
-    fn read(conn: &Db, org_id: &str, metric: &str, unit: &str, grants: &'g [CreditGrant], end: i64, extra_cut: Option<i64>) -> Result<Account<'g>> {
+    /// From `ledger`'s cut when given (its state the start), from the beginning otherwise.
+    #[allow(clippy::too_many_arguments)]
+    fn read(
+        conn: &Db,
+        org_id: &str,
+        metric: &str,
+        unit: &str,
+        grants: &'g [CreditGrant],
+        ledger: Option<Ledger>,
+        end: i64,
+        extra_cut: Option<i64>,
+    ) -> Result<Account<'g>> {
         let mut cuts = cuts(grants, end);
+        if let Some(l) = &ledger {
+            cuts.retain(|&c| c > l.at_ms);
+            cuts.insert(0, l.at_ms);
+        }
         if let Some(cut) = extra_cut.filter(|&c| c <= end) {
             if let Err(i) = cuts.binary_search(&cut) {
                 cuts.insert(i, cut);
@@ -175,20 +295,26 @@ impl<'g> Account<'g> {
             }
         }
         let sums = sums(conn, org_id, metric, unit, &windows)?;
-        Ok(Account { grants, cuts, sums })
+        Ok(Account { grants, cuts, sums, start: ledger })
     }
 
     fn run(&self, extra: Option<(Option<&str>, i64, f64)>, end: i64) -> (f64, Vec<Held<'g>>) {
-        self.run_with(extra, end, |_, _| {})
+        self.run_with(extra, end, |_, _, _| {})
     }
 
     /// Burns every interval up to `end` in order (with `extra`, one more event: its scope,
     /// time and quantity); the overage, and the grants as they stand at the end.
-    /// `between(next_start, held)` sees the grants after each interval.
-    fn run_with(&self, extra: Option<(Option<&str>, i64, f64)>, end: i64, mut between: impl FnMut(i64, &[Held<'g>])) -> (f64, Vec<Held<'g>>) {
+    /// `between(next_start, held, overage)` sees the grants after each interval.
+    fn run_with(&self, extra: Option<(Option<&str>, i64, f64)>, end: i64, mut between: impl FnMut(i64, &[Held<'g>], f64)) -> (f64, Vec<Held<'g>>) {
         let mut held = held(self.grants);
-        let mut next = self.sums.iter().copied();
         let mut overage = 0.0;
+        if let Some(ledger) = &self.start {
+            for h in held.iter_mut() {
+                h.remaining = ledger.remaining.iter().find(|(id, _)| *id == h.grant.grant_id).map_or(h.grant.amount, |(_, r)| *r);
+            }
+            overage = ledger.overage;
+        }
+        let mut next = self.sums.iter().copied();
         for (k, &start) in self.cuts.iter().enumerate() {
             let until = self.cuts.get(k + 1).map_or(end, |next| next - 1);
             for h in held.iter_mut() {
@@ -208,7 +334,7 @@ impl<'g> Account<'g> {
             }
             overage += burn(&mut held, start, None, for_org.max(0.0));
             if let Some(&next_start) = self.cuts.get(k + 1) {
-                between(next_start, &held);
+                between(next_start, &held, overage);
             }
         }
         (overage, held)

@@ -351,6 +351,7 @@ pub fn grant(conn: &Db, ctx: &RequestContext, req: GrantCredits) -> Result<Credi
                 created_at_ms
             ],
         );
+        super::balance::forget(c, &g.org_id, &g.metric, &g.unit)?;
         match inserted {
             Err(e) if is_constraint(&e, Constraint::PrimaryKey) || is_constraint(&e, Constraint::Unique) => {
                 return Err(CpError::new(
@@ -429,6 +430,7 @@ pub fn void(conn: &Db, ctx: &RequestContext, req: VoidGrant) -> Result<CreditGra
             "UPDATE _smithers_cp_credit_grants SET voided_at_ms = ?3, void_reason = ?4 WHERE org_id = ?1 AND grant_id = ?2",
             params![req.org_id, req.grant_id, at, req.reason],
         )?;
+        super::balance::forget(c, &req.org_id, &g.metric, &g.unit)?;
         chain::insert(
             c,
             ctx,

@@ -48,6 +48,71 @@ CREATE INDEX IF NOT EXISTS _smithers_cp_usage_corrections_event_idx
   ON _smithers_cp_usage_corrections(org_id, event_id);
 "#;
 
+/// Each account's ledger: its balance's state at one instant where the grants change (a
+/// cut), so a balance reads only the intervals after it (`balance`). A write of a usage
+/// event at or before a ledger's cut removes that ledger (the triggers, which fire for any
+/// writer of the table, the documented store's too), and so does any change of the
+/// account's grants (`grants`) or a project's deletion: a ledger present is right.
+pub(crate) const SQLITE_LEDGER: &str = r#"
+CREATE TABLE IF NOT EXISTS _smithers_cp_credit_ledger (
+  org_id TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  state_json TEXT NOT NULL,
+  PRIMARY KEY (org_id, metric, unit),
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+);
+CREATE TRIGGER IF NOT EXISTS _smithers_cp_credit_ledger_insert AFTER INSERT ON _smithers_cp_usage_events
+BEGIN
+  DELETE FROM _smithers_cp_credit_ledger
+  WHERE org_id = NEW.org_id AND metric = NEW.metric AND unit = NEW.unit AND at_ms > NEW.observed_at_ms;
+END;
+CREATE TRIGGER IF NOT EXISTS _smithers_cp_credit_ledger_delete AFTER DELETE ON _smithers_cp_usage_events
+BEGIN
+  DELETE FROM _smithers_cp_credit_ledger
+  WHERE org_id = OLD.org_id AND metric = OLD.metric AND unit = OLD.unit AND at_ms > OLD.observed_at_ms;
+END;
+CREATE TRIGGER IF NOT EXISTS _smithers_cp_credit_ledger_update AFTER UPDATE ON _smithers_cp_usage_events
+BEGIN
+  DELETE FROM _smithers_cp_credit_ledger
+  WHERE (org_id = OLD.org_id AND metric = OLD.metric AND unit = OLD.unit AND at_ms > OLD.observed_at_ms)
+     OR (org_id = NEW.org_id AND metric = NEW.metric AND unit = NEW.unit AND at_ms > NEW.observed_at_ms);
+END;
+"#;
+
+/// The ledger's triggers, for the schema's list of what a current database holds.
+pub(crate) const LEDGER_TRIGGERS: [&str; 3] =
+    ["_smithers_cp_credit_ledger_insert", "_smithers_cp_credit_ledger_delete", "_smithers_cp_credit_ledger_update"];
+
+/// The ledger in PostgreSQL's form: one trigger function for the three.
+pub(crate) const POSTGRES_LEDGER: &str = r#"
+CREATE TABLE IF NOT EXISTS _smithers_cp_credit_ledger (
+  org_id TEXT COLLATE "C" NOT NULL,
+  metric TEXT COLLATE "C" NOT NULL,
+  unit TEXT COLLATE "C" NOT NULL,
+  at_ms BIGINT NOT NULL,
+  state_json TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (org_id, metric, unit),
+  FOREIGN KEY (org_id) REFERENCES _smithers_cp_orgs(org_id) ON DELETE CASCADE
+);
+CREATE OR REPLACE FUNCTION _smithers_cp_credit_ledger_forget() RETURNS trigger LANGUAGE plpgsql AS $forget$
+BEGIN
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    DELETE FROM _smithers_cp_credit_ledger
+    WHERE org_id = OLD.org_id AND metric = OLD.metric AND unit = OLD.unit AND at_ms > OLD.observed_at_ms;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    DELETE FROM _smithers_cp_credit_ledger
+    WHERE org_id = NEW.org_id AND metric = NEW.metric AND unit = NEW.unit AND at_ms > NEW.observed_at_ms;
+  END IF;
+  RETURN NULL;
+END $forget$;
+DROP TRIGGER IF EXISTS _smithers_cp_credit_ledger_forget ON _smithers_cp_usage_events;
+CREATE TRIGGER _smithers_cp_credit_ledger_forget AFTER INSERT OR UPDATE OR DELETE ON _smithers_cp_usage_events
+  FOR EACH ROW EXECUTE FUNCTION _smithers_cp_credit_ledger_forget();
+"#;
+
 /// PostgreSQL's (its schema version 6).
 pub(crate) const POSTGRES: &str = r#"
 CREATE TABLE IF NOT EXISTS _smithers_cp_credit_grants (
@@ -95,4 +160,4 @@ CREATE INDEX IF NOT EXISTS _smithers_cp_usage_corrections_event_idx
 "#;
 
 /// The tables, for the schemas' lists of what a current database holds.
-pub(crate) const TABLES: [&str; 2] = ["_smithers_cp_credit_grants", "_smithers_cp_usage_corrections"];
+pub(crate) const TABLES: [&str; 3] = ["_smithers_cp_credit_grants", "_smithers_cp_usage_corrections", "_smithers_cp_credit_ledger"];

@@ -85,7 +85,8 @@ fn same(fast: &Balance, slow: &rule::Balance) -> bool {
 /// events recorded in random order of their times (so many are backdated), voids and
 /// amendments of some; then the balance of each scope at random instants, against the
 /// reference's. Quantities are whole numbers, so both sum exactly.
-fn one_case(seed: u64) {
+/// Returns whether the account ended with a ledger (so the balances read from it).
+fn one_case(seed: u64) -> bool {
     let conn = open();
     setup(&conn);
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
@@ -110,6 +111,20 @@ fn one_case(seed: u64) {
         grants::grant(&conn, &ctx(), req::<GrantCredits>(input)).unwrap();
         grant_ids.push(format!("g{i}"));
     }
+    // A balance-checked admission keeps a ledger (the state at its last cut): the writes
+    // after it, many before its cut, must each make it go, or the balances below differ.
+    // So does a balance read that crossed many intervals (`get`).
+    let keep_ledger = |rng: &mut Rng| {
+        if rng.chance(35) {
+            let at = rng.below(SPAN + SPAN / 5);
+            if rng.chance(50) {
+                balance::weigh(&conn, "o", None, "tokens", "count", at, 1.0).unwrap();
+            } else {
+                balance::get(&conn, &ctx(), req(json!({ "orgId": "o", "metric": "tokens", "atMs": at }))).unwrap();
+            }
+        }
+    };
+    keep_ledger(&mut rng);
     for id in &grant_ids {
         if rng.chance(20) {
             let at = rng.below(SPAN + SPAN / 5);
@@ -129,8 +144,10 @@ fn one_case(seed: u64) {
         )
         .unwrap();
         events.push((e.id, e.project_id, at, quantity));
+        keep_ledger(&mut rng);
     }
     for k in 0..events.len() {
+        keep_ledger(&mut rng);
         if rng.chance(15) {
             corrections::void(&conn, &ctx(), req::<CorrectUsage>(json!({ "orgId": "o", "eventId": events[k].0, "reason": "test" }))).unwrap();
             events[k].3 = 0.0;
@@ -143,6 +160,14 @@ fn one_case(seed: u64) {
     }
     // Another metric's usage and grant: never in this account's balance.
     usage::record(&conn, &ctx(), req::<NewUsage>(json!({ "orgId": "o", "metric": "other", "quantity": 5, "observedAtMs": 10 }))).unwrap();
+    keep_ledger(&mut rng);
+    // A grant voided after the ledger was kept: the ledger must go with the change.
+    if rng.chance(50) {
+        let id = &grant_ids[rng.below(grant_ids.len() as i64) as usize];
+        let at = rng.below(SPAN + SPAN / 5);
+        grants::void(&conn, &ctx(), req::<VoidGrant>(json!({ "orgId": "o", "grantId": id, "reason": "late", "voidedAtMs": at }))).unwrap();
+    }
+    let ledger: i64 = (&conn as &Db).one("SELECT COUNT(*) AS n FROM _smithers_cp_credit_ledger", &[], |r| r.get(0)).unwrap();
     let stored = grants::of_account(&conn, "o", "tokens", "count").unwrap();
     let reference: Vec<Grant> = stored.iter().map(as_rule).collect();
     let usage: Vec<Usage> = events.iter().map(|(_, p, at, q)| Usage { at_ms: *at, project_id: p.clone(), quantity: *q }).collect();
@@ -174,13 +199,14 @@ fn one_case(seed: u64) {
         let covered = quantity <= before && rule::replay(&reference, &with, None, end).overage == rule::replay(&reference, &usage, None, end).overage;
         assert_eq!((weighed.before, weighed.covered), (before, covered), "seed {seed}: {quantity} at {at} for {project:?}");
     }
+    ledger > 0
 }
 
 #[test]
 fn balances_equal_the_reference_over_random_histories() {
-    for seed in 1..=100 {
-        one_case(seed);
-    }
+    let with_ledger = (1..=100).filter(|&seed| one_case(seed)).count();
+    // Enough of them read from a ledger for the test to speak for it.
+    assert!(with_ledger >= 20, "{with_ledger} of 100 histories ended with a ledger");
 }
 
 fn grant(conn: &Db, input: Value) -> CreditGrant {
