@@ -137,7 +137,8 @@ pub(crate) fn consume(conn: &Db, usage: &NewUsage) -> Result<Consumption> {
 /// `consumeUsage` with `requireBalance` on PostgreSQL: the balance read under the org's
 /// lock (`credits::balance`: the grants, then every interval's sum in one statement), and
 /// the function called in the same transaction with it, so no writer of the org can
-/// spend it in between. Four round trips in all, where the call without a balance has one.
+/// spend it in between. About six round trips (the latest event, the grants, the ledger, the sums, the
+/// call; the ledger written when it moves), where the call without a balance has one.
 pub(crate) fn consume_with_balance(conn: &Db, usage: &NewUsage) -> Result<Consumption> {
     crate::db::write_org(conn, &usage.org_id, |c| {
         let weighed = super::credits::balance::weigh_event(c, usage)?;

@@ -351,7 +351,6 @@ pub fn grant(conn: &Db, ctx: &RequestContext, req: GrantCredits) -> Result<Credi
                 created_at_ms
             ],
         );
-        super::balance::forget(c, &g.org_id, &g.metric, &g.unit)?;
         match inserted {
             Err(e) if is_constraint(&e, Constraint::PrimaryKey) || is_constraint(&e, Constraint::Unique) => {
                 return Err(CpError::new(
@@ -363,6 +362,8 @@ pub fn grant(conn: &Db, ctx: &RequestContext, req: GrantCredits) -> Result<Credi
             Err(e) => return Err(parents.explain(c, e)),
             Ok(_) => {}
         }
+        // After the insert: on PostgreSQL a failed statement ends the transaction's work.
+        super::balance::forget(c, &g.org_id, &g.metric, &g.unit)?;
         chain::insert(
             c,
             ctx,
