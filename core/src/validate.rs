@@ -379,6 +379,14 @@ impl<'a> Input<'a> {
         self.string(field).map(Some)
     }
 
+    /// An optional idempotency key: `opt_string`, at most 255 characters.
+    pub(crate) fn idempotency_key(&self, field: &str) -> Result<Option<String>> {
+        match self.opt_string(field)? {
+            Some(key) if key.chars().count() > 255 => Err(CpError::field(field, format!("{field} must be at most 255 characters."))),
+            key => Ok(key),
+        }
+    }
+
     /// A required id: trimmed, `^[A-Za-z0-9:_-]{1,128}$`, not the reserved `__org__`.
     pub fn id(&self, field: &str) -> Result<String> {
         match self.scalar(field) {

@@ -97,12 +97,7 @@ impl FromInput for NewUsage {
         let metric = input.string("metric")?;
         let quantity = input.non_negative("quantity")?;
         let unit = input.string_or("unit", "count")?;
-        let idempotency_key = match input.opt_string("idempotencyKey")? {
-            Some(key) if key.chars().count() > 255 => {
-                return Err(CpError::field("idempotencyKey", "idempotencyKey must be at most 255 characters."))
-            }
-            key => key,
-        };
+        let idempotency_key = input.idempotency_key("idempotencyKey")?;
         Ok(NewUsage {
             org_id,
             project_id,

@@ -238,12 +238,7 @@ impl FromInput for GrantCredits {
             }
         };
         let grant_id = input.id_or_new("grantId")?;
-        let idempotency_key = match input.opt_string("idempotencyKey")? {
-            Some(key) if key.chars().count() > 255 => {
-                return Err(CpError::field("idempotencyKey", "idempotencyKey must be at most 255 characters."))
-            }
-            key => key,
-        };
+        let idempotency_key = input.idempotency_key("idempotencyKey")?;
         let (metadata, metadata_json) = input.metadata("metadata")?;
         let actor_id = input.opt_id("actorId")?;
         Ok(GrantCredits {
