@@ -106,7 +106,7 @@ fn balance_reading(conn: &Db, org_id: &str, project: Option<&str>, metric: &str,
     let account = Account::read(conn, org_id, metric, unit, &grants, ledger, at, None)?;
     let (overage, held) = account.run(None, at);
     let listed = listed(&held, project, at);
-    let balance = Balance { balance: listed.iter().fold(0.0, |sum, g| sum + g.remaining), overage, grants: listed, at_ms: at };
+    let balance = Balance { balance: total(&listed), overage, grants: listed, at_ms: at };
     Ok((balance, account.cuts.len()))
 }
 
@@ -116,16 +116,36 @@ fn keep_ledger(conn: &Db, org_id: &str, metric: &str, unit: &str, end: i64) -> R
     let ledger = Ledger::read(conn, org_id, metric, unit, &grants)?;
     let known = ledger.as_ref().map(|l| l.at_ms);
     let account = Account::read(conn, org_id, metric, unit, &grants, ledger.filter(|l| l.at_ms <= end), end, None)?;
-    let last_cut = account.cuts.iter().rev().copied().find(|&c| c > account.cuts[0]);
-    let mut keep: Option<Ledger> = None;
-    account.run_with(None, end, |start_next, held, overage| {
-        if Some(start_next) == last_cut {
-            keep = Some(Ledger::of(start_next, held, overage));
+    let mut keeper = Keeper::at_last_cut(&account, None);
+    account.run_with(None, end, |next_start, held, overage| keeper.see(next_start, held, overage));
+    keeper.write(conn, org_id, metric, unit, known)
+}
+
+/// The state a run passes at the account's last cut (but `skip`), to keep as the ledger.
+struct Keeper {
+    cut: Option<i64>,
+    state: Option<Ledger>,
+}
+
+impl Keeper {
+    fn at_last_cut(account: &Account, skip: Option<i64>) -> Keeper {
+        let first = account.cuts[0];
+        Keeper { cut: account.cuts.iter().rev().copied().find(|&c| Some(c) != skip && c > first), state: None }
+    }
+
+    /// `run_with`'s `between`.
+    fn see(&mut self, next_start: i64, held: &[Held], overage: f64) {
+        if Some(next_start) == self.cut {
+            self.state = Some(Ledger::of(next_start, held, overage));
         }
-    });
-    match keep.filter(|l| Some(l.at_ms) > known) {
-        Some(ledger) => ledger.write(conn, org_id, metric, unit),
-        None => Ok(()),
+    }
+
+    /// Writes the state seen when it is later than the ledger the run started from (`known`).
+    fn write(self, conn: &Db, org_id: &str, metric: &str, unit: &str, known: Option<i64>) -> Result<()> {
+        match self.state.filter(|l| Some(l.at_ms) > known) {
+            Some(ledger) => ledger.write(conn, org_id, metric, unit),
+            None => Ok(()),
+        }
     }
 }
 
@@ -160,23 +180,18 @@ pub(crate) fn weigh(conn: &Db, org_id: &str, project: Option<&str>, metric: &str
     // An interval ends at the event's time, so the balance then can be read on the way.
     let account = Account::read(conn, org_id, metric, unit, &grants, ledger.filter(|l| l.at_ms <= at), end, Some(at.saturating_add(1)))?;
     let mut before = 0.0;
-    // The state at the last cut up to `end` (not the event's own), kept as the ledger.
-    let last_cut = account.cuts.iter().rev().copied().find(|&c| c != at.saturating_add(1) && c > account.cuts[0]);
-    let mut keep: Option<Ledger> = None;
-    let (without, _) = account.run_with(None, end, |start_next, held, overage| {
-        if start_next == at.saturating_add(1) {
-            before = listed(held, project, at).iter().fold(0.0, |sum, g| sum + g.remaining);
+    // The state at the last cut up to `end` (not the event's own) is kept as the ledger.
+    let mut keeper = Keeper::at_last_cut(&account, Some(at.saturating_add(1)));
+    let (without, held) = account.run_with(None, end, |next_start, held, overage| {
+        if next_start == at.saturating_add(1) {
+            before = total(&listed(held, project, at));
         }
-        if Some(start_next) == last_cut {
-            keep = Some(Ledger::of(start_next, held, overage));
-        }
+        keeper.see(next_start, held, overage);
     });
-    if let Some(ledger) = keep.filter(|l| Some(l.at_ms) > known) {
-        ledger.write(conn, org_id, metric, unit)?;
-    }
+    keeper.write(conn, org_id, metric, unit, known)?;
+    // Nothing after the event: the run ended at it.
     if end == at {
-        let (_, held) = account.run(None, at);
-        before = listed(&held, project, at).iter().fold(0.0, |sum, g| sum + g.remaining);
+        before = total(&listed(&held, project, at));
     }
     let (with, _) = account.run(Some((project, at, quantity)), end);
     // The two runs differ only in this event's quantity; a tolerance for the sums' rounding.
@@ -190,6 +205,11 @@ fn listed(held: &[Held], project: Option<&str>, at: i64) -> Vec<GrantRemaining> 
         .filter(|h| active_at(h.grant, at) && (h.grant.project_id.is_none() || (project.is_some() && h.grant.project_id.as_deref() == project)))
         .map(|h| GrantRemaining { grant_id: h.grant.grant_id.clone(), project_id: h.grant.project_id.clone(), remaining: h.remaining, expires_at_ms: end(h.grant) })
         .collect()
+}
+
+/// What the grants listed hold together.
+fn total(listed: &[GrantRemaining]) -> f64 {
+    listed.iter().fold(0.0, |sum, g| sum + g.remaining)
 }
 
 /// An account's grants, the instants where they change up to `end`, and the usage of each
@@ -324,13 +344,16 @@ impl<'g> Account<'g> {
             }
             let added = extra.filter(|&(_, at, _)| start <= at && at <= until);
             let mut for_org = next.next().unwrap_or(0.0) + added.map_or(0.0, |(_, _, q)| q);
-            for p in projects_with_grants(&held, start).into_iter().map(str::to_string).collect::<Vec<_>>() {
+            // The projects' names borrow from the grants, not from `held`.
+            for p in projects_with_grants(&held, start) {
                 let mut used = next.next().unwrap_or(0.0);
-                if added.is_some_and(|(project, _, _)| project == Some(p.as_str())) {
-                    used += added.map_or(0.0, |(_, _, q)| q);
+                if let Some((Some(project), _, q)) = added {
+                    if project == p {
+                        used += q;
+                    }
                 }
                 for_org -= used;
-                for_org += burn(&mut held, start, Some(&p), used);
+                for_org += burn(&mut held, start, Some(p), used);
             }
             overage += burn(&mut held, start, None, for_org.max(0.0));
             if let Some(&next_start) = self.cuts.get(k + 1) {
