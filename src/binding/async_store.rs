@@ -233,17 +233,9 @@ impl NativeAsyncStore {
             }
             Args::Options => {
                 let mut value = if given_value(&first) { read(first.expect("given"))? } else { Value::Null };
-                if given_value(&second) {
-                    let Value::Object(options) = read(second.expect("given"))? else {
-                        return Err(to_js(env, CpError::field("options", "options must be an object.")));
-                    };
-                    if let Value::Object(map) = &mut value {
-                        for name in crate::binding::call::OPTIONS {
-                            if let Some(v) = options.get(name) {
-                                map.insert(name.to_string(), v.clone());
-                            }
-                        }
-                    }
+                let options = crate::binding::call::options(env, second)?;
+                if let Value::Object(map) = &mut value {
+                    map.extend(options.into_iter().map(|(name, v)| (name.to_string(), v)));
                 }
                 value
             }

@@ -80,6 +80,18 @@ pub fn run_built<'e, C: Inputs, R: FromInput, T: ToJs>(class: &C, env: &'e Env, 
 /// scoped handle sets (`orgId`), so an option cannot move a call to another org.
 pub const OPTIONS: [&str; 1] = ["requireBalance"];
 
+/// The fields of `OPTIONS` an `options` argument gives (none when it is missing, `null` or
+/// `undefined`); `options must be an object.` for anything else.
+pub fn options(env: &Env, options: Option<Unknown>) -> Result<Vec<(&'static str, Value)>> {
+    let Some(options) = options.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) else {
+        return Ok(Vec::new());
+    };
+    let Value::Object(mut options) = input::read(env, options).map_err(|e| to_js(env, e))? else {
+        return Err(to_js(env, CpError::field("options", "options must be an object.")));
+    };
+    Ok(OPTIONS.iter().filter_map(|&name| options.remove(name).map(|value| (name, value))).collect())
+}
+
 /// `(input, options?)`: the input read (and scoped) as `built` reads it, then the
 /// options' fields (`OPTIONS`) set on it.
 pub fn with_options<'e, C: Inputs, R: FromInput, T: ToJs>(
@@ -91,20 +103,13 @@ pub fn with_options<'e, C: Inputs, R: FromInput, T: ToJs>(
     op: Op<R, T>,
 ) -> Result<Unknown<'e>> {
     let mut read = class.input(env, input, given)?;
-    if let Some(options) = options.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) {
-        let options = input::read(env, options).map_err(|e| to_js(env, e))?;
-        let Value::Object(options) = options else {
-            return Err(to_js(env, CpError::field("options", "options must be an object.")));
-        };
-        for name in OPTIONS {
-            let Some(value) = options.get(name) else { continue };
-            match &mut read {
-                Read::Fields(fields) => fields.set(name, Field::Json(value.clone())),
-                Read::Json(Value::Object(map)) => {
-                    map.insert(name.to_string(), value.clone());
-                }
-                Read::Json(_) => {}
+    for (name, value) in self::options(env, options)? {
+        match &mut read {
+            Read::Fields(fields) => fields.set(name, Field::Json(value)),
+            Read::Json(Value::Object(map)) => {
+                map.insert(name.to_string(), value);
             }
+            Read::Json(_) => {}
         }
     }
     run_built(class, env, &read, op)

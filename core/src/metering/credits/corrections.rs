@@ -6,7 +6,7 @@
 
 use crate::chain::{self, NewEvent};
 use crate::db::{self, Db};
-use crate::engine::{Both, Built, Dialect};
+use crate::engine::{Both, Built};
 use crate::error::{CpError, Result};
 use crate::metering::rollups;
 use crate::params;
@@ -225,10 +225,7 @@ fn find(conn: &Db, req: &CorrectUsage) -> Result<Original> {
                     EXISTS (SELECT 1 FROM _smithers_cp_usage_corrections AS k WHERE k.org_id = e.org_id AND k.event_id = e.id AND k.kind = 'void') AS voided
              FROM _smithers_cp_usage_events AS e
              WHERE e.org_id = ?1 AND (({id} IS NOT NULL AND e.id = {id}) OR ({id} IS NULL AND e.idempotency_key = ?3))",
-            id = match conn.dialect() {
-                Dialect::Sqlite => "?2".to_string(),
-                Dialect::Postgres => "CAST(?2 AS BIGINT)".to_string(),
-            },
+            id = conn.pick(Both { sqlite: "?2", postgres: "CAST(?2 AS BIGINT)" }),
         ),
         params![req.org_id, req.event_id, req.idempotency_key],
         |r| {
